@@ -1,0 +1,43 @@
+// Package directory is Roster's domain: users, groups, identities, IdP settings, tokens, the
+// event log, and the provisioning rules that decide what the two feeds — SCIM and JIT login —
+// may do to them.
+//
+// It imports no transport and no storage: no net/http, gin, SAML, OIDC, bbolt or pgx (a test
+// keeps it so). It declares the Store port that storage/bolt and storage/postgres implement.
+//
+// # Invariants
+//
+//   - Every change goes through Service, in one Store.Update transaction, together with the
+//     event that describes it. The event sequence is gap-free and ordered.
+//   - For one (idp, uniqueUserId) at most one user exists, and a case-folded userName belongs to
+//     at most one user; both are enforced inside the store transaction.
+//   - The rule functions in rules.go are pure: state in, decision and reason out.
+//
+// # Provisioning rules
+//
+//	R1  Identity key. Within one IdP a person is uniqueUserId. JIT takes it from the mapped
+//	    attribute (uniqueUserId, alias userUniqueId; else the persistent NameID or OIDC sub).
+//	    SCIM takes it from the IdP's matching attribute: externalId (default) or userName.
+//	R2  Mode jit. SCIM requests with the IdP's tokens are refused (403). A login with an unknown
+//	    key creates the user (owner jit); a known key updates the mapped attributes that
+//	    changed; a deactivated user is refused.
+//	R3  Mode scim. A login with an unknown key is refused ("not provisioned"); an inactive user
+//	    is refused; a login changes nothing but lastLoginAt.
+//	R4  Mode both, login. An unknown key creates the user (owner jit). A SCIM-owned user is
+//	    never re-activated by a login, and a login changes only lastLoginAt and the attributes
+//	    marked login-authoritative for the IdP.
+//	R5  Mode both, SCIM adoption. A SCIM POST whose key matches a JIT-created user adopts it:
+//	    same id, owner scim, attributes replaced, 201. Filters find JIT-created users too.
+//	R6  Deprovisioning sticks. SCIM deactivation or deletion ends the user's sessions at once;
+//	    a deleted key is tombstoned and refused in modes scim and both until SCIM creates it
+//	    again or an administrator clears it.
+//	R7  One person, one user, also when SCIM creates and logins race.
+//	R8  userName collisions: a SCIM create gets 409 uniqueness; a login is refused and never
+//	    takes the account over.
+//	R9  Linking by email is off by default; with link policy verified-email a login may link
+//	    to an existing user with that email only if the email is asserted verified, the user
+//	    has no identity, and the user is not SCIM-owned.
+//	R10 Isolation: a SCIM token reads and writes only its own IdP's users and groups.
+//	R11 Mode changes never lose users.
+//	R12 Every decision is explained: one event whose rule names the rule that decided it.
+package directory

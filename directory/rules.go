@@ -1,0 +1,398 @@
+package directory
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// This file holds the provisioning rules as pure functions of (current state, incoming change,
+// IdP settings). They read nothing and write nothing; Service loads the state inside a
+// transaction, asks for a decision and carries it out. rules_test.go is their executable spec.
+
+// Login is what one sign-in asserts about a person, after SAML or OIDC has been normalised
+// through the IdP's attribute mapping (R1).
+type Login struct {
+	IdP          string
+	UniqueUserID string
+	// UserName is the userName to give a user the login creates; "" uses Email, else
+	// UniqueUserID.
+	UserName      string
+	FirstName     string
+	LastName      string
+	Email         string
+	EmailVerified bool
+	Groups        []string
+	// GroupsAsserted is true when the IdP sent a groups attribute at all, so that an empty
+	// list means "member of nothing" rather than "not told".
+	GroupsAsserted bool
+}
+
+// DesiredUserName is the userName a user created from this login gets.
+func (in Login) DesiredUserName() string {
+	switch {
+	case strings.TrimSpace(in.UserName) != "":
+		return strings.TrimSpace(in.UserName)
+	case strings.TrimSpace(in.Email) != "":
+		return strings.TrimSpace(in.Email)
+	default:
+		return in.UniqueUserID
+	}
+}
+
+// LoginState is what the store holds that bears on one login.
+type LoginState struct {
+	// ByKey is the user with the login's identity, if any.
+	ByKey *User
+	// Tombstone is set when SCIM deleted the login's identity.
+	Tombstone *Tombstone
+	// ByUserName is the user holding the userName the login would create, if any.
+	ByUserName *User
+	// ByEmail are the users having the login's email, the candidates for linking (R9).
+	ByEmail []User
+}
+
+// LoginAction is what a login does to the directory.
+type LoginAction string
+
+const (
+	LoginCreate LoginAction = "create"
+	LoginUpdate LoginAction = "update"
+	LoginLink   LoginAction = "link"
+	LoginRefuse LoginAction = "refuse"
+)
+
+// LoginDecision is the outcome of DecideLogin.
+type LoginDecision struct {
+	Action LoginAction
+	Rule   string
+	// Code is set for refusals (Refuse* constants).
+	Code   string
+	Reason string
+	// User is the user to store for create, update and link.
+	User    User
+	Changes []string
+	// SyncGroups says the login's groups should replace the user's JIT-managed memberships.
+	SyncGroups bool
+}
+
+// modeRule is the rule that governs logins in a mode.
+func modeRule(m Mode) string {
+	switch m {
+	case ModeJIT:
+		return "R2"
+	case ModeSCIM:
+		return "R3"
+	default:
+		return "R4"
+	}
+}
+
+// DecideLogin applies R1–R4, R6, R8, R9 and R11 to one login.
+func DecideLogin(idp IdP, st LoginState, in Login, now time.Time) LoginDecision {
+	refuse := func(rule, code, reason string) LoginDecision {
+		return LoginDecision{Action: LoginRefuse, Rule: rule, Code: code, Reason: reason}
+	}
+	if strings.TrimSpace(in.UniqueUserID) == "" {
+		return refuse("R1", RefuseNoIdentity,
+			"the IdP sent no uniqueUserId attribute and no persistent NameID or subject")
+	}
+
+	if st.ByKey != nil {
+		u := st.ByKey.Clone()
+		if !u.Active {
+			rule := modeRule(idp.Mode)
+			reason := "the user is deactivated; a login never reactivates a user"
+			if u.Owner == OwnerSCIM {
+				rule = "R6"
+				reason = "the user was deactivated by SCIM; a login never reactivates a SCIM-deprovisioned user"
+			}
+			return refuse(rule, RefuseDeactivated, reason)
+		}
+		d := LoginDecision{Action: LoginUpdate}
+		switch {
+		case idp.Mode == ModeSCIM:
+			d.Rule = "R3"
+			d.Reason = "mode scim: a login changes only lastLoginAt"
+		case idp.Mode == ModeBoth && u.Owner == OwnerSCIM:
+			d.Rule = "R4"
+			d.Reason = "mode both, SCIM-owned user: a login changes lastLoginAt and the login-authoritative attributes only"
+			d.Changes = applyLoginAttributes(&u, in, idp.LoginAuthoritativeFor)
+			d.SyncGroups = in.GroupsAsserted && idp.LoginAuthoritativeFor("groups")
+		case idp.Mode == ModeJIT && u.Owner == OwnerSCIM:
+			d.Rule = "R11"
+			d.Reason = "mode jit, SCIM-owned user kept from an earlier mode: the login updates its mapped attributes"
+			d.Changes = applyLoginAttributes(&u, in, allAttributes)
+			d.SyncGroups = in.GroupsAsserted
+		default:
+			d.Rule = modeRule(idp.Mode)
+			d.Reason = fmt.Sprintf("mode %s, known user: the login updates the mapped attributes that changed", idp.Mode)
+			d.Changes = applyLoginAttributes(&u, in, allAttributes)
+			d.SyncGroups = in.GroupsAsserted
+		}
+		u.LastLoginAt = now
+		d.Changes = append(d.Changes, "lastLoginAt")
+		d.User = u
+		return d
+	}
+
+	if st.Tombstone != nil && (idp.Mode == ModeSCIM || idp.Mode == ModeBoth) {
+		return refuse("R6", RefuseTombstoned,
+			"SCIM deleted this user; logins are refused until SCIM creates the user again or an administrator clears the tombstone")
+	}
+	if idp.Mode == ModeSCIM {
+		return refuse("R3", RefuseNotProvisioned,
+			"mode scim: the user has not been provisioned by SCIM yet")
+	}
+
+	if idp.LinkPolicy == LinkVerifiedEmail {
+		if target, ok := linkTarget(idp, st.ByEmail, in); ok {
+			u := target.Clone()
+			u.IdP, u.UniqueUserID = in.IdP, in.UniqueUserID
+			changes := []string{"idp", "uniqueUserId"}
+			changes = append(changes, applyLoginAttributes(&u, in, allAttributes)...)
+			u.LastLoginAt = now
+			changes = append(changes, "lastLoginAt")
+			return LoginDecision{
+				Action: LoginLink, Rule: "R9", User: u, Changes: changes,
+				SyncGroups: in.GroupsAsserted,
+				Reason:     "link policy verified-email: the IdP asserted the email verified and the existing user has no other identity",
+			}
+		}
+	}
+
+	userName := in.DesiredUserName()
+	if st.ByUserName != nil {
+		return refuse("R8", RefuseUserNameTaken, fmt.Sprintf(
+			"userName %q belongs to another user (%s); a login never takes an account over", userName, st.ByUserName.ID))
+	}
+	u := User{
+		UserName:     userName,
+		Active:       true,
+		IdP:          in.IdP,
+		UniqueUserID: in.UniqueUserID,
+		Owner:        OwnerJIT,
+		LastLoginAt:  now,
+	}
+	changes := applyLoginAttributes(&u, in, allAttributes)
+	reason := fmt.Sprintf("mode %s: first login of an unknown key creates the user", idp.Mode)
+	if st.Tombstone != nil {
+		reason += " (a SCIM tombstone exists, but mode jit does not enforce it)"
+	}
+	return LoginDecision{
+		Action: LoginCreate, Rule: modeRule(idp.Mode), Reason: reason, User: u,
+		Changes: append([]string{"userName"}, changes...), SyncGroups: true,
+	}
+}
+
+// linkTarget picks the one user a login may link to under R9.
+func linkTarget(idp IdP, candidates []User, in Login) (User, bool) {
+	if !in.EmailVerified || strings.TrimSpace(in.Email) == "" {
+		return User{}, false
+	}
+	var eligible []User
+	for _, c := range candidates {
+		if c.IdP != "" { // has an identity already: of another IdP, or another person of this one
+			continue
+		}
+		if c.Owner == OwnerSCIM {
+			continue
+		}
+		eligible = append(eligible, c)
+	}
+	if len(eligible) != 1 {
+		return User{}, false
+	}
+	return eligible[0], true
+}
+
+func allAttributes(string) bool { return true }
+
+// applyLoginAttributes copies the asserted attributes that allowed permits and that differ onto
+// u, and returns the names of those that changed. Empty assertions never erase a value.
+func applyLoginAttributes(u *User, in Login, allowed func(string) bool) []string {
+	var changes []string
+	oldDerived := strings.TrimSpace(u.Name.GivenName + " " + u.Name.FamilyName)
+	if allowed("firstName") && in.FirstName != "" && in.FirstName != u.Name.GivenName {
+		u.Name.GivenName = in.FirstName
+		changes = append(changes, "name.givenName")
+	}
+	if allowed("lastName") && in.LastName != "" && in.LastName != u.Name.FamilyName {
+		u.Name.FamilyName = in.LastName
+		changes = append(changes, "name.familyName")
+	}
+	if len(changes) > 0 {
+		derived := strings.TrimSpace(u.Name.GivenName + " " + u.Name.FamilyName)
+		if u.Name.Formatted == "" || u.Name.Formatted == oldDerived {
+			u.Name.Formatted = derived
+		}
+		if u.DisplayName == "" || u.DisplayName == oldDerived {
+			u.DisplayName = derived
+			changes = append(changes, "displayName")
+		}
+	}
+	if allowed("email") && in.Email != "" && !strings.EqualFold(in.Email, u.PrimaryEmail()) {
+		u.Emails = setPrimaryEmail(u.Emails, in.Email)
+		changes = append(changes, "emails")
+	}
+	return changes
+}
+
+func setPrimaryEmail(emails []MultiValue, value string) []MultiValue {
+	out := make([]MultiValue, 0, len(emails)+1)
+	out = append(out, MultiValue{Value: value, Type: "work", Primary: true})
+	for _, e := range emails {
+		if strings.EqualFold(e.Value, value) {
+			continue
+		}
+		e.Primary = false
+		out = append(out, e)
+	}
+	return out
+}
+
+// SCIMCreateState is what the store holds that bears on one SCIM create.
+type SCIMCreateState struct {
+	ByKey      *User
+	ByUserName *User
+	Tombstone  *Tombstone
+}
+
+// SCIMAction is what a SCIM write does.
+type SCIMAction string
+
+const (
+	SCIMCreate   SCIMAction = "create"
+	SCIMAdopt    SCIMAction = "adopt"
+	SCIMConflict SCIMAction = "conflict"
+	SCIMRefuse   SCIMAction = "refuse"
+)
+
+// SCIMDecision is the outcome of DecideSCIMCreate.
+type SCIMDecision struct {
+	Action SCIMAction
+	Rule   string
+	Code   string
+	Reason string
+	// Conflict is set for SCIMConflict.
+	Conflict *ConflictError
+	// ClearsTombstone says the create ends a tombstone of the same key (R6).
+	ClearsTombstone bool
+}
+
+// DecideSCIMAccess applies R2: an IdP in mode jit takes no SCIM requests.
+func DecideSCIMAccess(idp IdP) *Refusal {
+	if idp.Mode == ModeJIT {
+		return &Refusal{Rule: "R2", Code: RefuseModeJIT, Reason: fmt.Sprintf(
+			"IdP %q is in provisioning mode jit, which refuses SCIM; switch it to scim or both to provision by SCIM", idp.ID)}
+	}
+	return nil
+}
+
+// SCIMKey returns the uniqueUserId a SCIM user carries under the IdP's matching attribute (R1).
+func SCIMKey(idp IdP, u User) string {
+	if idp.SCIMMatch == MatchUserName {
+		return strings.TrimSpace(u.UserName)
+	}
+	return strings.TrimSpace(u.ExternalID)
+}
+
+// DecideSCIMCreate applies R1, R2, R5, R6, R7 and R8 to a SCIM create whose key is key.
+func DecideSCIMCreate(idp IdP, st SCIMCreateState, key string, in User) SCIMDecision {
+	if r := DecideSCIMAccess(idp); r != nil {
+		return SCIMDecision{Action: SCIMRefuse, Rule: r.Rule, Code: r.Code, Reason: r.Reason}
+	}
+	if key == "" {
+		match := idp.SCIMMatch
+		if match == "" {
+			match = MatchExternalID
+		}
+		return SCIMDecision{Action: SCIMRefuse, Rule: "R1", Code: RefuseNoIdentity, Reason: fmt.Sprintf(
+			"IdP %q matches SCIM users by %s, and the request has none; map the IdP's immutable user id to %s",
+			idp.ID, match, match)}
+	}
+	if st.ByKey != nil {
+		if st.ByUserName != nil && st.ByUserName.ID != st.ByKey.ID {
+			return SCIMDecision{Action: SCIMConflict, Rule: "R8",
+				Reason:   "the userName belongs to another identity",
+				Conflict: &ConflictError{Field: "userName", Value: in.UserName}}
+		}
+		if st.ByKey.Owner == OwnerJIT {
+			return SCIMDecision{Action: SCIMAdopt, Rule: "R5",
+				Reason: "SCIM create matched a user created by JIT login; the user is adopted with its id"}
+		}
+		return SCIMDecision{Action: SCIMConflict, Rule: "R7",
+			Reason:   "a user with this uniqueUserId already exists",
+			Conflict: &ConflictError{Field: "identity", Value: key}}
+	}
+	if st.ByUserName != nil {
+		return SCIMDecision{Action: SCIMConflict, Rule: "R8",
+			Reason:   "the userName belongs to another identity",
+			Conflict: &ConflictError{Field: "userName", Value: in.UserName}}
+	}
+	d := SCIMDecision{Action: SCIMCreate, Rule: "R1", Reason: "SCIM created the user"}
+	if st.Tombstone != nil {
+		d.Rule, d.ClearsTombstone = "R6", true
+		d.Reason = "SCIM created a deleted key again; its tombstone is cleared"
+	}
+	return d
+}
+
+// ActiveChange names a change of a user's active flag and the rule that governs it.
+func ActiveChange(old, new User) (eventType, rule string) {
+	switch {
+	case old.Active && !new.Active:
+		return EventUserDeactivated, "R6"
+	case !old.Active && new.Active:
+		return EventUserReactivated, ""
+	}
+	return "", ""
+}
+
+// DecideModeChange applies R11: a mode change never deletes or detaches users. It returns the
+// reason the event log records.
+func DecideModeChange(from, to Mode, jitUsers, scimUsers int) string {
+	switch {
+	case from == to:
+		return ""
+	case from == ModeJIT:
+		return fmt.Sprintf("mode %s → %s: %d JIT-created users are kept until SCIM adopts them (R5)", from, to, jitUsers)
+	case to == ModeJIT:
+		return fmt.Sprintf("mode %s → %s: %d SCIM-owned users are kept; logins may now update them and SCIM requests are refused", from, to, scimUsers)
+	default:
+		return fmt.Sprintf("mode %s → %s: all users are kept", from, to)
+	}
+}
+
+// diffUsers names the attributes that differ between two users, for the event log.
+func diffUsers(a, b User) []string {
+	var out []string
+	add := func(name string, changed bool) {
+		if changed {
+			out = append(out, name)
+		}
+	}
+	add("userName", a.UserName != b.UserName)
+	add("name", a.Name != b.Name)
+	add("displayName", a.DisplayName != b.DisplayName)
+	add("nickName", a.NickName != b.NickName)
+	add("profileUrl", a.ProfileURL != b.ProfileURL)
+	add("title", a.Title != b.Title)
+	add("userType", a.UserType != b.UserType)
+	add("preferredLanguage", a.PreferredLanguage != b.PreferredLanguage)
+	add("locale", a.Locale != b.Locale)
+	add("timezone", a.Timezone != b.Timezone)
+	add("active", a.Active != b.Active)
+	add("emails", !slices.Equal(a.Emails, b.Emails))
+	add("phoneNumbers", !slices.Equal(a.PhoneNumbers, b.PhoneNumbers))
+	add("addresses", !slices.Equal(a.Addresses, b.Addresses))
+	add("roles", !slices.Equal(a.Roles, b.Roles))
+	add("entitlements", !slices.Equal(a.Entitlements, b.Entitlements))
+	add("externalId", a.ExternalID != b.ExternalID)
+	add("enterprise", a.Enterprise != b.Enterprise)
+	add("password", a.PasswordHash != b.PasswordHash)
+	add("uniqueUserId", a.UniqueUserID != b.UniqueUserID)
+	add("owner", a.Owner != b.Owner)
+	return out
+}

@@ -1,0 +1,373 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Service carries out the operations of the two feeds (SCIM and JIT) and of the administrator,
+// applying the provisioning rules inside one store transaction per operation.
+type Service struct {
+	store Store
+	now   func() time.Time
+	newID func() string
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced after every committed write
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock injects the clock; tests use it to control time.
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithIDs injects the generator of resource ids.
+func WithIDs(newID func() string) Option { return func(s *Service) { s.newID = newID } }
+
+// New returns a Service over store.
+func New(store Store, opts ...Option) *Service {
+	s := &Service{
+		store:   store,
+		now:     time.Now,
+		newID:   func() string { return uuid.NewString() },
+		changed: make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Now is the service's clock, in UTC.
+func (s *Service) Now() time.Time { return s.now().UTC() }
+
+// NewID returns a fresh resource id.
+func (s *Service) NewID() string { return s.newID() }
+
+// Store returns the underlying store, for read paths that need index lookups and scans (SCIM
+// filters, admin lists). Writes must go through Service methods so the rules and events apply.
+func (s *Service) Store() Store { return s.store }
+
+// View runs a read-only transaction.
+func (s *Service) View(ctx context.Context, fn func(tx ReadTx) error) error {
+	return s.store.View(ctx, fn)
+}
+
+// update runs fn in a write transaction and wakes event waiters after a commit.
+func (s *Service) update(ctx context.Context, fn func(tx Tx) error) error {
+	err := s.store.Update(ctx, fn)
+	if err == nil {
+		s.mu.Lock()
+		close(s.changed)
+		s.changed = make(chan struct{})
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// Changed returns a channel closed after the next write this Service commits.
+func (s *Service) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+// appendEvent fills an event's id and time and stores it. Snapshots never carry password hashes.
+func (s *Service) appendEvent(tx Tx, e Event) (Event, error) {
+	e.ID = s.newID()
+	e.Time = s.Now()
+	if e.User != nil {
+		u := e.User.Clone()
+		u.PasswordHash = ""
+		e.User = &u
+	}
+	if e.Group != nil {
+		g := e.Group.Clone()
+		e.Group = &g
+	}
+	seq, err := tx.AppendEvent(e)
+	e.Seq = seq
+	return e, err
+}
+
+// notFoundIsNil turns ErrNotFound into a nil pointer.
+func userOrNil(u User, err error) (*User, error) {
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// retryConflicts reruns op when a racing writer made its decision stale: the loser of a race
+// to create the same identity sees the winner's user on its next attempt (R7).
+func retryConflicts(op func() error) error {
+	var err error
+	for range 3 {
+		if err = op(); !errors.Is(err, ErrConflict) {
+			return err
+		}
+	}
+	return err
+}
+
+func (s *Service) stamp(u *User, created bool) {
+	now := s.Now()
+	if created {
+		u.Meta.Created = now
+	}
+	u.Meta.LastModified = now
+	u.Meta.Version++
+}
+
+func (s *Service) stampGroup(g *Group, created bool) {
+	now := s.Now()
+	if created {
+		g.Meta.Created = now
+	}
+	g.Meta.LastModified = now
+	g.Meta.Version++
+}
+
+// --- IdPs -----------------------------------------------------------------------------------
+
+// IdP returns one IdP.
+func (s *Service) IdP(ctx context.Context, id string) (IdP, error) {
+	var p IdP
+	err := s.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		p, err = tx.IdP(id)
+		return err
+	})
+	return p, err
+}
+
+// IdPs lists all IdPs.
+func (s *Service) IdPs(ctx context.Context) ([]IdP, error) {
+	var ps []IdP
+	err := s.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		ps, err = tx.IdPs()
+		return err
+	})
+	return ps, err
+}
+
+// NormalizeIdP fills defaults and reports every problem of the domain settings at once.
+// Protocol-specific checks (metadata, discovery) belong to the edges.
+func NormalizeIdP(p *IdP) []string {
+	var problems []string
+	p.ID = strings.TrimSpace(p.ID)
+	if p.ID == "" {
+		problems = append(problems, "id is required (a short slug such as \"entra\")")
+	} else if !validSlug(p.ID) {
+		problems = append(problems, fmt.Sprintf("id %q must be 1–63 lower-case letters, digits or dashes, starting with a letter or digit", p.ID))
+	}
+	if p.Name == "" {
+		p.Name = p.ID
+	}
+	if p.Protocol != ProtocolSAML && p.Protocol != ProtocolOIDC {
+		problems = append(problems, fmt.Sprintf("protocol %q is not known; use \"saml\" or \"oidc\"", p.Protocol))
+	}
+	if p.Mode == "" {
+		p.Mode = ModeJIT
+	}
+	if !p.Mode.Valid() {
+		problems = append(problems, fmt.Sprintf("mode %q is not known; use \"jit\", \"scim\" or \"both\"", p.Mode))
+	}
+	if p.SCIMMatch == "" {
+		p.SCIMMatch = MatchExternalID
+	}
+	if p.SCIMMatch != MatchExternalID && p.SCIMMatch != MatchUserName {
+		problems = append(problems, fmt.Sprintf("scim_match %q is not known; use \"externalId\" or \"userName\"", p.SCIMMatch))
+	}
+	if p.LinkPolicy == "" {
+		p.LinkPolicy = LinkNone
+	}
+	if p.LinkPolicy != LinkNone && p.LinkPolicy != LinkVerifiedEmail {
+		problems = append(problems, fmt.Sprintf("link_policy %q is not known; use \"none\" or \"verified-email\"", p.LinkPolicy))
+	}
+	for _, a := range p.LoginAuthoritative {
+		switch a {
+		case "firstName", "lastName", "email", "groups":
+		default:
+			problems = append(problems, fmt.Sprintf("login_authoritative: %q is not an attribute a login carries (firstName, lastName, email, groups)", a))
+		}
+	}
+	if p.LoginAuthoritative == nil {
+		p.LoginAuthoritative = []string{}
+	}
+	if p.DefaultGroups == nil {
+		p.DefaultGroups = []string{}
+	}
+	for _, g := range p.DefaultGroups {
+		if strings.TrimSpace(g) == "" {
+			problems = append(problems, "default_groups: a group name is empty")
+		}
+	}
+	return problems
+}
+
+func validSlug(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateIdP stores a new IdP. A taken id is a *ConflictError.
+func (s *Service) CreateIdP(ctx context.Context, actor string, p IdP) (IdP, error) {
+	if problems := NormalizeIdP(&p); len(problems) > 0 {
+		return IdP{}, &InvalidError{Msg: strings.Join(problems, "; ")}
+	}
+	now := s.Now()
+	p.Created, p.Updated = now, now
+	err := s.update(ctx, func(tx Tx) error {
+		if _, err := tx.IdP(p.ID); err == nil {
+			return &ConflictError{Field: "id", Value: p.ID}
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err := tx.PutIdP(p); err != nil {
+			return err
+		}
+		_, err := s.appendEvent(tx, Event{Type: EventIdPCreated, Actor: actor, Subject: p.ID, IdP: p.ID,
+			Reason: fmt.Sprintf("%s IdP created in mode %s", p.Protocol, p.Mode)})
+		return err
+	})
+	return p, err
+}
+
+// UpdateIdP changes an IdP through fn. A mode change follows R11: no user is deleted or
+// detached, and the event says what was kept.
+func (s *Service) UpdateIdP(ctx context.Context, actor, id string, fn func(IdP) (IdP, error)) (IdP, error) {
+	var out IdP
+	err := s.update(ctx, func(tx Tx) error {
+		old, err := tx.IdP(id)
+		if err != nil {
+			return err
+		}
+		p, err := fn(old)
+		if err != nil {
+			return err
+		}
+		p.ID, p.Created, p.Updated = old.ID, old.Created, s.Now()
+		if problems := NormalizeIdP(&p); len(problems) > 0 {
+			return &InvalidError{Msg: strings.Join(problems, "; ")}
+		}
+		if err := tx.PutIdP(p); err != nil {
+			return err
+		}
+		e := Event{Type: EventIdPUpdated, Actor: actor, Subject: p.ID, IdP: p.ID, Reason: "IdP settings changed"}
+		if old.Mode != p.Mode {
+			jitUsers, scimUsers, err := countOwners(tx, p.ID)
+			if err != nil {
+				return err
+			}
+			e.Type, e.Rule = EventIdPModeChanged, "R11"
+			e.Reason = DecideModeChange(old.Mode, p.Mode, jitUsers, scimUsers)
+			e.Changes = []string{"mode"}
+		}
+		if _, err := s.appendEvent(tx, e); err != nil {
+			return err
+		}
+		out = p
+		return nil
+	})
+	return out, err
+}
+
+func countOwners(tx ReadTx, idp string) (jit, scim int, err error) {
+	err = tx.ScanUsers(ScanQuery{IdP: idp}, func(u User) error {
+		switch u.Owner {
+		case OwnerJIT:
+			jit++
+		case OwnerSCIM:
+			scim++
+		}
+		return nil
+	})
+	return jit, scim, err
+}
+
+// DeleteIdP removes an IdP and its SCIM tokens. While the IdP still has users it is refused
+// with ErrConflict unless force is set; then its users and groups are deleted too, each with
+// an event, so nothing is silently orphaned.
+func (s *Service) DeleteIdP(ctx context.Context, actor, id string, force bool) error {
+	return s.update(ctx, func(tx Tx) error {
+		if _, err := tx.IdP(id); err != nil {
+			return err
+		}
+		n, err := tx.CountUsers(id)
+		if err != nil {
+			return err
+		}
+		if n > 0 && !force {
+			return &ConflictError{Field: "users", Value: fmt.Sprintf("IdP %q still has %d users; delete with force to remove them too", id, n)}
+		}
+		var users []User
+		if err := tx.ScanUsers(ScanQuery{IdP: id}, func(u User) error { users = append(users, u); return nil }); err != nil {
+			return err
+		}
+		for _, u := range users {
+			if err := tx.DeleteUser(u.ID); err != nil {
+				return err
+			}
+			if _, err := s.appendEvent(tx, Event{Type: EventUserDeleted, Actor: actor, Subject: u.ID, IdP: id,
+				Reason: "deleted with its IdP (forced)"}); err != nil {
+				return err
+			}
+		}
+		var groups []Group
+		if err := tx.ScanGroups(ScanQuery{IdP: id}, func(g Group) error { groups = append(groups, g); return nil }); err != nil {
+			return err
+		}
+		for _, g := range groups {
+			if err := tx.DeleteGroup(g.ID); err != nil {
+				return err
+			}
+			if _, err := s.appendEvent(tx, Event{Type: EventGroupDeleted, Actor: actor, Subject: g.ID, IdP: id,
+				Reason: "deleted with its IdP"}); err != nil {
+				return err
+			}
+		}
+		tokens, err := tx.Tokens(TokenSCIM, id)
+		if err != nil {
+			return err
+		}
+		for _, t := range tokens {
+			if err := tx.DeleteToken(t.ID); err != nil {
+				return err
+			}
+		}
+		tombs, err := tx.Tombstones(id)
+		if err != nil {
+			return err
+		}
+		for _, t := range tombs {
+			if err := tx.DeleteTombstone(Identity{IdP: t.IdP, UniqueUserID: t.UniqueUserID}); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteIdP(id); err != nil {
+			return err
+		}
+		_, err = s.appendEvent(tx, Event{Type: EventIdPDeleted, Actor: actor, Subject: id, IdP: id,
+			Reason: fmt.Sprintf("IdP deleted with %d users and %d groups", len(users), len(groups))})
+		return err
+	})
+}

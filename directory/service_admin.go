@@ -1,0 +1,363 @@
+package directory
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Token secrets carry a prefix naming their kind, so that secret scanners and people can tell
+// them apart, followed by 32 random bytes.
+const (
+	SCIMTokenPrefix  = "rst_scim_"
+	AdminTokenPrefix = "rst_admin_"
+	sessionPrefix    = "rst_sess_"
+)
+
+// HashSecret is how token and session secrets are stored: SHA-256 suffices because the
+// secrets are 256-bit random values, not passwords.
+func HashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+func newSecret(prefix string) string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// CreateToken issues a bearer token and returns it with its secret, which is shown once and
+// never stored. A SCIM token must name an existing IdP.
+func (s *Service) CreateToken(ctx context.Context, actor string, kind TokenKind, idp, name string, expires time.Time) (Token, string, error) {
+	prefix := AdminTokenPrefix
+	if kind == TokenSCIM {
+		prefix = SCIMTokenPrefix
+	} else {
+		idp = ""
+	}
+	secret := newSecret(prefix)
+	return s.putToken(ctx, actor, kind, idp, name, expires, secret)
+}
+
+func (s *Service) putToken(ctx context.Context, actor string, kind TokenKind, idp, name string, expires time.Time, secret string) (Token, string, error) {
+	t := Token{ID: strings.ReplaceAll(s.newID(), "-", "")[:16], Kind: kind, IdP: idp, Name: name,
+		Hash: HashSecret(secret), Created: s.Now(), ExpiresAt: expires.UTC()}
+	if expires.IsZero() {
+		t.ExpiresAt = time.Time{}
+	}
+	err := s.update(ctx, func(tx Tx) error {
+		if kind == TokenSCIM {
+			if _, err := tx.IdP(idp); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutToken(t); err != nil {
+			return err
+		}
+		_, err := s.appendEvent(tx, Event{Type: EventTokenCreated, Actor: actor, Subject: t.ID, IdP: idp,
+			Reason: fmt.Sprintf("%s token %q created", kind, name)})
+		return err
+	})
+	if err != nil {
+		return Token{}, "", err
+	}
+	return t, secret, nil
+}
+
+// EnsureAdminToken makes sure an administrator can sign in on a new store. If given is set, it
+// becomes a valid admin token (if it is not one already). Otherwise, when the store has no admin
+// token, one is generated and returned; created says whether the caller must show it.
+func (s *Service) EnsureAdminToken(ctx context.Context, given string) (secret string, created bool, err error) {
+	var existing []Token
+	var known bool
+	err = s.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		if existing, err = tx.Tokens(TokenAdmin, ""); err != nil {
+			return err
+		}
+		if given != "" {
+			_, err := tx.TokenByHash(HashSecret(given))
+			known = err == nil
+			if errors.Is(err, ErrNotFound) {
+				err = nil
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return "", false, err
+	}
+	switch {
+	case given != "" && known:
+		return given, false, nil
+	case given != "":
+		if len(given) < 16 {
+			return "", false, Invalidf("the admin token must be at least 16 characters")
+		}
+		_, _, err := s.putToken(ctx, "system", TokenAdmin, "", "bootstrap (--admin-token)", time.Time{}, given)
+		return given, false, err
+	case len(existing) > 0:
+		return "", false, nil
+	}
+	_, secret, err = s.CreateToken(ctx, "system", TokenAdmin, "", "bootstrap", time.Time{})
+	return secret, err == nil, err
+}
+
+// Authenticate returns the usable token of the given kind whose secret this is. The lookup is
+// by hash and the hash is compared again in constant time. Last use is recorded at most once a
+// minute, so authentication does not cost a write per request.
+func (s *Service) Authenticate(ctx context.Context, kind TokenKind, secret string) (Token, error) {
+	if secret == "" {
+		return Token{}, ErrUnauthenticated
+	}
+	hash := HashSecret(secret)
+	var t Token
+	err := s.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		t, err = tx.TokenByHash(hash)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return Token{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	now := s.Now()
+	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 || t.Kind != kind || !t.Usable(now) {
+		return Token{}, ErrUnauthenticated
+	}
+	if now.Sub(t.LastUsedAt) > time.Minute {
+		_ = s.store.Update(ctx, func(tx Tx) error {
+			cur, err := tx.Token(t.ID)
+			if err != nil {
+				return err
+			}
+			cur.LastUsedAt = now
+			return tx.PutToken(cur)
+		})
+		t.LastUsedAt = now
+	}
+	return t, nil
+}
+
+// Tokens lists tokens of a kind (and, for SCIM, of one IdP; "" for all).
+func (s *Service) Tokens(ctx context.Context, kind TokenKind, idp string) ([]Token, error) {
+	var ts []Token
+	err := s.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		ts, err = tx.Tokens(kind, idp)
+		return err
+	})
+	return ts, err
+}
+
+// RevokeToken revokes a token at once; it stays listed as revoked.
+func (s *Service) RevokeToken(ctx context.Context, actor, id string) (Token, error) {
+	var out Token
+	err := s.update(ctx, func(tx Tx) error {
+		t, err := tx.Token(id)
+		if err != nil {
+			return err
+		}
+		if t.RevokedAt.IsZero() {
+			t.RevokedAt = s.Now()
+			if err := tx.PutToken(t); err != nil {
+				return err
+			}
+			if _, err := s.appendEvent(tx, Event{Type: EventTokenRevoked, Actor: actor, Subject: t.ID, IdP: t.IdP,
+				Reason: fmt.Sprintf("%s token %q revoked", t.Kind, t.Name)}); err != nil {
+				return err
+			}
+		}
+		out = t
+		return nil
+	})
+	return out, err
+}
+
+// DeactivateUser deactivates a user on an administrator's word and ends its sessions (R6).
+func (s *Service) DeactivateUser(ctx context.Context, actor, id string) (User, error) {
+	var out User
+	err := s.update(ctx, func(tx Tx) error {
+		u, err := tx.User(id)
+		if err != nil {
+			return err
+		}
+		if !u.Active {
+			out = u
+			return nil
+		}
+		u.Active = false
+		u.SessionsValidAfter = s.Now()
+		s.stamp(&u, false)
+		if err := tx.PutUser(u); err != nil {
+			return err
+		}
+		if _, err := s.appendEvent(tx, Event{Type: EventUserDeactivated, Actor: actor, Subject: id, IdP: u.IdP,
+			Rule: "R6", Reason: "an administrator deactivated the user; its sessions end", Changes: []string{"active"},
+			User: &u}); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// ClearTombstone lets a SCIM-deleted key sign in again (R6).
+func (s *Service) ClearTombstone(ctx context.Context, actor string, id Identity) error {
+	return s.update(ctx, func(tx Tx) error {
+		if _, err := tx.Tombstone(id); err != nil {
+			return err
+		}
+		if err := tx.DeleteTombstone(id); err != nil {
+			return err
+		}
+		_, err := s.appendEvent(tx, Event{Type: EventTombstoneClear, Actor: actor, Subject: id.UniqueUserID, IdP: id.IdP,
+			Rule: "R6", Reason: "an administrator cleared the tombstone; the key may sign in again"})
+		return err
+	})
+}
+
+// User returns any user, unscoped: for administrators and sessions.
+func (s *Service) User(ctx context.Context, id string) (User, error) {
+	var u User
+	err := s.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		u, err = tx.User(id)
+		return err
+	})
+	return u, err
+}
+
+// --- sessions -------------------------------------------------------------------------------
+
+const sessionNS = "session"
+
+type sessionRecord struct {
+	UserID  string    `json:"userId"`
+	IdP     string    `json:"idp"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+}
+
+// CreateSession starts a sign-in session for a user and returns its secret, the cookie value.
+// Only the secret's hash is stored, so a copy of the store cannot sign anybody in.
+func (s *Service) CreateSession(ctx context.Context, userID, idp string, ttl time.Duration) (string, error) {
+	secret := newSecret(sessionPrefix)
+	now := s.Now()
+	rec, _ := json.Marshal(sessionRecord{UserID: userID, IdP: idp, Created: now, Expires: now.Add(ttl)})
+	err := s.store.Update(ctx, func(tx Tx) error {
+		return tx.PutKV(sessionNS, base64.RawURLEncoding.EncodeToString(HashSecret(secret)), rec, now.Add(ttl))
+	})
+	return secret, err
+}
+
+// SessionUser returns the user of a live session. A session ends when it expires, when it is
+// logged out, when its user is deleted or deactivated, or when the user's sessions were ended
+// after it began (R6); all of these read as ErrUnauthenticated.
+func (s *Service) SessionUser(ctx context.Context, secret string) (User, error) {
+	if secret == "" {
+		return User{}, ErrUnauthenticated
+	}
+	now := s.Now()
+	var u User
+	err := s.store.View(ctx, func(tx ReadTx) error {
+		raw, err := tx.KV(sessionNS, base64.RawURLEncoding.EncodeToString(HashSecret(secret)), now)
+		if err != nil {
+			return err
+		}
+		var rec sessionRecord
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return ErrNotFound
+		}
+		if u, err = tx.User(rec.UserID); err != nil {
+			return err
+		}
+		if !u.Active || !rec.Created.After(u.SessionsValidAfter) {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return User{}, ErrUnauthenticated
+	}
+	return u, err
+}
+
+// EndSession logs a session out.
+func (s *Service) EndSession(ctx context.Context, secret string) error {
+	if secret == "" {
+		return nil
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		return tx.DeleteKV(sessionNS, base64.RawURLEncoding.EncodeToString(HashSecret(secret)))
+	})
+}
+
+// PurgeExpired deletes expired sessions, login state and replay-cache entries.
+func (s *Service) PurgeExpired(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		var n int
+		err := s.store.Update(ctx, func(tx Tx) error {
+			var err error
+			n, err = tx.PurgeKV(s.Now(), 1000)
+			return err
+		})
+		total += n
+		if err != nil || n < 1000 {
+			return total, err
+		}
+	}
+}
+
+// --- events ---------------------------------------------------------------------------------
+
+// Events returns up to limit events after seq. If there are none and wait is positive, it waits
+// up to wait for one to be written, by this process or, with a shared database, by another.
+func (s *Service) Events(ctx context.Context, after uint64, limit int, wait time.Duration) ([]Event, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		changed := s.Changed()
+		var evs []Event
+		err := s.store.View(ctx, func(tx ReadTx) error {
+			var err error
+			evs, err = tx.Events(after, limit)
+			return err
+		})
+		if err != nil || len(evs) > 0 {
+			return evs, err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return []Event{}, nil
+		}
+		// Another replica's writes do not close changed, so poll as well.
+		poll := min(left, 500*time.Millisecond)
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return []Event{}, ctx.Err()
+		case <-changed:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}

@@ -1,0 +1,196 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+)
+
+// Login applies one sign-in to the directory (UpsertFromLogin): it creates, updates or links
+// the user, or refuses, by R1–R4, R6, R8, R9 and R11. Every outcome is one event (R12); a
+// refusal is returned as a *Refusal whose EventID names that event.
+func (s *Service) Login(ctx context.Context, in Login) (User, error) {
+	in.UniqueUserID = strings.TrimSpace(in.UniqueUserID)
+	var out User
+	var refusal *Refusal
+	actor := "jit:" + in.IdP
+	err := retryConflicts(func() error {
+		return s.update(ctx, func(tx Tx) error {
+			refusal = nil
+			idp, err := tx.IdP(in.IdP)
+			if err != nil {
+				return err
+			}
+			st, err := loadLoginState(tx, idp, in)
+			if err != nil {
+				return err
+			}
+			now := s.Now()
+			d := DecideLogin(idp, st, in, now)
+			subject := in.UniqueUserID
+			if st.ByKey != nil {
+				subject = st.ByKey.ID
+			}
+			if d.Action == LoginRefuse {
+				e, err := s.appendEvent(tx, Event{Type: EventLoginRefused, Actor: actor, Subject: subject, IdP: idp.ID,
+					Rule: d.Rule, Reason: d.Reason + " [" + d.Code + "] uniqueUserId=" + in.UniqueUserID})
+				refusal = &Refusal{Rule: d.Rule, Code: d.Code, Reason: d.Reason, EventID: e.ID}
+				return err
+			}
+			u := d.User
+			var typ string
+			switch d.Action {
+			case LoginCreate:
+				u.ID = s.newID()
+				s.stamp(&u, true)
+				typ = EventUserCreated
+			case LoginLink:
+				s.stamp(&u, false)
+				typ = EventUserLinked
+			default:
+				// lastLoginAt alone is not a SCIM-visible change, so it keeps the version (ETag).
+				if len(d.Changes) > 1 {
+					s.stamp(&u, false)
+				}
+				typ = EventUserLogin
+			}
+			if err := tx.PutUser(u); err != nil {
+				return err
+			}
+			changes := d.Changes
+			if d.SyncGroups {
+				names := in.Groups
+				if d.Action == LoginCreate {
+					names = append(slices.Clone(idp.DefaultGroups), names...)
+				}
+				changed, err := s.syncLoginGroups(tx, idp, u.ID, names, in.GroupsAsserted, actor)
+				if err != nil {
+					return err
+				}
+				if changed {
+					changes = append(changes, "groups")
+				}
+			}
+			if _, err := s.appendEvent(tx, Event{Type: typ, Actor: actor, Subject: u.ID, IdP: idp.ID,
+				Rule: d.Rule, Reason: d.Reason, Changes: changes, User: &u}); err != nil {
+				return err
+			}
+			out = u
+			return nil
+		})
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return User{}, &Refusal{Rule: "R1", Code: RefuseUnknownIdP, Reason: "no IdP " + in.IdP}
+		}
+		return User{}, err
+	}
+	if refusal != nil {
+		return User{}, refusal
+	}
+	return out, nil
+}
+
+func loadLoginState(tx ReadTx, idp IdP, in Login) (LoginState, error) {
+	var st LoginState
+	if in.UniqueUserID == "" {
+		return st, nil
+	}
+	var err error
+	ident := Identity{IdP: idp.ID, UniqueUserID: in.UniqueUserID}
+	if st.ByKey, err = userOrNil(tx.UserByIdentity(ident)); err != nil || st.ByKey != nil {
+		return st, err
+	}
+	t, err := tx.Tombstone(ident)
+	if err == nil {
+		st.Tombstone = &t
+	} else if !errors.Is(err, ErrNotFound) {
+		return st, err
+	}
+	if st.ByUserName, err = userOrNil(tx.UserByUserName(in.DesiredUserName())); err != nil {
+		return st, err
+	}
+	if idp.LinkPolicy == LinkVerifiedEmail && in.Email != "" {
+		if st.ByEmail, err = tx.UsersByEmail(in.Email); err != nil {
+			return st, err
+		}
+		// The user holding the userName is the link target itself when linking applies.
+		if st.ByUserName != nil {
+			if _, ok := linkTarget(idp, st.ByEmail, in); ok {
+				st.ByUserName = nil
+			}
+		}
+	}
+	return st, nil
+}
+
+// syncLoginGroups makes the user a member of the named groups of the IdP, creating missing ones
+// as JIT-owned. When the IdP asserted its groups, the user also leaves the JIT-owned groups of
+// the IdP that the login no longer names; groups SCIM or an administrator manage are left alone.
+func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string, asserted bool, actor string) (bool, error) {
+	want := make(map[string]bool)
+	changed := false
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" || want[strings.ToLower(n)] {
+			continue
+		}
+		want[strings.ToLower(n)] = true
+		g, err := tx.GroupByDisplayName(idp.ID, n)
+		created := false
+		if errors.Is(err, ErrNotFound) {
+			g = Group{ID: s.newID(), DisplayName: n, IdP: idp.ID, Owner: OwnerJIT, Members: []string{}}
+			s.stampGroup(&g, true)
+			created = true
+		} else if err != nil {
+			return false, err
+		}
+		if g.HasMember(userID) {
+			continue
+		}
+		g.Members = append(g.Members, userID)
+		if !created {
+			s.stampGroup(&g, false)
+		}
+		if err := tx.PutGroup(g); err != nil {
+			return false, err
+		}
+		typ := EventGroupUpdated
+		if created {
+			typ = EventGroupCreated
+		}
+		if _, err := s.appendEvent(tx, Event{Type: typ, Actor: actor, Subject: g.ID, IdP: idp.ID,
+			Changes: []string{"members"}, Reason: "group membership from the login's group claims", Group: &g}); err != nil {
+			return false, err
+		}
+		changed = true
+	}
+	if !asserted {
+		return changed, nil
+	}
+	ids, err := tx.GroupsOfUser(userID)
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		g, err := tx.Group(id)
+		if err != nil {
+			return false, err
+		}
+		if g.IdP != idp.ID || g.Owner != OwnerJIT || want[strings.ToLower(g.DisplayName)] {
+			continue
+		}
+		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == userID })
+		s.stampGroup(&g, false)
+		if err := tx.PutGroup(g); err != nil {
+			return false, err
+		}
+		if _, err := s.appendEvent(tx, Event{Type: EventGroupUpdated, Actor: actor, Subject: g.ID, IdP: idp.ID,
+			Changes: []string{"members"}, Reason: "the login no longer names this group", Group: &g}); err != nil {
+			return false, err
+		}
+		changed = true
+	}
+	return changed, nil
+}

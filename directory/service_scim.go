@@ -1,0 +1,436 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// SCIMActor is the caller of a SCIM operation: one token of one IdP. Every SCIM read and write
+// is scoped to that IdP (R10).
+type SCIMActor struct {
+	IdP     string
+	TokenID string
+}
+
+func (a SCIMActor) String() string { return "scim:" + a.TokenID }
+
+// scimIdP loads the actor's IdP and applies R2; a refusal is logged as an event.
+func (s *Service) scimIdP(tx Tx, a SCIMActor, subject string) (IdP, error) {
+	idp, err := tx.IdP(a.IdP)
+	if err != nil {
+		return IdP{}, err
+	}
+	if r := DecideSCIMAccess(idp); r != nil {
+		return IdP{}, r
+	}
+	return idp, nil
+}
+
+// CheckSCIMAccess reports whether the actor's IdP takes SCIM requests at all (R2). The SCIM
+// edge calls it before anything else so reads are refused the same way writes are.
+func (s *Service) CheckSCIMAccess(ctx context.Context, a SCIMActor) error {
+	return s.store.View(ctx, func(tx ReadTx) error {
+		idp, err := tx.IdP(a.IdP)
+		if err != nil {
+			return err
+		}
+		if r := DecideSCIMAccess(idp); r != nil {
+			return r
+		}
+		return nil
+	})
+}
+
+// scopedUser loads a user and hides it unless it belongs to the actor's IdP (R10).
+func scopedUser(tx ReadTx, idp, id string) (User, error) {
+	u, err := tx.User(id)
+	if err != nil {
+		return User{}, err
+	}
+	if u.IdP != idp {
+		return User{}, ErrNotFound
+	}
+	return u, nil
+}
+
+// SCIMUser returns one user of the actor's IdP.
+func (s *Service) SCIMUser(ctx context.Context, a SCIMActor, id string) (User, error) {
+	var u User
+	err := s.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		u, err = scopedUser(tx, a.IdP, id)
+		return err
+	})
+	return u, err
+}
+
+// refuseSCIM records a SCIM refusal as an event and returns it as a *Refusal.
+func (s *Service) refuseSCIM(ctx context.Context, a SCIMActor, subject, rule, code, reason string) error {
+	r := &Refusal{Rule: rule, Code: code, Reason: reason}
+	err := s.update(ctx, func(tx Tx) error {
+		e, err := s.appendEvent(tx, Event{Type: EventSCIMRefused, Actor: a.String(), Subject: subject,
+			IdP: a.IdP, Rule: rule, Reason: reason})
+		r.EventID = e.ID
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return r
+}
+
+// SCIMCreateUser creates a user from a SCIM POST, applying R1, R2, R5–R8. When the key matches
+// a JIT-created user, that user is adopted and keeps its id (R5). A taken userName or identity
+// is a *ConflictError (R7, R8), recorded as an event.
+func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User) (User, error) {
+	var out User
+	var decision SCIMDecision
+	err := retryConflicts(func() error {
+		return s.update(ctx, func(tx Tx) error {
+			idp, err := s.scimIdP(tx, a, in.UserName)
+			if err != nil {
+				return err
+			}
+			key := SCIMKey(idp, in)
+			var st SCIMCreateState
+			if key != "" {
+				if st.ByKey, err = userOrNil(tx.UserByIdentity(Identity{IdP: idp.ID, UniqueUserID: key})); err != nil {
+					return err
+				}
+				t, err := tx.Tombstone(Identity{IdP: idp.ID, UniqueUserID: key})
+				if err == nil {
+					st.Tombstone = &t
+				} else if !errors.Is(err, ErrNotFound) {
+					return err
+				}
+			}
+			if st.ByUserName, err = userOrNil(tx.UserByUserName(in.UserName)); err != nil {
+				return err
+			}
+			decision = DecideSCIMCreate(idp, st, key, in)
+			switch decision.Action {
+			case SCIMRefuse, SCIMConflict:
+				return nil // recorded below, outside this transaction
+			}
+			u := in.Clone()
+			u.IdP, u.UniqueUserID, u.Owner = idp.ID, key, OwnerSCIM
+			e := Event{Actor: a.String(), IdP: idp.ID, Rule: decision.Rule, Reason: decision.Reason}
+			if decision.Action == SCIMAdopt {
+				old := *st.ByKey
+				u.ID, u.Meta, u.LastLoginAt, u.SessionsValidAfter = old.ID, old.Meta, old.LastLoginAt, old.SessionsValidAfter
+				if old.Active && !u.Active {
+					u.SessionsValidAfter = s.Now()
+				}
+				s.stamp(&u, false)
+				e.Type, e.Changes = EventUserAdopted, diffUsers(old, u)
+			} else {
+				u.ID = s.newID()
+				u.Meta = Meta{}
+				s.stamp(&u, true)
+				e.Type, e.Changes = EventUserCreated, []string{"userName"}
+			}
+			if err := tx.PutUser(u); err != nil {
+				return err
+			}
+			if decision.ClearsTombstone {
+				if err := tx.DeleteTombstone(Identity{IdP: idp.ID, UniqueUserID: key}); err != nil {
+					return err
+				}
+			}
+			e.Subject, e.User = u.ID, &u
+			if _, err := s.appendEvent(tx, e); err != nil {
+				return err
+			}
+			out = u
+			return nil
+		})
+	})
+	if err != nil {
+		return User{}, s.recordRefusal(ctx, a, in.UserName, err)
+	}
+	switch decision.Action {
+	case SCIMRefuse:
+		return User{}, s.refuseSCIM(ctx, a, in.UserName, decision.Rule, decision.Code, decision.Reason)
+	case SCIMConflict:
+		if rerr := s.refuseSCIM(ctx, a, in.UserName, decision.Rule, "conflict", decision.Reason); !isRefusal(rerr) {
+			return User{}, rerr
+		}
+		return User{}, decision.Conflict
+	}
+	return out, nil
+}
+
+func isRefusal(err error) bool { _, ok := AsRefusal(err); return ok }
+
+// recordRefusal logs a refusal that a write transaction returned (R2) as an event, so that every
+// refusal is explained (R12). Other errors pass through.
+func (s *Service) recordRefusal(ctx context.Context, a SCIMActor, subject string, err error) error {
+	if r, ok := AsRefusal(err); ok && r.EventID == "" {
+		return s.refuseSCIM(ctx, a, subject, r.Rule, r.Code, r.Reason)
+	}
+	return err
+}
+
+func checkVersion(current, expect int64) error {
+	if expect != 0 && current != expect {
+		return fmt.Errorf("%w: the resource is at version %d, the request expected %d", ErrPrecondition, current, expect)
+	}
+	return nil
+}
+
+// SCIMUpdateUser changes one user of the actor's IdP through fn (PUT and PATCH). expectVersion
+// is the If-Match version, 0 for none. Server-kept fields (id, identity, owner, meta) are kept
+// whatever fn returns, except that a change of the matching attribute moves the identity (R1),
+// and a JIT-created user that SCIM updates becomes SCIM-owned (R5). Deactivation ends the
+// user's sessions (R6).
+func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, expectVersion int64, fn func(User) (User, error)) (User, error) {
+	var out User
+	err := s.update(ctx, func(tx Tx) error {
+		idp, err := s.scimIdP(tx, a, id)
+		if err != nil {
+			return err
+		}
+		old, err := scopedUser(tx, a.IdP, id)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(old.Meta.Version, expectVersion); err != nil {
+			return err
+		}
+		u, err := fn(old.Clone())
+		if err != nil {
+			return err
+		}
+		u.ID, u.IdP, u.Meta, u.LastLoginAt, u.SessionsValidAfter = old.ID, old.IdP, old.Meta, old.LastLoginAt, old.SessionsValidAfter
+		u.Owner = OwnerSCIM
+		key := SCIMKey(idp, u)
+		if key == "" {
+			return Invalidf("IdP %q matches SCIM users by %s; it cannot be removed (R1)", idp.ID, idp.SCIMMatch)
+		}
+		u.UniqueUserID = key
+		if strings.TrimSpace(u.UserName) == "" {
+			return Invalidf("userName is required")
+		}
+		changes := diffUsers(old, u)
+		if len(changes) == 0 {
+			out = old
+			return nil
+		}
+		e := Event{Type: EventUserUpdated, Actor: a.String(), Subject: u.ID, IdP: idp.ID, Changes: changes}
+		if t, rule := ActiveChange(old, u); t != "" {
+			e.Type, e.Rule = t, rule
+			if t == EventUserDeactivated {
+				u.SessionsValidAfter = s.Now()
+				e.Reason = "SCIM deactivated the user; its sessions end and logins are refused"
+			}
+		}
+		if old.Owner == OwnerJIT {
+			e.Type, e.Rule, e.Reason = EventUserAdopted, "R5", "SCIM updated a user created by JIT login; the user is adopted"
+		}
+		s.stamp(&u, false)
+		if err := tx.PutUser(u); err != nil {
+			return err
+		}
+		e.User = &u
+		if _, err := s.appendEvent(tx, e); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	return out, s.recordRefusal(ctx, a, id, err)
+}
+
+// SCIMDeleteUser deletes a user of the actor's IdP, ends its sessions and tombstones its key so
+// that no login brings it back (R6).
+func (s *Service) SCIMDeleteUser(ctx context.Context, a SCIMActor, id string, expectVersion int64) error {
+	return s.update(ctx, func(tx Tx) error {
+		if _, err := s.scimIdP(tx, a, id); err != nil {
+			return err
+		}
+		u, err := scopedUser(tx, a.IdP, id)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(u.Meta.Version, expectVersion); err != nil {
+			return err
+		}
+		if err := tx.DeleteUser(id); err != nil {
+			return err
+		}
+		if ident, ok := u.Identity(); ok {
+			if err := tx.PutTombstone(Tombstone{IdP: ident.IdP, UniqueUserID: ident.UniqueUserID, UserID: u.ID,
+				UserName: u.UserName, DeletedAt: s.Now(), Actor: a.String()}); err != nil {
+				return err
+			}
+		}
+		_, err = s.appendEvent(tx, Event{Type: EventUserDeleted, Actor: a.String(), Subject: id, IdP: a.IdP, Rule: "R6",
+			Reason: "SCIM deleted the user; its sessions end and its key is tombstoned"})
+		return err
+	})
+}
+
+// scopedGroup loads a group and hides it unless it belongs to the actor's IdP (R10).
+func scopedGroup(tx ReadTx, idp, id string) (Group, error) {
+	g, err := tx.Group(id)
+	if err != nil {
+		return Group{}, err
+	}
+	if g.IdP != idp {
+		return Group{}, ErrNotFound
+	}
+	return g, nil
+}
+
+// SCIMGroup returns one group of the actor's IdP.
+func (s *Service) SCIMGroup(ctx context.Context, a SCIMActor, id string) (Group, error) {
+	var g Group
+	err := s.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		g, err = scopedGroup(tx, a.IdP, id)
+		return err
+	})
+	return g, err
+}
+
+// checkMembers makes sure every member is a user of the IdP (R10) and drops duplicates.
+func checkMembers(tx ReadTx, idp string, members []string) ([]string, error) {
+	seen := make(map[string]bool, len(members))
+	out := make([]string, 0, len(members))
+	for _, m := range members {
+		if seen[m] {
+			continue
+		}
+		seen[m] = true
+		if _, err := scopedUser(tx, idp, m); errors.Is(err, ErrNotFound) {
+			return nil, Invalidf("member %q is not a user of this IdP", m)
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// SCIMCreateGroup creates a group of the actor's IdP. A displayName taken within the IdP is a
+// *ConflictError.
+func (s *Service) SCIMCreateGroup(ctx context.Context, a SCIMActor, in Group) (Group, error) {
+	var out Group
+	err := s.update(ctx, func(tx Tx) error {
+		if _, err := s.scimIdP(tx, a, in.DisplayName); err != nil {
+			return err
+		}
+		if strings.TrimSpace(in.DisplayName) == "" {
+			return Invalidf("displayName is required")
+		}
+		g := in.Clone()
+		var err error
+		if g.Members, err = checkMembers(tx, a.IdP, g.Members); err != nil {
+			return err
+		}
+		g.ID, g.IdP, g.Owner, g.Meta = s.newID(), a.IdP, OwnerSCIM, Meta{}
+		s.stampGroup(&g, true)
+		if err := tx.PutGroup(g); err != nil {
+			return err
+		}
+		if _, err := s.appendEvent(tx, Event{Type: EventGroupCreated, Actor: a.String(), Subject: g.ID, IdP: a.IdP,
+			Changes: []string{"displayName", "members"}, Group: &g}); err != nil {
+			return err
+		}
+		out = g
+		return nil
+	})
+	return out, err
+}
+
+// SCIMUpdateGroup changes a group of the actor's IdP through fn (PUT and PATCH).
+func (s *Service) SCIMUpdateGroup(ctx context.Context, a SCIMActor, id string, expectVersion int64, fn func(Group) (Group, error)) (Group, error) {
+	var out Group
+	err := s.update(ctx, func(tx Tx) error {
+		if _, err := s.scimIdP(tx, a, id); err != nil {
+			return err
+		}
+		old, err := scopedGroup(tx, a.IdP, id)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(old.Meta.Version, expectVersion); err != nil {
+			return err
+		}
+		g, err := fn(old.Clone())
+		if err != nil {
+			return err
+		}
+		g.ID, g.IdP, g.Meta, g.Owner = old.ID, old.IdP, old.Meta, OwnerSCIM
+		if strings.TrimSpace(g.DisplayName) == "" {
+			return Invalidf("displayName is required")
+		}
+		if g.Members, err = checkMembers(tx, a.IdP, g.Members); err != nil {
+			return err
+		}
+		var changes []string
+		if g.DisplayName != old.DisplayName {
+			changes = append(changes, "displayName")
+		}
+		if g.ExternalID != old.ExternalID {
+			changes = append(changes, "externalId")
+		}
+		if !sameMembers(old.Members, g.Members) {
+			changes = append(changes, "members")
+		}
+		if len(changes) == 0 {
+			out = old
+			return nil
+		}
+		s.stampGroup(&g, false)
+		if err := tx.PutGroup(g); err != nil {
+			return err
+		}
+		if _, err := s.appendEvent(tx, Event{Type: EventGroupUpdated, Actor: a.String(), Subject: g.ID, IdP: a.IdP,
+			Changes: changes, Group: &g}); err != nil {
+			return err
+		}
+		out = g
+		return nil
+	})
+	return out, err
+}
+
+func sameMembers(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	set := make(map[string]bool, len(a))
+	for _, m := range a {
+		set[m] = true
+	}
+	for _, m := range b {
+		if !set[m] {
+			return false
+		}
+	}
+	return true
+}
+
+// SCIMDeleteGroup deletes a group of the actor's IdP.
+func (s *Service) SCIMDeleteGroup(ctx context.Context, a SCIMActor, id string, expectVersion int64) error {
+	return s.update(ctx, func(tx Tx) error {
+		if _, err := s.scimIdP(tx, a, id); err != nil {
+			return err
+		}
+		g, err := scopedGroup(tx, a.IdP, id)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(g.Meta.Version, expectVersion); err != nil {
+			return err
+		}
+		if err := tx.DeleteGroup(id); err != nil {
+			return err
+		}
+		_, err = s.appendEvent(tx, Event{Type: EventGroupDeleted, Actor: a.String(), Subject: id, IdP: a.IdP})
+		return err
+	})
+}

@@ -1,0 +1,116 @@
+package directory
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence port of the directory. Backends live in storage/*; each must pass
+// storage/storagetest.
+//
+// All changes go through Update, whose function runs inside one write transaction: every read
+// it makes sees the transaction's own writes, uniqueness is checked inside it (R7, R8), and the
+// events it appends commit or roll back with the change they describe.
+//
+// The function given to Update may run more than once (group commit may retry it, a backend may
+// retry on a serialization failure), so it must be pure apart from its calls on tx: it may set
+// variables it captured, but must not append to them or cause side effects outside tx.
+type Store interface {
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	View(ctx context.Context, fn func(tx ReadTx) error) error
+	Close() error
+}
+
+// ScanQuery selects users or groups for a scan, always in ascending id order so that paging is
+// stable.
+type ScanQuery struct {
+	// IdP restricts the scan to one IdP's resources; "" scans all.
+	IdP string
+	// After starts the scan after this id ("" from the start).
+	After string
+}
+
+// ReadTx is what a transaction can read. Lookups of a missing resource return ErrNotFound.
+type ReadTx interface {
+	User(id string) (User, error)
+	// UserByUserName looks up a user by case-folded userName.
+	UserByUserName(userName string) (User, error)
+	UserByIdentity(id Identity) (User, error)
+	UsersByExternalID(idp, externalID string) ([]User, error)
+	// UsersByEmail finds users having the case-folded email among their emails.
+	UsersByEmail(email string) ([]User, error)
+	// ScanUsers calls fn for each selected user in id order until fn returns ErrStopScan or
+	// another error, which ScanUsers then returns (ErrStopScan as nil).
+	ScanUsers(q ScanQuery, fn func(User) error) error
+	CountUsers(idp string) (int, error)
+
+	Group(id string) (Group, error)
+	GroupByDisplayName(idp, displayName string) (Group, error)
+	ScanGroups(q ScanQuery, fn func(Group) error) error
+	// GroupsOfUser lists the ids of the groups the user is a member of, sorted.
+	GroupsOfUser(userID string) ([]string, error)
+
+	Tombstone(id Identity) (Tombstone, error)
+	Tombstones(idp string) ([]Tombstone, error)
+
+	IdP(id string) (IdP, error)
+	IdPs() ([]IdP, error)
+
+	Token(id string) (Token, error)
+	TokenByHash(hash []byte) (Token, error)
+	Tokens(kind TokenKind, idp string) ([]Token, error)
+
+	// Events returns up to limit events with Seq > after, in order.
+	Events(after uint64, limit int) ([]Event, error)
+	LastSeq() (uint64, error)
+
+	// KV reads an entry of the small key-value space used for sessions, login state, the SAML
+	// replay cache and settings. An entry past its expiry reads as ErrNotFound.
+	KV(ns, key string, now time.Time) ([]byte, error)
+	ScanKV(ns string, now time.Time, fn func(key string, value []byte) error) error
+}
+
+// Tx is a write transaction.
+type Tx interface {
+	ReadTx
+
+	// PutUser creates or replaces a user, keeping every index in step. It returns a
+	// *ConflictError if the case-folded userName or the identity belongs to another user.
+	PutUser(u User) error
+	// DeleteUser removes a user and its memberships.
+	DeleteUser(id string) error
+
+	// PutGroup creates or replaces a group. Members that are not users are an ErrInvalid.
+	// A displayName already used by another group of the same IdP is a *ConflictError.
+	PutGroup(g Group) error
+	DeleteGroup(id string) error
+
+	PutTombstone(t Tombstone) error
+	DeleteTombstone(id Identity) error
+
+	PutIdP(p IdP) error
+	DeleteIdP(id string) error
+
+	// PutToken stores a token; a hash already used by another token is a *ConflictError.
+	PutToken(t Token) error
+	DeleteToken(id string) error
+
+	// AppendEvent assigns the next sequence number, stores the event and returns its Seq.
+	AppendEvent(e Event) (uint64, error)
+
+	// PutKV stores an entry; a zero expires keeps it until deleted.
+	PutKV(ns, key string, value []byte, expires time.Time) error
+	// InsertKV stores an entry only if no unexpired entry has the key; else *ConflictError.
+	// The SAML replay cache relies on it.
+	InsertKV(ns, key string, value []byte, expires time.Time, now time.Time) error
+	DeleteKV(ns, key string) error
+	// PurgeKV deletes up to limit entries that expired before now and returns how many.
+	PurgeKV(now time.Time, limit int) (int, error)
+}
+
+// ErrStopScan ends a scan early without error.
+var ErrStopScan = errStopScan{}
+
+type errStopScan struct{}
+
+func (errStopScan) Error() string { return "stop scan" }
