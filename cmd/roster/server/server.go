@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -27,6 +28,9 @@ type Config struct {
 	SAMLClockSkew time.Duration
 	// SessionTTL is how long a sign-in session lasts.
 	SessionTTL time.Duration
+	// Backup writes a consistent copy of the store; nil when the backend has no such copy
+	// (PostgreSQL deployments use the database's own tools).
+	Backup func(w io.Writer) (int64, error)
 }
 
 // New returns the handler of every surface.

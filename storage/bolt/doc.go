@@ -1,0 +1,15 @@
+// Package bolt is the embedded default directory.Store: one bbolt file, one process.
+//
+// Invariants:
+//   - Every directory.Store Update runs in one bbolt write transaction, grouped with concurrent
+//     ones by bbolt's Batch so that many writers share one fsync (group commit). The function may
+//     therefore run more than once, as the port documents.
+//   - Users are indexed by id, by case-folded userName (unique), by (idp, uniqueUserId)
+//     (unique), by (idp, externalId), by case-folded email and by IdP; groups by id, by (idp,
+//     folded displayName) (unique) and by IdP; memberships both ways. Indexes change in the
+//     same transaction as the record, and uniqueness is checked inside it (R7, R8).
+//   - The event log's sequence is the events bucket's own sequence, which rolls back with the
+//     transaction, so it is gap-free.
+//   - A "meta" bucket marks the file as Roster's and records the format version; a file that is
+//     not Roster's, or is newer than this binary understands, is refused untouched.
+package bolt
