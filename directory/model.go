@@ -190,8 +190,8 @@ type Group struct {
 	DisplayName string `json:"displayName"`
 	ExternalID  string `json:"externalId,omitempty"`
 	// IdP is the IdP whose feed owns the group; empty for groups an administrator made.
-	IdP     string `json:"idp,omitempty"`
-	Owner   Owner  `json:"owner"`
+	IdP     string   `json:"idp,omitempty"`
+	Owner   Owner    `json:"owner"`
 	Members []string `json:"members"`
 	Meta    Meta     `json:"meta"`
 }
