@@ -1,0 +1,694 @@
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// Run runs every case of the suite, each on a fresh empty store from newStore.
+func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
+	cases := []struct {
+		name string
+		fn   func(t *testing.T, s directory.Store)
+	}{
+		{"user round trip keeps every field", userRoundTrip},
+		{"missing resources are ErrNotFound", missingIsNotFound},
+		{"userName is unique case-insensitively (R8)", userNameUnique},
+		{"identity is unique per IdP (R7)", identityUnique},
+		{"indexes follow updates", indexesFollowUpdates},
+		{"externalId and email lookups", externalIDAndEmail},
+		{"scan is in id order with a cursor and IdP filter", scanOrder},
+		{"group membership both ways", groupMembership},
+		{"deleting a user removes its memberships", deleteUserMemberships},
+		{"group displayName unique per IdP", groupNameUnique},
+		{"group members must exist", groupMembersExist},
+		{"tombstones", tombstones},
+		{"IdPs", idps},
+		{"tokens by hash", tokens},
+		{"events are gap-free and ordered", eventsOrdered},
+		{"a failed transaction leaves nothing, not even its events", rollback},
+		{"times round-trip in UTC", timesUTC},
+		{"nil and empty slices", nilAndEmpty},
+		{"KV expiry, insert-if-absent and purge", kv},
+		{"50 goroutines racing to create one identity make one user (R7)", raceIdentity},
+		{"concurrent writers keep the event log gap-free", raceEvents},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newStore(t)
+			c.fn(t, s)
+		})
+	}
+}
+
+var t0 = time.Date(2026, 3, 4, 5, 6, 7, 800, time.UTC)
+
+func user(id, userName, idp, uid string) directory.User {
+	return directory.User{
+		ID: id, UserName: userName, IdP: idp, UniqueUserID: uid, Active: true, Owner: directory.OwnerSCIM,
+		Meta: directory.Meta{Created: t0, LastModified: t0, Version: 1},
+	}
+}
+
+func update(t *testing.T, s directory.Store, fn func(tx directory.Tx) error) error {
+	t.Helper()
+	return s.Update(context.Background(), fn)
+}
+
+func mustUpdate(t *testing.T, s directory.Store, fn func(tx directory.Tx) error) {
+	t.Helper()
+	if err := update(t, s, fn); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+}
+
+func view(t *testing.T, s directory.Store, fn func(tx directory.ReadTx) error) {
+	t.Helper()
+	if err := s.View(context.Background(), fn); err != nil {
+		t.Fatalf("view: %v", err)
+	}
+}
+
+func putUsers(t *testing.T, s directory.Store, users ...directory.User) {
+	t.Helper()
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		for _, u := range users {
+			if err := tx.PutUser(u); err != nil {
+				return fmt.Errorf("put %s: %w", u.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+func userRoundTrip(t *testing.T, s directory.Store) {
+	want := directory.User{
+		ID: "u1", UserName: "Ada@Example.com", Name: directory.Name{GivenName: "Ada", FamilyName: "Lovelace", Formatted: "Ada Lovelace"},
+		DisplayName: "Ada", Title: "Countess", Locale: "en-GB", Active: true,
+		Emails:       []directory.MultiValue{{Value: "ada@example.com", Type: "work", Primary: true}},
+		PhoneNumbers: []directory.MultiValue{{Value: "+44 1", Type: "mobile"}},
+		Addresses:    []directory.Address{{Locality: "London", Country: "GB", Primary: true}},
+		ExternalID:   "ext-1", Enterprise: directory.Enterprise{Department: "Maths", ManagerID: "u0"},
+		IdP: "entra", UniqueUserID: "oid-1", Owner: directory.OwnerSCIM, PasswordHash: "hash",
+		LastLoginAt: t0.Add(time.Hour), SessionsValidAfter: t0.Add(2 * time.Hour),
+		Meta: directory.Meta{Created: t0, LastModified: t0.Add(time.Minute), Version: 7},
+	}
+	putUsers(t, s, want)
+	view(t, s, func(tx directory.ReadTx) error {
+		got, err := tx.User("u1")
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("round trip (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+}
+
+func missingIsNotFound(t *testing.T, s directory.Store) {
+	view(t, s, func(tx directory.ReadTx) error {
+		checks := map[string]error{}
+		_, checks["User"] = tx.User("nope")
+		_, checks["UserByUserName"] = tx.UserByUserName("nope")
+		_, checks["UserByIdentity"] = tx.UserByIdentity(directory.Identity{IdP: "a", UniqueUserID: "b"})
+		_, checks["Group"] = tx.Group("nope")
+		_, checks["GroupByDisplayName"] = tx.GroupByDisplayName("a", "nope")
+		_, checks["Tombstone"] = tx.Tombstone(directory.Identity{IdP: "a", UniqueUserID: "b"})
+		_, checks["IdP"] = tx.IdP("nope")
+		_, checks["Token"] = tx.Token("nope")
+		_, checks["TokenByHash"] = tx.TokenByHash([]byte("nope"))
+		_, checks["KV"] = tx.KV("ns", "nope", t0)
+		for name, err := range checks {
+			if !errors.Is(err, directory.ErrNotFound) {
+				t.Errorf("%s of a missing resource: %v, want ErrNotFound", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+func userNameUnique(t *testing.T, s directory.Store) {
+	putUsers(t, s, user("u1", "Ada@Example.com", "okta", "1"))
+	err := update(t, s, func(tx directory.Tx) error { return tx.PutUser(user("u2", "ada@EXAMPLE.com", "okta", "2")) })
+	var ce *directory.ConflictError
+	if !errors.Is(err, directory.ErrConflict) || !errors.As(err, &ce) || ce.Field != "userName" {
+		t.Fatalf("second user with the same folded userName: %v, want a userName ConflictError", err)
+	}
+	view(t, s, func(tx directory.ReadTx) error {
+		u, err := tx.UserByUserName("ADA@example.COM")
+		if err != nil || u.ID != "u1" {
+			t.Errorf("lookup by other casing = %v, %v; want u1", u.ID, err)
+		}
+		if _, err := tx.User("u2"); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("the refused user was stored: %v", err)
+		}
+		return nil
+	})
+}
+
+func identityUnique(t *testing.T, s directory.Store) {
+	putUsers(t, s, user("u1", "a", "okta", "00u1"))
+	err := update(t, s, func(tx directory.Tx) error { return tx.PutUser(user("u2", "b", "okta", "00u1")) })
+	var ce *directory.ConflictError
+	if !errors.As(err, &ce) || ce.Field != "identity" {
+		t.Fatalf("second user with the same identity: %v, want an identity ConflictError", err)
+	}
+	// The same uniqueUserId at another IdP is another person.
+	putUsers(t, s, user("u3", "c", "entra", "00u1"))
+	view(t, s, func(tx directory.ReadTx) error {
+		for idp, want := range map[string]string{"okta": "u1", "entra": "u3"} {
+			u, err := tx.UserByIdentity(directory.Identity{IdP: idp, UniqueUserID: "00u1"})
+			if err != nil || u.ID != want {
+				t.Errorf("identity %s/00u1 = %q, %v; want %s", idp, u.ID, err, want)
+			}
+		}
+		return nil
+	})
+}
+
+func indexesFollowUpdates(t *testing.T, s directory.Store) {
+	u := user("u1", "old@example.com", "okta", "k1")
+	u.ExternalID = "e1"
+	u.Emails = []directory.MultiValue{{Value: "old@example.com"}}
+	putUsers(t, s, u)
+	u.UserName, u.UniqueUserID, u.ExternalID = "new@example.com", "k2", "e2"
+	u.Emails = []directory.MultiValue{{Value: "new@example.com"}}
+	putUsers(t, s, u)
+	// The old values are free again.
+	putUsers(t, s, user("u2", "old@example.com", "okta", "k1"))
+	view(t, s, func(tx directory.ReadTx) error {
+		if got, _ := tx.UserByUserName("new@example.com"); got.ID != "u1" {
+			t.Errorf("new userName finds %q", got.ID)
+		}
+		if got, _ := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "k2"}); got.ID != "u1" {
+			t.Errorf("new identity finds %q", got.ID)
+		}
+		if got, _ := tx.UsersByExternalID("okta", "e1"); len(got) != 0 {
+			t.Errorf("old externalId still finds %d users", len(got))
+		}
+		if got, _ := tx.UsersByEmail("old@example.com"); len(got) != 0 {
+			t.Errorf("old email still finds %d users", len(got))
+		}
+		if got, _ := tx.UsersByEmail("NEW@example.com"); len(got) != 1 || got[0].ID != "u1" {
+			t.Errorf("new email finds %v", got)
+		}
+		return nil
+	})
+}
+
+func externalIDAndEmail(t *testing.T, s directory.Store) {
+	a := user("u1", "a", "okta", "1")
+	a.ExternalID = "x"
+	a.Emails = []directory.MultiValue{{Value: "Shared@Example.com"}, {Value: "a@example.com"}}
+	b := user("u2", "b", "okta", "2")
+	b.ExternalID = "x" // externalId is not unique: the IdP decides what it holds
+	b.Emails = []directory.MultiValue{{Value: "shared@example.com"}}
+	c := user("u3", "c", "entra", "3")
+	c.ExternalID = "x"
+	putUsers(t, s, a, b, c)
+	view(t, s, func(tx directory.ReadTx) error {
+		got, err := tx.UsersByExternalID("okta", "x")
+		if err != nil || len(got) != 2 {
+			t.Errorf("externalId x at okta: %d users, %v; want 2", len(got), err)
+		}
+		got, err = tx.UsersByEmail("SHARED@example.com")
+		if err != nil || len(got) != 2 {
+			t.Errorf("shared email: %d users, %v; want 2", len(got), err)
+		}
+		return nil
+	})
+}
+
+func scanOrder(t *testing.T, s directory.Store) {
+	var users []directory.User
+	for i := 9; i >= 0; i-- {
+		idp := "okta"
+		if i%2 == 1 {
+			idp = "entra"
+		}
+		users = append(users, user(fmt.Sprintf("u%02d", i), fmt.Sprintf("n%d", i), idp, fmt.Sprint(i)))
+	}
+	putUsers(t, s, users...)
+	scan := func(q directory.ScanQuery, stopAfter int) []string {
+		var ids []string
+		view(t, s, func(tx directory.ReadTx) error {
+			return tx.ScanUsers(q, func(u directory.User) error {
+				ids = append(ids, u.ID)
+				if len(ids) == stopAfter {
+					return directory.ErrStopScan
+				}
+				return nil
+			})
+		})
+		return ids
+	}
+	if diff := cmp.Diff([]string{"u00", "u01", "u02", "u03", "u04", "u05", "u06", "u07", "u08", "u09"}, scan(directory.ScanQuery{}, 0)); diff != "" {
+		t.Errorf("full scan (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"u05", "u06"}, scan(directory.ScanQuery{After: "u04"}, 2)); diff != "" {
+		t.Errorf("scan after u04, stopped after 2 (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"u04", "u06", "u08"}, scan(directory.ScanQuery{IdP: "okta", After: "u02"}, 0)); diff != "" {
+		t.Errorf("okta scan after u02 (-want +got):\n%s", diff)
+	}
+	view(t, s, func(tx directory.ReadTx) error {
+		for idp, want := range map[string]int{"okta": 5, "entra": 5, "": 10, "none": 0} {
+			if n, err := tx.CountUsers(idp); err != nil || n != want {
+				t.Errorf("CountUsers(%q) = %d, %v; want %d", idp, n, err, want)
+			}
+		}
+		return nil
+	})
+}
+
+func group(id, name, idp string, members ...string) directory.Group {
+	if members == nil {
+		members = []string{}
+	}
+	return directory.Group{ID: id, DisplayName: name, IdP: idp, Owner: directory.OwnerSCIM, Members: members,
+		Meta: directory.Meta{Created: t0, LastModified: t0, Version: 1}}
+}
+
+func groupMembership(t *testing.T, s directory.Store) {
+	putUsers(t, s, user("u1", "a", "okta", "1"), user("u2", "b", "okta", "2"))
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		if err := tx.PutGroup(group("g1", "Eng", "okta", "u1", "u2")); err != nil {
+			return err
+		}
+		return tx.PutGroup(group("g2", "Ops", "okta", "u1"))
+	})
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g1", "Engineering", "okta", "u2")) })
+	view(t, s, func(tx directory.ReadTx) error {
+		if got, _ := tx.GroupsOfUser("u1"); !cmp.Equal(got, []string{"g2"}) {
+			t.Errorf("u1 member of %v, want [g2]", got)
+		}
+		if got, _ := tx.GroupsOfUser("u2"); !cmp.Equal(got, []string{"g1"}) {
+			t.Errorf("u2 member of %v, want [g1]", got)
+		}
+		if g, err := tx.GroupByDisplayName("okta", "engineering"); err != nil || g.ID != "g1" {
+			t.Errorf("renamed group by new name: %q, %v", g.ID, err)
+		}
+		if _, err := tx.GroupByDisplayName("okta", "Eng"); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("old group name still found: %v", err)
+		}
+		return nil
+	})
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteGroup("g1") })
+	view(t, s, func(tx directory.ReadTx) error {
+		if got, _ := tx.GroupsOfUser("u2"); len(got) != 0 {
+			t.Errorf("u2 still member of %v after the group was deleted", got)
+		}
+		return nil
+	})
+}
+
+func deleteUserMemberships(t *testing.T, s directory.Store) {
+	putUsers(t, s, user("u1", "a", "okta", "1"), user("u2", "b", "okta", "2"))
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g1", "Eng", "okta", "u1", "u2")) })
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteUser("u1") })
+	view(t, s, func(tx directory.ReadTx) error {
+		g, err := tx.Group("g1")
+		if err != nil {
+			return err
+		}
+		if !cmp.Equal(g.Members, []string{"u2"}) {
+			t.Errorf("members after deleting u1: %v, want [u2]", g.Members)
+		}
+		if _, err := tx.UserByUserName("a"); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("deleted user's userName still indexed: %v", err)
+		}
+		if _, err := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "1"}); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("deleted user's identity still indexed: %v", err)
+		}
+		return nil
+	})
+	putUsers(t, s, user("u9", "a", "okta", "1")) // both keys are free again
+}
+
+func groupNameUnique(t *testing.T, s directory.Store) {
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g1", "Eng", "okta")) })
+	err := update(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g2", "ENG", "okta")) })
+	if !errors.Is(err, directory.ErrConflict) {
+		t.Errorf("second group named ENG at okta: %v, want ErrConflict", err)
+	}
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g3", "Eng", "entra")) })
+}
+
+func groupMembersExist(t *testing.T, s directory.Store) {
+	err := update(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g1", "Eng", "okta", "ghost")) })
+	if !errors.Is(err, directory.ErrInvalid) {
+		t.Errorf("group with a member that is not a user: %v, want ErrInvalid", err)
+	}
+	view(t, s, func(tx directory.ReadTx) error {
+		if _, err := tx.Group("g1"); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("refused group was stored: %v", err)
+		}
+		return nil
+	})
+}
+
+func tombstones(t *testing.T, s directory.Store) {
+	ts := directory.Tombstone{IdP: "okta", UniqueUserID: "00u1", UserID: "u1", UserName: "a", DeletedAt: t0, Actor: "scim:t"}
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		if err := tx.PutTombstone(ts); err != nil {
+			return err
+		}
+		return tx.PutTombstone(directory.Tombstone{IdP: "entra", UniqueUserID: "x", DeletedAt: t0})
+	})
+	view(t, s, func(tx directory.ReadTx) error {
+		got, err := tx.Tombstone(directory.Identity{IdP: "okta", UniqueUserID: "00u1"})
+		if diff := cmp.Diff(ts, got); err != nil || diff != "" {
+			t.Errorf("tombstone: %v %s", err, diff)
+		}
+		if list, _ := tx.Tombstones("okta"); len(list) != 1 {
+			t.Errorf("okta tombstones: %d, want 1", len(list))
+		}
+		if list, _ := tx.Tombstones(""); len(list) != 2 {
+			t.Errorf("all tombstones: %d, want 2", len(list))
+		}
+		return nil
+	})
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteTombstone(directory.Identity{IdP: "okta", UniqueUserID: "00u1"}) })
+	view(t, s, func(tx directory.ReadTx) error {
+		if _, err := tx.Tombstone(directory.Identity{IdP: "okta", UniqueUserID: "00u1"}); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("cleared tombstone: %v", err)
+		}
+		return nil
+	})
+}
+
+func idps(t *testing.T, s directory.Store) {
+	p := directory.IdP{ID: "entra", Name: "Entra ID", Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth,
+		SAML: directory.SAMLSettings{MetadataXML: "<x/>"}, Mapping: directory.Mapping{UniqueUserID: "userUniqueId"},
+		SCIMMatch: "externalId", LinkPolicy: "none", LoginAuthoritative: []string{"email"}, DefaultGroups: []string{},
+		Created: t0, Updated: t0}
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutIdP(p) })
+	view(t, s, func(tx directory.ReadTx) error {
+		got, err := tx.IdP("entra")
+		if diff := cmp.Diff(p, got); err != nil || diff != "" {
+			t.Errorf("IdP round trip: %v %s", err, diff)
+		}
+		all, _ := tx.IdPs()
+		if len(all) != 1 {
+			t.Errorf("IdPs: %d, want 1", len(all))
+		}
+		return nil
+	})
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteIdP("entra") })
+	view(t, s, func(tx directory.ReadTx) error {
+		if all, _ := tx.IdPs(); len(all) != 0 {
+			t.Errorf("IdPs after delete: %d", len(all))
+		}
+		return nil
+	})
+}
+
+func tokens(t *testing.T, s directory.Store) {
+	tok := directory.Token{ID: "t1", Kind: directory.TokenSCIM, IdP: "okta", Name: "prod", Hash: directory.HashSecret("s1"),
+		Created: t0, ExpiresAt: t0.Add(time.Hour)}
+	admin := directory.Token{ID: "t2", Kind: directory.TokenAdmin, Hash: directory.HashSecret("s2"), Created: t0}
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		if err := tx.PutToken(tok); err != nil {
+			return err
+		}
+		return tx.PutToken(admin)
+	})
+	err := update(t, s, func(tx directory.Tx) error {
+		return tx.PutToken(directory.Token{ID: "t3", Kind: directory.TokenAdmin, Hash: directory.HashSecret("s1"), Created: t0})
+	})
+	if !errors.Is(err, directory.ErrConflict) {
+		t.Errorf("a second token with the same hash: %v, want ErrConflict", err)
+	}
+	view(t, s, func(tx directory.ReadTx) error {
+		got, err := tx.TokenByHash(directory.HashSecret("s1"))
+		if diff := cmp.Diff(tok, got); err != nil || diff != "" {
+			t.Errorf("token by hash: %v %s", err, diff)
+		}
+		if l, _ := tx.Tokens(directory.TokenSCIM, "okta"); len(l) != 1 {
+			t.Errorf("okta SCIM tokens: %d", len(l))
+		}
+		if l, _ := tx.Tokens(directory.TokenAdmin, ""); len(l) != 1 {
+			t.Errorf("admin tokens: %d", len(l))
+		}
+		return nil
+	})
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteToken("t1") })
+	view(t, s, func(tx directory.ReadTx) error {
+		if _, err := tx.TokenByHash(directory.HashSecret("s1")); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("deleted token still found by hash: %v", err)
+		}
+		return nil
+	})
+}
+
+func appendEvents(t *testing.T, s directory.Store, n int) {
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		for i := range n {
+			if _, err := tx.AppendEvent(directory.Event{ID: fmt.Sprint("e", i), Type: "user.created", Time: t0,
+				Actor: "system", Subject: fmt.Sprint("u", i), Rule: "R1", Changes: []string{"userName"}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func eventsOrdered(t *testing.T, s directory.Store) {
+	appendEvents(t, s, 5)
+	appendEvents(t, s, 3)
+	view(t, s, func(tx directory.ReadTx) error {
+		all, err := tx.Events(0, 100)
+		if err != nil {
+			return err
+		}
+		for i, e := range all {
+			if e.Seq != uint64(i+1) {
+				t.Errorf("event %d has seq %d", i, e.Seq)
+			}
+		}
+		if len(all) != 8 {
+			t.Errorf("%d events, want 8", len(all))
+		}
+		page, _ := tx.Events(5, 2)
+		if len(page) != 2 || page[0].Seq != 6 || page[1].Seq != 7 {
+			t.Errorf("page after 5 limit 2: %+v", page)
+		}
+		if last, _ := tx.LastSeq(); last != 8 {
+			t.Errorf("LastSeq = %d, want 8", last)
+		}
+		if rest, _ := tx.Events(8, 10); len(rest) != 0 {
+			t.Errorf("events after the last: %d", len(rest))
+		}
+		return nil
+	})
+}
+
+func rollback(t *testing.T, s directory.Store) {
+	appendEvents(t, s, 1)
+	boom := errors.New("boom")
+	err := update(t, s, func(tx directory.Tx) error {
+		if err := tx.PutUser(user("u1", "a", "okta", "1")); err != nil {
+			return err
+		}
+		if _, err := tx.AppendEvent(directory.Event{ID: "lost", Type: "user.created", Time: t0}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("update returned %v, want the function's error", err)
+	}
+	appendEvents(t, s, 1)
+	view(t, s, func(tx directory.ReadTx) error {
+		if _, err := tx.User("u1"); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("user of a failed transaction: %v", err)
+		}
+		evs, _ := tx.Events(0, 10)
+		if len(evs) != 2 || evs[1].Seq != 2 {
+			t.Errorf("events after a rolled-back append: %+v; want seqs 1,2 with no gap", evs)
+		}
+		return nil
+	})
+}
+
+func timesUTC(t *testing.T, s directory.Store) {
+	paris := time.FixedZone("Paris", 3600)
+	u := user("u1", "a", "okta", "1")
+	u.Meta.Created = time.Date(2026, 1, 2, 3, 4, 5, 6000, paris)
+	u.LastLoginAt = time.Date(2026, 1, 2, 4, 4, 5, 0, paris)
+	putUsers(t, s, u)
+	view(t, s, func(tx directory.ReadTx) error {
+		got, _ := tx.User("u1")
+		if got.Meta.Created.Location() != time.UTC || !got.Meta.Created.Equal(u.Meta.Created) {
+			t.Errorf("created = %v, want %v in UTC", got.Meta.Created, u.Meta.Created.UTC())
+		}
+		if got.LastLoginAt.Location() != time.UTC || !got.LastLoginAt.Equal(u.LastLoginAt) {
+			t.Errorf("lastLoginAt = %v", got.LastLoginAt)
+		}
+		if !got.SessionsValidAfter.IsZero() {
+			t.Errorf("zero time came back as %v", got.SessionsValidAfter)
+		}
+		return nil
+	})
+}
+
+func nilAndEmpty(t *testing.T, s directory.Store) {
+	putUsers(t, s, user("u1", "a", "okta", "1"))
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g1", "Eng", "okta")) })
+	view(t, s, func(tx directory.ReadTx) error {
+		u, _ := tx.User("u1")
+		if u.Emails != nil {
+			t.Errorf("a user without emails came back with %#v", u.Emails)
+		}
+		g, _ := tx.Group("g1")
+		if g.Members == nil {
+			t.Error("an empty member list came back nil; lists must be [] not null")
+		}
+		if ids, _ := tx.GroupsOfUser("u1"); ids == nil {
+			t.Error("GroupsOfUser returned nil for no groups")
+		}
+		if l, _ := tx.UsersByEmail("none@example.com"); l == nil {
+			t.Error("UsersByEmail returned nil for no users")
+		}
+		if l, _ := tx.Events(0, 10); l == nil {
+			t.Error("Events returned nil for no events")
+		}
+		return nil
+	})
+}
+
+func kv(t *testing.T, s directory.Store) {
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		if err := tx.PutKV("session", "a", []byte("alive"), t0.Add(time.Hour)); err != nil {
+			return err
+		}
+		if err := tx.PutKV("session", "b", []byte("dead"), t0.Add(-time.Second)); err != nil {
+			return err
+		}
+		return tx.PutKV("settings", "sp-key", []byte("forever"), time.Time{})
+	})
+	view(t, s, func(tx directory.ReadTx) error {
+		if v, err := tx.KV("session", "a", t0); err != nil || string(v) != "alive" {
+			t.Errorf("live entry: %q, %v", v, err)
+		}
+		if _, err := tx.KV("session", "b", t0); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("expired entry: %v, want ErrNotFound", err)
+		}
+		if v, err := tx.KV("settings", "sp-key", t0.Add(1000*time.Hour)); err != nil || string(v) != "forever" {
+			t.Errorf("entry without expiry: %q, %v", v, err)
+		}
+		var keys []string
+		_ = tx.ScanKV("session", t0, func(k string, _ []byte) error { keys = append(keys, k); return nil })
+		if !cmp.Equal(keys, []string{"a"}) {
+			t.Errorf("scan of session: %v, want [a]", keys)
+		}
+		return nil
+	})
+	// InsertKV is the replay cache: a second insert of a live key is a conflict.
+	err := update(t, s, func(tx directory.Tx) error { return tx.InsertKV("session", "a", []byte("x"), t0.Add(time.Hour), t0) })
+	if !errors.Is(err, directory.ErrConflict) {
+		t.Errorf("InsertKV over a live entry: %v, want ErrConflict", err)
+	}
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.InsertKV("session", "b", []byte("again"), t0.Add(time.Hour), t0) })
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteKV("session", "b") })
+	var purged int
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		var err error
+		purged, err = tx.PurgeKV(t0.Add(2*time.Hour), 100)
+		return err
+	})
+	if purged != 1 {
+		t.Errorf("purged %d entries at t0+2h, want 1 (session a)", purged)
+	}
+	view(t, s, func(tx directory.ReadTx) error {
+		if _, err := tx.KV("settings", "sp-key", t0); err != nil {
+			t.Errorf("purge removed an entry without expiry: %v", err)
+		}
+		return nil
+	})
+}
+
+func raceIdentity(t *testing.T, s directory.Store) {
+	const n = 50
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Update(context.Background(), func(tx directory.Tx) error {
+				// Check-then-insert inside the transaction, as Service does.
+				if _, err := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "00u1"}); err == nil {
+					return nil
+				}
+				if err := tx.PutUser(user(fmt.Sprintf("u%02d", i), fmt.Sprintf("user%d", i), "okta", "00u1")); err != nil {
+					return err
+				}
+				_, err := tx.AppendEvent(directory.Event{ID: fmt.Sprint(i), Type: "user.created", Time: t0})
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, directory.ErrConflict) {
+			t.Errorf("goroutine %d: %v", i, err)
+		}
+	}
+	view(t, s, func(tx directory.ReadTx) error {
+		n, _ := tx.CountUsers("okta")
+		if n != 1 {
+			t.Errorf("%d users for one identity, want 1", n)
+		}
+		evs, _ := tx.Events(0, 100)
+		if len(evs) != 1 {
+			t.Errorf("%d creation events, want 1", len(evs))
+		}
+		return nil
+	})
+}
+
+func raceEvents(t *testing.T, s directory.Store) {
+	const writers, each = 16, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				err := s.Update(context.Background(), func(tx directory.Tx) error {
+					if err := tx.PutUser(user(fmt.Sprintf("w%02d-%02d", w, i), fmt.Sprintf("w%d-%d", w, i), "okta", fmt.Sprintf("%d-%d", w, i))); err != nil {
+						return err
+					}
+					_, err := tx.AppendEvent(directory.Event{ID: fmt.Sprint(w, "-", i), Type: "user.created", Time: t0})
+					return err
+				})
+				if err != nil {
+					t.Errorf("writer %d: %v", w, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	view(t, s, func(tx directory.ReadTx) error {
+		evs, _ := tx.Events(0, 1000)
+		if len(evs) != writers*each {
+			t.Errorf("%d events, want %d", len(evs), writers*each)
+		}
+		for i, e := range evs {
+			if e.Seq != uint64(i+1) {
+				t.Fatalf("event %d has seq %d: the log has a gap or is out of order", i, e.Seq)
+			}
+		}
+		return nil
+	})
+}
