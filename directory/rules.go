@@ -148,6 +148,12 @@ func DecideLogin(idp IdP, st LoginState, in Login, now time.Time) LoginDecision 
 
 	if idp.LinkPolicy == LinkVerifiedEmail {
 		if target, ok := linkTarget(idp, st.ByEmail, in); ok {
+			// Linking must not be a way around deactivation: the person is the deactivated
+			// user, so the login is refused like any login of a deactivated user.
+			if !target.Active {
+				return refuse(modeRule(idp.Mode), RefuseDeactivated,
+					"the existing user with this verified email is deactivated; a login never links or reactivates it")
+			}
 			u := target.Clone()
 			u.IdP, u.UniqueUserID = in.IdP, in.UniqueUserID
 			changes := []string{"idp", "uniqueUserId"}
