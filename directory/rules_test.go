@@ -41,9 +41,9 @@ func ada(owner Owner, mods ...func(*User)) User {
 		ID: "u-ada", UserName: "ada@example.com",
 		Name:        Name{GivenName: "Ada", FamilyName: "Lovelace", Formatted: "Ada Lovelace"},
 		DisplayName: "Ada Lovelace", Active: true,
-		Emails:      []MultiValue{{Value: "ada@example.com", Type: "work", Primary: true}},
-		ExternalID:  "00u1",
-		IdP:         "okta", UniqueUserID: "00u1", Owner: owner, LastLoginAt: earlier,
+		Emails:     []MultiValue{{Value: "ada@example.com", Type: "work", Primary: true}},
+		ExternalID: "00u1",
+		IdP:        "okta", UniqueUserID: "00u1", Owner: owner, LastLoginAt: earlier,
 		Meta: Meta{Created: earlier, LastModified: earlier, Version: 3},
 	}
 	for _, m := range mods {
