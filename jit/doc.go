@@ -1,0 +1,28 @@
+// Package jit is Roster's single sign-on edge: it signs people in through their company's
+// identity provider and provisions them just in time. Today it speaks SAML 2.0 as a service
+// provider per IdP (on github.com/crewjam/saml); OpenID Connect reuses the same Identity,
+// session and page code.
+//
+// Routes: GET /sso/{idp}/saml/metadata, POST /sso/{idp}/saml/acs, GET /sso/{idp}/login,
+// POST /sso/logout, GET /api/v1/me and GET /auth/verify (forward-auth for a reverse proxy).
+//
+// # Invariants
+//
+//   - Nothing is provisioned from an assertion that has not passed every check: signature by
+//     the IdP's certificate (on the response or the assertion), issuer, audience, recipient
+//     and destination, validity window with the configured clock skew, InResponseTo of a
+//     request this Roster issued (SP-initiated) or an IdP that allows unsolicited responses,
+//     and a single use of each assertion id. A response that fails any check changes no user
+//     and writes no event; the cause is logged, the person sees a generic page.
+//   - Every state that must survive a restart or be shared by replicas lives in the store's KV
+//     space, never in memory: the SP key and certificate, issued AuthnRequest ids, the replay
+//     cache of assertion ids, sessions. Memory holds only caches of values derived from those
+//     (parsed IdP metadata, the parsed SP key).
+//   - SAML and OIDC both normalise to one Identity through the IdP's mapping and its preset
+//     (Identity.Login); directory.Service alone decides what a login does (R1–R12), and every
+//     outcome, refusals included, is one event written by it.
+//   - A redirect after sign-in goes only to a relative path or to the base URL's origin, so the
+//     sign-in endpoints cannot be used as an open redirect.
+//   - A person never sees an internal cause: refusal pages say what happened in plain words and
+//     quote the id of the refusal event as the reference.
+package jit

@@ -1,0 +1,433 @@
+package jit
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/crewjam/saml"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// requestTTL is how long an issued AuthnRequest may be answered: long enough for a person to
+// type a password and pass MFA at the IdP, short enough that old request ids do not pile up.
+const requestTTL = 15 * time.Minute
+
+// maxResponseSize bounds the posted form of the ACS. Real responses are a few kilobytes, or
+// tens with many groups.
+const maxResponseSize = 1 << 20
+
+// pendingRequest is what Roster remembers of an AuthnRequest it issued, keyed by its id.
+type pendingRequest struct {
+	IdP      string `json:"idp"`
+	ReturnTo string `json:"returnTo"`
+}
+
+// errNotSAML marks an IdP that has no SAML sign-in.
+var errNotSAML = errors.New("the IdP does not use SAML")
+
+// samlIdP loads an IdP for a SAML route. A missing IdP is directory.ErrNotFound.
+func (h *Handler) samlIdP(ctx context.Context, id string) (directory.IdP, error) {
+	p, err := h.svc.IdP(ctx, id)
+	if err != nil {
+		return p, err
+	}
+	if p.Protocol != directory.ProtocolSAML {
+		return p, errNotSAML
+	}
+	return p, nil
+}
+
+// serviceProvider builds Roster's SAML service provider for one IdP. md may be nil when only
+// the SP's own metadata is needed, so that an administrator can fetch it before pasting the
+// IdP's metadata.
+func (h *Handler) serviceProvider(ctx context.Context, p directory.IdP, md *idpMetadata) (*saml.ServiceProvider, error) {
+	kp, err := h.spKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	entityID, err := url.Parse(h.SPEntityID(p.ID))
+	if err != nil {
+		return nil, err
+	}
+	acs, err := url.Parse(h.ACSURL(p.ID))
+	if err != nil {
+		return nil, err
+	}
+	sp := &saml.ServiceProvider{
+		EntityID:          entityID.String(),
+		Key:               kp.key,
+		Certificate:       kp.cert,
+		MetadataURL:       *entityID,
+		AcsURL:            *acs,
+		AuthnNameIDFormat: saml.UnspecifiedNameIDFormat,
+		AllowIDPInitiated: p.SAML.AllowIdPInitiated,
+		// Roster answers only HTTP-POST at its ACS; advertising the artifact binding would make
+		// IdPs try it.
+		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding},
+		ReplayCache:                      replayCache{ctx: ctx, h: h, idp: p.ID},
+	}
+	if md != nil {
+		sp.IDPMetadata = md.entity
+	}
+	return sp, nil
+}
+
+// serveSAMLMetadata answers the SP metadata of an IdP's connection: entity id, ACS, and the
+// certificate for signatures and encrypted assertions.
+func (h *Handler) serveSAMLMetadata(w http.ResponseWriter, r *http.Request, idpID string) {
+	p, err := h.samlIdP(r.Context(), idpID)
+	if err != nil {
+		h.renderIdPError(w, r, err)
+		return
+	}
+	sp, err := h.serviceProvider(r.Context(), p, nil)
+	if err != nil {
+		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
+		return
+	}
+	body, err := xml.MarshalIndent(sp.Metadata(), "", "  ")
+	if err != nil {
+		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", "roster-"+p.ID+"-sp-metadata.xml"))
+	_, _ = w.Write([]byte(xml.Header))
+	_, _ = w.Write(body)
+}
+
+// renderIdPError answers a route whose IdP is missing or of another protocol.
+func (h *Handler) renderIdPError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, directory.ErrNotFound):
+		p := refusalPages[directory.RefuseUnknownIdP]
+		renderPage(w, http.StatusNotFound, p)
+	case errors.Is(err, errNotSAML):
+		renderPage(w, http.StatusNotFound, page{Title: "This sign-in is not set up",
+			Message: "This identity provider does not use SAML. Start the sign-in from your application."})
+	default:
+		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
+	}
+}
+
+// serveLogin starts an SP-initiated sign-in: it records the AuthnRequest's id with the
+// validated return_to in the store and redirects to the IdP with the HTTP-Redirect binding.
+// RelayState carries the request id, which names that record; the return_to itself never
+// travels through the IdP, so nobody can swap it on the way back.
+func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID string) {
+	ctx := r.Context()
+	returnTo, err := h.safeReturnTo(r.URL.Query().Get("return_to"))
+	if err != nil {
+		h.renderFailure(w, r, http.StatusBadRequest, "The link you followed asks to return to a page outside this site, which is not allowed.", err)
+		return
+	}
+	p, err := h.samlIdP(ctx, idpID)
+	if err != nil {
+		h.renderIdPError(w, r, err)
+		return
+	}
+	md, err := h.metadata(ctx, p)
+	if err != nil {
+		h.renderFailure(w, r, http.StatusBadGateway, "The identity provider of this sign-in is not reachable or not set up correctly. Ask your administrator.", err)
+		return
+	}
+	sp, err := h.serviceProvider(ctx, p, md)
+	if err != nil {
+		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
+		return
+	}
+	req, err := sp.MakeAuthenticationRequest(md.ssoRedirect, saml.HTTPRedirectBinding, saml.HTTPPostBinding)
+	if err != nil {
+		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
+		return
+	}
+	rec, _ := json.Marshal(pendingRequest{IdP: p.ID, ReturnTo: returnTo})
+	now := time.Now()
+	if err := h.svc.Store().Update(ctx, func(tx directory.Tx) error {
+		return tx.InsertKV(nsAuthnRequest, req.ID, rec, now.Add(requestTTL), now)
+	}); err != nil {
+		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
+		return
+	}
+	to, err := req.Redirect(req.ID, sp)
+	if err != nil {
+		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, to.String(), http.StatusFound)
+}
+
+// serveACS receives the IdP's response, validates it, applies the login to the directory and
+// starts a session.
+func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string) {
+	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, maxResponseSize)
+	if err := r.ParseForm(); err != nil {
+		h.renderFailure(w, r, http.StatusBadRequest, "", fmt.Errorf("reading the ACS form: %w", err))
+		return
+	}
+	encoded := r.PostForm.Get("SAMLResponse")
+	if encoded == "" {
+		h.renderFailure(w, r, http.StatusBadRequest, "", errors.New("the POST carries no SAMLResponse"))
+		return
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(encoded), ""))
+	if err != nil {
+		h.renderFailure(w, r, http.StatusBadRequest, "", fmt.Errorf("SAMLResponse is not base64: %w", err))
+		return
+	}
+	inResponseTo, err := inspectResponse(raw)
+	if err != nil {
+		h.renderFailure(w, r, http.StatusBadRequest, "", err)
+		return
+	}
+	p, err := h.samlIdP(ctx, idpID)
+	if err != nil {
+		h.renderIdPError(w, r, err)
+		return
+	}
+	md, err := h.metadata(ctx, p)
+	if err != nil {
+		h.renderFailure(w, r, http.StatusBadGateway, "The identity provider of this sign-in is not set up correctly. Ask your administrator.", err)
+		return
+	}
+
+	// The InResponseTo read above is not yet trusted; it only picks the one request id that
+	// crewjam/saml then requires the signed response to name.
+	var possible []string
+	var pending pendingRequest
+	if inResponseTo != "" {
+		if rec, ok := h.lookupRequest(ctx, p.ID, inResponseTo); ok {
+			possible, pending = []string{inResponseTo}, rec
+		}
+	}
+	sp, err := h.serviceProvider(ctx, p, md)
+	if err != nil {
+		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
+		return
+	}
+	assertion, err := sp.ParseXMLResponse(raw, possible, sp.AcsURL)
+	if err != nil {
+		var ire *saml.InvalidResponseError
+		if errors.As(err, &ire) && ire.PrivateErr != nil {
+			err = ire.PrivateErr
+		}
+		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("SAML response from IdP %q refused: %w", p.ID, err))
+		return
+	}
+	if err := h.checkValidityWindow(assertion, time.Now()); err != nil {
+		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("SAML assertion from IdP %q refused: %w", p.ID, err))
+		return
+	}
+
+	returnTo := "/"
+	if len(possible) > 0 {
+		// Each request is answered once; the replay cache already stops the same assertion, and
+		// this stops a second assertion for the same request.
+		if err := h.consumeRequest(ctx, inResponseTo); err != nil {
+			h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("AuthnRequest %q already answered: %w", inResponseTo, err))
+			return
+		}
+		returnTo = pending.ReturnTo
+	} else if rs := r.PostForm.Get("RelayState"); rs != "" {
+		// An IdP-initiated sign-in may name where to land in RelayState (Okta's "default
+		// RelayState", for one); it gets the same check as return_to.
+		if to, err := h.safeReturnTo(rs); err == nil {
+			returnTo = to
+		} else {
+			h.log.WarnContext(ctx, "jit: ignoring an unsafe RelayState of an IdP-initiated sign-in", "idp", p.ID, "relay_state", rs)
+		}
+	}
+
+	id := NewIdentity(p, samlSubject(assertion), samlClaims(assertion))
+	h.finishLogin(w, r, id, returnTo)
+}
+
+// finishLogin applies a validated identity to the directory and, unless a rule refuses it,
+// starts a session and sends the person on. OIDC sign-in ends here too.
+func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identity, returnTo string) {
+	ctx := r.Context()
+	user, err := h.svc.Login(ctx, id.Login())
+	if ref, ok := directory.AsRefusal(err); ok {
+		h.renderRefusal(w, r, ref)
+		return
+	}
+	if err != nil {
+		h.renderFailure(w, r, http.StatusInternalServerError, "", fmt.Errorf("applying the login of IdP %q: %w", id.IdP, err))
+		return
+	}
+	if err := h.startSession(w, r, user, id.IdP); err != nil {
+		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+}
+
+// inspectResponse reads the unverified response for what must be known before validation (the
+// InResponseTo that names a pending request) and refuses what no honest IdP sends: anything but
+// a samlp:Response, and XML comments, which canonicalisation drops from the signed form so that
+// a comment can split a NameID or attribute value without breaking the signature.
+func inspectResponse(raw []byte) (string, error) {
+	doc := etree.NewDocument()
+	doc.ReadSettings.Permissive = false
+	if err := doc.ReadFromBytes(raw); err != nil {
+		return "", fmt.Errorf("SAMLResponse is not XML: %w", err)
+	}
+	root := doc.Root()
+	if root == nil || root.Tag != "Response" || root.NamespaceURI() != "urn:oasis:names:tc:SAML:2.0:protocol" {
+		return "", errors.New("SAMLResponse is not a samlp:Response")
+	}
+	var comment bool
+	var walk func(e *etree.Element)
+	walk = func(e *etree.Element) {
+		for _, t := range e.Child {
+			switch c := t.(type) {
+			case *etree.Comment:
+				comment = true
+			case *etree.Element:
+				walk(c)
+			}
+		}
+	}
+	for _, t := range doc.Child {
+		if _, ok := t.(*etree.Comment); ok {
+			comment = true
+		}
+	}
+	walk(root)
+	if comment {
+		return "", errors.New("SAMLResponse contains an XML comment")
+	}
+	if v := root.SelectAttrValue("InResponseTo", ""); v != "" {
+		return v, nil
+	}
+	// An unsigned outer Response may omit InResponseTo; the assertion's bearer confirmation
+	// then names the request.
+	for _, e := range root.FindElements(".//SubjectConfirmationData") {
+		if v := e.SelectAttrValue("InResponseTo", ""); v != "" {
+			return v, nil
+		}
+	}
+	return "", nil
+}
+
+// lookupRequest returns the pending AuthnRequest with the id, if it exists, is unexpired, and
+// was issued for this IdP.
+func (h *Handler) lookupRequest(ctx context.Context, idp, id string) (pendingRequest, bool) {
+	var rec pendingRequest
+	err := h.svc.View(ctx, func(tx directory.ReadTx) error {
+		raw, err := tx.KV(nsAuthnRequest, id, time.Now())
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(raw, &rec)
+	})
+	if err != nil || rec.IdP != idp {
+		return pendingRequest{}, false
+	}
+	return rec, true
+}
+
+// consumeRequest deletes a pending request, failing if another response already used it.
+func (h *Handler) consumeRequest(ctx context.Context, id string) error {
+	return h.svc.Store().Update(ctx, func(tx directory.Tx) error {
+		if _, err := tx.KV(nsAuthnRequest, id, time.Now()); err != nil {
+			return err
+		}
+		return tx.DeleteKV(nsAuthnRequest, id)
+	})
+}
+
+// checkValidityWindow applies the configured clock skew to the assertion's validity window.
+// crewjam/saml has already checked it with its own, package-wide skew; this narrows it to
+// what the deployment allows.
+func (h *Handler) checkValidityWindow(a *saml.Assertion, now time.Time) error {
+	if c := a.Conditions; c != nil {
+		if !c.NotBefore.IsZero() && now.Add(h.skew).Before(c.NotBefore) {
+			return fmt.Errorf("assertion not valid before %s (now %s, skew %s)", c.NotBefore, now, h.skew)
+		}
+		if !c.NotOnOrAfter.IsZero() && !now.Add(-h.skew).Before(c.NotOnOrAfter) {
+			return fmt.Errorf("assertion expired at %s (now %s, skew %s)", c.NotOnOrAfter, now, h.skew)
+		}
+	}
+	if a.Subject != nil {
+		for _, sc := range a.Subject.SubjectConfirmations {
+			if d := sc.SubjectConfirmationData; d != nil && !d.NotOnOrAfter.IsZero() && !now.Add(-h.skew).Before(d.NotOnOrAfter) {
+				return fmt.Errorf("subject confirmation expired at %s (now %s, skew %s)", d.NotOnOrAfter, now, h.skew)
+			}
+		}
+	}
+	return nil
+}
+
+// samlSubject is the assertion's NameID as a Subject.
+func samlSubject(a *saml.Assertion) Subject {
+	if a.Subject == nil || a.Subject.NameID == nil {
+		return Subject{}
+	}
+	n := a.Subject.NameID
+	return Subject{Value: strings.TrimSpace(n.Value), Persistent: n.Format == string(saml.PersistentNameIDFormat)}
+}
+
+// samlClaims collects the assertion's attributes under their Name, and under their
+// FriendlyName as well, since some IdPs put the human name there and a URI or OID in Name.
+func samlClaims(a *saml.Assertion) Claims {
+	c := Claims{}
+	add := func(name string, vals []string) {
+		if name != "" {
+			c[name] = append(c[name], vals...)
+		}
+	}
+	for _, st := range a.AttributeStatements {
+		for _, attr := range st.Attributes {
+			vals := make([]string, 0, len(attr.Values))
+			for _, v := range attr.Values {
+				switch {
+				case v.NameID != nil:
+					vals = append(vals, v.NameID.Value)
+				case !v.Nil:
+					vals = append(vals, v.Value)
+				}
+			}
+			add(attr.Name, vals)
+			if attr.FriendlyName != "" && attr.FriendlyName != attr.Name {
+				add(attr.FriendlyName, vals)
+			}
+		}
+	}
+	return c
+}
+
+// replayCache is crewjam/saml's replay cache on the store's KV space: InsertKV refuses an id
+// that has an unexpired entry, atomically, for every replica sharing the store.
+type replayCache struct {
+	ctx context.Context
+	h   *Handler
+	idp string
+}
+
+func (c replayCache) Consume(assertionID string, expiresAt time.Time) error {
+	now := time.Now()
+	if !expiresAt.After(now) {
+		expiresAt = now.Add(time.Minute)
+	}
+	err := c.h.svc.Store().Update(c.ctx, func(tx directory.Tx) error {
+		return tx.InsertKV(nsReplay, c.idp+"/"+assertionID, []byte{1}, expiresAt, now)
+	})
+	if errors.Is(err, directory.ErrConflict) {
+		return saml.ErrAssertionReplayed
+	}
+	return err
+}

@@ -1,0 +1,178 @@
+package jit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// SessionCookie is the name of the cookie that holds a sign-in session's secret. The store
+// keeps only the secret's hash (directory.Service.CreateSession).
+const SessionCookie = "roster_session"
+
+// startSession creates a session for the user and sets its cookie: HttpOnly so scripts cannot
+// read it, Secure behind an https base URL, SameSite=Lax so that it rides the top-level
+// redirect back from the IdP but not cross-site POSTs (which is what makes logout by POST safe
+// without a token).
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u directory.User, idp string) error {
+	secret, err := h.svc.CreateSession(r.Context(), u.ID, idp, h.ttl)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     SessionCookie,
+		Value:    secret,
+		Path:     "/",
+		MaxAge:   int(h.ttl / time.Second),
+		HttpOnly: true,
+		Secure:   h.secure,
+		SameSite: http.SameSiteLaxMode,
+	})
+	return nil
+}
+
+// sessionUser returns the user of the request's session. Deactivated and deleted users have
+// none (R6): directory.Service.SessionUser checks that on every call.
+func (h *Handler) sessionUser(r *http.Request) (directory.User, string, error) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return directory.User{}, "", directory.ErrUnauthenticated
+	}
+	u, err := h.svc.SessionUser(r.Context(), c.Value)
+	return u, c.Value, err
+}
+
+// serveMe answers the signed-in user in the admin API's user shape.
+func (h *Handler) serveMe(w http.ResponseWriter, r *http.Request) {
+	u, _, err := h.sessionUser(r)
+	if err != nil {
+		h.unauthenticated(w, r, err)
+		return
+	}
+	body, err := h.userJSON(r.Context(), u)
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "jit: reading the session user's groups", "user", u.ID, "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// serveVerify is forward-auth for a reverse proxy: 204 with the user's id, email and userName
+// in headers, or 401.
+func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
+	u, _, err := h.sessionUser(r)
+	if err != nil {
+		h.unauthenticated(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Roster-User-Id", u.ID)
+	w.Header().Set("X-Roster-User-Email", u.PrimaryEmail())
+	w.Header().Set("X-Roster-User-Name", u.UserName)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// serveLogout ends the session and clears its cookie. With a safe return_to it redirects
+// there; otherwise it answers 204.
+func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		if err := h.svc.EndSession(r.Context(), c.Value); err != nil {
+			h.log.ErrorContext(r.Context(), "jit: ending a session", "err", err)
+			writeJSONError(w, http.StatusInternalServerError, "internal error")
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	w.Header().Set("Cache-Control", "no-store")
+	if rt := r.URL.Query().Get("return_to"); rt != "" {
+		if to, err := h.safeReturnTo(rt); err == nil {
+			http.Redirect(w, r, to, http.StatusSeeOther)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) unauthenticated(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, directory.ErrUnauthenticated) {
+		h.log.ErrorContext(r.Context(), "jit: reading a session", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSONError(w, http.StatusUnauthorized, "not signed in")
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// UserView is a user in the admin API's user shape, which /api/v1/me shares.
+type UserView struct {
+	ID           string                 `json:"id"`
+	UserName     string                 `json:"userName"`
+	DisplayName  string                 `json:"displayName"`
+	Name         NameView               `json:"name"`
+	Emails       []directory.MultiValue `json:"emails"`
+	Active       bool                   `json:"active"`
+	IdP          string                 `json:"idp"`
+	UniqueUserID string                 `json:"uniqueUserId"`
+	ExternalID   string                 `json:"externalId"`
+	Owner        directory.Owner        `json:"owner"`
+	Groups       []GroupRef             `json:"groups"`
+	LastLoginAt  *time.Time             `json:"lastLoginAt"`
+	Meta         directory.Meta         `json:"meta"`
+}
+
+// NameView is the name part of UserView.
+type NameView struct {
+	GivenName  string `json:"givenName"`
+	FamilyName string `json:"familyName"`
+}
+
+// GroupRef names one group a user is a member of.
+type GroupRef struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName"`
+}
+
+func (h *Handler) userJSON(ctx context.Context, u directory.User) (UserView, error) {
+	v := UserView{
+		ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName,
+		Name:   NameView{GivenName: u.Name.GivenName, FamilyName: u.Name.FamilyName},
+		Emails: u.Emails, Active: u.Active, IdP: u.IdP, UniqueUserID: u.UniqueUserID,
+		ExternalID: u.ExternalID, Owner: u.Owner, Groups: []GroupRef{}, Meta: u.Meta,
+	}
+	if v.Emails == nil {
+		v.Emails = []directory.MultiValue{}
+	}
+	if !u.LastLoginAt.IsZero() {
+		t := u.LastLoginAt
+		v.LastLoginAt = &t
+	}
+	err := h.svc.View(ctx, func(tx directory.ReadTx) error {
+		ids, err := tx.GroupsOfUser(u.ID)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			g, err := tx.Group(id)
+			if err != nil {
+				return err
+			}
+			v.Groups = append(v.Groups, GroupRef{ID: g.ID, DisplayName: g.DisplayName})
+		}
+		return nil
+	})
+	return v, err
+}
