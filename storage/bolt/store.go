@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -51,6 +52,12 @@ var (
 type Store struct {
 	db   *bbolt.DB
 	path string
+
+	closeOnce sync.Once
+	closing   sync.RWMutex // held for reading while a call is being queued
+	closed    bool
+	calls     chan *call
+	stopped   chan struct{}
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -59,14 +66,19 @@ var _ directory.Store = (*Store)(nil)
 // when the file is not a Roster database, is locked by another process, or was written by a
 // newer version of Roster.
 func Open(path string) (*Store, error) {
+	existing := false
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("%s is a directory, not a Roster data file; pass a file path with --data", path)
+	} else if err == nil && fi.Size() > 0 {
+		existing = true
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, NoFreelistSync: false})
 	switch {
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, fmt.Errorf("%s is locked by another running Roster; stop it or pass another --data file", path)
 	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrChecksum):
+		return nil, fmt.Errorf("%s is not a Roster database (%v); pass another --data file", path, err)
+	case err != nil && existing && !errors.Is(err, os.ErrPermission):
 		return nil, fmt.Errorf("%s is not a Roster database (%v); pass another --data file", path, err)
 	case err != nil:
 		return nil, fmt.Errorf("opening %s: %w", path, err)
@@ -76,6 +88,7 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.startWriter()
 	return s, nil
 }
 
@@ -124,8 +137,17 @@ func (s *Store) init() error {
 // Path is the data file's path.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close finishes the queued writes and closes the file.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closing.Lock()
+		s.closed = true
+		close(s.calls)
+		s.closing.Unlock()
+		<-s.stopped
+	})
+	return s.db.Close()
+}
 
 // Ping reports whether the store answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -148,7 +170,15 @@ func (s *Store) Update(ctx context.Context, fn func(tx directory.Tx) error) erro
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Batch(func(btx *bbolt.Tx) error { return fn(&txn{tx: btx}) })
+	c := &call{fn: fn, done: make(chan error, 1)}
+	s.closing.RLock()
+	if s.closed {
+		s.closing.RUnlock()
+		return errStopped
+	}
+	s.calls <- c
+	s.closing.RUnlock()
+	return <-c.done
 }
 
 // UpdateUnbatched runs fn in its own write transaction with its own fsync. Benchmarks use it

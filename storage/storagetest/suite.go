@@ -377,7 +377,9 @@ func tombstones(t *testing.T, s directory.Store) {
 		}
 		return nil
 	})
-	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteTombstone(directory.Identity{IdP: "okta", UniqueUserID: "00u1"}) })
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		return tx.DeleteTombstone(directory.Identity{IdP: "okta", UniqueUserID: "00u1"})
+	})
 	view(t, s, func(tx directory.ReadTx) error {
 		if _, err := tx.Tombstone(directory.Identity{IdP: "okta", UniqueUserID: "00u1"}); !errors.Is(err, directory.ErrNotFound) {
 			t.Errorf("cleared tombstone: %v", err)
@@ -598,7 +600,9 @@ func kv(t *testing.T, s directory.Store) {
 	if !errors.Is(err, directory.ErrConflict) {
 		t.Errorf("InsertKV over a live entry: %v, want ErrConflict", err)
 	}
-	mustUpdate(t, s, func(tx directory.Tx) error { return tx.InsertKV("session", "b", []byte("again"), t0.Add(time.Hour), t0) })
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		return tx.InsertKV("session", "b", []byte("again"), t0.Add(time.Hour), t0)
+	})
 	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteKV("session", "b") })
 	var purged int
 	mustUpdate(t, s, func(tx directory.Tx) error {

@@ -1,0 +1,34 @@
+# Roster — run `make help` for the targets.
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+GO ?= go
+BIN := bin/roster
+
+.PHONY: help run build test test-race lint bench conformance clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+run: build ## start Roster on the embedded bbolt store (./roster.db, http://127.0.0.1:8080)
+	./$(BIN) serve
+
+build: ## build bin/roster
+	$(GO) build -o $(BIN) ./cmd/roster
+
+test: ## run every test (PostgreSQL tests too when ROSTER_TEST_DATABASE_URL is set)
+	$(GO) test -count=1 ./...
+
+test-race: ## run every test under the race detector
+	$(GO) test -count=1 -race ./...
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench: ## run the benchmarks; each reports its ratio to a baseline measured in the same run
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+
+conformance: ## run the black-box suite; against a running server: make conformance ARGS="-base-url=... -token=... -admin-token=..."
+	$(GO) test -count=1 ./conformance/ -args $(ARGS)
+
+clean: ## remove build output
+	rm -rf bin

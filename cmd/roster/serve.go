@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/rosterhq/roster/cmd/roster/server"
+	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/storage/bolt"
+)
+
+func init() {
+	register(command{name: "serve", summary: "run the Roster server (default)", run: runServe})
+}
+
+// openedStore is a directory.Store with what serve needs besides.
+type openedStore struct {
+	directory.Store
+	ping   func(context.Context) error
+	backup func(w io.Writer) (int64, error)
+	desc   string
+}
+
+func openStore(ctx context.Context, cfg serveConfig) (*openedStore, error) {
+	if cfg.DatabaseURL != "" {
+		return openPostgres(ctx, cfg.DatabaseURL)
+	}
+	s, err := bolt.Open(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	return &openedStore{Store: s, ping: s.Ping, backup: s.WriteTo, desc: "bbolt " + cfg.Data}, nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := loadServeConfig(args, os.Getenv, stderr)
+	if errors.Is(err, flagHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "roster:", err)
+		return 2
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "roster:", err)
+		return 1
+	}
+	defer store.Close()
+	svc := directory.New(store)
+
+	secret, created, err := svc.EnsureAdminToken(ctx, cfg.AdminToken)
+	if err != nil {
+		fmt.Fprintln(stderr, "roster: creating the admin token:", err)
+		return 1
+	}
+	if created {
+		fmt.Fprintf(stdout, "\nRoster is ready. This admin token is shown once; keep it safe:\n\n    %s\n\nConsole: %s/admin\n\n", secret, cfg.BaseURL)
+	}
+
+	handler, err := server.New(server.Config{
+		BaseURL: cfg.BaseURL, Logger: log, Ready: store.ping,
+		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, Backup: store.backup,
+	}, svc)
+	if err != nil {
+		fmt.Fprintln(stderr, "roster:", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "roster: cannot listen on %s: %v\n", cfg.Addr, err)
+		return 1
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	log.Info("roster started", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "store", store.desc)
+
+	go purgeLoop(ctx, svc, log)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		log.Error("server stopped", "err", err)
+		return 1
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", "grace", cfg.ShutdownGrace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown grace ran out; closing remaining connections", "err", err)
+		srv.Close()
+	}
+	log.Info("roster stopped")
+	return 0
+}
+
+// purgeLoop deletes expired sessions, login state and replay-cache entries every few minutes.
+func purgeLoop(ctx context.Context, svc *directory.Service, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := svc.PurgeExpired(ctx); err != nil {
+				log.Warn("purging expired entries", "err", err)
+			} else if n > 0 {
+				log.Debug("purged expired entries", "count", n)
+			}
+		}
+	}
+}
