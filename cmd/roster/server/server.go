@@ -66,6 +66,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	// mount: scim
 	// mount: jit
 	// mount: admin
+	// mount: webhooks
 
 	return r, nil
 }
