@@ -52,8 +52,8 @@ func (h *Handler) spKeys(ctx context.Context) (*spKeyPair, error) {
 		return err
 	})
 	if errors.Is(err, directory.ErrNotFound) {
-		fresh, err := newStoredKeyPair(h.baseURL)
-		if err != nil {
+		var fresh storedKeyPair
+		if fresh, err = newStoredKeyPair(h.baseURL); err != nil {
 			return nil, err
 		}
 		data, _ := json.Marshal(fresh)
