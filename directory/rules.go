@@ -157,6 +157,10 @@ func DecideLogin(idp IdP, st LoginState, in Login, now time.Time) LoginDecision 
 			u := target.Clone()
 			u.IdP, u.UniqueUserID = in.IdP, in.UniqueUserID
 			changes := []string{"idp", "uniqueUserId"}
+			if u.ExternalID == "" && idp.SCIMMatch != MatchUserName {
+				u.ExternalID = in.UniqueUserID
+				changes = append(changes, "externalId")
+			}
 			changes = append(changes, applyLoginAttributes(&u, in, allAttributes)...)
 			u.LastLoginAt = now
 			changes = append(changes, "lastLoginAt")
@@ -181,14 +185,21 @@ func DecideLogin(idp IdP, st LoginState, in Login, now time.Time) LoginDecision 
 		Owner:        OwnerJIT,
 		LastLoginAt:  now,
 	}
-	changes := applyLoginAttributes(&u, in, allAttributes)
+	changes := []string{"userName"}
+	if idp.SCIMMatch != MatchUserName {
+		// With externalId matching SCIM's externalId is the uniqueUserId (R1). Recording it
+		// lets SCIM's "externalId eq" filter find the JIT-created user (R5).
+		u.ExternalID = in.UniqueUserID
+		changes = append(changes, "externalId")
+	}
+	changes = append(changes, applyLoginAttributes(&u, in, allAttributes)...)
 	reason := fmt.Sprintf("mode %s: first login of an unknown key creates the user", idp.Mode)
 	if st.Tombstone != nil {
 		reason += " (a SCIM tombstone exists, but mode jit does not enforce it)"
 	}
 	return LoginDecision{
 		Action: LoginCreate, Rule: modeRule(idp.Mode), Reason: reason, User: u,
-		Changes: append([]string{"userName"}, changes...), SyncGroups: true,
+		Changes: changes, SyncGroups: true,
 	}
 }
 

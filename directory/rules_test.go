@@ -116,12 +116,14 @@ func TestDecideLogin(t *testing.T) {
 	}
 
 	// Unknown key, nothing in the way.
-	newUser := User{UserName: "augusta@example.com", Active: true, IdP: "okta", UniqueUserID: "00u1",
+	// With externalId matching (the default) a JIT-created user carries its key as externalId,
+	// so that SCIM's "externalId eq" filter finds it (R5).
+	newUser := User{UserName: "augusta@example.com", Active: true, IdP: "okta", UniqueUserID: "00u1", ExternalID: "00u1",
 		Owner: OwnerJIT, LastLoginAt: ruleNow,
 		Name:        Name{GivenName: "Augusta", FamilyName: "King", Formatted: "Augusta King"},
 		DisplayName: "Augusta King",
 		Emails:      []MultiValue{{Value: "augusta@example.com", Type: "work", Primary: true}}}
-	createChanges := []string{"userName", "name.givenName", "name.familyName", "displayName", "emails"}
+	createChanges := []string{"userName", "externalId", "name.givenName", "name.familyName", "displayName", "emails"}
 	add(
 		tc{name: "R2/jit/unknown key/login creates a JIT-owned active user named by its email",
 			idp: ruleIdP(ModeJIT), in: changedLogin,
@@ -137,8 +139,13 @@ func TestDecideLogin(t *testing.T) {
 				User: func() User { u := newUser; u.UserName = "augusta"; return u }()}},
 		tc{name: "R2/jit/unknown key/without userName and email the userName is the uniqueUserId",
 			idp: ruleIdP(ModeJIT), in: Login{IdP: "okta", UniqueUserID: "00u9"},
-			want: LoginDecision{Action: LoginCreate, Rule: "R2", SyncGroups: true, Changes: []string{"userName"},
-				User: User{UserName: "00u9", Active: true, IdP: "okta", UniqueUserID: "00u9", Owner: OwnerJIT, LastLoginAt: ruleNow}}},
+			want: LoginDecision{Action: LoginCreate, Rule: "R2", SyncGroups: true, Changes: []string{"userName", "externalId"},
+				User: User{UserName: "00u9", ExternalID: "00u9", Active: true, IdP: "okta", UniqueUserID: "00u9", Owner: OwnerJIT, LastLoginAt: ruleNow}}},
+		tc{name: "R4/both/unknown key, IdP matches SCIM by userName/the created user gets no externalId",
+			idp: ruleIdP(ModeBoth, func(p *IdP) { p.SCIMMatch = MatchUserName }), in: changedLogin,
+			want: LoginDecision{Action: LoginCreate, Rule: "R4", SyncGroups: true,
+				Changes: []string{"userName", "name.givenName", "name.familyName", "displayName", "emails"},
+				User:    func() User { u := newUser; u.ExternalID = ""; return u }()}},
 	)
 
 	// Known key, active user: what a login may change, by mode and owner.
@@ -280,13 +287,13 @@ func TestDecideLogin(t *testing.T) {
 	adminAda := ada(OwnerAdmin, noIdentity) // created by an administrator, no IdP has claimed her
 	linked := func(target User, in Login) User {
 		u := withChangedLogin(target)
-		u.IdP, u.UniqueUserID = in.IdP, in.UniqueUserID
+		u.IdP, u.UniqueUserID, u.ExternalID = in.IdP, in.UniqueUserID, in.UniqueUserID
 		return u
 	}
 	linkIn := changedLogin
 	linkIn.Email = "ada@example.com" // the email the admin-created user has
 	linkedAda := loggedIn(adminAda)
-	linkedAda.IdP, linkedAda.UniqueUserID = "okta", "00u1"
+	linkedAda.IdP, linkedAda.UniqueUserID, linkedAda.ExternalID = "okta", "00u1", "00u1"
 	linkedAda.Name, linkedAda.DisplayName = withChangedLogin(adminAda).Name, "Augusta King"
 	unverified := linkIn
 	unverified.EmailVerified = false
@@ -300,12 +307,12 @@ func TestDecideLogin(t *testing.T) {
 		tc{name: "R9/jit/verified-email, verified/login links the user without identity, keeping its id and owner",
 			idp: ruleIdP(ModeJIT, verifiedEmailLinking), st: LoginState{ByEmail: []User{adminAda}, ByUserName: &adminAda},
 			in: linkIn, want: LoginDecision{Action: LoginLink, Rule: "R9", User: linkedAda, SyncGroups: true,
-				Changes: []string{"idp", "uniqueUserId", "name.givenName", "name.familyName", "displayName", "lastLoginAt"}}},
+				Changes: []string{"idp", "uniqueUserId", "externalId", "name.givenName", "name.familyName", "displayName", "lastLoginAt"}}},
 		tc{name: "R9/both/verified-email, verified/login links and updates every mapped attribute",
 			idp: ruleIdP(ModeBoth, verifiedEmailLinking),
 			st:  LoginState{ByEmail: []User{ada(OwnerAdmin, noIdentity, func(u *User) { u.Emails[0].Value = "AUGUSTA@example.com" })}},
 			in:  changedLogin, want: LoginDecision{Action: LoginLink, Rule: "R9", SyncGroups: true,
-				Changes: []string{"idp", "uniqueUserId", "name.givenName", "name.familyName", "displayName", "lastLoginAt"},
+				Changes: []string{"idp", "uniqueUserId", "externalId", "name.givenName", "name.familyName", "displayName", "lastLoginAt"},
 				User: func() User {
 					u := linked(ada(OwnerAdmin, noIdentity), changedLogin)
 					u.Emails = []MultiValue{{Value: "AUGUSTA@example.com", Type: "work", Primary: true}}
@@ -359,7 +366,7 @@ func TestDecideLogin(t *testing.T) {
 			st: LoginState{ByEmail: []User{ada(OwnerJIT, func(u *User) { u.ID, u.UserName, u.IdP = "u-entra", "ada.entra", "entra" }), adminAda},
 				ByUserName: &adminAda},
 			in: linkIn, want: LoginDecision{Action: LoginLink, Rule: "R9", User: linkedAda, SyncGroups: true,
-				Changes: []string{"idp", "uniqueUserId", "name.givenName", "name.familyName", "displayName", "lastLoginAt"}}},
+				Changes: []string{"idp", "uniqueUserId", "externalId", "name.givenName", "name.familyName", "displayName", "lastLoginAt"}}},
 		tc{name: "R9/jit/verified-email, target deactivated/login is refused and does not link a deactivated user",
 			idp: ruleIdP(ModeJIT, verifiedEmailLinking),
 			st: func() LoginState {
@@ -374,8 +381,14 @@ func TestDecideLogin(t *testing.T) {
 		tc{name: "R9/jit/verified-email, verified but no email asserted/no link",
 			idp: ruleIdP(ModeJIT, verifiedEmailLinking), st: LoginState{ByEmail: []User{adminAda}},
 			in: Login{IdP: "okta", UniqueUserID: "00u1", EmailVerified: true},
-			want: LoginDecision{Action: LoginCreate, Rule: "R2", SyncGroups: true, Changes: []string{"userName"},
-				User: User{UserName: "00u1", Active: true, IdP: "okta", UniqueUserID: "00u1", Owner: OwnerJIT, LastLoginAt: ruleNow}}},
+			want: LoginDecision{Action: LoginCreate, Rule: "R2", SyncGroups: true, Changes: []string{"userName", "externalId"},
+				User: User{UserName: "00u1", ExternalID: "00u1", Active: true, IdP: "okta", UniqueUserID: "00u1", Owner: OwnerJIT, LastLoginAt: ruleNow}}},
+		tc{name: "R9/jit/verified-email, target already has an externalId/linking keeps it",
+			idp: ruleIdP(ModeJIT, verifiedEmailLinking),
+			st:  LoginState{ByEmail: []User{ada(OwnerAdmin, noIdentity, func(u *User) { u.ExternalID = "emp-42" })}},
+			in:  linkIn, want: LoginDecision{Action: LoginLink, Rule: "R9", SyncGroups: true,
+				Changes: []string{"idp", "uniqueUserId", "name.givenName", "name.familyName", "displayName", "lastLoginAt"},
+				User:    func() User { u := linkedAda; u.ExternalID = "emp-42"; return u }()}},
 	)
 
 	seen := map[string]bool{}

@@ -76,30 +76,41 @@ func (s *Service) putToken(ctx context.Context, actor string, kind TokenKind, id
 
 // EnsureAdminToken makes sure an administrator can sign in on a new store. If given is set, it
 // becomes a valid admin token (if it is not one already). Otherwise, when the store has no admin
-// token, one is generated and returned; created says whether the caller must show it.
+// token that is still usable, one is generated and returned; created says whether the caller
+// must show it. A given secret that belongs to a SCIM token or to a revoked or expired admin
+// token is an ErrInvalid.
 func (s *Service) EnsureAdminToken(ctx context.Context, given string) (secret string, created bool, err error) {
 	var existing []Token
-	var known bool
+	var match *Token
 	err = s.store.View(ctx, func(tx ReadTx) error {
 		var err error
 		if existing, err = tx.Tokens(TokenAdmin, ""); err != nil {
 			return err
 		}
 		if given != "" {
-			_, err := tx.TokenByHash(HashSecret(given))
-			known = err == nil
-			if errors.Is(err, ErrNotFound) {
-				err = nil
+			t, err := tx.TokenByHash(HashSecret(given))
+			if err == nil {
+				match = &t
+			} else if !errors.Is(err, ErrNotFound) {
+				return err
 			}
-			return err
 		}
 		return nil
 	})
 	if err != nil {
 		return "", false, err
 	}
+	now := s.Now()
 	switch {
-	case given != "" && known:
+	case given != "" && match != nil:
+		// A known secret is only "already valid" if it is a usable admin token; otherwise the
+		// operator would be told it works while every request with it fails.
+		if match.Kind != TokenAdmin {
+			return "", false, Invalidf("the given admin token is already in use as a %s token; choose another", match.Kind)
+		}
+		if !match.Usable(now) {
+			return "", false, Invalidf("the given admin token (id %s) was revoked or has expired; choose another", match.ID)
+		}
 		return given, false, nil
 	case given != "":
 		if len(given) < 16 {
@@ -107,9 +118,14 @@ func (s *Service) EnsureAdminToken(ctx context.Context, given string) (secret st
 		}
 		_, _, err := s.putToken(ctx, "system", TokenAdmin, "", "bootstrap (--admin-token)", time.Time{}, given)
 		return given, false, err
-	case len(existing) > 0:
-		return "", false, nil
 	}
+	for _, t := range existing {
+		if t.Usable(now) {
+			return "", false, nil
+		}
+	}
+	// No admin token, or none usable any more: without a new one nobody could administer
+	// the store.
 	_, secret, err = s.CreateToken(ctx, "system", TokenAdmin, "", "bootstrap", time.Time{})
 	return secret, err == nil, err
 }

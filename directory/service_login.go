@@ -146,7 +146,8 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 		} else if err != nil {
 			return false, err
 		}
-		if g.HasMember(userID) {
+		// A group of the same name that SCIM manages is SCIM's to fill; a login never joins it.
+		if g.Owner != OwnerJIT || g.HasMember(userID) {
 			continue
 		}
 		g.Members = append(g.Members, userID)
@@ -169,6 +170,10 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 	if !asserted {
 		return changed, nil
 	}
+	// The IdP's default groups are given on create and are not the IdP's claims to take away.
+	for _, n := range idp.DefaultGroups {
+		want[strings.ToLower(strings.TrimSpace(n))] = true
+	}
 	ids, err := tx.GroupsOfUser(userID)
 	if err != nil {
 		return false, err
@@ -178,7 +183,7 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 		if err != nil {
 			return false, err
 		}
-		if g.IdP != idp.ID || g.Owner != OwnerJIT || want[strings.ToLower(g.DisplayName)] {
+		if g.IdP != idp.ID || g.Owner != OwnerJIT || want[strings.ToLower(strings.TrimSpace(g.DisplayName))] {
 			continue
 		}
 		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == userID })

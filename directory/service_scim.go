@@ -206,6 +206,11 @@ func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, ex
 		u.ID, u.IdP, u.Meta, u.LastLoginAt, u.SessionsValidAfter = old.ID, old.IdP, old.Meta, old.LastLoginAt, old.SessionsValidAfter
 		u.Owner = OwnerSCIM
 		key := SCIMKey(idp, u)
+		if key == "" && SCIMKey(idp, old) == "" {
+			// A user that SCIM never keyed (created by a login or linked) keeps its identity
+			// when a PATCH does not carry the matching attribute; only removing it is refused.
+			key = old.UniqueUserID
+		}
 		if key == "" {
 			return Invalidf("IdP %q matches SCIM users by %s; it cannot be removed (R1)", idp.ID, idp.SCIMMatch)
 		}
@@ -246,7 +251,7 @@ func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, ex
 // SCIMDeleteUser deletes a user of the actor's IdP, ends its sessions and tombstones its key so
 // that no login brings it back (R6).
 func (s *Service) SCIMDeleteUser(ctx context.Context, a SCIMActor, id string, expectVersion int64) error {
-	return s.update(ctx, func(tx Tx) error {
+	return s.recordRefusal(ctx, a, id, s.update(ctx, func(tx Tx) error {
 		if _, err := s.scimIdP(tx, a, id); err != nil {
 			return err
 		}
@@ -269,7 +274,7 @@ func (s *Service) SCIMDeleteUser(ctx context.Context, a SCIMActor, id string, ex
 		_, err = s.appendEvent(tx, Event{Type: EventUserDeleted, Actor: a.String(), Subject: id, IdP: a.IdP, Rule: "R6",
 			Reason: "SCIM deleted the user; its sessions end and its key is tombstoned"})
 		return err
-	})
+	}))
 }
 
 // scopedGroup loads a group and hides it unless it belongs to the actor's IdP (R10).
@@ -342,7 +347,7 @@ func (s *Service) SCIMCreateGroup(ctx context.Context, a SCIMActor, in Group) (G
 		out = g
 		return nil
 	})
-	return out, err
+	return out, s.recordRefusal(ctx, a, in.DisplayName, err)
 }
 
 // SCIMUpdateGroup changes a group of the actor's IdP through fn (PUT and PATCH).
@@ -395,7 +400,7 @@ func (s *Service) SCIMUpdateGroup(ctx context.Context, a SCIMActor, id string, e
 		out = g
 		return nil
 	})
-	return out, err
+	return out, s.recordRefusal(ctx, a, id, err)
 }
 
 func sameMembers(a, b []string) bool {
@@ -416,7 +421,7 @@ func sameMembers(a, b []string) bool {
 
 // SCIMDeleteGroup deletes a group of the actor's IdP.
 func (s *Service) SCIMDeleteGroup(ctx context.Context, a SCIMActor, id string, expectVersion int64) error {
-	return s.update(ctx, func(tx Tx) error {
+	return s.recordRefusal(ctx, a, id, s.update(ctx, func(tx Tx) error {
 		if _, err := s.scimIdP(tx, a, id); err != nil {
 			return err
 		}
@@ -432,5 +437,5 @@ func (s *Service) SCIMDeleteGroup(ctx context.Context, a SCIMActor, id string, e
 		}
 		_, err = s.appendEvent(tx, Event{Type: EventGroupDeleted, Actor: a.String(), Subject: id, IdP: a.IdP})
 		return err
-	})
+	}))
 }
