@@ -120,11 +120,15 @@ func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User) (Use
 			if decision.Action == SCIMAdopt {
 				old := *st.ByKey
 				u.ID, u.Meta, u.LastLoginAt, u.SessionsValidAfter = old.ID, old.Meta, old.LastLoginAt, old.SessionsValidAfter
-				if old.Active && !u.Active {
-					u.SessionsValidAfter = s.Now()
-				}
 				s.stamp(&u, false)
 				e.Type, e.Changes = EventUserAdopted, diffUsers(old, u)
+				if old.Active && !u.Active {
+					// The deprovisioning is what the change feed must show; the adoption is in
+					// the reason and in the owner change.
+					u.SessionsValidAfter = s.Now()
+					e.Type, e.Rule = EventUserDeactivated, "R6"
+					e.Reason = "SCIM adopted a user created by JIT login as inactive (R5); its sessions end and logins are refused"
+				}
 			} else {
 				u.ID = s.newID()
 				u.Meta = Meta{}
@@ -232,7 +236,13 @@ func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, ex
 			}
 		}
 		if old.Owner == OwnerJIT {
-			e.Type, e.Rule, e.Reason = EventUserAdopted, "R5", "SCIM updated a user created by JIT login; the user is adopted"
+			if e.Type == EventUserDeactivated {
+				// The deprovisioning is what the change feed must show; the adoption is in the
+				// reason and in the owner change.
+				e.Reason = "SCIM deactivated a user created by JIT login and adopted it (R5); its sessions end and logins are refused"
+			} else {
+				e.Type, e.Rule, e.Reason = EventUserAdopted, "R5", "SCIM updated a user created by JIT login; the user is adopted"
+			}
 		}
 		s.stamp(&u, false)
 		if err := tx.PutUser(u); err != nil {

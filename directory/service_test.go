@@ -1441,6 +1441,7 @@ func TestServiceR5PatchOfJITUserWithoutExternalID(t *testing.T) {
 			e := newEnv(t)
 			e.createIdP("okta", ModeBoth)
 			u := c.user(e)
+			seq := e.lastSeq()
 			got, err := e.svc.SCIMUpdateUser(e.ctx, SCIMActor{IdP: "okta", TokenID: "t1"}, u.ID, 0, func(u User) (User, error) {
 				u.Active = false
 				return u, nil
@@ -1454,6 +1455,31 @@ func TestServiceR5PatchOfJITUserWithoutExternalID(t *testing.T) {
 			if byKey, err := e.userByIdentity("okta", "00u1"); err != nil || byKey.ID != u.ID {
 				t.Errorf("identity 00u1 → %v, %v; want %s", byKey.ID, err, u.ID)
 			}
+			// The change feed must show the deprovisioning as such, not only as an adoption.
+			evs := e.eventsAfter(seq)
+			if len(evs) != 1 || evs[0].Type != EventUserDeactivated || evs[0].Rule != "R6" || !slices.Contains(evs[0].Changes, "owner") {
+				t.Errorf("R6/R12: events %+v; want one user.deactivated R6 that also names the owner change", evs)
+			}
 		})
+	}
+}
+
+func TestServiceR5AdoptionAsInactiveIsADeactivation(t *testing.T) {
+	e := newEnv(t)
+	e.createIdP("okta", ModeBoth)
+	u := e.mustLogin(adaLogin("okta"))
+	sess, _ := e.svc.CreateSession(e.ctx, u.ID, "okta", time.Hour)
+	seq := e.lastSeq()
+	in := scimAda()
+	in.Active = false
+	got := e.mustSCIMCreate(SCIMActor{IdP: "okta", TokenID: "t1"}, in)
+	if got.ID != u.ID || got.Active || got.Owner != OwnerSCIM {
+		t.Errorf("adopted user %+v", got)
+	}
+	if _, err := e.svc.SessionUser(e.ctx, sess); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("R6: session after adoption as inactive: %v", err)
+	}
+	if evs := e.eventsAfter(seq); len(evs) != 1 || evs[0].Type != EventUserDeactivated || evs[0].Rule != "R6" {
+		t.Errorf("R6/R12: events %+v; want one user.deactivated R6", evs)
 	}
 }
