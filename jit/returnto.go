@@ -40,7 +40,7 @@ func (h *Handler) safeReturnTo(raw string) (string, error) {
 		decoded = d
 	}
 	for _, c := range decoded {
-		if c <= ' ' || c == 0x7f || c == '\\' {
+		if c < ' ' || c == 0x7f || c == '\\' {
 			return "", errBadReturnTo
 		}
 	}

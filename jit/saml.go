@@ -14,6 +14,7 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
+	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/rosterhq/roster/directory"
 )
@@ -71,6 +72,9 @@ func (h *Handler) serviceProvider(ctx context.Context, p directory.IdP, md *idpM
 		AcsURL:            *acs,
 		AuthnNameIDFormat: saml.UnspecifiedNameIDFormat,
 		AllowIDPInitiated: p.SAML.AllowIdPInitiated,
+		// Signed AuthnRequests let IdPs that require them (and IdPs that check them when the SP
+		// metadata has a signing key) trust that a request came from Roster.
+		SignatureMethod: dsig.RSASHA256SignatureMethod,
 		// Roster answers only HTTP-POST at its ACS; advertising the artifact binding would make
 		// IdPs try it.
 		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding},
