@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/jit"
 )
 
 // Config is what the surfaces need to know about their deployment.
@@ -65,6 +66,12 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	// Each surface mounts itself below; keep one block per package.
 	// mount: scim
 	// mount: jit
+	jitHandler, err := jit.New(svc, jit.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger,
+		ClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL})
+	if err != nil {
+		return nil, err
+	}
+	jitHandler.Routes(r)
 	// mount: admin
 	// mount: webhooks
 
