@@ -356,6 +356,17 @@ func TestDecideLogin(t *testing.T) {
 				return LoginState{ByEmail: []User{u}, ByUserName: &u}
 			}(),
 			in: linkIn, want: refused("R8", RefuseUserNameTaken)},
+		tc{name: "R9/both/verified-email, target scim-owned without identity/no link, even if SCIM lost the identity",
+			idp: ruleIdP(ModeBoth, verifiedEmailLinking),
+			st:  LoginState{ByEmail: []User{ada(OwnerSCIM, noIdentity)}},
+			in:  func() Login { l := linkIn; l.UserName = "ada.okta"; return l }(),
+			want: LoginDecision{Action: LoginCreate, Rule: "R4", SyncGroups: true, Changes: createChanges,
+				User: func() User {
+					u := newUser
+					u.UserName = "ada.okta"
+					u.Emails = []MultiValue{{Value: "ada@example.com", Type: "work", Primary: true}}
+					return u
+				}()}},
 		tc{name: "R9/jit/verified-email, two candidates/no link is ever a guess",
 			idp: ruleIdP(ModeJIT, verifiedEmailLinking),
 			st: LoginState{ByEmail: []User{adminAda, ada(OwnerAdmin, noIdentity, func(u *User) { u.ID, u.UserName = "u-ada2", "ada2" })},

@@ -1483,3 +1483,63 @@ func TestServiceR5AdoptionAsInactiveIsADeactivation(t *testing.T) {
 		t.Errorf("R6/R12: events %+v; want one user.deactivated R6", evs)
 	}
 }
+
+// replicaRace stands in for a second Roster replica on a shared database, which bbolt cannot
+// have: on the first Update it lets the "other replica" commit first and then fails the
+// caller's transaction with the *ConflictError a database reports for the unique index.
+type replicaRace struct {
+	Store
+	once  sync.Once
+	other func(tx Tx) error
+}
+
+func (r *replicaRace) Update(ctx context.Context, fn func(tx Tx) error) error {
+	var raced bool
+	r.once.Do(func() { raced = true })
+	if raced {
+		if err := r.Store.Update(ctx, r.other); err != nil {
+			return err
+		}
+		return &ConflictError{Field: "identity", Value: "okta/00u1"}
+	}
+	return r.Store.Update(ctx, fn)
+}
+
+func TestServiceR7LoserOfAReplicaRaceRetriesAndFindsTheWinner(t *testing.T) {
+	e := newEnv(t)
+	e.createIdP("okta", ModeBoth)
+	winner := User{ID: "u-winner", UserName: "ada@example.com", Active: true, IdP: "okta", UniqueUserID: "00u1",
+		ExternalID: "00u1", Owner: OwnerSCIM, Meta: Meta{Version: 1}}
+	race := &replicaRace{Store: e.svc.Store(), other: func(tx Tx) error { return tx.PutUser(winner) }}
+	svc := New(race, WithClock(e.clock.Now))
+
+	got, err := svc.Login(e.ctx, adaLogin("okta"))
+	if err != nil {
+		t.Fatalf("R7: the login that lost the race: %v", err)
+	}
+	if got.ID != winner.ID {
+		t.Errorf("R7: login returned %s, want the winner %s", got.ID, winner.ID)
+	}
+	if n := len(e.usersOf("okta")); n != 1 {
+		t.Errorf("R7: %d users, want 1", n)
+	}
+}
+
+func TestServiceEventSnapshotsCarryNoPasswordHash(t *testing.T) {
+	e := newEnv(t)
+	e.createIdP("okta", ModeSCIM)
+	in := scimAda()
+	in.PasswordHash = "$argon2id$secret"
+	seq := e.lastSeq()
+	u := e.mustSCIMCreate(SCIMActor{IdP: "okta", TokenID: "t1"}, in)
+	if stored, _ := e.svc.User(e.ctx, u.ID); stored.PasswordHash != in.PasswordHash {
+		t.Errorf("stored password hash %q, want it kept", stored.PasswordHash)
+	}
+	evs := e.eventsAfter(seq)
+	if len(evs) != 1 || evs[0].User == nil {
+		t.Fatalf("events %+v", evs)
+	}
+	if evs[0].User.PasswordHash != "" {
+		t.Errorf("the event's user snapshot carries the password hash %q", evs[0].User.PasswordHash)
+	}
+}
