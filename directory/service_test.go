@@ -1543,3 +1543,141 @@ func TestServiceEventSnapshotsCarryNoPasswordHash(t *testing.T) {
 		t.Errorf("the event's user snapshot carries the password hash %q", evs[0].User.PasswordHash)
 	}
 }
+
+// --- R2 and SCIM groups ------------------------------------------------------------------------
+
+func TestServiceR2ModeJITRefusesSCIM(t *testing.T) {
+	e := newEnv(t)
+	e.createIdP("okta", ModeJIT)
+	a := SCIMActor{IdP: "okta", TokenID: "t1"}
+	err := e.svc.CheckSCIMAccess(e.ctx, a)
+	if r := refusalOf(t, err); r.Rule != "R2" || r.Code != RefuseModeJIT {
+		t.Errorf("CheckSCIMAccess in mode jit: %+v", r)
+	}
+	_, err = e.svc.SCIMCreateUser(e.ctx, a, scimAda())
+	if r := refusalOf(t, err); r.Rule != "R2" || r.EventID == "" {
+		t.Errorf("SCIM create in mode jit: %+v", r)
+	}
+	if n := len(e.usersOf("okta")); n != 0 {
+		t.Errorf("R2: %d users created through a refused SCIM request", n)
+	}
+	e.setMode("okta", ModeBoth)
+	if err := e.svc.CheckSCIMAccess(e.ctx, a); err != nil {
+		t.Errorf("CheckSCIMAccess in mode both: %v", err)
+	}
+	if err := e.svc.CheckSCIMAccess(e.ctx, SCIMActor{IdP: "gone"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("CheckSCIMAccess for an unknown IdP: %v", err)
+	}
+}
+
+func TestServiceLoginUnknownIdP(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.svc.Login(e.ctx, adaLogin("nope"))
+	if r := refusalOf(t, err); r.Code != RefuseUnknownIdP {
+		t.Errorf("login at an unknown IdP: %+v", r)
+	}
+}
+
+func TestServiceSCIMGroups(t *testing.T) {
+	e := newEnv(t)
+	e.createIdP("okta", ModeSCIM)
+	a := SCIMActor{IdP: "okta", TokenID: "t1"}
+	ada := e.mustSCIMCreate(a, scimAda())
+	grace := e.mustSCIMCreate(a, User{UserName: "grace@example.com", ExternalID: "00u2", Active: true})
+
+	g, err := e.svc.SCIMCreateGroup(e.ctx, a, Group{DisplayName: "eng", Members: []string{ada.ID, ada.ID}, Owner: OwnerAdmin, IdP: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.IdP != "okta" || g.Owner != OwnerSCIM || !slices.Equal(g.Members, []string{ada.ID}) || g.Meta.Version != 1 {
+		t.Errorf("created group %+v; want IdP okta, owner scim, duplicates dropped", g)
+	}
+	if _, err := e.svc.SCIMCreateGroup(e.ctx, a, Group{DisplayName: "ENG"}); !errors.Is(err, ErrConflict) {
+		t.Errorf("duplicate displayName: %v, want ErrConflict", err)
+	}
+	if _, err := e.svc.SCIMCreateGroup(e.ctx, a, Group{DisplayName: " "}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("empty displayName: %v, want ErrInvalid", err)
+	}
+	if _, err := e.svc.SCIMCreateGroup(e.ctx, a, Group{DisplayName: "ghosts", Members: []string{"no-such-user"}}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("unknown member: %v, want ErrInvalid", err)
+	}
+
+	seq := e.lastSeq()
+	same, err := e.svc.SCIMUpdateGroup(e.ctx, a, g.ID, g.Meta.Version, func(g Group) (Group, error) { return g, nil })
+	if err != nil || same.Meta.Version != g.Meta.Version || e.lastSeq() != seq {
+		t.Errorf("no-op group update: %+v, %v, %d events", same, err, e.lastSeq()-seq)
+	}
+	upd, err := e.svc.SCIMUpdateGroup(e.ctx, a, g.ID, g.Meta.Version, func(g Group) (Group, error) {
+		g.Members = []string{grace.ID}
+		return g, nil
+	})
+	if err != nil || !slices.Equal(upd.Members, []string{grace.ID}) || upd.Meta.Version != g.Meta.Version+1 {
+		t.Errorf("member update: %+v, %v", upd, err)
+	}
+	if evs := e.eventsAfter(seq); len(evs) != 1 || evs[0].Type != EventGroupUpdated || !slices.Equal(evs[0].Changes, []string{"members"}) {
+		t.Errorf("events %+v; want one group.updated naming members", evs)
+	}
+	if _, err := e.svc.SCIMUpdateGroup(e.ctx, a, g.ID, g.Meta.Version, func(g Group) (Group, error) { return g, nil }); !errors.Is(err, ErrPrecondition) {
+		t.Errorf("stale If-Match: %v", err)
+	}
+	if err := e.svc.SCIMDeleteGroup(e.ctx, a, g.ID, g.Meta.Version); !errors.Is(err, ErrPrecondition) {
+		t.Errorf("delete with a stale If-Match: %v", err)
+	}
+	if err := e.svc.SCIMDeleteGroup(e.ctx, a, g.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SCIMGroup(e.ctx, a, g.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted group: %v", err)
+	}
+	if got := e.groupNames(grace.ID); len(got) != 0 {
+		t.Errorf("member of a deleted group: %v", got)
+	}
+
+	// Deleting a member removes it from its groups.
+	g2, _ := e.svc.SCIMCreateGroup(e.ctx, a, Group{DisplayName: "ops", Members: []string{ada.ID, grace.ID}})
+	if err := e.svc.SCIMDeleteUser(e.ctx, a, ada.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.svc.SCIMGroup(e.ctx, a, g2.ID); !slices.Equal(got.Members, []string{grace.ID}) {
+		t.Errorf("members after a member's deletion: %v", got.Members)
+	}
+}
+
+// --- sessions ----------------------------------------------------------------------------------
+
+func TestServiceSessions(t *testing.T) {
+	e := newEnv(t)
+	e.createIdP("okta", ModeJIT)
+	u := e.mustLogin(adaLogin("okta"))
+	s1, err := e.svc.CreateSession(e.ctx, u.ID, "okta", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := e.svc.CreateSession(e.ctx, u.ID, "okta", 2*time.Hour)
+	if s1 == s2 || !strings.HasPrefix(s1, "rst_sess_") {
+		t.Errorf("session secrets %q, %q", s1, s2)
+	}
+	if _, err := e.svc.SessionUser(e.ctx, "rst_sess_forged"); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("forged session: %v", err)
+	}
+	if _, err := e.svc.SessionUser(e.ctx, ""); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("empty session: %v", err)
+	}
+	if err := e.svc.EndSession(e.ctx, s1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SessionUser(e.ctx, s1); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("logged-out session: %v", err)
+	}
+	if got, err := e.svc.SessionUser(e.ctx, s2); err != nil || got.ID != u.ID {
+		t.Errorf("logging one session out ended another: %v", err)
+	}
+	e.clock.Advance(3 * time.Hour)
+	n, err := e.svc.PurgeExpired(e.ctx)
+	if err != nil || n != 1 {
+		t.Errorf("PurgeExpired = %d, %v; want the one expired session", n, err)
+	}
+	if _, err := e.svc.SessionUser(e.ctx, s2); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("expired session: %v", err)
+	}
+}
