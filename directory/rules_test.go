@@ -502,7 +502,8 @@ func TestDecideSCIMCreate(t *testing.T) {
 		}
 	}
 	for _, c := range perMode {
-		c.name = "R2/jit/" + c.name + " → refused, mode jit takes no SCIM"
+		state := strings.Split(c.name, "/")[1]
+		c.name = "R2/jit/" + state + "/refused, mode jit takes no SCIM"
 		c.want = SCIMDecision{Action: SCIMRefuse, Rule: "R2", Code: RefuseModeJIT}
 		cases = append(cases, struct {
 			tc
