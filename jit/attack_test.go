@@ -107,7 +107,7 @@ func TestForgedResponsesAreRefused(t *testing.T) {
 		{"not yet valid beyond Roster's skew but within crewjam's", func(p *parsed) {
 			setTimes(p, 150*time.Second) // the env's ClockSkew is one minute; crewjam allows three
 			p.unsign().signAll(good)
-		}, http.StatusForbidden, "not valid before"},
+		}, http.StatusForbidden, "skew 1m0s"},
 		{"InResponseTo Roster never issued", func(p *parsed) {
 			p.response().CreateAttr("InResponseTo", "id-never-issued")
 			find(p.tb, p.assertion(), "SubjectConfirmationData").CreateAttr("InResponseTo", "id-never-issued")

@@ -68,11 +68,17 @@ func (h *Handler) metadata(ctx context.Context, p directory.IdP) (*idpMetadata, 
 		return e.md, nil
 	}
 	raw, err := h.metadataBytes(ctx, p.SAML)
-	if err != nil {
-		return nil, err
+	var md *idpMetadata
+	if err == nil {
+		md, err = parseIdPMetadata(raw)
 	}
-	md, err := parseIdPMetadata(raw)
 	if err != nil {
+		if ok {
+			// The IdP's metadata endpoint is down or serves something broken: keep signing
+			// people in with the metadata that worked, and say so.
+			h.log.WarnContext(ctx, "jit: refreshing IdP metadata failed; using the previous copy", "idp", p.ID, "err", err)
+			return e.md, nil
+		}
 		return nil, err
 	}
 	h.mdCache.mu.Lock()

@@ -275,6 +275,7 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identit
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
 	}
+	h.log.InfoContext(ctx, "jit: signed in", "idp", id.IdP, "user", user.ID, "unique_user_id", id.UniqueUserID)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
 }
@@ -358,6 +359,9 @@ func (h *Handler) consumeRequest(ctx context.Context, id string) error {
 // crewjam/saml has already checked it with its own, package-wide skew; this narrows it to
 // what the deployment allows.
 func (h *Handler) checkValidityWindow(a *saml.Assertion, now time.Time) error {
+	if now.Add(h.skew).Before(a.IssueInstant) {
+		return fmt.Errorf("assertion issued in the future, at %s (now %s, skew %s)", a.IssueInstant, now, h.skew)
+	}
 	if c := a.Conditions; c != nil {
 		if !c.NotBefore.IsZero() && now.Add(h.skew).Before(c.NotBefore) {
 			return fmt.Errorf("assertion not valid before %s (now %s, skew %s)", c.NotBefore, now, h.skew)

@@ -84,7 +84,9 @@ func TestSessionsEndWithTheUser(t *testing.T) {
 // RelayState picks the landing page when that page is safe.
 func TestIdPInitiated(t *testing.T) {
 	e := newEnv(t)
-	e.addIdP(directory.IdP{ID: "open", Mode: directory.ModeJIT, SAML: directory.SAMLSettings{AllowIdPInitiated: true}})
+	// This IdP's metadata is pasted rather than fetched.
+	e.addIdP(directory.IdP{ID: "open", Mode: directory.ModeJIT,
+		SAML: directory.SAMLSettings{AllowIdPInitiated: true, MetadataXML: e.idp.metadataXML(t)}})
 	e.addIdP(directory.IdP{ID: "closed", Mode: directory.ModeJIT})
 	e.idp.signIn(person{nameID: "p1", attrs: attrs("userUniqueId", "p1", "email", "p1@example.com")})
 
