@@ -28,6 +28,15 @@ func HashSecret(secret string) []byte {
 	return h[:]
 }
 
+// tokenID shortens a resource id to the 16 characters tokens are listed and revoked by.
+func tokenID(id string) string {
+	id = strings.ReplaceAll(id, "-", "")
+	if len(id) > 16 {
+		id = id[:16]
+	}
+	return id
+}
+
 func newSecret(prefix string) string {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
@@ -50,7 +59,7 @@ func (s *Service) CreateToken(ctx context.Context, actor string, kind TokenKind,
 }
 
 func (s *Service) putToken(ctx context.Context, actor string, kind TokenKind, idp, name string, expires time.Time, secret string) (Token, string, error) {
-	t := Token{ID: strings.ReplaceAll(s.newID(), "-", "")[:16], Kind: kind, IdP: idp, Name: name,
+	t := Token{ID: tokenID(s.newID()), Kind: kind, IdP: idp, Name: name,
 		Hash: HashSecret(secret), Created: s.Now(), ExpiresAt: expires.UTC()}
 	if expires.IsZero() {
 		t.ExpiresAt = time.Time{}
