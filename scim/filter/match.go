@@ -399,3 +399,48 @@ func innerValueEq(e Expr) (string, bool) {
 	}
 	return "", false
 }
+
+// MatchValue reports whether one value of the multi-valued attribute attr (such as "emails" or
+// "members"), given as generic JSON, satisfies the value filter e. PATCH uses it to find the
+// targets of a path like `emails[type eq "work"]`.
+func MatchValue(e Expr, value map[string]any, attr string) bool {
+	return eval(e, genericResource(value), strings.ToLower(attr))
+}
+
+func genericResource(m map[string]any) resource {
+	r := make(resource, len(m))
+	for k, v := range m {
+		switch x := v.(type) {
+		case string, bool:
+			r[strings.ToLower(k)] = x
+		case map[string]any:
+			r[strings.ToLower(k)] = genericResource(x)
+		}
+	}
+	return r
+}
+
+// EqualityTerms returns the `attr eq literal` terms of an and-chain, keyed by attribute name as
+// written, or nil if e is anything else. PATCH uses it to create the value that a path like
+// `emails[type eq "work"].value` addresses when no value matches yet.
+func EqualityTerms(e Expr) map[string]any {
+	out := map[string]any{}
+	var walk func(Expr) bool
+	walk = func(e Expr) bool {
+		switch x := e.(type) {
+		case *Logical:
+			return x.And && walk(x.Left) && walk(x.Right)
+		case *Compare:
+			if x.Op != Eq || x.Path.URN != "" || x.Path.Sub != "" || x.Value == nil {
+				return false
+			}
+			out[x.Path.Name] = x.Value
+			return true
+		}
+		return false
+	}
+	if !walk(e) {
+		return nil
+	}
+	return out
+}

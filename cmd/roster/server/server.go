@@ -15,6 +15,7 @@ import (
 
 	"github.com/rosterhq/roster/directory"
 	"github.com/rosterhq/roster/jit"
+	"github.com/rosterhq/roster/scim"
 )
 
 // Config is what the surfaces need to know about their deployment.
@@ -65,6 +66,9 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 
 	// Each surface mounts itself below; keep one block per package.
 	// mount: scim
+	scimHandler := scim.New(svc, scim.Options{BaseURL: cfg.BaseURL, Logger: cfg.Logger})
+	r.Any(scim.Prefix, gin.WrapH(scimHandler))
+	r.Any(scim.Prefix+"/*path", gin.WrapH(scimHandler))
 	// mount: jit
 	jitHandler, err := jit.New(svc, jit.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger,
 		ClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL})

@@ -1,0 +1,632 @@
+package scim
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+
+	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/scim/filter"
+)
+
+// selection is a request's attributes / excludedAttributes (RFC 7644 §3.9).
+type selection struct {
+	Attributes []string
+	Excluded   []string
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func selectionFromQuery(r *http.Request) selection {
+	q := r.URL.Query()
+	return selection{Attributes: splitList(q.Get("attributes")), Excluded: splitList(q.Get("excludedAttributes"))}
+}
+
+// listParams is a list or search request.
+type listParams struct {
+	Filter     string
+	StartIndex int
+	Count      int
+	SortBy     string
+	Descending bool
+	selection
+}
+
+type paramsParser func(r *http.Request, o Options) (listParams, *scimerrors.ScimError)
+
+func intParam(name, raw string) (int, *scimerrors.ScimError) {
+	n, err := strconv.Atoi(strings.TrimSpace(raw))
+	if err != nil {
+		se := badRequest(scimerrors.ScimTypeInvalidValue, fmt.Sprintf("%s must be an integer, not %q", name, raw))
+		return 0, &se
+	}
+	return n, nil
+}
+
+func (p *listParams) clamp(o Options) *scimerrors.ScimError {
+	if p.StartIndex < 1 {
+		p.StartIndex = 1 // RFC 7644 §3.4.2.4: less than 1 is 1
+	}
+	if p.Count < 0 {
+		p.Count = 0
+	}
+	if p.Count > o.MaxPageSize {
+		p.Count = o.MaxPageSize
+	}
+	return nil
+}
+
+func sortOrder(s string) (bool, *scimerrors.ScimError) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "ascending":
+		return false, nil
+	case "descending":
+		return true, nil
+	}
+	se := badRequest(scimerrors.ScimTypeInvalidValue, fmt.Sprintf("sortOrder must be ascending or descending, not %q", s))
+	return false, &se
+}
+
+func listParamsFromQuery(r *http.Request, o Options) (listParams, *scimerrors.ScimError) {
+	q := r.URL.Query()
+	get := func(name string) string {
+		// Query parameter names are case-insensitive in practice (startindex, Count).
+		for k, v := range q {
+			if strings.EqualFold(k, name) && len(v) > 0 {
+				return v[0]
+			}
+		}
+		return ""
+	}
+	p := listParams{Filter: strings.TrimSpace(get("filter")), StartIndex: 1, Count: o.DefaultPageSize, SortBy: get("sortBy"),
+		selection: selection{Attributes: splitList(get("attributes")), Excluded: splitList(get("excludedAttributes"))}}
+	var se *scimerrors.ScimError
+	if s := get("startIndex"); s != "" {
+		if p.StartIndex, se = intParam("startIndex", s); se != nil {
+			return p, se
+		}
+	}
+	if s := get("count"); s != "" {
+		if p.Count, se = intParam("count", s); se != nil {
+			return p, se
+		}
+	}
+	if p.Descending, se = sortOrder(get("sortOrder")); se != nil {
+		return p, se
+	}
+	return p, p.clamp(o)
+}
+
+// listParamsFromBody reads a POST …/.search body (RFC 7644 §3.4.3).
+func listParamsFromBody(r *http.Request, o Options) (listParams, *scimerrors.ScimError) {
+	var body struct {
+		Schemas            []string `json:"schemas"`
+		Attributes         []string `json:"attributes"`
+		ExcludedAttributes []string `json:"excludedAttributes"`
+		Filter             string   `json:"filter"`
+		SortBy             string   `json:"sortBy"`
+		SortOrder          string   `json:"sortOrder"`
+		StartIndex         *int     `json:"startIndex"`
+		Count              *int     `json:"count"`
+	}
+	raw, _ := io.ReadAll(r.Body)
+	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&body); err != nil {
+		se := badRequest(scimerrors.ScimTypeInvalidSyntax, "The search request is not a JSON object of SearchRequest attributes: "+jsonProblem(err))
+		return listParams{}, &se
+	}
+	p := listParams{Filter: strings.TrimSpace(body.Filter), StartIndex: 1, Count: o.DefaultPageSize, SortBy: body.SortBy,
+		selection: selection{Attributes: body.Attributes, Excluded: body.ExcludedAttributes}}
+	if body.StartIndex != nil {
+		p.StartIndex = *body.StartIndex
+	}
+	if body.Count != nil {
+		p.Count = *body.Count
+	}
+	var se *scimerrors.ScimError
+	if p.Descending, se = sortOrder(body.SortOrder); se != nil {
+		return p, se
+	}
+	return p, p.clamp(o)
+}
+
+// serveList answers GET /Users, GET /Groups and their POST /.search.
+func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, resourceType string, parse paramsParser) {
+	p, se := parse(r, h.opts)
+	if se != nil {
+		writeError(w, *se)
+		return
+	}
+	var expr filter.Expr
+	if p.Filter != "" {
+		var err error
+		if expr, err = filter.Parse(p.Filter); err != nil {
+			writeError(w, badRequest(scimerrors.ScimTypeInvalidFilter, err.Error()))
+			return
+		}
+	}
+	var total int
+	var resources []map[string]any
+	var err error
+	if resourceType == "Users" {
+		total, resources, err = h.listUsers(r, actorFrom(r), expr, p)
+	} else {
+		total, resources, err = h.listGroups(r, actorFrom(r), expr, p)
+	}
+	if err != nil {
+		writeError(w, errorFor(h.log, r, err))
+		return
+	}
+	if resources == nil {
+		resources = []map[string]any{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"schemas":      []string{listResponseURN},
+		"totalResults": total,
+		"startIndex":   p.StartIndex,
+		"itemsPerPage": len(resources),
+		"Resources":    resources,
+	})
+}
+
+// window collects the page [start-1, start-1+count) of a stream of matches and counts them.
+type window[T any] struct {
+	skip, count int
+	total       int
+	items       []T
+}
+
+func (w *window[T]) add(x T) {
+	if w.total >= w.skip && len(w.items) < w.count {
+		w.items = append(w.items, x)
+	}
+	w.total++
+}
+
+func (w *window[T]) full() bool { return len(w.items) >= w.count && w.total >= w.skip }
+
+var errBadSort = errors.New("unsupported sortBy")
+
+// userSortKey is the value a user sorts by; ok is false for attributes Roster cannot sort by.
+func userSortKey(u directory.User, attr string) (string, bool) {
+	switch strings.ToLower(strings.TrimPrefix(strings.ToLower(attr), strings.ToLower(userSchemaURN)+":")) {
+	case "id":
+		return u.ID, true
+	case "username":
+		return strings.ToLower(u.UserName), true
+	case "displayname":
+		return strings.ToLower(u.DisplayName), true
+	case "name.familyname":
+		return strings.ToLower(u.Name.FamilyName), true
+	case "name.givenname":
+		return strings.ToLower(u.Name.GivenName), true
+	case "name.formatted":
+		return strings.ToLower(u.Name.Formatted), true
+	case "externalid":
+		return u.ExternalID, true
+	case "title":
+		return strings.ToLower(u.Title), true
+	case "emails", "emails.value":
+		return strings.ToLower(u.PrimaryEmail()), true
+	case "active":
+		return strconv.FormatBool(u.Active), true
+	case "meta.created":
+		return u.Meta.Created.UTC().Format("2006-01-02T15:04:05.000000000Z"), true
+	case "meta.lastmodified":
+		return u.Meta.LastModified.UTC().Format("2006-01-02T15:04:05.000000000Z"), true
+	}
+	return "", false
+}
+
+func groupSortKey(g directory.Group, attr string) (string, bool) {
+	switch strings.ToLower(strings.TrimPrefix(strings.ToLower(attr), strings.ToLower(groupSchemaURN)+":")) {
+	case "id":
+		return g.ID, true
+	case "displayname":
+		return strings.ToLower(g.DisplayName), true
+	case "externalid":
+		return g.ExternalID, true
+	case "meta.created":
+		return g.Meta.Created.UTC().Format("2006-01-02T15:04:05.000000000Z"), true
+	case "meta.lastmodified":
+		return g.Meta.LastModified.UTC().Format("2006-01-02T15:04:05.000000000Z"), true
+	}
+	return "", false
+}
+
+func sortError(attr string) error {
+	return badRequest(scimerrors.ScimTypeInvalidValue, fmt.Sprintf("sortBy %q is not supported; sort by id, userName, displayName, name.familyName, name.givenName, externalId, emails, title, active, meta.created or meta.lastModified", attr))
+}
+
+// candidateUsers answers an equality on an indexed attribute from the index: the users of the
+// actor's IdP that may match, in id order. ok is false when e has no such equality.
+func candidateUsers(tx directory.ReadTx, idp string, e filter.Expr) (users []directory.User, ok bool, err error) {
+	attr, value, ok := filter.IndexedEquality(e)
+	if !ok {
+		return nil, false, nil
+	}
+	var found []directory.User
+	switch attr {
+	case "id":
+		u, err := tx.User(value)
+		if err == nil {
+			found = []directory.User{u}
+		} else if !errors.Is(err, directory.ErrNotFound) {
+			return nil, true, err
+		}
+	case "username":
+		u, err := tx.UserByUserName(value)
+		if err == nil {
+			found = []directory.User{u}
+		} else if !errors.Is(err, directory.ErrNotFound) {
+			return nil, true, err
+		}
+	case "externalid":
+		if found, err = tx.UsersByExternalID(idp, value); err != nil && !errors.Is(err, directory.ErrNotFound) {
+			return nil, true, err
+		}
+	case "emails.value":
+		if found, err = tx.UsersByEmail(value); err != nil && !errors.Is(err, directory.ErrNotFound) {
+			return nil, true, err
+		}
+	default:
+		return nil, false, nil // users have no displayName index
+	}
+	users = found[:0:0]
+	for _, u := range found {
+		if u.IdP == idp { // R10: the index spans IdPs
+			users = append(users, u)
+		}
+	}
+	slices.SortFunc(users, func(a, b directory.User) int { return cmp.Compare(a.ID, b.ID) })
+	return users, true, nil
+}
+
+func (h *Handler) listUsers(r *http.Request, actor directory.SCIMActor, e filter.Expr, p listParams) (int, []map[string]any, error) {
+	if p.SortBy != "" {
+		if _, ok := userSortKey(directory.User{}, p.SortBy); !ok {
+			return 0, nil, sortError(p.SortBy)
+		}
+	}
+	var total int
+	var out []map[string]any
+	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		win := &window[directory.User]{skip: p.StartIndex - 1, count: p.Count}
+		var all []directory.User // only when sorting
+		add := func(u directory.User) {
+			if p.SortBy != "" {
+				all = append(all, u)
+			} else {
+				win.add(u)
+			}
+		}
+		candidates, indexed, err := candidateUsers(tx, actor.IdP, e)
+		if err != nil {
+			return err
+		}
+		switch {
+		case indexed:
+			for _, u := range candidates {
+				if filter.MatchUser(e, u, nil) {
+					add(u)
+				}
+			}
+		case e == nil && p.SortBy == "":
+			// Without a filter the total is a count, and the scan stops after the page.
+			n, err := tx.CountUsers(actor.IdP)
+			if err != nil {
+				return err
+			}
+			if p.StartIndex-1 < n && p.Count > 0 {
+				err = tx.ScanUsers(directory.ScanQuery{IdP: actor.IdP}, func(u directory.User) error {
+					win.add(u)
+					if win.full() {
+						return directory.ErrStopScan
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+			}
+			win.total = n
+		default:
+			err := tx.ScanUsers(directory.ScanQuery{IdP: actor.IdP}, func(u directory.User) error {
+				if e == nil || filter.MatchUser(e, u, nil) {
+					add(u)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if p.SortBy != "" {
+			slices.SortStableFunc(all, func(a, b directory.User) int {
+				ka, _ := userSortKey(a, p.SortBy)
+				kb, _ := userSortKey(b, p.SortBy)
+				c := cmp.Compare(ka, kb)
+				if p.Descending {
+					c = -c
+				}
+				return cmp.Or(c, cmp.Compare(a.ID, b.ID))
+			})
+			for _, u := range all {
+				win.add(u)
+			}
+		}
+		total = win.total
+		names := map[string]string{}
+		sel := selection{Attributes: p.Attributes, Excluded: p.Excluded}
+		for _, u := range win.items {
+			groups, err := h.groupRefs(tx, u.ID, names)
+			if err != nil {
+				return err
+			}
+			out = append(out, project(toMap(h.userJSONOf(u, groups)), sel))
+		}
+		return nil
+	})
+	return total, out, err
+}
+
+func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filter.Expr, p listParams) (int, []map[string]any, error) {
+	if p.SortBy != "" {
+		if _, ok := groupSortKey(directory.Group{}, p.SortBy); !ok {
+			return 0, nil, badRequest(scimerrors.ScimTypeInvalidValue, fmt.Sprintf("sortBy %q is not supported for groups; sort by id, displayName, externalId, meta.created or meta.lastModified", p.SortBy))
+		}
+	}
+	var total int
+	var out []map[string]any
+	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		var matches []directory.Group
+		attr, value, indexed := filter.IndexedEquality(e)
+		consider := func(g directory.Group) {
+			if g.IdP == actor.IdP && (e == nil || filter.MatchGroup(e, g, nil)) {
+				matches = append(matches, g)
+			}
+		}
+		switch {
+		case indexed && attr == "displayname":
+			g, err := tx.GroupByDisplayName(actor.IdP, value)
+			if err == nil {
+				consider(g)
+			} else if !errors.Is(err, directory.ErrNotFound) {
+				return err
+			}
+		case indexed && attr == "id":
+			g, err := tx.Group(value)
+			if err == nil {
+				consider(g)
+			} else if !errors.Is(err, directory.ErrNotFound) {
+				return err
+			}
+		default:
+			if err := tx.ScanGroups(directory.ScanQuery{IdP: actor.IdP}, func(g directory.Group) error {
+				consider(g)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		if p.SortBy != "" {
+			slices.SortStableFunc(matches, func(a, b directory.Group) int {
+				ka, _ := groupSortKey(a, p.SortBy)
+				kb, _ := groupSortKey(b, p.SortBy)
+				c := cmp.Compare(ka, kb)
+				if p.Descending {
+					c = -c
+				}
+				return cmp.Or(c, cmp.Compare(a.ID, b.ID))
+			})
+		}
+		win := &window[directory.Group]{skip: p.StartIndex - 1, count: p.Count}
+		for _, g := range matches {
+			win.add(g)
+		}
+		total = win.total
+		sel := selection{Attributes: p.Attributes, Excluded: p.Excluded}
+		for _, g := range win.items {
+			out = append(out, project(toMap(h.groupJSONOf(g)), sel))
+		}
+		return nil
+	})
+	return total, out, err
+}
+
+// serveGet answers GET /Users/{id} and /Groups/{id}, with If-None-Match (304) and attribute
+// selection.
+func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, resourceType, rawID string) {
+	id, err := url.PathUnescape(rawID)
+	if err != nil || strings.Contains(id, "/") {
+		writeError(w, scimerrors.ScimError{Status: http.StatusNotFound, Detail: "Resource not found."})
+		return
+	}
+	actor := actorFrom(r)
+	var body map[string]any
+	var version int64
+	err = h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		if resourceType == "Users" {
+			u, err := tx.User(id)
+			if err != nil {
+				return err
+			}
+			if u.IdP != actor.IdP {
+				return directory.ErrNotFound // R10
+			}
+			groups, err := h.groupRefs(tx, u.ID, nil)
+			if err != nil {
+				return err
+			}
+			version, body = u.Meta.Version, toMap(h.userJSONOf(u, groups))
+			return nil
+		}
+		g, err := tx.Group(id)
+		if err != nil {
+			return err
+		}
+		if g.IdP != actor.IdP {
+			return directory.ErrNotFound
+		}
+		version, body = g.Meta.Version, toMap(h.groupJSONOf(g))
+		return nil
+	})
+	if err != nil {
+		writeError(w, errorFor(h.log, r, err))
+		return
+	}
+	w.Header().Set("ETag", etag(version))
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		for _, tag := range strings.Split(inm, ",") {
+			if v, ok := parseETag(tag); (ok && v == version) || strings.TrimSpace(tag) == "*" {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+		}
+	}
+	w.Header().Set("Location", h.scimBase()+"/"+resourceType+"/"+id)
+	writeJSON(w, http.StatusOK, project(body, selectionFromQuery(r)))
+}
+
+// project applies attributes / excludedAttributes to a resource in generic JSON form. id and
+// schemas are always returned (RFC 7643 §7 "returned: always").
+func project(m map[string]any, sel selection) map[string]any {
+	if len(sel.Attributes) > 0 {
+		out := map[string]any{}
+		for _, k := range []string{"id", "schemas"} {
+			if v, ok := m[k]; ok {
+				out[k] = v
+			}
+		}
+		for _, a := range sel.Attributes {
+			copyAttr(out, m, a)
+		}
+		return out
+	}
+	for _, a := range sel.Excluded {
+		removeAttr(m, a)
+	}
+	return m
+}
+
+// splitAttr resolves an attribute reference to (extension key or "", attribute, sub-attribute).
+func splitAttr(a string) (ext, name, sub string) {
+	a = strings.TrimSpace(a)
+	lower := strings.ToLower(a)
+	for _, urn := range []string{userSchemaURN, groupSchemaURN} {
+		if strings.HasPrefix(lower, strings.ToLower(urn)+":") {
+			a = a[len(urn)+1:]
+		}
+	}
+	if strings.HasPrefix(strings.ToLower(a), strings.ToLower(enterpriseSchemaURN)) {
+		rest := strings.TrimPrefix(a[len(enterpriseSchemaURN):], ":")
+		name, sub, _ = strings.Cut(rest, ".")
+		return enterpriseSchemaURN, name, sub
+	}
+	name, sub, _ = strings.Cut(a, ".")
+	return "", name, sub
+}
+
+func copyAttr(dst, src map[string]any, a string) {
+	ext, name, sub := splitAttr(a)
+	if ext != "" {
+		from, ok := src[ext].(map[string]any)
+		if !ok {
+			return
+		}
+		to, _ := dst[ext].(map[string]any)
+		if to == nil {
+			to = map[string]any{}
+			dst[ext] = to
+		}
+		if name == "" {
+			for k, v := range from {
+				to[k] = v
+			}
+			return
+		}
+		copyAttr(to, from, strings.TrimSuffix(name+"."+sub, "."))
+		return
+	}
+	key := findKey(src, name)
+	v, ok := src[key]
+	if !ok {
+		return
+	}
+	if sub == "" {
+		dst[key] = v
+		return
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		to, _ := dst[key].(map[string]any)
+		if to == nil {
+			to = map[string]any{}
+			dst[key] = to
+		}
+		if sv, ok := x[findKey(x, sub)]; ok {
+			to[findKey(x, sub)] = sv
+		}
+	case []any:
+		list := make([]any, 0, len(x))
+		for _, el := range x {
+			if em, ok := el.(map[string]any); ok {
+				if sv, ok := em[findKey(em, sub)]; ok {
+					list = append(list, map[string]any{findKey(em, sub): sv})
+				}
+			}
+		}
+		dst[key] = list
+	}
+}
+
+func removeAttr(m map[string]any, a string) {
+	ext, name, sub := splitAttr(a)
+	if ext != "" {
+		inner, ok := m[ext].(map[string]any)
+		if !ok {
+			return
+		}
+		if name == "" {
+			delete(m, ext)
+			return
+		}
+		removeAttr(inner, strings.TrimSuffix(name+"."+sub, "."))
+		return
+	}
+	key := findKey(m, name)
+	if strings.EqualFold(key, "id") || strings.EqualFold(key, "schemas") {
+		return
+	}
+	if sub == "" {
+		delete(m, key)
+		return
+	}
+	switch x := m[key].(type) {
+	case map[string]any:
+		delete(x, findKey(x, sub))
+	case []any:
+		for _, el := range x {
+			if em, ok := el.(map[string]any); ok {
+				delete(em, findKey(em, sub))
+			}
+		}
+	}
+}
