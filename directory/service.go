@@ -269,6 +269,16 @@ func (s *Service) UpdateIdP(ctx context.Context, actor, id string, fn func(IdP) 
 		if problems := NormalizeIdP(&p); len(problems) > 0 {
 			return &InvalidError{Msg: strings.Join(problems, "; ")}
 		}
+		if old.SCIMMatch != p.SCIMMatch {
+			// The matching attribute is what SCIM users are keyed by (R1); changing it under
+			// existing users would split each person into two identities.
+			if n, err := tx.CountUsers(p.ID); err != nil {
+				return err
+			} else if n > 0 {
+				return Invalidf("scim_match cannot change from %s to %s while IdP %q has %d users: their identities are keyed by it (R1)",
+					old.SCIMMatch, p.SCIMMatch, p.ID, n)
+			}
+		}
 		if err := tx.PutIdP(p); err != nil {
 			return err
 		}

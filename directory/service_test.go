@@ -1681,3 +1681,30 @@ func TestServiceSessions(t *testing.T) {
 		t.Errorf("expired session: %v", err)
 	}
 }
+
+func TestSCIMMatchCannotChangeUnderUsers(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := New(st)
+	ctx := t.Context()
+	if _, err := svc.CreateIdP(ctx, "admin:t", IdP{ID: "okta", Protocol: ProtocolSAML, Mode: ModeBoth}); err != nil {
+		t.Fatal(err)
+	}
+	// With no users the matching attribute may still be chosen.
+	if _, err := svc.UpdateIdP(ctx, "admin:t", "okta", func(p IdP) (IdP, error) { p.SCIMMatch = MatchUserName; return p, nil }); err != nil {
+		t.Fatalf("changing scim_match on an empty IdP: %v", err)
+	}
+	if _, err := svc.Login(ctx, Login{IdP: "okta", UniqueUserID: "00u1", Email: "a@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.UpdateIdP(ctx, "admin:t", "okta", func(p IdP) (IdP, error) { p.SCIMMatch = MatchExternalID; return p, nil })
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("changing scim_match under a user: %v, want ErrInvalid", err)
+	}
+	if p, _ := svc.IdP(ctx, "okta"); p.SCIMMatch != MatchUserName {
+		t.Errorf("scim_match changed to %s despite the refusal", p.SCIMMatch)
+	}
+}
