@@ -2,12 +2,14 @@ package jit_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/jit"
 )
 
 // verify answers GET /auth/verify for the browser.
@@ -193,4 +195,34 @@ func TestBadRequests(t *testing.T) {
 			e.mustUnchanged(before)
 		})
 	}
+}
+
+// TestReplicasShareState: two Roster replicas on one store behind one base URL. A sign-in
+// started at one is finished at the other (the issued request id and the SP key are in the
+// store), and the response replayed to the first is refused (the replay cache is in the store).
+func TestReplicasShareState(t *testing.T) {
+	e := newEnv(t)
+	e.addIdP(directory.IdP{ID: "acme", Mode: directory.ModeJIT})
+	e.idp.signIn(person{nameID: "r1", attrs: attrs("uniqueUserId", "r1")})
+	replicaB, err := jit.New(e.svc, jit.Config{BaseURL: e.url("")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(h http.Handler, f samlForm) *httptest.ResponseRecorder {
+		form := url.Values{"SAMLResponse": {f.SAMLResponse}, "RelayState": {f.RelayState}}
+		req := httptest.NewRequest(http.MethodPost, "/sso/acme/saml/acs", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	form := newBrowser(t).startLogin(e, "acme", "/from-a")
+	if rec := post(replicaB, form); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/from-a" {
+		t.Fatalf("replica B: %d %q\n%s", rec.Code, rec.Header().Get("Location"), rec.Body)
+	}
+	before := e.snapshot()
+	if rec := post(e.roster.Config.Handler, form); rec.Code != http.StatusForbidden {
+		t.Errorf("replay at replica A: %d, want 403", rec.Code)
+	}
+	e.mustUnchanged(before)
 }
