@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crewjam/saml"
+
 	"github.com/rosterhq/roster/directory"
 )
 
@@ -228,4 +230,36 @@ func TestLoginRuleMatrix(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestUniqueUserIDFallback: without a uniqueUserId attribute the persistent NameID is the key;
+// with a transient NameID there is no key and the directory refuses under R1, with an event.
+func TestUniqueUserIDFallback(t *testing.T) {
+	e := newEnv(t)
+	e.addIdP(directory.IdP{ID: "acme", Mode: directory.ModeJIT})
+
+	e.idp.signIn(person{nameID: "persistent-42", attrs: attrs("email", "p42@example.com")})
+	b := newBrowser(t)
+	b.login(e, "acme", "", "/")
+	if status, me := b.me(e); status != http.StatusOK || me.UniqueUserID != "persistent-42" {
+		t.Errorf("persistent NameID: /api/v1/me %d %+v", status, me)
+	}
+
+	e.idp.signIn(person{nameID: "_transient-1", nameIDFormat: saml.TransientNameIDFormat, attrs: attrs("email", "t@example.com")})
+	before := e.snapshot()
+	b2 := newBrowser(t)
+	resp, body := b2.submit(b2.startLogin(e, "acme", ""))
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "did not send the identifier") {
+		t.Fatalf("transient NameID: %d\n%s", resp.StatusCode, body)
+	}
+	evs := e.events(before.LastSeq)
+	if len(evs) != 1 || evs[0].Type != directory.EventLoginRefused || evs[0].Rule != "R1" {
+		t.Fatalf("events %+v, want one login.refused by R1", evs)
+	}
+	if ref := referenceRE.FindStringSubmatch(body); ref == nil || ref[1] != evs[0].ID {
+		t.Errorf("reference %v, want %s", ref, evs[0].ID)
+	}
+	after := e.snapshot()
+	before.LastSeq = after.LastSeq
+	e.mustUnchanged(before)
 }
