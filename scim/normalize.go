@@ -3,6 +3,7 @@ package scim
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -256,6 +257,10 @@ func normalizePatch(obj map[string]any) ([]string, *scimerrors.ScimError) {
 		// Entra ID capitalises ops ("Replace", "Add", "Remove").
 		kind, _ := op[findKey(op, "op")].(string)
 		kind = strings.ToLower(strings.TrimSpace(kind))
+		if kind != "add" && kind != "replace" && kind != "remove" {
+			se := badRequest(scimerrors.ScimTypeInvalidSyntax, fmt.Sprintf("PATCH op %q is not add, replace or remove.", kind))
+			return nil, &se
+		}
 		path, _ := op[findKey(op, "path")].(string)
 		path = strings.TrimSpace(path)
 		value, hasValue := op[findKey(op, "value")]
