@@ -1,0 +1,193 @@
+package scim
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"testing"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+func TestListPaging(t *testing.T) {
+	e := newEnv(t)
+	var ids []string
+	for i := range 7 {
+		ids = append(ids, e.createUser(fmt.Sprintf("user%d@example.com", i), fmt.Sprintf("ext-%d", i)))
+	}
+	sort.Strings(ids) // the stable order is id order
+
+	var seen []string
+	for start := 1; start <= 7; start += 3 {
+		r := e.do("GET", fmt.Sprintf("/scim/v2/Users?startIndex=%d&count=3", start), nil).must(t, 200)
+		if r.Body["totalResults"] != float64(7) || r.Body["startIndex"] != float64(start) {
+			t.Errorf("page %d: %v", start, r.Body)
+		}
+		got := resources(r)
+		want := min(3, 7-start+1)
+		if len(got) != want || r.Body["itemsPerPage"] != float64(want) {
+			t.Errorf("page at %d: %d resources, itemsPerPage %v, want %d", start, len(got), r.Body["itemsPerPage"], want)
+		}
+		for _, u := range got {
+			seen = append(seen, u["id"].(string))
+		}
+	}
+	if fmt.Sprint(seen) != fmt.Sprint(ids) {
+		t.Errorf("paging saw %v, want %v in id order", seen, ids)
+	}
+
+	r := e.do("GET", "/scim/v2/Users?count=0", nil).must(t, 200)
+	if r.Body["totalResults"] != float64(7) || r.Body["itemsPerPage"] != float64(0) {
+		t.Errorf("count=0: %s", r.Raw)
+	}
+	if list, ok := r.Body["Resources"].([]any); !ok || len(list) != 0 {
+		t.Errorf("count=0 Resources = %v, want []", r.Body["Resources"])
+	}
+	r = e.do("GET", "/scim/v2/Users?startIndex=100", nil).must(t, 200)
+	if list, ok := r.Body["Resources"].([]any); !ok || len(list) != 0 || r.Body["totalResults"] != float64(7) {
+		t.Errorf("past the end: %s", r.Raw)
+	}
+	r = e.do("GET", "/scim/v2/Users?startIndex=-4&count=2", nil).must(t, 200)
+	if r.Body["startIndex"] != float64(1) || len(resources(r)) != 2 {
+		t.Errorf("startIndex<1 should be 1: %s", r.Raw)
+	}
+	r = e.do("GET", "/scim/v2/Users?filter="+query(`userName eq "nobody"`), nil).must(t, 200)
+	if r.Body["totalResults"] != float64(0) {
+		t.Errorf("no match: %s", r.Raw)
+	}
+	if list, ok := r.Body["Resources"].([]any); !ok || list == nil {
+		t.Errorf("Resources must be [] not null: %s", r.Raw)
+	}
+	// Filtered paging counts only matches.
+	r = e.do("GET", "/scim/v2/Users?count=2&startIndex=2&filter="+query(`userName sw "user" and not (userName eq "user0@example.com")`), nil).must(t, 200)
+	if r.Body["totalResults"] != float64(6) || len(resources(r)) != 2 {
+		t.Errorf("filtered page: %s", r.Raw)
+	}
+	// More than the maximum page size is capped at it.
+	r = e.do("GET", "/scim/v2/Users?count=100000", nil).must(t, 200)
+	if len(resources(r)) != 7 {
+		t.Errorf("count above max: %d", len(resources(r)))
+	}
+}
+
+func TestListSortAndSelection(t *testing.T) {
+	e := newEnv(t)
+	for i, name := range []string{"carol", "alice", "bob"} {
+		b := userBody(name+"@example.com", fmt.Sprint("e", i))
+		b["displayName"] = name
+		e.do("POST", "/scim/v2/Users", b).must(t, 201)
+	}
+	names := func(r response) []string {
+		var out []string
+		for _, u := range resources(r) {
+			out = append(out, fmt.Sprint(u["userName"]))
+		}
+		return out
+	}
+	r := e.do("GET", "/scim/v2/Users?sortBy=userName", nil).must(t, 200)
+	if got := names(r); fmt.Sprint(got) != "[alice@example.com bob@example.com carol@example.com]" {
+		t.Errorf("ascending: %v", got)
+	}
+	r = e.do("GET", "/scim/v2/Users?sortBy=displayName&sortOrder=descending&count=2", nil).must(t, 200)
+	if got := names(r); fmt.Sprint(got) != "[carol@example.com bob@example.com]" || r.Body["totalResults"] != float64(3) {
+		t.Errorf("descending page: %v %s", got, r.Raw)
+	}
+
+	r = e.do("GET", "/scim/v2/Users?attributes=userName,name.givenName", nil).must(t, 200)
+	for _, u := range resources(r) {
+		if u["id"] == nil || u["userName"] == nil || u["emails"] != nil || u["meta"] != nil {
+			t.Errorf("attributes=userName,name.givenName gave %v", u)
+		}
+		if n, _ := u["name"].(map[string]any); n["givenName"] == nil || n["familyName"] != nil {
+			t.Errorf("name = %v", u["name"])
+		}
+	}
+	r = e.do("GET", "/scim/v2/Users?excludedAttributes=emails,name.familyName,id", nil).must(t, 200)
+	for _, u := range resources(r) {
+		if u["emails"] != nil || u["id"] == nil || u["userName"] == nil {
+			t.Errorf("excludedAttributes gave %v", u)
+		}
+		if n, _ := u["name"].(map[string]any); n["familyName"] != nil || n["givenName"] == nil {
+			t.Errorf("name = %v", u["name"])
+		}
+	}
+
+	uid := resources(r)[0]["id"].(string)
+	gid := e.do("POST", "/scim/v2/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": "Eng", "members": []any{map[string]any{"value": uid}}}).must(t, 201).str("id")
+	// Entra ID looks groups up without their members.
+	r = e.do("GET", "/scim/v2/Groups?excludedAttributes=members&filter="+query(`displayName eq "eng"`), nil).must(t, 200)
+	if got := resources(r); len(got) != 1 || got[0]["id"] != gid || got[0]["members"] != nil || got[0]["displayName"] != "Eng" {
+		t.Errorf("group lookup: %s", r.Raw)
+	}
+	g := e.do("GET", "/scim/v2/Groups/"+gid+"?excludedAttributes=members", nil).must(t, 200)
+	if g.Body["members"] != nil {
+		t.Errorf("GET group excludedAttributes=members: %s", g.Raw)
+	}
+
+	// POST /.search takes the same parameters in a body.
+	r = e.do("POST", "/scim/v2/Users/.search", map[string]any{
+		"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:SearchRequest"},
+		"filter":  `userName sw "b" or userName sw "c"`, "sortBy": "userName", "attributes": []string{"userName"}, "count": 10,
+	}).must(t, 200)
+	if got := names(r); fmt.Sprint(got) != "[bob@example.com carol@example.com]" || r.Body["itemsPerPage"] != float64(2) {
+		t.Errorf(".search: %v %s", got, r.Raw)
+	}
+	e.do("GET", "/scim/v2/Users/.search", nil).mustSCIMError(t, 405, "")
+}
+
+// Filters over HTTP: every operator, on indexed and scanned attributes, and users created by
+// JIT login are found too (R5: IdPs that look before they create link naturally).
+func TestListFilters(t *testing.T) {
+	e := newEnv(t)
+	a := e.createUser("alice@example.com", "ext-a")
+	b := e.do("POST", "/scim/v2/Users", map[string]any{
+		"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "Bob", "externalId": "ext-b", "active": false,
+		"title":  "Engineer",
+		"emails": []any{map[string]any{"value": "bob@work.example", "type": "work", "primary": true}, map[string]any{"value": "bob@home.example", "type": "home"}},
+	}).must(t, 201).str("id")
+	jit, err := e.svc.Login(context.Background(), directory.Login{IdP: "okta", UniqueUserID: "00u-jit", Email: "jit@example.com", FirstName: "Jit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		filter string
+		want   []string
+	}{
+		{`userName eq "ALICE@example.com"`, []string{a}},
+		{`username Eq "bob"`, []string{b}},
+		{`externalId eq "ext-b"`, []string{b}},
+		{`externalId eq "EXT-B"`, nil},
+		{`id eq "` + a + `"`, []string{a}},
+		{`emails.value eq "bob@home.example"`, []string{b}},
+		{`emails[type eq "work"].value eq "bob@work.example"`, []string{b}},
+		{`emails[type eq "work"].value eq "bob@home.example"`, nil},
+		{`emails[type eq "work" and primary eq true]`, []string{a, b, jit.ID}}, // a login sets a primary work email
+		{`userName eq "jit@example.com"`, []string{jit.ID}},
+		{`active eq false`, []string{b}},
+		{`title pr`, []string{b}},
+		{`title co "gin"`, []string{b}},
+		{`userName sw "ali" or userName ew "ample.com"`, []string{a, jit.ID}},
+		{`not (active eq true)`, []string{b}},
+		{`userName ne "Bob"`, []string{a, jit.ID}},
+		{`meta.created gt "2000-01-01T00:00:00Z"`, []string{a, b, jit.ID}},
+		{`meta.created lt "2000-01-01T00:00:00Z"`, nil},
+		{`userName gt "b" and userName lt "c"`, []string{b}},
+		{`externalId eq "ext-a" and userName eq "nope"`, nil},
+		{`externalId eq "f81d4fae-7dec-11d0-a765-00a0c91e6bf6"`, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.filter, func(t *testing.T) {
+			r := e.do("GET", "/scim/v2/Users?filter="+query(c.filter), nil).must(t, 200)
+			var got []string
+			for _, u := range resources(r) {
+				got = append(got, u["id"].(string))
+			}
+			sort.Strings(got)
+			want := append([]string(nil), c.want...)
+			sort.Strings(want)
+			if fmt.Sprint(got) != fmt.Sprint(want) || r.Body["totalResults"] != float64(len(want)) {
+				t.Errorf("got %v (total %v), want %v", got, r.Body["totalResults"], want)
+			}
+		})
+	}
+}
