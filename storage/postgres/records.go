@@ -1,0 +1,310 @@
+package postgres
+
+import (
+	"encoding/json"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// --- tombstones -----------------------------------------------------------------------------
+
+func (t *txn) Tombstone(id directory.Identity) (directory.Tombstone, error) {
+	var ts directory.Tombstone
+	err := t.getDoc(&ts, `SELECT doc FROM tombstones WHERE idp = $1 AND unique_user_id = $2`, id.IdP, id.UniqueUserID)
+	return ts, err
+}
+
+func (t *txn) Tombstones(idp string) ([]directory.Tombstone, error) {
+	if idp == "" {
+		return docs[directory.Tombstone](t, `SELECT doc FROM tombstones ORDER BY idp, unique_user_id`)
+	}
+	return docs[directory.Tombstone](t, `SELECT doc FROM tombstones WHERE idp = $1 ORDER BY unique_user_id`, idp)
+}
+
+func (t *txn) PutTombstone(ts directory.Tombstone) error {
+	ts.DeletedAt = ts.DeletedAt.UTC()
+	doc, err := json.Marshal(ts)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(`INSERT INTO tombstones (idp, unique_user_id, doc) VALUES ($1, $2, $3::jsonb)
+		ON CONFLICT (idp, unique_user_id) DO UPDATE SET doc = excluded.doc`, ts.IdP, ts.UniqueUserID, doc)
+	return err
+}
+
+func (t *txn) DeleteTombstone(id directory.Identity) error {
+	_, err := t.exec(`DELETE FROM tombstones WHERE idp = $1 AND unique_user_id = $2`, id.IdP, id.UniqueUserID)
+	return err
+}
+
+// --- IdPs -----------------------------------------------------------------------------------
+
+func (t *txn) IdP(id string) (directory.IdP, error) {
+	var p directory.IdP
+	err := t.getDoc(&p, `SELECT doc FROM idps WHERE id = $1`, id)
+	return p, err
+}
+
+func (t *txn) IdPs() ([]directory.IdP, error) {
+	return docs[directory.IdP](t, `SELECT doc FROM idps ORDER BY id`)
+}
+
+func (t *txn) PutIdP(p directory.IdP) error {
+	if p.ID == "" {
+		return directory.Invalidf("an IdP needs an id")
+	}
+	p.Created, p.Updated = p.Created.UTC(), p.Updated.UTC()
+	doc, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(`INSERT INTO idps (id, doc) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`, p.ID, doc)
+	return err
+}
+
+func (t *txn) DeleteIdP(id string) error {
+	_, err := t.exec(`DELETE FROM idps WHERE id = $1`, id)
+	return err
+}
+
+// --- tokens ---------------------------------------------------------------------------------
+
+func (t *txn) Token(id string) (directory.Token, error) {
+	var tok directory.Token
+	err := t.getDoc(&tok, `SELECT doc FROM tokens WHERE id = $1`, id)
+	return tok, err
+}
+
+func (t *txn) TokenByHash(hash []byte) (directory.Token, error) {
+	var tok directory.Token
+	err := t.getDoc(&tok, `SELECT doc FROM tokens WHERE hash = $1`, hash)
+	return tok, err
+}
+
+func (t *txn) Tokens(kind directory.TokenKind, idp string) ([]directory.Token, error) {
+	if idp == "" {
+		return docs[directory.Token](t, `SELECT doc FROM tokens WHERE kind = $1 ORDER BY id`, string(kind))
+	}
+	return docs[directory.Token](t, `SELECT doc FROM tokens WHERE kind = $1 AND idp = $2 ORDER BY id`, string(kind), idp)
+}
+
+// putToken checks and writes like putUser: a hash of another token is reported, not written.
+const putToken = `
+WITH clash AS (
+	SELECT id FROM tokens WHERE hash = $4 AND id <> $1
+), put AS (
+	INSERT INTO tokens (id, kind, idp, hash, doc)
+	SELECT $1, $2, $3, $4::bytea, $5::jsonb
+	WHERE NOT EXISTS (SELECT FROM clash)
+	ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, idp = excluded.idp, hash = excluded.hash, doc = excluded.doc
+)
+SELECT id FROM clash`
+
+func (t *txn) PutToken(tok directory.Token) error {
+	if tok.ID == "" || len(tok.Hash) == 0 {
+		return directory.Invalidf("a token needs an id and a hash")
+	}
+	tok.Created, tok.ExpiresAt = tok.Created.UTC(), tok.ExpiresAt.UTC()
+	tok.RevokedAt, tok.LastUsedAt = tok.RevokedAt.UTC(), tok.LastUsedAt.UTC()
+	doc, err := json.Marshal(tok)
+	if err != nil {
+		return err
+	}
+	var other string
+	err = t.tx.QueryRow(t.ctx, putToken, tok.ID, string(tok.Kind), tok.IdP, tok.Hash, doc).Scan(&other)
+	switch {
+	case err == pgx.ErrNoRows:
+		return nil
+	case err != nil:
+		return t.fail(err)
+	default:
+		return &directory.ConflictError{Field: "token", Value: tok.ID}
+	}
+}
+
+func (t *txn) DeleteToken(id string) error {
+	_, err := t.exec(`DELETE FROM tokens WHERE id = $1`, id)
+	return err
+}
+
+// --- events ---------------------------------------------------------------------------------
+
+// appendEvent takes the next number from the counter row and stores the event under it, in
+// one statement. The row stays locked until the transaction ends, so sequence numbers are
+// handed out in commit order and a rollback returns its number: the log has no gap, and a
+// reader that has seen seq n has seen every event before it.
+const appendEvent = `
+WITH next AS (
+	UPDATE event_seq SET seq = seq + 1 RETURNING seq
+)
+INSERT INTO events (seq, time, type, doc)
+SELECT next.seq, $1, $2, jsonb_set($3::jsonb, '{seq}', to_jsonb(next.seq)) FROM next
+RETURNING seq`
+
+func (t *txn) AppendEvent(e directory.Event) (uint64, error) {
+	e.Time = e.Time.UTC()
+	e.Seq = 0
+	doc, err := json.Marshal(e)
+	if err != nil {
+		return 0, err
+	}
+	var seq int64
+	if err := t.tx.QueryRow(t.ctx, appendEvent, e.Time, e.Type, doc).Scan(&seq); err != nil {
+		return 0, t.fail(err)
+	}
+	return uint64(seq), nil
+}
+
+func (t *txn) Events(after uint64, limit int) ([]directory.Event, error) {
+	if limit <= 0 || after >= math.MaxInt64 {
+		return []directory.Event{}, nil
+	}
+	rows, err := t.tx.Query(t.ctx, `SELECT seq, doc FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(after), limit)
+	if err != nil {
+		return nil, t.fail(err)
+	}
+	type row struct {
+		seq int64
+		doc []byte
+	}
+	raws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		err := r.Scan(&x.seq, &x.doc)
+		return x, err
+	})
+	if err != nil {
+		return nil, t.fail(err)
+	}
+	out := make([]directory.Event, 0, len(raws))
+	for _, r := range raws {
+		var e directory.Event
+		if err := decode(r.doc, &e); err != nil {
+			return nil, err
+		}
+		e.Seq = uint64(r.seq)
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (t *txn) LastSeq() (uint64, error) {
+	var seq int64
+	if err := t.tx.QueryRow(t.ctx, `SELECT seq FROM event_seq`).Scan(&seq); err != nil {
+		return 0, t.fail(err)
+	}
+	return uint64(seq), nil
+}
+
+// --- KV -------------------------------------------------------------------------------------
+
+// An entry is live while now < expires_unix_ns, as in the bbolt store; NULL never expires.
+
+func expiry(expires time.Time) *int64 {
+	if expires.IsZero() {
+		return nil
+	}
+	ns := expires.UnixNano()
+	return &ns
+}
+
+func (t *txn) KV(ns, key string, now time.Time) ([]byte, error) {
+	var v []byte
+	err := t.tx.QueryRow(t.ctx, `SELECT value FROM kv WHERE ns = $1 AND key = $2
+		AND (expires_unix_ns IS NULL OR expires_unix_ns > $3)`, ns, key, now.UnixNano()).Scan(&v)
+	if err != nil {
+		return nil, t.fail(err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+func (t *txn) ScanKV(ns string, now time.Time, fn func(key string, value []byte) error) error {
+	after := ""
+	for {
+		rows, err := t.tx.Query(t.ctx, `SELECT key, value FROM kv WHERE ns = $1 AND key > $2
+			AND (expires_unix_ns IS NULL OR expires_unix_ns > $3) ORDER BY key LIMIT $4`, ns, after, now.UnixNano(), pageSize)
+		if err != nil {
+			return t.fail(err)
+		}
+		type entry struct {
+			key   string
+			value []byte
+		}
+		page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (entry, error) {
+			var e entry
+			err := r.Scan(&e.key, &e.value)
+			return e, err
+		})
+		if err != nil {
+			return t.fail(err)
+		}
+		for _, e := range page {
+			if e.value == nil {
+				e.value = []byte{}
+			}
+			if err := fn(e.key, e.value); err != nil {
+				return stopScan(err)
+			}
+		}
+		if len(page) < pageSize {
+			return nil
+		}
+		after = page[len(page)-1].key
+	}
+}
+
+func kvValue(v []byte) []byte {
+	if v == nil {
+		return []byte{} // the column is NOT NULL; nil and empty read back alike
+	}
+	return v
+}
+
+func (t *txn) PutKV(ns, key string, value []byte, expires time.Time) error {
+	_, err := t.exec(`INSERT INTO kv (ns, key, value, expires_unix_ns) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_unix_ns = excluded.expires_unix_ns`,
+		ns, key, kvValue(value), expiry(expires))
+	return err
+}
+
+// InsertKV is the SAML replay cache's check-and-set, made one statement so that it holds
+// across replicas: the row is written when the key is absent or its entry has expired, and
+// left alone otherwise. Of two transactions inserting the same key at once, the second waits
+// for the first and then fails to serialize; run again, it finds the live entry.
+func (t *txn) InsertKV(ns, key string, value []byte, expires time.Time, now time.Time) error {
+	tag, err := t.exec(`INSERT INTO kv (ns, key, value, expires_unix_ns) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_unix_ns = excluded.expires_unix_ns
+		WHERE kv.expires_unix_ns IS NOT NULL AND kv.expires_unix_ns <= $5`,
+		ns, key, kvValue(value), expiry(expires), now.UnixNano())
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return &directory.ConflictError{Field: ns, Value: key}
+	}
+	return nil
+}
+
+func (t *txn) DeleteKV(ns, key string) error {
+	_, err := t.exec(`DELETE FROM kv WHERE ns = $1 AND key = $2`, ns, key)
+	return err
+}
+
+func (t *txn) PurgeKV(now time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	tag, err := t.exec(`DELETE FROM kv WHERE (ns, key) IN (
+		SELECT ns, key FROM kv WHERE expires_unix_ns IS NOT NULL AND expires_unix_ns <= $1
+		ORDER BY expires_unix_ns LIMIT $2)`, now.UnixNano(), limit)
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -1,0 +1,250 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// Store is a directory.Store on a PostgreSQL database, shared by any number of Roster replicas.
+type Store struct {
+	pool *pgxpool.Pool
+	// retries counts the attempts that were run again because of a concurrent writer.
+	retries atomic.Int64
+}
+
+var _ directory.Store = (*Store)(nil)
+
+// maxAttempts bounds how often Update runs a transaction that keeps losing to concurrent
+// writers. From the second attempt on a transaction queues for the event counter before it
+// starts, so it can lose only to rare conflicts outside the counter; the bound is a safety net.
+const maxAttempts = 30
+
+// Open connects to the database at url (a postgres:// URL or a keyword/value connection
+// string; pgxpool settings such as pool_max_conns may be added to it), brings its schema up to
+// date and returns the store. It refuses a schema that a newer Roster has migrated.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's message redacts the password; the URL itself is not repeated.
+		return nil, fmt.Errorf("postgres: invalid --database-url: %v", plainError(err))
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %v", plainError(err))
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: cannot reach the database: %v", plainError(err))
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close closes every connection of the pool, waiting for those in use to be released.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Retries reports how many transaction attempts have been run again since Open because a
+// concurrent writer made them fail: a measure of write contention between replicas.
+func (s *Store) Retries() int64 { return s.retries.Load() }
+
+// Ping reports whether the database answers; /readyz uses it.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: %v", plainError(err))
+	}
+	return nil
+}
+
+// Update runs fn in a SERIALIZABLE transaction and commits it. Replicas writing at once can
+// therefore interleave only in ways equivalent to one writer after another, which is what the
+// bbolt store gives by having a single writer and what the directory's rules assume. When
+// PostgreSQL refuses a transaction for that reason (a serialization failure or a deadlock),
+// Update rolls it back and runs fn again on fresh data, as the port allows.
+func (s *Store) Update(ctx context.Context, fn func(tx directory.Tx) error) error {
+	var last error
+	for attempt := range maxAttempts {
+		if attempt > 0 {
+			if err := pause(ctx, attempt); err != nil {
+				return err
+			}
+		}
+		err, retry := s.attempt(ctx, fn, attempt > 0)
+		if !retry {
+			return err
+		}
+		s.retries.Add(1)
+		last = err
+	}
+	return fmt.Errorf("postgres: the transaction lost to concurrent writers %d times in a row; giving up: %w", maxAttempts, last)
+}
+
+// pause waits a short, random, growing time before another attempt, so that transactions that
+// collided do not collide again in lockstep.
+func pause(ctx context.Context, attempt int) error {
+	ceiling := time.Duration(1<<min(attempt, 6)) * time.Millisecond // up to 64 ms
+	timer := time.NewTimer(rand.N(ceiling))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// attempt runs fn once. retry reports that the transaction failed only because of concurrent
+// writers and should run again.
+//
+// With queue set, the transaction first takes the event counter's table lock in EXCLUSIVE
+// mode, before its snapshot is taken (LOCK is not a query, so a SERIALIZABLE transaction's
+// snapshot starts after it). Every transaction that appends an event updates the counter row,
+// so two of them that overlap in time cannot both commit; a first attempt is optimistic, and
+// a retry waits its turn instead of colliding again, so that under heavy contention writers
+// make progress one after another rather than failing over and over.
+func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, queue bool) (err error, retry bool) {
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	if err != nil {
+		return translate(ctx, err), false
+	}
+	defer func() {
+		// After a commit this does nothing. It must run even when ctx is done, so that the
+		// connection goes back to the pool clean.
+		_ = ptx.Rollback(context.WithoutCancel(ctx))
+	}()
+	t := &txn{ctx: ctx, tx: ptx}
+	if queue {
+		if _, err := ptx.Exec(ctx, `LOCK TABLE event_seq IN EXCLUSIVE MODE`); err != nil {
+			err = t.fail(err)
+			return err, t.retry
+		}
+	}
+	ferr := fn(t)
+	if t.retry {
+		// The database refused a statement because of a concurrent writer. Whatever fn made of
+		// that error, its decisions were taken on data that is no longer current.
+		return t.cause, true
+	}
+	if ferr != nil {
+		return ferr, false
+	}
+	if t.broken != nil {
+		// fn carried on after a statement failed, and the transaction cannot commit.
+		return t.broken, false
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		if isRetryable(err) {
+			return translate(ctx, err), true
+		}
+		return translate(ctx, err), false
+	}
+	return nil, false
+}
+
+// View runs fn in a REPEATABLE READ, READ ONLY transaction: every read of fn sees the same
+// snapshot, and a read-only transaction never fails for a concurrent writer.
+func (s *Store) View(ctx context.Context, fn func(tx directory.ReadTx) error) error {
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return translate(ctx, err)
+	}
+	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
+	t := &txn{ctx: ctx, tx: ptx}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if t.broken != nil {
+		return t.broken
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return translate(ctx, err)
+	}
+	return nil
+}
+
+// SQLSTATE codes that the store acts on.
+const (
+	codeSerializationFailure = "40001"
+	codeDeadlock             = "40P01"
+	codeUniqueViolation      = "23505"
+	codeForeignKeyViolation  = "23503"
+	codeUntranslatableChar   = "22P05" // \u0000 in a jsonb string
+	codeCharNotInRepertoire  = "22021" // a NUL byte or invalid UTF-8 in text
+)
+
+func isRetryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == codeSerializationFailure || pe.Code == codeDeadlock)
+}
+
+// errConcurrent is what a statement returns to fn when a concurrent writer made the
+// transaction fail; Update then runs fn again, so it is seen by a caller only when that keeps
+// happening.
+var errConcurrent = errors.New("postgres: a concurrent transaction changed the data this one read")
+
+// translate turns a driver error into an error of the directory's vocabulary. No pgx or pgconn
+// error crosses the Store seam: callers match directory sentinels and context errors only.
+func translate(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return directory.ErrNotFound
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err)) {
+		return ctxErr
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case codeSerializationFailure, codeDeadlock:
+			return errConcurrent
+		case codeUniqueViolation:
+			return conflictFromConstraint(pe)
+		case codeUntranslatableChar, codeCharNotInRepertoire:
+			return directory.Invalidf("a value contains a NUL character or invalid UTF-8, which PostgreSQL cannot store")
+		}
+	}
+	return fmt.Errorf("postgres: %v", plainError(err))
+}
+
+// conflictFromConstraint names the field of a unique constraint. Writes check uniqueness
+// before they write, so this is reached only when a concurrent writer took the value after
+// the check and Update ran out of attempts.
+func conflictFromConstraint(pe *pgconn.PgError) error {
+	field := map[string]string{
+		"users_user_name_key":     "userName",
+		"users_identity_key":      "identity",
+		"groups_display_name_key": "displayName",
+		"tokens_hash_key":         "token",
+	}[pe.ConstraintName]
+	if field == "" {
+		field = "id"
+	}
+	return &directory.ConflictError{Field: field, Value: pe.Detail}
+}
+
+// plainError flattens a driver error into its message, so that errors.As cannot reach the
+// driver's types through it.
+func plainError(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s (SQLSTATE %s)", pe.Message, pe.Code)
+	}
+	return errors.New(err.Error())
+}
