@@ -1,0 +1,167 @@
+package scim
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+func patchBody(ops string) string {
+	return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`
+}
+
+func TestPatchUser(t *testing.T) {
+	cases := []struct {
+		name  string
+		ops   string
+		check func(t *testing.T, u directory.User)
+	}{
+		{"replace simple", `{"op":"replace","path":"title","value":"Guide"}`, func(t *testing.T, u directory.User) {
+			if u.Title != "Guide" {
+				t.Errorf("title %q", u.Title)
+			}
+		}},
+		{"add sub-attribute", `{"op":"add","path":"name.middleName","value":"Jane"}`, func(t *testing.T, u directory.User) {
+			if u.Name.MiddleName != "Jane" || u.Name.GivenName != "Given" {
+				t.Errorf("name %+v", u.Name)
+			}
+		}},
+		{"remove sub-attribute", `{"op":"remove","path":"name.familyName"}`, func(t *testing.T, u directory.User) {
+			if u.Name.FamilyName != "" || u.Name.GivenName != "Given" {
+				t.Errorf("name %+v", u.Name)
+			}
+		}},
+		{"replace complex merges", `{"op":"replace","path":"name","value":{"familyName":"Jensen"}}`, func(t *testing.T, u directory.User) {
+			if u.Name.FamilyName != "Jensen" || u.Name.GivenName != "Given" {
+				t.Errorf("name %+v", u.Name)
+			}
+		}},
+		{"add to multi-valued appends", `{"op":"add","path":"emails","value":[{"value":"home@example.com","type":"home"}]}`, func(t *testing.T, u directory.User) {
+			if len(u.Emails) != 2 || u.Emails[1].Value != "home@example.com" {
+				t.Errorf("emails %+v", u.Emails)
+			}
+		}},
+		{"replace multi-valued", `{"op":"replace","path":"emails","value":[{"value":"only@example.com","type":"work","primary":true}]}`, func(t *testing.T, u directory.User) {
+			if len(u.Emails) != 1 || u.Emails[0].Value != "only@example.com" {
+				t.Errorf("emails %+v", u.Emails)
+			}
+		}},
+		{"value filter with sub-attribute", `{"op":"replace","path":"emails[type eq \"work\"].value","value":"new@example.com"}`, func(t *testing.T, u directory.User) {
+			if len(u.Emails) != 1 || u.Emails[0].Value != "new@example.com" || !u.Emails[0].Primary {
+				t.Errorf("emails %+v", u.Emails)
+			}
+		}},
+		{"value filter creates a missing value", `{"op":"add","path":"phoneNumbers[type eq \"mobile\"].value","value":"+1 555 0100"}`, func(t *testing.T, u directory.User) {
+			if len(u.PhoneNumbers) != 1 || u.PhoneNumbers[0].Type != "mobile" || u.PhoneNumbers[0].Value != "+1 555 0100" {
+				t.Errorf("phones %+v", u.PhoneNumbers)
+			}
+		}},
+		{"remove by value filter", `{"op":"remove","path":"emails[type eq \"work\"]"}`, func(t *testing.T, u directory.User) {
+			if len(u.Emails) != 0 {
+				t.Errorf("emails %+v", u.Emails)
+			}
+		}},
+		{"new primary clears the old", `{"op":"add","path":"emails","value":[{"value":"p2@example.com","type":"home","primary":true}]}`, func(t *testing.T, u directory.User) {
+			if len(u.Emails) != 2 || u.Emails[0].Primary || !u.Emails[1].Primary {
+				t.Errorf("emails %+v", u.Emails)
+			}
+		}},
+		{"no path object", `{"op":"replace","value":{"title":"Boss","name":{"givenName":"Babs"},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"Sales"}}}`, func(t *testing.T, u directory.User) {
+			if u.Title != "Boss" || u.Name.GivenName != "Babs" || u.Name.FamilyName != "Family" || u.Enterprise.Department != "Sales" {
+				t.Errorf("user %+v", u)
+			}
+		}},
+		{"enterprise path", `{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber","value":"42"}`, func(t *testing.T, u directory.User) {
+			if u.Enterprise.EmployeeNumber != "42" {
+				t.Errorf("enterprise %+v", u.Enterprise)
+			}
+		}},
+		{"manager object", `{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":{"value":"boss-id"}}`, func(t *testing.T, u directory.User) {
+			if u.Enterprise.ManagerID != "boss-id" {
+				t.Errorf("enterprise %+v", u.Enterprise)
+			}
+		}},
+		{"password", `{"op":"replace","path":"password","value":"n3w-secret"}`, func(t *testing.T, u directory.User) {
+			if !passwordMatches(u.PasswordHash, "n3w-secret") {
+				t.Error("password not stored as its hash")
+			}
+		}},
+		{"several in order", `{"op":"add","path":"title","value":"A"},{"op":"replace","path":"title","value":"B"},{"op":"remove","path":"nickName"}`, func(t *testing.T, u directory.User) {
+			if u.Title != "B" {
+				t.Errorf("title %q", u.Title)
+			}
+		}},
+		{"attribute names in any case", `{"op":"replace","path":"NAME.GIVENNAME","value":"Upper"},{"op":"replace","path":"Emails[Type eq \"work\"].Value","value":"u@example.com"}`, func(t *testing.T, u directory.User) {
+			if u.Name.GivenName != "Upper" || len(u.Emails) != 1 || u.Emails[0].Value != "u@example.com" {
+				t.Errorf("user %+v", u)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			id := e.createUser("bjensen@example.com", "ext-1")
+			r := e.do("PATCH", "/scim/v2/Users/"+id, patchBody(c.ops)).must(t, 200)
+			if r.str("id") != id {
+				t.Errorf("response %s", r.Raw)
+			}
+			c.check(t, e.user(id))
+		})
+	}
+}
+
+func TestPatchGroupMembers(t *testing.T) {
+	e := newEnv(t)
+	var users []string
+	for i := range 4 {
+		users = append(users, e.createUser(fmt.Sprintf("m%d@example.com", i), fmt.Sprint("m", i)))
+	}
+	gid := e.do("POST", "/scim/v2/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": "Eng", "members": []any{}}).must(t, 201).str("id")
+	members := func() []string {
+		var g directory.Group
+		g, err := e.svc.SCIMGroup(t.Context(), directory.SCIMActor{IdP: "okta"}, gid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g.Members
+	}
+	steps := []struct {
+		name, ops string
+		want      []string
+	}{
+		{"add two", fmt.Sprintf(`{"op":"add","path":"members","value":[{"value":%q},{"value":%q,"display":"m1"}]}`, users[0], users[1]), users[:2]},
+		{"add again is idempotent", fmt.Sprintf(`{"op":"add","path":"members","value":[{"value":%q}]}`, users[0]), users[:2]},
+		{"remove by filter", fmt.Sprintf(`{"op":"remove","path":"members[value eq \"%s\"]"}`, users[0]), users[1:2]},
+		{"remove by value list", fmt.Sprintf(`{"op":"remove","path":"members","value":[{"value":%q}]}`, users[1]), nil},
+		{"remove an absent member", fmt.Sprintf(`{"op":"remove","path":"members[value eq \"%s\"]"}`, users[3]), nil},
+		{"replace all", fmt.Sprintf(`{"op":"replace","path":"members","value":[{"value":%q},{"value":%q}]}`, users[2], users[3]), users[2:4]},
+		{"remove all", `{"op":"remove","path":"members"}`, nil},
+	}
+	for _, s := range steps {
+		e.do("PATCH", "/scim/v2/Groups/"+gid, patchBody(s.ops)).must(t, 204)
+		if diff := cmp.Diff(s.want, members(), cmpEmpty); diff != "" {
+			t.Errorf("%s: members (-want +got):\n%s", s.name, diff)
+		}
+	}
+	// Okta renames by a no-path replace carrying the id.
+	e.do("PATCH", "/scim/v2/Groups/"+gid, patchBody(fmt.Sprintf(`{"op":"replace","value":{"id":%q,"displayName":"Engineering"}}`, gid))).must(t, 204)
+	g := e.do("GET", "/scim/v2/Groups/"+gid, nil).must(t, 200)
+	if g.Body["displayName"] != "Engineering" {
+		t.Errorf("rename: %s", g.Raw)
+	}
+	// Asking for attributes gets the group back.
+	r := e.do("PATCH", "/scim/v2/Groups/"+gid+"?attributes=displayName", patchBody(`{"op":"replace","path":"displayName","value":"Eng2"}`)).must(t, 200)
+	if r.Body["displayName"] != "Eng2" {
+		t.Errorf("PATCH with attributes: %s", r.Raw)
+	}
+}
+
+var cmpEmpty = cmp.Comparer(func(a, b []string) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return true
+	}
+	return fmt.Sprint(a) == fmt.Sprint(b)
+})
