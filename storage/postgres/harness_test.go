@@ -87,3 +87,14 @@ func openFresh(tb testing.TB) *postgres.Store {
 	tb.Helper()
 	return openAt(tb, freshSchema(tb))
 }
+
+// pgxConnect opens a plain connection for a test to inspect the database; closed at cleanup.
+func pgxConnect(tb testing.TB, connURL string) *pgx.Conn {
+	tb.Helper()
+	conn, err := pgx.Connect(context.Background(), connURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
