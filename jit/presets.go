@@ -93,8 +93,8 @@ var presets = []Preset{
 		Mapping:            directory.Mapping{UniqueUserID: "uniqueUserId", FirstName: "firstName", LastName: "lastName", Email: "email", Groups: "groups"},
 		Accepted:           withExtra(map[string][]string{FieldEmail: {"login"}}),
 		UniqueUserIDSource: "user.id (Okta user id)",
-		SCIMMatchAdvice: "Okta sends its user id as externalId; keep SCIM matching on externalId so SSO and " +
-			"SCIM agree on user.id.",
+		SCIMMatchAdvice: "Keep SCIM matching on externalId and check in the app's \"To App\" attribute mappings " +
+			"that externalId carries user.id, the same value the SAML attribute uniqueUserId carries.",
 	},
 	{
 		ID: "pingone", Name: "PingOne", Protocols: bothProtocols,
@@ -108,9 +108,11 @@ var presets = []Preset{
 		ID: "google", Name: "Google Workspace", Protocols: bothProtocols,
 		Mapping:            directory.Mapping{UniqueUserID: "uniqueUserId", FirstName: "firstName", LastName: "lastName", Email: "email", Groups: "groups"},
 		Accepted:           withExtra(map[string][]string{FieldUniqueUserID: {"id", "employeeId"}}),
-		UniqueUserIDSource: "the Google user id (Basic Information > Primary email is mutable; prefer the id or an employee id)",
-		SCIMMatchAdvice: "Google Workspace's SCIM connector sends the primary email as userName: set SCIM matching " +
-			"to userName and map the primary email to uniqueUserId, or map the same immutable id on both sides.",
+		UniqueUserIDSource: "an immutable attribute such as Employee ID mapped to uniqueUserId (a SAML app cannot " +
+			"send Google's internal user id; with OIDC the sub claim is that id)",
+		SCIMMatchAdvice: "Google Workspace's SCIM connector identifies users by their primary email as userName: set " +
+			"SCIM matching to userName and map the primary email to uniqueUserId, accepting that a renamed " +
+			"address becomes a new user, or feed the same immutable id on both sides.",
 	},
 	{
 		ID: "onelogin", Name: "OneLogin", Protocols: bothProtocols,
@@ -123,16 +125,16 @@ var presets = []Preset{
 			FieldGroups:       {"member_of", "MemberOf"},
 		}),
 		UniqueUserIDSource: "the OneLogin user id (User.id)",
-		SCIMMatchAdvice: "OneLogin builds the SCIM body from an editable template: put {$user.id} in externalId " +
-			"so that SCIM and SSO carry the same key.",
+		SCIMMatchAdvice: "OneLogin builds the SCIM body from an editable JSON template: make its externalId the " +
+			"OneLogin user id, the same value the SAML attribute uniqueUserId carries.",
 	},
 	{
 		ID: "jumpcloud", Name: "JumpCloud", Protocols: bothProtocols,
 		Mapping:            directory.Mapping{UniqueUserID: "uniqueUserId", FirstName: "firstName", LastName: "lastName", Email: "email", Groups: "groups"},
 		Accepted:           withExtra(map[string][]string{FieldUniqueUserID: {"userId", "id"}, FieldGroups: {"memberOf"}}),
 		UniqueUserIDSource: "the JumpCloud user id (add a custom attribute mapped to the user's id)",
-		SCIMMatchAdvice: "JumpCloud's SCIM connector sends the user id as externalId; keep SCIM matching on " +
-			"externalId and map the same id to uniqueUserId in the SSO attributes.",
+		SCIMMatchAdvice: "Keep SCIM matching on externalId and check that JumpCloud's SCIM connector sends the " +
+			"same user id as externalId that the SSO attribute uniqueUserId carries; else match on userName.",
 	},
 	{
 		ID: "keycloak", Name: "Keycloak", Protocols: bothProtocols,
