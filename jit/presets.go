@@ -106,8 +106,8 @@ var presets = []Preset{
 	},
 	{
 		ID: "google", Name: "Google Workspace", Protocols: bothProtocols,
-		Mapping:            directory.Mapping{UniqueUserID: "uniqueUserId", FirstName: "firstName", LastName: "lastName", Email: "email", Groups: "groups"},
-		Accepted:           withExtra(map[string][]string{FieldUniqueUserID: {"id", "employeeId"}}),
+		Mapping:  directory.Mapping{UniqueUserID: "uniqueUserId", FirstName: "firstName", LastName: "lastName", Email: "email", Groups: "groups"},
+		Accepted: withExtra(map[string][]string{FieldUniqueUserID: {"id", "employeeId"}}),
 		UniqueUserIDSource: "an immutable attribute such as Employee ID mapped to uniqueUserId (a SAML app cannot " +
 			"send Google's internal user id; with OIDC the sub claim is that id)",
 		SCIMMatchAdvice: "Google Workspace's SCIM connector identifies users by their primary email as userName: set " +
