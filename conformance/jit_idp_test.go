@@ -121,8 +121,8 @@ func newJITBrowser() *jitBrowser {
 }
 
 // signIn starts at the server's login URL, lets the IdP answer, posts its form to the ACS and
-// returns the ACS's answer unfollowed.
-func (b *jitBrowser) signIn(t *testing.T, loginURL string) *http.Response {
+// returns the ACS's answer unfollowed, and the form it posted.
+func (b *jitBrowser) signIn(t *testing.T, loginURL string) (*http.Response, string, url.Values) {
 	t.Helper()
 	resp, err := b.follow.Get(loginURL)
 	if err != nil {
@@ -138,7 +138,7 @@ func (b *jitBrowser) signIn(t *testing.T, loginURL string) *http.Response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp
+	return resp, action, fields
 }
 
 // postForm reads a form's action and hidden inputs from an HTML page.

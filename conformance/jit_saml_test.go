@@ -110,7 +110,7 @@ func TestJITSAMLSignIn(t *testing.T) {
 	ji.signIn(uid, map[string]string{"uniqueUserId": uid, "firstName": "Con", "lastName": "Formance",
 		"email": uid + "@example.com"})
 	b := newJITBrowser()
-	resp := b.signIn(t, target.BaseURL+"/sso/"+id+"/login?return_to=%2Fwelcome")
+	resp, acs, form := b.signIn(t, target.BaseURL+"/sso/"+id+"/login?return_to=%2Fwelcome")
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
 		t.Fatalf("ACS: %d, want a redirect", resp.StatusCode)
@@ -164,6 +164,22 @@ func TestJITSAMLSignIn(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no user.created event by R2 for %v among %v", me["id"], evs.Items)
+	}
+
+	// The same response posted again, from another browser, signs nobody in.
+	other := newJITBrowser()
+	rr, err := other.noFollow.PostForm(acs, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr.Body.Close()
+	if rr.StatusCode != http.StatusForbidden && rr.StatusCode != http.StatusBadRequest {
+		t.Errorf("replayed response: %d, want 403 or 400", rr.StatusCode)
+	}
+	if mr, err := other.follow.Get(target.BaseURL + "/api/v1/me"); err != nil {
+		t.Fatal(err)
+	} else if mr.Body.Close(); mr.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the replaying browser has a session: %d", mr.StatusCode)
 	}
 
 	lr, err := b.follow.Post(target.BaseURL+"/sso/logout", "", nil)
