@@ -142,3 +142,8 @@ func (h *Handler) ACSURL(idp string) string {
 func (h *Handler) LoginURL(idp string) string {
 	return h.baseURL + "/sso/" + url.PathEscape(idp) + "/login"
 }
+
+// OIDCRedirectURI is the redirect URI an administrator registers at an OpenID Connect IdP.
+func (h *Handler) OIDCRedirectURI(idp string) string {
+	return h.baseURL + "/sso/" + url.PathEscape(idp) + "/oidc/callback"
+}

@@ -84,6 +84,15 @@ func TestSPMetadata(t *testing.T) {
 	if ed.EntityID != e.url("/sso/acme/saml/metadata") || ed.EntityID != e.handler.SPEntityID("acme") {
 		t.Errorf("entityID %q", ed.EntityID)
 	}
+	for got, want := range map[string]string{
+		e.handler.ACSURL("acme"):          e.url("/sso/acme/saml/acs"),
+		e.handler.LoginURL("acme"):        e.url("/sso/acme/login"),
+		e.handler.OIDCRedirectURI("acme"): e.url("/sso/acme/oidc/callback"),
+	} {
+		if got != want {
+			t.Errorf("URL helper gave %q, want %q", got, want)
+		}
+	}
 	if len(ed.SPSSODescriptors) != 1 {
 		t.Fatalf("SPSSODescriptors %d", len(ed.SPSSODescriptors))
 	}
