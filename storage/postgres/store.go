@@ -20,7 +20,16 @@ type Store struct {
 	pool *pgxpool.Pool
 	// retries counts the attempts that were run again because of a concurrent writer.
 	retries atomic.Int64
+	// queueUntil (Unix nanoseconds) is when this store's transactions go back to starting
+	// optimistically after the last collision; until then they start queued.
+	queueUntil atomic.Int64
 }
+
+// queueWindow is how long after a collision new transactions start queued. Under sustained
+// write load, when nearly every optimistic attempt would collide on the event counter and be
+// thrown away, transactions queue from the start instead; once the load is gone they go back
+// to not waiting for one another.
+const queueWindow = time.Second
 
 var _ directory.Store = (*Store)(nil)
 
@@ -84,11 +93,13 @@ func (s *Store) Update(ctx context.Context, fn func(tx directory.Tx) error) erro
 				return err
 			}
 		}
-		err, retry := s.attempt(ctx, fn, attempt > 0)
+		queue := attempt > 0 || time.Now().UnixNano() < s.queueUntil.Load()
+		err, retry := s.attempt(ctx, fn, queue)
 		if !retry {
 			return err
 		}
 		s.retries.Add(1)
+		s.queueUntil.Store(time.Now().Add(queueWindow).UnixNano())
 		last = err
 	}
 	return fmt.Errorf("postgres: the transaction lost to concurrent writers %d times in a row; giving up: %w", maxAttempts, last)
@@ -111,16 +122,23 @@ func pause(ctx context.Context, attempt int) error {
 // attempt runs fn once. retry reports that the transaction failed only because of concurrent
 // writers and should run again.
 //
-// With queue set, the transaction first takes the event counter's table lock in EXCLUSIVE
-// mode, before its snapshot is taken (LOCK is not a query, so a SERIALIZABLE transaction's
-// snapshot starts after it). Every transaction that appends an event updates the counter row,
-// so two of them that overlap in time cannot both commit; a first attempt is optimistic, and
-// a retry waits its turn instead of colliding again, so that under heavy contention writers
-// make progress one after another rather than failing over and over.
+// Every transaction that appends an event updates the counter row, so under SERIALIZABLE two
+// of them that overlap in time cannot both commit: the later one fails, whatever else they
+// touch. With queue set, the transaction therefore first takes the counter's table lock in
+// EXCLUSIVE mode, before its snapshot is taken (LOCK is not a query, so the snapshot starts
+// after it; BEGIN and LOCK go in one round trip). It then waits its turn instead of colliding:
+// under contention writers make progress one after another rather than failing over and over.
+// Reads (View) never wait for the lock.
 func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, queue bool) (err error, retry bool) {
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	opts := pgx.TxOptions{IsoLevel: pgx.Serializable}
+	if queue {
+		opts.BeginQuery = `BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK TABLE event_seq IN EXCLUSIVE MODE`
+	}
+	// If the LOCK fails, the connection is left in a failed transaction, and the pool
+	// destroys it on release rather than hand it out again.
+	ptx, err := s.pool.BeginTx(ctx, opts)
 	if err != nil {
-		return translate(ctx, err), false
+		return translate(ctx, err), isRetryable(err)
 	}
 	defer func() {
 		// After a commit this does nothing. It must run even when ctx is done, so that the
@@ -128,12 +146,6 @@ func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, que
 		_ = ptx.Rollback(context.WithoutCancel(ctx))
 	}()
 	t := &txn{ctx: ctx, tx: ptx}
-	if queue {
-		if _, err := ptx.Exec(ctx, `LOCK TABLE event_seq IN EXCLUSIVE MODE`); err != nil {
-			err = t.fail(err)
-			return err, t.retry
-		}
-	}
 	ferr := fn(t)
 	if t.retry {
 		// The database refused a statement because of a concurrent writer. Whatever fn made of
