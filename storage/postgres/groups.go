@@ -13,21 +13,17 @@ import (
 const selectGroup = `SELECT g.doc, ARRAY(SELECT m.user_id FROM group_members m WHERE m.group_id = g.id ORDER BY m.pos) FROM groups g `
 
 func (t *txn) groups(where string, args ...any) ([]directory.Group, error) {
-	rows, err := t.tx.Query(t.ctx, selectGroup+where, args...)
-	if err != nil {
-		return nil, t.fail(err)
-	}
 	type row struct {
 		doc     []byte
 		members []string
 	}
-	raws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+	raws, err := collect(t, func(r pgx.CollectableRow) (row, error) {
 		var x row
 		err := r.Scan(&x.doc, &x.members)
 		return x, err
-	})
+	}, selectGroup+where, args...)
 	if err != nil {
-		return nil, t.fail(err)
+		return nil, err
 	}
 	out := make([]directory.Group, 0, len(raws))
 	for _, r := range raws {
@@ -91,13 +87,9 @@ func (t *txn) ScanGroups(q directory.ScanQuery, fn func(directory.Group) error) 
 }
 
 func (t *txn) GroupsOfUser(userID string) ([]string, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT group_id FROM group_members WHERE user_id = $1 ORDER BY group_id`, userID)
+	ids, err := collect(t, pgx.RowTo[string], `SELECT group_id FROM group_members WHERE user_id = $1 ORDER BY group_id`, userID)
 	if err != nil {
-		return nil, t.fail(err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, t.fail(err)
+		return nil, err
 	}
 	if ids == nil {
 		ids = []string{}
@@ -132,7 +124,7 @@ func (t *txn) PutGroup(g directory.Group) error {
 
 	var clash bool
 	var missing *string
-	if err := t.tx.QueryRow(t.ctx, checkGroup, g.ID, g.IdP, folded, members).Scan(&clash, &missing); err != nil {
+	if err := t.queryRow(checkGroup, g.ID, g.IdP, folded, members).Scan(&clash, &missing); err != nil {
 		return t.fail(err)
 	}
 	if clash {
@@ -159,7 +151,7 @@ func (t *txn) PutGroup(g directory.Group) error {
 		SELECT $1, l.m, l.o FROM unnest($2::text[]) WITH ORDINALITY AS l(m, o)
 		ON CONFLICT (group_id, user_id) DO UPDATE SET pos = excluded.pos WHERE group_members.pos <> excluded.pos`,
 		g.ID, members)
-	return t.fail(t.tx.SendBatch(t.ctx, b).Close())
+	return t.batch(b)
 }
 
 // DeleteGroup removes the group; its memberships go with it through the foreign key.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"time"
 
@@ -115,9 +116,9 @@ func (t *txn) PutToken(tok directory.Token) error {
 		return err
 	}
 	var other string
-	err = t.tx.QueryRow(t.ctx, putToken, tok.ID, string(tok.Kind), tok.IdP, tok.Hash, doc).Scan(&other)
+	err = t.queryRow(putToken, tok.ID, string(tok.Kind), tok.IdP, tok.Hash, doc).Scan(&other)
 	switch {
-	case err == pgx.ErrNoRows:
+	case errors.Is(err, pgx.ErrNoRows):
 		return nil
 	case err != nil:
 		return t.fail(err)
@@ -153,7 +154,7 @@ func (t *txn) AppendEvent(e directory.Event) (uint64, error) {
 		return 0, err
 	}
 	var seq int64
-	if err := t.tx.QueryRow(t.ctx, appendEvent, e.Time, e.Type, doc).Scan(&seq); err != nil {
+	if err := t.queryRow(appendEvent, e.Time, e.Type, doc).Scan(&seq); err != nil {
 		return 0, t.fail(err)
 	}
 	return uint64(seq), nil
@@ -163,21 +164,17 @@ func (t *txn) Events(after uint64, limit int) ([]directory.Event, error) {
 	if limit <= 0 || after >= math.MaxInt64 {
 		return []directory.Event{}, nil
 	}
-	rows, err := t.tx.Query(t.ctx, `SELECT seq, doc FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(after), limit)
-	if err != nil {
-		return nil, t.fail(err)
-	}
 	type row struct {
 		seq int64
 		doc []byte
 	}
-	raws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+	raws, err := collect(t, func(r pgx.CollectableRow) (row, error) {
 		var x row
 		err := r.Scan(&x.seq, &x.doc)
 		return x, err
-	})
+	}, `SELECT seq, doc FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(after), limit)
 	if err != nil {
-		return nil, t.fail(err)
+		return nil, err
 	}
 	out := make([]directory.Event, 0, len(raws))
 	for _, r := range raws {
@@ -193,7 +190,7 @@ func (t *txn) Events(after uint64, limit int) ([]directory.Event, error) {
 
 func (t *txn) LastSeq() (uint64, error) {
 	var seq int64
-	if err := t.tx.QueryRow(t.ctx, `SELECT seq FROM event_seq`).Scan(&seq); err != nil {
+	if err := t.queryRow(`SELECT seq FROM event_seq`).Scan(&seq); err != nil {
 		return 0, t.fail(err)
 	}
 	return uint64(seq), nil
@@ -213,7 +210,7 @@ func expiry(expires time.Time) *int64 {
 
 func (t *txn) KV(ns, key string, now time.Time) ([]byte, error) {
 	var v []byte
-	err := t.tx.QueryRow(t.ctx, `SELECT value FROM kv WHERE ns = $1 AND key = $2
+	err := t.queryRow(`SELECT value FROM kv WHERE ns = $1 AND key = $2
 		AND (expires_unix_ns IS NULL OR expires_unix_ns > $3)`, ns, key, now.UnixNano()).Scan(&v)
 	if err != nil {
 		return nil, t.fail(err)
@@ -227,22 +224,18 @@ func (t *txn) KV(ns, key string, now time.Time) ([]byte, error) {
 func (t *txn) ScanKV(ns string, now time.Time, fn func(key string, value []byte) error) error {
 	after := ""
 	for {
-		rows, err := t.tx.Query(t.ctx, `SELECT key, value FROM kv WHERE ns = $1 AND key > $2
-			AND (expires_unix_ns IS NULL OR expires_unix_ns > $3) ORDER BY key LIMIT $4`, ns, after, now.UnixNano(), pageSize)
-		if err != nil {
-			return t.fail(err)
-		}
 		type entry struct {
 			key   string
 			value []byte
 		}
-		page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (entry, error) {
+		page, err := collect(t, func(r pgx.CollectableRow) (entry, error) {
 			var e entry
 			err := r.Scan(&e.key, &e.value)
 			return e, err
-		})
+		}, `SELECT key, value FROM kv WHERE ns = $1 AND key > $2
+			AND (expires_unix_ns IS NULL OR expires_unix_ns > $3) ORDER BY key LIMIT $4`, ns, after, now.UnixNano(), pageSize)
 		if err != nil {
-			return t.fail(err)
+			return err
 		}
 		for _, e := range page {
 			if e.value == nil {

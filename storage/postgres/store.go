@@ -126,26 +126,20 @@ func pause(ctx context.Context, attempt int) error {
 // of them that overlap in time cannot both commit: the later one fails, whatever else they
 // touch. With queue set, the transaction therefore first takes the counter's table lock in
 // EXCLUSIVE mode, before its snapshot is taken (LOCK is not a query, so the snapshot starts
-// after it; BEGIN and LOCK go in one round trip). It then waits its turn instead of colliding:
-// under contention writers make progress one after another rather than failing over and over.
-// Reads (View) never wait for the lock.
+// after it). It then waits its turn instead of colliding: under contention writers make
+// progress one after another rather than failing over and over. Reads (View) never wait for
+// the lock.
 func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, queue bool) (err error, retry bool) {
-	opts := pgx.TxOptions{IsoLevel: pgx.Serializable}
-	if queue {
-		opts.BeginQuery = `BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK TABLE event_seq IN EXCLUSIVE MODE`
-	}
-	// If the LOCK fails, the connection is left in a failed transaction, and the pool
-	// destroys it on release rather than hand it out again.
-	ptx, err := s.pool.BeginTx(ctx, opts)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return translate(ctx, err), isRetryable(err)
+		return translate(ctx, err), false
 	}
-	defer func() {
-		// After a commit this does nothing. It must run even when ctx is done, so that the
-		// connection goes back to the pool clean.
-		_ = ptx.Rollback(context.WithoutCancel(ctx))
-	}()
-	t := &txn{ctx: ctx, tx: ptx}
+	defer conn.Release()
+	t := &txn{ctx: ctx, conn: conn, opts: pgx.TxOptions{IsoLevel: pgx.Serializable}}
+	if queue {
+		t.opening = []string{lockEventSeq}
+	}
+	defer t.rollback()
 	ferr := fn(t)
 	if t.retry {
 		// The database refused a statement because of a concurrent writer. Whatever fn made of
@@ -159,31 +153,31 @@ func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, que
 		// fn carried on after a statement failed, and the transaction cannot commit.
 		return t.broken, false
 	}
-	if err := ptx.Commit(ctx); err != nil {
-		if isRetryable(err) {
-			return translate(ctx, err), true
-		}
-		return translate(ctx, err), false
+	if err := t.commit(); err != nil {
+		return translate(ctx, err), isRetryable(err)
 	}
 	return nil, false
 }
 
+const lockEventSeq = `LOCK TABLE event_seq IN EXCLUSIVE MODE`
+
 // View runs fn in a REPEATABLE READ, READ ONLY transaction: every read of fn sees the same
 // snapshot, and a read-only transaction never fails for a concurrent writer.
 func (s *Store) View(ctx context.Context, fn func(tx directory.ReadTx) error) error {
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return translate(ctx, err)
 	}
-	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
-	t := &txn{ctx: ctx, tx: ptx}
+	defer conn.Release()
+	t := &txn{ctx: ctx, conn: conn, opts: pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}}
+	defer t.rollback()
 	if err := fn(t); err != nil {
 		return err
 	}
 	if t.broken != nil {
 		return t.broken
 	}
-	if err := ptx.Commit(ctx); err != nil {
+	if err := t.commit(); err != nil {
 		return translate(ctx, err)
 	}
 	return nil

@@ -8,15 +8,25 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rosterhq/roster/directory"
 )
 
 // txn implements directory.Tx (and so ReadTx) on one PostgreSQL transaction. The port's
 // methods take no context, so the transaction carries the one given to Update or View.
+//
+// The transaction is begun lazily, in the same round trip as its first statement (a pgx
+// batch that begins a transaction), which saves one round trip per Update and View — a third
+// of a single lookup's.
 type txn struct {
-	ctx context.Context
-	tx  pgx.Tx
+	ctx  context.Context
+	conn *pgxpool.Conn
+	opts pgx.TxOptions
+	// opening are statements to run right after BEGIN, before the first of fn's.
+	opening []string
+	// tx is nil until the first statement has been sent.
+	tx pgx.Tx
 
 	// retry is set when a statement failed because of a concurrent writer; cause is what to
 	// report if the attempts run out.
@@ -64,9 +74,133 @@ func (t *txn) fail(err error) error {
 	return e
 }
 
+// send sends b in the transaction. Before the first statement it begins the transaction in
+// the same batch; the results of the opening statements are read here, so the caller reads
+// only b's.
+func (t *txn) send(b *pgx.Batch) (pgx.BatchResults, error) {
+	if t.tx != nil {
+		return t.tx.SendBatch(t.ctx, b), nil
+	}
+	full := &pgx.Batch{}
+	full.BeginTx(t.opts)
+	for _, sql := range t.opening {
+		full.Queue(sql)
+	}
+	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
+	br := t.conn.SendBatch(t.ctx, full)
+	t.tx = br.Tx()
+	for range 1 + len(t.opening) {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return nil, err
+		}
+	}
+	return br, nil
+}
+
+// exec runs a statement that returns no rows.
 func (t *txn) exec(sql string, args ...any) (pgconn.CommandTag, error) {
-	tag, err := t.tx.Exec(t.ctx, sql, args...)
+	if t.tx != nil {
+		tag, err := t.tx.Exec(t.ctx, sql, args...)
+		return tag, t.fail(err)
+	}
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	br, err := t.send(b)
+	if err != nil {
+		return pgconn.CommandTag{}, t.fail(err)
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	return tag, t.fail(err)
+}
+
+// queryRow runs a statement that returns at most one row, scanned by Scan as with pgx's
+// QueryRow: no row is pgx.ErrNoRows, returned as is for the caller to interpret.
+func (t *txn) queryRow(sql string, args ...any) lazyRow {
+	return lazyRow{t: t, sql: sql, args: args}
+}
+
+type lazyRow struct {
+	t    *txn
+	sql  string
+	args []any
+}
+
+func (r lazyRow) Scan(dest ...any) error {
+	t := r.t
+	if t.tx != nil {
+		return t.tx.QueryRow(t.ctx, r.sql, r.args...).Scan(dest...)
+	}
+	b := &pgx.Batch{}
+	b.Queue(r.sql, r.args...)
+	br, err := t.send(b)
+	if err != nil {
+		return err
+	}
+	err = br.QueryRow().Scan(dest...)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// collect runs a query and collects its rows with fn.
+func collect[T any](t *txn, fn pgx.RowToFunc[T], sql string, args ...any) ([]T, error) {
+	var rows pgx.Rows
+	var err error
+	done := func() error { return nil }
+	if t.tx != nil {
+		rows, err = t.tx.Query(t.ctx, sql, args...)
+	} else {
+		b := &pgx.Batch{}
+		b.Queue(sql, args...)
+		var br pgx.BatchResults
+		if br, err = t.send(b); err == nil {
+			done = br.Close
+			rows, err = br.Query()
+		}
+	}
+	if err != nil {
+		_ = done()
+		return nil, t.fail(err)
+	}
+	out, err := pgx.CollectRows(rows, fn)
+	if derr := done(); err == nil {
+		err = derr
+	}
+	if err != nil {
+		return nil, t.fail(err)
+	}
+	return out, nil
+}
+
+// batch runs every statement of b, in one round trip.
+func (t *txn) batch(b *pgx.Batch) error {
+	br, err := t.send(b)
+	if err != nil {
+		return t.fail(err)
+	}
+	return t.fail(br.Close())
+}
+
+// commit commits the transaction, if any statement began it.
+func (t *txn) commit() error {
+	if t.tx == nil {
+		return nil
+	}
+	return t.tx.Commit(t.ctx)
+}
+
+// rollback ends the transaction if it is still open. It runs even when ctx is done, so that
+// the connection goes back to the pool clean; the pool destroys a connection left in a
+// transaction all the same.
+func (t *txn) rollback() {
+	if t.tx != nil {
+		_ = t.tx.Rollback(context.WithoutCancel(t.ctx))
+	}
 }
 
 func decode(raw []byte, v any) error {
@@ -79,7 +213,7 @@ func decode(raw []byte, v any) error {
 // getDoc reads the one jsonb document that sql selects into v.
 func (t *txn) getDoc(v any, sql string, args ...any) error {
 	var raw []byte
-	if err := t.tx.QueryRow(t.ctx, sql, args...).Scan(&raw); err != nil {
+	if err := t.queryRow(sql, args...).Scan(&raw); err != nil {
 		return t.fail(err)
 	}
 	return decode(raw, v)
@@ -87,13 +221,9 @@ func (t *txn) getDoc(v any, sql string, args ...any) error {
 
 // docs reads every jsonb document that sql selects, in order, into a non-nil slice.
 func docs[T any](t *txn, sql string, args ...any) ([]T, error) {
-	rows, err := t.tx.Query(t.ctx, sql, args...)
+	raws, err := collect(t, pgx.RowTo[[]byte], sql, args...)
 	if err != nil {
-		return nil, t.fail(err)
-	}
-	raws, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-	if err != nil {
-		return nil, t.fail(err)
+		return nil, err
 	}
 	out := make([]T, 0, len(raws))
 	for _, raw := range raws {

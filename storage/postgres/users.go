@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"encoding/json"
+	"errors"
 
 	"github.com/jackc/pgx/v5"
 
@@ -71,9 +72,9 @@ func (t *txn) CountUsers(idp string) (int, error) {
 	var n int
 	var err error
 	if idp == "" {
-		err = t.tx.QueryRow(t.ctx, `SELECT count(*) FROM users`).Scan(&n)
+		err = t.queryRow(`SELECT count(*) FROM users`).Scan(&n)
 	} else {
-		err = t.tx.QueryRow(t.ctx, `SELECT count(*) FROM users WHERE idp = $1`, idp).Scan(&n)
+		err = t.queryRow(`SELECT count(*) FROM users WHERE idp = $1`, idp).Scan(&n)
 	}
 	return n, t.fail(err)
 }
@@ -137,9 +138,9 @@ func (t *txn) PutUser(u directory.User) error {
 		uniqueUserID = &ident.UniqueUserID
 	}
 	var field string
-	err = t.tx.QueryRow(t.ctx, putUser, u.ID, folded, u.IdP, uniqueUserID, nullIfEmpty(u.ExternalID), emailKeys(u), doc).Scan(&field)
+	err = t.queryRow(putUser, u.ID, folded, u.IdP, uniqueUserID, nullIfEmpty(u.ExternalID), emailKeys(u), doc).Scan(&field)
 	switch {
-	case err == pgx.ErrNoRows:
+	case errors.Is(err, pgx.ErrNoRows):
 		return nil // no clash: the user was written
 	case err != nil:
 		return t.fail(err)
