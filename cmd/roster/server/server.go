@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/rosterhq/roster/admin/webhooks"
 	"github.com/rosterhq/roster/directory"
 	"github.com/rosterhq/roster/jit"
 	"github.com/rosterhq/roster/scim"
@@ -78,6 +79,9 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	jitHandler.Routes(r)
 	// mount: admin
 	// mount: webhooks
+	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger})
+	hooks.Routes(r)
+	go hooks.Run(context.Background()) // delivers until the process exits (server.New has no ctx)
 
 	return r, nil
 }

@@ -1,0 +1,513 @@
+package webhooks
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// Prefix is the path under which the handler serves the admin API.
+const Prefix = "/admin/api/v1/webhooks"
+
+// maxBody bounds request bodies of the admin API.
+const maxBody = 1 << 20
+
+// secretPrefix marks Standard Webhooks secrets.
+const secretPrefix = "whsec_"
+
+// Webhook is a webhook as the admin API shows it. Secret is set only in the answer to the
+// request that created it.
+type Webhook struct {
+	ID          string     `json:"id"`
+	URL         string     `json:"url"`
+	EventTypes  []string   `json:"event_types"`
+	IdP         string     `json:"idp,omitempty"`
+	Secret      string     `json:"secret,omitempty"`
+	Status      string     `json:"status"`
+	Cursor      uint64     `json:"cursor"`
+	LastError   string     `json:"last_error,omitempty"`
+	LastAttempt *time.Time `json:"last_attempt"`
+	Failures    int        `json:"failures"`
+	Created     time.Time  `json:"created"`
+}
+
+func view(rec record, st state) Webhook {
+	w := Webhook{ID: rec.ID, URL: rec.URL, EventTypes: rec.EventTypes, IdP: rec.IdP,
+		Status: st.Status, Cursor: st.Cursor, LastError: st.LastError, Failures: st.Failures,
+		Created: rec.Created}
+	if w.EventTypes == nil {
+		w.EventTypes = []string{}
+	}
+	if !st.LastAttempt.IsZero() {
+		t := st.LastAttempt
+		w.LastAttempt = &t
+	}
+	return w
+}
+
+// createRequest is the body of POST /webhooks.
+type createRequest struct {
+	URL        string   `json:"url"`
+	EventTypes []string `json:"event_types"`
+	IdP        string   `json:"idp"`
+	// FromSeq, when set, makes the first delivery the event with this seq; without it the
+	// webhook receives the events written after its creation.
+	FromSeq *uint64 `json:"from_seq"`
+}
+
+type replayRequest struct {
+	FromSeq *uint64 `json:"from_seq"`
+}
+
+// apiError is an error with the status the API answers it with.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func errorf(status int, format string, args ...any) error {
+	return &apiError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// ServeHTTP serves the webhook routes below Prefix.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, Prefix)
+	if !ok || (rest != "" && rest[0] != '/') {
+		h.fail(w, r, errorf(http.StatusNotFound, "no such route"))
+		return
+	}
+	if err := h.authenticate(r); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	if rest == "" || rest == "/" {
+		parts = nil
+	}
+	var status int
+	var out any
+	var err error
+	switch {
+	case len(parts) == 0:
+		switch r.Method {
+		case http.MethodGet:
+			out, err = h.list(r.Context())
+			status = http.StatusOK
+		case http.MethodPost:
+			out, err = h.create(w, r)
+			status = http.StatusCreated
+		default:
+			err = methodNotAllowed(w, "GET, POST")
+		}
+	case len(parts) == 1:
+		switch r.Method {
+		case http.MethodGet:
+			out, err = h.get(r.Context(), parts[0])
+			status = http.StatusOK
+		case http.MethodDelete:
+			err = h.delete(r.Context(), parts[0])
+			status = http.StatusNoContent
+		default:
+			err = methodNotAllowed(w, "GET, DELETE")
+		}
+	case len(parts) == 2 && (parts[1] == "resume" || parts[1] == "replay"):
+		if r.Method != http.MethodPost {
+			err = methodNotAllowed(w, "POST")
+			break
+		}
+		if parts[1] == "resume" {
+			out, err = h.resume(r.Context(), parts[0])
+		} else {
+			out, err = h.replay(w, r, parts[0])
+		}
+		status = http.StatusOK
+	default:
+		err = errorf(http.StatusNotFound, "no such route")
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if status == http.StatusNoContent {
+		w.WriteHeader(status)
+		return
+	}
+	writeJSON(w, status, out)
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) error {
+	w.Header().Set("Allow", allow)
+	return errorf(http.StatusMethodNotAllowed, "method not allowed; use %s", allow)
+}
+
+func (h *Handler) authenticate(r *http.Request) error {
+	auth := r.Header.Get("Authorization")
+	scheme, secret, _ := strings.Cut(auth, " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+		return errorf(http.StatusUnauthorized, "an admin bearer token is required")
+	}
+	if _, err := h.svc.Authenticate(r.Context(), directory.TokenAdmin, strings.TrimSpace(secret)); err != nil {
+		if errors.Is(err, directory.ErrUnauthenticated) {
+			return errorf(http.StatusUnauthorized, "the admin token is unknown, expired or revoked")
+		}
+		return err
+	}
+	return nil
+}
+
+// fail maps an error to the API's JSON error body in one place; internal errors are logged and
+// answered without their message.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+	case errors.Is(err, directory.ErrNotFound):
+		ae = &apiError{status: http.StatusNotFound, msg: "no such webhook"}
+	default:
+		h.log.Error("webhooks api", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = &apiError{status: http.StatusInternalServerError, msg: "internal error"}
+	}
+	if ae.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="roster admin"`)
+	}
+	writeJSON(w, ae.status, map[string]string{"error": ae.msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// decode reads a JSON body of at most maxBody bytes into v, refusing unknown fields and
+// trailing data so that a typo is an error rather than a silently ignored setting.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("unexpected data after the JSON value")
+	}
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("unexpected data after the JSON value")
+		}
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooBig):
+		return errorf(http.StatusRequestEntityTooLarge, "request body exceeds %d bytes", maxBody)
+	case errors.Is(err, io.EOF):
+		return errorf(http.StatusBadRequest, "request body is empty; send a JSON object")
+	default:
+		return errorf(http.StatusBadRequest, "invalid JSON body: %v", err)
+	}
+}
+
+func (h *Handler) list(ctx context.Context) (any, error) {
+	now := h.svc.Now()
+	items := []Webhook{}
+	err := h.svc.View(ctx, func(tx directory.ReadTx) error {
+		items = items[:0]
+		var ids []string
+		if err := tx.ScanKV(nsWebhook, now, func(key string, _ []byte) error {
+			ids = append(ids, key)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			rec, st, err := loadWebhook(tx, id, now)
+			if err != nil {
+				return err
+			}
+			items = append(items, view(rec, st))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(items, func(i, j int) bool {
+		if !items[i].Created.Equal(items[j].Created) {
+			return items[i].Created.Before(items[j].Created)
+		}
+		return items[i].ID < items[j].ID
+	})
+	return map[string]any{"items": items}, nil
+}
+
+func (h *Handler) get(ctx context.Context, id string) (Webhook, error) {
+	var out Webhook
+	err := h.svc.View(ctx, func(tx directory.ReadTx) error {
+		rec, st, err := loadWebhook(tx, id, h.svc.Now())
+		out = view(rec, st)
+		return err
+	})
+	return out, err
+}
+
+func (h *Handler) create(w http.ResponseWriter, r *http.Request) (Webhook, error) {
+	var in createRequest
+	if err := decode(w, r, &in); err != nil {
+		return Webhook{}, err
+	}
+	var problems []string
+	u, urlProblems := CheckURL(in.URL)
+	problems = append(problems, urlProblems...)
+	types, typeProblems := checkEventTypes(in.EventTypes)
+	problems = append(problems, typeProblems...)
+	in.IdP = strings.TrimSpace(in.IdP)
+	if in.IdP != "" {
+		if _, err := h.svc.IdP(r.Context(), in.IdP); errors.Is(err, directory.ErrNotFound) {
+			problems = append(problems, fmt.Sprintf("idp: no IdP %q", in.IdP))
+		} else if err != nil {
+			return Webhook{}, err
+		}
+	}
+	if len(problems) > 0 {
+		return Webhook{}, errorf(http.StatusBadRequest, "%s", strings.Join(problems, "; "))
+	}
+	secret, err := newSecret()
+	if err != nil {
+		return Webhook{}, err
+	}
+	now := h.svc.Now()
+	rec := record{ID: h.svc.NewID(), URL: u.String(), Secret: secret, EventTypes: types, IdP: in.IdP, Created: now}
+	var st state
+	err = h.svc.Store().Update(r.Context(), func(tx directory.Tx) error {
+		last, err := tx.LastSeq()
+		if err != nil {
+			return err
+		}
+		st = state{Status: StatusActive, Cursor: last}
+		if in.FromSeq != nil {
+			if *in.FromSeq > last+1 {
+				return errorf(http.StatusBadRequest, "from_seq %d is beyond the next event (%d)", *in.FromSeq, last+1)
+			}
+			st.Cursor = max(*in.FromSeq, 1) - 1
+		}
+		if err := tx.InsertKV(nsWebhook, rec.ID, mustJSON(rec), time.Time{}, now); err != nil {
+			return err
+		}
+		return putJSON(tx, nsState, rec.ID, st)
+	})
+	if err != nil {
+		return Webhook{}, err
+	}
+	select {
+	case h.created <- struct{}{}:
+	default:
+	}
+	h.log.Info("webhook created", "id", rec.ID, "url", redactURL(u), "cursor", st.Cursor)
+	out := view(rec, st)
+	out.Secret = secret
+	return out, nil
+}
+
+func (h *Handler) delete(ctx context.Context, id string) error {
+	err := h.svc.Store().Update(ctx, func(tx directory.Tx) error {
+		if _, err := tx.KV(nsWebhook, id, h.svc.Now()); err != nil {
+			return err
+		}
+		// The lease stays: its holder notices the webhook is gone, stops and deletes it.
+		if err := tx.DeleteKV(nsWebhook, id); err != nil {
+			return err
+		}
+		return tx.DeleteKV(nsState, id)
+	})
+	if err == nil {
+		h.kick(id)
+		h.log.Info("webhook deleted", "id", id)
+	}
+	return err
+}
+
+// resume clears the failure count so the worker retries at once.
+func (h *Handler) resume(ctx context.Context, id string) (Webhook, error) {
+	return h.resetState(ctx, id, func(st *state, _ uint64) error { return nil })
+}
+
+// replay moves the cursor so that delivery restarts at from_seq.
+func (h *Handler) replay(w http.ResponseWriter, r *http.Request, id string) (Webhook, error) {
+	var in replayRequest
+	if err := decode(w, r, &in); err != nil {
+		return Webhook{}, err
+	}
+	if in.FromSeq == nil {
+		return Webhook{}, errorf(http.StatusBadRequest, "from_seq is required")
+	}
+	return h.resetState(r.Context(), id, func(st *state, last uint64) error {
+		if *in.FromSeq > last+1 {
+			return errorf(http.StatusBadRequest, "from_seq %d is beyond the next event (%d)", *in.FromSeq, last+1)
+		}
+		st.Cursor = max(*in.FromSeq, 1) - 1
+		return nil
+	})
+}
+
+func (h *Handler) resetState(ctx context.Context, id string, fn func(st *state, last uint64) error) (Webhook, error) {
+	var out Webhook
+	err := h.svc.Store().Update(ctx, func(tx directory.Tx) error {
+		rec, st, err := loadWebhook(tx, id, h.svc.Now())
+		if err != nil {
+			return err
+		}
+		last, err := tx.LastSeq()
+		if err != nil {
+			return err
+		}
+		if err := fn(&st, last); err != nil {
+			return err
+		}
+		st.Status, st.Failures, st.LastError = StatusActive, 0, ""
+		st.Generation++
+		if err := putJSON(tx, nsState, id, st); err != nil {
+			return err
+		}
+		out = view(rec, st)
+		return nil
+	})
+	if err == nil {
+		h.kick(id)
+		h.log.Info("webhook reset", "id", id, "cursor", out.Cursor)
+	}
+	return out, err
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain structs are marshalled here
+	}
+	return b
+}
+
+// newSecret returns a Standard Webhooks secret: whsec_ and 32 random bytes in base64.
+func newSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return secretPrefix + base64.StdEncoding.EncodeToString(b), nil
+}
+
+// CheckURL reports every problem of a webhook URL at once: it must be absolute http or https,
+// have a host, and carry no user information (credentials belong in the signature, and URLs
+// are shown and logged).
+func CheckURL(raw string) (*url.URL, []string) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, []string{"url is required"}
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, []string{fmt.Sprintf("url %q does not parse: %v", raw, err)}
+	}
+	var problems []string
+	if !u.IsAbs() {
+		problems = append(problems, fmt.Sprintf("url %q is not absolute", raw))
+	} else if u.Scheme != "http" && u.Scheme != "https" {
+		problems = append(problems, fmt.Sprintf("url scheme %q is not http or https", u.Scheme))
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		problems = append(problems, "url has no host")
+	}
+	if u.User != nil {
+		problems = append(problems, "url must not contain user information (user:password@)")
+	}
+	if u.Fragment != "" {
+		problems = append(problems, "url must not have a fragment")
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return u, nil
+}
+
+// checkEventTypes validates the filter: exact types such as "user.created", prefix patterns
+// such as "user.*", or "*". Duplicates are dropped.
+func checkEventTypes(types []string) ([]string, []string) {
+	out := []string{}
+	var problems []string
+	seen := map[string]bool{}
+	for _, t := range types {
+		t = strings.TrimSpace(t)
+		if !validPattern(t) {
+			problems = append(problems, fmt.Sprintf("event_types: %q is not an event type or a pattern such as \"user.*\"", t))
+			continue
+		}
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out, problems
+}
+
+func validPattern(p string) bool {
+	if p == "*" {
+		return true
+	}
+	p = strings.TrimSuffix(p, ".*")
+	if p == "" {
+		return false
+	}
+	for _, seg := range strings.Split(p, ".") {
+		if seg == "" {
+			return false
+		}
+		for _, r := range seg {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// matches reports whether the webhook wants the event.
+func (rec record) matches(e directory.Event) bool {
+	if rec.IdP != "" && e.IdP != rec.IdP {
+		return false
+	}
+	if len(rec.EventTypes) == 0 {
+		return true
+	}
+	for _, p := range rec.EventTypes {
+		switch {
+		case p == "*", p == e.Type:
+			return true
+		case strings.HasSuffix(p, ".*") && strings.HasPrefix(e.Type, p[:len(p)-1]):
+			return true
+		}
+	}
+	return false
+}
+
+// redactURL drops the query, which may carry a receiver's token, from URLs in logs.
+func redactURL(u *url.URL) string {
+	c := *u
+	if c.RawQuery != "" {
+		c.RawQuery = "…"
+	}
+	return c.String()
+}

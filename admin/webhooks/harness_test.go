@@ -1,0 +1,213 @@
+package webhooks_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/admin/webhooks"
+	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/storage/bolt"
+)
+
+const adminToken = "test-admin-token-0123456789"
+
+// env is a real bbolt store, a directory.Service over it and an admin token.
+type env struct {
+	t   testing.TB
+	st  *bolt.Store
+	svc *directory.Service
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := directory.New(st)
+	if _, _, err := svc.EnsureAdminToken(context.Background(), adminToken); err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, st: st, svc: svc}
+}
+
+// fastConfig keeps retries and polls short so tests wait for conditions, not for defaults.
+func fastConfig() webhooks.Config {
+	return webhooks.Config{MaxAttempts: 1000, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
+		PollInterval: 50 * time.Millisecond, Timeout: 5 * time.Second, LeaseTTL: 3 * time.Second}
+}
+
+// start returns a Handler whose delivery loop runs until the test ends (or stop is called).
+func (e *env) start(cfg webhooks.Config) (*webhooks.Handler, func()) {
+	h := webhooks.New(e.svc, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := h.Run(ctx); err != nil {
+			e.t.Errorf("Run: %v", err)
+		}
+	}()
+	stop := func() { cancel(); <-done }
+	e.t.Cleanup(stop)
+	return h, stop
+}
+
+// call sends one admin API request to h and decodes the JSON answer into out (if not nil).
+func call(t testing.TB, h http.Handler, method, path, token string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		rd = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if ct := rec.Header().Get("Content-Type"); rec.Code != http.StatusNoContent && ct != "application/json" {
+		t.Errorf("%s %s: Content-Type %q", method, path, ct)
+	}
+	if out != nil {
+		if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
+			t.Fatalf("%s %s: %d %s: %v", method, path, rec.Code, rec.Body, err)
+		}
+	}
+	return rec.Code
+}
+
+// createWebhook creates a webhook through the API and tells the receiver its secret.
+func createWebhook(t testing.TB, h http.Handler, r *receiver, body map[string]any) webhooks.Webhook {
+	t.Helper()
+	if body == nil {
+		body = map[string]any{}
+	}
+	body["url"] = r.srv.URL + "/hook"
+	var w webhooks.Webhook
+	if code := call(t, h, "POST", "/admin/api/v1/webhooks", adminToken, body, &w); code != http.StatusCreated {
+		t.Fatalf("create webhook: %d %+v", code, w)
+	}
+	r.setSecret(w.Secret)
+	return w
+}
+
+func getWebhook(t testing.TB, h http.Handler, id string) webhooks.Webhook {
+	t.Helper()
+	var w webhooks.Webhook
+	if code := call(t, h, "GET", "/admin/api/v1/webhooks/"+id, adminToken, nil, &w); code != http.StatusOK {
+		t.Fatalf("get webhook: %d", code)
+	}
+	return w
+}
+
+// waitFor polls cond until it holds or a generous deadline passes.
+func waitFor(t testing.TB, what string, deadline time.Duration, cond func() bool) {
+	t.Helper()
+	end := time.Now().Add(deadline)
+	for !cond() {
+		if time.Now().After(end) {
+			t.Fatalf("timed out after %s waiting for %s", deadline, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// idp creates an IdP in mode both with a SCIM token, the set-up of a customer who feeds Roster
+// by SCIM and by sign-in at once.
+func (e *env) idp(id string) directory.SCIMActor {
+	e.t.Helper()
+	ctx := context.Background()
+	if _, err := e.svc.CreateIdP(ctx, "admin:test", directory.IdP{ID: id, Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth}); err != nil {
+		e.t.Fatal(err)
+	}
+	tok, _, err := e.svc.CreateToken(ctx, "admin:test", directory.TokenSCIM, id, "test", time.Time{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return directory.SCIMActor{IdP: id, TokenID: tok.ID}
+}
+
+// changes makes n user changes alternating between SCIM creates and JIT logins (every third
+// login signs an earlier JIT user in again, an update rather than a create).
+func (e *env) changes(a directory.SCIMActor, prefix string, n int) {
+	e.t.Helper()
+	ctx := context.Background()
+	for i := range n {
+		var err error
+		switch {
+		case i%2 == 0:
+			_, err = e.svc.SCIMCreateUser(ctx, a, directory.User{UserName: fmt.Sprintf("%s-scim-%d@example.com", prefix, i),
+				ExternalID: fmt.Sprintf("%s-s%d", prefix, i), Active: true,
+				Name: directory.Name{GivenName: "Scim", FamilyName: fmt.Sprint(i)}, PasswordHash: "secret-hash-never-sent"})
+		case i%6 == 5:
+			_, err = e.svc.Login(ctx, directory.Login{IdP: a.IdP, UniqueUserID: fmt.Sprintf("%s-j%d", prefix, i-2),
+				Email: fmt.Sprintf("%s-jit-%d@example.com", prefix, i-2), FirstName: "Again"})
+		default:
+			_, err = e.svc.Login(ctx, directory.Login{IdP: a.IdP, UniqueUserID: fmt.Sprintf("%s-j%d", prefix, i),
+				Email: fmt.Sprintf("%s-jit-%d@example.com", prefix, i), FirstName: "Jit", LastName: fmt.Sprint(i)})
+		}
+		if err != nil {
+			e.t.Fatalf("change %d: %v", i, err)
+		}
+	}
+}
+
+// events returns the events with seq in (after, last].
+func (e *env) events(after uint64) []directory.Event {
+	e.t.Helper()
+	var out []directory.Event
+	for {
+		evs, err := e.svc.Events(context.Background(), after, 1000, 0)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			return out
+		}
+		out = append(out, evs...)
+		after = evs[len(evs)-1].Seq
+	}
+}
+
+// checkInOrder compares what the receiver got with the expected events: in order, each once
+// (consecutive duplicates of one webhook-id, the trace of a redelivery, are allowed only when
+// dupsOK), nothing missing, nothing extra.
+func checkInOrder(t testing.TB, got []delivery, want []directory.Event, dupsOK bool) {
+	t.Helper()
+	var dedup []delivery
+	for i, d := range got {
+		if i > 0 && d.WebhookID == got[i-1].WebhookID {
+			if !dupsOK {
+				t.Errorf("duplicate delivery of %s (seq %d)", d.WebhookID, d.Seq)
+			}
+			continue
+		}
+		dedup = append(dedup, d)
+	}
+	if len(dedup) != len(want) {
+		t.Errorf("got %d distinct deliveries, want %d", len(dedup), len(want))
+	}
+	for i := range min(len(dedup), len(want)) {
+		if dedup[i].WebhookID != want[i].ID || dedup[i].Seq != want[i].Seq || dedup[i].Type != want[i].Type {
+			t.Fatalf("delivery %d is %s seq %d %s, want %s seq %d %s", i, dedup[i].WebhookID, dedup[i].Seq, dedup[i].Type,
+				want[i].ID, want[i].Seq, want[i].Type)
+		}
+	}
+}

@@ -1,0 +1,437 @@
+package webhooks
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// Run delivers events to every webhook until ctx ends. Each replica of Roster runs it; per
+// webhook, the replica that holds the lease delivers and the others wait to take over. Run
+// returns after every worker stopped and released its lease.
+func (h *Handler) Run(ctx context.Context) error {
+	h.mu.Lock()
+	if h.running {
+		h.mu.Unlock()
+		return errors.New("webhooks: Run is already running")
+	}
+	h.running = true
+	h.mu.Unlock()
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	workers := map[string]bool{}
+	defer wg.Wait()
+	failing := false // log a run of listing errors (a closed or unreachable store) once
+	for {
+		ids, err := h.webhookIDs(ctx)
+		if err != nil && ctx.Err() == nil && !failing {
+			h.log.Warn("webhooks: listing webhooks", "err", err)
+		}
+		failing = err != nil
+		for _, id := range ids {
+			mu.Lock()
+			started := workers[id]
+			workers[id] = true
+			mu.Unlock()
+			if started {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				h.work(ctx, id)
+				mu.Lock()
+				delete(workers, id)
+				mu.Unlock()
+			}()
+		}
+		t := time.NewTimer(2 * h.cfg.PollInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-h.created:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+func (h *Handler) webhookIDs(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := h.svc.View(ctx, func(tx directory.ReadTx) error {
+		ids = ids[:0]
+		return tx.ScanKV(nsWebhook, h.svc.Now(), func(key string, _ []byte) error {
+			ids = append(ids, key)
+			return nil
+		})
+	})
+	return ids, err
+}
+
+// errGone ends a worker: its webhook was deleted.
+var errGone = errors.New("webhook deleted")
+
+// work is the life of one webhook's worker on this replica: take the lease when it is free,
+// deliver while holding it, and return when the webhook is deleted or ctx ends.
+func (h *Handler) work(ctx context.Context, id string) {
+	kick := h.kickChan(id)
+	defer h.dropKick(id)
+	for ctx.Err() == nil {
+		err := h.acquire(ctx, id)
+		switch {
+		case errors.Is(err, errGone):
+			return
+		case errors.Is(err, directory.ErrConflict):
+			// Another worker delivers; check again before its lease could have expired.
+			if !sleep(ctx, h.cfg.LeaseTTL/3, nil) {
+				return
+			}
+			continue
+		case err != nil:
+			if ctx.Err() == nil {
+				h.log.Warn("webhooks: taking the lease", "webhook", id, "err", err)
+			}
+			if !sleep(ctx, h.cfg.PollInterval, nil) {
+				return
+			}
+			continue
+		}
+		h.log.Debug("webhooks: lease taken", "webhook", id)
+		err = h.hold(ctx, id, kick)
+		h.release(id)
+		if errors.Is(err, errGone) {
+			return
+		}
+		if err != nil && ctx.Err() == nil {
+			h.log.Warn("webhooks: delivery stopped; retrying", "webhook", id, "err", err)
+			if !sleep(ctx, h.cfg.PollInterval, nil) {
+				return
+			}
+		}
+	}
+}
+
+// acquire takes the lease of webhook id with InsertKV, which fails with ErrConflict while
+// another holder's lease is unexpired.
+func (h *Handler) acquire(ctx context.Context, id string) error {
+	return h.svc.Store().Update(ctx, func(tx directory.Tx) error {
+		now := h.svc.Now()
+		if _, err := tx.KV(nsWebhook, id, now); errors.Is(err, directory.ErrNotFound) {
+			return errGone
+		} else if err != nil {
+			return err
+		}
+		return tx.InsertKV(nsLease, id, []byte(h.holder), now.Add(h.cfg.LeaseTTL), now)
+	})
+}
+
+// renew extends the lease if this holder still has it. A lease that expired while nobody
+// else took it is taken again, since no other worker can have moved the cursor meanwhile.
+func (h *Handler) renew(ctx context.Context, id string) error {
+	return h.svc.Store().Update(ctx, func(tx directory.Tx) error {
+		now := h.svc.Now()
+		if _, err := tx.KV(nsWebhook, id, now); errors.Is(err, directory.ErrNotFound) {
+			return errGone
+		} else if err != nil {
+			return err
+		}
+		v, err := tx.KV(nsLease, id, now)
+		switch {
+		case errors.Is(err, directory.ErrNotFound):
+			return tx.InsertKV(nsLease, id, []byte(h.holder), now.Add(h.cfg.LeaseTTL), now)
+		case err != nil:
+			return err
+		case string(v) != h.holder:
+			return errLeaseLost
+		}
+		return tx.PutKV(nsLease, id, []byte(h.holder), now.Add(h.cfg.LeaseTTL))
+	})
+}
+
+// release deletes the lease if this holder still has it, so that another replica (or this
+// one, restarted) can take over without waiting for it to expire.
+func (h *Handler) release(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := h.svc.Store().Update(ctx, func(tx directory.Tx) error {
+		if err := checkLease(tx, id, h.holder, h.svc.Now()); err != nil {
+			return err
+		}
+		return tx.DeleteKV(nsLease, id)
+	})
+	if err != nil && !errors.Is(err, errLeaseLost) {
+		h.log.Debug("webhooks: releasing the lease", "webhook", id, "err", err)
+	}
+}
+
+// hold delivers to webhook id while this worker holds its lease. A second goroutine renews
+// the lease every third of its lifetime and stops delivery as soon as renewal fails.
+func (h *Handler) hold(ctx context.Context, id string, kick chan struct{}) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(h.cfg.LeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := h.renew(ctx, id); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}
+	}()
+	err := h.deliverLoop(ctx, id, kick)
+	cancel(nil)
+	<-renewed
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return err
+}
+
+// deliverLoop reads the events after the cursor and delivers them in order.
+func (h *Handler) deliverLoop(ctx context.Context, id string, kick chan struct{}) error {
+	var key []byte
+	var keyOf string
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		changed := h.svc.Changed()
+		var rec record
+		var st state
+		var evs []directory.Event
+		err := h.svc.View(ctx, func(tx directory.ReadTx) error {
+			var err error
+			rec, st, err = loadWebhook(tx, id, h.svc.Now())
+			if errors.Is(err, directory.ErrNotFound) {
+				return errGone
+			}
+			if err != nil {
+				return err
+			}
+			evs, err = tx.Events(st.Cursor, h.cfg.BatchSize)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			// Wait for a write by this process (changed), an administrator's change here
+			// (kick), or the poll that sees other replicas' writes.
+			sleep(ctx, h.cfg.PollInterval, changed, kick)
+			continue
+		}
+		if keyOf != rec.Secret {
+			if key, err = decodeSecret(rec.Secret); err != nil {
+				return err
+			}
+			keyOf = rec.Secret
+		}
+		if err := h.deliverBatch(ctx, rec, st, key, evs, kick); err != nil && !errors.Is(err, errStale) {
+			return err
+		}
+	}
+}
+
+// deliverBatch delivers the matching events of evs one at a time, in order, and moves the
+// cursor past each one after its 2xx and past non-matching events without a request.
+//
+// The cursor is committed every CursorSyncInterval, at the end of the batch, before a failure
+// is recorded and when stopping, rather than after every delivery: one store commit per
+// delivery would bound throughput by the disk's fsync rate. The price is bounded: a crash
+// redelivers, in order and with the same webhook-ids, at most the events of one interval or
+// batch. errStale means an administrator reset the cursor; the caller reads it again.
+func (h *Handler) deliverBatch(ctx context.Context, rec record, st state, key []byte, evs []directory.Event, kick chan struct{}) error {
+	pending := st.Cursor // where the cursor may move: past events delivered or skipped
+	delivered := false   // whether a delivery succeeded since the last commit
+	lastCommit := time.Now()
+	commit := func(ctx context.Context, aerr error) error {
+		if pending == st.Cursor && !delivered && aerr == nil {
+			return nil
+		}
+		next, err := h.record(ctx, rec.ID, st.Generation, st.Cursor, pending, delivered, aerr)
+		if err != nil {
+			return err
+		}
+		st, delivered, lastCommit = next, false, time.Now()
+		return nil
+	}
+	for _, e := range evs {
+		if !rec.matches(e) {
+			pending = e.Seq
+			continue
+		}
+		body, err := encodePayload(e)
+		if err != nil {
+			return err
+		}
+		for {
+			if st.Failures > 0 {
+				if err := h.backoff(ctx, rec.ID, st, kick); err != nil {
+					return err
+				}
+			}
+			// The attempt is not cut short when ctx ends: a request already sent is better
+			// answered and committed than abandoned and repeated by the next worker. Each
+			// attempt is bounded by Timeout all the same.
+			aerr := h.send(context.WithoutCancel(ctx), rec.URL, key, e.ID, body)
+			if aerr == nil {
+				pending, delivered = e.Seq, true
+			}
+			if ctx.Err() != nil {
+				// Stopping, or the lease was lost: commit what was delivered, so that a
+				// restart or the next holder does not repeat it.
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				defer cancel()
+				_ = commit(cctx, nil)
+				return ctx.Err()
+			}
+			if aerr == nil {
+				break
+			}
+			if err := commit(ctx, aerr); err != nil {
+				return err
+			}
+			h.log.Warn("webhooks: delivery failed", "webhook", rec.ID, "seq", e.Seq, "failures", st.Failures,
+				"status", st.Status, "err", aerr)
+		}
+		if time.Since(lastCommit) >= h.cfg.CursorSyncInterval {
+			if err := commit(ctx, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return commit(ctx, nil)
+}
+
+// record commits a worker's progress: the cursor moves from cursor to to; delivered says a
+// delivery succeeded since the last commit, which clears the failure count; aerr, if set, is a
+// failed attempt at the event after to, which is counted. It is a compare-and-set: the
+// transaction checks that no other worker holds the lease and that the cursor and generation
+// are still those this worker read, so the write never undoes another worker's progress or an
+// administrator's reset. A lease that expired without anybody taking it (a slow store, a
+// paused process) is taken again here rather than dropped, since the unchanged cursor proves
+// nobody delivered meanwhile.
+func (h *Handler) record(ctx context.Context, id string, gen, cursor, to uint64, delivered bool, aerr error) (state, error) {
+	var out state
+	err := h.svc.Store().Update(ctx, func(tx directory.Tx) error {
+		now := h.svc.Now()
+		lapsed := false
+		switch v, err := tx.KV(nsLease, id, now); {
+		case errors.Is(err, directory.ErrNotFound):
+			lapsed = true
+		case err != nil:
+			return err
+		case string(v) != h.holder:
+			return errLeaseLost
+		}
+		_, st, err := loadWebhook(tx, id, now)
+		if errors.Is(err, directory.ErrNotFound) {
+			return errGone
+		}
+		if err != nil {
+			return err
+		}
+		if st.Generation != gen || st.Cursor != cursor {
+			if lapsed {
+				return errLeaseLost
+			}
+			return errStale
+		}
+		if lapsed {
+			if err := tx.InsertKV(nsLease, id, []byte(h.holder), now.Add(h.cfg.LeaseTTL), now); err != nil {
+				return err
+			}
+		}
+		st.Cursor = to
+		if delivered {
+			st.Failures, st.Status, st.LastError, st.LastAttempt = 0, StatusActive, "", now
+		}
+		if aerr != nil {
+			st.Failures++
+			st.LastError, st.LastAttempt = aerr.Error(), now
+			if st.Failures >= h.cfg.MaxAttempts {
+				st.Status = StatusFailing
+			}
+		}
+		out = st
+		return putJSON(tx, nsState, id, st)
+	})
+	return out, err
+}
+
+// backoff waits before the next attempt: exponential in the failure count with jitter, and
+// MaxBackoff once the webhook is failing. It polls the state meanwhile so that a resume or
+// replay by an administrator on any replica cuts the wait short (errStale).
+func (h *Handler) backoff(ctx context.Context, id string, st state, kick chan struct{}) error {
+	d := h.cfg.MaxBackoff
+	if st.Failures < h.cfg.MaxAttempts {
+		d = h.cfg.InitialBackoff
+		for i := 1; i < st.Failures && d < h.cfg.MaxBackoff; i++ {
+			d *= 2
+		}
+		d = min(d, h.cfg.MaxBackoff)
+	}
+	// Equal jitter: half fixed, half random, so that many webhooks failing at once (the
+	// receiver's outage) do not retry in lockstep, and no wait is much shorter than planned.
+	d = d/2 + rand.N(d/2+1)
+	until := time.Now().Add(d)
+	for {
+		left := time.Until(until)
+		if left <= 0 {
+			return nil
+		}
+		if !sleep(ctx, min(left, h.cfg.PollInterval), nil, kick) {
+			return ctx.Err()
+		}
+		var cur state
+		err := h.svc.View(ctx, func(tx directory.ReadTx) error {
+			var err error
+			_, cur, err = loadWebhook(tx, id, h.svc.Now())
+			if errors.Is(err, directory.ErrNotFound) {
+				return errGone
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if cur.Generation != st.Generation {
+			return errStale
+		}
+	}
+}
+
+// sleep waits for d, or until one of the channels fires; it reports false if ctx ended.
+func sleep(ctx context.Context, d time.Duration, chans ...<-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	var c0, c1 <-chan struct{}
+	if len(chans) > 0 {
+		c0 = chans[0]
+	}
+	if len(chans) > 1 {
+		c1 = chans[1]
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	case <-c0:
+	case <-c1:
+	}
+	return true
+}
