@@ -7,7 +7,10 @@
 //   - Every Update is one SERIALIZABLE transaction. When PostgreSQL refuses it because of a
 //     concurrent writer (40001, 40P01, or a uniqueness or reference check overtaken by one),
 //     it is rolled back and its function runs again on fresh data, as the port allows; so
-//     replicas writing at once behave as if they wrote one after another.
+//     replicas writing at once behave as if they wrote one after another. A retry, and every
+//     Update for a second after one, first queues on the event counter's table lock, so that
+//     contending writers take turns instead of failing again. View is a REPEATABLE READ,
+//     READ ONLY transaction: one snapshot, never refused, never queued.
 //   - Users and groups are JSON documents beside the columns their indexes need: id,
 //     case-folded userName (unique, R8), (idp, uniqueUserId) (unique, R7), (idp, externalId),
 //     case-folded emails (a GIN-indexed array) and IdP. Uniqueness is checked in the

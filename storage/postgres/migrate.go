@@ -85,7 +85,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("postgres: reading the current schema: %v", plainError(err))
 	}
 	if schema == nil {
-		return fmt.Errorf("postgres: no schema of the search_path exists in this database; create it or fix search_path in --database-url")
+		return fmt.Errorf("postgres: no schema of the search_path exists in this database; create it or fix search_path in the database URL")
 	}
 	const lockKey = `hashtextextended('roster schema migrations ' || current_schema(), 0)`
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+lockKey+`)`); err != nil {
@@ -128,7 +128,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	if len(unknown) > 0 {
 		return fmt.Errorf("postgres: the database schema %s has migrations %s that this Roster binary does not know "+
 			"(it knows versions 1 to %d): a newer Roster has upgraded it. Run that newer release or a later one, "+
-			"or point --database-url at another database; this binary refuses to touch a schema it does not understand",
+			"or use another database; this binary refuses to touch a schema it does not understand",
 			*schema, strings.Join(unknown, ", "), len(migrations))
 	}
 	for _, m := range migrations {
@@ -145,7 +145,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		if err != nil {
 			hint := ""
 			if m.version == 1 {
-				hint = "; if the schema already holds tables of another application, give Roster its own database or schema (search_path in --database-url)"
+				hint = "; if the schema already holds tables of another application, give Roster its own database or schema (search_path in the database URL)"
 			}
 			return fmt.Errorf("postgres: applying migration %s to schema %s: %v%s", m.name, *schema, plainError(err), hint)
 		}

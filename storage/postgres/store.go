@@ -45,7 +45,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx's message redacts the password; the URL itself is not repeated.
-		return nil, fmt.Errorf("postgres: invalid --database-url: %v", plainError(err))
+		return nil, fmt.Errorf("postgres: invalid database URL: %v", plainError(err))
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -94,7 +94,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx directory.Tx) error) erro
 			}
 		}
 		queue := attempt > 0 || time.Now().UnixNano() < s.queueUntil.Load()
-		err, retry := s.attempt(ctx, fn, queue)
+		retry, err := s.attempt(ctx, fn, queue)
 		if !retry {
 			return err
 		}
@@ -129,10 +129,10 @@ func pause(ctx context.Context, attempt int) error {
 // after it). It then waits its turn instead of colliding: under contention writers make
 // progress one after another rather than failing over and over. Reads (View) never wait for
 // the lock.
-func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, queue bool) (err error, retry bool) {
+func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, queue bool) (retry bool, err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return translate(ctx, err), false
+		return false, translate(ctx, err)
 	}
 	defer conn.Release()
 	t := &txn{ctx: ctx, conn: conn, opts: pgx.TxOptions{IsoLevel: pgx.Serializable}}
@@ -144,19 +144,19 @@ func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, que
 	if t.retry {
 		// The database refused a statement because of a concurrent writer. Whatever fn made of
 		// that error, its decisions were taken on data that is no longer current.
-		return t.cause, true
+		return true, t.cause
 	}
 	if ferr != nil {
-		return ferr, false
+		return false, ferr
 	}
 	if t.broken != nil {
 		// fn carried on after a statement failed, and the transaction cannot commit.
-		return t.broken, false
+		return false, t.broken
 	}
 	if err := t.commit(); err != nil {
-		return translate(ctx, err), isRetryable(err)
+		return isRetryable(err), translate(ctx, err)
 	}
-	return nil, false
+	return false, nil
 }
 
 const lockEventSeq = `LOCK TABLE event_seq IN EXCLUSIVE MODE`
