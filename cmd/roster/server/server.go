@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/rosterhq/roster/admin"
 	"github.com/rosterhq/roster/admin/webhooks"
 	"github.com/rosterhq/roster/directory"
 	"github.com/rosterhq/roster/jit"
@@ -78,6 +79,18 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	}
 	jitHandler.Routes(r)
 	// mount: admin
+	var presets []admin.PresetInfo
+	for _, p := range jit.Presets() {
+		info := admin.PresetInfo{ID: p.ID, Name: p.Name, Mapping: p.Mapping,
+			UniqueUserIDSource: p.UniqueUserIDSource, SCIMMatchAdvice: p.SCIMMatchAdvice}
+		for _, proto := range p.Protocols {
+			info.Protocols = append(info.Protocols, string(proto))
+		}
+		presets = append(presets, info)
+	}
+	adminHandler := admin.New(svc, admin.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger, Backup: cfg.Backup,
+		Presets: presets, ValidateIdP: jitHandler.ValidateIdP})
+	adminHandler.Routes(r)
 	// mount: webhooks
 	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger})
 	hooks.Routes(r)

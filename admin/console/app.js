@@ -1,0 +1,582 @@
+// Roster console: plain JavaScript over the admin API. Every DOM node is built with
+// createElement and textContent, never innerHTML, so data from IdPs cannot inject markup.
+// The admin token lives in sessionStorage and travels only in the Authorization header.
+"use strict";
+
+const API = "/admin/api/v1";
+const TOKEN_KEY = "roster.adminToken";
+let presets = [];
+let eventsLoop = null; // cancels the live events long-poll when the view changes
+
+// --- helpers ----------------------------------------------------------------------------------
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+class APIError extends Error {
+  constructor(status, body) {
+    super((body && body.error) || "HTTP " + status);
+    this.status = status;
+    this.problems = (body && body.problems) || [];
+  }
+}
+
+async function api(method, path, body, signal) {
+  const headers = { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY) };
+  const init = { method, headers, signal, credentials: "omit", cache: "no-store" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(API + path, init);
+  if (res.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showSignIn("Your admin token is no longer accepted; sign in again.");
+    throw new APIError(401, { error: "signed out" });
+  }
+  if (res.status === 204) return null;
+  let data = null;
+  try { data = await res.json(); } catch (e) { data = null; }
+  if (!res.ok) throw new APIError(res.status, data);
+  return data;
+}
+
+function status(msg) {
+  const s = document.getElementById("status");
+  s.textContent = msg;
+  clearTimeout(status.timer);
+  status.timer = setTimeout(() => { s.textContent = ""; }, 4000);
+}
+
+function errorBox(err) {
+  const box = el("div", { class: "error", role: "alert" }, el("p", { text: err.message }));
+  if (err.problems && err.problems.length) {
+    box.append(el("ul", {}, err.problems.map((p) => el("li", { text: p }))));
+  }
+  return box;
+}
+
+async function copyText(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch (e) {
+    // Clipboard access can be refused; selecting a hidden field and copying still works.
+    const t = el("textarea", { "aria-hidden": "true", class: "offscreen" });
+    t.value = text;
+    document.body.append(t);
+    t.select();
+    document.execCommand("copy");
+    t.remove();
+  }
+  const old = button.textContent;
+  button.textContent = "Copied";
+  status("Copied to the clipboard");
+  setTimeout(() => { button.textContent = old; }, 1500);
+}
+
+function copyRow(label, value, id) {
+  const code = el("code", { id: id, text: value || "—" });
+  const btn = el("button", { type: "button", class: "secondary", "aria-label": "Copy " + label,
+    onclick: () => copyText(value, btn) }, "Copy");
+  return [el("span", { text: label }), code, value ? btn : el("span")];
+}
+
+function fmtTime(t) {
+  if (!t) return "never";
+  const d = new Date(t);
+  return isNaN(d) ? t : d.toLocaleString();
+}
+
+function view(title, ...children) {
+  const v = document.getElementById("view");
+  v.replaceChildren(el("h1", { text: title }), ...children);
+  document.title = title + " — Roster console";
+  document.getElementById("main").focus();
+  return v;
+}
+
+// --- sign-in ------------------------------------------------------------------------------------
+
+function showSignIn(message) {
+  document.getElementById("nav").hidden = true;
+  document.getElementById("view").replaceChildren();
+  document.getElementById("signin").hidden = false;
+  document.getElementById("signin-error").textContent = message || "";
+  document.getElementById("token").focus();
+}
+
+async function signIn(ev) {
+  ev.preventDefault();
+  const input = document.getElementById("token");
+  const token = input.value.trim();
+  const errEl = document.getElementById("signin-error");
+  const res = await fetch(API + "/whoami", { headers: { "Authorization": "Bearer " + token }, credentials: "omit" });
+  if (!res.ok) {
+    let body = {};
+    try { body = await res.json(); } catch (e) { body = {}; }
+    errEl.textContent = body.error || "Sign-in failed (HTTP " + res.status + ")";
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  input.value = "";
+  start();
+}
+
+async function start() {
+  document.getElementById("signin").hidden = true;
+  document.getElementById("nav").hidden = false;
+  try {
+    presets = (await api("GET", "/presets")).items;
+  } catch (e) {
+    presets = [];
+  }
+  if (!location.hash || location.hash === "#") location.hash = "#/idps";
+  else route();
+}
+
+// --- routing ------------------------------------------------------------------------------------
+
+async function route() {
+  if (!sessionStorage.getItem(TOKEN_KEY)) { showSignIn(); return; }
+  if (eventsLoop) { eventsLoop.abort(); eventsLoop = null; }
+  const parts = location.hash.replace(/^#\/?/, "").split("?")[0].split("/").map(decodeURIComponent);
+  for (const a of document.querySelectorAll("nav a")) {
+    const on = a.getAttribute("href") === "#/" + parts[0];
+    if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  }
+  try {
+    if (parts[0] === "idps" && parts.length === 1) return await idpList();
+    if (parts[0] === "idps" && parts[1] === "new") return idpForm(null);
+    if (parts[0] === "idps" && parts[2] === "edit") return idpForm(await api("GET", "/idps/" + encodeURIComponent(parts[1])));
+    if (parts[0] === "idps" && parts[2] === "reconciliation") return await reconciliation(parts[1]);
+    if (parts[0] === "idps" && parts[1]) return await idpPage(parts[1]);
+    if (parts[0] === "users" && parts[1]) return await userPage(parts[1]);
+    if (parts[0] === "users") return await userList();
+    if (parts[0] === "events") return liveEvents();
+    view("Not found", el("p", { text: "There is no such page." }));
+  } catch (e) {
+    if (e.status === 401) return;
+    view("Error", errorBox(e));
+  }
+}
+
+// --- IdPs ---------------------------------------------------------------------------------------
+
+const modeText = {
+  jit: "JIT: users are created and updated when they sign in; SCIM requests are refused.",
+  scim: "SCIM: only the IdP's SCIM connector creates users; a sign-in by someone not provisioned is refused.",
+  both: "Both: SCIM provisions and deprovisions, and a first sign-in creates the user at once; SCIM adopts it later.",
+};
+
+async function idpList() {
+  const data = await api("GET", "/idps");
+  const rows = data.items.map((p) => el("tr", {},
+    el("td", {}, el("a", { href: "#/idps/" + encodeURIComponent(p.id) }, p.id)),
+    el("td", { text: p.name }), el("td", { text: p.protocol }), el("td", { text: p.mode }),
+    el("td", { text: p.preset || "—" })));
+  view("Identity providers",
+    el("p", {}, el("a", { href: "#/idps/new", id: "add-idp" }, "Add an identity provider")),
+    data.items.length ? el("table", {},
+      el("thead", {}, el("tr", {}, ["Id", "Name", "Protocol", "Mode", "Preset"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, rows)) : el("p", { text: "No identity provider yet." }));
+}
+
+function presetOf(id) { return presets.find((p) => p.id === id); }
+
+function r1Box(presetID, scimMatch) {
+  const p = presetOf(presetID || "generic");
+  const box = el("div", { class: "box", id: "r1" }, el("h2", { text: "Which attribute must feed uniqueUserId (R1)" }));
+  if (!p) {
+    box.append(el("p", { text: "Send the same immutable user id of the IdP as the SSO attribute uniqueUserId and as SCIM " + (scimMatch || "externalId") + "." }));
+    return box;
+  }
+  box.append(
+    el("p", {}, el("strong", { text: "SSO (SAML attribute or OIDC claim " + (p.mapping.uniqueUserId || "uniqueUserId") + "): " }), p.unique_user_id_source),
+    el("p", {}, el("strong", { text: "SCIM (" + (scimMatch || "externalId") + "): " }), p.scim_match_advice));
+  return box;
+}
+
+function radio(name, value, checked, label, hint) {
+  const id = name + "-" + value;
+  return el("label", { class: "choice", for: id },
+    el("input", { type: "radio", name, value, id, checked: checked ? true : null }),
+    el("span", {}, el("strong", { text: label }), hint ? " — " + hint : ""));
+}
+
+function field(label, name, value, opts) {
+  opts = opts || {};
+  const id = "f-" + name.replace(/\./g, "-");
+  const input = opts.textarea
+    ? el("textarea", { id, name, spellcheck: "false" })
+    : el("input", { id, name, type: opts.type || "text", autocomplete: "off", spellcheck: "false", required: opts.required || null, readonly: opts.readonly || null });
+  input.value = value || "";
+  const parts = [el("label", { for: id, text: label }), input];
+  if (opts.hint) { const hid = id + "-hint"; input.setAttribute("aria-describedby", hid); parts.push(el("p", { class: "hint", id: hid, text: opts.hint })); }
+  return el("div", {}, parts);
+}
+
+function idpForm(existing) {
+  const p = existing || { protocol: "saml", mode: "jit", scim_match: "externalId", link_policy: "none",
+    saml: {}, oidc: {}, mapping: {}, login_authoritative: [], default_groups: [], preset: "" };
+  const form = el("form", { id: "idp-form", novalidate: true });
+  const errors = el("div", { id: "idp-errors" });
+  const presetSel = el("select", { id: "f-preset", name: "preset" },
+    el("option", { value: "", text: "— none —" }),
+    presets.map((x) => el("option", { value: x.id, text: x.name, selected: x.id === p.preset ? true : null })));
+  const r1 = el("div", {}, r1Box(p.preset, p.scim_match));
+
+  const mappingFields = ["uniqueUserId", "firstName", "lastName", "email", "groups"].map((k) =>
+    field("Mapping: " + k, "mapping." + k, p.mapping[k], { hint: k === "uniqueUserId" ? "IdP-side attribute or claim name that carries the immutable user id (R1)." : null }));
+
+  presetSel.addEventListener("change", () => {
+    const x = presetOf(presetSel.value);
+    if (x) {
+      for (const k of Object.keys(x.mapping)) {
+        const input = form.elements["mapping." + k];
+        if (input) input.value = x.mapping[k] || "";
+      }
+      if (!form.elements.name.value) form.elements.name.value = x.name;
+      if (!form.elements.id.value) form.elements.id.value = x.id;
+    }
+    r1.replaceChildren(r1Box(presetSel.value, form.elements.scim_match.value));
+  });
+
+  const protocolSet = el("fieldset", {}, el("legend", { text: "Protocol" }),
+    radio("protocol", "saml", p.protocol === "saml", "SAML 2.0"),
+    radio("protocol", "oidc", p.protocol === "oidc", "OpenID Connect"));
+  const modeSet = el("fieldset", {}, el("legend", { text: "Provisioning mode" }),
+    ["scim", "jit", "both"].map((m) => radio("mode", m, p.mode === m, m.toUpperCase() === "BOTH" ? "SCIM and JIT" : m.toUpperCase(), modeText[m])));
+  const samlSet = el("fieldset", { id: "saml-settings" }, el("legend", { text: "SAML" }),
+    field("IdP metadata XML", "saml.metadata_xml", p.saml.metadata_xml, { textarea: true, hint: "Paste the IdP's federation metadata, or give its URL below (one of the two)." }),
+    field("IdP metadata URL", "saml.metadata_url", p.saml.metadata_url, { type: "url" }),
+    el("label", { class: "choice", for: "f-allow-idp" }, el("input", { type: "checkbox", id: "f-allow-idp", name: "saml.allow_idp_initiated", checked: p.saml.allow_idp_initiated ? true : null }), "Allow IdP-initiated sign-in"));
+  const oidcSet = el("fieldset", { id: "oidc-settings" }, el("legend", { text: "OpenID Connect" }),
+    field("Issuer", "oidc.issuer", p.oidc.issuer, { type: "url" }),
+    field("Client id", "oidc.client_id", p.oidc.client_id),
+    field("Client secret", "oidc.client_secret", p.oidc.client_secret, { type: "password", hint: existing ? "Leave as is to keep the stored secret." : null }),
+    field("Scopes (space separated)", "oidc.scopes", (p.oidc.scopes || []).join(" ")));
+  const scimMatch = el("select", { id: "f-scim-match", name: "scim_match" },
+    el("option", { value: "externalId", text: "externalId (recommended)", selected: p.scim_match === "externalId" ? true : null }),
+    el("option", { value: "userName", text: "userName", selected: p.scim_match === "userName" ? true : null }));
+  scimMatch.addEventListener("change", () => r1.replaceChildren(r1Box(presetSel.value, scimMatch.value)));
+  const link = el("select", { id: "f-link", name: "link_policy" },
+    el("option", { value: "none", text: "none (recommended)", selected: p.link_policy === "none" ? true : null }),
+    el("option", { value: "verified-email", text: "verified-email", selected: p.link_policy === "verified-email" ? true : null }));
+  const authSet = el("fieldset", {}, el("legend", { text: "Login-authoritative attributes (mode both, R4)" }),
+    ["firstName", "lastName", "email", "groups"].map((a) => el("label", { class: "choice", for: "la-" + a },
+      el("input", { type: "checkbox", id: "la-" + a, name: "login_authoritative", value: a, checked: (p.login_authoritative || []).includes(a) ? true : null }), a)));
+
+  function showProtocol() {
+    const proto = form.elements.protocol.value;
+    samlSet.hidden = proto !== "saml";
+    oidcSet.hidden = proto !== "oidc";
+  }
+  protocolSet.addEventListener("change", showProtocol);
+
+  form.append(
+    el("div", {}, el("label", { for: "f-preset", text: "Preset" }), presetSel,
+      el("p", { class: "hint", text: "A preset pre-fills the attribute mapping for a vendor and says what must feed uniqueUserId." })),
+    r1,
+    field("Id (slug)", "id", p.id, { required: true, readonly: existing ? true : null, hint: "Lower-case letters, digits and dashes; it appears in the SSO URLs and cannot change." }),
+    field("Display name", "name", p.name),
+    protocolSet, modeSet, samlSet, oidcSet,
+    el("fieldset", {}, el("legend", { text: "Attribute mapping" }), mappingFields),
+    el("div", {}, el("label", { for: "f-scim-match", text: "SCIM matching attribute" }), scimMatch),
+    el("div", {}, el("label", { for: "f-link", text: "Link policy (R9)" }), link),
+    authSet,
+    field("Default groups (comma separated)", "default_groups", (p.default_groups || []).join(", ")),
+    errors,
+    el("button", { type: "submit", id: "idp-save" }, existing ? "Save changes" : "Add identity provider"),
+    el("a", { href: existing ? "#/idps/" + encodeURIComponent(p.id) : "#/idps" }, "Cancel"));
+  showProtocol();
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = form.elements;
+    const body = {
+      name: f.name.value.trim(), protocol: f.protocol.value, mode: f.mode.value, preset: f.preset.value,
+      saml: { metadata_xml: f["saml.metadata_xml"].value, metadata_url: f["saml.metadata_url"].value.trim(), allow_idp_initiated: f["saml.allow_idp_initiated"].checked },
+      oidc: { issuer: f["oidc.issuer"].value.trim(), client_id: f["oidc.client_id"].value.trim(), client_secret: f["oidc.client_secret"].value,
+        scopes: f["oidc.scopes"].value.split(/\s+/).filter(Boolean) },
+      mapping: {}, scim_match: f.scim_match.value, link_policy: f.link_policy.value,
+      login_authoritative: [...form.querySelectorAll("input[name=login_authoritative]:checked")].map((c) => c.value),
+      default_groups: f.default_groups.value.split(",").map((s) => s.trim()).filter(Boolean),
+    };
+    for (const k of ["uniqueUserId", "firstName", "lastName", "email", "groups"]) body.mapping[k] = f["mapping." + k].value.trim();
+    try {
+      let saved;
+      if (existing) saved = await api("PATCH", "/idps/" + encodeURIComponent(p.id), body);
+      else { body.id = f.id.value.trim(); saved = await api("POST", "/idps", body); }
+      status(existing ? "Saved" : "Identity provider added");
+      location.hash = "#/idps/" + encodeURIComponent(saved.id);
+    } catch (e) {
+      if (e.status === 401) return;
+      errors.replaceChildren(errorBox(e));
+      errors.querySelector("[role=alert]").focus && errors.scrollIntoView();
+    }
+  });
+  view(existing ? "Edit " + p.id : "Add an identity provider", form);
+}
+
+async function idpPage(id) {
+  const p = await api("GET", "/idps/" + encodeURIComponent(id));
+  const tokens = (await api("GET", "/idps/" + encodeURIComponent(id) + "/scim-tokens")).items;
+  const paste = el("div", { class: "paste", id: "paste" },
+    copyRow("SP entity id", p.sp_entity_id, "v-sp-entity-id"),
+    copyRow("ACS URL", p.acs_url, "v-acs-url"),
+    copyRow("SP metadata URL", p.sp_metadata_url, "v-sp-metadata-url"),
+    copyRow("OIDC redirect URI", p.redirect_uri, "v-redirect-uri"),
+    copyRow("SCIM base URL", p.scim_base_url, "v-scim-base-url"));
+
+  const modeForm = el("form", { id: "mode-form" },
+    el("fieldset", {}, el("legend", { text: "Provisioning mode" }),
+      ["scim", "jit", "both"].map((m) => radio("mode", m, p.mode === m, m === "both" ? "SCIM and JIT" : m.toUpperCase(), modeText[m]))),
+    el("p", { class: "hint", text: "Switching mode never deletes users (R11): JIT users stay until SCIM adopts them; SCIM users stay and sign-ins may update them." }),
+    el("button", { type: "submit", id: "mode-save" }, "Change mode"));
+  const modeErr = el("div");
+  modeForm.append(modeErr);
+  modeForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api("PATCH", "/idps/" + encodeURIComponent(id), { mode: modeForm.elements.mode.value });
+      status("Mode changed to " + modeForm.elements.mode.value);
+      route();
+    } catch (e) { if (e.status !== 401) modeErr.replaceChildren(errorBox(e)); }
+  });
+
+  const tokenRows = tokens.map((t) => el("tr", {},
+    el("td", { class: "mono", text: t.id }), el("td", { text: t.name || "—" }), el("td", { text: t.status }),
+    el("td", { text: fmtTime(t.created) }), el("td", { text: t.expires_at ? fmtTime(t.expires_at) : "never" }),
+    el("td", { text: fmtTime(t.last_used_at) }),
+    el("td", {}, t.status === "revoked" ? "" : el("button", { type: "button", class: "danger", "aria-label": "Revoke token " + t.id,
+      onclick: async () => {
+        if (!confirm("Revoke token " + t.id + "? The IdP's SCIM connector stops working until it gets a new token.")) return;
+        try { await api("DELETE", "/scim-tokens/" + encodeURIComponent(t.id)); status("Token revoked"); route(); } catch (e) { if (e.status !== 401) status(e.message); }
+      } }, "Revoke"))));
+  const tokenOut = el("div", { id: "token-out" });
+  const tokenForm = el("form", { id: "token-form", class: "row" },
+    el("div", {}, el("label", { for: "t-name", text: "Token name" }), el("input", { id: "t-name", type: "text", autocomplete: "off" })),
+    el("div", {}, el("label", { for: "t-exp", text: "Expires in (e.g. 90d, 720h; empty = never)" }), el("input", { id: "t-exp", type: "text", autocomplete: "off" })),
+    el("button", { type: "submit", id: "token-create" }, "Create SCIM token"));
+  tokenForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = { name: document.getElementById("t-name").value.trim() };
+    const exp = document.getElementById("t-exp").value.trim();
+    if (exp) body.expires_in = exp;
+    try {
+      const t = await api("POST", "/idps/" + encodeURIComponent(id) + "/scim-tokens", body);
+      const btn = el("button", { type: "button", id: "token-copy", onclick: () => copyText(t.token, btn) }, "Copy token");
+      tokenOut.replaceChildren(el("div", { class: "box secret", role: "alert" },
+        el("p", {}, el("strong", { text: "This token is shown once. " }), "Paste it into the IdP's SCIM connector with the SCIM base URL above."),
+        el("p", {}, el("code", { class: "value", id: "token-secret", text: t.token })), btn,
+        el("button", { type: "button", class: "secondary", onclick: () => route() }, "Done")));
+    } catch (e) { if (e.status !== 401) tokenOut.replaceChildren(errorBox(e)); }
+  });
+
+  const delForm = el("form", { id: "delete-form" },
+    el("label", { class: "choice", for: "del-force" }, el("input", { type: "checkbox", id: "del-force" }), "Also delete this IdP's users and groups"),
+    el("button", { type: "submit", class: "danger" }, "Delete identity provider"));
+  const delErr = el("div");
+  delForm.append(delErr);
+  delForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (!confirm("Delete identity provider " + id + "?")) return;
+    const force = document.getElementById("del-force").checked;
+    try { await api("DELETE", "/idps/" + encodeURIComponent(id) + (force ? "?force=true" : "")); status("Deleted"); location.hash = "#/idps"; }
+    catch (e) { if (e.status !== 401) delErr.replaceChildren(errorBox(e)); }
+  });
+
+  view(p.name + " (" + p.id + ")",
+    el("dl", { class: "facts" },
+      el("dt", { text: "Protocol" }), el("dd", { text: p.protocol }),
+      el("dt", { text: "Mode" }), el("dd", { id: "idp-mode", text: p.mode }),
+      el("dt", { text: "Preset" }), el("dd", { text: p.preset ? ((presetOf(p.preset) || {}).name || p.preset) : "—" }),
+      el("dt", { text: "SCIM matching" }), el("dd", { text: p.scim_match }),
+      el("dt", { text: "Link policy" }), el("dd", { text: p.link_policy })),
+    el("p", {}, el("a", { href: "#/idps/" + encodeURIComponent(id) + "/edit" }, "Edit settings"), " · ",
+      el("a", { href: "#/idps/" + encodeURIComponent(id) + "/reconciliation", id: "recon-link" }, "Reconciliation"), " · ",
+      el("a", { href: "#/users?idp=" + encodeURIComponent(id) }, "Users")),
+    el("h2", { text: "Values to paste into the IdP" }), paste,
+    r1Box(p.preset, p.scim_match),
+    el("h2", { text: "Mode" }), modeForm,
+    el("h2", { text: "SCIM tokens" }),
+    tokens.length ? el("table", { id: "tokens" }, el("thead", {}, el("tr", {}, ["Id", "Name", "Status", "Created", "Expires", "Last used", ""].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, tokenRows)) : el("p", { text: "No SCIM token yet." }),
+    tokenForm, tokenOut,
+    el("h2", { text: "Delete" }), delForm);
+}
+
+function userTable(users, id) {
+  return el("table", { id }, el("thead", {}, el("tr", {}, ["User name", "Display name", "IdP", "uniqueUserId", "Owner", "Active", "Last sign-in"].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, users.map((u) => el("tr", {},
+      el("td", {}, el("a", { href: "#/users/" + encodeURIComponent(u.id) }, u.userName)),
+      el("td", { text: u.displayName }), el("td", { text: u.idp || "—" }), el("td", { class: "mono", text: u.uniqueUserId || "—" }),
+      el("td", { text: u.owner }), el("td", {}, el("span", { class: "badge " + (u.active ? "on" : "off"), text: u.active ? "active" : "inactive" })),
+      el("td", { text: fmtTime(u.lastLoginAt) })))));
+}
+
+async function reconciliation(id) {
+  const r = await api("GET", "/idps/" + encodeURIComponent(id) + "/reconciliation");
+  const tomb = r.tombstones.map((t) => el("tr", {},
+    el("td", { class: "mono", text: t.uniqueUserId }), el("td", { text: t.userName }), el("td", { text: fmtTime(t.deletedAt) }), el("td", { text: t.actor }),
+    el("td", {}, el("button", { type: "button", class: "secondary", onclick: async () => {
+      if (!confirm("Let " + t.uniqueUserId + " sign in again?")) return;
+      try { await api("DELETE", "/tombstones/" + encodeURIComponent(id) + "/" + encodeURIComponent(t.uniqueUserId)); status("Tombstone cleared"); route(); } catch (e) { if (e.status !== 401) status(e.message); }
+    } }, "Clear"))));
+  view("Reconciliation: " + id,
+    el("p", {}, "Mode ", el("strong", { text: r.mode }), ". ", el("a", { href: "#/idps/" + encodeURIComponent(id) }, "Back to the IdP")),
+    r.notes.map((n) => el("p", { class: "box warn", text: n })),
+    el("h2", { text: "JIT users not yet adopted by SCIM (" + r.jit_not_adopted_count + ")" }),
+    r.jit_not_adopted.length ? userTable(r.jit_not_adopted, "jit-not-adopted") : el("p", { text: "None." }),
+    el("h2", { text: "SCIM users who never signed in (" + r.scim_never_signed_in_count + ")" }),
+    r.scim_never_signed_in.length ? userTable(r.scim_never_signed_in, "scim-never") : el("p", { text: "None." }),
+    el("h2", { text: "Tombstoned keys (R6)" }),
+    r.tombstones.length ? el("table", {}, el("thead", {}, el("tr", {}, ["uniqueUserId", "User name", "Deleted", "By", ""].map((h) => el("th", { scope: "col", text: h })))), el("tbody", {}, tomb)) : el("p", { text: "None." }),
+    el("h2", { text: "Recent refusals by rule" }),
+    r.refusals.length ? el("table", {}, el("thead", {}, el("tr", {}, ["Rule", "Count", "Last"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, r.refusals.map((x) => el("tr", {}, el("td", { text: x.rule }), el("td", { text: x.count }), el("td", { text: fmtTime(x.last) }))))) : el("p", { text: "No refusal among the last " + r.events_examined + " events." }),
+    r.recent_refusals.length ? eventTable(r.recent_refusals, "recent-refusals") : "");
+}
+
+// --- users --------------------------------------------------------------------------------------
+
+function searchFilter(q) {
+  // A SCIM filter over the fields a person searches by; JSON string syntax is SCIM's too.
+  const s = JSON.stringify(q);
+  return "userName co " + s + " or displayName co " + s + " or emails co " + s + " or uniqueUserId eq " + s + " or externalId eq " + s + " or id eq " + s;
+}
+
+async function userList() {
+  const params = new URLSearchParams(location.hash.split("?")[1] || "");
+  const results = el("div", { id: "user-results" });
+  const input = el("input", { id: "user-q", type: "search", autocomplete: "off", value: params.get("q") || "" });
+  const raw = el("input", { id: "user-filter", type: "text", autocomplete: "off", spellcheck: "false" });
+  const form = el("form", { id: "user-search", role: "search", class: "row" },
+    el("div", {}, el("label", { for: "user-q", text: "Search users (name, email, uniqueUserId)" }), input),
+    el("div", {}, el("label", { for: "user-filter", text: "or a SCIM filter" }), raw),
+    el("button", { type: "submit" }, "Search"));
+  const idp = params.get("idp") || "";
+  let cursor = "";
+  async function load(append) {
+    const qs = new URLSearchParams({ limit: "50" });
+    const f = raw.value.trim() || (input.value.trim() ? searchFilter(input.value.trim()) : "");
+    if (f) qs.set("filter", f);
+    if (idp) qs.set("idp", idp);
+    if (append && cursor) qs.set("cursor", cursor);
+    try {
+      const data = await api("GET", "/users?" + qs.toString());
+      cursor = data.next_cursor;
+      const more = cursor ? el("button", { type: "button", class: "secondary", onclick: () => load(true) }, "More") : "";
+      const table = userTable(data.items, "users");
+      if (append) {
+        results.querySelector("tbody").append(...table.querySelector("tbody").children);
+        results.querySelector("button") && results.querySelector("button").remove();
+        if (more) results.append(more);
+      } else {
+        results.replaceChildren(data.items.length ? table : el("p", { text: "No user matches." }), more);
+      }
+    } catch (e) { if (e.status !== 401) results.replaceChildren(errorBox(e)); }
+  }
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); cursor = ""; load(false); });
+  view(idp ? "Users of " + idp : "Users", form, results);
+  await load(false);
+}
+
+function eventTable(events, id) {
+  return el("table", { id }, el("thead", {}, el("tr", {}, ["Seq", "Time", "Type", "Rule", "Actor", "Subject", "IdP", "Reason", "Changes"].map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, events.map(eventRow)));
+}
+
+function eventRow(e) {
+  return el("tr", {}, el("td", { text: e.seq }), el("td", { text: fmtTime(e.time) }), el("td", { text: e.type }),
+    el("td", { text: e.rule || "" }), el("td", { class: "mono", text: e.actor }), el("td", { class: "mono", text: e.subject }),
+    el("td", { text: e.idp || "" }), el("td", { text: e.reason || "" }), el("td", { text: (e.changes || []).join(", ") }));
+}
+
+async function userPage(id) {
+  const u = await api("GET", "/users/" + encodeURIComponent(id));
+  const evs = [];
+  let after = 0;
+  for (let i = 0; i < 20; i++) {
+    const page = await api("GET", "/events?subject=" + encodeURIComponent(id) + "&after=" + after + "&limit=500");
+    evs.push(...page.items);
+    if (page.next_after === after) break;
+    after = page.next_after;
+  }
+  const deact = u.active ? el("button", { type: "button", class: "danger", id: "deactivate", onclick: async () => {
+    if (!confirm("Deactivate " + u.userName + "? Their sessions end at once.")) return;
+    try { await api("POST", "/users/" + encodeURIComponent(id) + "/deactivate"); status("Deactivated"); route(); } catch (e) { if (e.status !== 401) status(e.message); }
+  } }, "Deactivate") : "";
+  view(u.displayName || u.userName,
+    el("dl", { class: "facts", id: "user-facts" },
+      el("dt", { text: "User name" }), el("dd", { text: u.userName }),
+      el("dt", { text: "Id" }), el("dd", { class: "mono", text: u.id }),
+      el("dt", { text: "Owner" }), el("dd", { id: "user-owner", text: u.owner }),
+      el("dt", { text: "Identity" }), el("dd", { id: "user-identity", text: u.idp ? u.idp + " / " + u.uniqueUserId : "none" }),
+      el("dt", { text: "External id" }), el("dd", { text: u.externalId || "—" }),
+      el("dt", { text: "Name" }), el("dd", { text: [u.name.givenName, u.name.familyName].filter(Boolean).join(" ") || "—" }),
+      el("dt", { text: "Emails" }), el("dd", { text: u.emails.map((e) => e.value).join(", ") || "—" }),
+      el("dt", { text: "Active" }), el("dd", {}, el("span", { class: "badge " + (u.active ? "on" : "off"), text: u.active ? "active" : "inactive" })),
+      el("dt", { text: "Last sign-in" }), el("dd", { text: fmtTime(u.lastLoginAt) }),
+      el("dt", { text: "Groups" }), el("dd", { id: "user-groups", text: u.groups.map((g) => g.displayName).join(", ") || "none" })),
+    deact,
+    el("h2", { id: "user-events-title", text: "Events of this user" }),
+    evs.length ? eventTable(evs, "user-events") : el("p", { text: "No events." }));
+}
+
+// --- live events --------------------------------------------------------------------------------
+
+function liveEvents() {
+  const body = el("tbody");
+  const state = el("p", { class: "hint", id: "events-state", text: "Following new events…" });
+  const pause = el("button", { type: "button", class: "secondary", id: "events-pause" }, "Pause");
+  view("Events", el("p", {}, "Newest first. The page waits for new events as they happen."), pause, state,
+    el("table", { id: "events" }, el("thead", {}, el("tr", {}, ["Seq", "Time", "Type", "Rule", "Actor", "Subject", "IdP", "Reason", "Changes"].map((h) => el("th", { scope: "col", text: h })))), body));
+  const ctl = new AbortController();
+  eventsLoop = ctl;
+  let paused = false;
+  pause.addEventListener("click", () => { paused = !paused; pause.textContent = paused ? "Resume" : "Pause"; state.textContent = paused ? "Paused." : "Following new events…"; });
+  (async () => {
+    let after = 0;
+    let wait = 0;
+    while (!ctl.signal.aborted) {
+      if (paused) { await new Promise((r) => setTimeout(r, 500)); continue; }
+      try {
+        const page = await api("GET", "/events?after=" + after + "&limit=500&wait=" + wait, undefined, ctl.signal);
+        for (const e of page.items) body.prepend(eventRow(e));
+        after = page.next_after;
+        if (!page.items.length || page.items.length < 500) wait = 25;
+      } catch (e) {
+        if (ctl.signal.aborted || e.status === 401) return;
+        state.textContent = "Lost the connection (" + e.message + "); retrying…";
+        await new Promise((r) => setTimeout(r, 3000));
+      }
+    }
+  })();
+}
+
+// --- boot ---------------------------------------------------------------------------------------
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.getElementById("signin-form").addEventListener("submit", signIn);
+  document.getElementById("signout").addEventListener("click", () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    if (eventsLoop) eventsLoop.abort();
+    showSignIn("Signed out.");
+  });
+  window.addEventListener("hashchange", route);
+  if (sessionStorage.getItem(TOKEN_KEY)) start(); else showSignIn();
+});

@@ -1,0 +1,25 @@
+// Package admin is Roster's administration surface: the JSON API under /admin/api/v1 and the
+// web console at /admin, embedded in the binary.
+//
+// The API is the "External contract (v1)" of DESIGN.md: IdPs (with the values an administrator
+// pastes into the IdP: sp_entity_id, acs_url, sp_metadata_url, redirect_uri, scim_base_url),
+// SCIM tokens, users, groups, tombstones, the event feed (long-poll), a per-IdP reconciliation
+// view, vendor presets and an online backup of the bbolt store.
+//
+// Invariants:
+//   - Every write goes through directory.Service, so the provisioning rules apply and each
+//     change is one event (R12); reads use Service.View.
+//   - Every request needs an administrator bearer token (directory.TokenAdmin) in the
+//     Authorization header. Failed attempts are counted per client address; past a threshold
+//     the address gets 429 until its window ends, without the token being checked at all.
+//   - No secret leaves in clear: SCIM token secrets are shown once, on creation; an IdP's OIDC
+//     client_secret is masked; password hashes are never part of a user.
+//   - Errors are {"error": "...", "problems": [...]}; a request that fails validation changes
+//     nothing, and an IdP's problems (domain and protocol) are reported all at once.
+//   - Request bodies are limited to 1 MiB (413 past it) and must be JSON.
+//   - The console is static HTML, CSS and JavaScript with a strict Content-Security-Policy
+//     (default-src 'self', no inline script or style, frame-ancestors 'none'). It keeps the
+//     admin token in sessionStorage and sends it in the Authorization header, which a
+//     cross-site page can neither read nor make a browser send, so no cookie and no CSRF
+//     token are needed; the token never appears in a URL.
+package admin

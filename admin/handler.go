@@ -1,0 +1,405 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// Prefix is where the admin API is mounted.
+const Prefix = "/admin/api/v1"
+
+// maxBody is the largest request body the API reads; SAML metadata is the biggest thing an
+// administrator sends, and real federation metadata of one IdP stays far below it.
+const maxBody = 1 << 20
+
+// PresetInfo is what the console and the API show about one vendor preset: the mapping to
+// pre-fill and what must feed uniqueUserId on both the SSO and the SCIM side (R1). cmd fills it
+// from jit.Presets so that admin does not depend on the sign-in package.
+type PresetInfo struct {
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	Protocols []string          `json:"protocols"`
+	Mapping   directory.Mapping `json:"mapping"`
+	// UniqueUserIDSource names the IdP-side value that must feed uniqueUserId.
+	UniqueUserIDSource string `json:"unique_user_id_source"`
+	// SCIMMatchAdvice tells how to make the SCIM connector send the same key.
+	SCIMMatchAdvice string `json:"scim_match_advice"`
+}
+
+// Config is what the admin surface needs from its deployment.
+type Config struct {
+	// BaseURL is the public URL of Roster, without a trailing slash; the values to paste into
+	// an IdP are built from it.
+	BaseURL string
+	Logger  *slog.Logger
+	// Backup writes a consistent copy of the store; nil when the backend has none, and then
+	// GET /backup answers 501.
+	Backup func(w io.Writer) (int64, error)
+	// Presets are the vendor presets the console offers; nil offers none.
+	Presets []PresetInfo
+	// ValidateIdP reports the protocol problems of an IdP's sign-in settings (SAML metadata,
+	// OIDC issuer); nil skips protocol checks.
+	ValidateIdP func(ctx context.Context, p directory.IdP) []string
+	// MaxAuthFailures is how many failed authentications one address may make within
+	// AuthFailureWindow before it gets 429; 0 means 10.
+	MaxAuthFailures int
+	// AuthFailureWindow is how long failures are remembered; 0 means 15 minutes.
+	AuthFailureWindow time.Duration
+	// Now is the clock of the failure counter; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handler serves the admin API and the console. It is an http.Handler, so tests drive it
+// without gin; Routes mounts it in a gin router.
+type Handler struct {
+	svc     *directory.Service
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	limiter *failureLimiter
+}
+
+// New returns the admin handler over svc.
+func New(svc *directory.Service, cfg Config) *Handler {
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxAuthFailures <= 0 {
+		cfg.MaxAuthFailures = 10
+	}
+	if cfg.AuthFailureWindow <= 0 {
+		cfg.AuthFailureWindow = 15 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h := &Handler{svc: svc, cfg: cfg, log: cfg.Logger,
+		limiter: newFailureLimiter(cfg.MaxAuthFailures, cfg.AuthFailureWindow, cfg.Now)}
+	h.mux = http.NewServeMux()
+	for _, rt := range h.apiRoutes() {
+		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.api(rt.handle))
+	}
+	console := consoleHandler()
+	h.mux.Handle("GET /admin", console)
+	h.mux.Handle("GET /admin/{$}", console)
+	h.mux.Handle("GET /admin/static/", console)
+	// Anything else below the API prefix is a JSON 404 rather than the mux's plain text.
+	h.mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w)
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return h
+}
+
+type route struct {
+	method, path string
+	handle       func(w http.ResponseWriter, r *http.Request, actor string) error
+}
+
+func (h *Handler) apiRoutes() []route {
+	return []route{
+		{"GET", "/idps", h.listIdPs},
+		{"POST", "/idps", h.createIdP},
+		{"GET", "/idps/{id}", h.getIdP},
+		{"PATCH", "/idps/{id}", h.patchIdP},
+		{"DELETE", "/idps/{id}", h.deleteIdP},
+		{"GET", "/idps/{id}/scim-tokens", h.listTokens},
+		{"POST", "/idps/{id}/scim-tokens", h.createToken},
+		{"GET", "/idps/{id}/reconciliation", h.reconciliation},
+		{"DELETE", "/scim-tokens/{id}", h.revokeToken},
+		{"GET", "/users", h.listUsers},
+		{"GET", "/users/{id}", h.getUser},
+		{"POST", "/users/{id}/deactivate", h.deactivateUser},
+		{"DELETE", "/tombstones/{idp}/{uid...}", h.clearTombstone},
+		{"GET", "/groups", h.listGroups},
+		{"GET", "/events", h.listEvents},
+		{"GET", "/presets", h.listPresets},
+		{"GET", "/backup", h.backup},
+		{"GET", "/whoami", h.whoami},
+	}
+}
+
+// ServeHTTP serves the API and the console.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mux.ServeHTTP(w, r)
+}
+
+// securityHeaders are set on every answer of the surface: the console must not be framed, and
+// nothing here may be cached or sniffed into another type.
+func securityHeaders(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+}
+
+// api wraps an endpoint with headers, authentication, the body limit and error mapping.
+func (h *Handler) api(fn func(w http.ResponseWriter, r *http.Request, actor string) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w)
+		w.Header().Set("Cache-Control", "no-store")
+		addr := clientAddr(r)
+		if wait, blocked := h.limiter.blocked(addr); blocked {
+			w.Header().Set("Retry-After", retryAfter(wait))
+			writeError(w, http.StatusTooManyRequests, "too many failed sign-in attempts from this address; try again later")
+			return
+		}
+		secret, ok := bearer(r)
+		if !ok {
+			h.limiter.fail(addr)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="roster-admin"`)
+			writeError(w, http.StatusUnauthorized, "an admin token is required: send it as \"Authorization: Bearer <token>\"")
+			return
+		}
+		tok, err := h.svc.Authenticate(r.Context(), directory.TokenAdmin, secret)
+		if errors.Is(err, directory.ErrUnauthenticated) {
+			h.limiter.fail(addr)
+			h.log.WarnContext(r.Context(), "admin: authentication failed", "remote", addr)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="roster-admin", error="invalid_token"`)
+			writeError(w, http.StatusUnauthorized, "the admin token is unknown, revoked or expired")
+			return
+		}
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.limiter.succeed(addr)
+		if r.Body != nil && r.Body != http.NoBody && (r.Method == http.MethodPost || r.Method == http.MethodPatch || r.Method == http.MethodPut) {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		if err := fn(w, r, "admin:"+tok.ID); err != nil {
+			h.fail(w, r, err)
+		}
+	})
+}
+
+func bearer(r *http.Request) (string, bool) {
+	v := r.Header.Get("Authorization")
+	scheme, secret, ok := strings.Cut(v, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(secret), true
+}
+
+// clientAddr is the address failures are counted for. It is the TCP peer, not a forwarded
+// header, because a header is whatever the attacker writes into it.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func retryAfter(d time.Duration) string {
+	s := int(d.Seconds()) + 1
+	return itoa(s)
+}
+
+// --- errors -----------------------------------------------------------------------------------
+
+// apiError is an error with its HTTP status and the problems to list.
+type apiError struct {
+	status   int
+	msg      string
+	problems []string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func badRequest(msg string, problems ...string) error {
+	return &apiError{status: http.StatusBadRequest, msg: msg, problems: problems}
+}
+
+func notFound(msg string) error { return &apiError{status: http.StatusNotFound, msg: msg} }
+
+type errorBody struct {
+	Error    string   `json:"error"`
+	Problems []string `json:"problems,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, msg string, problems ...string) {
+	writeJSON(w, status, errorBody{Error: msg, Problems: problems})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// fail maps an error to its JSON answer in one place. Internal errors are logged and answered
+// with a generic message, so a person never sees a driver's words.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	var inv *directory.InvalidError
+	var conflict *directory.ConflictError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		writeError(w, ae.status, ae.msg, ae.problems...)
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, "the request body is larger than 1 MiB")
+	case errors.As(err, &inv):
+		writeError(w, http.StatusBadRequest, inv.Msg, strings.Split(inv.Msg, "; ")...)
+	case errors.As(err, &conflict):
+		writeError(w, http.StatusConflict, conflict.Error())
+	case errors.Is(err, directory.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not found: "+r.URL.Path)
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads an answer.
+	default:
+		h.log.ErrorContext(r.Context(), "admin: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal error; the server log has the details")
+	}
+}
+
+// decodeJSON reads a JSON body into v, refusing unknown fields so that a misspelt setting is
+// reported instead of silently ignored.
+func decodeJSON(r *http.Request, v any) error {
+	if err := requireJSON(r); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonProblem(err)
+	}
+	if dec.More() {
+		return badRequest("the body must hold one JSON object")
+	}
+	return nil
+}
+
+// requireJSON refuses bodies that are not declared JSON: HTML forms of other sites can only
+// send form encodings, so this is one more barrier against cross-site requests.
+func requireJSON(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" && (r.Body == nil || r.Body == http.NoBody) {
+		return nil
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	if !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
+		return &apiError{status: http.StatusUnsupportedMediaType, msg: "send the body as JSON with \"Content-Type: application/json\""}
+	}
+	return nil
+}
+
+func jsonProblem(err error) error {
+	var tooBig *http.MaxBytesError
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &tooBig):
+		return err
+	case errors.Is(err, io.EOF):
+		return badRequest("the body is empty; send a JSON object")
+	case errors.As(err, &syn):
+		return badRequest("the body is not valid JSON: " + syn.Error())
+	case errors.As(err, &typ):
+		return badRequest("field " + typ.Field + " must be a " + typ.Type.String() + ", not a JSON " + typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return badRequest("unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field "))
+	default:
+		return badRequest("the body is not valid JSON: " + err.Error())
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// --- failed authentication --------------------------------------------------------------------
+
+// failureLimiter counts failed authentications per address. It slows guessing and keeps a
+// flood of bad tokens from costing a store lookup each. Memory is bounded: past maxEntries
+// addresses, expired entries are dropped, and if none are, the oldest window goes.
+type failureLimiter struct {
+	mu     sync.Mutex
+	max    int
+	window time.Duration
+	now    func() time.Time
+	byAddr map[string]*failures
+}
+
+type failures struct {
+	count int
+	start time.Time
+}
+
+const maxEntries = 10000
+
+func newFailureLimiter(max int, window time.Duration, now func() time.Time) *failureLimiter {
+	return &failureLimiter{max: max, window: window, now: now, byAddr: map[string]*failures{}}
+}
+
+// blocked reports whether addr has failed too often, and for how much longer it is blocked.
+func (l *failureLimiter) blocked(addr string) (time.Duration, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f, ok := l.byAddr[addr]
+	if !ok {
+		return 0, false
+	}
+	left := f.start.Add(l.window).Sub(l.now())
+	if left <= 0 {
+		delete(l.byAddr, addr)
+		return 0, false
+	}
+	return left, f.count >= l.max
+}
+
+func (l *failureLimiter) fail(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	f, ok := l.byAddr[addr]
+	if !ok || now.Sub(f.start) >= l.window {
+		if len(l.byAddr) >= maxEntries {
+			l.prune(now)
+		}
+		f = &failures{start: now}
+		l.byAddr[addr] = f
+	}
+	f.count++
+}
+
+func (l *failureLimiter) succeed(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.byAddr, addr)
+}
+
+func (l *failureLimiter) prune(now time.Time) {
+	var oldest string
+	var oldestStart time.Time
+	for a, f := range l.byAddr {
+		if now.Sub(f.start) >= l.window {
+			delete(l.byAddr, a)
+			continue
+		}
+		if oldest == "" || f.start.Before(oldestStart) {
+			oldest, oldestStart = a, f.start
+		}
+	}
+	if len(l.byAddr) >= maxEntries && oldest != "" {
+		delete(l.byAddr, oldest)
+	}
+}

@@ -1,0 +1,487 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// secretMask stands in for a stored OIDC client secret in answers. A PATCH or POST that sends
+// it back unchanged keeps the stored secret, so a form can round-trip an IdP without ever
+// holding the secret.
+const secretMask = "********"
+
+// idpInput is the part of the IdP shape an administrator writes.
+type idpInput struct {
+	ID                 string                 `json:"id"`
+	Name               string                 `json:"name"`
+	Protocol           directory.Protocol     `json:"protocol"`
+	Mode               directory.Mode         `json:"mode"`
+	Preset             string                 `json:"preset"`
+	SAML               directory.SAMLSettings `json:"saml"`
+	OIDC               directory.OIDCSettings `json:"oidc"`
+	Mapping            directory.Mapping      `json:"mapping"`
+	SCIMMatch          string                 `json:"scim_match"`
+	LinkPolicy         string                 `json:"link_policy"`
+	LoginAuthoritative []string               `json:"login_authoritative"`
+	DefaultGroups      []string               `json:"default_groups"`
+}
+
+// readOnlyIdPFields are answer-only fields; a client that sends an IdP back as it got it
+// should not be refused for them, so they are dropped from input.
+var readOnlyIdPFields = []string{"sp_entity_id", "acs_url", "sp_metadata_url", "redirect_uri", "scim_base_url",
+	"login_url", "created", "updated", "users", "preset_info"}
+
+// idpView is an IdP as the API answers it: the settings plus the values to paste into the IdP.
+type idpView struct {
+	idpInput
+	Created       time.Time `json:"created"`
+	Updated       time.Time `json:"updated"`
+	SPEntityID    string    `json:"sp_entity_id"`
+	ACSURL        string    `json:"acs_url"`
+	SPMetadataURL string    `json:"sp_metadata_url"`
+	RedirectURI   string    `json:"redirect_uri"`
+	SCIMBaseURL   string    `json:"scim_base_url"`
+	LoginURL      string    `json:"login_url"`
+}
+
+func (in idpInput) idp() directory.IdP {
+	return directory.IdP{ID: in.ID, Name: in.Name, Protocol: in.Protocol, Mode: in.Mode, Preset: in.Preset,
+		SAML: in.SAML, OIDC: in.OIDC, Mapping: in.Mapping, SCIMMatch: in.SCIMMatch, LinkPolicy: in.LinkPolicy,
+		LoginAuthoritative: in.LoginAuthoritative, DefaultGroups: in.DefaultGroups}
+}
+
+func inputOf(p directory.IdP) idpInput {
+	return idpInput{ID: p.ID, Name: p.Name, Protocol: p.Protocol, Mode: p.Mode, Preset: p.Preset,
+		SAML: p.SAML, OIDC: p.OIDC, Mapping: p.Mapping, SCIMMatch: p.SCIMMatch, LinkPolicy: p.LinkPolicy,
+		LoginAuthoritative: p.LoginAuthoritative, DefaultGroups: p.DefaultGroups}
+}
+
+func (h *Handler) view(p directory.IdP) idpView {
+	in := inputOf(p)
+	if in.OIDC.ClientSecret != "" {
+		in.OIDC.ClientSecret = secretMask
+	}
+	if in.LoginAuthoritative == nil {
+		in.LoginAuthoritative = []string{}
+	}
+	if in.DefaultGroups == nil {
+		in.DefaultGroups = []string{}
+	}
+	if in.OIDC.Scopes == nil {
+		in.OIDC.Scopes = []string{}
+	}
+	sso := h.cfg.BaseURL + "/sso/" + url.PathEscape(p.ID)
+	return idpView{idpInput: in, Created: p.Created, Updated: p.Updated,
+		SPEntityID: sso + "/saml/metadata", ACSURL: sso + "/saml/acs", SPMetadataURL: sso + "/saml/metadata",
+		RedirectURI: sso + "/oidc/callback", SCIMBaseURL: h.cfg.BaseURL + "/scim/v2", LoginURL: sso + "/login"}
+}
+
+// problems reports every problem of p at once: the domain's (which also fills defaults) and,
+// when they are known, the protocol's.
+func (h *Handler) problems(r *http.Request, p *directory.IdP) []string {
+	problems := directory.NormalizeIdP(p)
+	if h.cfg.ValidateIdP != nil {
+		problems = append(problems, h.cfg.ValidateIdP(r.Context(), *p)...)
+	}
+	if p.Preset != "" && h.cfg.Presets != nil && h.cfg.ValidateIdP == nil {
+		if _, ok := h.preset(p.Preset); !ok {
+			problems = append(problems, fmt.Sprintf("preset %q is not known; GET %s/presets lists them", p.Preset, Prefix))
+		}
+	}
+	return problems
+}
+
+func (h *Handler) preset(id string) (PresetInfo, bool) {
+	for _, p := range h.cfg.Presets {
+		if strings.EqualFold(p.ID, id) {
+			return p, true
+		}
+	}
+	return PresetInfo{}, false
+}
+
+type list[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+func (h *Handler) listIdPs(w http.ResponseWriter, r *http.Request, _ string) error {
+	ps, err := h.svc.IdPs(r.Context())
+	if err != nil {
+		return err
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
+	out := list[idpView]{Items: []idpView{}}
+	for _, p := range ps {
+		out.Items = append(out.Items, h.view(p))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) getIdP(w http.ResponseWriter, r *http.Request, _ string) error {
+	p, err := h.svc.IdP(r.Context(), r.PathValue("id"))
+	if errors.Is(err, directory.ErrNotFound) {
+		return notFound(fmt.Sprintf("IdP %q does not exist", r.PathValue("id")))
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, h.view(p))
+	return nil
+}
+
+// readIdPObject reads a JSON object body, dropping the answer-only fields.
+func readIdPObject(r *http.Request) (map[string]json.RawMessage, error) {
+	if err := requireJSON(r); err != nil {
+		return nil, err
+	}
+	var obj map[string]json.RawMessage
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(&obj); err != nil {
+		return nil, jsonProblem(err)
+	}
+	if obj == nil {
+		return nil, badRequest("the body must be a JSON object")
+	}
+	for _, f := range readOnlyIdPFields {
+		delete(obj, f)
+	}
+	return obj, nil
+}
+
+// strictDecode decodes raw into v, refusing unknown fields.
+func strictDecode(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonProblem(err)
+	}
+	return nil
+}
+
+func (h *Handler) createIdP(w http.ResponseWriter, r *http.Request, actor string) error {
+	obj, err := readIdPObject(r)
+	if err != nil {
+		return err
+	}
+	raw, _ := json.Marshal(obj)
+	var in idpInput
+	if err := strictDecode(raw, &in); err != nil {
+		return err
+	}
+	if in.OIDC.ClientSecret == secretMask {
+		return badRequest("oidc.client_secret: send the real client secret, not the mask")
+	}
+	p := in.idp()
+	if problems := h.problems(r, &p); len(problems) > 0 {
+		return badRequest(fmt.Sprintf("the IdP has %d problem(s); fix them all and send it again", len(problems)), problems...)
+	}
+	created, err := h.svc.CreateIdP(r.Context(), actor, p)
+	var conflict *directory.ConflictError
+	if errors.As(err, &conflict) {
+		return &apiError{status: http.StatusConflict, msg: fmt.Sprintf("an IdP with id %q already exists; choose another id or PATCH that one", p.ID)}
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", Prefix+"/idps/"+url.PathEscape(created.ID))
+	writeJSON(w, http.StatusCreated, h.view(created))
+	return nil
+}
+
+// mergePatch applies an RFC 7386 JSON merge patch to a JSON object.
+func mergePatch(target, patch map[string]any) map[string]any {
+	if target == nil {
+		target = map[string]any{}
+	}
+	for k, v := range patch {
+		if v == nil {
+			delete(target, k)
+			continue
+		}
+		if pm, ok := v.(map[string]any); ok {
+			tm, _ := target[k].(map[string]any)
+			target[k] = mergePatch(tm, pm)
+			continue
+		}
+		target[k] = v
+	}
+	return target
+}
+
+// applyPatch returns old with the merge patch applied. It is pure, as UpdateIdP's closure
+// must be: it may run more than once.
+func applyPatch(old directory.IdP, patch map[string]any) (directory.IdP, error) {
+	raw, _ := json.Marshal(inputOf(old))
+	var target map[string]any
+	_ = json.Unmarshal(raw, &target)
+	merged, _ := json.Marshal(mergePatch(target, patch))
+	var in idpInput
+	if err := strictDecode(merged, &in); err != nil {
+		return directory.IdP{}, err
+	}
+	if in.ID != old.ID {
+		return directory.IdP{}, badRequest(fmt.Sprintf("id cannot change (from %q to %q); create a new IdP instead", old.ID, in.ID))
+	}
+	if in.OIDC.ClientSecret == secretMask {
+		in.OIDC.ClientSecret = old.OIDC.ClientSecret
+	}
+	p := in.idp()
+	p.Created, p.Updated = old.Created, old.Updated
+	return p, nil
+}
+
+func (h *Handler) patchIdP(w http.ResponseWriter, r *http.Request, actor string) error {
+	id := r.PathValue("id")
+	obj, err := readIdPObject(r)
+	if err != nil {
+		return err
+	}
+	raw, _ := json.Marshal(obj)
+	var patch map[string]any
+	_ = json.Unmarshal(raw, &patch)
+
+	old, err := h.svc.IdP(r.Context(), id)
+	if errors.Is(err, directory.ErrNotFound) {
+		return notFound(fmt.Sprintf("IdP %q does not exist", id))
+	}
+	if err != nil {
+		return err
+	}
+	// Validate against the current settings first, so that every problem (including the
+	// protocol's, which may fetch metadata) is reported before anything is written.
+	p, err := applyPatch(old, patch)
+	if err != nil {
+		return err
+	}
+	if problems := h.problems(r, &p); len(problems) > 0 {
+		return badRequest(fmt.Sprintf("the change has %d problem(s); nothing was changed", len(problems)), problems...)
+	}
+	updated, err := h.svc.UpdateIdP(r.Context(), actor, id, func(cur directory.IdP) (directory.IdP, error) {
+		return applyPatch(cur, patch)
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, h.view(updated))
+	return nil
+}
+
+func (h *Handler) deleteIdP(w http.ResponseWriter, r *http.Request, actor string) error {
+	id := r.PathValue("id")
+	force := false
+	if v := r.URL.Query().Get("force"); v != "" {
+		var err error
+		if force, err = strconv.ParseBool(v); err != nil {
+			return badRequest(fmt.Sprintf("force=%q: use true or false", v))
+		}
+	}
+	err := h.svc.DeleteIdP(r.Context(), actor, id, force)
+	var conflict *directory.ConflictError
+	switch {
+	case errors.Is(err, directory.ErrNotFound):
+		return notFound(fmt.Sprintf("IdP %q does not exist", id))
+	case errors.As(err, &conflict):
+		return &apiError{status: http.StatusConflict, msg: conflict.Value}
+	case err != nil:
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// --- SCIM tokens --------------------------------------------------------------------------------
+
+type tokenView struct {
+	ID         string     `json:"id"`
+	IdP        string     `json:"idp"`
+	Name       string     `json:"name"`
+	Created    time.Time  `json:"created"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	// Status is "active", "expired" or "revoked".
+	Status string `json:"status"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func (h *Handler) tokenView(t directory.Token) tokenView {
+	v := tokenView{ID: t.ID, IdP: t.IdP, Name: t.Name, Created: t.Created, ExpiresAt: timePtr(t.ExpiresAt),
+		RevokedAt: timePtr(t.RevokedAt), LastUsedAt: timePtr(t.LastUsedAt), Status: "active"}
+	switch {
+	case !t.RevokedAt.IsZero():
+		v.Status = "revoked"
+	case !t.Usable(h.svc.Now()):
+		v.Status = "expired"
+	}
+	return v
+}
+
+type tokenRequest struct {
+	Name string `json:"name"`
+	// ExpiresIn is a duration such as "720h" or "90d", or a number of seconds.
+	ExpiresIn json.RawMessage `json:"expires_in"`
+	ExpiresAt *time.Time      `json:"expires_at"`
+}
+
+type createdToken struct {
+	tokenView
+	// Token is the secret, shown this once.
+	Token string `json:"token"`
+}
+
+// parseExpiresIn accepts a Go duration, a number of days such as "90d", or seconds.
+func parseExpiresIn(raw json.RawMessage) (time.Duration, error) {
+	var secs float64
+	if err := json.Unmarshal(raw, &secs); err == nil {
+		return time.Duration(secs * float64(time.Second)), nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return 0, errors.New("expires_in must be a duration such as \"720h\" or \"90d\", or a number of seconds")
+	}
+	s = strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return 0, fmt.Errorf("expires_in %q: days must be a whole number such as \"90d\"", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("expires_in %q is not a duration such as \"720h\" or \"90d\"", s)
+	}
+	return d, nil
+}
+
+func (h *Handler) createToken(w http.ResponseWriter, r *http.Request, actor string) error {
+	idp := r.PathValue("id")
+	var req tokenRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &req); err != nil {
+			return err
+		}
+	}
+	var problems []string
+	var expires time.Time
+	now := h.svc.Now()
+	if len(req.ExpiresIn) > 0 && string(req.ExpiresIn) != "null" {
+		d, err := parseExpiresIn(req.ExpiresIn)
+		switch {
+		case err != nil:
+			problems = append(problems, err.Error())
+		case d <= 0:
+			problems = append(problems, "expires_in must be positive")
+		default:
+			expires = now.Add(d)
+		}
+	}
+	if req.ExpiresAt != nil {
+		if !expires.IsZero() {
+			problems = append(problems, "set only one of expires_in and expires_at")
+		} else if !req.ExpiresAt.After(now) {
+			problems = append(problems, "expires_at is in the past")
+		} else {
+			expires = *req.ExpiresAt
+		}
+	}
+	if len(req.Name) > 200 {
+		problems = append(problems, "name is longer than 200 characters")
+	}
+	if len(problems) > 0 {
+		return badRequest("the token request has problems; no token was created", problems...)
+	}
+	if _, err := h.svc.IdP(r.Context(), idp); errors.Is(err, directory.ErrNotFound) {
+		return notFound(fmt.Sprintf("IdP %q does not exist", idp))
+	} else if err != nil {
+		return err
+	}
+	t, secret, err := h.svc.CreateToken(r.Context(), actor, directory.TokenSCIM, idp, req.Name, expires)
+	if errors.Is(err, directory.ErrNotFound) {
+		return notFound(fmt.Sprintf("IdP %q does not exist", idp))
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, createdToken{tokenView: h.tokenView(t), Token: secret})
+	return nil
+}
+
+func (h *Handler) listTokens(w http.ResponseWriter, r *http.Request, _ string) error {
+	idp := r.PathValue("id")
+	if _, err := h.svc.IdP(r.Context(), idp); errors.Is(err, directory.ErrNotFound) {
+		return notFound(fmt.Sprintf("IdP %q does not exist", idp))
+	} else if err != nil {
+		return err
+	}
+	ts, err := h.svc.Tokens(r.Context(), directory.TokenSCIM, idp)
+	if err != nil {
+		return err
+	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Created.Before(ts[j].Created) })
+	out := list[tokenView]{Items: []tokenView{}}
+	for _, t := range ts {
+		out.Items = append(out.Items, h.tokenView(t))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request, actor string) error {
+	id := r.PathValue("id")
+	// Only SCIM tokens are revoked here: an admin token revoked by a typo would lock its
+	// holder out, so this endpoint does not see them.
+	var t directory.Token
+	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		var err error
+		t, err = tx.Token(id)
+		return err
+	})
+	if errors.Is(err, directory.ErrNotFound) || (err == nil && t.Kind != directory.TokenSCIM) {
+		return notFound(fmt.Sprintf("SCIM token %q does not exist", id))
+	}
+	if err != nil {
+		return err
+	}
+	t, err = h.svc.RevokeToken(r.Context(), actor, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, h.tokenView(t))
+	return nil
+}
+
+func (h *Handler) listPresets(w http.ResponseWriter, r *http.Request, _ string) error {
+	out := list[PresetInfo]{Items: []PresetInfo{}}
+	out.Items = append(out.Items, h.cfg.Presets...)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type whoami struct {
+	Actor   string `json:"actor"`
+	BaseURL string `json:"base_url"`
+}
+
+func (h *Handler) whoami(w http.ResponseWriter, r *http.Request, actor string) error {
+	writeJSON(w, http.StatusOK, whoami{Actor: actor, BaseURL: h.cfg.BaseURL})
+	return nil
+}

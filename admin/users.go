@@ -1,0 +1,514 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/scim/filter"
+)
+
+// userView is a user in the admin API's shape (DESIGN.md), which /api/v1/me shares. It never
+// carries the password hash.
+type userView struct {
+	ID           string                 `json:"id"`
+	UserName     string                 `json:"userName"`
+	DisplayName  string                 `json:"displayName"`
+	Name         nameView               `json:"name"`
+	Emails       []directory.MultiValue `json:"emails"`
+	Active       bool                   `json:"active"`
+	IdP          string                 `json:"idp"`
+	UniqueUserID string                 `json:"uniqueUserId"`
+	ExternalID   string                 `json:"externalId"`
+	Owner        directory.Owner        `json:"owner"`
+	Groups       []groupRef             `json:"groups"`
+	LastLoginAt  *time.Time             `json:"lastLoginAt"`
+	Meta         directory.Meta         `json:"meta"`
+}
+
+type nameView struct {
+	GivenName  string `json:"givenName"`
+	FamilyName string `json:"familyName"`
+}
+
+type groupRef struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName"`
+}
+
+// userViewTx builds the view of u, reading its groups in tx.
+func userViewTx(tx directory.ReadTx, u directory.User) (userView, error) {
+	v := userView{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName,
+		Name:   nameView{GivenName: u.Name.GivenName, FamilyName: u.Name.FamilyName},
+		Emails: u.Emails, Active: u.Active, IdP: u.IdP, UniqueUserID: u.UniqueUserID,
+		ExternalID: u.ExternalID, Owner: u.Owner, Groups: []groupRef{}, LastLoginAt: timePtr(u.LastLoginAt), Meta: u.Meta}
+	if v.Emails == nil {
+		v.Emails = []directory.MultiValue{}
+	}
+	ids, err := tx.GroupsOfUser(u.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, id := range ids {
+		g, err := tx.Group(id)
+		if errors.Is(err, directory.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return v, err
+		}
+		v.Groups = append(v.Groups, groupRef{ID: g.ID, DisplayName: g.DisplayName})
+	}
+	return v, nil
+}
+
+// pageLimit reads ?limit=, defaulting to def and capped at max.
+func pageLimit(r *http.Request, def, max int) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, badRequest(fmt.Sprintf("limit=%q: use a whole number from 1 to %d", v, max))
+	}
+	return min(n, max), nil
+}
+
+func userExtra(u directory.User) map[string]string {
+	return map[string]string{"idp": u.IdP, "uniqueUserId": u.UniqueUserID, "owner": string(u.Owner)}
+}
+
+func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ string) error {
+	limit, err := pageLimit(r, 50, 500)
+	if err != nil {
+		return err
+	}
+	var expr filter.Expr
+	if f := r.URL.Query().Get("filter"); f != "" {
+		if expr, err = filter.Parse(f); err != nil {
+			return badRequest("filter: "+err.Error(), `filters use SCIM syntax, e.g. userName sw "a" or uniqueUserId eq "00u1"`)
+		}
+	}
+	q := directory.ScanQuery{IdP: r.URL.Query().Get("idp"), After: r.URL.Query().Get("cursor")}
+	out := list[userView]{Items: []userView{}}
+	err = h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		return tx.ScanUsers(q, func(u directory.User) error {
+			if expr != nil && !filter.MatchUser(expr, u, userExtra(u)) {
+				return nil
+			}
+			if len(out.Items) == limit {
+				// One more match exists, so there is a next page; it starts after the last
+				// item of this one.
+				out.NextCursor = out.Items[len(out.Items)-1].ID
+				return directory.ErrStopScan
+			}
+			v, err := userViewTx(tx, u)
+			if err != nil {
+				return err
+			}
+			out.Items = append(out.Items, v)
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, _ string) error {
+	id := r.PathValue("id")
+	var v userView
+	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		u, err := tx.User(id)
+		if err != nil {
+			return err
+		}
+		v, err = userViewTx(tx, u)
+		return err
+	})
+	if errors.Is(err, directory.ErrNotFound) {
+		return notFound(fmt.Sprintf("user %q does not exist", id))
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (h *Handler) deactivateUser(w http.ResponseWriter, r *http.Request, actor string) error {
+	id := r.PathValue("id")
+	u, err := h.svc.DeactivateUser(r.Context(), actor, id)
+	if errors.Is(err, directory.ErrNotFound) {
+		return notFound(fmt.Sprintf("user %q does not exist", id))
+	}
+	if err != nil {
+		return err
+	}
+	var v userView
+	if err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		var err error
+		v, err = userViewTx(tx, u)
+		return err
+	}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (h *Handler) clearTombstone(w http.ResponseWriter, r *http.Request, actor string) error {
+	id := directory.Identity{IdP: r.PathValue("idp"), UniqueUserID: r.PathValue("uid")}
+	err := h.svc.ClearTombstone(r.Context(), actor, id)
+	if errors.Is(err, directory.ErrNotFound) {
+		return notFound(fmt.Sprintf("no tombstone for uniqueUserId %q of IdP %q", id.UniqueUserID, id.IdP))
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type groupView struct {
+	ID          string          `json:"id"`
+	DisplayName string          `json:"displayName"`
+	ExternalID  string          `json:"externalId"`
+	IdP         string          `json:"idp"`
+	Owner       directory.Owner `json:"owner"`
+	Members     []string        `json:"members"`
+	Meta        directory.Meta  `json:"meta"`
+}
+
+func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, _ string) error {
+	limit, err := pageLimit(r, 100, 1000)
+	if err != nil {
+		return err
+	}
+	q := directory.ScanQuery{IdP: r.URL.Query().Get("idp"), After: r.URL.Query().Get("cursor")}
+	out := list[groupView]{Items: []groupView{}}
+	err = h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		return tx.ScanGroups(q, func(g directory.Group) error {
+			if len(out.Items) == limit {
+				out.NextCursor = out.Items[len(out.Items)-1].ID
+				return directory.ErrStopScan
+			}
+			members := g.Members
+			if members == nil {
+				members = []string{}
+			}
+			out.Items = append(out.Items, groupView{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID,
+				IdP: g.IdP, Owner: g.Owner, Members: members, Meta: g.Meta})
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// --- events -------------------------------------------------------------------------------------
+
+type eventView struct {
+	Seq     uint64    `json:"seq"`
+	ID      string    `json:"id"`
+	Time    time.Time `json:"time"`
+	Type    string    `json:"type"`
+	Actor   string    `json:"actor"`
+	Subject string    `json:"subject"`
+	IdP     string    `json:"idp"`
+	Rule    string    `json:"rule"`
+	Reason  string    `json:"reason"`
+	Changes []string  `json:"changes"`
+}
+
+func eventViewOf(e directory.Event) eventView {
+	ch := e.Changes
+	if ch == nil {
+		ch = []string{}
+	}
+	return eventView{Seq: e.Seq, ID: e.ID, Time: e.Time, Type: e.Type, Actor: e.Actor, Subject: e.Subject,
+		IdP: e.IdP, Rule: e.Rule, Reason: e.Reason, Changes: ch}
+}
+
+type eventPage struct {
+	Items     []eventView `json:"items"`
+	NextAfter uint64      `json:"next_after"`
+}
+
+// maxWait bounds a long poll, below common proxy idle timeouts.
+const maxWait = 60
+
+// filteredScanBudget bounds how many events one filtered request reads, so that a filter that
+// matches nothing cannot make one request read the whole log; the client goes on from
+// next_after.
+const filteredScanBudget = 20000
+
+func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request, _ string) error {
+	qv := r.URL.Query()
+	var problems []string
+	var after uint64
+	if v := qv.Get("after"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("after=%q: use the seq of the last event seen (0 from the start)", v))
+		}
+		after = n
+	}
+	limit := 100
+	if v := qv.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			problems = append(problems, fmt.Sprintf("limit=%q: use a whole number from 1 to 1000", v))
+		}
+		limit = min(max(n, 1), 1000)
+	}
+	var wait time.Duration
+	if v := qv.Get("wait"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			problems = append(problems, fmt.Sprintf("wait=%q: use a whole number of seconds from 0 to %d", v, maxWait))
+		}
+		wait = time.Duration(min(max(n, 0), maxWait)) * time.Second
+	}
+	if len(problems) > 0 {
+		return badRequest("bad query", problems...)
+	}
+	subject, idp, typ := qv.Get("subject"), qv.Get("idp"), qv.Get("type")
+	page := eventPage{Items: []eventView{}, NextAfter: after}
+	if subject == "" && idp == "" && typ == "" {
+		evs, err := h.svc.Events(r.Context(), after, limit, wait)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			page.Items = append(page.Items, eventViewOf(e))
+			page.NextAfter = e.Seq
+		}
+		writeJSON(w, http.StatusOK, page)
+		return nil
+	}
+	// Filtered reads scan forward from after; next_after is the last event read, matched or
+	// not, so the client resumes without reading the same events again.
+	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		read := 0
+		for read < filteredScanBudget && len(page.Items) < limit {
+			evs, err := tx.Events(page.NextAfter, 1000)
+			if err != nil {
+				return err
+			}
+			if len(evs) == 0 {
+				return nil
+			}
+			for _, e := range evs {
+				read++
+				page.NextAfter = e.Seq
+				if (subject == "" || e.Subject == subject) && (idp == "" || e.IdP == idp) && (typ == "" || e.Type == typ) {
+					page.Items = append(page.Items, eventViewOf(e))
+					if len(page.Items) == limit {
+						return nil
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+// --- reconciliation -----------------------------------------------------------------------------
+
+// reconciliationView is what an administrator checks after switching an IdP's mode or wiring
+// SCIM next to SSO: who SCIM has not adopted yet (R5, R11), who SCIM created but never signed
+// in, which keys are tombstoned (R6), and what was refused lately and by which rule (R12).
+type reconciliationView struct {
+	IdP                string           `json:"idp"`
+	Mode               directory.Mode   `json:"mode"`
+	JITNotAdopted      []userView       `json:"jit_not_adopted"`
+	JITNotAdoptedCount int              `json:"jit_not_adopted_count"`
+	SCIMNeverSignedIn  []userView       `json:"scim_never_signed_in"`
+	SCIMNeverCount     int              `json:"scim_never_signed_in_count"`
+	Tombstones         []tombstoneView  `json:"tombstones"`
+	Refusals           []refusalsOfRule `json:"refusals"`
+	RecentRefusals     []eventView      `json:"recent_refusals"`
+	EventsExamined     int              `json:"events_examined"`
+	Notes              []string         `json:"notes"`
+}
+
+type tombstoneView struct {
+	IdP          string    `json:"idp"`
+	UniqueUserID string    `json:"uniqueUserId"`
+	UserID       string    `json:"userId"`
+	UserName     string    `json:"userName"`
+	DeletedAt    time.Time `json:"deletedAt"`
+	Actor        string    `json:"actor"`
+}
+
+type refusalsOfRule struct {
+	Rule  string    `json:"rule"`
+	Count int       `json:"count"`
+	Last  time.Time `json:"last"`
+}
+
+// Bounds of the reconciliation view: lists are capped (their counts are not), and refusals are
+// taken from the most recent events only.
+const (
+	reconListCap      = 200
+	reconEventsWindow = 10000
+	reconRecentCap    = 50
+)
+
+func (h *Handler) reconciliation(w http.ResponseWriter, r *http.Request, _ string) error {
+	id := r.PathValue("id")
+	out := reconciliationView{IdP: id, JITNotAdopted: []userView{}, SCIMNeverSignedIn: []userView{},
+		Tombstones: []tombstoneView{}, Refusals: []refusalsOfRule{}, RecentRefusals: []eventView{}, Notes: []string{}}
+	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		p, err := tx.IdP(id)
+		if err != nil {
+			return err
+		}
+		out.Mode = p.Mode
+		err = tx.ScanUsers(directory.ScanQuery{IdP: id}, func(u directory.User) error {
+			switch {
+			case u.Owner == directory.OwnerJIT:
+				out.JITNotAdoptedCount++
+				if len(out.JITNotAdopted) < reconListCap {
+					v, err := userViewTx(tx, u)
+					if err != nil {
+						return err
+					}
+					out.JITNotAdopted = append(out.JITNotAdopted, v)
+				}
+			case u.Owner == directory.OwnerSCIM && u.LastLoginAt.IsZero():
+				out.SCIMNeverCount++
+				if len(out.SCIMNeverSignedIn) < reconListCap {
+					v, err := userViewTx(tx, u)
+					if err != nil {
+						return err
+					}
+					out.SCIMNeverSignedIn = append(out.SCIMNeverSignedIn, v)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		tombs, err := tx.Tombstones(id)
+		if err != nil {
+			return err
+		}
+		for _, t := range tombs {
+			out.Tombstones = append(out.Tombstones, tombstoneView(t))
+		}
+		last, err := tx.LastSeq()
+		if err != nil {
+			return err
+		}
+		var after uint64
+		if last > reconEventsWindow {
+			after = last - reconEventsWindow
+		}
+		byRule := map[string]*refusalsOfRule{}
+		var recent []eventView
+		for {
+			evs, err := tx.Events(after, 1000)
+			if err != nil {
+				return err
+			}
+			if len(evs) == 0 {
+				break
+			}
+			for _, e := range evs {
+				after = e.Seq
+				out.EventsExamined++
+				if e.IdP != id || (e.Type != directory.EventLoginRefused && e.Type != directory.EventSCIMRefused) {
+					continue
+				}
+				rule := e.Rule
+				if rule == "" {
+					rule = "(none)"
+				}
+				rr := byRule[rule]
+				if rr == nil {
+					rr = &refusalsOfRule{Rule: rule}
+					byRule[rule] = rr
+				}
+				rr.Count++
+				rr.Last = e.Time
+				recent = append(recent, eventViewOf(e))
+			}
+		}
+		for _, rr := range byRule {
+			out.Refusals = append(out.Refusals, *rr)
+		}
+		sortRefusals(out.Refusals)
+		// Newest first, as a person reads them.
+		for i := len(recent) - 1; i >= 0 && len(out.RecentRefusals) < reconRecentCap; i-- {
+			out.RecentRefusals = append(out.RecentRefusals, recent[i])
+		}
+		return nil
+	})
+	if errors.Is(err, directory.ErrNotFound) {
+		return notFound(fmt.Sprintf("IdP %q does not exist", id))
+	}
+	if err != nil {
+		return err
+	}
+	if out.Mode == directory.ModeJIT && out.JITNotAdoptedCount > 0 {
+		out.Notes = append(out.Notes, "The IdP is in mode jit: SCIM adopts JIT users only after switching to both or scim (R5, R11).")
+	}
+	if out.Mode != directory.ModeJIT && out.JITNotAdoptedCount > 0 {
+		out.Notes = append(out.Notes, "JIT users not yet adopted keep working; SCIM adopts each when its connector creates a user with the same key (R5). If one is never adopted, check that the connector sends the same uniqueUserId (R1).")
+	}
+	if len(out.Tombstones) > 0 {
+		out.Notes = append(out.Notes, "Tombstoned keys cannot sign in until SCIM creates them again or an administrator clears the tombstone (R6).")
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func sortRefusals(rs []refusalsOfRule) {
+	for i := 1; i < len(rs); i++ {
+		for j := i; j > 0 && (rs[j].Count > rs[j-1].Count || rs[j].Count == rs[j-1].Count && rs[j].Rule < rs[j-1].Rule); j-- {
+			rs[j], rs[j-1] = rs[j-1], rs[j]
+		}
+	}
+}
+
+// --- backup -------------------------------------------------------------------------------------
+
+func (h *Handler) backup(w http.ResponseWriter, r *http.Request, actor string) error {
+	if h.cfg.Backup == nil {
+		return &apiError{status: http.StatusNotImplemented,
+			msg: "this server's store has no online backup; back up PostgreSQL with the database's own tools (pg_dump)"}
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="roster.db"`)
+	n, err := h.cfg.Backup(w)
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "admin: backup failed", "actor", actor, "written", n, "err", err)
+		// The status is sent already; cutting the connection before the final chunk is the
+		// only way left to tell the client that what it received is incomplete. gin's
+		// recovery swallows http.ErrAbortHandler, so hijack and close where we can.
+		if conn, _, herr := http.NewResponseController(w).Hijack(); herr == nil {
+			_ = conn.Close()
+			return nil
+		}
+		panic(http.ErrAbortHandler)
+	}
+	h.log.InfoContext(r.Context(), "admin: backup written", "actor", actor, "bytes", n)
+	return nil
+}
