@@ -135,9 +135,9 @@ func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, que
 		return false, translate(ctx, err)
 	}
 	defer conn.Release()
-	t := &txn{ctx: ctx, conn: conn, opts: pgx.TxOptions{IsoLevel: pgx.Serializable}}
+	t := &txn{ctx: ctx, conn: conn, opts: pgx.TxOptions{IsoLevel: pgx.Serializable}, opening: []string{lockEventSeqShared}}
 	if queue {
-		t.opening = []string{lockEventSeq}
+		t.opening = []string{lockEventSeqExclusive}
 	}
 	defer t.rollback()
 	ferr := fn(t)
@@ -159,7 +159,17 @@ func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, que
 	return false, nil
 }
 
-const lockEventSeq = `LOCK TABLE event_seq IN EXCLUSIVE MODE`
+// Every write transaction takes a lock on the event counter's table before anything else:
+// optimistic ones a mode they share with one another, queued ones a mode that excludes every
+// other writer. A queued transaction therefore waits only at its start, holding nothing,
+// until the writers in flight have finished, and then runs alone among writers (readers are
+// not affected); new writers wait behind it, at their start too. So no writer ever waits
+// mid-transaction for a queued one while holding what that one needs, and the two modes
+// cannot deadlock — PostgreSQL would take deadlock_timeout (1 s) to notice one.
+const (
+	lockEventSeqShared    = `LOCK TABLE event_seq IN ROW EXCLUSIVE MODE`
+	lockEventSeqExclusive = `LOCK TABLE event_seq IN EXCLUSIVE MODE`
+)
 
 // View runs fn in a REPEATABLE READ, READ ONLY transaction: every read of fn sees the same
 // snapshot, and a read-only transaction never fails for a concurrent writer.
