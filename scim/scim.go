@@ -3,10 +3,12 @@ package scim
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 
 	elimity "github.com/elimity-com/scim"
@@ -221,7 +223,8 @@ func (h *Handler) serveOwn(w http.ResponseWriter, r *http.Request, path string) 
 			writeError(w, methodNotAllowed(r.Method, path))
 			return true
 		}
-		return false
+		h.serveDiscoveryList(w, r, path)
+		return true
 	case "/Users", "/Groups":
 		if r.Method == http.MethodGet {
 			h.serveList(w, r, path[1:], listParamsFromQuery)
@@ -274,6 +277,30 @@ func (h *Handler) serveServiceProviderConfig(w http.ResponseWriter, r *http.Requ
 		}},
 		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": loc},
 	})
+}
+
+// serveDiscoveryList lets the library list schemas and resource types, then corrects its
+// envelope: the library reports itemsPerPage as the requested count, not the number returned.
+func (h *Handler) serveDiscoveryList(w http.ResponseWriter, r *http.Request, path string) {
+	rec := httptest.NewRecorder()
+	r2 := r.Clone(r.Context())
+	r2.URL.Path, r2.URL.RawPath = path, ""
+	h.lib.ServeHTTP(rec, r2)
+	var list map[string]any
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &list) != nil {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return
+	}
+	resources, _ := list["Resources"].([]any)
+	if resources == nil {
+		resources = []any{}
+	}
+	list["Resources"], list["itemsPerPage"] = resources, len(resources)
+	writeJSON(w, http.StatusOK, list)
 }
 
 // libError converts an error for the library's handlers, which write it as the body.
