@@ -31,4 +31,11 @@
 //   - The schema is versioned by numbered migrations embedded in the binary, applied at Open
 //     under an advisory lock (replicas starting together take turns) and recorded in
 //     schema_migrations. A schema migrated by a newer binary is refused, untouched.
+//
+// Configuration: Open takes a postgres:// URL or a keyword/value connection string. Roster
+// uses the first schema of the search_path (add search_path=NAME to share a database with
+// other applications) and needs the right to create tables in it, for its migrations. Pool
+// settings go in the URL too, e.g. pool_max_conns=16 (pgx's default is the larger of 4 and
+// the number of CPUs). Retries reports how often writes had to run again because of
+// concurrent writers, a figure worth exporting as a metric.
 package postgres
