@@ -267,3 +267,41 @@ func TestNoDriverErrorCrossesTheSeam(t *testing.T) {
 		t.Errorf("write in View: %v, want a plain error", err)
 	}
 }
+
+// While another session holds every writer back (as a queued transaction does), reads go on,
+// and a writer whose context ends gets the context's error, not a driver error.
+func TestReadsDoNotWaitForQueuedWriters(t *testing.T) {
+	connURL := freshSchema(t)
+	s := openAt(t, connURL)
+	ctx := context.Background()
+	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.PutUser(testUser("u1", "ada", "okta", "1")) }); err != nil {
+		t.Fatal(err)
+	}
+	conn := pgxConnect(t, connURL)
+	holder, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(ctx)
+	if _, err := holder.Exec(ctx, `LOCK TABLE event_seq IN EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx directory.ReadTx) error {
+		_, err := tx.UserByUserName("ADA")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("read while writers are held back: %v", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	err = s.Update(short, func(tx directory.Tx) error { return tx.PutKV("ns", "k", []byte("v"), time.Time{}) })
+	var pe *pgconn.PgError
+	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &pe) {
+		t.Fatalf("write held back past its deadline: %v, want context.DeadlineExceeded", err)
+	}
+	holder.Rollback(ctx)
+	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.PutKV("ns", "k", []byte("v"), time.Time{}) }); err != nil {
+		t.Fatalf("write after the lock is gone: %v", err)
+	}
+}

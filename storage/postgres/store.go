@@ -232,6 +232,9 @@ func translate(ctx context.Context, err error) error {
 			return errConcurrent
 		case codeUniqueViolation:
 			return conflictFromConstraint(pe)
+		case codeForeignKeyViolation:
+			// Only group_members has foreign keys: a member that is not (or no longer) a user.
+			return directory.Invalidf("a group member is not a user")
 		case codeUntranslatableChar, codeCharNotInRepertoire:
 			return directory.Invalidf("a value contains a NUL character or invalid UTF-8, which PostgreSQL cannot store")
 		}
