@@ -297,7 +297,13 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request, _ string) e
 		return nil
 	}
 	// Filtered reads scan forward from after; next_after is the last event read, matched or
-	// not, so the client resumes without reading the same events again.
+	// not, so the client resumes without reading the same events again. A long poll first
+	// waits for any event past after, so a follower with a filter does not spin.
+	if wait > 0 {
+		if _, err := h.svc.Events(r.Context(), after, 1, wait); err != nil {
+			return err
+		}
+	}
 	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
 		read := 0
 		for read < filteredScanBudget && len(page.Items) < limit {

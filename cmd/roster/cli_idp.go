@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+)
+
+func init() {
+	register(command{name: "idp", summary: "manage identity providers (add|list|show|set-mode|rm)",
+		run: subcommands("idp", map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+			"add": idpAdd, "list": idpList, "show": idpShow, "set-mode": idpSetMode, "rm": idpRemove,
+		}, []string{"add", "list", "show", "set-mode", "rm"})})
+}
+
+// idpOut is the part of the API's IdP shape the tables show.
+type idpOut struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Protocol  string `json:"protocol"`
+	Mode      string `json:"mode"`
+	Preset    string `json:"preset"`
+	SCIMMatch string `json:"scim_match"`
+	Link      string `json:"link_policy"`
+	Mapping   struct {
+		UniqueUserID string `json:"uniqueUserId"`
+	} `json:"mapping"`
+	SPEntityID    string `json:"sp_entity_id"`
+	ACSURL        string `json:"acs_url"`
+	SPMetadataURL string `json:"sp_metadata_url"`
+	RedirectURI   string `json:"redirect_uri"`
+	SCIMBaseURL   string `json:"scim_base_url"`
+}
+
+func printIdP(w io.Writer, p idpOut) {
+	tw := newTable(w)
+	fmt.Fprintf(tw, "id:\t%s\n", p.ID)
+	fmt.Fprintf(tw, "name:\t%s\n", p.Name)
+	fmt.Fprintf(tw, "protocol:\t%s\n", p.Protocol)
+	fmt.Fprintf(tw, "mode:\t%s\n", p.Mode)
+	fmt.Fprintf(tw, "preset:\t%s\n", orDash(p.Preset))
+	fmt.Fprintf(tw, "scim_match:\t%s\n", p.SCIMMatch)
+	fmt.Fprintf(tw, "link_policy:\t%s\n", p.Link)
+	fmt.Fprintf(tw, "uniqueUserId from:\t%s\n", orDash(p.Mapping.UniqueUserID))
+	tw.Flush()
+	fmt.Fprintln(w, "\nvalues to paste into the IdP:")
+	tw = newTable(w)
+	fmt.Fprintf(tw, "  sp_entity_id:\t%s\n", p.SPEntityID)
+	fmt.Fprintf(tw, "  acs_url:\t%s\n", p.ACSURL)
+	fmt.Fprintf(tw, "  sp_metadata_url:\t%s\n", p.SPMetadataURL)
+	fmt.Fprintf(tw, "  redirect_uri:\t%s\n", p.RedirectURI)
+	fmt.Fprintf(tw, "  scim_base_url:\t%s\n", p.SCIMBaseURL)
+	tw.Flush()
+}
+
+func idpAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("idp add", "<id> [flags]", stderr)
+	var cf clientFlags
+	cf.register(fs)
+	name := fs.String("name", "", "display name (default: the id)")
+	protocol := fs.String("protocol", "saml", "saml or oidc")
+	mode := fs.String("mode", "jit", "provisioning mode: jit, scim or both")
+	preset := fs.String("preset", "", "vendor preset (entra, okta, pingone, google, onelogin, jumpcloud, keycloak, generic); fills the attribute mapping")
+	metadataFile := fs.String("metadata-file", "", "SAML: file with the IdP's federation metadata XML")
+	metadataURL := fs.String("metadata-url", "", "SAML: URL of the IdP's federation metadata")
+	idpInitiated := fs.Bool("allow-idp-initiated", false, "SAML: accept IdP-initiated sign-in")
+	issuer := fs.String("issuer", "", "OIDC: issuer URL")
+	clientID := fs.String("client-id", "", "OIDC: client id")
+	secretEnv := fs.String("client-secret-env", "ROSTER_CLIENT_SECRET", "OIDC: name of the environment variable holding the client secret")
+	scopes := fs.String("scopes", "", "OIDC: extra scopes, space separated")
+	scimMatch := fs.String("scim-match", "", "SCIM matching attribute: externalId (default) or userName")
+	linkPolicy := fs.String("link-policy", "", "none (default) or verified-email")
+	uidAttr := fs.String("unique-user-id-attribute", "", "IdP-side attribute or claim that carries uniqueUserId (default: the preset's)")
+	fromFile := fs.String("file", "", "send this JSON file as the IdP instead of building it from flags")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return parseFailed(err)
+	}
+	var body any
+	switch {
+	case *fromFile != "":
+		if len(pos) > 0 {
+			return usagef("give the id inside --file, not as an argument")
+		}
+		raw, err := os.ReadFile(*fromFile)
+		if err != nil {
+			return err
+		}
+		if !json.Valid(raw) {
+			return usagef("--file %s is not valid JSON", *fromFile)
+		}
+		body = raw
+	case len(pos) != 1:
+		fs.Usage()
+		return usagef("idp add needs exactly one id")
+	default:
+		p := map[string]any{"id": pos[0], "name": *name, "protocol": *protocol, "mode": *mode, "preset": *preset,
+			"scim_match": *scimMatch, "link_policy": *linkPolicy}
+		saml := map[string]any{"metadata_url": *metadataURL, "allow_idp_initiated": *idpInitiated}
+		if *metadataFile != "" {
+			raw, err := os.ReadFile(*metadataFile)
+			if err != nil {
+				return err
+			}
+			saml["metadata_xml"] = string(raw)
+		}
+		p["saml"] = saml
+		oidc := map[string]any{"issuer": *issuer, "client_id": *clientID, "client_secret": os.Getenv(*secretEnv)}
+		if *scopes != "" {
+			oidc["scopes"] = strings.Fields(*scopes)
+		}
+		p["oidc"] = oidc
+		if *uidAttr != "" {
+			p["mapping"] = map[string]any{"uniqueUserId": *uidAttr}
+		}
+		body = p
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	var out idpOut
+	var raw []byte
+	if err := c.call(ctx, "POST", "/idps", body, &out, &raw); err != nil {
+		return err
+	}
+	if cf.json {
+		writeJSONOut(stdout, raw)
+		return nil
+	}
+	fmt.Fprintf(stdout, "added IdP %s\n\n", out.ID)
+	printIdP(stdout, out)
+	return nil
+}
+
+func idpList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("idp list", "[flags]", stderr)
+	var cf clientFlags
+	cf.register(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return parseFailed(err)
+	}
+	if len(pos) > 0 {
+		return usagef("idp list takes no arguments")
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	var out struct{ Items []idpOut }
+	var raw []byte
+	if err := c.call(ctx, "GET", "/idps", nil, &out, &raw); err != nil {
+		return err
+	}
+	if cf.json {
+		writeJSONOut(stdout, raw)
+		return nil
+	}
+	tw := newTable(stdout)
+	fmt.Fprintln(tw, "ID\tNAME\tPROTOCOL\tMODE\tPRESET")
+	for _, p := range out.Items {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.Protocol, p.Mode, orDash(p.Preset))
+	}
+	return tw.Flush()
+}
+
+// oneID parses flags and exactly one positional id.
+func oneID(name string, args []string, stderr io.Writer) (clientFlags, string, error) {
+	fs := newFlagSet(name, "<id> [flags]", stderr)
+	var cf clientFlags
+	cf.register(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return cf, "", parseFailed(err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return cf, "", usagef("%s needs exactly one id", name)
+	}
+	return cf, pos[0], nil
+}
+
+func idpShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cf, id, err := oneID("idp show", args, stderr)
+	if err != nil {
+		return err
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	var out idpOut
+	var raw []byte
+	if err := c.call(ctx, "GET", "/idps/"+url.PathEscape(id), nil, &out, &raw); err != nil {
+		return err
+	}
+	if cf.json {
+		writeJSONOut(stdout, raw)
+		return nil
+	}
+	printIdP(stdout, out)
+	return nil
+}
+
+func idpSetMode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("idp set-mode", "<id> <jit|scim|both> [flags]", stderr)
+	var cf clientFlags
+	cf.register(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return parseFailed(err)
+	}
+	if len(pos) != 2 {
+		fs.Usage()
+		return usagef("idp set-mode needs an id and a mode")
+	}
+	switch pos[1] {
+	case "jit", "scim", "both":
+	default:
+		return usagef("mode %q is not known; use jit, scim or both", pos[1])
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	var before idpOut
+	if err := c.call(ctx, "GET", "/idps/"+url.PathEscape(pos[0]), nil, &before, nil); err != nil {
+		return err
+	}
+	var out idpOut
+	var raw []byte
+	if err := c.call(ctx, "PATCH", "/idps/"+url.PathEscape(pos[0]), map[string]string{"mode": pos[1]}, &out, &raw); err != nil {
+		return err
+	}
+	if cf.json {
+		writeJSONOut(stdout, raw)
+		return nil
+	}
+	if before.Mode == out.Mode {
+		fmt.Fprintf(stdout, "%s: mode is already %s\n", out.ID, out.Mode)
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s: mode %s -> %s (R11: no user was removed; see 'roster events tail' for what was kept)\n", out.ID, before.Mode, out.Mode)
+	return nil
+}
+
+func idpRemove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("idp rm", "<id> [--force] [flags]", stderr)
+	var cf clientFlags
+	cf.register(fs)
+	force := fs.Bool("force", false, "also delete the IdP's users and groups")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return parseFailed(err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usagef("idp rm needs exactly one id")
+	}
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	path := "/idps/" + url.PathEscape(pos[0])
+	if *force {
+		path += "?force=true"
+	}
+	if err := c.call(ctx, "DELETE", path, nil, nil, nil); err != nil {
+		return err
+	}
+	if cf.json {
+		fmt.Fprintf(stdout, "{\"deleted\": %q}\n", pos[0])
+		return nil
+	}
+	fmt.Fprintf(stdout, "deleted IdP %s\n", pos[0])
+	return nil
+}

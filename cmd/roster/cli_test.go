@@ -1,0 +1,397 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/cmd/roster/server"
+	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/storage/bolt"
+)
+
+// cliBinary is the roster binary built once for the CLI tests: they run it as a person or a
+// script would, against a server running in this process.
+var cliBinary string
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "roster-cli-test-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	cliBinary = filepath.Join(dir, "roster")
+	build := exec.Command("go", "build", "-o", cliBinary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building roster for the CLI tests:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+const cliAdminToken = "cli-test-admin-token-0123456789"
+
+type cliEnv struct {
+	t     *testing.T
+	url   string
+	svc   *directory.Service
+	store *bolt.Store
+}
+
+// newCLIEnv serves server.New on a real bbolt file, as roster serve does.
+func newCLIEnv(t *testing.T, withBackup bool) *cliEnv {
+	t.Helper()
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	svc := directory.New(store)
+	if _, _, err := svc.EnsureAdminToken(t.Context(), cliAdminToken); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	ts.Start()
+	t.Cleanup(ts.Close)
+	cfg := server.Config{BaseURL: ts.URL, Logger: slog.New(slog.DiscardHandler)}
+	if withBackup {
+		cfg.Backup = store.WriteTo
+	}
+	h, err := server.New(cfg, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = h
+	return &cliEnv{t: t, url: ts.URL, svc: svc, store: store}
+}
+
+type cliResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// run runs the built binary with the server and token in the environment, as a script would.
+func (e *cliEnv) run(args ...string) cliResult {
+	e.t.Helper()
+	return e.runEnv([]string{"ROSTER_SERVER=" + e.url, "ROSTER_TOKEN=" + cliAdminToken}, args...)
+}
+
+func (e *cliEnv) runEnv(env []string, args ...string) cliResult {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cliBinary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("running roster %v: %v", args, err)
+	}
+	return cliResult{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+func (e *cliEnv) want(r cliResult, code int, stdoutHas ...string) cliResult {
+	e.t.Helper()
+	if r.code != code {
+		e.t.Fatalf("exit code %d, want %d\nstdout: %s\nstderr: %s", r.code, code, r.stdout, r.stderr)
+	}
+	for _, s := range stdoutHas {
+		if !strings.Contains(r.stdout, s) {
+			e.t.Errorf("stdout does not contain %q:\n%s", s, r.stdout)
+		}
+	}
+	return r
+}
+
+func (e *cliEnv) idp(id string) directory.IdP {
+	e.t.Helper()
+	p, err := e.svc.IdP(e.t.Context(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+func TestCLIIdP(t *testing.T) {
+	e := newCLIEnv(t, false)
+
+	r := e.want(e.run("idp", "add", "okta", "--protocol", "oidc", "--preset", "okta", "--mode", "both",
+		"--issuer", "https://okta.example.com", "--client-id", "roster", "--name", "Okta"), 0,
+		"added IdP okta", "sp_entity_id:", e.url+"/sso/okta/saml/metadata", "acs_url:", e.url+"/sso/okta/saml/acs",
+		"redirect_uri:", e.url+"/sso/okta/oidc/callback", "scim_base_url:", e.url+"/scim/v2")
+	_ = r
+	if p := e.idp("okta"); p.Mode != directory.ModeBoth || p.Protocol != directory.ProtocolOIDC || p.Name != "Okta" {
+		t.Errorf("stored %+v", p)
+	}
+
+	// Every problem at once, exit 1, nothing stored.
+	r = e.want(e.run("idp", "add", "Bad_Id", "--protocol", "oidc", "--mode", "sometimes"), 1)
+	for _, s := range []string{"HTTP 400", "id \"Bad_Id\"", "mode \"sometimes\"", "issuer is required", "client_id is required"} {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+		}
+	}
+	// A full JSON body from a file.
+	file := filepath.Join(t.TempDir(), "idp.json")
+	os.WriteFile(file, []byte(`{"id":"kc","protocol":"oidc","mode":"jit","oidc":{"issuer":"https://kc.example.com","client_id":"c"}}`), 0o600)
+	e.want(e.run("idp", "add", "--file", file), 0, "added IdP kc")
+
+	r = e.want(e.run("idp", "list"), 0, "ID", "MODE", "okta", "Okta", "both", "kc")
+	var listed struct{ Items []struct{ ID string } }
+	r = e.want(e.run("idp", "list", "--json"), 0)
+	if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil || len(listed.Items) != 2 {
+		t.Errorf("idp list --json: %v %s", err, r.stdout)
+	}
+
+	e.want(e.run("idp", "show", "okta"), 0, "mode:", "both", "preset:", "okta", e.url+"/sso/okta/oidc/callback")
+	r = e.want(e.run("idp", "show", "--json", "okta"), 0)
+	var shown map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &shown); err != nil || shown["sp_metadata_url"] != e.url+"/sso/okta/saml/metadata" {
+		t.Errorf("idp show --json: %v %s", err, r.stdout)
+	}
+	r = e.want(e.run("idp", "show", "nope"), 1)
+	if !strings.Contains(r.stderr, "does not exist") || !strings.Contains(r.stderr, "404") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+
+	e.want(e.run("idp", "set-mode", "okta", "scim"), 0, "okta: mode both -> scim", "R11")
+	if p := e.idp("okta"); p.Mode != directory.ModeSCIM {
+		t.Errorf("mode = %s", p.Mode)
+	}
+	e.want(e.run("idp", "set-mode", "okta", "scim"), 0, "already scim")
+	e.want(e.run("idp", "set-mode", "okta", "sometimes"), 2)
+	e.want(e.run("idp", "set-mode", "okta"), 2)
+
+	// rm refuses while users exist, unless --force.
+	if _, err := e.svc.SCIMCreateUser(t.Context(), directory.SCIMActor{IdP: "okta", TokenID: "t"},
+		directory.User{UserName: "ada@example.com", ExternalID: "00u1", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	r = e.want(e.run("idp", "rm", "okta"), 1)
+	if !strings.Contains(r.stderr, "HTTP 409") || !strings.Contains(r.stderr, "force") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	e.want(e.run("idp", "rm", "okta", "--force"), 0, "deleted IdP okta")
+	e.want(e.run("idp", "rm", "okta"), 1)
+
+	// Usage errors are exit 2.
+	e.want(e.run("idp"), 2)
+	e.want(e.run("idp", "frobnicate"), 2)
+	e.want(e.run("idp", "show"), 2)
+	e.want(e.run("idp", "list", "--no-such-flag"), 2)
+	e.want(e.run("idp", "list", "-h"), 0)
+}
+
+func TestCLIAuthAndServer(t *testing.T) {
+	e := newCLIEnv(t, false)
+	// Flags instead of the environment.
+	e.want(e.runEnv([]string{"ROSTER_SERVER=", "ROSTER_TOKEN="}, "idp", "list", "--server", e.url, "--token", cliAdminToken), 0, "ID")
+	r := e.want(e.runEnv([]string{"ROSTER_SERVER=" + e.url, "ROSTER_TOKEN="}, "idp", "list"), 2)
+	if !strings.Contains(r.stderr, "ROSTER_TOKEN") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	r = e.want(e.runEnv([]string{"ROSTER_SERVER=" + e.url, "ROSTER_TOKEN=wrong"}, "idp", "list"), 1)
+	if !strings.Contains(r.stderr, "HTTP 401") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	r = e.want(e.runEnv([]string{"ROSTER_SERVER=http://127.0.0.1:1", "ROSTER_TOKEN=x"}, "idp", "list"), 1)
+	if !strings.Contains(r.stderr, "cannot reach the server") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	e.want(e.run("idp", "list", "--server", "ftp://x"), 2)
+}
+
+func TestCLIToken(t *testing.T) {
+	e := newCLIEnv(t, false)
+	if _, err := e.svc.CreateIdP(t.Context(), "test", directory.IdP{ID: "okta", Protocol: directory.ProtocolOIDC, Mode: directory.ModeBoth}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.want(e.run("token", "create", "okta", "--name", "connector", "--expires-in", "90d"), 0, "shown once", directory.SCIMTokenPrefix)
+	var secret string
+	for _, f := range strings.Fields(r.stdout) {
+		if strings.HasPrefix(f, directory.SCIMTokenPrefix) {
+			secret = f
+		}
+	}
+	tok, err := e.svc.Authenticate(t.Context(), directory.TokenSCIM, secret)
+	if err != nil {
+		t.Fatalf("the printed secret does not authenticate: %v", err)
+	}
+
+	r = e.want(e.run("token", "create", "okta", "--json"), 0)
+	var created struct{ ID, Token string }
+	if err := json.Unmarshal([]byte(r.stdout), &created); err != nil || created.Token == "" {
+		t.Errorf("token create --json: %v %s", err, r.stdout)
+	}
+
+	r = e.want(e.run("token", "list", "okta"), 0, "ID", "STATUS", tok.ID, "connector", "active")
+	if strings.Contains(r.stdout, secret) {
+		t.Errorf("token list shows a secret")
+	}
+	e.want(e.run("token", "revoke", tok.ID), 0, "revoked SCIM token "+tok.ID)
+	e.want(e.run("token", "list", "okta"), 0, "revoked")
+	if _, err := e.svc.Authenticate(t.Context(), directory.TokenSCIM, secret); err == nil {
+		t.Errorf("revoked token still works")
+	}
+
+	r = e.want(e.run("token", "create", "okta", "--expires-in", "soon"), 1)
+	if !strings.Contains(r.stderr, "expires_in") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	e.want(e.run("token", "create", "ghost"), 1)
+	e.want(e.run("token", "revoke", "nope"), 1)
+	e.want(e.run("token", "create"), 2)
+	e.want(e.run("token", "list"), 2)
+}
+
+func TestCLIUser(t *testing.T) {
+	e := newCLIEnv(t, false)
+	ctx := t.Context()
+	if _, err := e.svc.CreateIdP(ctx, "test", directory.IdP{ID: "okta", Protocol: directory.ProtocolOIDC, Mode: directory.ModeBoth}); err != nil {
+		t.Fatal(err)
+	}
+	actor := directory.SCIMActor{IdP: "okta", TokenID: "t"}
+	var ids []string
+	for i := range 3 {
+		u, err := e.svc.SCIMCreateUser(ctx, actor, directory.User{UserName: fmt.Sprintf("user%d@example.com", i),
+			ExternalID: fmt.Sprintf("00u%d", i), Active: true, Emails: []directory.MultiValue{{Value: fmt.Sprintf("user%d@example.com", i)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	if _, err := e.svc.SCIMCreateGroup(ctx, actor, directory.Group{DisplayName: "Engineering", Members: []string{ids[0]}}); err != nil {
+		t.Fatal(err)
+	}
+
+	e.want(e.run("user", "list"), 0, "USERNAME", "user0@example.com", "user2@example.com", "00u1", "scim", "active", "never")
+	sorted := slices.Sorted(slices.Values(ids))
+	r := e.want(e.run("user", "list", "--limit", "2"), 0, sorted[0], sorted[1])
+	if strings.Contains(r.stdout, sorted[2]) || !strings.Contains(r.stderr, "--cursor "+sorted[1]) {
+		t.Errorf("paging: stdout %s stderr %s", r.stdout, r.stderr)
+	}
+	r = e.want(e.run("user", "list", "--filter", `uniqueUserId eq "00u2"`), 0, "user2@example.com")
+	if strings.Contains(r.stdout, "user0@") {
+		t.Errorf("filter ignored:\n%s", r.stdout)
+	}
+	r = e.want(e.run("user", "list", "--filter", `userName eq`), 1)
+	if !strings.Contains(r.stderr, "HTTP 400") || !strings.Contains(r.stderr, "filter") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	r = e.want(e.run("user", "list", "--json", "--filter", `uniqueUserId eq "00u0"`), 0)
+	var l struct {
+		Items []struct {
+			ID     string
+			Groups []struct{ DisplayName string }
+		}
+		NextCursor string `json:"next_cursor"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &l); err != nil || len(l.Items) != 1 || l.Items[0].Groups[0].DisplayName != "Engineering" {
+		t.Errorf("user list --json: %v %s", err, r.stdout)
+	}
+
+	e.want(e.run("user", "show", ids[0]), 0, "userName:", "user0@example.com", "owner:", "scim", "identity:", "okta / 00u0", "groups:", "Engineering")
+	e.want(e.run("user", "show", "nobody"), 1)
+	e.want(e.run("user", "deactivate", ids[1]), 0, "deactivated user1@example.com")
+	e.want(e.run("user", "show", ids[1]), 0, "inactive")
+	e.want(e.run("user", "show"), 2)
+	e.want(e.run("user", "list", "extra"), 2)
+}
+
+func TestCLIEventsTail(t *testing.T) {
+	e := newCLIEnv(t, false)
+	ctx := t.Context()
+	if _, err := e.svc.CreateIdP(ctx, "test", directory.IdP{ID: "okta", Protocol: directory.ProtocolOIDC, Mode: directory.ModeBoth}); err != nil {
+		t.Fatal(err)
+	}
+	// Seq 1 is the admin token's creation, seq 2 the IdP's.
+	e.want(e.run("events", "tail", "--follow=false"), 0, "1 ", "token.created", "2 ", "idp.created", "actor=test", "subject=okta")
+	r := e.want(e.run("events", "tail", "--follow=false", "--json", "--after", "1"), 0)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	var ev struct {
+		Seq  uint64
+		Type string
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &ev); err != nil || len(lines) != 1 || ev.Seq != 2 || ev.Type != "idp.created" {
+		t.Errorf("--json lines: %v %s", err, r.stdout)
+	}
+	e.want(e.run("events", "tail", "--follow=false", "--subject", "okta"), 0, "subject=okta")
+
+	// Following: the command waits on the long poll and prints the event written meanwhile.
+	// It is started first and the event is written after; whichever comes first, the event
+	// is after seq 1, so the follower must print it.
+	done := make(chan cliResult, 1)
+	go func() { done <- e.run("events", "tail", "--after", "2", "--max", "1") }()
+	if _, err := e.svc.CreateIdP(ctx, "test", directory.IdP{ID: "kc", Protocol: directory.ProtocolOIDC}); err != nil {
+		t.Fatal(err)
+	}
+	r = <-done
+	e.want(r, 0, "3 ", "idp.created", "subject=kc")
+
+	e.want(e.run("events", "tail", "--wait", "0"), 2)
+	e.want(e.run("events", "tail", "--after", "x"), 2)
+	e.want(e.run("events"), 2)
+}
+
+func TestCLIBackup(t *testing.T) {
+	e := newCLIEnv(t, true)
+	if _, err := e.svc.CreateIdP(t.Context(), "test", directory.IdP{ID: "okta", Protocol: directory.ProtocolOIDC}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "copy.db")
+	e.want(e.run("backup", file), 0, "wrote", "consistent bbolt file")
+	// The copy is a working store holding what the server had.
+	copyStore, err := bolt.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := directory.New(copyStore).IdP(t.Context(), "okta")
+	copyStore.Close()
+	if err != nil || p.ID != "okta" {
+		t.Errorf("the backup lacks the IdP: %v", err)
+	}
+
+	r := e.want(e.run("backup", file), 1)
+	if !strings.Contains(r.stderr, "exists") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	e.want(e.run("backup", file, "--force"), 0, "wrote")
+	e.want(e.run("backup"), 2)
+
+	// A server without an online backup (PostgreSQL) answers 501, and no file appears.
+	none := newCLIEnv(t, false)
+	other := filepath.Join(t.TempDir(), "none.db")
+	r = none.want(none.run("backup", other), 1)
+	if !strings.Contains(r.stderr, "HTTP 501") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	if _, err := os.Stat(other); err == nil {
+		t.Errorf("a failed backup left a file")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(other))
+	if len(entries) != 0 {
+		t.Errorf("a failed backup left %v", entries)
+	}
+}
