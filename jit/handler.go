@@ -41,6 +41,8 @@ type Handler struct {
 	secure     bool
 
 	mdCache metadataCache
+	// oidcCache keeps OIDC discovery per issuer (oidc.go).
+	oidcCache oidcProviders
 
 	// spKey caches the SP key pair read from the store; it never changes once created.
 	spKeyMu sync.Mutex
@@ -103,9 +105,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		switch action {
 		case "login":
-			h.only(w, r, func(w http.ResponseWriter, r *http.Request) { h.serveLogin(w, r, idp) }, http.MethodGet)
+			h.only(w, r, func(w http.ResponseWriter, r *http.Request) { h.serveLoginByProtocol(w, r, idp) }, http.MethodGet)
 		case "saml/metadata":
 			h.only(w, r, func(w http.ResponseWriter, r *http.Request) { h.serveSAMLMetadata(w, r, idp) }, http.MethodGet, http.MethodHead)
+		case "oidc/callback":
+			h.only(w, r, func(w http.ResponseWriter, r *http.Request) { h.serveOIDCCallback(w, r, idp) }, http.MethodGet)
 		case "saml/acs":
 			h.only(w, r, func(w http.ResponseWriter, r *http.Request) { h.serveACS(w, r, idp) }, http.MethodPost)
 		default:

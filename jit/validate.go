@@ -12,8 +12,8 @@ import (
 // IdP is created or changed, after directory.NormalizeIdP has checked the domain settings.
 //
 // For SAML it parses the pasted metadata, or fetches metadata_url, and requires a signing
-// certificate and an HTTP-Redirect sign-on endpoint. For OIDC it checks only that issuer and
-// client_id are set; discovery is checked when OIDC sign-in is built.
+// certificate and an HTTP-Redirect sign-on endpoint. For OIDC it requires issuer (an http(s)
+// URL) and client_id; ValidateOIDCDiscovery checks that the issuer's discovery answers.
 func (h *Handler) ValidateIdP(ctx context.Context, p directory.IdP) []string {
 	var problems []string
 	if p.Preset != "" {
@@ -45,6 +45,7 @@ func (h *Handler) ValidateIdP(ctx context.Context, p directory.IdP) []string {
 		if strings.TrimSpace(p.OIDC.ClientID) == "" {
 			problems = append(problems, "oidc: client_id is required")
 		}
+		problems = append(problems, h.validateOIDC(p.OIDC)...)
 	}
 	return problems
 }
