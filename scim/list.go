@@ -163,7 +163,7 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, resourceType
 		}
 	}
 	var total int
-	var resources []map[string]any
+	var resources []any
 	var err error
 	if resourceType == "Users" {
 		total, resources, err = h.listUsers(r, actorFrom(r), expr, p)
@@ -175,7 +175,7 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, resourceType
 		return
 	}
 	if resources == nil {
-		resources = []map[string]any{}
+		resources = []any{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"schemas":      []string{listResponseURN},
@@ -299,14 +299,14 @@ func candidateUsers(tx directory.ReadTx, idp string, e filter.Expr) (users []dir
 	return users, true, nil
 }
 
-func (h *Handler) listUsers(r *http.Request, actor directory.SCIMActor, e filter.Expr, p listParams) (int, []map[string]any, error) {
+func (h *Handler) listUsers(r *http.Request, actor directory.SCIMActor, e filter.Expr, p listParams) (int, []any, error) {
 	if p.SortBy != "" {
 		if _, ok := userSortKey(directory.User{}, p.SortBy); !ok {
 			return 0, nil, sortError(p.SortBy)
 		}
 	}
 	var total int
-	var out []map[string]any
+	var out []any
 	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
 		win := &window[directory.User]{skip: p.StartIndex - 1, count: p.Count}
 		var all []directory.User // only when sorting
@@ -329,13 +329,26 @@ func (h *Handler) listUsers(r *http.Request, actor directory.SCIMActor, e filter
 				}
 			}
 		case e == nil && p.SortBy == "":
-			// Without a filter the total is a count, and the scan stops after the page.
+			// Without a filter the total is a count, and the scan stops after the page. A
+			// remembered position lets the scan start right at the page.
 			n, err := tx.CountUsers(actor.IdP)
 			if err != nil {
 				return err
 			}
+			seq, err := tx.LastSeq()
+			if err != nil {
+				return err
+			}
+			q := directory.ScanQuery{IdP: actor.IdP}
+			if after, ok := h.cursors.after(seq, actor.IdP, p.StartIndex); ok {
+				q.After, win.skip = after, 0
+			}
+			var prev string // the id before the page, to remember where it starts
 			if p.StartIndex-1 < n && p.Count > 0 {
-				err = tx.ScanUsers(directory.ScanQuery{IdP: actor.IdP}, func(u directory.User) error {
+				err = tx.ScanUsers(q, func(u directory.User) error {
+					if win.total == win.skip-1 {
+						prev = u.ID
+					}
 					win.add(u)
 					if win.full() {
 						return directory.ErrStopScan
@@ -345,6 +358,12 @@ func (h *Handler) listUsers(r *http.Request, actor directory.SCIMActor, e filter
 				if err != nil {
 					return err
 				}
+			}
+			if prev != "" {
+				h.cursors.remember(seq, actor.IdP, p.StartIndex, prev)
+			}
+			if k := len(win.items); k > 0 {
+				h.cursors.remember(seq, actor.IdP, p.StartIndex+k, win.items[k-1].ID)
 			}
 			win.total = n
 		default:
@@ -380,21 +399,21 @@ func (h *Handler) listUsers(r *http.Request, actor directory.SCIMActor, e filter
 			if err != nil {
 				return err
 			}
-			out = append(out, project(toMap(h.userJSONOf(u, groups)), sel))
+			out = append(out, rendered(h.userJSONOf(u, groups), sel))
 		}
 		return nil
 	})
 	return total, out, err
 }
 
-func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filter.Expr, p listParams) (int, []map[string]any, error) {
+func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filter.Expr, p listParams) (int, []any, error) {
 	if p.SortBy != "" {
 		if _, ok := groupSortKey(directory.Group{}, p.SortBy); !ok {
 			return 0, nil, badRequest(scimerrors.ScimTypeInvalidValue, fmt.Sprintf("sortBy %q is not supported for groups; sort by id, displayName, externalId, meta.created or meta.lastModified", p.SortBy))
 		}
 	}
 	var total int
-	var out []map[string]any
+	var out []any
 	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
 		var matches []directory.Group
 		attr, value, indexed := filter.IndexedEquality(e)
@@ -444,7 +463,7 @@ func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filte
 		total = win.total
 		sel := selection{Attributes: p.Attributes, Excluded: p.Excluded}
 		for _, g := range win.items {
-			out = append(out, project(toMap(h.groupJSONOf(g)), sel))
+			out = append(out, rendered(h.groupJSONOf(g), sel))
 		}
 		return nil
 	})
@@ -503,6 +522,15 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, resourceType,
 	}
 	w.Header().Set("Location", h.scimBase()+"/"+resourceType+"/"+id)
 	writeJSON(w, http.StatusOK, project(body, selectionFromQuery(r)))
+}
+
+// rendered is a resource as a list returns it: the wire struct itself when nothing is
+// selected, which spares a JSON round trip per resource, else the projected generic form.
+func rendered(wire any, sel selection) any {
+	if len(sel.Attributes) == 0 && len(sel.Excluded) == 0 {
+		return wire
+	}
+	return project(toMap(wire), sel)
 }
 
 // project applies attributes / excludedAttributes to a resource in generic JSON form. id and

@@ -43,6 +43,8 @@ type Handler struct {
 	lib    elimity.Server
 	users  *userHandler
 	groups *groupHandler
+	// cursors speeds up deep startIndex paging of unfiltered user lists.
+	cursors pageCursors
 }
 
 var _ http.Handler = (*Handler)(nil)
