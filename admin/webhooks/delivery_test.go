@@ -333,3 +333,92 @@ func TestDeleteStopsDelivery(t *testing.T) {
 		t.Errorf("deleted webhook received %d deliveries, want 5", n)
 	}
 }
+
+// TestGroupPayload: a group event carries the group after the change, members included.
+func TestGroupPayload(t *testing.T) {
+	e := newEnv(t)
+	a := e.idp("okta")
+	h, _ := e.start(fastConfig())
+	r := newReceiver(t)
+	createWebhook(t, h, r, map[string]any{"event_types": []string{"group.*"}})
+	u, err := e.svc.SCIMCreateUser(t.Context(), a, directory.User{UserName: "m@example.com", ExternalID: "m", Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := e.svc.SCIMCreateGroup(t.Context(), a, directory.Group{DisplayName: "Engineering", Members: []string{u.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the group delivery", time.Minute, func() bool { return len(r.deliveries()) >= 1 })
+	d := r.deliveries()[0]
+	group, _ := d.Body["group"].(map[string]any)
+	members, _ := group["members"].([]any)
+	if d.Type != directory.EventGroupCreated || group["id"] != g.ID || group["displayName"] != "Engineering" ||
+		len(members) != 1 || members[0] != u.ID {
+		t.Errorf("group payload: %s %v", d.Type, d.Body)
+	}
+	if _, has := d.Body["user"]; has {
+		t.Errorf("group payload carries a user: %v", d.Body)
+	}
+}
+
+// TestHugeErrorAnswer: a receiver's long error answer is read only in part, and last_error
+// quotes only its start.
+func TestHugeErrorAnswer(t *testing.T) {
+	e := newEnv(t)
+	a := e.idp("okta")
+	cfg := fastConfig()
+	cfg.InitialBackoff = time.Hour
+	h, _ := e.start(cfg)
+	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte(strings.Repeat("x", 4<<20)))
+	}))
+	t.Cleanup(big.Close)
+	var w webhooks.Webhook
+	if code := call(t, h, "POST", "/admin/api/v1/webhooks", adminToken, map[string]any{"url": big.URL}, &w); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	e.changes(a, "u", 1)
+	var got webhooks.Webhook
+	waitFor(t, "the failure", time.Minute, func() bool {
+		got = getWebhook(t, h, w.ID)
+		return got.Failures == 1
+	})
+	if !strings.HasPrefix(got.LastError, "HTTP 502 Bad Gateway: xxx") || len(got.LastError) > 300 {
+		t.Errorf("last_error (%d bytes): %.80q", len(got.LastError), got.LastError)
+	}
+}
+
+// TestResumeOnAnotherReplica: an administrator's resume reaches the worker even when it is
+// made on a replica that does not deliver this webhook (so no in-process wake-up helps).
+func TestResumeOnAnotherReplica(t *testing.T) {
+	e := newEnv(t)
+	a := e.idp("okta")
+	cfg := fastConfig()
+	cfg.MaxAttempts = 2
+	cfg.MaxBackoff = time.Hour
+	worker, _ := e.start(cfg)
+	apiOnly := webhooks.New(e.svc, cfg) // a replica whose delivery loop is not running
+	r := newReceiver(t)
+	var down atomic.Bool
+	down.Store(true)
+	r.setRespond(func(int, delivery) int {
+		if down.Load() {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	w := createWebhook(t, apiOnly, r, nil)
+	e.changes(a, "u", 5)
+	want := e.events(w.Cursor)
+	waitFor(t, "status failing", time.Minute, func() bool {
+		return getWebhook(t, worker, w.ID).Status == webhooks.StatusFailing
+	})
+	down.Store(false)
+	if code := call(t, apiOnly, "POST", "/admin/api/v1/webhooks/"+w.ID+"/resume", adminToken, nil, nil); code != http.StatusOK {
+		t.Fatalf("resume: %d", code)
+	}
+	waitFor(t, "all deliveries", time.Minute, func() bool { return len(r.deliveries()) >= len(want) })
+	checkInOrder(t, r.deliveries(), want, false)
+}
