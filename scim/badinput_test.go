@@ -94,7 +94,7 @@ func TestBadInputLeavesStoreUnchanged(t *testing.T) {
 		{"empty body", "POST", "/scim/v2/Users", ``, 400, "invalidSyntax"},
 		{"userName a number", "POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":42,"externalId":"n"}`, 400, "invalidValue"},
 		{"active not a boolean", "POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","active":"maybe"}`, 400, "invalidValue"},
-		{"emails not an array", "POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","emails":"a@b"}`, 400, "invalidSyntax"},
+		{"emails not an array", "POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","emails":"a@b"}`, 400, "invalidValue"},
 		{"missing userName", "POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"externalId":"n"}`, 400, "invalidValue"},
 		{"empty userName", "POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"  ","externalId":"n"}`, 400, "invalidValue"},
 		{"body over 1 MiB", "POST", "/scim/v2/Users", big, 413, ""},
@@ -132,5 +132,29 @@ func TestBadInputLeavesStoreUnchanged(t *testing.T) {
 				t.Errorf("a %d answer changed the store", c.status)
 			}
 		})
+	}
+}
+
+// A wrong type or a missing required attribute is answered with a message naming it.
+func TestBadInputMessagesNameTheAttribute(t *testing.T) {
+	e := newEnv(t)
+	cases := map[string]string{
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":42,"externalId":"n"}`:                            "userName",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","active":"maybe"}`:          "active",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","emails":"a@b"}`:            "emails",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","emails":[{"primary":7}]}`: "emails.primary",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"externalId":"n"}`:                                         "userName",
+	}
+	for body, attr := range cases {
+		r := e.do("POST", "/scim/v2/Users", body)
+		r.mustSCIMError(t, 400, "invalidValue")
+		if !strings.Contains(r.str("detail"), attr) {
+			t.Errorf("detail %q does not name %s", r.str("detail"), attr)
+		}
+	}
+	r := e.do("POST", "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G","members":{"value":"x"}}`)
+	r.mustSCIMError(t, 400, "invalidValue")
+	if !strings.Contains(r.str("detail"), "members") {
+		t.Errorf("detail %q does not name members", r.str("detail"))
 	}
 }

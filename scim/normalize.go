@@ -358,3 +358,33 @@ func normalizePatch(obj map[string]any) ([]string, *scimerrors.ScimError) {
 	obj["Operations"] = out
 	return paths, nil
 }
+
+// precheckResource reads a POST or PUT body of a user or group into its wire form before the
+// library validates it, so that a missing required attribute or a value of the wrong type is
+// answered with a message naming the attribute; the library's own messages are generic.
+func precheckResource(method, path string, body []byte) *scimerrors.ScimError {
+	if method != "POST" && method != "PUT" || strings.HasSuffix(path, "/.search") {
+		return nil
+	}
+	var required, what string
+	var into any
+	switch {
+	case strings.HasPrefix(path, "/Users"):
+		required, what, into = "userName", "user", &userJSON{}
+	case strings.HasPrefix(path, "/Groups"):
+		required, what, into = "displayName", "group", &groupJSON{}
+	default:
+		return nil
+	}
+	if err := json.Unmarshal(body, into); err != nil {
+		se := badRequest(scimerrors.ScimTypeInvalidValue, "The "+what+" has an attribute of the wrong type: "+jsonProblem(err))
+		return &se
+	}
+	var obj map[string]any
+	_ = json.Unmarshal(body, &obj)
+	if s, ok := obj[findKey(obj, required)].(string); !ok || strings.TrimSpace(s) == "" {
+		se := badRequest(scimerrors.ScimTypeInvalidValue, required+" is required and must be a non-empty string.")
+		return &se
+	}
+	return nil
+}

@@ -182,6 +182,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if paths != nil {
 			r = r.WithContext(withPatchPaths(r.Context(), paths))
 		}
+		if se := precheckResource(r.Method, path, normalized); se != nil {
+			writeError(w, *se)
+			return
+		}
 		r.Body = io.NopCloser(bytes.NewReader(normalized))
 		r.ContentLength = int64(len(normalized))
 	}

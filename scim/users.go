@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -165,18 +166,10 @@ func decodeUser(attrs map[string]any) (userJSON, error) {
 // jsonProblem describes a decoding error without Go type names.
 func jsonProblem(err error) string {
 	var te *json.UnmarshalTypeError
-	if ok := asTypeError(err, &te); ok {
-		return strings.TrimPrefix(te.Field, "") + " must be " + wireType(te.Type.Kind().String()) + ", not " + te.Value
+	if errors.As(err, &te) {
+		return te.Field + " must be " + wireType(te.Type.Kind().String()) + ", not " + te.Value
 	}
 	return "malformed JSON"
-}
-
-func asTypeError(err error, te **json.UnmarshalTypeError) bool {
-	t, ok := err.(*json.UnmarshalTypeError)
-	if ok {
-		*te = t
-	}
-	return ok
 }
 
 func wireType(kind string) string {
