@@ -139,9 +139,9 @@ func TestBadInputLeavesStoreUnchanged(t *testing.T) {
 func TestBadInputMessagesNameTheAttribute(t *testing.T) {
 	e := newEnv(t)
 	cases := map[string]string{
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":42,"externalId":"n"}`:                            "userName",
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","active":"maybe"}`:          "active",
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","emails":"a@b"}`:            "emails",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":42,"externalId":"n"}`:                           "userName",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","active":"maybe"}`:         "active",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","emails":"a@b"}`:           "emails",
 		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","emails":[{"primary":7}]}`: "emails.primary",
 		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"externalId":"n"}`:                                         "userName",
 	}
