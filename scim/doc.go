@@ -17,7 +17,10 @@
 //     externalId, emails.value and group displayName goes through the store's indexes; anything
 //     else scans the IdP's resources in id order.
 //   - Lists are in id order unless sortBy says otherwise, so startIndex paging is stable;
-//     itemsPerPage is the number of resources returned and Resources is never null.
+//     itemsPerPage is the number of resources returned and Resources is never null. A query
+//     against the root (GET /, POST /.search) lists users, then groups.
+//   - Deep unfiltered paging resumes from remembered positions (cursor.go), which are valid
+//     only while the event sequence number is unchanged, i.e. while no write has happened.
 //   - meta.version and the ETag are W/"<Meta.Version>"; If-Match with another version is 412,
 //     If-None-Match with the current one is 304.
 //   - Directory errors become SCIM error bodies in one place (errors.go). A client mistake is

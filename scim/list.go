@@ -186,6 +186,59 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, resourceType
 	})
 }
 
+// serveRootList answers a query against the server root (GET / and POST /.search, RFC 7644
+// §3.4.2.1): the token's users, then its groups, as one list paged by startIndex and count.
+// sortBy orders each resource type within its part.
+func (h *Handler) serveRootList(w http.ResponseWriter, r *http.Request, parse paramsParser) {
+	p, se := parse(r, h.opts)
+	if se != nil {
+		writeError(w, *se)
+		return
+	}
+	var expr filter.Expr
+	if p.Filter != "" {
+		var err error
+		if expr, err = filter.Parse(p.Filter); err != nil {
+			writeError(w, badRequest(scimerrors.ScimTypeInvalidFilter, err.Error()))
+			return
+		}
+	}
+	_, userSortable := userSortKey(directory.User{}, p.SortBy)
+	_, groupSortable := groupSortKey(directory.Group{}, p.SortBy)
+	if p.SortBy != "" && !userSortable && !groupSortable {
+		writeError(w, errorFor(h.log, r, sortError(p.SortBy)))
+		return
+	}
+	up, gp := p, p
+	if !userSortable {
+		up.SortBy = ""
+	}
+	if !groupSortable {
+		gp.SortBy = ""
+	}
+	actor := actorFrom(r)
+	userTotal, users, err := h.listUsers(r, actor, expr, up)
+	if err != nil {
+		writeError(w, errorFor(h.log, r, err))
+		return
+	}
+	gp.StartIndex = max(1, p.StartIndex-userTotal)
+	gp.Count = p.Count - len(users)
+	groupTotal, groups, err := h.listGroups(r, actor, expr, gp)
+	if err != nil {
+		writeError(w, errorFor(h.log, r, err))
+		return
+	}
+	resources := append(append([]any{}, users...), groups...)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"schemas":      []string{listResponseURN},
+		"totalResults": userTotal + groupTotal,
+		"startIndex":   p.StartIndex,
+		"itemsPerPage": len(resources),
+		"Resources":    resources,
+	})
+}
+
 // window collects the page [start-1, start-1+count) of a stream of matches and counts them.
 type window[T any] struct {
 	skip, count int
@@ -520,7 +573,8 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, resourceType,
 			}
 		}
 	}
-	w.Header().Set("Location", h.scimBase()+"/"+resourceType+"/"+id)
+	// RFC 7644 §3.1: meta.location is the resource's Content-Location.
+	w.Header().Set("Content-Location", h.scimBase()+"/"+resourceType+"/"+id)
 	writeJSON(w, http.StatusOK, project(body, selectionFromQuery(r)))
 }
 

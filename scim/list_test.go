@@ -240,3 +240,31 @@ func TestPagingCursorsStayExact(t *testing.T) {
 		t.Errorf("repeated deep page differs: %v vs %v", resources(a), resources(b))
 	}
 }
+
+// A query against the server root lists the token's users, then its groups (RFC 7644 §3.4.2.1).
+func TestRootQuery(t *testing.T) {
+	e := newEnv(t)
+	u1 := e.createUser("r1@example.com", "r1")
+	u2 := e.createUser("r2@example.com", "r2")
+	g := e.do("POST", "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Root"}`).must(t, 201).str("id")
+	r := e.do("GET", "/scim/v2/", nil).must(t, 200)
+	if r.Body["totalResults"] != float64(3) || len(resources(r)) != 3 {
+		t.Fatalf("root list: %s", r.Raw)
+	}
+	r = e.do("GET", "/scim/v2?startIndex=2&count=2", nil).must(t, 200)
+	got := resources(r)
+	if len(got) != 2 || got[1]["id"] != g || r.Body["itemsPerPage"] != float64(2) {
+		t.Errorf("second page: %s", r.Raw)
+	}
+	if meta, _ := got[1]["meta"].(map[string]any); meta["resourceType"] != "Group" {
+		t.Errorf("root results must say their type: %v", got[1]["meta"])
+	}
+	r = e.do("POST", "/scim/v2/.search", map[string]any{"schemas": []string{searchRequestURN}, "filter": `userName eq "r2@example.com" or displayName eq "Root"`}).must(t, 200)
+	ids := map[any]bool{}
+	for _, res := range resources(r) {
+		ids[res["id"]] = true
+	}
+	if len(ids) != 2 || !ids[u2] || !ids[g] || ids[u1] {
+		t.Errorf("root search: %s", r.Raw)
+	}
+}

@@ -243,6 +243,18 @@ func (h *Handler) serveOwn(w http.ResponseWriter, r *http.Request, path string) 
 		}
 		writeError(w, methodNotAllowed(r.Method, path))
 		return true
+	case "/":
+		if r.Method == http.MethodGet {
+			h.serveRootList(w, r, listParamsFromQuery)
+			return true
+		}
+	case "/.search":
+		if r.Method == http.MethodPost {
+			h.serveRootList(w, r, listParamsFromBody)
+			return true
+		}
+		writeError(w, methodNotAllowed(r.Method, path))
+		return true
 	case "/Bulk":
 		writeError(w, scimerrors.ScimError{Status: http.StatusNotImplemented, Detail: "Bulk operations are not supported (see ServiceProviderConfig)."})
 		return true
