@@ -60,6 +60,9 @@ func TestModeJITRefused(t *testing.T) {
 	if !strings.Contains(r.str("detail"), "jit") {
 		t.Errorf("detail %q does not name the mode", r.str("detail"))
 	}
+	for _, req := range [][2]string{{"POST", "/scim/v2/Users/.search"}, {"GET", "/scim/v2/Groups"}, {"POST", "/scim/v2/Groups"}, {"GET", "/scim/v2/Users/x"}, {"POST", "/scim/v2/.search"}} {
+		e.doAs(tok, req[0], req[1], `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G"}`).mustSCIMError(t, 403, "")
+	}
 	seq := e.lastSeq()
 	r = e.doAs(tok, "POST", "/scim/v2/Users", userBody("a@example.com", "a"))
 	r.mustSCIMError(t, 403, "")

@@ -165,7 +165,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// Writes of users leave the mode check (R2) to the Service, which records the refusal as
 	// an event (R12); everything else is refused here, before any work.
-	if !(strings.HasPrefix(path, "/Users") && r.Method != http.MethodGet) {
+	if !isUserWrite(r.Method, path) {
 		if err := h.svc.CheckSCIMAccess(r.Context(), actor); err != nil {
 			writeError(w, errorFor(h.log, r, err))
 			return
@@ -197,6 +197,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r2.URL.Path, r2.URL.RawPath = path, ""
 	r2.Body = r.Body
 	h.lib.ServeHTTP(w, r2)
+}
+
+// isUserWrite reports whether a request creates, replaces, patches or deletes a user: the
+// requests the Service itself refuses under R2, recording the refusal.
+func isUserWrite(method, path string) bool {
+	switch {
+	case path == "/Users":
+		return method == http.MethodPost
+	case strings.HasPrefix(path, "/Users/") && path != "/Users/.search":
+		return method == http.MethodPut || method == http.MethodPatch || method == http.MethodDelete
+	}
+	return false
 }
 
 // authenticate resolves the bearer token to the actor (R10 scopes everything by its IdP).
