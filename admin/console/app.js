@@ -176,9 +176,9 @@ async function route() {
 // --- IdPs ---------------------------------------------------------------------------------------
 
 const modeText = {
-  jit: "JIT: users are created and updated when they sign in; SCIM requests are refused.",
-  scim: "SCIM: only the IdP's SCIM connector creates users; a sign-in by someone not provisioned is refused.",
-  both: "Both: SCIM provisions and deprovisions, and a first sign-in creates the user at once; SCIM adopts it later.",
+  jit: "users are created and updated when they sign in; SCIM requests are refused.",
+  scim: "only the IdP's SCIM connector creates users; a sign-in by someone not provisioned is refused.",
+  both: "SCIM provisions and deprovisions, and a first sign-in creates the user at once; SCIM adopts it later.",
 };
 
 async function idpList() {
@@ -231,7 +231,7 @@ function field(label, name, value, opts) {
 function idpForm(existing) {
   const p = existing || { protocol: "saml", mode: "jit", scim_match: "externalId", link_policy: "none",
     saml: {}, oidc: {}, mapping: {}, login_authoritative: [], default_groups: [], preset: "" };
-  const form = el("form", { id: "idp-form", novalidate: true });
+  const form = el("form", { id: "idp-form", novalidate: true, method: "post" });
   const errors = el("div", { id: "idp-errors" });
   const presetSel = el("select", { id: "f-preset", name: "preset" },
     el("option", { value: "", text: "— none —" }),
@@ -341,7 +341,7 @@ async function idpPage(id) {
     copyRow("OIDC redirect URI", p.redirect_uri, "v-redirect-uri"),
     copyRow("SCIM base URL", p.scim_base_url, "v-scim-base-url"));
 
-  const modeForm = el("form", { id: "mode-form" },
+  const modeForm = el("form", { id: "mode-form", method: "post" },
     el("fieldset", {}, el("legend", { text: "Provisioning mode" }),
       ["scim", "jit", "both"].map((m) => radio("mode", m, p.mode === m, m === "both" ? "SCIM and JIT" : m.toUpperCase(), modeText[m]))),
     el("p", { class: "hint", text: "Switching mode never deletes users (R11): JIT users stay until SCIM adopts them; SCIM users stay and sign-ins may update them." }),
@@ -367,7 +367,7 @@ async function idpPage(id) {
         try { await api("DELETE", "/scim-tokens/" + encodeURIComponent(t.id)); status("Token revoked"); route(); } catch (e) { if (e.status !== 401) status(e.message); }
       } }, "Revoke"))));
   const tokenOut = el("div", { id: "token-out" });
-  const tokenForm = el("form", { id: "token-form", class: "row" },
+  const tokenForm = el("form", { id: "token-form", class: "row", method: "post" },
     el("div", {}, el("label", { for: "t-name", text: "Token name" }), el("input", { id: "t-name", type: "text", autocomplete: "off" })),
     el("div", {}, el("label", { for: "t-exp", text: "Expires in (e.g. 90d, 720h; empty = never)" }), el("input", { id: "t-exp", type: "text", autocomplete: "off" })),
     el("button", { type: "submit", id: "token-create" }, "Create SCIM token"));
@@ -386,7 +386,7 @@ async function idpPage(id) {
     } catch (e) { if (e.status !== 401) tokenOut.replaceChildren(errorBox(e)); }
   });
 
-  const delForm = el("form", { id: "delete-form" },
+  const delForm = el("form", { id: "delete-form", method: "post" },
     el("label", { class: "choice", for: "del-force" }, el("input", { type: "checkbox", id: "del-force" }), "Also delete this IdP's users and groups"),
     el("button", { type: "submit", class: "danger" }, "Delete identity provider"));
   const delErr = el("div");
@@ -467,7 +467,7 @@ async function userList() {
   const form = el("form", { id: "user-search", role: "search", class: "row" },
     el("div", {}, el("label", { for: "user-q", text: "Search users (name, email, uniqueUserId)" }), input),
     el("div", {}, el("label", { for: "user-filter", text: "or a SCIM filter" }), raw),
-    el("button", { type: "submit" }, "Search"));
+    el("button", { type: "submit", id: "user-search-button" }, "Search"));
   const idp = params.get("idp") || "";
   let cursor = "";
   async function load(append) {

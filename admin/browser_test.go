@@ -1,0 +1,268 @@
+package admin_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+var update = flag.Bool("update", false, "write admin/testdata/console.png, the console screenshot the README shows")
+
+// chromiumPath finds a Chromium or Chrome binary; "" when there is none.
+func chromiumPath() string {
+	if p := os.Getenv("ROSTER_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browser starts a fresh headless Chromium and returns a tab context. Page errors and
+// Content-Security-Policy violations are collected, so the test fails if the console relies
+// on anything the policy forbids.
+func browser(t *testing.T) (context.Context, func() []string) {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		t.Skip("SKIPPING THE BROWSER TEST: no Chromium found (/usr/bin/chromium). Install it with " +
+			"'apt-get install -y chromium' or set ROSTER_CHROMIUM; CI must have it.")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelTab(); cancelAlloc() })
+
+	var mu sync.Mutex
+	var problems []string
+	listen := func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			problems = append(problems, "exception: "+ev.ExceptionDetails.Text)
+		case *log.EventEntryAdded:
+			if ev.Entry.Level == log.EntryLevelError && !strings.Contains(ev.Entry.Text, "favicon") {
+				problems = append(problems, "console: "+ev.Entry.Text)
+			}
+		}
+	}
+	if err := chromedp.Listen(ctx, listen); err != nil {
+		t.Fatalf("starting Chromium at %s: %v", path, err)
+	}
+	if _, err := chromedp.Call(ctx, log.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("enabling the browser log: %v", err)
+	}
+	return ctx, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), problems...) }
+}
+
+// waitText waits until the element's text contains want.
+func waitText(sel, want string) chromedp.Action[chromedp.Void] {
+	return voidOf(chromedp.Poll[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, want),
+		chromedp.WithPollingInterval(50*time.Millisecond)))
+}
+
+// voidOf drops an action's value, so it can run among the steps of chromedp.Do.
+func voidOf[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := a(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// text reads an element's text.
+func text(t *testing.T, ctx context.Context, id string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(id)))
+	if err != nil {
+		t.Fatalf("reading #%s: %v", id, err)
+	}
+	return s
+}
+
+// TestConsoleInBrowser drives the console in a real Chromium: sign in, add an IdP from a preset,
+// switch its mode, create a SCIM token and use it over /scim/v2, find the user and open its
+// events, and watch the live events page receive a new event.
+func TestConsoleInBrowser(t *testing.T) {
+	e := newEnv(t)
+	ctx, problems := browser(t)
+	// step runs actions one by one, each with its own time limit, so a failure names the
+	// action and shows what the page said.
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		for i, a := range actions {
+			actx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			err := chromedp.Do(actx, a)
+			cancel()
+			if err != nil {
+				body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+				t.Fatalf("%s, action %d: %v\npage problems: %q\npage text:\n%s", what, i+1, err, problems(), body)
+			}
+		}
+	}
+
+	step("signing in and opening the IdP form",
+		chromedp.Navigate(e.url+"/admin"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), e.token),
+		chromedp.Click(chromedp.ID("signin-button")),
+		chromedp.WaitVisible(chromedp.ID("add-idp")),
+		chromedp.Click(chromedp.ID("add-idp")),
+		chromedp.WaitVisible(chromedp.ID("idp-form")),
+		// Pick the Okta preset: it fills the mapping and says what feeds uniqueUserId.
+		chromedp.SetValue(chromedp.ID("f-preset"), "okta"),
+		voidOf(chromedp.Evaluate[bool](`document.getElementById("f-preset").dispatchEvent(new Event("change"))`)),
+		waitText("#r1", "user.id"),
+	)
+	r1 := text(t, ctx, "r1")
+	uidMapping, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("f-mapping-uniqueUserId")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uidMapping != "uniqueUserId" || !strings.Contains(r1, "SCIM") {
+		t.Errorf("preset did not fill the form: mapping %q, R1 box %q", uidMapping, r1)
+	}
+	step("adding the IdP",
+		chromedp.Click(chromedp.ID("protocol-oidc")),
+		chromedp.WaitVisible(chromedp.ID("f-oidc-issuer")),
+		chromedp.SendKeys(chromedp.ID("f-oidc-issuer"), "https://okta.example.com"),
+		chromedp.SendKeys(chromedp.ID("f-oidc-client_id"), "roster-app"),
+		chromedp.Click(chromedp.ID("mode-jit")),
+		chromedp.Click(chromedp.ID("idp-save")),
+		chromedp.WaitVisible(chromedp.ID("paste")),
+	)
+	for id, want := range map[string]string{"v-acs-url": e.url + "/sso/okta/saml/acs", "v-sp-entity-id": e.url + "/sso/okta/saml/metadata",
+		"v-sp-metadata-url": e.url + "/sso/okta/saml/metadata", "v-redirect-uri": e.url + "/sso/okta/oidc/callback", "v-scim-base-url": e.url + "/scim/v2"} {
+		if got := text(t, ctx, id); got != want {
+			t.Errorf("#%s shows %q, want %q", id, got, want)
+		}
+	}
+	p, err := e.svc.IdP(t.Context(), "okta")
+	if err != nil || p.Mode != directory.ModeJIT || p.Preset != "okta" || p.OIDC.ClientID != "roster-app" || p.Mapping.UniqueUserID != "uniqueUserId" {
+		t.Fatalf("stored IdP %+v, %v", p, err)
+	}
+	if *update {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("testdata", "console.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Switch the mode to both, then create a SCIM token, shown once.
+	step("switching the mode and creating a token",
+		chromedp.Click(chromedp.ID("mode-both")),
+		chromedp.Click(chromedp.ID("mode-save")),
+		waitText("#idp-mode", "both"),
+		chromedp.SendKeys(chromedp.ID("t-name"), "okta connector"),
+		chromedp.Click(chromedp.ID("token-create")),
+		chromedp.WaitVisible(chromedp.ID("token-secret")),
+	)
+	secret := text(t, ctx, "token-secret")
+	if p, _ := e.svc.IdP(t.Context(), "okta"); p.Mode != directory.ModeBoth {
+		t.Errorf("mode after the switch: %s", p.Mode)
+	}
+
+	// The IdP's connector: a user created over SCIM with the new token.
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@example.com","externalId":"00uADA",` +
+		`"active":true,"name":{"givenName":"Ada","familyName":"Lovelace"},"emails":[{"value":"ada@example.com","primary":true}]}`
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", e.url+"/scim/v2/Users", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+secret)
+	req.Header.Set("Content-Type", "application/scim+json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("SCIM POST with the console's token: %d", res.StatusCode)
+	}
+
+	// Find the user, open its page and its events.
+	step("finding the user",
+		chromedp.Click(chromedp.CSS(`nav a[href="#/users"]`)),
+		chromedp.WaitVisible(chromedp.ID("user-q")),
+		chromedp.SendKeys(chromedp.ID("user-q"), "ada"),
+		chromedp.Click(chromedp.ID("user-search-button")),
+		waitText("#users", "ada@example.com"),
+		chromedp.Click(chromedp.CSS(`#users a`)),
+		chromedp.WaitVisible(chromedp.ID("user-events")),
+	)
+	owner, identity, events := text(t, ctx, "user-owner"), text(t, ctx, "user-identity"), text(t, ctx, "user-events")
+	if owner != "scim" || identity != "okta / 00uADA" || !strings.Contains(events, "user.created") {
+		t.Errorf("user page: owner %q identity %q events %q", owner, identity, events)
+	}
+
+	// The live events page shows an event written after it opened (long poll).
+	step("opening the events page",
+		chromedp.Click(chromedp.CSS(`nav a[href="#/events"]`)),
+		waitText("#events", "user.created"),
+	)
+	if _, err := e.svc.DeactivateUser(t.Context(), "admin:test", findUserID(t, e, "00uADA")); err != nil {
+		t.Fatal(err)
+	}
+	step("seeing a live event", waitText("#events", "user.deactivated"))
+
+	href, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`sessionStorage.getItem("roster.adminToken") !== null`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(href, e.token) || !stored {
+		t.Errorf("the token must stay in session storage and out of URLs: %s (stored %v)", href, stored)
+	}
+	if ps := problems(); len(ps) > 0 {
+		t.Errorf("the page reported problems (CSP violations or script errors): %q", ps)
+	}
+}
+
+func findUserID(t *testing.T, e *env, key string) string {
+	t.Helper()
+	var id string
+	err := e.svc.View(t.Context(), func(tx directory.ReadTx) error {
+		u, err := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: key})
+		id = u.ID
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
