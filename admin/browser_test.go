@@ -147,6 +147,10 @@ func TestConsoleInBrowser(t *testing.T) {
 		waitText("#r1", "user.id"),
 	)
 	r1 := text(t, ctx, "r1")
+	// The preset named the IdP "okta", so the values to paste are shown before it is saved.
+	if got := text(t, ctx, "p-acs-url"); got != e.url+"/sso/okta/saml/acs" {
+		t.Errorf("preview ACS URL %q", got)
+	}
 	uidMapping, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("f-mapping-uniqueUserId")))
 	if err != nil {
 		t.Fatal(err)
@@ -226,6 +230,12 @@ func TestConsoleInBrowser(t *testing.T) {
 	if owner != "scim" || identity != "okta / 00uADA" || !strings.Contains(events, "user.created") {
 		t.Errorf("user page: owner %q identity %q events %q", owner, identity, events)
 	}
+
+	// The reconciliation view lists her among the SCIM users who never signed in.
+	step("opening the reconciliation view",
+		chromedp.Navigate(e.url+"/admin#/idps/okta/reconciliation"),
+		waitText("#scim-never", "ada@example.com"),
+	)
 
 	// The live events page shows an event written after it opened (long poll).
 	step("opening the events page",

@@ -1,11 +1,12 @@
 // Roster console: plain JavaScript over the admin API. Every DOM node is built with
-// createElement and textContent, never innerHTML, so data from IdPs cannot inject markup.
+// createElement and textContent, never by parsing strings as HTML, so data from IdPs cannot inject markup.
 // The admin token lives in sessionStorage and travels only in the Authorization header.
 "use strict";
 
 const API = "/admin/api/v1";
 const TOKEN_KEY = "roster.adminToken";
 let presets = [];
+let baseURL = ""; // the server's public URL, for the values to paste shown while an IdP is added
 let eventsLoop = null; // cancels the live events long-poll when the view changes
 
 // --- helpers ----------------------------------------------------------------------------------
@@ -140,6 +141,7 @@ async function start() {
   document.getElementById("nav").hidden = false;
   try {
     presets = (await api("GET", "/presets")).items;
+    baseURL = (await api("GET", "/whoami")).base_url;
   } catch (e) {
     presets = [];
   }
@@ -237,6 +239,19 @@ function idpForm(existing) {
     el("option", { value: "", text: "— none —" }),
     presets.map((x) => el("option", { value: x.id, text: x.name, selected: x.id === p.preset ? true : null })));
   const r1 = el("div", {}, r1Box(p.preset, p.scim_match));
+  const preview = el("div", { id: "paste-preview" });
+  function showPreview() {
+    const id = form.elements.id ? form.elements.id.value.trim() : p.id;
+    if (!id || !baseURL) { preview.replaceChildren(); return; }
+    const sso = baseURL + "/sso/" + encodeURIComponent(id);
+    preview.replaceChildren(el("h2", { text: "Values to paste into the IdP" }),
+      el("div", { class: "paste" },
+        copyRow("SP entity id", sso + "/saml/metadata", "p-sp-entity-id"),
+        copyRow("ACS URL", sso + "/saml/acs", "p-acs-url"),
+        copyRow("SP metadata URL", sso + "/saml/metadata", "p-sp-metadata-url"),
+        copyRow("OIDC redirect URI", sso + "/oidc/callback", "p-redirect-uri"),
+        copyRow("SCIM base URL", baseURL + "/scim/v2", "p-scim-base-url")));
+  }
 
   const mappingFields = ["uniqueUserId", "firstName", "lastName", "email", "groups"].map((k) =>
     field("Mapping: " + k, "mapping." + k, p.mapping[k], { hint: k === "uniqueUserId" ? "IdP-side attribute or claim name that carries the immutable user id (R1)." : null }));
@@ -251,6 +266,7 @@ function idpForm(existing) {
       if (!form.elements.name.value) form.elements.name.value = x.name;
       if (!form.elements.id.value) form.elements.id.value = x.id;
     }
+    showPreview();
     r1.replaceChildren(r1Box(presetSel.value, form.elements.scim_match.value));
   });
 
@@ -290,6 +306,7 @@ function idpForm(existing) {
     el("div", {}, el("label", { for: "f-preset", text: "Preset" }), presetSel,
       el("p", { class: "hint", text: "A preset pre-fills the attribute mapping for a vendor and says what must feed uniqueUserId." })),
     r1,
+    preview,
     field("Id (slug)", "id", p.id, { required: true, readonly: existing ? true : null, hint: "Lower-case letters, digits and dashes; it appears in the SSO URLs and cannot change." }),
     field("Display name", "name", p.name),
     protocolSet, modeSet, samlSet, oidcSet,
@@ -302,6 +319,8 @@ function idpForm(existing) {
     el("button", { type: "submit", id: "idp-save" }, existing ? "Save changes" : "Add identity provider"),
     el("a", { href: existing ? "#/idps/" + encodeURIComponent(p.id) : "#/idps" }, "Cancel"));
   showProtocol();
+  form.elements.id.addEventListener("input", showPreview);
+  showPreview();
 
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
