@@ -12,10 +12,10 @@
 //     given (delivered with a 2xx, or skipped because it does not match the webhook's filter).
 //     Events are delivered strictly in sequence order, one at a time: the next request is sent
 //     only after the receiver answered 2xx to the previous one. The cursor is committed shortly
-//     after (every CursorSyncInterval, at the end of each batch, before a failure is recorded
-//     and when stopping), so a crash redelivers the few events since the last commit, in order
-//     and with the same webhook-ids: delivery is at least once, and receivers deduplicate by
-//     webhook-id.
+//     after (every CursorSyncInterval, when the worker catches up with the log, before a
+//     failure is recorded and when stopping), so a crash redelivers the few events since the
+//     last commit, in order and with the same webhook-ids: delivery is at least once, and
+//     receivers deduplicate by webhook-id.
 //   - Failed attempts never move the cursor. After MaxAttempts consecutive failures the
 //     webhook is marked failing and retried at the slowest backoff; an administrator can resume
 //     it at once or replay it from any sequence number.

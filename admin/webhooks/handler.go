@@ -36,7 +36,8 @@ type Config struct {
 	// BatchSize is how many events a worker reads per store read (default 100).
 	BatchSize int
 	// CursorSyncInterval is how often a busy worker commits its cursor (default 100ms); it
-	// also commits at the end of every batch, before recording a failure and when stopping.
+	// also commits when it catches up with the log, before recording a failure and when
+	// stopping.
 	// A crash repeats at most the deliveries since the last commit, in order, with the same
 	// webhook-ids. A negative value commits after every delivery.
 	CursorSyncInterval time.Duration

@@ -201,34 +201,76 @@ func (h *Handler) hold(ctx context.Context, id string, kick chan struct{}) error
 	return err
 }
 
+// progress is a worker's view of its webhook's delivery state, ahead of the store by the
+// deliveries it has not committed yet.
+type progress struct {
+	st         state  // as last read or committed
+	pending    uint64 // where the cursor may move: past events delivered or skipped
+	delivered  bool   // whether a delivery succeeded since the last commit
+	lastCommit time.Time
+}
+
+// uncommitted reports whether the worker is ahead of the stored state.
+func (p *progress) uncommitted() bool { return p.pending != p.st.Cursor || p.delivered }
+
+// commit stores the progress, and aerr as a failed attempt at the next event if set.
+func (h *Handler) commit(ctx context.Context, id string, p *progress, aerr error) error {
+	if !p.uncommitted() && aerr == nil {
+		return nil
+	}
+	next, err := h.record(ctx, id, p.st.Generation, p.st.Cursor, p.pending, p.delivered, aerr)
+	if err != nil {
+		return err
+	}
+	p.st, p.delivered, p.lastCommit = next, false, time.Now()
+	return nil
+}
+
 // deliverLoop reads the events after the cursor and delivers them in order.
+//
+// The cursor is committed every CursorSyncInterval, when the worker catches up with the log,
+// before a failure is recorded and when stopping, rather than after every delivery: one store
+// commit per delivery would bound throughput by the disk's fsync rate. The price is bounded: a
+// crash redelivers, in order and with the same webhook-ids, the events of at most one interval.
 func (h *Handler) deliverLoop(ctx context.Context, id string, kick chan struct{}) error {
 	var key []byte
 	var keyOf string
+	var p *progress
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		changed := h.svc.Changed()
 		var rec record
-		var st state
 		var evs []directory.Event
 		err := h.svc.View(ctx, func(tx directory.ReadTx) error {
+			var stored state
 			var err error
-			rec, st, err = loadWebhook(tx, id, h.svc.Now())
+			rec, stored, err = loadWebhook(tx, id, h.svc.Now())
 			if errors.Is(err, directory.ErrNotFound) {
 				return errGone
 			}
 			if err != nil {
 				return err
 			}
-			evs, err = tx.Events(st.Cursor, h.cfg.BatchSize)
+			// Start from the stored state unless this worker is ahead of it; an
+			// administrator's reset (a new generation) wins over progress not yet committed.
+			if p == nil || !p.uncommitted() || stored.Generation != p.st.Generation {
+				p = &progress{st: stored, pending: stored.Cursor, lastCommit: time.Now()}
+			}
+			evs, err = tx.Events(p.pending, h.cfg.BatchSize)
 			return err
 		})
 		if err != nil {
 			return err
 		}
 		if len(evs) == 0 {
+			if err := h.commit(ctx, id, p, nil); err != nil {
+				if errors.Is(err, errStale) {
+					continue
+				}
+				return err
+			}
 			// Wait for a write by this process (changed), an administrator's change here
 			// (kick), or the poll that sees other replicas' writes.
 			sleep(ctx, h.cfg.PollInterval, changed, kick)
@@ -240,38 +282,28 @@ func (h *Handler) deliverLoop(ctx context.Context, id string, kick chan struct{}
 			}
 			keyOf = rec.Secret
 		}
-		if err := h.deliverBatch(ctx, rec, st, key, evs, kick); err != nil && !errors.Is(err, errStale) {
+		err = h.deliverBatch(ctx, rec, p, key, evs, kick)
+		if err == nil && (len(evs) < h.cfg.BatchSize || time.Since(p.lastCommit) >= h.cfg.CursorSyncInterval) {
+			// Caught up (a short batch), or due: commit now rather than at the next idle.
+			err = h.commit(ctx, id, p, nil)
+		}
+		if errors.Is(err, errStale) {
+			p = nil
+			continue
+		}
+		if err != nil {
 			return err
 		}
 	}
 }
 
-// deliverBatch delivers the matching events of evs one at a time, in order, and moves the
-// cursor past each one after its 2xx and past non-matching events without a request.
-//
-// The cursor is committed every CursorSyncInterval, at the end of the batch, before a failure
-// is recorded and when stopping, rather than after every delivery: one store commit per
-// delivery would bound throughput by the disk's fsync rate. The price is bounded: a crash
-// redelivers, in order and with the same webhook-ids, at most the events of one interval or
-// batch. errStale means an administrator reset the cursor; the caller reads it again.
-func (h *Handler) deliverBatch(ctx context.Context, rec record, st state, key []byte, evs []directory.Event, kick chan struct{}) error {
-	pending := st.Cursor // where the cursor may move: past events delivered or skipped
-	delivered := false   // whether a delivery succeeded since the last commit
-	lastCommit := time.Now()
-	commit := func(ctx context.Context, aerr error) error {
-		if pending == st.Cursor && !delivered && aerr == nil {
-			return nil
-		}
-		next, err := h.record(ctx, rec.ID, st.Generation, st.Cursor, pending, delivered, aerr)
-		if err != nil {
-			return err
-		}
-		st, delivered, lastCommit = next, false, time.Now()
-		return nil
-	}
+// deliverBatch delivers the matching events of evs one at a time, in order, moving p past
+// each one after its 2xx and past non-matching events without a request. errStale means an
+// administrator reset the cursor; the caller reads it again.
+func (h *Handler) deliverBatch(ctx context.Context, rec record, p *progress, key []byte, evs []directory.Event, kick chan struct{}) error {
 	for _, e := range evs {
 		if !rec.matches(e) {
-			pending = e.Seq
+			p.pending = e.Seq
 			continue
 		}
 		body, err := encodePayload(e)
@@ -279,8 +311,8 @@ func (h *Handler) deliverBatch(ctx context.Context, rec record, st state, key []
 			return err
 		}
 		for {
-			if st.Failures > 0 {
-				if err := h.backoff(ctx, rec.ID, st, kick); err != nil {
+			if p.st.Failures > 0 {
+				if err := h.backoff(ctx, rec.ID, p.st, kick); err != nil {
 					return err
 				}
 			}
@@ -289,32 +321,32 @@ func (h *Handler) deliverBatch(ctx context.Context, rec record, st state, key []
 			// attempt is bounded by Timeout all the same.
 			aerr := h.send(context.WithoutCancel(ctx), rec.URL, key, e.ID, body)
 			if aerr == nil {
-				pending, delivered = e.Seq, true
+				p.pending, p.delivered = e.Seq, true
 			}
 			if ctx.Err() != nil {
 				// Stopping, or the lease was lost: commit what was delivered, so that a
 				// restart or the next holder does not repeat it.
 				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 				defer cancel()
-				_ = commit(cctx, nil)
+				_ = h.commit(cctx, rec.ID, p, nil)
 				return ctx.Err()
 			}
 			if aerr == nil {
 				break
 			}
-			if err := commit(ctx, aerr); err != nil {
+			if err := h.commit(ctx, rec.ID, p, aerr); err != nil {
 				return err
 			}
-			h.log.Warn("webhooks: delivery failed", "webhook", rec.ID, "seq", e.Seq, "failures", st.Failures,
-				"status", st.Status, "err", aerr)
+			h.log.Warn("webhooks: delivery failed", "webhook", rec.ID, "seq", e.Seq, "failures", p.st.Failures,
+				"status", p.st.Status, "err", aerr)
 		}
-		if time.Since(lastCommit) >= h.cfg.CursorSyncInterval {
-			if err := commit(ctx, nil); err != nil {
+		if time.Since(p.lastCommit) >= h.cfg.CursorSyncInterval {
+			if err := h.commit(ctx, rec.ID, p, nil); err != nil {
 				return err
 			}
 		}
 	}
-	return commit(ctx, nil)
+	return nil
 }
 
 // record commits a worker's progress: the cursor moves from cursor to to; delivered says a
