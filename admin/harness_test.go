@@ -35,15 +35,17 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := newBareEnv(t)
+	// The handler needs the base URL, which is known once the listener is: set it before
+	// Start, so no request can see the server without it.
 	ts := httptest.NewUnstartedServer(nil)
-	ts.Start()
-	t.Cleanup(ts.Close)
-	h, err := server.New(server.Config{BaseURL: ts.URL, Logger: slog.New(slog.DiscardHandler), Backup: e.store.WriteTo}, e.svc)
+	e.url = "http://" + ts.Listener.Addr().String()
+	h, err := server.New(server.Config{BaseURL: e.url, Logger: slog.New(slog.DiscardHandler), Backup: e.store.WriteTo}, e.svc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.Config.Handler = h
-	e.url = ts.URL
+	ts.Start()
+	t.Cleanup(ts.Close)
 	return e
 }
 
@@ -51,14 +53,15 @@ func newEnv(t *testing.T) *env {
 func newHandlerEnv(t *testing.T, cfg admin.Config) *env {
 	t.Helper()
 	e := newBareEnv(t)
-	ts := httptest.NewServer(nil)
-	t.Cleanup(ts.Close)
+	ts := httptest.NewUnstartedServer(nil)
+	e.url = "http://" + ts.Listener.Addr().String()
 	if cfg.BaseURL == "" {
-		cfg.BaseURL = ts.URL
+		cfg.BaseURL = e.url
 	}
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	ts.Config.Handler = admin.New(e.svc, cfg)
-	e.url = ts.URL
+	ts.Start()
+	t.Cleanup(ts.Close)
 	return e
 }
 

@@ -67,10 +67,11 @@ func newCLIEnv(t *testing.T, withBackup bool) *cliEnv {
 	if _, _, err := svc.EnsureAdminToken(t.Context(), cliAdminToken); err != nil {
 		t.Fatal(err)
 	}
+	// The handler needs the base URL, known once the listener is; it is set before Start so
+	// no request sees the server without it.
 	ts := httptest.NewUnstartedServer(nil)
-	ts.Start()
-	t.Cleanup(ts.Close)
-	cfg := server.Config{BaseURL: ts.URL, Logger: slog.New(slog.DiscardHandler)}
+	url := "http://" + ts.Listener.Addr().String()
+	cfg := server.Config{BaseURL: url, Logger: slog.New(slog.DiscardHandler)}
 	if withBackup {
 		cfg.Backup = store.WriteTo
 	}
@@ -79,7 +80,9 @@ func newCLIEnv(t *testing.T, withBackup bool) *cliEnv {
 		t.Fatal(err)
 	}
 	ts.Config.Handler = h
-	return &cliEnv{t: t, url: ts.URL, svc: svc, store: store}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return &cliEnv{t: t, url: url, svc: svc, store: store}
 }
 
 type cliResult struct {
