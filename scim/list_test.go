@@ -268,3 +268,31 @@ func TestRootQuery(t *testing.T) {
 		t.Errorf("root search: %s", r.Raw)
 	}
 }
+
+func TestGroupFilters(t *testing.T) {
+	e := newEnv(t)
+	u := e.createUser("gf@example.com", "gf")
+	g1 := e.do("POST", "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Alpha","externalId":"A-1","members":[{"value":"`+u+`"}]}`).must(t, 201).str("id")
+	g2 := e.do("POST", "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Beta"}`).must(t, 201).str("id")
+	cases := map[string][]string{
+		`displayName eq "alpha"`:                    {g1},
+		`id eq "` + g2 + `"`:                        {g2},
+		`externalId eq "A-1"`:                       {g1},
+		`members[value eq "` + u + `"]`:             {g1},
+		`not (members pr)`:                          {g2},
+		`displayName sw "a" or displayName ew "ta"`: {g1, g2},
+		`displayName eq "Gamma"`:                    nil,
+	}
+	for f, want := range cases {
+		r := e.do("GET", "/scim/v2/Groups?filter="+query(f), nil).must(t, 200)
+		var got []string
+		for _, res := range resources(r) {
+			got = append(got, res["id"].(string))
+		}
+		sort.Strings(got)
+		sort.Strings(want)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: got %v, want %v", f, got, want)
+		}
+	}
+}

@@ -241,3 +241,16 @@ func TestGroupsAttributeIsComputedAndReadOnly(t *testing.T) {
 		t.Errorf("PUT with groups [] changed membership: %v", r.Body["groups"])
 	}
 }
+
+// R8 on update: a PATCH or PUT to a userName another user holds is 409 and changes nothing.
+func TestUpdateToTakenUserName(t *testing.T) {
+	e := newEnv(t)
+	e.createUser("first@example.com", "ext-1")
+	id := e.createUser("second@example.com", "ext-2")
+	before := e.snapshot()
+	e.do("PATCH", "/scim/v2/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"userName","value":"FIRST@example.com"}]}`).mustSCIMError(t, 409, "uniqueness")
+	e.do("PUT", "/scim/v2/Users/"+id, userBody("first@example.com", "ext-2")).mustSCIMError(t, 409, "uniqueness")
+	if e.snapshot() != before {
+		t.Error("a refused update changed the store")
+	}
+}

@@ -195,7 +195,7 @@ func ParsePath(s string) (Path, error) {
 		if p.peek() == '.' {
 			p.pos++
 			name := p.readName()
-			if name == "" {
+			if name == "" || !isAlpha(name[0]) {
 				return Path{}, p.fail("expected a sub-attribute name after '.'")
 			}
 			out.ValueSub = name
@@ -387,7 +387,7 @@ func (p *parser) parseAttrExpr(depth int) (Expr, error) {
 		// attr[filter].sub op value — Entra ID's form; it means attr[filter and sub op value].
 		p.pos++
 		sub := p.readName()
-		if sub == "" {
+		if sub == "" || !isAlpha(sub[0]) {
 			return nil, p.fail("expected a sub-attribute name after '.'")
 		}
 		cmp, err := p.parseComparison(AttrPath{Name: sub})
