@@ -36,7 +36,37 @@ type idpOut struct {
 	SCIMBaseURL   string `json:"scim_base_url"`
 }
 
-func printIdP(w io.Writer, p idpOut) {
+// presetOut is what the API says about a vendor preset.
+type presetOut struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Mapping struct {
+		UniqueUserID string `json:"uniqueUserId"`
+	} `json:"mapping"`
+	Source string `json:"unique_user_id_source"`
+	Advice string `json:"scim_match_advice"`
+}
+
+// presetFor fetches the preset an IdP uses; ok is false when it has none or it is unknown.
+// The preset says which IdP-side value must feed uniqueUserId (R1), which is what an
+// administrator most needs to read after adding an IdP.
+func presetFor(ctx context.Context, c *apiClient, id string) (presetOut, bool) {
+	if id == "" {
+		id = "generic"
+	}
+	var out struct{ Items []presetOut }
+	if c.call(ctx, "GET", "/presets", nil, &out, nil) != nil {
+		return presetOut{}, false
+	}
+	for _, p := range out.Items {
+		if strings.EqualFold(p.ID, id) {
+			return p, true
+		}
+	}
+	return presetOut{}, false
+}
+
+func printIdP(w io.Writer, p idpOut, preset presetOut, havePreset bool) {
 	tw := newTable(w)
 	fmt.Fprintf(tw, "id:\t%s\n", p.ID)
 	fmt.Fprintf(tw, "name:\t%s\n", p.Name)
@@ -45,8 +75,17 @@ func printIdP(w io.Writer, p idpOut) {
 	fmt.Fprintf(tw, "preset:\t%s\n", orDash(p.Preset))
 	fmt.Fprintf(tw, "scim_match:\t%s\n", p.SCIMMatch)
 	fmt.Fprintf(tw, "link_policy:\t%s\n", p.Link)
-	fmt.Fprintf(tw, "uniqueUserId from:\t%s\n", orDash(p.Mapping.UniqueUserID))
+	uid := p.Mapping.UniqueUserID
+	if uid == "" && havePreset {
+		uid = preset.Mapping.UniqueUserID + " (the preset's default)"
+	}
+	fmt.Fprintf(tw, "uniqueUserId attribute:\t%s\n", orDash(uid))
 	tw.Flush()
+	if havePreset {
+		fmt.Fprintf(w, "\nwhat must feed uniqueUserId (R1), %s:\n", preset.Name)
+		fmt.Fprintf(w, "  SSO:  %s\n", preset.Source)
+		fmt.Fprintf(w, "  SCIM: %s\n", preset.Advice)
+	}
 	fmt.Fprintln(w, "\nvalues to paste into the IdP:")
 	tw = newTable(w)
 	fmt.Fprintf(tw, "  sp_entity_id:\t%s\n", p.SPEntityID)
@@ -133,7 +172,8 @@ func idpAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return nil
 	}
 	fmt.Fprintf(stdout, "added IdP %s\n\n", out.ID)
-	printIdP(stdout, out)
+	pr, ok := presetFor(ctx, c, out.Preset)
+	printIdP(stdout, out, pr, ok)
 	return nil
 }
 
@@ -203,7 +243,8 @@ func idpShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		writeJSONOut(stdout, raw)
 		return nil
 	}
-	printIdP(stdout, out)
+	pr, ok := presetFor(ctx, c, out.Preset)
+	printIdP(stdout, out, pr, ok)
 	return nil
 }
 

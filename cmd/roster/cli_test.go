@@ -168,7 +168,8 @@ func TestCLIIdP(t *testing.T) {
 		t.Errorf("idp list --json: %v %s", err, r.stdout)
 	}
 
-	e.want(e.run("idp", "show", "okta"), 0, "mode:", "both", "preset:", "okta", e.url+"/sso/okta/oidc/callback")
+	e.want(e.run("idp", "show", "okta"), 0, "mode:", "both", "preset:", "okta", e.url+"/sso/okta/oidc/callback",
+		"uniqueUserId attribute:", "uniqueUserId (the preset's default)", "what must feed uniqueUserId (R1), Okta", "SSO:  user.id", "SCIM: ")
 	r = e.want(e.run("idp", "show", "--json", "okta"), 0)
 	var shown map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &shown); err != nil || shown["sp_metadata_url"] != e.url+"/sso/okta/saml/metadata" {
