@@ -12,7 +12,8 @@ import (
 
 // Run delivers events to every webhook until ctx ends. Each replica of Roster runs it; per
 // webhook, the replica that holds the lease delivers and the others wait to take over. Run
-// returns after every worker stopped and released its lease.
+// returns after every worker stopped and released its lease; an attempt in flight is allowed
+// to finish (at most Timeout) so that it is committed rather than repeated.
 func (h *Handler) Run(ctx context.Context) error {
 	h.mu.Lock()
 	if h.running {
@@ -21,6 +22,11 @@ func (h *Handler) Run(ctx context.Context) error {
 	}
 	h.running = true
 	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		h.running = false
+		h.mu.Unlock()
+	}()
 
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -131,8 +137,9 @@ func (h *Handler) acquire(ctx context.Context, id string) error {
 	})
 }
 
-// renew extends the lease if this holder still has it. A lease that expired while nobody
-// else took it is taken again, since no other worker can have moved the cursor meanwhile.
+// renew extends the lease if this holder still has it. A lease that expired and is free is
+// taken again; should another worker have held it in between and moved the cursor, the
+// compare-and-set in record refuses this worker's next commit and it rereads the cursor.
 func (h *Handler) renew(ctx context.Context, id string) error {
 	return h.svc.Store().Update(ctx, func(tx directory.Tx) error {
 		now := h.svc.Now()
