@@ -95,8 +95,11 @@ type testOP struct {
 	tamper         func(claims map[string]any)
 	forge          func(claims map[string]any) string
 	tamperUserInfo func(claims map[string]any)
-	// lastIDToken is the last ID token the token endpoint answered.
+	// lastIDToken is the last ID token the token endpoint answered; issued are all of them
+	// when keepIssued is set (the benchmark verifies them again on their own).
 	lastIDToken string
+	keepIssued  bool
+	issued      []string
 }
 
 func newTestOP(tb testing.TB) *testOP {
@@ -267,6 +270,9 @@ func (op *testOP) serveToken(w http.ResponseWriter, r *http.Request) {
 		idToken = signJWT(op.tb, op.signing, claims)
 	}
 	op.lastIDToken = idToken
+	if op.keepIssued {
+		op.issued = append(op.issued, idToken)
+	}
 	access := rand.Text()
 	op.access[access] = g.person
 	writeOPJSON(w, http.StatusOK, map[string]any{

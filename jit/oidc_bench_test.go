@@ -1,0 +1,172 @@
+package jit_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// The OIDC callback benchmarks answer genuine callbacks (a code and state from a login the
+// browser started at Roster and the test OP authorized) through Roster's router in-process,
+// and report logins per second beside the cost of go-oidc verifying the very ID tokens those
+// logins received (IDTokenVerifier.Verify, keys cached), measured in the same run. A callback
+// costs: the state's single use (a store write), the code's redemption at the OP over
+// loopback HTTP, the ID token's verification, the directory's rules and event (a store
+// write) and the session (a store write). "x-verify" is that cost in units of verification.
+
+// oidcBenchEnv is an OIDC IdP in mode jit at a test OP that keeps the ID tokens it issues.
+func oidcBenchEnv(b *testing.B) *oidcEnv {
+	e := newOIDCEnv(b)
+	e.addOIDCIdP(directory.IdP{ID: "bench", Preset: "okta"})
+	return e
+}
+
+// pendingCallback is a callback ready to be answered: its URL and the browser's cookies.
+type pendingCallback struct {
+	path    string
+	cookies []*http.Cookie
+}
+
+// benchCallbacks starts n logins, one per person from sub(i), each in its own browser.
+func benchCallbacks(b *testing.B, e *oidcEnv, n int, sub func(i int) string) []pendingCallback {
+	b.Helper()
+	out := make([]pendingCallback, n)
+	for i := range out {
+		s := sub(i)
+		e.op.signIn(opPerson{sub: s, idToken: map[string]any{"email": s + "@example.com", "email_verified": true,
+			"given_name": "Bench", "family_name": "Mark", "groups": []any{"bench"}}})
+		br := newBrowser(b)
+		cb := br.oidcCallback(e, "bench", "/")
+		u, err := url.Parse(cb)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The cookies the browser would send to the callback: the binding cookie is scoped to /sso/.
+		out[i] = pendingCallback{path: strings.TrimPrefix(cb, e.roster.URL), cookies: br.jar.Cookies(u)}
+	}
+	return out
+}
+
+func answerCallback(h http.Handler, c pendingCallback) error {
+	req := httptest.NewRequest(http.MethodGet, c.path, nil)
+	for _, ck := range c.cookies {
+		req.AddCookie(ck)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		return fmt.Errorf("callback answered %d:\n%s", rec.Code, rec.Body)
+	}
+	return nil
+}
+
+// oidcVerifier is go-oidc's verifier for the bench client, configured as Roster's, with its
+// key set fetched once before any timing.
+func oidcVerifier(b *testing.B, e *oidcEnv) *oidc.IDTokenVerifier {
+	b.Helper()
+	prov, err := oidc.NewProvider(context.Background(), e.op.issuer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := prov.Verifier(&oidc.Config{ClientID: "roster-bench", SupportedSigningAlgs: []string{oidc.RS256}})
+	e.op.set(func(op *testOP) { op.keepIssued = true })
+	benchCallbacksWarm(b, e)
+	e.op.set(func(op *testOP) { op.keepIssued = false })
+	for _, tok := range e.op.issued {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+	e.op.set(func(op *testOP) { op.issued = nil })
+	return v
+}
+
+// benchCallbacksWarm signs one person in, so that Roster's discovery and JWKS caches are warm.
+func benchCallbacksWarm(b *testing.B, e *oidcEnv) {
+	b.Helper()
+	for _, c := range benchCallbacks(b, e, 1, func(int) string { return "warm-up" }) {
+		if err := answerCallback(e.roster.Config.Handler, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// verifyIssued times the verification of every ID token the OP issued during the run.
+func verifyIssued(b *testing.B, e *oidcEnv, v *oidc.IDTokenVerifier) time.Duration {
+	b.Helper()
+	e.op.mu.Lock()
+	toks := append([]string(nil), e.op.issued...)
+	e.op.mu.Unlock()
+	if len(toks) == 0 {
+		b.Fatal("the OP issued no ID tokens")
+	}
+	ctx := context.Background()
+	start := time.Now()
+	for _, tok := range toks {
+		if _, err := v.Verify(ctx, tok); err != nil {
+			b.Fatalf("baseline verification failed: %v", err)
+		}
+	}
+	return time.Since(start) / time.Duration(len(toks))
+}
+
+func reportOIDC(b *testing.B, elapsed time.Duration, n int, verify time.Duration) {
+	perLogin := elapsed / time.Duration(n)
+	b.ReportMetric(float64(time.Second)/float64(perLogin), "logins/s")
+	b.ReportMetric(float64(time.Second)/float64(verify), "verifies/s")
+	b.ReportMetric(float64(perLogin)/float64(verify), "x-verify")
+}
+
+func benchOIDCCallbacks(b *testing.B, sub func(run int64, i int) string) {
+	e := oidcBenchEnv(b)
+	v := oidcVerifier(b, e)
+	run := benchRun.Add(1)
+	callbacks := benchCallbacks(b, e, b.N, func(i int) string { return sub(run, i) })
+	e.op.set(func(op *testOP) { op.keepIssued, op.issued = true, nil })
+	h := e.roster.Config.Handler
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if err := answerCallback(h, callbacks[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	reportOIDC(b, elapsed, b.N, verifyIssued(b, e, v))
+}
+
+// BenchmarkOIDCCallbackNewUsers: every login creates its user (and joins a JIT group).
+func BenchmarkOIDCCallbackNewUsers(b *testing.B) {
+	benchOIDCCallbacks(b, func(run int64, i int) string { return fmt.Sprintf("new-%d-%d", run, i) })
+}
+
+// BenchmarkOIDCCallbackReturningUser: the same person signs in again and again.
+func BenchmarkOIDCCallbackReturningUser(b *testing.B) {
+	benchOIDCCallbacks(b, func(int64, int) string { return "returning" })
+}
+
+// BenchmarkOIDCVerifyIDToken is the baseline alone: go-oidc verifying one ID token.
+func BenchmarkOIDCVerifyIDToken(b *testing.B) {
+	e := oidcBenchEnv(b)
+	v := oidcVerifier(b, e)
+	e.op.set(func(op *testOP) { op.keepIssued = true })
+	benchCallbacksWarm(b, e)
+	tok := e.op.lastIDToken
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := v.Verify(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
