@@ -173,6 +173,18 @@ func (e *env) createUser(userName, externalID string) string {
 	return r.str("id")
 }
 
+// createUserFuzz creates the user a fuzz target patches.
+func (e *env) createUserFuzz(f *testing.F) string {
+	f.Helper()
+	st, err := e.svc.SCIMCreateUser(context.Background(), directory.SCIMActor{IdP: e.idp, TokenID: "fuzz"}, directory.User{
+		UserName: "fuzz@example.com", ExternalID: "fuzz", Active: true,
+		Emails: []directory.MultiValue{{Value: "fuzz@example.com", Type: "work", Primary: true}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return st.ID
+}
+
 // snapshot is the store's user, group and event state, to prove a refused request changed
 // nothing.
 func (e *env) snapshot() string {

@@ -19,3 +19,33 @@ func FuzzNormalizeBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPatchUser sends arbitrary PATCH bodies for a real user through the whole handler: the
+// answer is never a 500, and a refused PATCH leaves the user unchanged.
+func FuzzPatchUser(f *testing.F) {
+	for _, s := range []string{
+		`{"Operations":[{"op":"Replace","path":"active","value":"False"}]}`,
+		`{"Operations":[{"op":"replace","value":{"name.givenName":"x","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department":null}}]}`,
+		`{"Operations":[{"op":"add","path":"emails[type eq \"work\"].value","value":"a@b"}]}`,
+		`{"Operations":[{"op":"remove","path":"emails[type eq \"work\"]"}]}`,
+		`{"Operations":[{"op":"add","path":"name","value":{"givenName":7}}]}`,
+		`{"Operations":[{"op":"replace","path":"emails","value":[{"value":"x","primary":true},{"value":"y","primary":true}]}]}`,
+	} {
+		f.Add(s)
+	}
+	e := newEnv(f)
+	id := e.createUserFuzz(f)
+	f.Fuzz(func(t *testing.T, body string) {
+		e.t = t
+		before := e.user(id)
+		r := e.do("PATCH", "/scim/v2/Users/"+id, body)
+		if r.Status >= 500 {
+			t.Fatalf("PATCH %s answered %d: %s", body, r.Status, r.Raw)
+		}
+		if r.Status >= 400 {
+			if after := e.user(id); after.Meta.Version != before.Meta.Version {
+				t.Fatalf("a refused PATCH (%d) changed the user", r.Status)
+			}
+		}
+	})
+}
