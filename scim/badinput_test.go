@@ -120,6 +120,8 @@ func TestBadInputLeavesStoreUnchanged(t *testing.T) {
 		{"patch group with a non-user member", "PATCH", "/scim/v2/Groups/" + gid, patch(`{"op":"add","path":"members","value":[{"value":"nobody"}]}`), 400, "invalidValue"},
 		{"patch userName empty", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"remove","path":"userName"}`), 400, "invalidValue"},
 		{"search body not JSON", "POST", "/scim/v2/Users/.search", `{`, 400, "invalidSyntax"},
+		{"search with an unknown member", "POST", "/scim/v2/Users/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filters":"userName eq "x""}`, 400, "invalidSyntax"},
+		{"patch op with an unknown member", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"replace","pth":"title","value":"x"}`), 400, "invalidSyntax"},
 		{"POST on ServiceProviderConfig", "POST", "/scim/v2/ServiceProviderConfig", `{}`, 405, ""},
 		{"unknown endpoint", "GET", "/scim/v2/Widgets", nil, 404, ""},
 	}

@@ -128,7 +128,11 @@ func listParamsFromBody(r *http.Request, o Options) (listParams, *scimerrors.Sci
 		Count              *int     `json:"count"`
 	}
 	raw, _ := io.ReadAll(r.Body)
-	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&body); err != nil {
+	// A SearchRequest is a defined message; an unknown member is a client's mistake (a typo
+	// such as "filters" would otherwise silently list everything).
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&body); err != nil {
 		se := badRequest(scimerrors.ScimTypeInvalidSyntax, "The search request is not a JSON object of SearchRequest attributes: "+jsonProblem(err))
 		return listParams{}, &se
 	}

@@ -254,6 +254,15 @@ func normalizePatch(obj map[string]any) ([]string, *scimerrors.ScimError) {
 			se := badRequest(scimerrors.ScimTypeInvalidSyntax, "Each PATCH operation must be an object.")
 			return nil, &se
 		}
+		for k := range op {
+			switch strings.ToLower(k) {
+			case "op", "path", "value":
+			default:
+				// A misspelt "path" would otherwise turn the operation into a no-path one.
+				se := badRequest(scimerrors.ScimTypeInvalidSyntax, fmt.Sprintf("A PATCH operation has the unknown member %q; use op, path and value.", k))
+				return nil, &se
+			}
+		}
 		// Entra ID capitalises ops ("Replace", "Add", "Remove").
 		kind, _ := op[findKey(op, "op")].(string)
 		kind = strings.ToLower(strings.TrimSpace(kind))

@@ -169,6 +169,9 @@ func jsonProblem(err error) string {
 	if errors.As(err, &te) {
 		return te.Field + " must be " + wireType(te.Type.Kind().String()) + ", not " + te.Value
 	}
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return "unknown attribute " + field
+	}
 	return "malformed JSON"
 }
 
