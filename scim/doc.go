@@ -2,8 +2,8 @@
 // github.com/elimity-com/scim, mapping Users (core + enterprise extension) and Groups onto
 // directory.Service.
 //
-// A request passes, in order: the mount-prefix strip and body limit (1 MiB, else 413), bearer
-// authentication (401), the vendor normaliser (normalize.go: the one place where what Entra ID,
+// A request passes, in order: the mount-prefix strip, bearer authentication (401), the body
+// limit (1 MiB, else 413), the vendor normaliser (normalize.go: the one place where what Entra ID,
 // Okta, PingOne and OneLogin really send is rewritten into RFC form), and then either Roster's own
 // handlers — lists and searches, GET of one resource with If-None-Match, ServiceProviderConfig —
 // or the library, which validates bodies, parses PATCH operations and calls the ResourceHandlers

@@ -61,6 +61,8 @@ func intParam(name, raw string) (int, *scimerrors.ScimError) {
 	return n, nil
 }
 
+// clamp applies RFC 7644's rules for out-of-range paging values; it never fails, and returns
+// a nil error so that the parsers can end with it.
 func (p *listParams) clamp(o Options) *scimerrors.ScimError {
 	if p.StartIndex < 1 {
 		p.StartIndex = 1 // RFC 7644 §3.4.2.4: less than 1 is 1
@@ -258,8 +260,6 @@ func (w *window[T]) add(x T) {
 }
 
 func (w *window[T]) full() bool { return len(w.items) >= w.count && w.total >= w.skip }
-
-var errBadSort = errors.New("unsupported sortBy")
 
 // userSortKey is the value a user sorts by; ok is false for attributes Roster cannot sort by.
 func userSortKey(u directory.User, attr string) (string, bool) {

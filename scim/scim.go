@@ -136,11 +136,19 @@ func actorFrom(r *http.Request) directory.SCIMActor {
 	return a
 }
 
-// ServeHTTP runs the request through the body limit, authentication and the vendor normaliser,
+// ServeHTTP runs the request through authentication, the body limit and the vendor normaliser,
 // then to Roster's own handlers or the library.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := canonicalPath(r.URL.Path)
 
+	actor, err := h.authenticate(r)
+	if err != nil {
+		writeError(w, errorFor(h.log, r, err))
+		return
+	}
+	r = r.WithContext(context.WithValue(r.Context(), actorKey{}, actor))
+
+	// The body is read, up to the limit, only for an authenticated caller.
 	if r.Body != nil && r.Body != http.NoBody {
 		body, err := io.ReadAll(io.LimitReader(r.Body, h.opts.MaxBodyBytes+1))
 		if err != nil {
@@ -149,19 +157,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if int64(len(body)) > h.opts.MaxBodyBytes {
 			writeError(w, scimerrors.ScimError{Status: http.StatusRequestEntityTooLarge,
-				Detail: "The request body is larger than the 1048576 bytes this server accepts."})
+				Detail: fmt.Sprintf("The request body is larger than the %d bytes this server accepts.", h.opts.MaxBodyBytes)})
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 	}
-
-	actor, err := h.authenticate(r)
-	if err != nil {
-		writeError(w, errorFor(h.log, r, err))
-		return
-	}
-	r = r.WithContext(context.WithValue(r.Context(), actorKey{}, actor))
 
 	// Writes of users leave the mode check (R2) to the Service, which records the refusal as
 	// an event (R12); everything else is refused here, before any work.
