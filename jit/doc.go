@@ -1,10 +1,12 @@
 // Package jit is Roster's single sign-on edge: it signs people in through their company's
-// identity provider and provisions them just in time. Today it speaks SAML 2.0 as a service
-// provider per IdP (on github.com/crewjam/saml); OpenID Connect reuses the same Identity,
-// session and page code.
+// identity provider and provisions them just in time. It speaks SAML 2.0 as a service
+// provider per IdP (on github.com/crewjam/saml) and OpenID Connect as a relying party per IdP
+// (on github.com/coreos/go-oidc/v3: code flow with PKCE, state bound to the browser, nonce;
+// oidc.go); both share the same Identity, session and page code.
 //
-// Routes: GET /sso/{idp}/saml/metadata, POST /sso/{idp}/saml/acs, GET /sso/{idp}/login,
-// POST /sso/logout, GET /api/v1/me and GET /auth/verify (forward-auth for a reverse proxy).
+// Routes: GET /sso/{idp}/saml/metadata, POST /sso/{idp}/saml/acs, GET /sso/{idp}/oidc/callback,
+// GET /sso/{idp}/login (SAML or OIDC by the IdP's protocol), POST /sso/logout, GET /api/v1/me
+// and GET /auth/verify (forward-auth for a reverse proxy).
 //
 // # Invariants
 //
