@@ -55,18 +55,31 @@ func TestModeJITRefused(t *testing.T) {
 	e := newEnv(t)
 	e.addIdP(t, "jitonly", directory.ModeJIT, directory.MatchExternalID)
 	tok := e.newToken(t, "jitonly")
+	seq := e.lastSeq()
 	r := e.doAs(tok, "GET", "/scim/v2/Users", nil)
 	r.mustSCIMError(t, 403, "")
 	if !strings.Contains(r.str("detail"), "jit") {
 		t.Errorf("detail %q does not name the mode", r.str("detail"))
 	}
-	for _, req := range [][2]string{{"POST", "/scim/v2/Users/.search"}, {"GET", "/scim/v2/Groups"}, {"POST", "/scim/v2/Groups"}, {"GET", "/scim/v2/Users/x"}, {"POST", "/scim/v2/.search"}} {
+	requests := [][2]string{{"POST", "/scim/v2/Users/.search"}, {"GET", "/scim/v2/Groups"}, {"POST", "/scim/v2/Groups"},
+		{"GET", "/scim/v2/Users/x"}, {"POST", "/scim/v2/.search"}, {"DELETE", "/scim/v2/Users/x"}, {"PATCH", "/scim/v2/Groups/x"}}
+	for _, req := range requests {
 		e.doAs(tok, req[0], req[1], `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G"}`).mustSCIMError(t, 403, "")
 	}
-	seq := e.lastSeq()
+	// Every refusal, reads included, is one event naming the token and R2 (R12).
+	evs := e.events(seq)
+	if len(evs) != len(requests)+1 {
+		t.Errorf("%d events for %d refused requests", len(evs), len(requests)+1)
+	}
+	for _, ev := range evs {
+		if ev.Type != directory.EventSCIMRefused || ev.Rule != "R2" || !strings.HasPrefix(ev.Actor, "scim:") {
+			t.Errorf("event %+v, want scim.refused by R2", ev)
+		}
+	}
+	seq = e.lastSeq()
 	r = e.doAs(tok, "POST", "/scim/v2/Users", userBody("a@example.com", "a"))
 	r.mustSCIMError(t, 403, "")
-	evs := e.events(seq)
+	evs = e.events(seq)
 	if len(evs) != 1 || evs[0].Type != directory.EventSCIMRefused || evs[0].Rule != "R2" || !strings.HasPrefix(evs[0].Actor, "scim:") {
 		t.Fatalf("events after a refused POST = %+v, want one scim.refused by R2", evs)
 	}

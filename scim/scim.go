@@ -164,10 +164,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.ContentLength = int64(len(body))
 	}
 
-	// Writes of users leave the mode check (R2) to the Service, which records the refusal as
-	// an event (R12); everything else is refused here, before any work.
+	// User creates and updates leave the mode check (R2) to the Service, which records the
+	// refusal as an event (R12); everything else is refused here, before any work, and recorded
+	// the same way.
 	if !isUserWrite(r.Method, path) {
-		if err := h.svc.CheckSCIMAccess(r.Context(), actor); err != nil {
+		if err := h.svc.CheckSCIMAccessRecorded(r.Context(), actor, r.Method+" "+path); err != nil {
 			writeError(w, errorFor(h.log, r, err))
 			return
 		}
@@ -200,14 +201,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.lib.ServeHTTP(w, r2)
 }
 
-// isUserWrite reports whether a request creates, replaces, patches or deletes a user: the
-// requests the Service itself refuses under R2, recording the refusal.
+// isUserWrite reports whether a request creates, replaces or patches a user: the requests the
+// Service itself refuses under R2, recording the refusal. (SCIMDeleteUser refuses without
+// recording, so deletes are checked here.)
 func isUserWrite(method, path string) bool {
 	switch {
 	case path == "/Users":
 		return method == http.MethodPost
 	case strings.HasPrefix(path, "/Users/") && path != "/Users/.search":
-		return method == http.MethodPut || method == http.MethodPatch || method == http.MethodDelete
+		return method == http.MethodPut || method == http.MethodPatch
 	}
 	return false
 }
