@@ -136,8 +136,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	step("signing in and opening the IdP form",
 		chromedp.Navigate(e.url+"/admin"),
 		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), e.token),
-		chromedp.Click(chromedp.ID("signin-button")),
+		// Keyboard only: type the token and press Enter.
+		chromedp.SendKeys(chromedp.ID("token"), e.token+"\r"),
 		chromedp.WaitVisible(chromedp.ID("add-idp")),
 		chromedp.Click(chromedp.ID("add-idp")),
 		chromedp.WaitVisible(chromedp.ID("idp-form")),
@@ -214,6 +214,25 @@ func TestConsoleInBrowser(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("SCIM POST with the console's token: %d", res.StatusCode)
+	}
+
+	// Edit a setting through the form, then revoke the token (confirming the dialog).
+	step("editing the IdP and revoking the token",
+		chromedp.Navigate(e.url+"/admin#/idps/okta/edit"),
+		chromedp.WaitVisible(chromedp.ID("f-name")),
+		voidOf(chromedp.Evaluate[string](`document.getElementById("f-name").value = ""`)),
+		chromedp.SendKeys(chromedp.ID("f-name"), "Okta (production)"),
+		chromedp.Click(chromedp.ID("idp-save")),
+		waitText("#view h1", "Okta (production) (okta)"),
+		voidOf(chromedp.Evaluate[bool](`window.confirm = () => true; true`)),
+		chromedp.Click(chromedp.CSS(`#tokens button`)),
+		waitText("#tokens", "revoked"),
+	)
+	if p, _ := e.svc.IdP(t.Context(), "okta"); p.Name != "Okta (production)" || p.Mode != directory.ModeBoth || p.OIDC.ClientID != "roster-app" {
+		t.Errorf("after the edit: %+v", p)
+	}
+	if _, err := e.svc.Authenticate(t.Context(), directory.TokenSCIM, secret); err == nil {
+		t.Errorf("the token revoked in the console still works")
 	}
 
 	// Find the user, open its page and its events.
