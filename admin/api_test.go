@@ -217,6 +217,14 @@ func TestIdPDeleteRefusedWhileItOwnsUsers(t *testing.T) {
 	if _, err := e.svc.User(t.Context(), u.ID); err != nil {
 		t.Errorf("refused delete lost the user: %v", err)
 	}
+	// The matching attribute keys the users' identities (R1): it cannot change under them.
+	r = e.want(e.do("PATCH", "/admin/api/v1/idps/okta", map[string]any{"scim_match": "userName"}), http.StatusBadRequest)
+	if msg, _ := r.errBody(t); !strings.Contains(msg, "R1") {
+		t.Errorf("scim_match change message %q", msg)
+	}
+	if p := e.idps()[0]; p.SCIMMatch != directory.MatchExternalID {
+		t.Errorf("scim_match changed to %s", p.SCIMMatch)
+	}
 	e.want(e.do("DELETE", "/admin/api/v1/idps/okta?force=perhaps", nil), http.StatusBadRequest)
 	e.want(e.do("DELETE", "/admin/api/v1/idps/okta?force=true", nil), http.StatusNoContent)
 	if _, err := e.svc.User(t.Context(), u.ID); err == nil {
@@ -453,7 +461,16 @@ func TestEvents(t *testing.T) {
 	if len(pg.Items) != 0 || pg.NextAfter != last {
 		t.Errorf("empty page = %+v", pg)
 	}
-	for _, q := range []string{"after=-1", "limit=x", "wait=forever"} {
+	// last=N: the N most recent events.
+	e.want(e.do("GET", "/admin/api/v1/events?last=2", nil), http.StatusOK).json(t, &pg)
+	if len(pg.Items) != 2 || pg.Items[1].Seq != last || pg.NextAfter != last {
+		t.Errorf("last=2: %+v", pg)
+	}
+	e.want(e.do("GET", "/admin/api/v1/events?last=1000", nil), http.StatusOK).json(t, &pg)
+	if uint64(len(pg.Items)) != last {
+		t.Errorf("last=1000 on a short log: %d events", len(pg.Items))
+	}
+	for _, q := range []string{"after=-1", "limit=x", "wait=forever", "last=0", "last=1&after=3"} {
 		r := e.want(e.do("GET", "/admin/api/v1/events?"+q, nil), http.StatusBadRequest)
 		if _, problems := r.errBody(t); len(problems) != 1 {
 			t.Errorf("%s: problems %q", q, problems)

@@ -279,6 +279,29 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request, _ string) e
 		}
 		wait = time.Duration(min(max(n, 0), maxWait)) * time.Second
 	}
+	// last=N starts N events before the end of the log, as tail does; a console or a CLI that
+	// opens on a large log wants the recent events, not the first ones.
+	if v := qv.Get("last"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		switch {
+		case err != nil || n < 1 || n > 1000:
+			problems = append(problems, fmt.Sprintf("last=%q: use a whole number from 1 to 1000", v))
+		case qv.Has("after"):
+			problems = append(problems, "use either after or last, not both")
+		default:
+			var lastSeq uint64
+			if err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+				var err error
+				lastSeq, err = tx.LastSeq()
+				return err
+			}); err != nil {
+				return err
+			}
+			if lastSeq > n {
+				after = lastSeq - n
+			}
+		}
+	}
 	if len(problems) > 0 {
 		return badRequest("bad query", problems...)
 	}

@@ -562,19 +562,20 @@ function liveEvents() {
   const body = el("tbody");
   const state = el("p", { class: "hint", id: "events-state", text: "Following new events…" });
   const pause = el("button", { type: "button", class: "secondary", id: "events-pause" }, "Pause");
-  view("Events", el("p", {}, "Newest first. The page waits for new events as they happen."), pause, state,
+  view("Events", el("p", {}, "The 200 most recent events, newest first; new events appear as they happen."), pause, state,
     el("table", { id: "events" }, el("thead", {}, el("tr", {}, ["Seq", "Time", "Type", "Rule", "Actor", "Subject", "IdP", "Reason", "Changes"].map((h) => el("th", { scope: "col", text: h })))), body));
   const ctl = new AbortController();
   eventsLoop = ctl;
   let paused = false;
   pause.addEventListener("click", () => { paused = !paused; pause.textContent = paused ? "Resume" : "Pause"; state.textContent = paused ? "Paused." : "Following new events…"; });
   (async () => {
-    let after = 0;
+    let after = null; // the first request asks for the most recent events only
     let wait = 0;
     while (!ctl.signal.aborted) {
       if (paused) { await new Promise((r) => setTimeout(r, 500)); continue; }
       try {
-        const page = await api("GET", "/events?after=" + after + "&limit=500&wait=" + wait, undefined, ctl.signal);
+        const from = after === null ? "last=200" : "after=" + after;
+        const page = await api("GET", "/events?" + from + "&limit=500&wait=" + wait, undefined, ctl.signal);
         for (const e of page.items) body.prepend(eventRow(e));
         after = page.next_after;
         if (!page.items.length || page.items.length < 500) wait = 25;

@@ -36,10 +36,11 @@ type eventOut struct {
 // the API's long poll until interrupted. With --json each event is one JSON line, so a script
 // can read the stream line by line.
 func eventsTail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("events tail", "[--after SEQ] [--follow=false] [--max N] [flags]", stderr)
+	fs := newFlagSet("events tail", "[--after SEQ | --last N] [--follow=false] [--max N] [flags]", stderr)
 	var cf clientFlags
 	cf.register(fs)
 	after := fs.Uint64("after", 0, "start after this sequence number (0: from the first event)")
+	last := fs.Int("last", 0, "start with the last N events (at most 1000) instead of --after")
 	follow := fs.Bool("follow", true, "keep waiting for new events; false stops at the end of the log")
 	maxN := fs.Int("max", 0, "stop after this many events (0: no limit)")
 	wait := fs.Int("wait", 25, "seconds each long poll waits for new events (at most 60)")
@@ -52,6 +53,9 @@ func eventsTail(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) > 0 {
 		return usagef("events tail takes no arguments")
 	}
+	if *last < 0 || *last > 1000 {
+		return usagef("--last must be from 1 to 1000")
+	}
 	if *wait < 1 || *wait > 60 {
 		return usagef("--wait must be from 1 to 60 seconds")
 	}
@@ -62,8 +66,14 @@ func eventsTail(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	enc := json.NewEncoder(stdout)
 	printed := 0
 	pos0 := *after
+	first := true
 	for {
 		q := url.Values{"after": {strconv.FormatUint(pos0, 10)}, "limit": {"500"}}
+		if first && *last > 0 {
+			q.Del("after")
+			q.Set("last", strconv.Itoa(*last))
+		}
+		first = false
 		if *follow {
 			q.Set("wait", strconv.Itoa(*wait))
 		}

@@ -347,6 +347,11 @@ func TestCLIEventsTail(t *testing.T) {
 		t.Errorf("--json lines: %v %s", err, r.stdout)
 	}
 	e.want(e.run("events", "tail", "--follow=false", "--subject", "okta"), 0, "subject=okta")
+	r = e.want(e.run("events", "tail", "--follow=false", "--last", "1"), 0, "idp.created")
+	if strings.Contains(r.stdout, "token.created") {
+		t.Errorf("--last 1 printed older events:\n%s", r.stdout)
+	}
+	e.want(e.run("events", "tail", "--last", "5000"), 2)
 
 	// Following: the command waits on the long poll and prints the event written meanwhile.
 	// It is started first and the event is written after; whichever comes first, the event
