@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -363,6 +364,30 @@ func TestCLIEventsTail(t *testing.T) {
 	}
 	r = <-done
 	e.want(r, 0, "3 ", "idp.created", "subject=kc")
+
+	// Interrupted while it waits for more, tail stops cleanly with exit code 0.
+	cmd := exec.CommandContext(t.Context(), cliBinary, "events", "tail")
+	cmd.Env = append(os.Environ(), "ROSTER_SERVER="+e.url, "ROSTER_TOKEN="+cliAdminToken)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Once all three events are printed, the next request is the long poll.
+	sc := bufio.NewScanner(out)
+	for range 3 {
+		if !sc.Scan() {
+			t.Fatalf("tail ended early: %v", sc.Err())
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("tail after an interrupt: %v, want exit code 0", err)
+	}
 
 	e.want(e.run("events", "tail", "--wait", "0"), 2)
 	e.want(e.run("events", "tail", "--after", "x"), 2)
