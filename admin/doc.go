@@ -6,6 +6,15 @@
 // SCIM tokens, users, groups, tombstones, the event feed (long-poll), a per-IdP reconciliation
 // view, vendor presets and an online backup of the bbolt store.
 //
+// Endpoints below /admin/api/v1 beyond the contract's names, all additive:
+//   - GET /idps/{id}/reconciliation: JIT users not yet adopted by SCIM, SCIM users who never
+//     signed in, tombstoned keys, and refusals by rule among the last 10,000 events.
+//   - GET /events also takes last=N (the N most recent events) and the filters subject=, idp=
+//     and type=; a filtered page's next_after is the last event read, matched or not.
+//   - GET /users and GET /groups also take idp=.
+//   - GET /presets (the vendor presets), GET /whoami (the caller's actor and the base URL),
+//     GET /backup (a consistent copy of the bbolt store; 501 when the store has none).
+//
 // Invariants:
 //   - Every write goes through directory.Service, so the provisioning rules apply and each
 //     change is one event (R12); reads use Service.View.
