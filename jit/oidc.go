@@ -302,6 +302,12 @@ func (h *Handler) serveOIDCCallback(w http.ResponseWriter, r *http.Request, idpI
 		h.renderFailure(w, r, http.StatusBadGateway, "The identity provider of this sign-in is not reachable or not set up correctly. Ask your administrator.", err)
 		return
 	}
+	// RFC 9207: an IdP that names itself in the authorization response must be the one this
+	// login went to, else a response from another IdP is being passed off (a mix-up attack).
+	if iss := q.Get("iss"); iss != "" && iss != strings.TrimSpace(p.OIDC.Issuer) {
+		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("OIDC callback of IdP %q names issuer %q", p.ID, iss))
+		return
+	}
 	id, err := h.oidcIdentity(ctx, p, prov, code, pending)
 	if err != nil {
 		status := http.StatusForbidden

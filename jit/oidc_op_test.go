@@ -213,7 +213,8 @@ func (op *testOP) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	code := rand.Text()
 	op.grants[code] = &opGrant{clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), nonce: q.Get("nonce"),
 		challenge: q.Get("code_challenge"), person: *op.next}
-	v := url.Values{"code": {code}, "state": {q.Get("state")}}
+	// The OP names itself in the response (RFC 9207), as Entra ID and Keycloak do.
+	v := url.Values{"code": {code}, "state": {q.Get("state")}, "iss": {op.issuer}}
 	back.RawQuery = v.Encode()
 	http.Redirect(w, r, back.String(), http.StatusFound)
 }

@@ -513,6 +513,9 @@ func TestOIDCAttacks(t *testing.T) {
 		{name: "replayed callback at an OP that redeems codes twice", op: func(op *testOP) { op.reuseCodes = true }, run: func(t *testing.T, b *browser) (*http.Response, string) {
 			return hb.get(replayed)
 		}},
+		{name: "authorization response of another issuer", run: func(t *testing.T, b *browser) (*http.Response, string) {
+			return b.get(withQuery(t, b.oidcCallback(e, "okta", "/"), "iss", "https://evil.example"))
+		}},
 		{name: "IdP error", op: func(op *testOP) { op.next = nil }, run: callback},
 		tampered("wrong nonce", func(c map[string]any) { c["nonce"] = "not-the-nonce" }),
 		tampered("no nonce", func(c map[string]any) { delete(c, "nonce") }),
