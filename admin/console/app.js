@@ -344,7 +344,7 @@ function idpForm(existing) {
     } catch (e) {
       if (e.status === 401) return;
       errors.replaceChildren(errorBox(e));
-      errors.querySelector("[role=alert]").focus && errors.scrollIntoView();
+      errors.scrollIntoView();
     }
   });
   view(existing ? "Edit " + p.id : "Add an identity provider", form);
