@@ -302,6 +302,18 @@ func TestCLIUser(t *testing.T) {
 	if strings.Contains(r.stdout, sorted[2]) || !strings.Contains(r.stderr, "--cursor "+sorted[1]) {
 		t.Errorf("paging: stdout %s stderr %s", r.stdout, r.stderr)
 	}
+	r = e.want(e.run("user", "list", "--limit", "1", "--all"), 0, sorted[0], sorted[1], sorted[2])
+	if strings.Contains(r.stderr, "--cursor") {
+		t.Errorf("--all left a cursor: %s", r.stderr)
+	}
+	r = e.want(e.run("user", "list", "--limit", "2", "--all", "--json"), 0)
+	var every struct {
+		Items      []struct{ ID string }
+		NextCursor string `json:"next_cursor"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &every); err != nil || len(every.Items) != 3 || every.NextCursor != "" {
+		t.Errorf("--all --json: %v %s", err, r.stdout)
+	}
 	r = e.want(e.run("user", "list", "--filter", `uniqueUserId eq "00u2"`), 0, "user2@example.com")
 	if strings.Contains(r.stdout, "user0@") {
 		t.Errorf("filter ignored:\n%s", r.stdout)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -51,6 +52,7 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	idp := fs.String("idp", "", "only users of this IdP")
 	limit := fs.Int("limit", 50, "users per page (at most 500)")
 	cursor := fs.String("cursor", "", "continue after this cursor (printed when there are more)")
+	all := fs.Bool("all", false, "follow the cursor through every page")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return parseFailed(err)
@@ -75,16 +77,42 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *cursor != "" {
 		q.Set("cursor", *cursor)
 	}
-	var out struct {
+	type page struct {
 		Items      []userOut `json:"items"`
 		NextCursor string    `json:"next_cursor"`
 	}
-	var raw []byte
-	if err := c.call(ctx, "GET", "/users?"+q.Encode(), nil, &out, &raw); err != nil {
-		return err
+	var out page
+	var rawItems []json.RawMessage
+	for {
+		var p page
+		var raw []byte
+		if err := c.call(ctx, "GET", "/users?"+q.Encode(), nil, &p, &raw); err != nil {
+			return err
+		}
+		var r struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		_ = json.Unmarshal(raw, &r)
+		rawItems = append(rawItems, r.Items...)
+		out.Items = append(out.Items, p.Items...)
+		out.NextCursor = p.NextCursor
+		if !*all || p.NextCursor == "" {
+			break
+		}
+		q.Set("cursor", p.NextCursor)
 	}
 	if cf.json {
-		writeJSONOut(stdout, raw)
+		if rawItems == nil {
+			rawItems = []json.RawMessage{}
+		}
+		b, err := json.Marshal(struct {
+			Items      []json.RawMessage `json:"items"`
+			NextCursor string            `json:"next_cursor"`
+		}{rawItems, out.NextCursor})
+		if err != nil {
+			return err
+		}
+		writeJSONOut(stdout, b)
 		return nil
 	}
 	tw := newTable(stdout)
