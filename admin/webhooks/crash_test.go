@@ -112,9 +112,9 @@ func (p *rosterProcess) createSCIMUsers(t *testing.T, token, prefix string, n in
 // that every event arrived, in order, and that every repeated delivery carried the same
 // webhook-id as the first.
 //
-// The IdP and its SCIM token are set up in the data file before the first start, because the
-// admin API that creates them over HTTP is not mounted in the binary yet; the webhook and every
-// change under test are made through the running server's HTTP APIs.
+// Everything — the IdP, its SCIM token, the webhook and every change — is made through the
+// running server's HTTP APIs (admin and SCIM); the data file is read only at the end, once the
+// server has stopped.
 func TestSurvivesSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the roster binary")
@@ -126,7 +126,6 @@ func TestSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("building roster: %v\n%s", err, out)
 	}
 	data := filepath.Join(dir, "roster.db")
-	scimToken := seedIdP(t, data)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -141,6 +140,19 @@ func TestSurvivesSIGKILL(t *testing.T) {
 		return http.StatusOK
 	})
 	first := startRoster(t, bin, addr, data)
+	idp := map[string]any{"id": "okta", "name": "Okta", "protocol": "oidc", "mode": "both",
+		"oidc": map[string]any{"issuer": "http://127.0.0.1:9/", "client_id": "roster", "client_secret": "s3cret"}}
+	var answer map[string]any
+	if code := first.request(t, "POST", "/admin/api/v1/idps", adminToken, idp, &answer); code != http.StatusCreated {
+		t.Fatalf("create IdP through the admin API: %d %v", code, answer)
+	}
+	var tok struct {
+		Token string `json:"token"`
+	}
+	if code := first.request(t, "POST", "/admin/api/v1/idps/okta/scim-tokens", adminToken, map[string]any{"name": "crash test"}, &tok); code != http.StatusCreated || tok.Token == "" {
+		t.Fatalf("create SCIM token through the admin API: %d", code)
+	}
+	scimToken := tok.Token
 	var w webhooks.Webhook
 	if code := first.request(t, "POST", "/admin/api/v1/webhooks", adminToken, map[string]any{"url": r.srv.URL + "/hook"}, &w); code != http.StatusCreated {
 		t.Fatalf("create webhook: %d", code)
@@ -192,26 +204,6 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	if bad := r.badRequests(); len(bad) > 0 {
 		t.Errorf("receiver refused %d requests, first: %s", len(bad), bad[0])
 	}
-}
-
-// seedIdP creates an IdP in mode both and a SCIM token in the data file, and returns the token.
-func seedIdP(t *testing.T, data string) string {
-	t.Helper()
-	st, err := bolt.Open(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	svc := directory.New(st)
-	ctx := context.Background()
-	if _, err := svc.CreateIdP(ctx, "admin:test", directory.IdP{ID: "okta", Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth}); err != nil {
-		t.Fatal(err)
-	}
-	_, secret, err := svc.CreateToken(ctx, "admin:test", directory.TokenSCIM, "okta", "crash test", time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return secret
 }
 
 func distinct(ds []delivery) int {
