@@ -329,6 +329,14 @@ func TestUsers(t *testing.T) {
 	for i := range 5 {
 		ids = append(ids, e.scimCreate("okta", fmt.Sprintf("00u%d", i), fmt.Sprintf("user%d@example.com", i)).ID)
 	}
+	// A password a SCIM client set is kept as a hash, which no answer may carry.
+	if _, err := e.svc.SCIMUpdateUser(t.Context(), directory.SCIMActor{IdP: "okta", TokenID: "test"}, ids[0], 0,
+		func(u directory.User) (directory.User, error) { u.PasswordHash = "$2a$10$secrethash"; return u, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ := e.svc.User(t.Context(), ids[0]); stored.PasswordHash == "" {
+		t.Fatal("the test user has no password hash to leak")
+	}
 	g, err := e.svc.SCIMCreateGroup(t.Context(), directory.SCIMActor{IdP: "okta", TokenID: "test"},
 		directory.Group{DisplayName: "Engineering", Members: []string{ids[0]}})
 	if err != nil {
@@ -373,7 +381,7 @@ func TestUsers(t *testing.T) {
 	if u.Owner != "scim" || u.IdP != "okta" || u.UniqueUserID != "00u0" || len(u.Groups) != 1 || u.Groups[0].ID != g.ID || u.Groups[0].DisplayName != "Engineering" || u.LastLoginAt != nil {
 		t.Errorf("user = %+v", u)
 	}
-	if bytes.Contains(r.body, []byte("password")) || bytes.Contains(r.body, []byte("sessionsValidAfter")) {
+	if bytes.Contains(r.body, []byte("secrethash")) || bytes.Contains(r.body, []byte("password")) || bytes.Contains(r.body, []byte("sessionsValidAfter")) {
 		t.Errorf("user answer leaks internals: %s", r.body)
 	}
 	e.want(e.do("GET", "/admin/api/v1/users/nobody", nil), http.StatusNotFound)
