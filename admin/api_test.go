@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -368,6 +369,52 @@ func TestUsers(t *testing.T) {
 	e.want(e.do("GET", "/admin/api/v1/users?filter="+url.QueryEscape(`uniqueUserId eq "00u3" and owner eq "scim"`), nil), http.StatusOK).json(t, &l)
 	if len(l.Items) != 1 || l.Items[0].UserName != "user3@example.com" || l.NextCursor != "" {
 		t.Errorf("filtered = %+v", l)
+	}
+	// Filters an index answers give what a scan gives, paging included.
+	for _, c := range []struct {
+		filter, idp string
+		want        int
+	}{
+		{`userName eq "USER1@example.com"`, "", 1},
+		{`userName eq "user1@example.com" and active eq false`, "", 0},
+		{`emails.value eq "user2@example.com"`, "", 1},
+		{`emails[value eq "user2@example.com"]`, "okta", 1},
+		{`externalId eq "00u4"`, "okta", 1},
+		{`externalId eq "00U4"`, "okta", 0},
+		{`externalId eq "00u4"`, "", 1},
+		{`id eq "` + ids[3] + `"`, "", 1},
+		{`id eq "` + ids[3] + `"`, "other", 0},
+		{`userName eq "nobody"`, "", 0},
+	} {
+		var l userList
+		path := "/admin/api/v1/users?filter=" + url.QueryEscape(c.filter) + "&idp=" + c.idp
+		e.want(e.do("GET", path, nil), http.StatusOK).json(t, &l)
+		if len(l.Items) != c.want || l.NextCursor != "" {
+			t.Errorf("%s (idp %q): %d users, cursor %q; want %d", c.filter, c.idp, len(l.Items), l.NextCursor, c.want)
+		}
+	}
+	// Paging through an index's candidates.
+	for i := range 3 {
+		if _, err := e.svc.SCIMCreateUser(t.Context(), directory.SCIMActor{IdP: "okta", TokenID: "test"}, directory.User{
+			UserName: fmt.Sprintf("shared%d", i), ExternalID: fmt.Sprintf("00s%d", i), Active: true,
+			Emails: []directory.MultiValue{{Value: "team@example.com"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen = nil
+	cursor = ""
+	for pages := 0; pages < 5; pages++ {
+		var l userList
+		e.want(e.do("GET", "/admin/api/v1/users?limit=2&filter="+url.QueryEscape(`emails eq "team@example.com"`)+"&cursor="+url.QueryEscape(cursor), nil), http.StatusOK).json(t, &l)
+		for _, u := range l.Items {
+			seen = append(seen, u.ID)
+		}
+		if cursor = l.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if len(seen) != 3 || !slices.IsSorted(seen) {
+		t.Errorf("paging through the email index: %v", seen)
 	}
 	r := e.want(e.do("GET", "/admin/api/v1/users?filter="+url.QueryEscape(`userName eq`), nil), http.StatusBadRequest)
 	if msg, _ := r.errBody(t); !strings.Contains(msg, "filter") {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"time"
 
@@ -96,6 +97,28 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ string) er
 	q := directory.ScanQuery{IdP: r.URL.Query().Get("idp"), After: r.URL.Query().Get("cursor")}
 	out := list[userView]{Items: []userView{}}
 	err = h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		// An equality an index answers ("roster user list --filter 'userName eq …'") must not
+		// scan 100k users; the filter is still evaluated on what the index returns.
+		if cands, ok, err := indexedUsers(tx, expr, q.IdP); err != nil {
+			return err
+		} else if ok {
+			sort.Slice(cands, func(i, j int) bool { return cands[i].ID < cands[j].ID })
+			for _, u := range cands {
+				if u.ID <= q.After || (q.IdP != "" && u.IdP != q.IdP) || !filter.MatchUser(expr, u, userExtra(u)) {
+					continue
+				}
+				if len(out.Items) == limit {
+					out.NextCursor = out.Items[len(out.Items)-1].ID
+					return nil
+				}
+				v, err := userViewTx(tx, u)
+				if err != nil {
+					return err
+				}
+				out.Items = append(out.Items, v)
+			}
+			return nil
+		}
 		return tx.ScanUsers(q, func(u directory.User) error {
 			if expr != nil && !filter.MatchUser(expr, u, userExtra(u)) {
 				return nil
@@ -119,6 +142,45 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ string) er
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// indexedUsers returns the candidates of an equality that a store index answers, and false
+// when the filter has none and the caller must scan. Every user the filter matches is among
+// the candidates.
+func indexedUsers(tx directory.ReadTx, expr filter.Expr, idp string) ([]directory.User, bool, error) {
+	if expr == nil {
+		return nil, false, nil
+	}
+	one := func(u directory.User, err error) ([]directory.User, bool, error) {
+		if errors.Is(err, directory.ErrNotFound) {
+			return []directory.User{}, true, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return []directory.User{u}, true, nil
+	}
+	// uniqueUserId eq … is not answered from the identity index: the filter compares
+	// uniqueUserId case-insensitively and the index is exact, so the two could disagree.
+	attr, value, ok := filter.IndexedEquality(expr)
+	if !ok {
+		return nil, false, nil
+	}
+	switch attr {
+	case "id":
+		return one(tx.User(value))
+	case "username":
+		return one(tx.UserByUserName(value))
+	case "emails.value":
+		us, err := tx.UsersByEmail(value)
+		return us, err == nil, err
+	case "externalid":
+		if idp != "" {
+			us, err := tx.UsersByExternalID(idp, value)
+			return us, err == nil, err
+		}
+	}
+	return nil, false, nil
 }
 
 func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, _ string) error {
