@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/rosterhq/roster/cmd/roster/server"
@@ -69,9 +70,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "\nRoster is ready. This admin token is shown once; keep it safe:\n\n    %s\n\nConsole: %s/admin\n\n", secret, cfg.BaseURL)
 	}
 
+	workersCtx, stopWorkers := context.WithCancel(context.Background())
+	defer stopWorkers()
+	var workers sync.WaitGroup
 	handler, err := server.New(server.Config{
 		BaseURL: cfg.BaseURL, Logger: log, Ready: store.ping,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, Backup: store.backup,
+		Context: workersCtx, Workers: &workers,
 	}, svc)
 	if err != nil {
 		fmt.Fprintln(stderr, "roster:", err)
@@ -91,6 +96,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	select {
 	case err := <-done:
 		log.Error("server stopped", "err", err)
+		stopWorkers()
+		workers.Wait()
 		return 1
 	case <-ctx.Done():
 	}
@@ -101,6 +108,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		log.Warn("shutdown grace ran out; closing remaining connections", "err", err)
 		srv.Close()
 	}
+	stopWorkers()
+	workers.Wait()
 	log.Info("roster stopped")
 	return 0
 }

@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
+
+	"github.com/rosterhq/roster/storage/postgres"
 )
 
-// openPostgres is replaced when the PostgreSQL backend lands.
+// openPostgres opens the PostgreSQL store named by a postgres:// URL, applying migrations.
 func openPostgres(ctx context.Context, url string) (*openedStore, error) {
-	return nil, errors.New("this build has no PostgreSQL backend; use --data for the embedded store")
+	s, err := postgres.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return &openedStore{Store: s, ping: s.Ping, desc: "postgres"}, nil
 }

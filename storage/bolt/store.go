@@ -858,3 +858,21 @@ func (t *txn) PurgeKV(now time.Time, limit int) (int, error) {
 	}
 	return len(expired), nil
 }
+
+// ListKV calls fn for every KV entry with its namespace and expiry (zero for none), expired
+// ones included, so that storage/migrate can copy the whole KV space.
+func (s *Store) ListKV(ctx context.Context, fn func(ns, key string, value []byte, expires time.Time) error) error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bKV).ForEach(func(k, raw []byte) error {
+			ns, key, ok := bytes.Cut(k, []byte{0})
+			if !ok || len(raw) < 8 {
+				return nil
+			}
+			var exp time.Time
+			if n := binary.BigEndian.Uint64(raw); n != 0 {
+				exp = time.Unix(0, int64(n)).UTC()
+			}
+			return fn(string(ns), string(key), append([]byte{}, raw[8:]...), exp)
+		})
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -35,6 +36,10 @@ type Config struct {
 	// Backup writes a consistent copy of the store; nil when the backend has no such copy
 	// (PostgreSQL deployments use the database's own tools).
 	Backup func(w io.Writer) (int64, error)
+	// Context ends the background workers (webhook delivery); nil runs them for the life of
+	// the process. Workers, when set, counts them so the caller can wait before closing the store.
+	Context context.Context
+	Workers *sync.WaitGroup
 }
 
 // New returns the handler of every surface.
@@ -94,7 +99,23 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	// mount: webhooks
 	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger})
 	hooks.Routes(r)
-	go hooks.Run(context.Background()) // delivers until the process exits (server.New has no ctx)
+	runCtx := cfg.Context
+	if runCtx == nil {
+		runCtx = context.Background()
+	}
+	if cfg.Workers != nil {
+		cfg.Workers.Add(1)
+	}
+	go func() {
+		if cfg.Workers != nil {
+			defer cfg.Workers.Done()
+		}
+		// Run releases the webhook leases when the context ends, so a restarted or other replica
+		// takes over delivery at once.
+		if err := hooks.Run(runCtx); err != nil && runCtx.Err() == nil {
+			cfg.Logger.Error("webhook delivery stopped", "err", err)
+		}
+	}()
 
 	return r, nil
 }
