@@ -25,9 +25,14 @@ type ConflictError struct {
 	// Field is "userName", "identity", "externalId", "displayName" or "id".
 	Field string
 	Value string
+	// Msg, when set, replaces the generic "is already taken" wording.
+	Msg string
 }
 
 func (e *ConflictError) Error() string {
+	if e.Msg != "" {
+		return e.Msg
+	}
 	return fmt.Sprintf("%s %q is already taken", e.Field, e.Value)
 }
 

@@ -327,7 +327,8 @@ func (s *Service) DeleteIdP(ctx context.Context, actor, id string, force bool) e
 			return err
 		}
 		if n > 0 && !force {
-			return &ConflictError{Field: "users", Value: fmt.Sprintf("IdP %q still has %d users; delete with force to remove them too", id, n)}
+			msg := fmt.Sprintf("IdP %q still has %d users; delete with force to remove them too", id, n)
+			return &ConflictError{Field: "users", Value: msg, Msg: msg}
 		}
 		var users []User
 		if err := tx.ScanUsers(ScanQuery{IdP: id}, func(u User) error { users = append(users, u); return nil }); err != nil {
