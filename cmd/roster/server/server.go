@@ -36,6 +36,9 @@ type Config struct {
 	// Backup writes a consistent copy of the store; nil when the backend has no such copy
 	// (PostgreSQL deployments use the database's own tools).
 	Backup func(w io.Writer) (int64, error)
+	// SkipOIDCDiscovery saves OIDC IdPs without fetching their issuer's discovery document.
+	// Only tests whose IdPs name placeholder issuers set it.
+	SkipOIDCDiscovery bool
 	// Context ends the background workers (webhook delivery); nil runs them for the life of
 	// the process. Workers, when set, counts them so the caller can wait before closing the store.
 	Context context.Context
@@ -93,8 +96,17 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		}
 		presets = append(presets, info)
 	}
+	// An IdP is saved only when its protocol settings work: SAML metadata parses and carries a
+	// signing certificate, and an OIDC issuer's discovery document answers.
+	validateIdP := func(ctx context.Context, p directory.IdP) []string {
+		problems := jitHandler.ValidateIdP(ctx, p)
+		if len(problems) == 0 && !cfg.SkipOIDCDiscovery {
+			problems = jitHandler.ValidateOIDCDiscovery(ctx, p)
+		}
+		return problems
+	}
 	adminHandler := admin.New(svc, admin.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger, Backup: cfg.Backup,
-		Presets: presets, ValidateIdP: jitHandler.ValidateIdP})
+		Presets: presets, ValidateIdP: validateIdP})
 	adminHandler.Routes(r)
 	// mount: webhooks
 	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger})
