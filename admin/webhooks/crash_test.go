@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"sync"
@@ -140,8 +141,17 @@ func TestSurvivesSIGKILL(t *testing.T) {
 		return http.StatusOK
 	})
 	first := startRoster(t, bin, addr, data)
+	// Roster saves an OIDC IdP only when its issuer's discovery answers; nobody signs in here,
+	// so a discovery document is all the issuer needs to serve.
+	var issuer *httptest.Server
+	issuer = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": issuer.URL, "authorization_endpoint": issuer.URL + "/authorize",
+			"token_endpoint": issuer.URL + "/token", "jwks_uri": issuer.URL + "/keys", "response_types_supported": []string{"code"},
+			"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"RS256"}})
+	}))
+	defer issuer.Close()
 	idp := map[string]any{"id": "okta", "name": "Okta", "protocol": "oidc", "mode": "both",
-		"oidc": map[string]any{"issuer": "http://127.0.0.1:9/", "client_id": "roster", "client_secret": "s3cret"}}
+		"oidc": map[string]any{"issuer": issuer.URL, "client_id": "roster", "client_secret": "s3cret"}}
 	var answer map[string]any
 	if code := first.request(t, "POST", "/admin/api/v1/idps", adminToken, idp, &answer); code != http.StatusCreated {
 		t.Fatalf("create IdP through the admin API: %d %v", code, answer)
