@@ -39,23 +39,59 @@ func defaultServeConfig() serveConfig {
 	}
 }
 
+// setting is one configuration value: its flag, its environment variable, and how a text
+// value is stored into the configuration.
+type setting struct {
+	flag, env, usage string
+	set              func(v string) error
+}
+
+func stringInto(dst *string) func(string) error {
+	return func(v string) error { *dst = v; return nil }
+}
+
+func durationInto(dst *time.Duration) func(string) error {
+	return func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration such as 90s or 5m", v)
+		}
+		*dst = d
+		return nil
+	}
+}
+
 // loadServeConfig builds the configuration from args and the environment. It returns every
 // problem at once.
 func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
 	cfg := defaultServeConfig()
+	settings := []setting{
+		{"addr", "ROSTER_ADDR", "listen address (default 127.0.0.1:8080)", stringInto(&cfg.Addr)},
+		{"data", "ROSTER_DATA", "bbolt data file (default ./roster.db)", stringInto(&cfg.Data)},
+		{"database-url", "ROSTER_DATABASE_URL", "a postgres:// URL switches storage to PostgreSQL", stringInto(&cfg.DatabaseURL)},
+		{"base-url", "ROSTER_BASE_URL", "public URL used in metadata and redirect URIs (default http://<addr>)", stringInto(&cfg.BaseURL)},
+		{"admin-token", "ROSTER_ADMIN_TOKEN", "bootstrap admin token instead of a generated one", stringInto(&cfg.AdminToken)},
+		{"log-level", "ROSTER_LOG_LEVEL", "debug, info, warn or error", stringInto(&cfg.LogLevel)},
+		{"saml-clock-skew", "ROSTER_SAML_CLOCK_SKEW", "tolerance for SAML assertion validity times (default 2m)", durationInto(&cfg.SAMLClockSkew)},
+		{"session-ttl", "ROSTER_SESSION_TTL", "sign-in session lifetime (default 12h)", durationInto(&cfg.SessionTTL)},
+		{"shutdown-grace", "ROSTER_SHUTDOWN_GRACE", "time to finish in-flight requests on SIGTERM (default 20s)", durationInto(&cfg.ShutdownGrace)},
+	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", getenv("ROSTER_CONFIG"), "YAML configuration file (env ROSTER_CONFIG)")
-	var f serveConfig
-	fs.StringVar(&f.Addr, "addr", "", "listen address (env ROSTER_ADDR; default 127.0.0.1:8080)")
-	fs.StringVar(&f.Data, "data", "", "bbolt data file (env ROSTER_DATA; default ./roster.db)")
-	fs.StringVar(&f.DatabaseURL, "database-url", "", "a postgres:// URL switches storage to PostgreSQL (env ROSTER_DATABASE_URL)")
-	fs.StringVar(&f.BaseURL, "base-url", "", "public URL used in metadata and redirect URIs (env ROSTER_BASE_URL; default http://<addr>)")
-	fs.StringVar(&f.AdminToken, "admin-token", "", "bootstrap admin token instead of a generated one (env ROSTER_ADMIN_TOKEN)")
-	fs.StringVar(&f.LogLevel, "log-level", "", "debug, info, warn or error (env ROSTER_LOG_LEVEL)")
-	fs.DurationVar(&f.SAMLClockSkew, "saml-clock-skew", 0, "tolerance for SAML assertion validity times (env ROSTER_SAML_CLOCK_SKEW; default 2m)")
-	fs.DurationVar(&f.SessionTTL, "session-ttl", 0, "sign-in session lifetime (env ROSTER_SESSION_TTL; default 12h)")
-	fs.DurationVar(&f.ShutdownGrace, "shutdown-grace", 0, "time to finish in-flight requests on SIGTERM (env ROSTER_SHUTDOWN_GRACE; default 20s)")
+	// Flags are parsed first, to find --config, but applied last, over the file and the
+	// environment.
+	type flagValue struct {
+		setting
+		value string
+	}
+	var fromFlags []flagValue
+	for _, st := range settings {
+		fs.Func(st.flag, st.usage+" (env "+st.env+")", func(v string) error {
+			fromFlags = append(fromFlags, flagValue{st, v})
+			return nil
+		})
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, flagHelp
@@ -71,54 +107,18 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 			problems = append(problems, err.Error())
 		}
 	}
-	for _, e := range []struct {
-		env string
-		dst *string
-	}{
-		{"ROSTER_ADDR", &cfg.Addr}, {"ROSTER_DATA", &cfg.Data}, {"ROSTER_DATABASE_URL", &cfg.DatabaseURL},
-		{"ROSTER_BASE_URL", &cfg.BaseURL}, {"ROSTER_ADMIN_TOKEN", &cfg.AdminToken}, {"ROSTER_LOG_LEVEL", &cfg.LogLevel},
-	} {
-		if v := getenv(e.env); v != "" {
-			*e.dst = v
-		}
-	}
-	for _, e := range []struct {
-		env string
-		dst *time.Duration
-	}{
-		{"ROSTER_SAML_CLOCK_SKEW", &cfg.SAMLClockSkew}, {"ROSTER_SESSION_TTL", &cfg.SessionTTL}, {"ROSTER_SHUTDOWN_GRACE", &cfg.ShutdownGrace},
-	} {
-		if v := getenv(e.env); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("%s=%q is not a duration such as 90s or 5m", e.env, v))
-				continue
+	for _, st := range settings {
+		if v := getenv(st.env); v != "" {
+			if err := st.set(v); err != nil {
+				problems = append(problems, fmt.Sprintf("%s=%v", st.env, err))
 			}
-			*e.dst = d
 		}
 	}
-	fs.Visit(func(fl *flag.Flag) {
-		switch fl.Name {
-		case "addr":
-			cfg.Addr = f.Addr
-		case "data":
-			cfg.Data = f.Data
-		case "database-url":
-			cfg.DatabaseURL = f.DatabaseURL
-		case "base-url":
-			cfg.BaseURL = f.BaseURL
-		case "admin-token":
-			cfg.AdminToken = f.AdminToken
-		case "log-level":
-			cfg.LogLevel = f.LogLevel
-		case "saml-clock-skew":
-			cfg.SAMLClockSkew = f.SAMLClockSkew
-		case "session-ttl":
-			cfg.SessionTTL = f.SessionTTL
-		case "shutdown-grace":
-			cfg.ShutdownGrace = f.ShutdownGrace
+	for _, fv := range fromFlags {
+		if err := fv.set(fv.value); err != nil {
+			problems = append(problems, fmt.Sprintf("--%s %v", fv.flag, err))
 		}
-	})
+	}
 	problems = append(problems, cfg.validate()...)
 	if len(problems) > 0 {
 		return cfg, errors.New("invalid configuration:\n  - " + strings.Join(problems, "\n  - "))

@@ -200,3 +200,16 @@ func waitForStart(t *testing.T, stderr *syncBuffer) string {
 	t.Fatalf("server did not start:\n%s", stderr.String())
 	return ""
 }
+
+func TestServeBadDurationsReportedTogether(t *testing.T) {
+	env := map[string]string{"ROSTER_SESSION_TTL": "forever"}
+	_, err := loadServeConfig([]string{"--saml-clock-skew", "soon", "--addr", "x"}, func(k string) string { return env[k] }, io.Discard)
+	if err == nil {
+		t.Fatal("bad durations were accepted")
+	}
+	for _, want := range []string{`ROSTER_SESSION_TTL="forever"`, `--saml-clock-skew "soon"`, `addr "x"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not report %s:\n%v", want, err)
+		}
+	}
+}
