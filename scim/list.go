@@ -261,6 +261,20 @@ func (w *window[T]) add(x T) {
 
 func (w *window[T]) full() bool { return len(w.items) >= w.count && w.total >= w.skip }
 
+// sortByKey orders resources by p.SortBy (key gives each one's sort value), ties broken by id so
+// that pages stay stable.
+func sortByKey[T any](items []T, p listParams, key func(T, string) (string, bool), id func(T) string) {
+	slices.SortStableFunc(items, func(a, b T) int {
+		ka, _ := key(a, p.SortBy)
+		kb, _ := key(b, p.SortBy)
+		c := cmp.Compare(ka, kb)
+		if p.Descending {
+			c = -c
+		}
+		return cmp.Or(c, cmp.Compare(id(a), id(b)))
+	})
+}
+
 // userSortKey is the value a user sorts by; ok is false for attributes Roster cannot sort by.
 func userSortKey(u directory.User, attr string) (string, bool) {
 	switch strings.ToLower(strings.TrimPrefix(strings.ToLower(attr), strings.ToLower(userSchemaURN)+":")) {
@@ -435,15 +449,7 @@ func (h *Handler) listUsers(r *http.Request, actor directory.SCIMActor, e filter
 			}
 		}
 		if p.SortBy != "" {
-			slices.SortStableFunc(all, func(a, b directory.User) int {
-				ka, _ := userSortKey(a, p.SortBy)
-				kb, _ := userSortKey(b, p.SortBy)
-				c := cmp.Compare(ka, kb)
-				if p.Descending {
-					c = -c
-				}
-				return cmp.Or(c, cmp.Compare(a.ID, b.ID))
-			})
+			sortByKey(all, p, userSortKey, func(u directory.User) string { return u.ID })
 			for _, u := range all {
 				win.add(u)
 			}
@@ -503,15 +509,7 @@ func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filte
 			}
 		}
 		if p.SortBy != "" {
-			slices.SortStableFunc(matches, func(a, b directory.Group) int {
-				ka, _ := groupSortKey(a, p.SortBy)
-				kb, _ := groupSortKey(b, p.SortBy)
-				c := cmp.Compare(ka, kb)
-				if p.Descending {
-					c = -c
-				}
-				return cmp.Or(c, cmp.Compare(a.ID, b.ID))
-			})
+			sortByKey(matches, p, groupSortKey, func(g directory.Group) string { return g.ID })
 		}
 		win := &window[directory.Group]{skip: p.StartIndex - 1, count: p.Count}
 		for _, g := range matches {

@@ -93,6 +93,18 @@ func TestListSortAndSelection(t *testing.T) {
 		t.Errorf("descending page: %v %s", got, r.Raw)
 	}
 
+	for _, g := range []string{"Ops", "Design", "Sales"} {
+		e.do("POST", "/scim/v2/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": g}).must(t, 201)
+	}
+	r = e.do("GET", "/scim/v2/Groups?sortBy=displayName&sortOrder=descending", nil).must(t, 200)
+	var groupNames []string
+	for _, g := range resources(r) {
+		groupNames = append(groupNames, fmt.Sprint(g["displayName"]))
+	}
+	if fmt.Sprint(groupNames) != "[Sales Ops Design]" {
+		t.Errorf("groups by displayName descending: %v", groupNames)
+	}
+
 	r = e.do("GET", "/scim/v2/Users?attributes=userName,name.givenName", nil).must(t, 200)
 	for _, u := range resources(r) {
 		if u["id"] == nil || u["userName"] == nil || u["emails"] != nil || u["meta"] != nil {
