@@ -29,9 +29,11 @@ func (s *Service) scimIdP(tx Tx, a SCIMActor, subject string) (IdP, error) {
 }
 
 // CheckSCIMAccess reports whether the actor's IdP takes SCIM requests at all (R2). The SCIM
-// edge calls it before anything else so reads are refused the same way writes are.
-func (s *Service) CheckSCIMAccess(ctx context.Context, a SCIMActor) error {
-	return s.store.View(ctx, func(tx ReadTx) error {
+// edge calls it before anything else, so reads are refused the same way writes are; a refusal
+// is recorded as an event naming the token, the rule and subject — what the request addressed —
+// so that every refusal is explained (R12).
+func (s *Service) CheckSCIMAccess(ctx context.Context, a SCIMActor, subject string) error {
+	err := s.store.View(ctx, func(tx ReadTx) error {
 		idp, err := tx.IdP(a.IdP)
 		if err != nil {
 			return err
@@ -41,6 +43,7 @@ func (s *Service) CheckSCIMAccess(ctx context.Context, a SCIMActor) error {
 		}
 		return nil
 	})
+	return s.recordRefusal(ctx, a, subject, err)
 }
 
 // scopedUser loads a user and hides it unless it belongs to the actor's IdP (R10).

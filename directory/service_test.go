@@ -1550,9 +1550,13 @@ func TestServiceR2ModeJITRefusesSCIM(t *testing.T) {
 	e := newEnv(t)
 	e.createIdP("okta", ModeJIT)
 	a := SCIMActor{IdP: "okta", TokenID: "t1"}
-	err := e.svc.CheckSCIMAccess(e.ctx, a)
-	if r := refusalOf(t, err); r.Rule != "R2" || r.Code != RefuseModeJIT {
+	before := e.lastSeq()
+	err := e.svc.CheckSCIMAccess(e.ctx, a, "GET /Users")
+	if r := refusalOf(t, err); r.Rule != "R2" || r.Code != RefuseModeJIT || r.EventID == "" {
 		t.Errorf("CheckSCIMAccess in mode jit: %+v", r)
+	}
+	if evs := e.eventsAfter(before); len(evs) != 1 || evs[0].Type != EventSCIMRefused || evs[0].Rule != "R2" {
+		t.Errorf("CheckSCIMAccess refusal recorded as %+v, want one scim.refused event by R2", evs)
 	}
 	_, err = e.svc.SCIMCreateUser(e.ctx, a, scimAda())
 	if r := refusalOf(t, err); r.Rule != "R2" || r.EventID == "" {
@@ -1562,10 +1566,10 @@ func TestServiceR2ModeJITRefusesSCIM(t *testing.T) {
 		t.Errorf("R2: %d users created through a refused SCIM request", n)
 	}
 	e.setMode("okta", ModeBoth)
-	if err := e.svc.CheckSCIMAccess(e.ctx, a); err != nil {
+	if err := e.svc.CheckSCIMAccess(e.ctx, a, "GET /Users"); err != nil {
 		t.Errorf("CheckSCIMAccess in mode both: %v", err)
 	}
-	if err := e.svc.CheckSCIMAccess(e.ctx, SCIMActor{IdP: "gone"}); !errors.Is(err, ErrNotFound) {
+	if err := e.svc.CheckSCIMAccess(e.ctx, SCIMActor{IdP: "gone"}, "GET /Users"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("CheckSCIMAccess for an unknown IdP: %v", err)
 	}
 }

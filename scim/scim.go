@@ -168,7 +168,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// refusal as an event (R12); everything else is refused here, before any work, and recorded
 	// the same way.
 	if !isUserWrite(r.Method, path) {
-		if err := h.svc.CheckSCIMAccessRecorded(r.Context(), actor, r.Method+" "+path); err != nil {
+		if err := h.svc.CheckSCIMAccess(r.Context(), actor, r.Method+" "+path); err != nil {
 			writeError(w, errorFor(h.log, r, err))
 			return
 		}
