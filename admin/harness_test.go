@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/admin"
-	"github.com/rosterhq/roster/cmd/roster/server"
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/storage/bolt"
 )
 
@@ -40,7 +40,7 @@ func newEnv(t *testing.T) *env {
 	ts := httptest.NewUnstartedServer(nil)
 	e.url = "http://" + ts.Listener.Addr().String()
 	// The tests' OIDC IdPs name placeholder issuers; discovery at save time is tested in
-	// cmd/roster/server against a real discovery endpoint.
+	// server/ against a real discovery endpoint.
 	h, err := server.New(server.Config{BaseURL: e.url, Logger: slog.New(slog.DiscardHandler), Backup: e.store.WriteTo,
 		SkipOIDCDiscovery: true}, e.svc)
 	if err != nil {

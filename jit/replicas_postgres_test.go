@@ -28,9 +28,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/rosterhq/roster/cmd/roster/server"
 	"github.com/rosterhq/roster/directory"
 	"github.com/rosterhq/roster/jit"
+	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/storage/postgres"
 )
 

@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rosterhq/roster/cmd/roster/server"
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/storage/bolt"
 )
 
@@ -78,7 +78,7 @@ func newCLIEnv(t *testing.T, withBackup bool) *cliEnv {
 	ts := httptest.NewUnstartedServer(nil)
 	url := "http://" + ts.Listener.Addr().String()
 	// The CLI tests' OIDC IdPs name placeholder issuers; discovery at save time is tested in
-	// cmd/roster/server against a real discovery endpoint.
+	// server/ against a real discovery endpoint.
 	cfg := server.Config{BaseURL: url, Logger: slog.New(slog.DiscardHandler), SkipOIDCDiscovery: true}
 	if withBackup {
 		cfg.Backup = store.WriteTo

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rosterhq/roster/cmd/roster/server"
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/storage/bolt"
 )
 
