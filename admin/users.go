@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/scim/filter"
+	filter "github.com/rosterhq/roster/internal/scimfilter"
 )
 
 // userView is a user in the admin API's shape (DESIGN.md), which /api/v1/me shares. It never
