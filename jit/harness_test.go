@@ -36,6 +36,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/view"
 	"github.com/rosterhq/roster/jit"
 	"github.com/rosterhq/roster/storage/bolt"
 )
@@ -481,14 +482,14 @@ func (b *browser) login(e *env, idp, returnTo, want string) {
 }
 
 // me returns the status of GET /api/v1/me and the user it names.
-func (b *browser) me(e *env) (int, jit.UserView) {
+func (b *browser) me(e *env) (int, view.User) {
 	b.tb.Helper()
 	resp, err := b.follow.Get(e.url("/api/v1/me"))
 	if err != nil {
 		b.tb.Fatal(err)
 	}
 	body := readBody(b.tb, resp)
-	var v jit.UserView
+	var v view.User
 	if resp.StatusCode == http.StatusOK {
 		if err := json.Unmarshal(body, &v); err != nil {
 			b.tb.Fatalf("/api/v1/me: %v\n%s", err, body)

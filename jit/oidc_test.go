@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/view"
 	"github.com/rosterhq/roster/jit"
 )
 
@@ -143,7 +144,7 @@ func TestOIDCLoginCreatesUserAndSession(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/api/v1/me" {
 		t.Fatalf("sign-in ended at %s with %d:\n%s", resp.Request.URL, resp.StatusCode, body)
 	}
-	var me jit.UserView
+	var me view.User
 	if err := json.Unmarshal(body, &me); err != nil {
 		t.Fatal(err)
 	}
