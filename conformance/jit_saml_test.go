@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/rosterhq/roster/internal/testidp"
 )
 
 func randomSuffix() string {
@@ -77,12 +79,12 @@ func TestJITSAMLSignIn(t *testing.T) {
 	if target.AdminToken == "" {
 		t.Skip("no -admin-token: the JIT sign-in test registers its IdP through the admin API")
 	}
-	ji := newJITIdP(t)
+	ji := testidp.NewSAML(t)
 	id := "conf-saml-" + randomSuffix()
 	var created map[string]any
 	status := adminJSON(t, http.MethodPost, "/idps", map[string]any{
 		"id": id, "name": "Conformance SAML", "protocol": "saml", "mode": "jit", "preset": "okta",
-		"saml":           map[string]any{"metadata_xml": ji.metadataXML(t)},
+		"saml":           map[string]any{"metadata_xml": ji.MetadataXML(t)},
 		"default_groups": []string{"conformance-everyone"},
 	}, &created)
 	if status == http.StatusNotFound || status == http.StatusMethodNotAllowed {
@@ -107,11 +109,11 @@ func TestJITSAMLSignIn(t *testing.T) {
 	adminJSON(t, http.MethodGet, "/events?limit=1000", nil, &before)
 
 	uid := "conf-" + randomSuffix()
-	ji.signIn(uid, map[string]string{"uniqueUserId": uid, "firstName": "Con", "lastName": "Formance",
-		"email": uid + "@example.com"})
-	b := newJITBrowser()
-	resp, acs, form := b.signIn(t, target.BaseURL+"/sso/"+id+"/login?return_to=%2Fwelcome")
-	resp.Body.Close()
+	ji.SignIn(testidp.Person{NameID: uid, Attrs: testidp.Attrs("uniqueUserId", uid, "firstName", "Con", "lastName", "Formance",
+		"email", uid+"@example.com")})
+	b := testidp.NewBrowser(t)
+	form := b.SAMLForm(target.BaseURL + "/sso/" + id + "/login?return_to=%2Fwelcome")
+	resp, _ := b.Submit(form)
 	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
 		t.Fatalf("ACS: %d, want a redirect", resp.StatusCode)
 	}
@@ -119,7 +121,7 @@ func TestJITSAMLSignIn(t *testing.T) {
 		t.Errorf("redirected to %q, want /welcome", loc)
 	}
 
-	mr, err := b.follow.Get(target.BaseURL + "/api/v1/me")
+	mr, err := b.Follow.Get(target.BaseURL + "/api/v1/me")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +144,7 @@ func TestJITSAMLSignIn(t *testing.T) {
 		t.Errorf("name = %v", me["name"])
 	}
 
-	vr, err := b.follow.Get(target.BaseURL + "/auth/verify")
+	vr, err := b.Follow.Get(target.BaseURL + "/auth/verify")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,27 +169,22 @@ func TestJITSAMLSignIn(t *testing.T) {
 	}
 
 	// The same response posted again, from another browser, signs nobody in.
-	other := newJITBrowser()
-	rr, err := other.noFollow.PostForm(acs, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr.Body.Close()
-	if rr.StatusCode != http.StatusForbidden && rr.StatusCode != http.StatusBadRequest {
+	other := testidp.NewBrowser(t)
+	if rr, _ := other.Submit(form); rr.StatusCode != http.StatusForbidden && rr.StatusCode != http.StatusBadRequest {
 		t.Errorf("replayed response: %d, want 403 or 400", rr.StatusCode)
 	}
-	if mr, err := other.follow.Get(target.BaseURL + "/api/v1/me"); err != nil {
+	if mr, err := other.Follow.Get(target.BaseURL + "/api/v1/me"); err != nil {
 		t.Fatal(err)
 	} else if mr.Body.Close(); mr.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the replaying browser has a session: %d", mr.StatusCode)
 	}
 
-	lr, err := b.follow.Post(target.BaseURL+"/sso/logout", "", nil)
+	lr, err := b.Follow.Post(target.BaseURL+"/sso/logout", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lr.Body.Close()
-	mr, err = b.follow.Get(target.BaseURL + "/api/v1/me")
+	mr, err = b.Follow.Get(target.BaseURL + "/api/v1/me")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,107 +1,49 @@
 package server_test
 
 import (
-	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/server"
-	"github.com/rosterhq/roster/storage/bolt"
+	"github.com/rosterhq/roster/internal/testidp"
+	"github.com/rosterhq/roster/internal/testserver"
 )
-
-const adminToken = "server-test-admin-token-0123"
-
-func newServer(t *testing.T) (*httptest.Server, *directory.Service) {
-	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc := directory.New(st)
-	if _, _, err := svc.EnsureAdminToken(t.Context(), adminToken); err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	h, err := server.New(server.Config{BaseURL: "http://" + ts.Listener.Addr().String(), Logger: slog.New(slog.DiscardHandler)}, svc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = h
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return ts, svc
-}
-
-// discoveryServer serves an OpenID discovery document whose issuer is its own URL.
-func discoveryServer(t *testing.T) *httptest.Server {
-	var ts *httptest.Server
-	ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/.well-known/openid-configuration" {
-			http.NotFound(w, r)
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]any{
-			"issuer": ts.URL, "authorization_endpoint": ts.URL + "/authorize", "token_endpoint": ts.URL + "/token",
-			"jwks_uri": ts.URL + "/keys", "userinfo_endpoint": ts.URL + "/userinfo",
-			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
-			"id_token_signing_alg_values_supported": []string{"RS256"},
-		})
-	}))
-	t.Cleanup(ts.Close)
-	return ts
-}
-
-func postIdP(t *testing.T, base, body string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+"/admin/api/v1/idps", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(raw)
-}
 
 // TestOIDCIdPIsSavedOnlyWhenDiscoveryAnswers: an administrator who mistypes the issuer learns it
 // when saving, not at the first sign-in.
 func TestOIDCIdPIsSavedOnlyWhenDiscoveryAnswers(t *testing.T) {
-	ts, svc := newServer(t)
-	op := discoveryServer(t)
+	srv := testserver.Start(t, testserver.Config{})
+	op := testidp.NewOP(t, testidp.OPConfig{})
+	postIdP := func(issuer string) testserver.Response {
+		return srv.Admin(http.MethodPost, "/admin/api/v1/idps",
+			`{"id":"kc","protocol":"oidc","mode":"jit","oidc":{"issuer":"`+issuer+`","client_id":"roster","client_secret":"s"}}`)
+	}
 
 	dead := httptest.NewServer(http.NotFoundHandler())
 	deadURL := dead.URL
 	dead.Close()
 	cases := []struct{ name, issuer, want string }{
 		{"unreachable issuer", deadURL, "oidc:"},
-		{"issuer spelled differently from the published one", op.URL + "/", "names the issuer"},
-		{"not an OpenID provider", op.URL + "/tenant", "oidc:"},
+		{"issuer spelled differently from the published one", op.Issuer + "/", "names the issuer"},
+		{"not an OpenID provider", op.Issuer + "/tenant", "oidc:"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			status, body := postIdP(t, ts.URL, `{"id":"kc","protocol":"oidc","mode":"jit","oidc":{"issuer":"`+c.issuer+`","client_id":"roster","client_secret":"s"}}`)
-			if status != http.StatusBadRequest || !strings.Contains(body, c.want) {
-				t.Errorf("status %d, body %s; want 400 mentioning %q", status, body, c.want)
+			r := postIdP(c.issuer)
+			if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), c.want) {
+				t.Errorf("status %d, body %s; want 400 mentioning %q", r.Status, r.Body, c.want)
 			}
-			if ps, _ := svc.IdPs(t.Context()); len(ps) != 0 {
-				t.Errorf("a refused IdP was stored: %+v", ps)
+			if ps, err := srv.Service.IdPs(t.Context()); err != nil || len(ps) != 0 {
+				t.Errorf("a refused IdP was stored: %+v, %v", ps, err)
 			}
 		})
 	}
-	status, body := postIdP(t, ts.URL, `{"id":"kc","protocol":"oidc","mode":"jit","oidc":{"issuer":"`+op.URL+`","client_id":"roster","client_secret":"s"}}`)
-	if status != http.StatusCreated && status != http.StatusOK {
-		t.Fatalf("IdP with a working issuer: %d %s", status, body)
+	r := postIdP(op.Issuer)
+	if r.Status != http.StatusCreated && r.Status != http.StatusOK {
+		t.Fatalf("IdP with a working issuer: %d %s", r.Status, r.Body)
 	}
-	if !strings.Contains(body, "/sso/kc/oidc/callback") {
-		t.Errorf("the answer lacks the redirect URI to paste: %s", body)
+	if !strings.Contains(string(r.Body), "/sso/kc/oidc/callback") {
+		t.Errorf("the answer lacks the redirect URI to paste: %s", r.Body)
 	}
 }
