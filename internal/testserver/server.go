@@ -100,11 +100,11 @@ func (s *Server) Replica(tb testing.TB, wrap func(http.Handler) http.Handler) *S
 func startOn(tb testing.TB, cfg Config, d *teststore.Directory, backup func(io.Writer) (int64, error)) *Server {
 	tb.Helper()
 	logs := &LogBuffer{}
-	var out io.Writer = logs
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	if cfg.DiscardLog {
-		out = io.Discard
+		log = slog.New(slog.DiscardHandler)
 	}
-	own, base, h, stop, err := listen(cfg, d.Service, backup, out)
+	own, base, h, stop, err := listen(cfg, d.Service, backup, log)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func startOn(tb testing.TB, cfg Config, d *teststore.Directory, backup func(io.W
 
 // listen serves server.New over svc on a loopback listener. stop closes the listener, ends the
 // background workers and waits for them.
-func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, error), log io.Writer) (own, base string, h http.Handler, stop func(), err error) {
+func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, error), log *slog.Logger) (own, base string, h http.Handler, stop func(), err error) {
 	// The handler needs the base URL, known once the listener is: it is set before Start, so
 	// no request can see the server without it.
 	ts := httptest.NewUnstartedServer(nil)
@@ -133,7 +133,7 @@ func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, e
 	ctx, stopWorkers := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
 	h, err = server.New(server.Config{
-		BaseURL: base, Logger: slog.New(slog.NewTextHandler(log, nil)), Backup: backup,
+		BaseURL: base, Logger: log, Backup: backup,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, SkipOIDCDiscovery: cfg.SkipOIDCDiscovery,
 		Context: ctx, Workers: &workers,
 	}, svc)
@@ -173,7 +173,7 @@ func Open() (url, adminToken string, svc *directory.Service, stop func(), err er
 		closeStore()
 		return "", "", nil, nil, err
 	}
-	url, _, _, stopServer, err := listen(Config{}, svc, nil, io.Discard)
+	url, _, _, stopServer, err := listen(Config{}, svc, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		closeStore()
 		return "", "", nil, nil, err
