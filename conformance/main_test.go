@@ -1,14 +1,12 @@
 package conformance
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/rosterhq/roster/directory"
 	"github.com/rosterhq/roster/internal/testserver"
 )
 
@@ -47,24 +45,13 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// startInProcess serves Roster on a temporary bbolt file, registers an IdP in mode both with a
-// SCIM token, and fills target.
+// startInProcess serves Roster on a temporary bbolt file, with an IdP in mode both and a SCIM
+// token of it, and fills target.
 func startInProcess() (func(), error) {
-	url, admin, svc, stop, err := testserver.Open()
+	t, stop, err := testserver.Open("conformance")
 	if err != nil {
 		return nil, err
 	}
-	ctx := context.Background()
-	if _, err := svc.CreateIdP(ctx, "system", directory.IdP{ID: "conformance", Name: "Conformance",
-		Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth}); err != nil {
-		stop()
-		return nil, err
-	}
-	_, scimToken, err := svc.CreateToken(ctx, "system", directory.TokenSCIM, "conformance", "conformance", zeroTime)
-	if err != nil {
-		stop()
-		return nil, err
-	}
-	target.BaseURL, target.SCIMToken, target.AdminToken, target.SCIMIdP = url, scimToken, admin, "conformance"
+	target.BaseURL, target.SCIMToken, target.AdminToken, target.SCIMIdP = t.URL, t.SCIMToken, t.AdminToken, t.SCIMIdP
 	return stop, nil
 }

@@ -154,31 +154,51 @@ func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, e
 	}, nil
 }
 
-// Open starts a server on a fresh bbolt file for a caller without a testing.TB (a TestMain).
-// It returns the server's URL, the admin token, the directory.Service over its store, and
-// stop, which ends the server and removes its data. The server's log is discarded.
-func Open() (url, adminToken string, svc *directory.Service, stop func(), err error) {
+// Target is a server started by Open, as a black-box client knows it.
+type Target struct {
+	// URL is the server's base URL, without a trailing slash.
+	URL        string
+	AdminToken string
+	// SCIMIdP is the IdP, in mode both, that SCIMToken belongs to.
+	SCIMIdP   string
+	SCIMToken string
+}
+
+// Open starts a server on a fresh bbolt file for a caller without a testing.TB (a TestMain),
+// with an IdP idp in mode both and a SCIM token of it: what a SCIM client needs. stop ends the
+// server and removes its data. The server's log is discarded.
+func Open(idp string) (t Target, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "roster-test-*")
 	if err != nil {
-		return "", "", nil, nil, err
+		return Target{}, nil, err
 	}
 	st, err := bolt.Open(filepath.Join(dir, "roster.db"))
 	if err != nil {
 		os.RemoveAll(dir)
-		return "", "", nil, nil, err
+		return Target{}, nil, err
 	}
 	closeStore := func() { st.Close(); os.RemoveAll(dir) }
-	svc = directory.New(st)
-	if adminToken, _, err = svc.EnsureAdminToken(context.Background(), teststore.AdminToken); err != nil {
+	ctx := context.Background()
+	svc := directory.New(st)
+	t.SCIMIdP = idp
+	t.AdminToken, _, err = svc.EnsureAdminToken(ctx, teststore.AdminToken)
+	if err == nil {
+		_, err = svc.CreateIdP(ctx, teststore.Actor, directory.IdP{ID: idp, Name: idp, Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth})
+	}
+	if err == nil {
+		_, t.SCIMToken, err = svc.CreateToken(ctx, teststore.Actor, directory.TokenSCIM, idp, idp, time.Time{})
+	}
+	if err != nil {
 		closeStore()
-		return "", "", nil, nil, err
+		return Target{}, nil, err
 	}
 	url, _, _, stopServer, err := listen(Config{}, svc, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		closeStore()
-		return "", "", nil, nil, err
+		return Target{}, nil, err
 	}
-	return url, adminToken, svc, func() { stopServer(); closeStore() }, nil
+	t.URL = url
+	return t, func() { stopServer(); closeStore() }, nil
 }
 
 // Response is an HTTP answer, its body read.
