@@ -68,23 +68,9 @@ func TestJITOIDCSignIn(t *testing.T) {
 	}
 
 	resp, _ := b.Get(cb)
-	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
-		t.Fatalf("callback: %d, want a redirect", resp.StatusCode)
-	}
-	if loc := resp.Header.Get("Location"); loc != "/welcome" && !strings.HasSuffix(loc, "/welcome") {
-		t.Errorf("redirected to %q, want /welcome", loc)
-	}
+	wantRedirect(t, "callback", resp, "/welcome")
 
-	mr, err := b.Follow.Get(target.BaseURL + "/api/v1/me")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var me map[string]any
-	err = json.NewDecoder(mr.Body).Decode(&me)
-	mr.Body.Close()
-	if mr.StatusCode != http.StatusOK || err != nil {
-		t.Fatalf("/api/v1/me: %d %v", mr.StatusCode, err)
-	}
+	me := signedIn(t, b)
 	if me["idp"] != id || me["uniqueUserId"] != sub || me["owner"] != "jit" || me["active"] != true || me["userName"] != sub+"@example.com" {
 		t.Errorf("/api/v1/me = %v", me)
 	}

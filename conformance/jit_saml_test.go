@@ -72,6 +72,28 @@ func adminJSON(t *testing.T, method, path string, body any, out any) int {
 	return resp.StatusCode
 }
 
+// wantRedirect fails the test unless resp, the answer of step, redirects to the path want.
+func wantRedirect(t *testing.T, step string, resp *http.Response, want string) {
+	t.Helper()
+	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
+		t.Fatalf("%s: %d, want a redirect", step, resp.StatusCode)
+	}
+	if loc := resp.Header.Get("Location"); loc != want && !strings.HasSuffix(loc, want) {
+		t.Errorf("%s redirected to %q, want %s", step, loc, want)
+	}
+}
+
+// signedIn returns the user GET /api/v1/me answers for the browser, which must be signed in.
+func signedIn(t *testing.T, b *testidp.Browser) map[string]any {
+	t.Helper()
+	resp, body := b.Visit(target.BaseURL + "/api/v1/me")
+	var me map[string]any
+	if err := json.Unmarshal([]byte(body), &me); resp.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("/api/v1/me: %d %v\n%s", resp.StatusCode, err, body)
+	}
+	return me
+}
+
 // TestJITSAMLSignIn registers a SAML IdP through the admin API, signs a person in through it
 // the way a browser does, and checks the session surfaces and the event that explains the
 // login. It needs the admin token (-admin-token) and the admin API.
@@ -114,23 +136,9 @@ func TestJITSAMLSignIn(t *testing.T) {
 	b := testidp.NewBrowser(t)
 	form := b.SAMLForm(target.BaseURL + "/sso/" + id + "/login?return_to=%2Fwelcome")
 	resp, _ := b.Submit(form)
-	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
-		t.Fatalf("ACS: %d, want a redirect", resp.StatusCode)
-	}
-	if loc := resp.Header.Get("Location"); loc != "/welcome" && !strings.HasSuffix(loc, "/welcome") {
-		t.Errorf("redirected to %q, want /welcome", loc)
-	}
+	wantRedirect(t, "ACS", resp, "/welcome")
 
-	mr, err := b.Follow.Get(target.BaseURL + "/api/v1/me")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var me map[string]any
-	err = json.NewDecoder(mr.Body).Decode(&me)
-	mr.Body.Close()
-	if mr.StatusCode != http.StatusOK || err != nil {
-		t.Fatalf("/api/v1/me: %d %v", mr.StatusCode, err)
-	}
+	me := signedIn(t, b)
 	for _, k := range []string{"id", "userName", "displayName", "name", "emails", "active", "idp", "uniqueUserId",
 		"externalId", "owner", "groups", "lastLoginAt", "meta"} {
 		if _, ok := me[k]; !ok {
@@ -184,12 +192,7 @@ func TestJITSAMLSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	lr.Body.Close()
-	mr, err = b.Follow.Get(target.BaseURL + "/api/v1/me")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mr.Body.Close()
-	if mr.StatusCode != http.StatusUnauthorized {
+	if mr, _ := b.Visit(target.BaseURL + "/api/v1/me"); mr.StatusCode != http.StatusUnauthorized {
 		t.Errorf("/api/v1/me after logout: %d, want 401", mr.StatusCode)
 	}
 }
