@@ -16,6 +16,7 @@
 //   - Nothing here is used outside tests; a dependency test keeps it so.
 //   - The keys are generated once per test binary (RSA generation would otherwise dominate
 //     the tests' time) and never leave the process.
-//   - A provider misbehaves only when a test says so (OP.SetFaults, SAML.SetEncrypt), so that
-//     an attack test's refusal is due to its attack.
+//   - A provider misbehaves only when a test says so (OP.SetFaults), so that an attack test's
+//     refusal is due to its attack. SAML.SetEncrypt(false) sends assertions in the clear, for
+//     tests that edit them.
 package testidp

@@ -4,8 +4,9 @@
 // JSON. Replica starts another server over the same data, as a second replica behind a load
 // balancer would be.
 //
-// The admin, webhook, jit and cmd tests and the conformance suite's in-process target use it,
-// so each package's own harness holds only what is specific to it.
+// The server, admin, jit and cmd tests and the conformance suite's in-process target (Open) use
+// it, so each package's own harness holds only what is specific to it. Tests that need a
+// directory without HTTP use internal/teststore directly.
 //
 // Invariants:
 //   - The server is the one the roster binary serves (server.New), never a partial mount, so
