@@ -1,85 +1,49 @@
 package admin_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster/admin"
-	"github.com/rosterhq/roster/cmd/roster/server"
 	"github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/storage/bolt"
+	"github.com/rosterhq/roster/internal/testserver"
+	"github.com/rosterhq/roster/internal/teststore"
 )
-
-const adminSecret = "test-admin-token-0123456789abcdef"
 
 // env is a running Roster on a real bbolt file in a temporary directory.
 type env struct {
 	t     *testing.T
+	dir   *teststore.Directory
 	svc   *directory.Service
-	store *bolt.Store
 	url   string
 	token string
 }
 
 // newEnv serves the whole assembly (server.New), so the admin API is tested as mounted in gin
-// beside SCIM and JIT.
+// beside SCIM and JIT. The tests' OIDC IdPs name placeholder issuers; discovery at save time
+// is tested in server/ against a real OpenID provider.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := newBareEnv(t)
-	// The handler needs the base URL, which is known once the listener is: set it before
-	// Start, so no request can see the server without it.
-	ts := httptest.NewUnstartedServer(nil)
-	e.url = "http://" + ts.Listener.Addr().String()
-	// The tests' OIDC IdPs name placeholder issuers; discovery at save time is tested in
-	// cmd/roster/server against a real discovery endpoint.
-	h, err := server.New(server.Config{BaseURL: e.url, Logger: slog.New(slog.DiscardHandler), Backup: e.store.WriteTo,
-		SkipOIDCDiscovery: true}, e.svc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = h
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return e
+	s := testserver.Start(t, testserver.Config{Backup: true, SkipOIDCDiscovery: true})
+	return &env{t: t, dir: s.Directory, svc: s.Service, url: s.URL, token: s.AdminToken}
 }
 
 // newHandlerEnv serves admin.New alone, with cfg, for tests of the handler's own settings.
 func newHandlerEnv(t *testing.T, cfg admin.Config) *env {
 	t.Helper()
-	e := newBareEnv(t)
+	d := teststore.NewBolt(t)
 	ts := httptest.NewUnstartedServer(nil)
-	e.url = "http://" + ts.Listener.Addr().String()
+	e := &env{t: t, dir: d, svc: d.Service, url: "http://" + ts.Listener.Addr().String(), token: d.AdminToken}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = e.url
 	}
-	cfg.Logger = slog.New(slog.DiscardHandler)
 	ts.Config.Handler = admin.New(e.svc, cfg)
 	ts.Start()
 	t.Cleanup(ts.Close)
 	return e
-}
-
-func newBareEnv(t *testing.T) *env {
-	t.Helper()
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	svc := directory.New(store)
-	if _, _, err := svc.EnsureAdminToken(t.Context(), adminSecret); err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, svc: svc, store: store, token: adminSecret}
 }
 
 type resp struct {
@@ -116,40 +80,8 @@ func (e *env) do(method, path string, body any) resp {
 
 func (e *env) doWith(method, path string, body any, token string) resp {
 	e.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(e.t.Context(), method, e.url+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return resp{status: res.StatusCode, header: res.Header, body: raw}
+	r := testserver.Request(e.t, method, e.url+path, token, body)
+	return resp{status: r.Status, header: r.Header, body: r.Body}
 }
 
 func (e *env) want(r resp, status int) resp {
@@ -184,15 +116,7 @@ func (e *env) scimCreate(idp, key, userName string) directory.User {
 
 func (e *env) lastSeq() uint64 {
 	e.t.Helper()
-	var seq uint64
-	if err := e.svc.View(context.Background(), func(tx directory.ReadTx) error {
-		var err error
-		seq, err = tx.LastSeq()
-		return err
-	}); err != nil {
-		e.t.Fatal(err)
-	}
-	return seq
+	return e.dir.LastSeq()
 }
 
 func (e *env) idps() []directory.IdP {

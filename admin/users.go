@@ -9,62 +9,16 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/scim/filter"
+	filter "github.com/rosterhq/roster/internal/scimfilter"
+	"github.com/rosterhq/roster/internal/view"
 )
 
-// userView is a user in the admin API's shape (DESIGN.md), which /api/v1/me shares. It never
-// carries the password hash.
-type userView struct {
-	ID           string                 `json:"id"`
-	UserName     string                 `json:"userName"`
-	DisplayName  string                 `json:"displayName"`
-	Name         nameView               `json:"name"`
-	Emails       []directory.MultiValue `json:"emails"`
-	Active       bool                   `json:"active"`
-	IdP          string                 `json:"idp"`
-	UniqueUserID string                 `json:"uniqueUserId"`
-	ExternalID   string                 `json:"externalId"`
-	Owner        directory.Owner        `json:"owner"`
-	Groups       []groupRef             `json:"groups"`
-	LastLoginAt  *time.Time             `json:"lastLoginAt"`
-	Meta         directory.Meta         `json:"meta"`
-}
-
-type nameView struct {
-	GivenName  string `json:"givenName"`
-	FamilyName string `json:"familyName"`
-}
-
-type groupRef struct {
-	ID          string `json:"id"`
-	DisplayName string `json:"displayName"`
-}
+// userView is a user in the admin API's shape (DESIGN.md), which /api/v1/me shares: one type
+// in internal/view for both surfaces. It never carries the password hash.
+type userView = view.User
 
 // userViewTx builds the view of u, reading its groups in tx.
-func userViewTx(tx directory.ReadTx, u directory.User) (userView, error) {
-	v := userView{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName,
-		Name:   nameView{GivenName: u.Name.GivenName, FamilyName: u.Name.FamilyName},
-		Emails: u.Emails, Active: u.Active, IdP: u.IdP, UniqueUserID: u.UniqueUserID,
-		ExternalID: u.ExternalID, Owner: u.Owner, Groups: []groupRef{}, LastLoginAt: timePtr(u.LastLoginAt), Meta: u.Meta}
-	if v.Emails == nil {
-		v.Emails = []directory.MultiValue{}
-	}
-	ids, err := tx.GroupsOfUser(u.ID)
-	if err != nil {
-		return v, err
-	}
-	for _, id := range ids {
-		g, err := tx.Group(id)
-		if errors.Is(err, directory.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return v, err
-		}
-		v.Groups = append(v.Groups, groupRef{ID: g.ID, DisplayName: g.DisplayName})
-	}
-	return v, nil
-}
+func userViewTx(tx directory.ReadTx, u directory.User) (userView, error) { return view.UserOf(tx, u) }
 
 // pageLimit reads ?limit=, defaulting to def and capped at max.
 func pageLimit(r *http.Request, def, max int) (int, error) {

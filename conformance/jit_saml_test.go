@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/rosterhq/roster/internal/testidp"
 )
 
 func randomSuffix() string {
@@ -70,6 +72,28 @@ func adminJSON(t *testing.T, method, path string, body any, out any) int {
 	return resp.StatusCode
 }
 
+// wantRedirect fails the test unless resp, the answer of step, redirects to the path want.
+func wantRedirect(t *testing.T, step string, resp *http.Response, want string) {
+	t.Helper()
+	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
+		t.Fatalf("%s: %d, want a redirect", step, resp.StatusCode)
+	}
+	if loc := resp.Header.Get("Location"); loc != want && !strings.HasSuffix(loc, want) {
+		t.Errorf("%s redirected to %q, want %s", step, loc, want)
+	}
+}
+
+// signedIn returns the user GET /api/v1/me answers for the browser, which must be signed in.
+func signedIn(t *testing.T, b *testidp.Browser) map[string]any {
+	t.Helper()
+	resp, body := b.Visit(target.BaseURL + "/api/v1/me")
+	var me map[string]any
+	if err := json.Unmarshal([]byte(body), &me); resp.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("/api/v1/me: %d %v\n%s", resp.StatusCode, err, body)
+	}
+	return me
+}
+
 // TestJITSAMLSignIn registers a SAML IdP through the admin API, signs a person in through it
 // the way a browser does, and checks the session surfaces and the event that explains the
 // login. It needs the admin token (-admin-token) and the admin API.
@@ -77,12 +101,12 @@ func TestJITSAMLSignIn(t *testing.T) {
 	if target.AdminToken == "" {
 		t.Skip("no -admin-token: the JIT sign-in test registers its IdP through the admin API")
 	}
-	ji := newJITIdP(t)
+	ji := testidp.NewSAML(t)
 	id := "conf-saml-" + randomSuffix()
 	var created map[string]any
 	status := adminJSON(t, http.MethodPost, "/idps", map[string]any{
 		"id": id, "name": "Conformance SAML", "protocol": "saml", "mode": "jit", "preset": "okta",
-		"saml":           map[string]any{"metadata_xml": ji.metadataXML(t)},
+		"saml":           map[string]any{"metadata_xml": ji.MetadataXML(t)},
 		"default_groups": []string{"conformance-everyone"},
 	}, &created)
 	if status == http.StatusNotFound || status == http.StatusMethodNotAllowed {
@@ -107,28 +131,14 @@ func TestJITSAMLSignIn(t *testing.T) {
 	adminJSON(t, http.MethodGet, "/events?limit=1000", nil, &before)
 
 	uid := "conf-" + randomSuffix()
-	ji.signIn(uid, map[string]string{"uniqueUserId": uid, "firstName": "Con", "lastName": "Formance",
-		"email": uid + "@example.com"})
-	b := newJITBrowser()
-	resp, acs, form := b.signIn(t, target.BaseURL+"/sso/"+id+"/login?return_to=%2Fwelcome")
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
-		t.Fatalf("ACS: %d, want a redirect", resp.StatusCode)
-	}
-	if loc := resp.Header.Get("Location"); loc != "/welcome" && !strings.HasSuffix(loc, "/welcome") {
-		t.Errorf("redirected to %q, want /welcome", loc)
-	}
+	ji.SignIn(testidp.Person{NameID: uid, Attrs: testidp.Attrs("uniqueUserId", uid, "firstName", "Con", "lastName", "Formance",
+		"email", uid+"@example.com")})
+	b := testidp.NewBrowser(t)
+	form := b.SAMLForm(target.BaseURL + "/sso/" + id + "/login?return_to=%2Fwelcome")
+	resp, _ := b.Submit(form)
+	wantRedirect(t, "ACS", resp, "/welcome")
 
-	mr, err := b.follow.Get(target.BaseURL + "/api/v1/me")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var me map[string]any
-	err = json.NewDecoder(mr.Body).Decode(&me)
-	mr.Body.Close()
-	if mr.StatusCode != http.StatusOK || err != nil {
-		t.Fatalf("/api/v1/me: %d %v", mr.StatusCode, err)
-	}
+	me := signedIn(t, b)
 	for _, k := range []string{"id", "userName", "displayName", "name", "emails", "active", "idp", "uniqueUserId",
 		"externalId", "owner", "groups", "lastLoginAt", "meta"} {
 		if _, ok := me[k]; !ok {
@@ -142,7 +152,7 @@ func TestJITSAMLSignIn(t *testing.T) {
 		t.Errorf("name = %v", me["name"])
 	}
 
-	vr, err := b.follow.Get(target.BaseURL + "/auth/verify")
+	vr, err := b.Follow.Get(target.BaseURL + "/auth/verify")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,32 +177,22 @@ func TestJITSAMLSignIn(t *testing.T) {
 	}
 
 	// The same response posted again, from another browser, signs nobody in.
-	other := newJITBrowser()
-	rr, err := other.noFollow.PostForm(acs, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr.Body.Close()
-	if rr.StatusCode != http.StatusForbidden && rr.StatusCode != http.StatusBadRequest {
+	other := testidp.NewBrowser(t)
+	if rr, _ := other.Submit(form); rr.StatusCode != http.StatusForbidden && rr.StatusCode != http.StatusBadRequest {
 		t.Errorf("replayed response: %d, want 403 or 400", rr.StatusCode)
 	}
-	if mr, err := other.follow.Get(target.BaseURL + "/api/v1/me"); err != nil {
+	if mr, err := other.Follow.Get(target.BaseURL + "/api/v1/me"); err != nil {
 		t.Fatal(err)
 	} else if mr.Body.Close(); mr.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the replaying browser has a session: %d", mr.StatusCode)
 	}
 
-	lr, err := b.follow.Post(target.BaseURL+"/sso/logout", "", nil)
+	lr, err := b.Follow.Post(target.BaseURL+"/sso/logout", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lr.Body.Close()
-	mr, err = b.follow.Get(target.BaseURL + "/api/v1/me")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mr.Body.Close()
-	if mr.StatusCode != http.StatusUnauthorized {
+	if mr, _ := b.Visit(target.BaseURL + "/api/v1/me"); mr.StatusCode != http.StatusUnauthorized {
 		t.Errorf("/api/v1/me after logout: %d, want 401", mr.StatusCode)
 	}
 }

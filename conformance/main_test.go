@@ -1,19 +1,13 @@
 package conformance
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/rosterhq/roster/cmd/roster/server"
-	"github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/storage/bolt"
+	"github.com/rosterhq/roster/internal/testserver"
 )
 
 var (
@@ -51,41 +45,13 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// startInProcess serves Roster on a temporary bbolt file and fills target.
+// startInProcess serves Roster on a temporary bbolt file, with an IdP in mode both and a SCIM
+// token of it, and fills target.
 func startInProcess() (func(), error) {
-	dir, err := os.MkdirTemp("", "roster-conformance-*")
+	t, stop, err := testserver.Open("conformance")
 	if err != nil {
 		return nil, err
 	}
-	store, err := bolt.Open(filepath.Join(dir, "roster.db"))
-	if err != nil {
-		return nil, err
-	}
-	svc := directory.New(store)
-	ctx := context.Background()
-	admin, _, err := svc.EnsureAdminToken(ctx, "conformance-admin-token-0123456789")
-	if err != nil {
-		return nil, err
-	}
-	if _, err := svc.CreateIdP(ctx, "system", directory.IdP{ID: "conformance", Name: "Conformance",
-		Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth}); err != nil {
-		return nil, err
-	}
-	_, scimToken, err := svc.CreateToken(ctx, "system", directory.TokenSCIM, "conformance", "conformance", zeroTime)
-	if err != nil {
-		return nil, err
-	}
-	ts := httptest.NewUnstartedServer(nil)
-	ts.Start()
-	h, err := server.New(server.Config{BaseURL: ts.URL, Logger: slog.New(slog.DiscardHandler)}, svc)
-	if err != nil {
-		return nil, err
-	}
-	ts.Config.Handler = h
-	target.BaseURL, target.SCIMToken, target.AdminToken, target.SCIMIdP = ts.URL, scimToken, admin, "conformance"
-	return func() {
-		ts.Close()
-		store.Close()
-		os.RemoveAll(dir)
-	}, nil
+	target.BaseURL, target.SCIMToken, target.AdminToken, target.SCIMIdP = t.URL, t.SCIMToken, t.AdminToken, t.SCIMIdP
+	return stop, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/testidp"
 )
 
 // setTimes moves every timestamp of the response and its assertion by d, as if the IdP had
@@ -41,10 +42,10 @@ func setTimes(p *parsed, d time.Duration) {
 // they were, and be refused for the reason the case names (read from the server log).
 func TestForgedResponsesAreRefused(t *testing.T) {
 	e := newEnv(t)
-	e.idp.setEncrypt(false) // the attacks edit the assertion, so it travels in the clear
+	e.idp.SetEncrypt(false) // the attacks edit the assertion, so it travels in the clear
 	e.addIdP(directory.IdP{ID: "acme", Mode: directory.ModeJIT})
-	other := testKeys(t)[1]
-	good := testKeys(t)[0]
+	other := testidp.AttackerKey()
+	good := e.idp.Key()
 
 	cases := []struct {
 		name   string
@@ -130,14 +131,14 @@ func TestForgedResponsesAreRefused(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			uid := fmt.Sprintf("victim-%d", i)
-			e.idp.signIn(person{nameID: uid, attrs: attrs("uniqueUserId", uid, "email", uid+"@example.com")})
+			e.idp.SignIn(testidp.Person{NameID: uid, Attrs: testidp.Attrs("uniqueUserId", uid, "email", uid+"@example.com")})
 			b := newBrowser(t)
 			form := b.startLogin(e, "acme", "/app")
-			p := parseResponse(t, form.responseXML(t))
+			p := parseResponse(t, form.ResponseXML(t))
 			tc.forge(p)
-			before := e.snapshot()
+			before := e.Snapshot()
 			logStart := len(e.logs.String())
-			resp, body := b.submit(form.withResponse(p.bytes()))
+			resp, body := b.Submit(form.WithResponse(p.bytes()))
 			if resp.StatusCode != tc.status {
 				t.Errorf("status %d, want %d:\n%s", resp.StatusCode, tc.status, body)
 			}
@@ -154,7 +155,7 @@ func TestForgedResponsesAreRefused(t *testing.T) {
 					t.Errorf("a session cookie was set")
 				}
 			}
-			e.mustUnchanged(before)
+			e.MustUnchanged(before)
 			logged := e.logs.String()[logStart:]
 			if !strings.Contains(strings.ToLower(logged), strings.ToLower(tc.cause)) {
 				t.Errorf("the log does not name the cause %q:\n%s", tc.cause, logged)
@@ -165,22 +166,22 @@ func TestForgedResponsesAreRefused(t *testing.T) {
 	// The control: the same surgery without an attack (strip and re-sign with the IdP's own
 	// key) is accepted, so each refusal above is due to its attack, not to the re-signing.
 	t.Run("control: re-signed by the IdP's key is accepted", func(t *testing.T) {
-		e.idp.signIn(person{nameID: "control", attrs: attrs("uniqueUserId", "control", "email", "control@example.com")})
+		e.idp.SignIn(testidp.Person{NameID: "control", Attrs: testidp.Attrs("uniqueUserId", "control", "email", "control@example.com")})
 		b := newBrowser(t)
 		form := b.startLogin(e, "acme", "/app")
-		p := parseResponse(t, form.responseXML(t)).unsign().signAll(good)
-		resp, body := b.submit(form.withResponse(p.bytes()))
+		p := parseResponse(t, form.ResponseXML(t)).unsign().signAll(good)
+		resp, body := b.Submit(form.WithResponse(p.bytes()))
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/app" {
 			t.Fatalf("control refused: %d\n%s\nlog:\n%s", resp.StatusCode, body, e.logs)
 		}
 	})
 	t.Run("control: only the assertion signed is accepted", func(t *testing.T) {
-		e.idp.signIn(person{nameID: "control2", attrs: attrs("uniqueUserId", "control2")})
+		e.idp.SignIn(testidp.Person{NameID: "control2", Attrs: testidp.Attrs("uniqueUserId", "control2")})
 		b := newBrowser(t)
 		form := b.startLogin(e, "acme", "/app")
-		p := parseResponse(t, form.responseXML(t)).unsign()
+		p := parseResponse(t, form.ResponseXML(t)).unsign()
 		sign(t, p.assertion(), good)
-		resp, body := b.submit(form.withResponse(p.bytes()))
+		resp, body := b.Submit(form.WithResponse(p.bytes()))
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("control refused: %d\n%s", resp.StatusCode, body)
 		}
@@ -193,28 +194,28 @@ func TestForgedResponsesAreRefused(t *testing.T) {
 func TestReplayIsRefused(t *testing.T) {
 	e := newEnv(t)
 	e.addIdP(directory.IdP{ID: "acme", Mode: directory.ModeJIT, SAML: directory.SAMLSettings{AllowIdPInitiated: true}})
-	e.idp.signIn(person{nameID: "u1", attrs: attrs("uniqueUserId", "u1", "email", "u1@example.com")})
+	e.idp.SignIn(testidp.Person{NameID: "u1", Attrs: testidp.Attrs("uniqueUserId", "u1", "email", "u1@example.com")})
 
 	for _, flow := range []string{"sp-initiated", "idp-initiated"} {
 		t.Run(flow, func(t *testing.T) {
 			b := newBrowser(t)
-			var form samlForm
+			var form testidp.Form
 			if flow == "sp-initiated" {
 				form = b.startLogin(e, "acme", "/app")
 			} else {
 				form = b.startIdPInitiated(e, "acme", "/app")
 			}
-			resp, body := b.submit(form)
+			resp, body := b.Submit(form)
 			if resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("first post: %d\n%s", resp.StatusCode, body)
 			}
-			before := e.snapshot()
+			before := e.Snapshot()
 			logStart := len(e.logs.String())
-			resp, body = newBrowser(t).submit(form)
+			resp, body = newBrowser(t).Submit(form)
 			if resp.StatusCode != http.StatusForbidden {
 				t.Errorf("replay: %d, want 403\n%s", resp.StatusCode, body)
 			}
-			e.mustUnchanged(before)
+			e.MustUnchanged(before)
 			if flow == "idp-initiated" && !strings.Contains(e.logs.String()[logStart:], "already been used") {
 				t.Errorf("the replay was not refused by the replay cache:\n%s", e.logs.String()[logStart:])
 			}

@@ -4,21 +4,15 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/storage/bolt"
+	"github.com/rosterhq/roster/internal/teststore"
 )
 
 // TestSessionCookieSecureBehindHTTPS: the cookie is Secure exactly when the base URL is https.
 func TestSessionCookieSecureBehindHTTPS(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	svc := directory.New(st)
+	svc := directory.New(teststore.Bolt(t))
 	ctx := context.Background()
 	if _, err := svc.CreateIdP(ctx, "admin:test", directory.IdP{ID: "acme", Protocol: directory.ProtocolSAML}); err != nil {
 		t.Fatal(err)

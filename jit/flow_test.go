@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/testidp"
 )
 
 // TestSPInitiatedLogin drives a whole sign-in: Roster's login redirect, the IdP, an encrypted
@@ -14,19 +15,19 @@ import (
 func TestSPInitiatedLogin(t *testing.T) {
 	e := newEnv(t)
 	e.addIdP(directory.IdP{ID: "okta", Preset: "okta", Mode: directory.ModeJIT, DefaultGroups: []string{"everyone"}})
-	e.idp.signIn(person{nameID: "00u1", attrs: attrs(
+	e.idp.SignIn(testidp.Person{NameID: "00u1", Attrs: testidp.Attrs(
 		"uniqueUserId", "00u1", "firstName", "Ada", "lastName", "Lovelace", "email", "ada@example.com",
 		"groups", "engineering", "groups", "admins")})
 
 	b := newBrowser(t)
 	form := b.startLogin(e, "okta", "/app/settings?tab=1")
-	if !strings.Contains(string(form.responseXML(t)), "EncryptedAssertion") {
-		t.Fatalf("the IdP did not encrypt the assertion to Roster's SP certificate:\n%s", form.responseXML(t))
+	if !strings.Contains(string(form.ResponseXML(t)), "EncryptedAssertion") {
+		t.Fatalf("the IdP did not encrypt the assertion to Roster's SP certificate:\n%s", form.ResponseXML(t))
 	}
 	if strings.Contains(form.RelayState, "/app") {
 		t.Errorf("RelayState %q carries the return_to through the IdP; it should only name the pending request", form.RelayState)
 	}
-	resp, body := b.submit(form)
+	resp, body := b.Submit(form)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/app/settings?tab=1" {
 		t.Fatalf("ACS: %d Location %q\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
@@ -58,7 +59,7 @@ func TestSPInitiatedLogin(t *testing.T) {
 	}
 
 	req, _ := http.NewRequest(http.MethodGet, e.url("/auth/verify"), nil)
-	vr, err := b.follow.Do(req)
+	vr, err := b.Follow.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func TestSPInitiatedLogin(t *testing.T) {
 
 	// A second sign-in with changed attributes and one group fewer updates the user and ends
 	// the membership the IdP no longer asserts.
-	e.idp.signIn(person{nameID: "00u1", attrs: attrs(
+	e.idp.SignIn(testidp.Person{NameID: "00u1", Attrs: testidp.Attrs(
 		"uniqueUserId", "00u1", "firstName", "Ada", "lastName", "King", "email", "ada@example.com", "groups", "engineering")})
 	b.login(e, "okta", "", "/")
 	_, me2 := b.me(e)
@@ -85,7 +86,7 @@ func TestSPInitiatedLogin(t *testing.T) {
 		t.Errorf("second login groups = %v, want engineering kept and admins ended", groups2)
 	}
 
-	lr, err := b.noFollow.Post(e.url("/sso/logout"), "", nil)
+	lr, err := b.NoFollow.Post(e.url("/sso/logout"), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestSPInitiatedLogin(t *testing.T) {
 	if status, _ := b.me(e); status != http.StatusUnauthorized {
 		t.Errorf("/api/v1/me after logout: %d, want 401", status)
 	}
-	vr, _ = b.follow.Get(e.url("/auth/verify"))
+	vr, _ = b.Follow.Get(e.url("/auth/verify"))
 	vr.Body.Close()
 	if vr.StatusCode != http.StatusUnauthorized {
 		t.Errorf("/auth/verify after logout: %d, want 401", vr.StatusCode)

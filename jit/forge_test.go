@@ -9,6 +9,8 @@ import (
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/rosterhq/roster/internal/testidp"
 )
 
 const (
@@ -115,11 +117,11 @@ func (p *parsed) unsign() *parsed {
 }
 
 // sign puts an enveloped signature by kp on el, right after its Issuer as the schema wants.
-func sign(tb testing.TB, el *etree.Element, kp keyPair) {
+func sign(tb testing.TB, el *etree.Element, kp testidp.KeyPair) {
 	tb.Helper()
 	removeSignature(el)
 	ctx := dsig.NewDefaultSigningContext(dsig.TLSCertKeyStore(tls.Certificate{
-		Certificate: [][]byte{kp.cert.Raw}, PrivateKey: kp.key, Leaf: kp.cert,
+		Certificate: [][]byte{kp.Cert.Raw}, PrivateKey: kp.Key, Leaf: kp.Cert,
 	}))
 	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
 	if err := ctx.SetSignatureMethod(dsig.RSASHA256SignatureMethod); err != nil {
@@ -162,7 +164,7 @@ func detached(el *etree.Element) *etree.Element {
 }
 
 // signAll signs the assertion and then the response with kp, as the test IdP does.
-func (p *parsed) signAll(kp keyPair) *parsed {
+func (p *parsed) signAll(kp testidp.KeyPair) *parsed {
 	sign(p.tb, p.assertion(), kp)
 	sign(p.tb, p.response(), kp)
 	return p

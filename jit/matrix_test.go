@@ -11,6 +11,7 @@ import (
 	"github.com/crewjam/saml"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/testidp"
 )
 
 var referenceRE = regexp.MustCompile(`<code id="reference">([^<]+)</code>`)
@@ -162,7 +163,7 @@ func TestLoginRuleMatrix(t *testing.T) {
 				w := want[st.name][mode]
 				// userNames are unique across IdPs, so each case gets its own store.
 				e := newEnv(t)
-				e.idp.setEncrypt(false)
+				e.idp.SetEncrypt(false)
 				e.addIdP(directory.IdP{ID: idpID, Mode: directory.ModeBoth})
 				tok, _, err := e.svc.CreateToken(e.ctx, "admin:test", directory.TokenSCIM, idpID, "matrix", time.Time{})
 				if err != nil {
@@ -172,16 +173,16 @@ func TestLoginRuleMatrix(t *testing.T) {
 				st.setup(m)
 				m.setMode(mode)
 
-				before := e.snapshot()
-				e.idp.signIn(person{nameID: uid, attrs: attrs("uniqueUserId", uid, "email", email, "firstName", "New", "lastName", "New")})
+				before := e.Snapshot()
+				e.idp.SignIn(testidp.Person{NameID: uid, Attrs: testidp.Attrs("uniqueUserId", uid, "email", email, "firstName", "New", "lastName", "New")})
 				b := newBrowser(t)
-				resp, body := b.submit(b.startLogin(e, idpID, "/app"))
+				resp, body := b.Submit(b.startLogin(e, idpID, "/app"))
 				if resp.StatusCode != w.status {
 					t.Fatalf("status %d, want %d:\n%s", resp.StatusCode, w.status, body)
 				}
 				// Exactly one event describes the outcome (R12); group events may accompany a creation.
 				var decisive []directory.Event
-				for _, ev := range e.events(before.LastSeq) {
+				for _, ev := range e.Events(before.LastSeq) {
 					if strings.HasPrefix(ev.Type, "user.") || ev.Type == directory.EventLoginRefused {
 						decisive = append(decisive, ev)
 					}
@@ -201,9 +202,9 @@ func TestLoginRuleMatrix(t *testing.T) {
 					if strings.Contains(body, ev.Reason) {
 						t.Errorf("the page shows the internal reason %q", ev.Reason)
 					}
-					after := e.snapshot()
+					after := e.Snapshot()
 					before.LastSeq = after.LastSeq // the refusal event is the only change allowed
-					e.mustUnchanged(before)
+					e.MustUnchanged(before)
 					if status, _ := b.me(e); status != http.StatusUnauthorized {
 						t.Errorf("a refused person has a session: /api/v1/me %d", status)
 					}
@@ -238,28 +239,28 @@ func TestUniqueUserIDFallback(t *testing.T) {
 	e := newEnv(t)
 	e.addIdP(directory.IdP{ID: "acme", Mode: directory.ModeJIT})
 
-	e.idp.signIn(person{nameID: "persistent-42", attrs: attrs("email", "p42@example.com")})
+	e.idp.SignIn(testidp.Person{NameID: "persistent-42", Attrs: testidp.Attrs("email", "p42@example.com")})
 	b := newBrowser(t)
 	b.login(e, "acme", "", "/")
 	if status, me := b.me(e); status != http.StatusOK || me.UniqueUserID != "persistent-42" {
 		t.Errorf("persistent NameID: /api/v1/me %d %+v", status, me)
 	}
 
-	e.idp.signIn(person{nameID: "_transient-1", nameIDFormat: saml.TransientNameIDFormat, attrs: attrs("email", "t@example.com")})
-	before := e.snapshot()
+	e.idp.SignIn(testidp.Person{NameID: "_transient-1", NameIDFormat: saml.TransientNameIDFormat, Attrs: testidp.Attrs("email", "t@example.com")})
+	before := e.Snapshot()
 	b2 := newBrowser(t)
-	resp, body := b2.submit(b2.startLogin(e, "acme", ""))
+	resp, body := b2.Submit(b2.startLogin(e, "acme", ""))
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "did not send the identifier") {
 		t.Fatalf("transient NameID: %d\n%s", resp.StatusCode, body)
 	}
-	evs := e.events(before.LastSeq)
+	evs := e.Events(before.LastSeq)
 	if len(evs) != 1 || evs[0].Type != directory.EventLoginRefused || evs[0].Rule != "R1" {
 		t.Fatalf("events %+v, want one login.refused by R1", evs)
 	}
 	if ref := referenceRE.FindStringSubmatch(body); ref == nil || ref[1] != evs[0].ID {
 		t.Errorf("reference %v, want %s", ref, evs[0].ID)
 	}
-	after := e.snapshot()
+	after := e.Snapshot()
 	before.LastSeq = after.LastSeq
-	e.mustUnchanged(before)
+	e.MustUnchanged(before)
 }

@@ -10,14 +10,15 @@ import (
 	"github.com/crewjam/saml"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/testidp"
 	"github.com/rosterhq/roster/jit"
 )
 
 func TestValidateIdP(t *testing.T) {
 	e := newEnv(t)
-	good := e.idp.metadataXML(t)
+	good := e.idp.MetadataXML(t)
 	noCert := func() string {
-		md := e.idp.idp.Metadata()
+		md := e.idp.Metadata()
 		for i := range md.IDPSSODescriptors {
 			md.IDPSSODescriptors[i].KeyDescriptors = nil
 		}
@@ -33,7 +34,7 @@ func TestValidateIdP(t *testing.T) {
 		want []string // substrings, one per problem, in order
 	}{
 		{"pasted metadata", directory.IdP{Protocol: directory.ProtocolSAML, SAML: directory.SAMLSettings{MetadataXML: good}}, nil},
-		{"metadata URL", directory.IdP{Protocol: directory.ProtocolSAML, SAML: directory.SAMLSettings{MetadataURL: e.idp.srv.URL + "/metadata"}}, nil},
+		{"metadata URL", directory.IdP{Protocol: directory.ProtocolSAML, SAML: directory.SAMLSettings{MetadataURL: e.idp.MetadataURL()}}, nil},
 		{"neither", directory.IdP{Protocol: directory.ProtocolSAML}, []string{"set metadata_xml"}},
 		{"both", directory.IdP{Protocol: directory.ProtocolSAML, SAML: directory.SAMLSettings{MetadataXML: good, MetadataURL: "https://x"}}, []string{"only one"}},
 		{"garbage", directory.IdP{Protocol: directory.ProtocolSAML, SAML: directory.SAMLSettings{MetadataXML: "<not metadata"}}, []string{"does not parse"}},
@@ -70,7 +71,7 @@ func TestSPMetadata(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		body := readBody(t, resp)
+		body := testidp.ReadBody(t, resp)
 		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "xml") {
 			t.Fatalf("%d %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/testidp"
 )
 
 // The OIDC callback benchmarks answer genuine callbacks (a code and state from a login the
@@ -25,7 +26,9 @@ import (
 
 // oidcBenchEnv is an OIDC IdP in mode jit at a test OP that keeps the ID tokens it issues.
 func oidcBenchEnv(b *testing.B) *oidcEnv {
-	e := newOIDCEnv(b)
+	cfg := jitConfig()
+	cfg.DiscardLog = true
+	e := &oidcEnv{env: newEnvWith(b, cfg), op: testidp.NewOP(b, testidp.OPConfig{})}
 	e.addOIDCIdP(directory.IdP{ID: "bench", Preset: "okta"})
 	return e
 }
@@ -42,7 +45,7 @@ func benchCallbacks(b *testing.B, e *oidcEnv, n int, sub func(i int) string) []p
 	out := make([]pendingCallback, n)
 	for i := range out {
 		s := sub(i)
-		e.op.signIn(opPerson{sub: s, idToken: map[string]any{"email": s + "@example.com", "email_verified": true,
+		e.op.SignIn(testidp.OPPerson{Sub: s, IDToken: map[string]any{"email": s + "@example.com", "email_verified": true,
 			"given_name": "Bench", "family_name": "Mark", "groups": []any{"bench"}}})
 		br := newBrowser(b)
 		cb := br.oidcCallback(e, "bench", "/")
@@ -51,7 +54,7 @@ func benchCallbacks(b *testing.B, e *oidcEnv, n int, sub func(i int) string) []p
 			b.Fatal(err)
 		}
 		// The cookies the browser would send to the callback: the binding cookie is scoped to /sso/.
-		out[i] = pendingCallback{path: strings.TrimPrefix(cb, e.roster.URL), cookies: br.jar.Cookies(u)}
+		out[i] = pendingCallback{path: strings.TrimPrefix(cb, e.BaseURL), cookies: br.Jar.Cookies(u)}
 	}
 	return out
 }
@@ -73,20 +76,19 @@ func answerCallback(h http.Handler, c pendingCallback) error {
 // key set fetched once before any timing.
 func oidcVerifier(b *testing.B, e *oidcEnv) *oidc.IDTokenVerifier {
 	b.Helper()
-	prov, err := oidc.NewProvider(context.Background(), e.op.issuer)
+	prov, err := oidc.NewProvider(context.Background(), e.op.Issuer)
 	if err != nil {
 		b.Fatal(err)
 	}
 	v := prov.Verifier(&oidc.Config{ClientID: "roster-bench", SupportedSigningAlgs: []string{oidc.RS256}})
-	e.op.set(func(op *testOP) { op.keepIssued = true })
+	e.op.RecordIDTokens(true)
 	benchCallbacksWarm(b, e)
-	e.op.set(func(op *testOP) { op.keepIssued = false })
-	for _, tok := range e.op.issued {
+	e.op.RecordIDTokens(false)
+	for _, tok := range e.op.IDTokens() {
 		if _, err := v.Verify(context.Background(), tok); err != nil {
 			b.Fatal(err)
 		}
 	}
-	e.op.set(func(op *testOP) { op.issued = nil })
 	return v
 }
 
@@ -94,7 +96,7 @@ func oidcVerifier(b *testing.B, e *oidcEnv) *oidc.IDTokenVerifier {
 func benchCallbacksWarm(b *testing.B, e *oidcEnv) {
 	b.Helper()
 	for _, c := range benchCallbacks(b, e, 1, func(int) string { return "warm-up" }) {
-		if err := answerCallback(e.roster.Config.Handler, c); err != nil {
+		if err := answerCallback(e.Handler, c); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -103,9 +105,7 @@ func benchCallbacksWarm(b *testing.B, e *oidcEnv) {
 // verifyIssued times the verification of every ID token the OP issued during the run.
 func verifyIssued(b *testing.B, e *oidcEnv, v *oidc.IDTokenVerifier) time.Duration {
 	b.Helper()
-	e.op.mu.Lock()
-	toks := append([]string(nil), e.op.issued...)
-	e.op.mu.Unlock()
+	toks := e.op.IDTokens()
 	if len(toks) == 0 {
 		b.Fatal("the OP issued no ID tokens")
 	}
@@ -131,8 +131,8 @@ func benchOIDCCallbacks(b *testing.B, sub func(run int64, i int) string) {
 	v := oidcVerifier(b, e)
 	run := benchRun.Add(1)
 	callbacks := benchCallbacks(b, e, b.N, func(i int) string { return sub(run, i) })
-	e.op.set(func(op *testOP) { op.keepIssued, op.issued = true, nil })
-	h := e.roster.Config.Handler
+	e.op.RecordIDTokens(true)
+	h := e.Handler
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
@@ -159,9 +159,8 @@ func BenchmarkOIDCCallbackReturningUser(b *testing.B) {
 func BenchmarkOIDCVerifyIDToken(b *testing.B) {
 	e := oidcBenchEnv(b)
 	v := oidcVerifier(b, e)
-	e.op.set(func(op *testOP) { op.keepIssued = true })
 	benchCallbacksWarm(b, e)
-	tok := e.op.lastIDToken
+	tok := e.op.LastIDToken()
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

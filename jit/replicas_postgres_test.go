@@ -2,43 +2,33 @@ package jit_test
 
 // This file runs two Roster replicas on one PostgreSQL database and drives them over HTTP as a
 // load balancer would: each replica is its own postgres.Open (its own connection pool), its own
-// directory.Service and its own server.New handler on its own listener, and both are configured
-// with the same public base URL. The browser and the SCIM client send every request to that
+// directory.Service and its own server.New handler on its own listener (testserver.Replica),
+// and both are configured with the same public base URL. The browser and the SCIM client send every request to that
 // public URL; their transport delivers it to the replica the test names, and refuses an answer
 // from any other replica, so "signed in through B" means B answered.
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5"
 
-	"github.com/rosterhq/roster/cmd/roster/server"
 	"github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/jit"
-	"github.com/rosterhq/roster/storage/postgres"
+	"github.com/rosterhq/roster/internal/testidp"
+	"github.com/rosterhq/roster/internal/testserver"
+	"github.com/rosterhq/roster/internal/teststore"
 )
 
-// databaseURLEnv names the PostgreSQL database the replica tests use. They work in a schema of
-// their own, created empty and dropped afterwards.
-const databaseURLEnv = "ROSTER_TEST_DATABASE_URL"
-
-// servedByHeader names the replica that answered; each replica's listener sets it.
+// servedByHeader names the replica that answered; each replica's handler sets it.
 const servedByHeader = "X-Test-Replica"
 
 const scimUserSchema = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -48,7 +38,7 @@ type replica struct {
 	name string
 	addr string // its listener, host:port
 	// env speaks through this replica's own directory.Service, and its URLs are the public
-	// ones, so the harness's helpers (startLogin, me, snapshot, ...) work unchanged.
+	// ones, so the harness's helpers (startLogin, me, Snapshot, ...) work unchanged.
 	env *env
 }
 
@@ -57,115 +47,35 @@ type cluster struct {
 	t      *testing.T
 	public string // the shared BaseURL
 	host   string // its host:port
-	idp    *testIdP
+	idp    *testidp.SAML
 	a, b   *replica
 }
 
+// servedBy marks every answer of a replica with its name.
+func servedBy(name string) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set(servedByHeader, name)
+			h.ServeHTTP(w, r)
+		})
+	}
+}
+
+// newCluster starts replica A on a fresh schema and replica B beside it, each with a store of
+// its own (testserver.Replica). The public URL is A's address: the IdP fetches the SP metadata
+// from it, as it would from a load balancer. Requests the test sends are routed explicitly.
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
-	base := os.Getenv(databaseURLEnv)
-	if base == "" {
-		t.Skipf("%s is not set; the two-replica test needs a real PostgreSQL server, e.g. "+
-			"%s='postgres://postgres@127.0.0.1:5432/test?sslmode=disable'", databaseURLEnv, databaseURLEnv)
-	}
-	connURL := replicaSchema(t, base)
-	c := &cluster{t: t, idp: newTestIdP(t)}
-	// The public URL is replica A's address: the IdP fetches the SP metadata from it, as it
-	// would from a load balancer. Requests the test sends are routed explicitly.
-	srvA := httptest.NewUnstartedServer(nil)
-	c.host = srvA.Listener.Addr().String()
-	c.public = "http://" + c.host
-	c.a = c.startReplica("a", connURL, srvA)
-	c.b = c.startReplica("b", connURL, httptest.NewUnstartedServer(nil))
+	cfg := jitConfig()
+	cfg.DatabaseURL = teststore.PostgresURL(t)
+	cfg.Wrap = servedBy("a")
+	srvA := testserver.Start(t, cfg)
+	srvB := srvA.Replica(t, servedBy("b"))
+	c := &cluster{t: t, public: srvA.BaseURL, idp: testidp.NewSAML(t)}
+	c.host = strings.TrimPrefix(c.public, "http://")
+	c.a = &replica{name: "a", addr: strings.TrimPrefix(srvA.URL, "http://"), env: envOf(t, srvA, c.idp)}
+	c.b = &replica{name: "b", addr: strings.TrimPrefix(srvB.URL, "http://"), env: envOf(t, srvB, c.idp)}
 	return c
-}
-
-// replicaSchema creates an empty schema, drops it when the test ends, and returns the database
-// URL with search_path set to it.
-func replicaSchema(t *testing.T, base string) string {
-	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "roster_jit_replicas_" + hex.EncodeToString(b)
-	exec := func(sql string) {
-		t.Helper()
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Fatalf("connecting to %s: %v", databaseURLEnv, err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec("CREATE SCHEMA " + pgx.Identifier{schema}.Sanitize())
-	t.Cleanup(func() { exec("DROP SCHEMA " + pgx.Identifier{schema}.Sanitize() + " CASCADE") })
-	if !strings.Contains(base, "://") {
-		return base + " search_path=" + schema
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s: %v", databaseURLEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// startReplica opens a store of its own on connURL and serves server.New on srv.
-func (c *cluster) startReplica(name, connURL string, srv *httptest.Server) *replica {
-	t := c.t
-	t.Helper()
-	ctx := context.Background()
-	st, err := postgres.Open(ctx, connURL)
-	if err != nil {
-		t.Fatalf("replica %s: %v", name, err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc := directory.New(st)
-	logs := &syncBuffer{}
-	runCtx, stop := context.WithCancel(ctx)
-	var workers sync.WaitGroup
-	h, err := server.New(server.Config{
-		BaseURL:       c.public,
-		Logger:        slog.New(slog.NewTextHandler(logs, nil)),
-		SAMLClockSkew: time.Minute,
-		SessionTTL:    time.Hour,
-		Context:       runCtx,
-		Workers:       &workers,
-	}, svc)
-	if err != nil {
-		t.Fatalf("replica %s: %v", name, err)
-	}
-	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(servedByHeader, name)
-		h.ServeHTTP(w, r)
-	})
-	srv.Start()
-	// Runs before the store closes: stop serving, stop the webhook workers, wait for them.
-	t.Cleanup(func() {
-		srv.Close()
-		stop()
-		workers.Wait()
-	})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("replica %s log:\n%s", name, logs)
-		}
-	})
-	// This handler serves nothing: the harness uses it to name the SP's URLs (which depend only
-	// on the base URL) and to validate IdPs before they are created.
-	urls, err := jit.New(svc, jit.Config{BaseURL: c.public, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &replica{name: name, addr: srv.Listener.Addr().String(), env: &env{
-		tb: t, ctx: ctx, svc: svc, handler: urls, logs: logs, idp: c.idp,
-		// Only its URL is read (env.url): the public one, which the transports route.
-		roster: &httptest.Server{URL: c.public},
-	}}
 }
 
 // router delivers requests for the public URL to one replica, and checks that it answered.
@@ -208,8 +118,7 @@ func (rt *router) RoundTrip(req *http.Request) (*http.Response, error) {
 func (c *cluster) browser(t testing.TB, to *replica) (*browser, *router) {
 	b := newBrowser(t)
 	rt := &router{c: c, to: to}
-	b.follow.Transport = rt
-	b.noFollow.Transport = rt
+	b.SetTransport(rt)
 	return b, rt
 }
 
@@ -264,24 +173,14 @@ func scimUser(userName, externalID, given, family string) map[string]any {
 	}
 }
 
-// post is browser.submit for other goroutines than the test's: it reports a failure to reach
+// post is browser.Submit for other goroutines than the test's: it reports a failure to reach
 // Roster with Errorf (and status 0) rather than Fatal.
-func post(t testing.TB, b *browser, f samlForm) (int, string) {
-	form := url.Values{"SAMLResponse": {f.SAMLResponse}}
-	if f.RelayState != "" {
-		form.Set("RelayState", f.RelayState)
-	}
-	resp, err := b.noFollow.PostForm(f.Action, form)
+func post(t testing.TB, b *browser, f testidp.Form) (int, string) {
+	status, body, err := b.Post(f)
 	if err != nil {
 		t.Errorf("posting the SAML response: %v", err)
-		return 0, ""
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Errorf("reading the ACS answer: %v", err)
-	}
-	return resp.StatusCode, string(body)
+	return status, body
 }
 
 // usersWithIdentity returns the users of idp whose uniqueUserId is uid, read through r's service.
@@ -306,7 +205,7 @@ func usersWithIdentity(t testing.TB, r *replica, idp, uid string) []directory.Us
 func userEvents(t testing.TB, r *replica, after uint64) []directory.Event {
 	t.Helper()
 	var out []directory.Event
-	for _, ev := range r.env.events(after) {
+	for _, ev := range r.env.Events(after) {
 		if strings.HasPrefix(ev.Type, "user.") {
 			out = append(out, ev)
 		}
@@ -362,19 +261,19 @@ func TestTwoReplicasOnePostgres(t *testing.T) {
 		if got := usersWithIdentity(t, b, corp, graceUID); len(got) != 1 || got[0].ID != id || got[0].Owner != directory.OwnerSCIM {
 			t.Fatalf("B's service does not see A's SCIM user %s: %+v", id, got)
 		}
-		before := b.env.snapshot()
+		before := b.env.Snapshot()
 
-		c.idp.signIn(person{nameID: graceUID, attrs: attrs(
+		c.idp.SignIn(testidp.Person{NameID: graceUID, Attrs: testidp.Attrs(
 			"uniqueUserId", graceUID, "email", graceEmail, "firstName", "Grace", "lastName", "Hopper")})
 		br, rt := c.browser(t, a)
 		// The AuthnRequest is issued by A (and A creates the SP key the IdP encrypts to); the
 		// response is posted to B, which must find both in the store.
 		form := br.startLogin(a.env, corp, "/app")
-		if !strings.Contains(string(form.responseXML(t)), "EncryptedAssertion") {
-			t.Fatalf("the IdP did not encrypt the assertion:\n%s", form.responseXML(t))
+		if !strings.Contains(string(form.ResponseXML(t)), "EncryptedAssertion") {
+			t.Fatalf("the IdP did not encrypt the assertion:\n%s", form.ResponseXML(t))
 		}
 		rt.via(b)
-		resp, body := br.submit(form)
+		resp, body := br.Submit(form)
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/app" {
 			t.Fatalf("ACS on B: %d Location %q, want 303 to /app\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
 		}
@@ -413,7 +312,7 @@ func TestTwoReplicasOnePostgres(t *testing.T) {
 				t.Fatalf("/api/v1/me on %s before the deactivation: %d %+v", r.name, status, me)
 			}
 		}
-		before := b.env.snapshot()
+		before := b.env.Snapshot()
 		status, patched := c.scim(t, a, secret, http.MethodPatch, "/Users/"+graceID, map[string]any{
 			"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
 			"Operations": []map[string]any{{"op": "replace", "path": "active", "value": false}},
@@ -440,7 +339,7 @@ func TestTwoReplicasOnePostgres(t *testing.T) {
 	t.Run("a SAML response accepted by one replica is refused by the other", func(t *testing.T) {
 		const open = "open"
 		a.env.addIdP(directory.IdP{ID: open, Mode: directory.ModeJIT, SAML: directory.SAMLSettings{AllowIdPInitiated: true}})
-		c.idp.signIn(person{nameID: "00u-replay", attrs: attrs("uniqueUserId", "00u-replay", "email", "replay@example.com")})
+		c.idp.SignIn(testidp.Person{NameID: "00u-replay", Attrs: testidp.Attrs("uniqueUserId", "00u-replay", "email", "replay@example.com")})
 		for _, flow := range []string{"sp-initiated", "idp-initiated"} {
 			t.Run(flow, func(t *testing.T) {
 				for _, pair := range [][2]*replica{{a, b}, {b, a}} {
@@ -449,28 +348,28 @@ func TestTwoReplicasOnePostgres(t *testing.T) {
 					// first and replayed to the issuer: only if the first replica's use of the
 					// request reaches the issuer can the issuer refuse it.
 					br, rt := c.browser(t, second)
-					var form samlForm
+					var form testidp.Form
 					if flow == "sp-initiated" {
 						form = br.startLogin(second.env, open, "/app")
 					} else {
 						form = br.startIdPInitiated(second.env, open, "/app")
 					}
 					rt.via(first)
-					if resp, body := br.submit(form); resp.StatusCode != http.StatusSeeOther {
+					if resp, body := br.Submit(form); resp.StatusCode != http.StatusSeeOther {
 						t.Fatalf("first post to %s: %d\n%s", first.name, resp.StatusCode, body)
 					}
 					if status, _ := br.me(first.env); status != http.StatusOK {
 						t.Fatalf("/api/v1/me on %s after the accepted post: %d", first.name, status)
 					}
-					before := second.env.snapshot()
+					before := second.env.Snapshot()
 					logStart := len(second.env.logs.String())
 					replayer, _ := c.browser(t, second)
-					resp, body := replayer.submit(form)
+					resp, body := replayer.Submit(form)
 					if resp.StatusCode != http.StatusForbidden {
 						t.Errorf("replay to %s of a response %s accepted: %d, want 403\n%s", second.name, first.name, resp.StatusCode, body)
 					}
 					for _, r := range []*replica{a, b} {
-						r.env.mustUnchanged(before)
+						r.env.MustUnchanged(before)
 					}
 					if status, _ := replayer.me(second.env); status != http.StatusUnauthorized {
 						t.Errorf("the replayer has a session on %s: /api/v1/me %d", second.name, status)
@@ -489,7 +388,7 @@ func TestTwoReplicasOnePostgres(t *testing.T) {
 		for _, flow := range []string{"sp-initiated", "idp-initiated"} {
 			t.Run(flow+", posted concurrently to both", func(t *testing.T) {
 				br, _ := c.browser(t, a)
-				var form samlForm
+				var form testidp.Form
 				if flow == "sp-initiated" {
 					form = br.startLogin(a.env, open, "/app")
 				} else {
@@ -547,7 +446,7 @@ func TestTwoReplicasOnePostgres(t *testing.T) {
 	t.Run("the event feed is the same through both replicas and gap-free", func(t *testing.T) {
 		// A long poll on B wakes for a write committed by A. (B may also find the event
 		// already there; either way it must return A's event and not time out empty.)
-		last := b.env.snapshot().LastSeq
+		last := b.env.Snapshot().LastSeq
 		type polled struct {
 			evs []directory.Event
 			err error
@@ -570,7 +469,7 @@ func TestTwoReplicasOnePostgres(t *testing.T) {
 		if diff := cmp.Diff(feedA, feedB); diff != "" {
 			t.Errorf("the feeds differ (-A +B):\n%s", diff)
 		}
-		lastA, lastB := a.env.snapshot().LastSeq, b.env.snapshot().LastSeq
+		lastA, lastB := a.env.Snapshot().LastSeq, b.env.Snapshot().LastSeq
 		if lastA != lastB || uint64(len(feedA)) != lastA {
 			t.Errorf("LastSeq A %d, B %d; the feed has %d events", lastA, lastB, len(feedA))
 		}
@@ -597,19 +496,19 @@ func raceOneKey(t *testing.T, c *cluster, idp, secret, uid, email string, scimAf
 	const logins, posts = 24, 26
 	a, b := c.a, c.b
 	replicas := []*replica{a, b}
-	c.idp.signIn(person{nameID: uid, attrs: attrs("uniqueUserId", uid, "email", email, "firstName", "Ra", "lastName", "Ce")})
+	c.idp.SignIn(testidp.Person{NameID: uid, Attrs: testidp.Attrs("uniqueUserId", uid, "email", email, "firstName", "Ra", "lastName", "Ce")})
 
 	// The IdP's answers are fetched first, each from a request issued by one replica; at the
 	// start signal they are posted to the other replica.
 	browsers := make([]*browser, logins)
-	forms := make([]samlForm, logins)
+	forms := make([]testidp.Form, logins)
 	for i := range logins {
 		br, rt := c.browser(t, replicas[i%2])
 		forms[i] = br.startLogin(replicas[i%2].env, idp, "/")
 		rt.via(replicas[(i+1)%2])
 		browsers[i] = br
 	}
-	before := a.env.snapshot()
+	before := a.env.Snapshot()
 
 	type result struct {
 		status int

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/view"
 )
 
 // SessionCookie is the name of the cookie that holds a sign-in session's secret. The store
@@ -117,62 +118,13 @@ func writeJSONError(w http.ResponseWriter, status int, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
 
-// UserView is a user in the admin API's user shape, which /api/v1/me shares.
-type UserView struct {
-	ID           string                 `json:"id"`
-	UserName     string                 `json:"userName"`
-	DisplayName  string                 `json:"displayName"`
-	Name         NameView               `json:"name"`
-	Emails       []directory.MultiValue `json:"emails"`
-	Active       bool                   `json:"active"`
-	IdP          string                 `json:"idp"`
-	UniqueUserID string                 `json:"uniqueUserId"`
-	ExternalID   string                 `json:"externalId"`
-	Owner        directory.Owner        `json:"owner"`
-	Groups       []GroupRef             `json:"groups"`
-	LastLoginAt  *time.Time             `json:"lastLoginAt"`
-	Meta         directory.Meta         `json:"meta"`
-}
-
-// NameView is the name part of UserView.
-type NameView struct {
-	GivenName  string `json:"givenName"`
-	FamilyName string `json:"familyName"`
-}
-
-// GroupRef names one group a user is a member of.
-type GroupRef struct {
-	ID          string `json:"id"`
-	DisplayName string `json:"displayName"`
-}
-
-func (h *Handler) userJSON(ctx context.Context, u directory.User) (UserView, error) {
-	v := UserView{
-		ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName,
-		Name:   NameView{GivenName: u.Name.GivenName, FamilyName: u.Name.FamilyName},
-		Emails: u.Emails, Active: u.Active, IdP: u.IdP, UniqueUserID: u.UniqueUserID,
-		ExternalID: u.ExternalID, Owner: u.Owner, Groups: []GroupRef{}, Meta: u.Meta,
-	}
-	if v.Emails == nil {
-		v.Emails = []directory.MultiValue{}
-	}
-	if !u.LastLoginAt.IsZero() {
-		t := u.LastLoginAt
-		v.LastLoginAt = &t
-	}
+// userJSON is u in the admin API's user shape, which /api/v1/me answers.
+func (h *Handler) userJSON(ctx context.Context, u directory.User) (view.User, error) {
+	var v view.User
 	err := h.svc.View(ctx, func(tx directory.ReadTx) error {
-		ids, err := tx.GroupsOfUser(u.ID)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			g, err := tx.Group(id)
-			if err != nil {
-				return err
-			}
-			v.Groups = append(v.Groups, GroupRef{ID: g.ID, DisplayName: g.DisplayName})
-		}
-		return nil
+		var err error
+		v, err = view.UserOf(tx, u)
+		return err
 	})
 	return v, err
 }

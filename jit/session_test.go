@@ -2,26 +2,15 @@ package jit_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/jit"
+	"github.com/rosterhq/roster/internal/testidp"
+	"github.com/rosterhq/roster/internal/teststore"
 )
-
-// verify answers GET /auth/verify for the browser.
-func (b *browser) verify(e *env) int {
-	b.tb.Helper()
-	resp, err := b.follow.Get(e.url("/auth/verify"))
-	if err != nil {
-		b.tb.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
 
 // TestSessionsEndWithTheUser: deactivating or deleting a user ends its sessions at once (R6),
 // whoever does it.
@@ -53,7 +42,7 @@ func TestSessionsEndWithTheUser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.idp.signIn(person{nameID: "n", attrs: attrs(
+			e.idp.SignIn(testidp.Person{NameID: "n", Attrs: testidp.Attrs(
 				"http://schemas.microsoft.com/identity/claims/objectidentifier", "0bj-1",
 				"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress", "grace@example.com")})
 			b := newBrowser(t)
@@ -88,9 +77,9 @@ func TestIdPInitiated(t *testing.T) {
 	e := newEnv(t)
 	// This IdP's metadata is pasted rather than fetched.
 	e.addIdP(directory.IdP{ID: "open", Mode: directory.ModeJIT,
-		SAML: directory.SAMLSettings{AllowIdPInitiated: true, MetadataXML: e.idp.metadataXML(t)}})
+		SAML: directory.SAMLSettings{AllowIdPInitiated: true, MetadataXML: e.idp.MetadataXML(t)}})
 	e.addIdP(directory.IdP{ID: "closed", Mode: directory.ModeJIT})
-	e.idp.signIn(person{nameID: "p1", attrs: attrs("userUniqueId", "p1", "email", "p1@example.com")})
+	e.idp.SignIn(testidp.Person{NameID: "p1", Attrs: testidp.Attrs("userUniqueId", "p1", "email", "p1@example.com")})
 
 	for relay, want := range map[string]string{
 		"":                      "/",
@@ -101,7 +90,7 @@ func TestIdPInitiated(t *testing.T) {
 	} {
 		t.Run("allowed, RelayState "+relay, func(t *testing.T) {
 			b := newBrowser(t)
-			resp, body := b.submit(b.startIdPInitiated(e, "open", relay))
+			resp, body := b.Submit(b.startIdPInitiated(e, "open", relay))
 			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
 				t.Fatalf("%d Location %q, want 303 to %q\n%s", resp.StatusCode, resp.Header.Get("Location"), want, body)
 			}
@@ -111,13 +100,13 @@ func TestIdPInitiated(t *testing.T) {
 		})
 	}
 	t.Run("off by default", func(t *testing.T) {
-		before := e.snapshot()
+		before := e.Snapshot()
 		b := newBrowser(t)
-		resp, body := b.submit(b.startIdPInitiated(e, "closed", "/"))
+		resp, body := b.Submit(b.startIdPInitiated(e, "closed", "/"))
 		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Sign-in failed") {
 			t.Fatalf("%d\n%s", resp.StatusCode, body)
 		}
-		e.mustUnchanged(before)
+		e.MustUnchanged(before)
 	})
 }
 
@@ -186,43 +175,62 @@ func TestBadRequests(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := e.snapshot()
+			before := e.Snapshot()
 			resp := tc.do()
-			body := string(readBody(t, resp))
+			body := string(testidp.ReadBody(t, resp))
 			if resp.StatusCode != tc.status || !strings.Contains(body, tc.words) {
 				t.Errorf("%d, want %d with %q:\n%s", resp.StatusCode, tc.status, tc.words, body)
 			}
-			e.mustUnchanged(before)
+			e.MustUnchanged(before)
 		})
 	}
 }
 
-// TestReplicasShareState: two Roster replicas on one store behind one base URL. A sign-in
+// TestReplicasShareState: two Roster replicas behind one base URL, each a server of its own
+// with its own directory.Service (testserver.Replica): on bbolt over the one store a process
+// opens, on PostgreSQL each with a store, and so a connection pool, of its own. A sign-in
 // started at one is finished at the other (the issued request id and the SP key are in the
-// store), and the response replayed to the first is refused (the replay cache is in the store).
+// store), the session it opens is honoured by both, and the response replayed to the first is
+// refused because the second used its request up.
 func TestReplicasShareState(t *testing.T) {
-	e := newEnv(t)
-	e.addIdP(directory.IdP{ID: "acme", Mode: directory.ModeJIT})
-	e.idp.signIn(person{nameID: "r1", attrs: attrs("uniqueUserId", "r1")})
-	replicaB, err := jit.New(e.svc, jit.Config{BaseURL: e.url("")})
-	if err != nil {
-		t.Fatal(err)
+	for _, backend := range []string{"bbolt", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			cfg := jitConfig()
+			if backend == "postgres" {
+				cfg.DatabaseURL = teststore.PostgresURL(t)
+			}
+			a := newEnvWith(t, cfg)
+			b := envOf(t, a.Replica(t, nil), a.idp)
+			if a.svc == b.svc {
+				t.Fatal("the replicas share a directory.Service")
+			}
+			a.addIdP(directory.IdP{ID: "acme", Mode: directory.ModeJIT})
+			a.idp.SignIn(testidp.Person{NameID: "r1", Attrs: testidp.Attrs("uniqueUserId", "r1")})
+
+			// The browser goes to A for the login; the IdP's form posts to the public base URL,
+			// which is A's, so the test sends it to B's listener instead.
+			br := newBrowser(t)
+			form := br.startLogin(a, "acme", "/from-a")
+			atB := form
+			atB.Action = b.URL + strings.TrimPrefix(form.Action, a.BaseURL)
+			if resp, body := br.Submit(atB); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/from-a" {
+				t.Fatalf("replica B: %d %q\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
+			}
+			// Both replicas listen on 127.0.0.1, so the jar sends B's session cookie to A too.
+			if status, me := br.me(a); status != http.StatusOK || me.UniqueUserID != "r1" {
+				t.Errorf("the session opened at B, at A: /api/v1/me %d %+v", status, me)
+			}
+
+			before := a.Snapshot()
+			logStart := a.logs.Len()
+			resp, body := newBrowser(t).Submit(form)
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("replay at replica A: %d, want 403\n%s", resp.StatusCode, body)
+			}
+			if log := a.logs.String()[logStart:]; !strings.Contains(log, "InResponseTo") {
+				t.Errorf("A did not refuse the replay for its used-up request:\n%s", log)
+			}
+			a.MustUnchanged(before)
+		})
 	}
-	post := func(h http.Handler, f samlForm) *httptest.ResponseRecorder {
-		form := url.Values{"SAMLResponse": {f.SAMLResponse}, "RelayState": {f.RelayState}}
-		req := httptest.NewRequest(http.MethodPost, "/sso/acme/saml/acs", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec
-	}
-	form := newBrowser(t).startLogin(e, "acme", "/from-a")
-	if rec := post(replicaB, form); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/from-a" {
-		t.Fatalf("replica B: %d %q\n%s", rec.Code, rec.Header().Get("Location"), rec.Body)
-	}
-	before := e.snapshot()
-	if rec := post(e.roster.Config.Handler, form); rec.Code != http.StatusForbidden {
-		t.Errorf("replay at replica A: %d, want 403", rec.Code)
-	}
-	e.mustUnchanged(before)
 }

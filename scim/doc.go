@@ -13,7 +13,7 @@
 //   - Every write goes through directory.Service (SCIMCreateUser, SCIMUpdateUser, …), so the
 //     provisioning rules apply and every write and refusal is an event (R12). Reads run in
 //     svc.View; every read is scoped to the token's IdP, and another IdP's resource is 404 (R10).
-//   - Filters are evaluated by scim/filter, never by the library: equality on id, userName,
+//   - Filters are evaluated by internal/scimfilter, never by the library: equality on id, userName,
 //     externalId, emails.value and group displayName goes through the store's indexes; anything
 //     else scans the IdP's resources in id order.
 //   - Lists are in id order unless sortBy says otherwise, so startIndex paging is stable;

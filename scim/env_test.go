@@ -8,18 +8,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/storage/bolt"
+	"github.com/rosterhq/roster/internal/teststore"
 )
 
 // env is a SCIM server on a real bbolt file, served over real HTTP.
 type env struct {
 	t     *testing.T
+	dir   *teststore.Directory
 	svc   *directory.Service
 	store directory.Store
 	srv   *httptest.Server
@@ -29,13 +29,9 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc := directory.New(st)
-	e := &env{svc: svc, store: st, idp: "okta"}
+	d := teststore.NewBolt(t)
+	svc := d.Service
+	e := &env{dir: d, svc: svc, store: d.Store, idp: "okta"}
 	if tt, ok := t.(*testing.T); ok {
 		e.t = tt
 	}
@@ -213,27 +209,12 @@ func (e *env) snapshot() string {
 // events returns the events after seq.
 func (e *env) events(after uint64) []directory.Event {
 	e.t.Helper()
-	var evs []directory.Event
-	err := e.svc.View(context.Background(), func(tx directory.ReadTx) error {
-		var err error
-		evs, err = tx.Events(after, 10000)
-		return err
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return evs
+	return e.dir.Events(after)
 }
 
 func (e *env) lastSeq() uint64 {
 	e.t.Helper()
-	var seq uint64
-	_ = e.svc.View(context.Background(), func(tx directory.ReadTx) error {
-		var err error
-		seq, err = tx.LastSeq()
-		return err
-	})
-	return seq
+	return e.dir.LastSeq()
 }
 
 func (e *env) user(id string) directory.User {

@@ -9,7 +9,7 @@ import (
 	scimerrors "github.com/elimity-com/scim/errors"
 
 	"github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/scim/filter"
+	filter "github.com/rosterhq/roster/internal/scimfilter"
 )
 
 // genericInternal is all a client learns of an internal failure; the cause goes to the log.

@@ -16,7 +16,7 @@ import (
 	scimerrors "github.com/elimity-com/scim/errors"
 
 	"github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/scim/filter"
+	filter "github.com/rosterhq/roster/internal/scimfilter"
 )
 
 // selection is a request's attributes / excludedAttributes (RFC 7644 §3.9).

@@ -9,7 +9,7 @@ import (
 	elimity "github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
 
-	"github.com/rosterhq/roster/scim/filter"
+	filter "github.com/rosterhq/roster/internal/scimfilter"
 )
 
 // multiValued names, lower-cased, the multi-valued attributes of a resource type: PATCH "add"
@@ -24,7 +24,7 @@ var (
 type patchPathsKey struct{}
 
 // withPatchPaths remembers the PATCH paths as the client wrote them (after normalising), in
-// operation order, so that they are parsed by scim/filter rather than re-printed from the
+// operation order, so that they are parsed by internal/scimfilter rather than re-printed from the
 // library's syntax tree.
 func withPatchPaths(ctx context.Context, paths []string) context.Context {
 	return context.WithValue(ctx, patchPathsKey{}, paths)

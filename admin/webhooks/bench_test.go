@@ -62,7 +62,7 @@ func BenchmarkDelivery(b *testing.B) {
 		}()
 	}
 	wg.Wait()
-	evs := e.events(first - 1)
+	evs := e.Events(first - 1)
 	if len(evs) != b.N {
 		b.Fatalf("made %d events, want %d", len(evs), b.N)
 	}

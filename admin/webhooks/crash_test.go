@@ -10,49 +10,27 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster/admin/webhooks"
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/testserver"
 	"github.com/rosterhq/roster/storage/bolt"
 )
-
-// lockedBuffer collects a subprocess's output for the failure log.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) tail() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	if len(s) > 20000 {
-		s = s[len(s)-20000:]
-	}
-	return s
-}
 
 // rosterProcess is the real roster binary serving a bbolt file.
 type rosterProcess struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *testserver.LogBuffer
 	base string
 	done chan struct{}
 }
 
 func startRoster(t *testing.T, bin, addr, data string) *rosterProcess {
 	t.Helper()
-	p := &rosterProcess{out: &lockedBuffer{}, base: "http://" + addr, done: make(chan struct{})}
+	p := &rosterProcess{out: &testserver.LogBuffer{}, base: "http://" + addr, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, "serve", "--addr", addr, "--data", data, "--admin-token", adminToken)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
@@ -63,7 +41,8 @@ func startRoster(t *testing.T, bin, addr, data string) *rosterProcess {
 		_ = p.cmd.Process.Kill()
 		<-p.done
 		if t.Failed() {
-			t.Logf("roster output (tail):\n%s", p.out.tail())
+			out := p.out.String()
+			t.Logf("roster output (tail):\n%s", out[max(0, len(out)-20000):])
 		}
 	})
 	waitFor(t, "roster to answer /healthz", time.Minute, func() bool {

@@ -29,7 +29,7 @@ func TestThousandChangesInOrder(t *testing.T) {
 
 	e.changes(okta, "o", 900)
 	e.changes(entra, "e", 100)
-	want := e.events(wAll.Cursor)
+	want := e.Events(wAll.Cursor)
 	var wantFiltered []directory.Event
 	for _, ev := range want {
 		if strings.HasPrefix(ev.Type, "user.") && ev.IdP == "okta" {
@@ -98,7 +98,7 @@ func TestReceiverOutage(t *testing.T) {
 	})
 	w := createWebhook(t, h, r, nil)
 	e.changes(a, "u", 60)
-	want := e.events(w.Cursor)
+	want := e.Events(w.Cursor)
 	var during webhooks.Webhook
 	waitFor(t, "failures to show in the API", time.Minute, func() bool {
 		during = getWebhook(t, h, w.ID)
@@ -108,7 +108,7 @@ func TestReceiverOutage(t *testing.T) {
 		t.Errorf("during the outage: %+v", during)
 	}
 	e.changes(a, "v", 20) // changes keep coming during the outage
-	want = e.events(w.Cursor)
+	want = e.Events(w.Cursor)
 	down.Store(false)
 	waitFor(t, "all deliveries", time.Minute, func() bool { return len(r.deliveries()) >= len(want) })
 	checkInOrder(t, r.deliveries(), want, false)
@@ -150,7 +150,7 @@ func TestFailingThenResume(t *testing.T) {
 	})
 	w := createWebhook(t, h, r, nil)
 	e.changes(a, "u", 20)
-	want := e.events(w.Cursor)
+	want := e.Events(w.Cursor)
 	var failing webhooks.Webhook
 	waitFor(t, "status failing", time.Minute, func() bool {
 		failing = getWebhook(t, h, w.ID)
@@ -180,7 +180,7 @@ func TestReplay(t *testing.T) {
 	r := newReceiver(t)
 	w := createWebhook(t, h, r, nil)
 	e.changes(a, "u", 30)
-	want := e.events(w.Cursor)
+	want := e.Events(w.Cursor)
 	waitFor(t, "first deliveries", time.Minute, func() bool { return len(r.deliveries()) >= len(want) })
 	from := want[10].Seq
 	var out webhooks.Webhook
@@ -216,7 +216,7 @@ func TestTimeoutIsAFailure(t *testing.T) {
 	})
 	w := createWebhook(t, h, r, nil)
 	e.changes(a, "u", 3)
-	want := e.events(w.Cursor)
+	want := e.Events(w.Cursor)
 	var failed webhooks.Webhook
 	waitFor(t, "the timeout to show", time.Minute, func() bool {
 		failed = getWebhook(t, h, w.ID)
@@ -271,7 +271,7 @@ func TestRedirects(t *testing.T) {
 	same.setSecret(wSame.Secret)
 
 	e.changes(a, "u", 2)
-	want := e.events(wSame.Cursor)
+	want := e.Events(wSame.Cursor)
 	waitFor(t, "same-host deliveries", time.Minute, func() bool { return len(same.deliveries()) >= len(want) })
 	checkInOrder(t, same.deliveries(), want, false)
 
@@ -304,7 +304,7 @@ func TestTwoReplicas(t *testing.T) {
 	waitFor(t, "some deliveries", time.Minute, func() bool { return len(r.deliveries()) >= 50 })
 	stop1()
 	e.changes(a, "b", 100)
-	want := e.events(w.Cursor)
+	want := e.Events(w.Cursor)
 	waitFor(t, "all deliveries", time.Minute, func() bool { return len(r.deliveries()) >= len(want) })
 	// A clean stop releases the lease after the last committed delivery, so even the handover
 	// sends nothing twice.
@@ -411,7 +411,7 @@ func TestResumeOnAnotherReplica(t *testing.T) {
 	})
 	w := createWebhook(t, apiOnly, r, nil)
 	e.changes(a, "u", 5)
-	want := e.events(w.Cursor)
+	want := e.Events(w.Cursor)
 	waitFor(t, "status failing", time.Minute, func() bool {
 		return getWebhook(t, worker, w.ID).Status == webhooks.StatusFailing
 	})

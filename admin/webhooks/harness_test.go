@@ -8,36 +8,27 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster/admin/webhooks"
 	"github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/storage/bolt"
+	"github.com/rosterhq/roster/internal/teststore"
 )
 
-const adminToken = "test-admin-token-0123456789"
+const adminToken = teststore.AdminToken
 
 // env is a real bbolt store, a directory.Service over it and an admin token.
 type env struct {
-	t   testing.TB
-	st  *bolt.Store
+	t testing.TB
+	*teststore.Directory
 	svc *directory.Service
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc := directory.New(st)
-	if _, _, err := svc.EnsureAdminToken(context.Background(), adminToken); err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, st: st, svc: svc}
+	d := teststore.NewBolt(t)
+	return &env{t: t, Directory: d, svc: d.Service}
 }
 
 // fastConfig keeps retries and polls short so tests wait for conditions, not for defaults.
@@ -133,15 +124,8 @@ func waitFor(t testing.TB, what string, deadline time.Duration, cond func() bool
 // by SCIM and by sign-in at once.
 func (e *env) idp(id string) directory.SCIMActor {
 	e.t.Helper()
-	ctx := context.Background()
-	if _, err := e.svc.CreateIdP(ctx, "admin:test", directory.IdP{ID: id, Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth}); err != nil {
-		e.t.Fatal(err)
-	}
-	tok, _, err := e.svc.CreateToken(ctx, "admin:test", directory.TokenSCIM, id, "test", time.Time{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return directory.SCIMActor{IdP: id, TokenID: tok.ID}
+	e.AddIdP(directory.IdP{ID: id, Mode: directory.ModeBoth})
+	return e.SCIMActor(id)
 }
 
 // changes makes n user changes alternating between SCIM creates and JIT logins (every third
@@ -166,23 +150,6 @@ func (e *env) changes(a directory.SCIMActor, prefix string, n int) {
 		if err != nil {
 			e.t.Fatalf("change %d: %v", i, err)
 		}
-	}
-}
-
-// events returns the events with seq in (after, last].
-func (e *env) events(after uint64) []directory.Event {
-	e.t.Helper()
-	var out []directory.Event
-	for {
-		evs, err := e.svc.Events(context.Background(), after, 1000, 0)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if len(evs) == 0 {
-			return out
-		}
-		out = append(out, evs...)
-		after = evs[len(evs)-1].Seq
 	}
 }
 

@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,8 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rosterhq/roster/cmd/roster/server"
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/testserver"
+	"github.com/rosterhq/roster/internal/teststore"
 	"github.com/rosterhq/roster/storage/bolt"
 )
 
@@ -52,45 +51,21 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
-const cliAdminToken = "cli-test-admin-token-0123456789"
+const cliAdminToken = teststore.AdminToken
 
 type cliEnv struct {
-	t     *testing.T
-	url   string
-	svc   *directory.Service
-	store *bolt.Store
+	t   *testing.T
+	url string
+	svc *directory.Service
 }
 
-// newCLIEnv serves server.New on a real bbolt file, as roster serve does.
+// newCLIEnv serves server.New on a real bbolt file, as roster serve does. The CLI tests' OIDC
+// IdPs name placeholder issuers; discovery at save time is tested in server/ against a real
+// OpenID provider.
 func newCLIEnv(t *testing.T, withBackup bool) *cliEnv {
 	t.Helper()
-	store, err := bolt.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	svc := directory.New(store)
-	if _, _, err := svc.EnsureAdminToken(t.Context(), cliAdminToken); err != nil {
-		t.Fatal(err)
-	}
-	// The handler needs the base URL, known once the listener is; it is set before Start so
-	// no request sees the server without it.
-	ts := httptest.NewUnstartedServer(nil)
-	url := "http://" + ts.Listener.Addr().String()
-	// The CLI tests' OIDC IdPs name placeholder issuers; discovery at save time is tested in
-	// cmd/roster/server against a real discovery endpoint.
-	cfg := server.Config{BaseURL: url, Logger: slog.New(slog.DiscardHandler), SkipOIDCDiscovery: true}
-	if withBackup {
-		cfg.Backup = store.WriteTo
-	}
-	h, err := server.New(cfg, svc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = h
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return &cliEnv{t: t, url: url, svc: svc, store: store}
+	s := testserver.Start(t, testserver.Config{Backup: withBackup, SkipOIDCDiscovery: true})
+	return &cliEnv{t: t, url: s.URL, svc: s.Service}
 }
 
 type cliResult struct {

@@ -2,18 +2,15 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/teststore"
 	"github.com/rosterhq/roster/storage/bolt"
 	"github.com/rosterhq/roster/storage/migrate"
 )
@@ -21,25 +18,8 @@ import (
 // TestCLIMigrateRoundTrip runs the built binary: bbolt → PostgreSQL → bbolt, and compares the
 // fingerprints of the first and last file. It needs PostgreSQL (ROSTER_TEST_DATABASE_URL).
 func TestCLIMigrateRoundTrip(t *testing.T) {
-	base := os.Getenv("ROSTER_TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("ROSTER_TEST_DATABASE_URL is not set; skipping the PostgreSQL migrate round trip")
-	}
+	pgURL := teststore.PostgresURL(t)
 	ctx := t.Context()
-	schema := fmt.Sprintf("roster_migrate_%d", time.Now().UnixNano())
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "create schema "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Exec(context.Background(), "drop schema "+schema+" cascade") })
-	pgURL := base + "&search_path=" + schema
-	if !strings.Contains(base, "?") {
-		pgURL = base + "?search_path=" + schema
-	}
 
 	dir := t.TempDir()
 	first, last := filepath.Join(dir, "first.db"), filepath.Join(dir, "last.db")

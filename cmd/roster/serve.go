@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rosterhq/roster/cmd/roster/server"
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/storage/bolt"
 )
 

@@ -10,12 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/rosterhq/roster/internal/testserver"
 	"github.com/rosterhq/roster/storage/bolt"
 )
 
@@ -131,23 +131,10 @@ func TestServeEnvironmentOverridesFile(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the server goroutine and the test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 func TestServeFirstStartAndGracefulShutdown(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "roster.db")
 	ctx, cancel := context.WithCancel(t.Context())
-	var stdout, stderr syncBuffer
+	var stdout, stderr testserver.LogBuffer
 	exited := make(chan int, 1)
 	go func() {
 		exited <- runMain(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data}, &stdout, &stderr)
@@ -172,7 +159,7 @@ func TestServeFirstStartAndGracefulShutdown(t *testing.T) {
 
 	// The second start of the same store prints no new token, and the file opens cleanly.
 	ctx2, cancel2 := context.WithCancel(t.Context())
-	var stdout2, stderr2 syncBuffer
+	var stdout2, stderr2 testserver.LogBuffer
 	go func() {
 		exited <- runMain(ctx2, []string{"serve", "--addr", "127.0.0.1:0", "--data", data}, &stdout2, &stderr2)
 	}()
@@ -185,7 +172,7 @@ func TestServeFirstStartAndGracefulShutdown(t *testing.T) {
 }
 
 // waitForStart reads the JSON log until the "roster started" line and returns its address.
-func waitForStart(t *testing.T, stderr *syncBuffer) string {
+func waitForStart(t *testing.T, stderr *testserver.LogBuffer) string {
 	t.Helper()
 	for range 500 {
 		sc := bufio.NewScanner(strings.NewReader(stderr.String()))

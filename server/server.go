@@ -1,6 +1,3 @@
-// Package server assembles Roster's HTTP surfaces — SCIM, JIT sign-in, the admin API and
-// console, and the ops endpoints — into one handler over one directory.Service. The roster
-// binary serves it; conformance and end-to-end tests start it in-process.
 package server
 
 import (

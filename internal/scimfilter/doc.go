@@ -1,14 +1,14 @@
-// Package filter parses and evaluates SCIM 2.0 filters (RFC 7644 §3.4.2.2) and PATCH paths
+// Package scimfilter parses and evaluates SCIM 2.0 filters (RFC 7644 §3.4.2.2) and PATCH paths
 // (§3.5.2) over directory users and groups. The SCIM surface uses it for GET /Users?filter=…,
 // and the admin API reuses it for GET /users?filter=…, with its extra attributes.
 //
 // API:
 //
-//	expr, err := filter.Parse(`emails[type eq "work" and primary eq true] or userName sw "a"`)
-//	ok := filter.MatchUser(expr, u, map[string]string{"idp": u.IdP, "uniqueUserId": u.UniqueUserID, "owner": string(u.Owner)})
-//	ok = filter.MatchGroup(expr, g, nil)
-//	attr, value, ok := filter.IndexedEquality(expr) // an eq that an index can answer, e.g. ("username", "bjensen")
-//	path, err := filter.ParsePath(`emails[type eq "work"].value`) // a PATCH path
+//	expr, err := scimfilter.Parse(`emails[type eq "work" and primary eq true] or userName sw "a"`)
+//	ok := scimfilter.MatchUser(expr, u, map[string]string{"idp": u.IdP, "uniqueUserId": u.UniqueUserID, "owner": string(u.Owner)})
+//	ok = scimfilter.MatchGroup(expr, g, nil)
+//	attr, value, ok := scimfilter.IndexedEquality(expr) // an eq that an index can answer, e.g. ("username", "bjensen")
+//	path, err := scimfilter.ParsePath(`emails[type eq "work"].value`) // a PATCH path
 //
 // A parse failure is a *SyntaxError, whose message says what was expected where; SCIM maps it
 // to 400 invalidFilter.
@@ -26,4 +26,4 @@
 //     mismatch such as `active gt 3`, simply does not match.
 //   - Matching reads only the values given; it knows nothing of scopes. Callers restrict the
 //     candidate set (a SCIM token sees only its IdP's users, R10) before matching.
-package filter
+package scimfilter

@@ -1,5 +1,0 @@
-package conformance
-
-import "time"
-
-var zeroTime time.Time

@@ -1,0 +1,68 @@
+package view
+
+import (
+	"errors"
+	"time"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// User is a user in the admin API's shape, which /api/v1/me shares.
+type User struct {
+	ID           string                 `json:"id"`
+	UserName     string                 `json:"userName"`
+	DisplayName  string                 `json:"displayName"`
+	Name         Name                   `json:"name"`
+	Emails       []directory.MultiValue `json:"emails"`
+	Active       bool                   `json:"active"`
+	IdP          string                 `json:"idp"`
+	UniqueUserID string                 `json:"uniqueUserId"`
+	ExternalID   string                 `json:"externalId"`
+	Owner        directory.Owner        `json:"owner"`
+	Groups       []GroupRef             `json:"groups"`
+	LastLoginAt  *time.Time             `json:"lastLoginAt"`
+	Meta         directory.Meta         `json:"meta"`
+}
+
+// Name is the name part of User.
+type Name struct {
+	GivenName  string `json:"givenName"`
+	FamilyName string `json:"familyName"`
+}
+
+// GroupRef names one group a user is a member of.
+type GroupRef struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"displayName"`
+}
+
+// UserOf builds the view of u, reading its groups in tx. A membership whose group no longer
+// exists is left out rather than failing the whole answer.
+func UserOf(tx directory.ReadTx, u directory.User) (User, error) {
+	v := User{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName,
+		Name:   Name{GivenName: u.Name.GivenName, FamilyName: u.Name.FamilyName},
+		Emails: u.Emails, Active: u.Active, IdP: u.IdP, UniqueUserID: u.UniqueUserID,
+		ExternalID: u.ExternalID, Owner: u.Owner, Groups: []GroupRef{}, Meta: u.Meta}
+	if v.Emails == nil {
+		v.Emails = []directory.MultiValue{}
+	}
+	if !u.LastLoginAt.IsZero() {
+		t := u.LastLoginAt
+		v.LastLoginAt = &t
+	}
+	ids, err := tx.GroupsOfUser(u.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, id := range ids {
+		g, err := tx.Group(id)
+		if errors.Is(err, directory.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return v, err
+		}
+		v.Groups = append(v.Groups, GroupRef{ID: g.ID, DisplayName: g.DisplayName})
+	}
+	return v, nil
+}
