@@ -58,6 +58,7 @@ const (
 	RefuseUserNameTaken  = "username_taken"  // R8: userName belongs to another identity
 	RefuseModeJIT        = "mode_jit"        // R2: SCIM token of an IdP in mode jit
 	RefuseNoIdentity     = "no_identity"     // R1: no uniqueUserId could be found
+	RefuseConflict       = "conflict"        // R7, R8: a SCIM create would break uniqueness
 	RefuseUnknownIdP     = "unknown_idp"
 )
 
@@ -65,7 +66,7 @@ const (
 // rule, and EventID is the id of the event that recorded it, which refusal pages show as the
 // reference a person can quote to an administrator.
 type Refusal struct {
-	Rule    string
+	Rule    Rule
 	Code    string
 	Reason  string
 	EventID string

@@ -288,9 +288,8 @@ func (s *Service) UpdateIdP(ctx context.Context, actor, id string, fn func(IdP) 
 			if err != nil {
 				return err
 			}
-			e.Type, e.Rule = EventIdPModeChanged, "R11"
-			e.Reason = DecideModeChange(old.Mode, p.Mode, jitUsers, scimUsers)
-			e.Changes = []string{"mode"}
+			d := DecideModeChange(old.Mode, p.Mode, jitUsers, scimUsers)
+			e.Type, e.Rule, e.Reason, e.Changes = d.Event, d.Rule, d.Reason, d.Changes
 		}
 		if _, err := s.appendEvent(tx, e); err != nil {
 			return err

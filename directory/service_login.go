@@ -33,27 +33,23 @@ func (s *Service) Login(ctx context.Context, in Login) (User, error) {
 				subject = st.ByKey.ID
 			}
 			if d.Action == LoginRefuse {
-				e, err := s.appendEvent(tx, Event{Type: EventLoginRefused, Actor: actor, Subject: subject, IdP: idp.ID,
+				e, err := s.appendEvent(tx, Event{Type: d.EventType(), Actor: actor, Subject: subject, IdP: idp.ID,
 					Rule: d.Rule, Reason: d.Reason + " [" + d.Code + "] uniqueUserId=" + in.UniqueUserID})
 				refusal = &Refusal{Rule: d.Rule, Code: d.Code, Reason: d.Reason, EventID: e.ID}
 				return err
 			}
 			u := d.User
-			var typ string
 			switch d.Action {
 			case LoginCreate:
 				u.ID = s.newID()
 				s.stamp(&u, true)
-				typ = EventUserCreated
 			case LoginLink:
 				s.stamp(&u, false)
-				typ = EventUserLinked
 			default:
 				// lastLoginAt alone is not a SCIM-visible change, so it keeps the version (ETag).
 				if len(d.Changes) > 1 {
 					s.stamp(&u, false)
 				}
-				typ = EventUserLogin
 			}
 			if err := tx.PutUser(u); err != nil {
 				return err
@@ -72,7 +68,7 @@ func (s *Service) Login(ctx context.Context, in Login) (User, error) {
 					changes = append(changes, "groups")
 				}
 			}
-			if _, err := s.appendEvent(tx, Event{Type: typ, Actor: actor, Subject: u.ID, IdP: idp.ID,
+			if _, err := s.appendEvent(tx, Event{Type: d.EventType(), Actor: actor, Subject: u.ID, IdP: idp.ID,
 				Rule: d.Rule, Reason: d.Reason, Changes: changes, User: &u}); err != nil {
 				return err
 			}
@@ -82,7 +78,7 @@ func (s *Service) Login(ctx context.Context, in Login) (User, error) {
 	})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return User{}, &Refusal{Rule: "R1", Code: RefuseUnknownIdP, Reason: "no IdP " + in.IdP}
+			return User{}, DecideUnknownIdP(in.IdP)
 		}
 		return User{}, err
 	}

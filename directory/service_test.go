@@ -844,7 +844,7 @@ func TestServiceR12EveryOperationIsOneEvent(t *testing.T) {
 		name     string
 		op       func() error
 		wantType string
-		wantRule string
+		wantRule Rule
 	}{
 		{"first login creates", func() error {
 			u, err := e.svc.Login(e.ctx, adaLogin("okta"))
