@@ -18,6 +18,11 @@ var (
 	ErrInvalid = errors.New("invalid")
 	// ErrUnauthenticated: a credential is missing, unknown, expired or revoked.
 	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrUsed: a one-time key cannot be used: the key to take was used already, has expired or
+	// was never issued, or the key to put is there already (a replay).
+	ErrUsed = errors.New("one-time key already used")
+	// ErrLeaseLost: another holder has the lease.
+	ErrLeaseLost = errors.New("lease held by another holder")
 )
 
 // ConflictError says which uniqueness constraint a write would break.

@@ -10,7 +10,13 @@ import (
 // Login applies one sign-in to the directory (UpsertFromLogin): it creates, updates or links
 // the user, or refuses, by R1–R4, R6, R8, R9 and R11. Every outcome is one event (R12); a
 // refusal is returned as a *Refusal whose EventID names that event.
-func (s *Service) Login(ctx context.Context, in Login) (User, error) {
+//
+// uses are the one-time keys the sign-in consumes: the SAML request it answers and the
+// assertion id for the replay cache, or the OIDC login state. They are used in the sign-in's
+// own transaction, so that one sign-in costs one store transaction and no two sign-ins can use
+// the same key: when one cannot be used, nothing is changed or recorded and the error matches
+// ErrUsed. A sign-in the rules refuse uses its keys all the same.
+func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, error) {
 	in.UniqueUserID = strings.TrimSpace(in.UniqueUserID)
 	var out User
 	var refusal *Refusal
@@ -18,6 +24,9 @@ func (s *Service) Login(ctx context.Context, in Login) (User, error) {
 	err := retryConflicts(func() error {
 		return s.update(ctx, func(tx Tx) error {
 			refusal = nil
+			if err := applyOnce(tx, s.Now(), uses); err != nil {
+				return err
+			}
 			idp, err := tx.IdP(in.IdP)
 			if err != nil {
 				return err
