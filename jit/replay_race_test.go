@@ -1,0 +1,78 @@
+package jit_test
+
+import (
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// TestConcurrentPostsOfOneResponse posts one genuine response many times at once, as a
+// replayed response raced against the real one would arrive: exactly one post signs in. The
+// posts pass the replay cache's read-only check together, so only the sign-in's transaction,
+// which records the assertion and takes the request, can tell them apart.
+func TestConcurrentPostsOfOneResponse(t *testing.T) {
+	e := newEnv(t)
+	e.addIdP(directory.IdP{ID: "acme", Mode: directory.ModeJIT, SAML: directory.SAMLSettings{AllowIdPInitiated: true}})
+	e.idp.signIn(person{nameID: "u1", attrs: attrs("uniqueUserId", "u1", "email", "u1@example.com")})
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	for _, flow := range []string{"sp-initiated", "idp-initiated"} {
+		t.Run(flow, func(t *testing.T) {
+			b := newBrowser(t)
+			var form samlForm
+			if flow == "sp-initiated" {
+				form = b.startLogin(e, "acme", "/app")
+			} else {
+				form = b.startIdPInitiated(e, "acme", "/app")
+			}
+			values := url.Values{"SAMLResponse": {form.SAMLResponse}}
+			if form.RelayState != "" {
+				values.Set("RelayState", form.RelayState)
+			}
+			var seq uint64
+			if err := e.svc.View(e.ctx, func(tx directory.ReadTx) error {
+				var err error
+				seq, err = tx.LastSeq()
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+
+			const posts = 8
+			statuses := make([]int, posts)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range posts {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					resp, err := noFollow.PostForm(form.Action, values)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					resp.Body.Close()
+					statuses[i] = resp.StatusCode
+				}()
+			}
+			close(start)
+			wg.Wait()
+
+			count := map[int]int{}
+			for _, s := range statuses {
+				count[s]++
+			}
+			if count[http.StatusSeeOther] != 1 || count[http.StatusForbidden] != posts-1 {
+				t.Errorf("statuses %v: want one 303 and %d 403", statuses, posts-1)
+			}
+			evs := e.events(seq)
+			if len(evs) != 1 || (evs[0].Type != directory.EventUserCreated && evs[0].Type != directory.EventUserLogin) {
+				t.Errorf("events %+v, want the one sign-in", evs)
+			}
+		})
+	}
+}
