@@ -231,8 +231,10 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 	if err := h.checkValidityWindow(assertion, time.Now()); err != nil {
 		// The assertion passed every check of crewjam's, so it is used up all the same, as it
 		// would be had crewjam recorded it itself.
-		if uerr := h.svc.UseOnce(ctx, replay.uses...); uerr != nil && !errors.Is(uerr, directory.ErrUsed) {
-			h.log.WarnContext(ctx, "jit: recording a refused assertion in the replay cache", "idp", p.ID, "err", uerr)
+		if len(replay.uses) > 0 {
+			if uerr := h.svc.UseOnce(ctx, replay.uses...); uerr != nil && !errors.Is(uerr, directory.ErrUsed) {
+				h.log.WarnContext(ctx, "jit: recording a refused assertion in the replay cache", "idp", p.ID, "err", uerr)
+			}
 		}
 		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("SAML assertion from IdP %q refused: %w", p.ID, err))
 		return
