@@ -19,15 +19,15 @@ func TestConcurrentPostsOfOneResponse(t *testing.T) {
 	e.idp.signIn(person{nameID: "u1", attrs: attrs("uniqueUserId", "u1", "email", "u1@example.com")})
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-	for _, flow := range []string{"sp-initiated", "idp-initiated"} {
-		t.Run(flow, func(t *testing.T) {
-			b := newBrowser(t)
-			var form samlForm
-			if flow == "sp-initiated" {
-				form = b.startLogin(e, "acme", "/app")
-			} else {
-				form = b.startIdPInitiated(e, "acme", "/app")
-			}
+	for _, flow := range []struct {
+		name  string
+		start func(b *browser) samlForm
+	}{
+		{"sp-initiated", func(b *browser) samlForm { return b.startLogin(e, "acme", "/app") }},
+		{"idp-initiated", func(b *browser) samlForm { return b.startIdPInitiated(e, "acme", "/app") }},
+	} {
+		t.Run(flow.name, func(t *testing.T) {
+			form := flow.start(newBrowser(t))
 			values := url.Values{"SAMLResponse": {form.SAMLResponse}}
 			if form.RelayState != "" {
 				values.Set("RelayState", form.RelayState)
