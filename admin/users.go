@@ -252,7 +252,7 @@ func eventViewOf(e directory.Event) eventView {
 		ch = []string{}
 	}
 	return eventView{Seq: e.Seq, ID: e.ID, Time: e.Time, Type: e.Type, Actor: e.Actor, Subject: e.Subject,
-		IdP: e.IdP, Rule: e.Rule, Reason: e.Reason, Changes: ch}
+		IdP: e.IdP, Rule: string(e.Rule), Reason: e.Reason, Changes: ch}
 }
 
 type eventPage struct {
@@ -482,7 +482,7 @@ func (h *Handler) reconciliation(w http.ResponseWriter, r *http.Request, _ strin
 				if e.IdP != id || (e.Type != directory.EventLoginRefused && e.Type != directory.EventSCIMRefused) {
 					continue
 				}
-				rule := e.Rule
+				rule := string(e.Rule)
 				if rule == "" {
 					rule = "(none)"
 				}

@@ -11,7 +11,13 @@
 //     event that describes it. The event sequence is gap-free and ordered.
 //   - For one (idp, uniqueUserId) at most one user exists, and a case-folded userName belongs to
 //     at most one user; both are enforced inside the store transaction.
-//   - The rule functions in rules.go are pure: state in, decision and reason out.
+//   - The rule functions in rules.go are pure: state in, decision and reason out. A decision
+//     names its rule (a Rule constant; no other file spells a rule id) and the type of the
+//     event that records it, and the executors take both from it.
+//   - Nothing outside directory and storage/... opens a store transaction (a test keeps it
+//     so). What the edges keep between requests — the one-time keys of sign-in, the SAML SP
+//     key, the webhooks' configuration, cursors and leases — they keep through operations
+//     made for it (service_once.go, service_webhooks.go), which can touch nothing else.
 //
 // # Provisioning rules
 //

@@ -18,6 +18,11 @@ var (
 	ErrInvalid = errors.New("invalid")
 	// ErrUnauthenticated: a credential is missing, unknown, expired or revoked.
 	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrUsed: a one-time key cannot be used: the key to take was used already, has expired or
+	// was never issued, or the key to put is there already (a replay).
+	ErrUsed = errors.New("one-time key already used")
+	// ErrLeaseLost: another holder has the lease.
+	ErrLeaseLost = errors.New("lease held by another holder")
 )
 
 // ConflictError says which uniqueness constraint a write would break.
@@ -58,6 +63,7 @@ const (
 	RefuseUserNameTaken  = "username_taken"  // R8: userName belongs to another identity
 	RefuseModeJIT        = "mode_jit"        // R2: SCIM token of an IdP in mode jit
 	RefuseNoIdentity     = "no_identity"     // R1: no uniqueUserId could be found
+	RefuseConflict       = "conflict"        // R7, R8: a SCIM create would break uniqueness
 	RefuseUnknownIdP     = "unknown_idp"
 )
 
@@ -65,7 +71,7 @@ const (
 // rule, and EventID is the id of the event that recorded it, which refusal pages show as the
 // reference a person can quote to an administrator.
 type Refusal struct {
-	Rule    string
+	Rule    Rule
 	Code    string
 	Reason  string
 	EventID string

@@ -320,8 +320,9 @@ type Event struct {
 	Actor   string `json:"actor"`
 	Subject string `json:"subject"`
 	IdP     string `json:"idp,omitempty"`
-	// Rule is the provisioning rule that decided the outcome, such as "R5"; empty for plain changes.
-	Rule    string   `json:"rule,omitempty"`
+	// Rule is the provisioning rule that decided the outcome, such as RuleR5; empty for plain
+	// changes.
+	Rule    Rule     `json:"rule,omitempty"`
 	Reason  string   `json:"reason,omitempty"`
 	Changes []string `json:"changes,omitempty"`
 	// User and Group are snapshots of the resource after the change, when there is one.

@@ -10,6 +10,49 @@ import (
 // This file holds the provisioning rules as pure functions of (current state, incoming change,
 // IdP settings). They read nothing and write nothing; Service loads the state inside a
 // transaction, asks for a decision and carries it out. rules_test.go is their executable spec.
+//
+// Every decision returns the rule that decided it and the type of the event that records it;
+// the executors in service*.go take both from the decision and never spell either themselves.
+// Changes that no rule governs (an IdP or a token created, a SCIM group changed) have no
+// decision, and their executors name their plain event types.
+
+// Rule names a provisioning rule of DESIGN.md. The event log records it as is ("rule": "R6"),
+// so a constant's value never changes. The rules are an open list: the organizations work
+// adds R13 here.
+type Rule string
+
+// The provisioning rules, as directory/doc.go states them.
+const (
+	RuleR1  Rule = "R1"  // identity key
+	RuleR2  Rule = "R2"  // mode jit
+	RuleR3  Rule = "R3"  // mode scim
+	RuleR4  Rule = "R4"  // mode both, login
+	RuleR5  Rule = "R5"  // mode both, SCIM adoption
+	RuleR6  Rule = "R6"  // deprovisioning sticks
+	RuleR7  Rule = "R7"  // one person, one user
+	RuleR8  Rule = "R8"  // userName collisions
+	RuleR9  Rule = "R9"  // linking by email
+	RuleR10 Rule = "R10" // isolation
+	RuleR11 Rule = "R11" // mode changes never lose users
+	RuleR12 Rule = "R12" // every decision is explained
+)
+
+// Decision is the outcome of the decisions about one user or one setting that need no more
+// than an event, a rule and the record to store: SCIM updates and deletes, an administrator's
+// deactivation or tombstone clearing, an IdP's mode change.
+type Decision struct {
+	// Event is the type of the event that records the decision; "" means nothing changes and
+	// nothing is recorded.
+	Event  string
+	Rule   Rule
+	Reason string
+	// Changes names the attributes that change, for the event.
+	Changes []string
+	// User is the user to store, for decisions that change one.
+	User User
+	// Tombstone says the user's key is tombstoned, so that no login brings it back (R6).
+	Tombstone bool
+}
 
 // Login is what one sign-in asserts about a person, after SAML or OIDC has been normalised
 // through the IdP's attribute mapping (R1).
@@ -66,7 +109,7 @@ const (
 // LoginDecision is the outcome of DecideLogin.
 type LoginDecision struct {
 	Action LoginAction
-	Rule   string
+	Rule   Rule
 	// Code is set for refusals (Refuse* constants).
 	Code   string
 	Reason string
@@ -77,25 +120,45 @@ type LoginDecision struct {
 	SyncGroups bool
 }
 
+// EventType is the type of the event that records the decision.
+func (d LoginDecision) EventType() string {
+	switch d.Action {
+	case LoginCreate:
+		return EventUserCreated
+	case LoginLink:
+		return EventUserLinked
+	case LoginRefuse:
+		return EventLoginRefused
+	default:
+		return EventUserLogin
+	}
+}
+
 // modeRule is the rule that governs logins in a mode.
-func modeRule(m Mode) string {
+func modeRule(m Mode) Rule {
 	switch m {
 	case ModeJIT:
-		return "R2"
+		return RuleR2
 	case ModeSCIM:
-		return "R3"
+		return RuleR3
 	default:
-		return "R4"
+		return RuleR4
 	}
+}
+
+// DecideUnknownIdP is the refusal of a login for an IdP that does not exist: without the IdP
+// there is no key that could name the person (R1).
+func DecideUnknownIdP(idp string) *Refusal {
+	return &Refusal{Rule: RuleR1, Code: RefuseUnknownIdP, Reason: "no IdP " + idp}
 }
 
 // DecideLogin applies R1–R4, R6, R8, R9 and R11 to one login.
 func DecideLogin(idp IdP, st LoginState, in Login, now time.Time) LoginDecision {
-	refuse := func(rule, code, reason string) LoginDecision {
+	refuse := func(rule Rule, code, reason string) LoginDecision {
 		return LoginDecision{Action: LoginRefuse, Rule: rule, Code: code, Reason: reason}
 	}
 	if strings.TrimSpace(in.UniqueUserID) == "" {
-		return refuse("R1", RefuseNoIdentity,
+		return refuse(RuleR1, RefuseNoIdentity,
 			"the IdP sent no uniqueUserId attribute and no persistent NameID or subject")
 	}
 
@@ -105,7 +168,7 @@ func DecideLogin(idp IdP, st LoginState, in Login, now time.Time) LoginDecision 
 			rule := modeRule(idp.Mode)
 			reason := "the user is deactivated; a login never reactivates a user"
 			if u.Owner == OwnerSCIM {
-				rule = "R6"
+				rule = RuleR6
 				reason = "the user was deactivated by SCIM; a login never reactivates a SCIM-deprovisioned user"
 			}
 			return refuse(rule, RefuseDeactivated, reason)
@@ -113,15 +176,15 @@ func DecideLogin(idp IdP, st LoginState, in Login, now time.Time) LoginDecision 
 		d := LoginDecision{Action: LoginUpdate}
 		switch {
 		case idp.Mode == ModeSCIM:
-			d.Rule = "R3"
+			d.Rule = RuleR3
 			d.Reason = "mode scim: a login changes only lastLoginAt"
 		case idp.Mode == ModeBoth && u.Owner == OwnerSCIM:
-			d.Rule = "R4"
+			d.Rule = RuleR4
 			d.Reason = "mode both, SCIM-owned user: a login changes lastLoginAt and the login-authoritative attributes only"
 			d.Changes = applyLoginAttributes(&u, in, idp.LoginAuthoritativeFor)
 			d.SyncGroups = in.GroupsAsserted && idp.LoginAuthoritativeFor("groups")
 		case idp.Mode == ModeJIT && u.Owner == OwnerSCIM:
-			d.Rule = "R11"
+			d.Rule = RuleR11
 			d.Reason = "mode jit, SCIM-owned user kept from an earlier mode: the login updates its mapped attributes"
 			d.Changes = applyLoginAttributes(&u, in, allAttributes)
 			d.SyncGroups = in.GroupsAsserted
@@ -138,11 +201,11 @@ func DecideLogin(idp IdP, st LoginState, in Login, now time.Time) LoginDecision 
 	}
 
 	if st.Tombstone != nil && (idp.Mode == ModeSCIM || idp.Mode == ModeBoth) {
-		return refuse("R6", RefuseTombstoned,
+		return refuse(RuleR6, RefuseTombstoned,
 			"SCIM deleted this user; logins are refused until SCIM creates the user again or an administrator clears the tombstone")
 	}
 	if idp.Mode == ModeSCIM {
-		return refuse("R3", RefuseNotProvisioned,
+		return refuse(RuleR3, RefuseNotProvisioned,
 			"mode scim: the user has not been provisioned by SCIM yet")
 	}
 
@@ -165,7 +228,7 @@ func DecideLogin(idp IdP, st LoginState, in Login, now time.Time) LoginDecision 
 			u.LastLoginAt = now
 			changes = append(changes, "lastLoginAt")
 			return LoginDecision{
-				Action: LoginLink, Rule: "R9", User: u, Changes: changes,
+				Action: LoginLink, Rule: RuleR9, User: u, Changes: changes,
 				SyncGroups: in.GroupsAsserted,
 				Reason:     "link policy verified-email: the IdP asserted the email verified and the existing user has no other identity",
 			}
@@ -174,7 +237,7 @@ func DecideLogin(idp IdP, st LoginState, in Login, now time.Time) LoginDecision 
 
 	userName := in.DesiredUserName()
 	if st.ByUserName != nil {
-		return refuse("R8", RefuseUserNameTaken, fmt.Sprintf(
+		return refuse(RuleR8, RefuseUserNameTaken, fmt.Sprintf(
 			"userName %q belongs to another user (%s); a login never takes an account over", userName, st.ByUserName.ID))
 	}
 	u := User{
@@ -289,19 +352,24 @@ const (
 // SCIMDecision is the outcome of DecideSCIMCreate.
 type SCIMDecision struct {
 	Action SCIMAction
-	Rule   string
+	Rule   Rule
+	// Event is the type of the event that records the decision.
+	Event  string
 	Code   string
 	Reason string
 	// Conflict is set for SCIMConflict.
 	Conflict *ConflictError
 	// ClearsTombstone says the create ends a tombstone of the same key (R6).
 	ClearsTombstone bool
+	// EndsSessions says the adopted user is deprovisioned by the create, so its sessions end
+	// at once (R6).
+	EndsSessions bool
 }
 
 // DecideSCIMAccess applies R2: an IdP in mode jit takes no SCIM requests.
 func DecideSCIMAccess(idp IdP) *Refusal {
 	if idp.Mode == ModeJIT {
-		return &Refusal{Rule: "R2", Code: RefuseModeJIT, Reason: fmt.Sprintf(
+		return &Refusal{Rule: RuleR2, Code: RefuseModeJIT, Reason: fmt.Sprintf(
 			"IdP %q is in provisioning mode jit, which refuses SCIM; switch it to scim or both to provision by SCIM", idp.ID)}
 	}
 	return nil
@@ -317,69 +385,145 @@ func SCIMKey(idp IdP, u User) string {
 
 // DecideSCIMCreate applies R1, R2, R5, R6, R7 and R8 to a SCIM create whose key is key.
 func DecideSCIMCreate(idp IdP, st SCIMCreateState, key string, in User) SCIMDecision {
+	refuse := func(rule Rule, code, reason string) SCIMDecision {
+		return SCIMDecision{Action: SCIMRefuse, Rule: rule, Event: EventSCIMRefused, Code: code, Reason: reason}
+	}
+	conflict := func(rule Rule, reason string, c *ConflictError) SCIMDecision {
+		return SCIMDecision{Action: SCIMConflict, Rule: rule, Event: EventSCIMRefused, Code: RefuseConflict,
+			Reason: reason, Conflict: c}
+	}
 	if r := DecideSCIMAccess(idp); r != nil {
-		return SCIMDecision{Action: SCIMRefuse, Rule: r.Rule, Code: r.Code, Reason: r.Reason}
+		return refuse(r.Rule, r.Code, r.Reason)
 	}
 	if key == "" {
 		match := idp.SCIMMatch
 		if match == "" {
 			match = MatchExternalID
 		}
-		return SCIMDecision{Action: SCIMRefuse, Rule: "R1", Code: RefuseNoIdentity, Reason: fmt.Sprintf(
+		return refuse(RuleR1, RefuseNoIdentity, fmt.Sprintf(
 			"IdP %q matches SCIM users by %s, and the request has none; map the IdP's immutable user id to %s",
-			idp.ID, match, match)}
+			idp.ID, match, match))
 	}
 	if st.ByKey != nil {
 		if st.ByUserName != nil && st.ByUserName.ID != st.ByKey.ID {
-			return SCIMDecision{Action: SCIMConflict, Rule: "R8",
-				Reason:   "the userName belongs to another identity",
-				Conflict: &ConflictError{Field: "userName", Value: in.UserName}}
+			return conflict(RuleR8, "the userName belongs to another identity",
+				&ConflictError{Field: "userName", Value: in.UserName})
 		}
 		if st.ByKey.Owner == OwnerJIT {
-			return SCIMDecision{Action: SCIMAdopt, Rule: "R5",
+			if st.ByKey.Active && !in.Active {
+				// The deprovisioning is what the change feed must show; the adoption is in the
+				// reason and in the owner change.
+				return SCIMDecision{Action: SCIMAdopt, Rule: RuleR6, Event: EventUserDeactivated, EndsSessions: true,
+					Reason: "SCIM adopted a user created by JIT login as inactive (R5); its sessions end and logins are refused"}
+			}
+			return SCIMDecision{Action: SCIMAdopt, Rule: RuleR5, Event: EventUserAdopted,
 				Reason: "SCIM create matched a user created by JIT login; the user is adopted with its id"}
 		}
-		return SCIMDecision{Action: SCIMConflict, Rule: "R7",
-			Reason:   "a user with this uniqueUserId already exists",
-			Conflict: &ConflictError{Field: "identity", Value: key}}
+		return conflict(RuleR7, "a user with this uniqueUserId already exists",
+			&ConflictError{Field: "identity", Value: key})
 	}
 	if st.ByUserName != nil {
-		return SCIMDecision{Action: SCIMConflict, Rule: "R8",
-			Reason:   "the userName belongs to another identity",
-			Conflict: &ConflictError{Field: "userName", Value: in.UserName}}
+		return conflict(RuleR8, "the userName belongs to another identity",
+			&ConflictError{Field: "userName", Value: in.UserName})
 	}
-	d := SCIMDecision{Action: SCIMCreate, Rule: "R1", Reason: "SCIM created the user"}
+	d := SCIMDecision{Action: SCIMCreate, Rule: RuleR1, Event: EventUserCreated, Reason: "SCIM created the user"}
 	if st.Tombstone != nil {
-		d.Rule, d.ClearsTombstone = "R6", true
+		d.Rule, d.ClearsTombstone = RuleR6, true
 		d.Reason = "SCIM created a deleted key again; its tombstone is cleared"
 	}
 	return d
 }
 
-// ActiveChange names a change of a user's active flag and the rule that governs it.
-func ActiveChange(old, new User) (eventType, rule string) {
-	switch {
-	case old.Active && !new.Active:
-		return EventUserDeactivated, "R6"
-	case !old.Active && new.Active:
-		return EventUserReactivated, ""
+// DecideSCIMUpdate applies R1, R5 and R6 to a SCIM PUT or PATCH of old that asks for in. The
+// user it returns keeps what the server keeps (id, IdP, meta, last login, session cut-off)
+// whatever in says, and becomes SCIM-owned: a JIT-created user that SCIM updates is adopted
+// (R5). Its key follows the IdP's matching attribute (R1); a user SCIM never keyed (created by a
+// login or linked) keeps its identity when the request does not carry the attribute, and
+// removing the attribute of a keyed user is invalid. A deactivation ends the user's sessions at
+// now (R6). An update that changes nothing has no event.
+func DecideSCIMUpdate(idp IdP, old, in User, now time.Time) (Decision, error) {
+	u := in.Clone()
+	u.ID, u.IdP, u.Meta, u.LastLoginAt, u.SessionsValidAfter = old.ID, old.IdP, old.Meta, old.LastLoginAt, old.SessionsValidAfter
+	u.Owner = OwnerSCIM
+	key := SCIMKey(idp, u)
+	if key == "" && SCIMKey(idp, old) == "" {
+		key = old.UniqueUserID
 	}
-	return "", ""
+	if key == "" {
+		return Decision{}, Invalidf("IdP %q matches SCIM users by %s; it cannot be removed (R1)", idp.ID, idp.SCIMMatch)
+	}
+	u.UniqueUserID = key
+	if strings.TrimSpace(u.UserName) == "" {
+		return Decision{}, Invalidf("userName is required")
+	}
+	changes := diffUsers(old, u)
+	if len(changes) == 0 {
+		return Decision{User: old}, nil
+	}
+	d := Decision{Event: EventUserUpdated, Changes: changes}
+	switch {
+	case old.Active && !u.Active:
+		u.SessionsValidAfter = now
+		d.Event, d.Rule = EventUserDeactivated, RuleR6
+		d.Reason = "SCIM deactivated the user; its sessions end and logins are refused"
+		if old.Owner == OwnerJIT {
+			// The deprovisioning is what the change feed must show; the adoption is in the
+			// reason and in the owner change.
+			d.Reason = "SCIM deactivated a user created by JIT login and adopted it (R5); its sessions end and logins are refused"
+		}
+	case old.Owner == OwnerJIT:
+		d.Event, d.Rule, d.Reason = EventUserAdopted, RuleR5, "SCIM updated a user created by JIT login; the user is adopted"
+	case !old.Active && u.Active:
+		d.Event = EventUserReactivated
+	}
+	d.User = u
+	return d, nil
 }
 
-// DecideModeChange applies R11: a mode change never deletes or detaches users. It returns the
-// reason the event log records.
-func DecideModeChange(from, to Mode, jitUsers, scimUsers int) string {
+// DecideSCIMDelete applies R6 to a SCIM DELETE of u: the user's sessions end with it, and its
+// key, if it has one, is tombstoned so that no login brings it back.
+func DecideSCIMDelete(u User) Decision {
+	_, keyed := u.Identity()
+	return Decision{Event: EventUserDeleted, Rule: RuleR6, Tombstone: keyed,
+		Reason: "SCIM deleted the user; its sessions end and its key is tombstoned"}
+}
+
+// DecideAdminDeactivation applies R6 to an administrator deactivating u at now: the user
+// becomes inactive and its sessions end. An inactive user stays as it is, with no event.
+func DecideAdminDeactivation(u User, now time.Time) Decision {
+	if !u.Active {
+		return Decision{User: u}
+	}
+	u = u.Clone()
+	u.Active = false
+	u.SessionsValidAfter = now
+	return Decision{Event: EventUserDeactivated, Rule: RuleR6, Changes: []string{"active"}, User: u,
+		Reason: "an administrator deactivated the user; its sessions end"}
+}
+
+// DecideTombstoneClear applies R6 to an administrator clearing a tombstone: the key may sign in
+// again.
+func DecideTombstoneClear() Decision {
+	return Decision{Event: EventTombstoneClear, Rule: RuleR6,
+		Reason: "an administrator cleared the tombstone; the key may sign in again"}
+}
+
+// DecideModeChange applies R11: a mode change never deletes or detaches users. The reason the
+// event log records says what was kept, given how many users of the IdP JIT and SCIM own. A
+// "change" to the same mode is none, with no event.
+func DecideModeChange(from, to Mode, jitUsers, scimUsers int) Decision {
+	d := Decision{Event: EventIdPModeChanged, Rule: RuleR11, Changes: []string{"mode"}}
 	switch {
 	case from == to:
-		return ""
+		return Decision{}
 	case from == ModeJIT:
-		return fmt.Sprintf("mode %s → %s: %d JIT-created users are kept until SCIM adopts them (R5)", from, to, jitUsers)
+		d.Reason = fmt.Sprintf("mode %s → %s: %d JIT-created users are kept until SCIM adopts them (R5)", from, to, jitUsers)
 	case to == ModeJIT:
-		return fmt.Sprintf("mode %s → %s: %d SCIM-owned users are kept; logins may now update them and SCIM requests are refused", from, to, scimUsers)
+		d.Reason = fmt.Sprintf("mode %s → %s: %d SCIM-owned users are kept; logins may now update them and SCIM requests are refused", from, to, scimUsers)
 	default:
-		return fmt.Sprintf("mode %s → %s: all users are kept", from, to)
+		d.Reason = fmt.Sprintf("mode %s → %s: all users are kept", from, to)
 	}
+	return d
 }
 
 // diffUsers names the attributes that differ between two users, for the event log.

@@ -1,6 +1,7 @@
 package directory_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ var allLoginChanges = []string{"name.givenName", "name.familyName", "displayName
 // check separately that a reason is given.
 var ignoreReason = cmpopts.IgnoreFields(LoginDecision{}, "Reason")
 
-func refused(rule, code string) LoginDecision {
+func refused(rule Rule, code string) LoginDecision {
 	return LoginDecision{Action: LoginRefuse, Rule: rule, Code: code}
 }
 
@@ -152,7 +153,7 @@ func TestDecideLogin(t *testing.T) {
 	for _, c := range []struct {
 		owner        Owner
 		mode         Mode
-		rule         string
+		rule         Rule
 		updatesAll   bool
 		ownerComment string
 	}{
@@ -166,7 +167,7 @@ func TestDecideLogin(t *testing.T) {
 		{OwnerAdmin, ModeBoth, "R4", true, "admin-created and linked"},
 		{OwnerAdmin, ModeSCIM, "R3", false, "admin-created and linked"},
 	} {
-		prefix := c.rule + "/" + string(c.mode) + "/" + c.ownerComment
+		prefix := string(c.rule) + "/" + string(c.mode) + "/" + c.ownerComment
 		old := ada(c.owner)
 		if c.updatesAll {
 			add(tc{name: prefix + "/login updates the changed name and email and syncs asserted groups",
@@ -241,9 +242,9 @@ func TestDecideLogin(t *testing.T) {
 
 	// Inactive users are never reactivated by a login.
 	for _, m := range []Mode{ModeJIT, ModeSCIM, ModeBoth} {
-		rule := map[Mode]string{ModeJIT: "R2", ModeSCIM: "R3", ModeBoth: "R4"}[m]
+		rule := map[Mode]Rule{ModeJIT: "R2", ModeSCIM: "R3", ModeBoth: "R4"}[m]
 		add(
-			tc{name: rule + "/" + string(m) + "/inactive jit-owned/login is refused as deactivated",
+			tc{name: string(rule) + "/" + string(m) + "/inactive jit-owned/login is refused as deactivated",
 				idp: ruleIdP(m), st: LoginState{ByKey: ptr(ada(OwnerJIT, inactive))}, in: changedLogin,
 				want: refused(rule, RefuseDeactivated)},
 			tc{name: "R6/" + string(m) + "/inactive scim-owned/login is refused, never reactivates a SCIM-deprovisioned user",
@@ -456,35 +457,50 @@ func TestDecideSCIMCreate(t *testing.T) {
 	other := ada(OwnerSCIM, func(u *User) { u.ID, u.UniqueUserID, u.ExternalID = "u-other", "00u7", "00u7" })
 	tomb := &Tombstone{IdP: "okta", UniqueUserID: "00u1", UserID: "u-old"}
 	in := User{UserName: "ada@example.com", ExternalID: "00u1", Active: true}
+	inactiveIn := User{UserName: "ada@example.com", ExternalID: "00u1", Active: false}
+	conflict := func(rule Rule, field, value string) SCIMDecision {
+		return SCIMDecision{Action: SCIMConflict, Rule: rule, Event: EventSCIMRefused, Code: RefuseConflict,
+			Conflict: &ConflictError{Field: field, Value: value}}
+	}
+	refusedSCIM := func(rule Rule, code string) SCIMDecision {
+		return SCIMDecision{Action: SCIMRefuse, Rule: rule, Event: EventSCIMRefused, Code: code}
+	}
 
 	type tc struct {
 		name string
 		st   SCIMCreateState
 		key  string
+		in   *User // nil: in, an active user
 		want SCIMDecision
 	}
 	perMode := []tc{
 		{name: "R1/no user with the key/creates", key: "00u1",
-			want: SCIMDecision{Action: SCIMCreate, Rule: "R1"}},
+			want: SCIMDecision{Action: SCIMCreate, Rule: RuleR1, Event: EventUserCreated}},
 		{name: "R5/jit-owned match/adopts the JIT-created user", key: "00u1", st: SCIMCreateState{ByKey: &jitAda, ByUserName: &jitAda},
-			want: SCIMDecision{Action: SCIMAdopt, Rule: "R5"}},
+			want: SCIMDecision{Action: SCIMAdopt, Rule: RuleR5, Event: EventUserAdopted}},
 		{name: "R5/inactive jit-owned match/adopts", key: "00u1", st: SCIMCreateState{ByKey: ptr(ada(OwnerJIT, inactive))},
-			want: SCIMDecision{Action: SCIMAdopt, Rule: "R5"}},
+			want: SCIMDecision{Action: SCIMAdopt, Rule: RuleR5, Event: EventUserAdopted}},
+		{name: "R6/active jit-owned match, created inactive/adopts as a deactivation that ends its sessions", key: "00u1",
+			st: SCIMCreateState{ByKey: &jitAda, ByUserName: &jitAda}, in: &inactiveIn,
+			want: SCIMDecision{Action: SCIMAdopt, Rule: RuleR6, Event: EventUserDeactivated, EndsSessions: true}},
+		{name: "R5/inactive jit-owned match, created inactive/adopts, nothing to end", key: "00u1",
+			st: SCIMCreateState{ByKey: ptr(ada(OwnerJIT, inactive))}, in: &inactiveIn,
+			want: SCIMDecision{Action: SCIMAdopt, Rule: RuleR5, Event: EventUserAdopted}},
 		{name: "R7/scim-owned match/conflict on the identity", key: "00u1", st: SCIMCreateState{ByKey: &scimAda, ByUserName: &scimAda},
-			want: SCIMDecision{Action: SCIMConflict, Rule: "R7", Conflict: &ConflictError{Field: "identity", Value: "00u1"}}},
+			want: conflict(RuleR7, "identity", "00u1")},
 		{name: "R7/admin-created user linked to the key/conflict on the identity", key: "00u1", st: SCIMCreateState{ByKey: &adminLinked},
-			want: SCIMDecision{Action: SCIMConflict, Rule: "R7", Conflict: &ConflictError{Field: "identity", Value: "00u1"}}},
+			want: conflict(RuleR7, "identity", "00u1")},
 		{name: "R8/userName taken by another identity/conflict on userName", key: "00u1", st: SCIMCreateState{ByUserName: &other},
-			want: SCIMDecision{Action: SCIMConflict, Rule: "R8", Conflict: &ConflictError{Field: "userName", Value: "ada@example.com"}}},
+			want: conflict(RuleR8, "userName", "ada@example.com")},
 		{name: "R8/jit-owned match but userName held by another identity/conflict on userName, no adoption", key: "00u1",
 			st:   SCIMCreateState{ByKey: &jitAda, ByUserName: &other},
-			want: SCIMDecision{Action: SCIMConflict, Rule: "R8", Conflict: &ConflictError{Field: "userName", Value: "ada@example.com"}}},
+			want: conflict(RuleR8, "userName", "ada@example.com")},
 		{name: "R6/tombstoned key/creates the user again and clears the tombstone", key: "00u1", st: SCIMCreateState{Tombstone: tomb},
-			want: SCIMDecision{Action: SCIMCreate, Rule: "R6", ClearsTombstone: true}},
+			want: SCIMDecision{Action: SCIMCreate, Rule: RuleR6, Event: EventUserCreated, ClearsTombstone: true}},
 		{name: "R8/tombstoned key and userName taken/conflict, tombstone kept", key: "00u1", st: SCIMCreateState{Tombstone: tomb, ByUserName: &other},
-			want: SCIMDecision{Action: SCIMConflict, Rule: "R8", Conflict: &ConflictError{Field: "userName", Value: "ada@example.com"}}},
+			want: conflict(RuleR8, "userName", "ada@example.com")},
 		{name: "R1/missing key/refused naming the matching attribute", key: "", st: SCIMCreateState{ByUserName: &jitAda},
-			want: SCIMDecision{Action: SCIMRefuse, Rule: "R1", Code: RefuseNoIdentity}},
+			want: refusedSCIM(RuleR1, RefuseNoIdentity)},
 	}
 	var cases []struct {
 		tc
@@ -504,7 +520,7 @@ func TestDecideSCIMCreate(t *testing.T) {
 	for _, c := range perMode {
 		state := strings.Split(c.name, "/")[1]
 		c.name = "R2/jit/" + state + "/refused, mode jit takes no SCIM"
-		c.want = SCIMDecision{Action: SCIMRefuse, Rule: "R2", Code: RefuseModeJIT}
+		c.want = refusedSCIM(RuleR2, RefuseModeJIT)
 		cases = append(cases, struct {
 			tc
 			idp IdP
@@ -512,14 +528,18 @@ func TestDecideSCIMCreate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := DecideSCIMCreate(c.idp, c.st, c.key, in)
+			req := in
+			if c.in != nil {
+				req = *c.in
+			}
+			got := DecideSCIMCreate(c.idp, c.st, c.key, req)
 			if diff := cmp.Diff(c.want, got, cmpopts.IgnoreFields(SCIMDecision{}, "Reason")); diff != "" {
 				t.Errorf("DecideSCIMCreate (-want +got):\n%s", diff)
 			}
 			if got.Reason == "" {
 				t.Error("no reason for the event log (R12)")
 			}
-			if got.Action == SCIMRefuse && got.Rule == "R1" && !strings.Contains(got.Reason, c.idp.SCIMMatch) {
+			if got.Action == SCIMRefuse && got.Rule == RuleR1 && !strings.Contains(got.Reason, c.idp.SCIMMatch) {
 				t.Errorf("R1 refusal %q does not name the matching attribute %s", got.Reason, c.idp.SCIMMatch)
 			}
 		})
@@ -569,24 +589,171 @@ func TestDecideSCIMAccess(t *testing.T) {
 	}
 }
 
-func TestActiveChange(t *testing.T) {
-	on, off := User{Active: true}, User{Active: false}
+func TestDecideSCIMUpdate(t *testing.T) {
+	byUserName := func(p *IdP) { p.SCIMMatch = MatchUserName }
+	// deactivated is u as a SCIM deactivation at ruleNow stores it.
+	deactivated := func(u User) User {
+		u.Active, u.Owner, u.SessionsValidAfter = false, OwnerSCIM, ruleNow
+		return u
+	}
+	scimOwned := func(u User) User { u.Owner = OwnerSCIM; return u }
+	retitled := func(u User) User { u.Title = "Countess"; return u }
 	for _, c := range []struct {
-		name          string
-		old, new      User
-		wantType, rul string
+		name    string
+		idp     IdP
+		old, in User
+		want    Decision
+		invalid string // a part of the ErrInvalid message, when the update is invalid
 	}{
-		{"R6/active → inactive is a deactivation", on, off, EventUserDeactivated, "R6"},
-		{"inactive → active is a reactivation", off, on, EventUserReactivated, ""},
-		{"active stays active: no active change", on, on, "", ""},
-		{"inactive stays inactive: no active change", off, off, "", ""},
+		{name: "plain/scim-owned/a changed title is an update under no rule",
+			idp: ruleIdP(ModeSCIM), old: ada(OwnerSCIM), in: retitled(ada(OwnerSCIM)),
+			want: Decision{Event: EventUserUpdated, Changes: []string{"title"}, User: retitled(ada(OwnerSCIM))}},
+		{name: "plain/scim-owned/the same user again changes nothing and has no event",
+			idp: ruleIdP(ModeSCIM), old: ada(OwnerSCIM), in: ada(OwnerSCIM),
+			want: Decision{User: ada(OwnerSCIM)}},
+		{name: "R6/scim-owned/active → inactive deactivates and ends the sessions",
+			idp: ruleIdP(ModeSCIM), old: ada(OwnerSCIM), in: ada(OwnerSCIM, inactive),
+			want: Decision{Event: EventUserDeactivated, Rule: RuleR6, Changes: []string{"active"}, User: deactivated(ada(OwnerSCIM))}},
+		{name: "plain/scim-owned/inactive → active reactivates under no rule",
+			idp: ruleIdP(ModeSCIM), old: ada(OwnerSCIM, inactive), in: ada(OwnerSCIM),
+			want: Decision{Event: EventUserReactivated, Changes: []string{"active"}, User: ada(OwnerSCIM)}},
+		{name: "R5/jit-owned/an update adopts the user",
+			idp: ruleIdP(ModeBoth), old: ada(OwnerJIT), in: retitled(ada(OwnerJIT)),
+			want: Decision{Event: EventUserAdopted, Rule: RuleR5, Changes: []string{"title", "owner"}, User: scimOwned(retitled(ada(OwnerJIT)))}},
+		{name: "R5/jit-owned/even an update that asks for nothing adopts the user",
+			idp: ruleIdP(ModeBoth), old: ada(OwnerJIT), in: ada(OwnerJIT),
+			want: Decision{Event: EventUserAdopted, Rule: RuleR5, Changes: []string{"owner"}, User: scimOwned(ada(OwnerJIT))}},
+		{name: "R5/inactive jit-owned/a reactivation adopts the user",
+			idp: ruleIdP(ModeBoth), old: ada(OwnerJIT, inactive), in: ada(OwnerJIT),
+			want: Decision{Event: EventUserAdopted, Rule: RuleR5, Changes: []string{"active", "owner"}, User: scimOwned(ada(OwnerJIT))}},
+		{name: "R6/jit-owned/a deactivation adopts and is recorded as the deactivation",
+			idp: ruleIdP(ModeBoth), old: ada(OwnerJIT), in: ada(OwnerJIT, inactive),
+			want: Decision{Event: EventUserDeactivated, Rule: RuleR6, Changes: []string{"active", "owner"}, User: deactivated(ada(OwnerJIT))}},
+		{name: "R1/externalId matching/a new externalId moves the identity",
+			idp: ruleIdP(ModeSCIM), old: ada(OwnerSCIM), in: ada(OwnerSCIM, func(u *User) { u.ExternalID = "00u2" }),
+			want: Decision{Event: EventUserUpdated, Changes: []string{"externalId", "uniqueUserId"},
+				User: ada(OwnerSCIM, func(u *User) { u.ExternalID, u.UniqueUserID = "00u2", "00u2" })}},
+		{name: "R1/userName matching/a new userName moves the identity",
+			idp: ruleIdP(ModeSCIM, byUserName), old: ada(OwnerSCIM, func(u *User) { u.UniqueUserID = "ada@example.com" }),
+			in: ada(OwnerSCIM, func(u *User) { u.UserName, u.UniqueUserID = "augusta@example.com", "ada@example.com" }),
+			want: Decision{Event: EventUserUpdated, Changes: []string{"userName", "uniqueUserId"},
+				User: ada(OwnerSCIM, func(u *User) { u.UserName, u.UniqueUserID = "augusta@example.com", "augusta@example.com" })}},
+		{name: "R1/externalId matching/removing the externalId of a keyed user is invalid",
+			idp: ruleIdP(ModeSCIM), old: ada(OwnerSCIM), in: ada(OwnerSCIM, func(u *User) { u.ExternalID = " " }),
+			invalid: "cannot be removed (R1)"},
+		{name: "R1/externalId matching/a user SCIM never keyed keeps its identity without an externalId",
+			idp: ruleIdP(ModeBoth), old: ada(OwnerJIT, func(u *User) { u.ExternalID = "" }),
+			in:   ada(OwnerJIT, func(u *User) { u.ExternalID, u.UniqueUserID = "", "forged" }),
+			want: Decision{Event: EventUserAdopted, Rule: RuleR5, Changes: []string{"owner"}, User: scimOwned(ada(OwnerJIT, func(u *User) { u.ExternalID = "" }))}},
+		{name: "plain/scim-owned/an empty userName is invalid",
+			idp: ruleIdP(ModeSCIM), old: ada(OwnerSCIM), in: ada(OwnerSCIM, func(u *User) { u.UserName = " " }),
+			invalid: "userName is required"},
+		{name: "plain/scim-owned/what the server keeps is kept whatever the request says",
+			idp: ruleIdP(ModeSCIM), old: ada(OwnerSCIM),
+			in: ada(OwnerAdmin, func(u *User) {
+				u.ID, u.IdP, u.Meta, u.LastLoginAt, u.SessionsValidAfter = "u-forged", "other", Meta{Version: 99}, ruleNow, ruleNow
+			}),
+			want: Decision{User: ada(OwnerSCIM)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			typ, rule := ActiveChange(c.old, c.new)
-			if typ != c.wantType || rule != c.rul {
-				t.Errorf("ActiveChange = (%q, %q), want (%q, %q)", typ, rule, c.wantType, c.rul)
+			before := c.old.Clone()
+			got, err := DecideSCIMUpdate(c.idp, c.old, c.in, ruleNow)
+			if c.invalid != "" {
+				if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.invalid) {
+					t.Fatalf("err %v, want ErrInvalid saying %q", err, c.invalid)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(c.want, got, cmpopts.IgnoreFields(Decision{}, "Reason"), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("DecideSCIMUpdate (-want +got):\n%s", diff)
+			}
+			if got.Rule != "" && got.Reason == "" {
+				t.Error("a decision under a rule gives no reason for the event log (R12)")
+			}
+			if diff := cmp.Diff(before, c.old); diff != "" {
+				t.Errorf("DecideSCIMUpdate changed the stored user it was given (-before +after):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestDecideSCIMDelete(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		u             User
+		wantTombstone bool
+	}{
+		{"R6/keyed user/deleted and its key tombstoned", ada(OwnerSCIM), true},
+		{"R6/jit-owned keyed user/deleted and its key tombstoned", ada(OwnerJIT), true},
+		{"R6/user without identity/deleted, no key to tombstone", ada(OwnerAdmin, noIdentity), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := DecideSCIMDelete(c.u)
+			want := Decision{Event: EventUserDeleted, Rule: RuleR6, Tombstone: c.wantTombstone}
+			if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Decision{}, "Reason")); diff != "" {
+				t.Errorf("DecideSCIMDelete (-want +got):\n%s", diff)
+			}
+			if !strings.Contains(got.Reason, "sessions end") || !strings.Contains(got.Reason, "tombstoned") {
+				t.Errorf("reason %q should say that the sessions end and the key is tombstoned", got.Reason)
+			}
+		})
+	}
+}
+
+func TestDecideAdminDeactivation(t *testing.T) {
+	off := ada(OwnerSCIM, func(u *User) { u.Active, u.SessionsValidAfter = false, ruleNow })
+	for _, c := range []struct {
+		name string
+		u    User
+		want Decision
+	}{
+		{"R6/active user/deactivated, its sessions end", ada(OwnerSCIM),
+			Decision{Event: EventUserDeactivated, Rule: RuleR6, Changes: []string{"active"}, User: off}},
+		{"R6/active jit-owned user/deactivated, owner kept", ada(OwnerJIT),
+			Decision{Event: EventUserDeactivated, Rule: RuleR6, Changes: []string{"active"},
+				User: ada(OwnerJIT, func(u *User) { u.Active, u.SessionsValidAfter = false, ruleNow })}},
+		{"R6/inactive user/stays as it is, no event", ada(OwnerSCIM, inactive),
+			Decision{User: ada(OwnerSCIM, inactive)}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := DecideAdminDeactivation(c.u, ruleNow)
+			if diff := cmp.Diff(c.want, got, cmpopts.IgnoreFields(Decision{}, "Reason")); diff != "" {
+				t.Errorf("DecideAdminDeactivation (-want +got):\n%s", diff)
+			}
+			if got.Event != "" && !strings.Contains(got.Reason, "administrator") {
+				t.Errorf("reason %q should name the administrator", got.Reason)
+			}
+		})
+	}
+}
+
+func TestDecideTombstoneClear(t *testing.T) {
+	got := DecideTombstoneClear()
+	if got.Event != EventTombstoneClear || got.Rule != RuleR6 || !strings.Contains(got.Reason, "sign in again") {
+		t.Errorf("DecideTombstoneClear = %+v, want a %s event under R6 saying the key may sign in again", got, EventTombstoneClear)
+	}
+}
+
+func TestDecideUnknownIdP(t *testing.T) {
+	got := DecideUnknownIdP("nope")
+	if got.Rule != RuleR1 || got.Code != RefuseUnknownIdP || !strings.Contains(got.Reason, "nope") {
+		t.Errorf("DecideUnknownIdP = %+v, want an R1 refusal %s naming the IdP", got, RefuseUnknownIdP)
+	}
+}
+
+func TestLoginDecisionEventType(t *testing.T) {
+	for action, want := range map[LoginAction]string{
+		LoginCreate: EventUserCreated,
+		LoginUpdate: EventUserLogin,
+		LoginLink:   EventUserLinked,
+		LoginRefuse: EventLoginRefused,
+	} {
+		if got := (LoginDecision{Action: action}).EventType(); got != want {
+			t.Errorf("%s: event type %q, want %q", action, got, want)
+		}
 	}
 }
 
@@ -605,16 +772,20 @@ func TestDecideModeChange(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := DecideModeChange(c.from, c.to, 3, 5)
+			want := Decision{Event: EventIdPModeChanged, Rule: RuleR11, Changes: []string{"mode"}}
+			if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Decision{}, "Reason")); diff != "" {
+				t.Errorf("DecideModeChange(%s, %s) (-want +got):\n%s", c.from, c.to, diff)
+			}
 			for _, s := range c.contains {
-				if !strings.Contains(got, s) {
-					t.Errorf("DecideModeChange(%s, %s) = %q, want it to say %q", c.from, c.to, got, s)
+				if !strings.Contains(got.Reason, s) {
+					t.Errorf("DecideModeChange(%s, %s) = %q, want it to say %q", c.from, c.to, got.Reason, s)
 				}
 			}
 		})
 	}
 	for _, m := range []Mode{ModeJIT, ModeSCIM, ModeBoth} {
-		if got := DecideModeChange(m, m, 3, 5); got != "" {
-			t.Errorf("DecideModeChange(%s, %s) = %q, want no mode change", m, m, got)
+		if got := DecideModeChange(m, m, 3, 5); got.Event != "" {
+			t.Errorf("DecideModeChange(%s, %s) = %+v, want no mode change", m, m, got)
 		}
 	}
 }

@@ -51,11 +51,9 @@ func (s *Service) Now() time.Time { return s.now().UTC() }
 // NewID returns a fresh resource id.
 func (s *Service) NewID() string { return s.newID() }
 
-// Store returns the underlying store, for read paths that need index lookups and scans (SCIM
-// filters, admin lists). Writes must go through Service methods so the rules and events apply.
-func (s *Service) Store() Store { return s.store }
-
-// View runs a read-only transaction.
+// View runs a read-only transaction, for read paths that need index lookups and scans (SCIM
+// filters, admin lists). There is no way around the Service to a write transaction: every
+// write is one of its operations, so the rules and events apply.
 func (s *Service) View(ctx context.Context, fn func(tx ReadTx) error) error {
 	return s.store.View(ctx, fn)
 }
@@ -288,9 +286,8 @@ func (s *Service) UpdateIdP(ctx context.Context, actor, id string, fn func(IdP) 
 			if err != nil {
 				return err
 			}
-			e.Type, e.Rule = EventIdPModeChanged, "R11"
-			e.Reason = DecideModeChange(old.Mode, p.Mode, jitUsers, scimUsers)
-			e.Changes = []string{"mode"}
+			d := DecideModeChange(old.Mode, p.Mode, jitUsers, scimUsers)
+			e.Type, e.Rule, e.Reason, e.Changes = d.Event, d.Rule, d.Reason, d.Changes
 		}
 		if _, err := s.appendEvent(tx, e); err != nil {
 			return err

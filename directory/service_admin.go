@@ -220,19 +220,18 @@ func (s *Service) DeactivateUser(ctx context.Context, actor, id string) (User, e
 		if err != nil {
 			return err
 		}
-		if !u.Active {
+		d := DecideAdminDeactivation(u, s.Now())
+		if d.Event == "" {
 			out = u
 			return nil
 		}
-		u.Active = false
-		u.SessionsValidAfter = s.Now()
+		u = d.User
 		s.stamp(&u, false)
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
-		if _, err := s.appendEvent(tx, Event{Type: EventUserDeactivated, Actor: actor, Subject: id, IdP: u.IdP,
-			Rule: "R6", Reason: "an administrator deactivated the user; its sessions end", Changes: []string{"active"},
-			User: &u}); err != nil {
+		if _, err := s.appendEvent(tx, Event{Type: d.Event, Actor: actor, Subject: id, IdP: u.IdP,
+			Rule: d.Rule, Reason: d.Reason, Changes: d.Changes, User: &u}); err != nil {
 			return err
 		}
 		out = u
@@ -250,8 +249,9 @@ func (s *Service) ClearTombstone(ctx context.Context, actor string, id Identity)
 		if err := tx.DeleteTombstone(id); err != nil {
 			return err
 		}
-		_, err := s.appendEvent(tx, Event{Type: EventTombstoneClear, Actor: actor, Subject: id.UniqueUserID, IdP: id.IdP,
-			Rule: "R6", Reason: "an administrator cleared the tombstone; the key may sign in again"})
+		d := DecideTombstoneClear()
+		_, err := s.appendEvent(tx, Event{Type: d.Event, Actor: actor, Subject: id.UniqueUserID, IdP: id.IdP,
+			Rule: d.Rule, Reason: d.Reason})
 		return err
 	})
 }

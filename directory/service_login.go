@@ -10,7 +10,13 @@ import (
 // Login applies one sign-in to the directory (UpsertFromLogin): it creates, updates or links
 // the user, or refuses, by R1–R4, R6, R8, R9 and R11. Every outcome is one event (R12); a
 // refusal is returned as a *Refusal whose EventID names that event.
-func (s *Service) Login(ctx context.Context, in Login) (User, error) {
+//
+// uses are the one-time keys the sign-in consumes: the SAML request it answers and the
+// assertion id for the replay cache, or the OIDC login state. They are used in the sign-in's
+// own transaction, so that one sign-in costs one store transaction and no two sign-ins can use
+// the same key: when one cannot be used, nothing is changed or recorded and the error matches
+// ErrUsed. A sign-in the rules refuse uses its keys all the same.
+func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, error) {
 	in.UniqueUserID = strings.TrimSpace(in.UniqueUserID)
 	var out User
 	var refusal *Refusal
@@ -18,6 +24,9 @@ func (s *Service) Login(ctx context.Context, in Login) (User, error) {
 	err := retryConflicts(func() error {
 		return s.update(ctx, func(tx Tx) error {
 			refusal = nil
+			if err := applyOnce(tx, s.Now(), uses); err != nil {
+				return err
+			}
 			idp, err := tx.IdP(in.IdP)
 			if err != nil {
 				return err
@@ -33,27 +42,23 @@ func (s *Service) Login(ctx context.Context, in Login) (User, error) {
 				subject = st.ByKey.ID
 			}
 			if d.Action == LoginRefuse {
-				e, err := s.appendEvent(tx, Event{Type: EventLoginRefused, Actor: actor, Subject: subject, IdP: idp.ID,
+				e, err := s.appendEvent(tx, Event{Type: d.EventType(), Actor: actor, Subject: subject, IdP: idp.ID,
 					Rule: d.Rule, Reason: d.Reason + " [" + d.Code + "] uniqueUserId=" + in.UniqueUserID})
 				refusal = &Refusal{Rule: d.Rule, Code: d.Code, Reason: d.Reason, EventID: e.ID}
 				return err
 			}
 			u := d.User
-			var typ string
 			switch d.Action {
 			case LoginCreate:
 				u.ID = s.newID()
 				s.stamp(&u, true)
-				typ = EventUserCreated
 			case LoginLink:
 				s.stamp(&u, false)
-				typ = EventUserLinked
 			default:
 				// lastLoginAt alone is not a SCIM-visible change, so it keeps the version (ETag).
 				if len(d.Changes) > 1 {
 					s.stamp(&u, false)
 				}
-				typ = EventUserLogin
 			}
 			if err := tx.PutUser(u); err != nil {
 				return err
@@ -72,7 +77,7 @@ func (s *Service) Login(ctx context.Context, in Login) (User, error) {
 					changes = append(changes, "groups")
 				}
 			}
-			if _, err := s.appendEvent(tx, Event{Type: typ, Actor: actor, Subject: u.ID, IdP: idp.ID,
+			if _, err := s.appendEvent(tx, Event{Type: d.EventType(), Actor: actor, Subject: u.ID, IdP: idp.ID,
 				Rule: d.Rule, Reason: d.Reason, Changes: changes, User: &u}); err != nil {
 				return err
 			}
@@ -82,7 +87,7 @@ func (s *Service) Login(ctx context.Context, in Login) (User, error) {
 	})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return User{}, &Refusal{Rule: "R1", Code: RefuseUnknownIdP, Reason: "no IdP " + in.IdP}
+			return User{}, DecideUnknownIdP(in.IdP)
 		}
 		return User{}, err
 	}

@@ -70,7 +70,7 @@ func (s *Service) SCIMUser(ctx context.Context, a SCIMActor, id string) (User, e
 }
 
 // refuseSCIM records a SCIM refusal as an event and returns it as a *Refusal.
-func (s *Service) refuseSCIM(ctx context.Context, a SCIMActor, subject, rule, code, reason string) error {
+func (s *Service) refuseSCIM(ctx context.Context, a SCIMActor, subject string, rule Rule, code, reason string) error {
 	r := &Refusal{Rule: rule, Code: code, Reason: reason}
 	err := s.update(ctx, func(tx Tx) error {
 		e, err := s.appendEvent(tx, Event{Type: EventSCIMRefused, Actor: a.String(), Subject: subject,
@@ -119,24 +119,20 @@ func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User) (Use
 			}
 			u := in.Clone()
 			u.IdP, u.UniqueUserID, u.Owner = idp.ID, key, OwnerSCIM
-			e := Event{Actor: a.String(), IdP: idp.ID, Rule: decision.Rule, Reason: decision.Reason}
+			e := Event{Type: decision.Event, Actor: a.String(), IdP: idp.ID, Rule: decision.Rule, Reason: decision.Reason}
 			if decision.Action == SCIMAdopt {
 				old := *st.ByKey
 				u.ID, u.Meta, u.LastLoginAt, u.SessionsValidAfter = old.ID, old.Meta, old.LastLoginAt, old.SessionsValidAfter
-				s.stamp(&u, false)
-				e.Type, e.Changes = EventUserAdopted, diffUsers(old, u)
-				if old.Active && !u.Active {
-					// The deprovisioning is what the change feed must show; the adoption is in
-					// the reason and in the owner change.
+				if decision.EndsSessions {
 					u.SessionsValidAfter = s.Now()
-					e.Type, e.Rule = EventUserDeactivated, "R6"
-					e.Reason = "SCIM adopted a user created by JIT login as inactive (R5); its sessions end and logins are refused"
 				}
+				s.stamp(&u, false)
+				e.Changes = diffUsers(old, u)
 			} else {
 				u.ID = s.newID()
 				u.Meta = Meta{}
 				s.stamp(&u, true)
-				e.Type, e.Changes = EventUserCreated, []string{"userName"}
+				e.Changes = []string{"userName"}
 			}
 			if err := tx.PutUser(u); err != nil {
 				return err
@@ -161,7 +157,7 @@ func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User) (Use
 	case SCIMRefuse:
 		return User{}, s.refuseSCIM(ctx, a, in.UserName, decision.Rule, decision.Code, decision.Reason)
 	case SCIMConflict:
-		if rerr := s.refuseSCIM(ctx, a, in.UserName, decision.Rule, "conflict", decision.Reason); !isRefusal(rerr) {
+		if rerr := s.refuseSCIM(ctx, a, in.UserName, decision.Rule, decision.Code, decision.Reason); !isRefusal(rerr) {
 			return User{}, rerr
 		}
 		return User{}, decision.Conflict
@@ -206,53 +202,25 @@ func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, ex
 		if err := checkVersion(old.Meta.Version, expectVersion); err != nil {
 			return err
 		}
-		u, err := fn(old.Clone())
+		in, err := fn(old.Clone())
 		if err != nil {
 			return err
 		}
-		u.ID, u.IdP, u.Meta, u.LastLoginAt, u.SessionsValidAfter = old.ID, old.IdP, old.Meta, old.LastLoginAt, old.SessionsValidAfter
-		u.Owner = OwnerSCIM
-		key := SCIMKey(idp, u)
-		if key == "" && SCIMKey(idp, old) == "" {
-			// A user that SCIM never keyed (created by a login or linked) keeps its identity
-			// when a PATCH does not carry the matching attribute; only removing it is refused.
-			key = old.UniqueUserID
+		d, err := DecideSCIMUpdate(idp, old, in, s.Now())
+		if err != nil {
+			return err
 		}
-		if key == "" {
-			return Invalidf("IdP %q matches SCIM users by %s; it cannot be removed (R1)", idp.ID, idp.SCIMMatch)
-		}
-		u.UniqueUserID = key
-		if strings.TrimSpace(u.UserName) == "" {
-			return Invalidf("userName is required")
-		}
-		changes := diffUsers(old, u)
-		if len(changes) == 0 {
+		if d.Event == "" {
 			out = old
 			return nil
 		}
-		e := Event{Type: EventUserUpdated, Actor: a.String(), Subject: u.ID, IdP: idp.ID, Changes: changes}
-		if t, rule := ActiveChange(old, u); t != "" {
-			e.Type, e.Rule = t, rule
-			if t == EventUserDeactivated {
-				u.SessionsValidAfter = s.Now()
-				e.Reason = "SCIM deactivated the user; its sessions end and logins are refused"
-			}
-		}
-		if old.Owner == OwnerJIT {
-			if e.Type == EventUserDeactivated {
-				// The deprovisioning is what the change feed must show; the adoption is in the
-				// reason and in the owner change.
-				e.Reason = "SCIM deactivated a user created by JIT login and adopted it (R5); its sessions end and logins are refused"
-			} else {
-				e.Type, e.Rule, e.Reason = EventUserAdopted, "R5", "SCIM updated a user created by JIT login; the user is adopted"
-			}
-		}
+		u := d.User
 		s.stamp(&u, false)
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
-		e.User = &u
-		if _, err := s.appendEvent(tx, e); err != nil {
+		if _, err := s.appendEvent(tx, Event{Type: d.Event, Actor: a.String(), Subject: u.ID, IdP: idp.ID,
+			Rule: d.Rule, Reason: d.Reason, Changes: d.Changes, User: &u}); err != nil {
 			return err
 		}
 		out = u
@@ -275,17 +243,18 @@ func (s *Service) SCIMDeleteUser(ctx context.Context, a SCIMActor, id string, ex
 		if err := checkVersion(u.Meta.Version, expectVersion); err != nil {
 			return err
 		}
+		d := DecideSCIMDelete(u)
 		if err := tx.DeleteUser(id); err != nil {
 			return err
 		}
-		if ident, ok := u.Identity(); ok {
-			if err := tx.PutTombstone(Tombstone{IdP: ident.IdP, UniqueUserID: ident.UniqueUserID, UserID: u.ID,
+		if d.Tombstone {
+			if err := tx.PutTombstone(Tombstone{IdP: u.IdP, UniqueUserID: u.UniqueUserID, UserID: u.ID,
 				UserName: u.UserName, DeletedAt: s.Now(), Actor: a.String()}); err != nil {
 				return err
 			}
 		}
-		_, err = s.appendEvent(tx, Event{Type: EventUserDeleted, Actor: a.String(), Subject: id, IdP: a.IdP, Rule: "R6",
-			Reason: "SCIM deleted the user; its sessions end and its key is tombstoned"})
+		_, err = s.appendEvent(tx, Event{Type: d.Event, Actor: a.String(), Subject: id, IdP: a.IdP, Rule: d.Rule,
+			Reason: d.Reason})
 		return err
 	}))
 }

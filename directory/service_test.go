@@ -42,6 +42,7 @@ func (c *testClock) Advance(d time.Duration) {
 type env struct {
 	t     *testing.T
 	ctx   context.Context
+	store Store
 	svc   *Service
 	clock *testClock
 }
@@ -56,7 +57,7 @@ func newEnv(t *testing.T) *env {
 	var n atomic.Uint64
 	ids := func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) }
 	clock := &testClock{now: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)}
-	return &env{t: t, ctx: t.Context(), svc: New(store, WithClock(clock.Now), WithIDs(ids)), clock: clock}
+	return &env{t: t, ctx: t.Context(), store: store, svc: New(store, WithClock(clock.Now), WithIDs(ids)), clock: clock}
 }
 
 func (e *env) createIdP(id string, mode Mode, opts ...func(*IdP)) IdP {
@@ -172,7 +173,7 @@ func (e *env) groupNames(userID string) []string {
 // no operation that creates one.
 func (e *env) putUser(u User) {
 	e.t.Helper()
-	if err := e.svc.Store().Update(e.ctx, func(tx Tx) error { return tx.PutUser(u) }); err != nil {
+	if err := e.store.Update(e.ctx, func(tx Tx) error { return tx.PutUser(u) }); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -844,7 +845,7 @@ func TestServiceR12EveryOperationIsOneEvent(t *testing.T) {
 		name     string
 		op       func() error
 		wantType string
-		wantRule string
+		wantRule Rule
 	}{
 		{"first login creates", func() error {
 			u, err := e.svc.Login(e.ctx, adaLogin("okta"))
@@ -1324,7 +1325,7 @@ func TestServiceLoginGroupSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := e.mustLogin(Login{IdP: "other", UniqueUserID: "x1", Groups: []string{"eng"}, GroupsAsserted: true})
-	if err := e.svc.Store().Update(e.ctx, func(tx Tx) error {
+	if err := e.store.Update(e.ctx, func(tx Tx) error {
 		return tx.PutGroup(Group{ID: "g-admin", DisplayName: "staff", Owner: OwnerAdmin, Members: []string{u.ID}})
 	}); err != nil {
 		t.Fatal(err)
@@ -1510,7 +1511,7 @@ func TestServiceR7LoserOfAReplicaRaceRetriesAndFindsTheWinner(t *testing.T) {
 	e.createIdP("okta", ModeBoth)
 	winner := User{ID: "u-winner", UserName: "ada@example.com", Active: true, IdP: "okta", UniqueUserID: "00u1",
 		ExternalID: "00u1", Owner: OwnerSCIM, Meta: Meta{Version: 1}}
-	race := &replicaRace{Store: e.svc.Store(), other: func(tx Tx) error { return tx.PutUser(winner) }}
+	race := &replicaRace{Store: e.store, other: func(tx Tx) error { return tx.PutUser(winner) }}
 	svc := New(race, WithClock(e.clock.Now))
 
 	got, err := svc.Login(e.ctx, adaLogin("okta"))

@@ -101,7 +101,7 @@ type Tx interface {
 	// PutKV stores an entry; a zero expires keeps it until deleted.
 	PutKV(ns, key string, value []byte, expires time.Time) error
 	// InsertKV stores an entry only if no unexpired entry has the key; else *ConflictError.
-	// The SAML replay cache relies on it.
+	// One-time keys (the SAML replay cache among them) and webhook leases rely on it.
 	InsertKV(ns, key string, value []byte, expires time.Time, now time.Time) error
 	DeleteKV(ns, key string) error
 	// PurgeKV deletes up to limit entries that expired before now and returns how many.

@@ -16,10 +16,14 @@
 //     request this Roster issued (SP-initiated) or an IdP that allows unsolicited responses,
 //     and a single use of each assertion id. A response that fails any check changes no user
 //     and writes no event; the cause is logged, the person sees a generic page.
-//   - Every state that must survive a restart or be shared by replicas lives in the store's KV
-//     space, never in memory: the SP key and certificate, issued AuthnRequest ids, the replay
-//     cache of assertion ids, sessions. Memory holds only caches of values derived from those
-//     (parsed IdP metadata, the parsed SP key).
+//   - Every state that must survive a restart or be shared by replicas lives in the store, never
+//     in memory, kept through directory.Service operations made for it and never a
+//     transaction of this package's own: the SP key and certificate (SPKeyPair), issued
+//     AuthnRequest ids, the replay cache of assertion ids and OIDC login state (one-time keys),
+//     sessions. A sign-in uses its one-time keys in its own transaction (Service.Login), so an
+//     assertion, a request and a login state are each used once even by replicas racing.
+//     Memory holds only caches of values derived from those (parsed IdP metadata, the parsed
+//     SP key).
 //   - SAML and OIDC both normalise to one Identity through the IdP's mapping and its preset
 //     (Identity.Login); directory.Service alone decides what a login does (R1–R12), and every
 //     outcome, refusals included, is one event written by it.

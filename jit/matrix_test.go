@@ -187,7 +187,7 @@ func TestLoginRuleMatrix(t *testing.T) {
 						decisive = append(decisive, ev)
 					}
 				}
-				if len(decisive) != 1 || decisive[0].Type != w.event || decisive[0].Rule != w.rule {
+				if len(decisive) != 1 || decisive[0].Type != w.event || string(decisive[0].Rule) != w.rule {
 					t.Fatalf("events %+v, want one %s by %s", decisive, w.event, w.rule)
 				}
 				ev := decisive[0]

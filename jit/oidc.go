@@ -31,10 +31,6 @@ import (
 // ends in finishLogin like a SAML one.
 
 const (
-	// nsOIDCState holds pending logins keyed by their state parameter. It lives in the store
-	// so that any replica can answer the callback of a login another replica started.
-	nsOIDCState = "jit.oidc.state"
-
 	// oidcStateTTL bounds how long a started login may take at the IdP: long enough to type a
 	// password and pass MFA, short enough that a leaked state is soon worthless.
 	oidcStateTTL = 15 * time.Minute
@@ -210,10 +206,9 @@ func (h *Handler) serveOIDCLogin(w http.ResponseWriter, r *http.Request, p direc
 	}
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
 	rec, _ := json.Marshal(oidcPending{IdP: p.ID, Nonce: nonce, Verifier: verifier, Binding: hashToken(binding), ReturnTo: returnTo})
-	now := time.Now()
-	if err := h.svc.Store().Update(ctx, func(tx directory.Tx) error {
-		return tx.InsertKV(nsOIDCState, state, rec, now.Add(oidcStateTTL), now)
-	}); err != nil {
+	// The pending login lives in the store, so that any replica can answer the callback of a
+	// login another replica started.
+	if err := h.svc.UseOnce(ctx, directory.PutOnce(directory.OnceOIDCState, state, rec, time.Now().Add(oidcStateTTL))); err != nil {
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
 	}
@@ -235,39 +230,35 @@ func (h *Handler) serveOIDCLogin(w http.ResponseWriter, r *http.Request, p direc
 // errStateBinding marks a state that exists but was started by another browser.
 var errStateBinding = errors.New("the login state belongs to another browser")
 
-// consumeState deletes and returns the pending login of a state, if it exists, is unexpired,
-// belongs to the IdP and was started by this browser. A state presented by another browser is
-// left in place, so that a stranger who learned it cannot cancel the real person's login.
-func (h *Handler) consumeState(ctx context.Context, idp, state string, r *http.Request) (oidcPending, error) {
+// pendingLogin returns the pending login of a state, if it exists, is unexpired, belongs to the
+// IdP and was started by this browser. It only reads: a state presented by another browser is
+// left in place, so that a stranger who learned it cannot cancel the real person's login, and
+// the sign-in itself takes the state, in its own transaction.
+func (h *Handler) pendingLogin(ctx context.Context, idp, state string, r *http.Request) (oidcPending, error) {
 	binding := ""
 	if c, err := r.Cookie(oidcBindingCookie); err == nil {
 		binding = c.Value
 	}
+	raw, err := h.svc.PeekOnce(ctx, directory.OnceOIDCState, state)
+	if err != nil {
+		return oidcPending{}, err
+	}
 	var rec oidcPending
-	now := time.Now()
-	err := h.svc.Store().Update(ctx, func(tx directory.Tx) error {
-		rec = oidcPending{}
-		raw, err := tx.KV(nsOIDCState, state, now)
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal(raw, &rec); err != nil {
-			return err
-		}
-		if rec.IdP != idp {
-			return fmt.Errorf("the state was issued for IdP %q: %w", rec.IdP, directory.ErrNotFound)
-		}
-		if binding == "" || subtle.ConstantTimeCompare([]byte(hashToken(binding)), []byte(rec.Binding)) != 1 {
-			return errStateBinding
-		}
-		return tx.DeleteKV(nsOIDCState, state)
-	})
-	return rec, err
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return oidcPending{}, err
+	}
+	if rec.IdP != idp {
+		return oidcPending{}, fmt.Errorf("the state was issued for IdP %q: %w", rec.IdP, directory.ErrNotFound)
+	}
+	if binding == "" || subtle.ConstantTimeCompare([]byte(hashToken(binding)), []byte(rec.Binding)) != 1 {
+		return oidcPending{}, errStateBinding
+	}
+	return rec, nil
 }
 
 // serveOIDCCallback is the redirect URI: it checks state and browser, exchanges the code (with
 // the PKCE verifier), verifies the ID token, reads userinfo when the ID token lacks what the
-// mapping needs, and applies the login to the directory.
+// mapping needs, and applies the login to the directory, which takes the state.
 func (h *Handler) serveOIDCCallback(w http.ResponseWriter, r *http.Request, idpID string) {
 	ctx := r.Context()
 	q := r.URL.Query()
@@ -281,11 +272,23 @@ func (h *Handler) serveOIDCCallback(w http.ResponseWriter, r *http.Request, idpI
 		h.renderFailure(w, r, http.StatusBadRequest, "", errors.New("the OIDC callback carries no state"))
 		return
 	}
-	pending, err := h.consumeState(ctx, p.ID, state, r)
+	pending, err := h.pendingLogin(ctx, p.ID, state, r)
 	if err != nil {
 		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("OIDC callback of IdP %q: state refused: %w", p.ID, err))
 		return
 	}
+	// This callback is the one answer of the login the browser started. Should it fail before
+	// the sign-in takes the state, the state is dropped all the same, so that nothing can
+	// answer the login a second time.
+	taken := false
+	defer func() {
+		if taken {
+			return
+		}
+		if err := h.svc.UseOnce(ctx, directory.TakeOnce(directory.OnceOIDCState, state)); err != nil && !errors.Is(err, directory.ErrUsed) {
+			h.log.WarnContext(ctx, "jit: dropping the state of a failed OIDC callback", "idp", p.ID, "err", err)
+		}
+	}()
 	if e := q.Get("error"); e != "" {
 		// The IdP refused or the person cancelled; its words go to the log, not the page.
 		h.renderFailure(w, r, http.StatusForbidden, "Your identity provider did not sign you in. Start again from your application; if it keeps failing, ask your administrator.",
@@ -318,7 +321,8 @@ func (h *Handler) serveOIDCCallback(w http.ResponseWriter, r *http.Request, idpI
 		h.renderFailure(w, r, status, "", fmt.Errorf("OIDC sign-in of IdP %q refused: %w", p.ID, err))
 		return
 	}
-	h.finishLogin(w, r, id, pending.ReturnTo)
+	taken = true
+	h.finishLogin(w, r, id, pending.ReturnTo, directory.TakeOnce(directory.OnceOIDCState, state))
 }
 
 // renderOIDCIdPError answers an OIDC route whose IdP is missing or speaks SAML.

@@ -78,7 +78,6 @@ func (h *Handler) serviceProvider(ctx context.Context, p directory.IdP, md *idpM
 		// Roster answers only HTTP-POST at its ACS; advertising the artifact binding would make
 		// IdPs try it.
 		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding},
-		ReplayCache:                      replayCache{ctx: ctx, h: h, idp: p.ID},
 	}
 	if md != nil {
 		sp.IDPMetadata = md.entity
@@ -156,10 +155,7 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID strin
 		return
 	}
 	rec, _ := json.Marshal(pendingRequest{IdP: p.ID, ReturnTo: returnTo})
-	now := time.Now()
-	if err := h.svc.Store().Update(ctx, func(tx directory.Tx) error {
-		return tx.InsertKV(nsAuthnRequest, req.ID, rec, now.Add(requestTTL), now)
-	}); err != nil {
+	if err := h.svc.UseOnce(ctx, directory.PutOnce(directory.OnceSAMLRequest, req.ID, rec, time.Now().Add(requestTTL))); err != nil {
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
 	}
@@ -221,6 +217,8 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
 	}
+	replay := &replayCheck{ctx: ctx, h: h, idp: p.ID}
+	sp.ReplayCache = replay
 	assertion, err := sp.ParseXMLResponse(raw, possible, sp.AcsURL)
 	if err != nil {
 		var ire *saml.InvalidResponseError
@@ -231,18 +229,24 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 		return
 	}
 	if err := h.checkValidityWindow(assertion, time.Now()); err != nil {
+		// The assertion passed every check of crewjam's, so it is used up all the same, as it
+		// would be had crewjam recorded it itself.
+		if len(replay.uses) > 0 {
+			if uerr := h.svc.UseOnce(ctx, replay.uses...); uerr != nil && !errors.Is(uerr, directory.ErrUsed) {
+				h.log.WarnContext(ctx, "jit: recording a refused assertion in the replay cache", "idp", p.ID, "err", uerr)
+			}
+		}
 		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("SAML assertion from IdP %q refused: %w", p.ID, err))
 		return
 	}
 
+	// The sign-in records its assertion in the replay cache and, when it answers a request,
+	// takes that request, all in its own transaction: each assertion is used once, and each
+	// request is answered once, also by a second assertion of the IdP's.
+	uses := replay.uses
 	returnTo := "/"
 	if len(possible) > 0 {
-		// Each request is answered once; the replay cache already stops the same assertion, and
-		// this stops a second assertion for the same request.
-		if err := h.consumeRequest(ctx, inResponseTo); err != nil {
-			h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("AuthnRequest %q already answered: %w", inResponseTo, err))
-			return
-		}
+		uses = append(uses, directory.TakeOnce(directory.OnceSAMLRequest, inResponseTo))
 		returnTo = pending.ReturnTo
 	} else if rs := r.PostForm.Get("RelayState"); rs != "" {
 		// An IdP-initiated sign-in may name where to land in RelayState (Okta's "default
@@ -255,16 +259,23 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 	}
 
 	id := NewIdentity(p, samlSubject(assertion), samlClaims(assertion))
-	h.finishLogin(w, r, id, returnTo)
+	h.finishLogin(w, r, id, returnTo, uses...)
 }
 
-// finishLogin applies a validated identity to the directory and, unless a rule refuses it,
-// starts a session and sends the person on. OIDC sign-in ends here too.
-func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identity, returnTo string) {
+// finishLogin applies a validated identity to the directory, using up the one-time keys of the
+// sign-in in the same transaction, and, unless a rule refuses it, starts a session and sends
+// the person on. OIDC sign-in ends here too.
+func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identity, returnTo string, uses ...directory.OnceUse) {
 	ctx := r.Context()
-	user, err := h.svc.Login(ctx, id.Login())
+	user, err := h.svc.Login(ctx, id.Login(), uses...)
 	if ref, ok := directory.AsRefusal(err); ok {
 		h.renderRefusal(w, r, ref)
+		return
+	}
+	if errors.Is(err, directory.ErrUsed) {
+		// Another request, here or on another replica, used the same response or login state
+		// first (a replay, or a double submit).
+		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("sign-in of IdP %q refused: %w", id.IdP, err))
 		return
 	}
 	if err != nil {
@@ -329,30 +340,14 @@ func inspectResponse(raw []byte) (string, error) {
 }
 
 // lookupRequest returns the pending AuthnRequest with the id, if it exists, is unexpired, and
-// was issued for this IdP.
+// was issued for this IdP. It only reads: the sign-in takes the request.
 func (h *Handler) lookupRequest(ctx context.Context, idp, id string) (pendingRequest, bool) {
 	var rec pendingRequest
-	err := h.svc.View(ctx, func(tx directory.ReadTx) error {
-		raw, err := tx.KV(nsAuthnRequest, id, time.Now())
-		if err != nil {
-			return err
-		}
-		return json.Unmarshal(raw, &rec)
-	})
-	if err != nil || rec.IdP != idp {
+	raw, err := h.svc.PeekOnce(ctx, directory.OnceSAMLRequest, id)
+	if err != nil || json.Unmarshal(raw, &rec) != nil || rec.IdP != idp {
 		return pendingRequest{}, false
 	}
 	return rec, true
-}
-
-// consumeRequest deletes a pending request, failing if another response already used it.
-func (h *Handler) consumeRequest(ctx context.Context, id string) error {
-	return h.svc.Store().Update(ctx, func(tx directory.Tx) error {
-		if _, err := tx.KV(nsAuthnRequest, id, time.Now()); err != nil {
-			return err
-		}
-		return tx.DeleteKV(nsAuthnRequest, id)
-	})
 }
 
 // checkValidityWindow applies the configured clock skew to the assertion's validity window.
@@ -418,24 +413,33 @@ func samlClaims(a *saml.Assertion) Claims {
 	return c
 }
 
-// replayCache is crewjam/saml's replay cache on the store's KV space: InsertKV refuses an id
-// that has an unexpired entry, atomically, for every replica sharing the store.
-type replayCache struct {
-	ctx context.Context
-	h   *Handler
-	idp string
+// replayCheck is crewjam/saml's replay cache in two halves, so that an assertion is recorded
+// in the same transaction as the sign-in it carries. While crewjam validates a response,
+// Consume refuses an assertion id the store already holds and notes the ids to record; the
+// ACS then records them with directory.PutOnce as part of the sign-in, which refuses them
+// atomically, for every replica sharing the store, should another request have recorded one
+// meanwhile.
+type replayCheck struct {
+	ctx  context.Context
+	h    *Handler
+	idp  string
+	uses []directory.OnceUse
 }
 
-func (c replayCache) Consume(assertionID string, expiresAt time.Time) error {
-	now := time.Now()
-	if !expiresAt.After(now) {
-		expiresAt = now.Add(time.Minute)
-	}
-	err := c.h.svc.Store().Update(c.ctx, func(tx directory.Tx) error {
-		return tx.InsertKV(nsReplay, c.idp+"/"+assertionID, []byte{1}, expiresAt, now)
-	})
-	if errors.Is(err, directory.ErrConflict) {
+// minReplayTTL is the least time an assertion id stays in the replay cache, so that an
+// assertion about to expire is still recorded when its sign-in commits a moment later.
+const minReplayTTL = time.Minute
+
+func (c *replayCheck) Consume(assertionID string, expiresAt time.Time) error {
+	key := c.idp + "/" + assertionID
+	if _, err := c.h.svc.PeekOnce(c.ctx, directory.OnceSAMLAssertion, key); err == nil {
 		return saml.ErrAssertionReplayed
+	} else if !errors.Is(err, directory.ErrNotFound) {
+		return err
 	}
-	return err
+	if least := time.Now().Add(minReplayTTL); expiresAt.Before(least) {
+		expiresAt = least
+	}
+	c.uses = append(c.uses, directory.PutOnce(directory.OnceSAMLAssertion, key, []byte{1}, expiresAt))
+	return nil
 }

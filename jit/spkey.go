@@ -12,17 +12,6 @@ import (
 	"fmt"
 	"math/big"
 	"time"
-
-	"github.com/rosterhq/roster/directory"
-)
-
-// KV namespaces of the SAML service provider. They live in the store so that every replica and
-// every restart sees the same key, the same issued requests and the same used assertions.
-const (
-	nsSAML         = "jit.saml"
-	keySPKeyPair   = "sp-keypair"
-	nsAuthnRequest = "jit.saml.request"
-	nsReplay       = "jit.saml.replay"
 )
 
 // spKeyPair is Roster's SAML signing and encryption key with its self-signed certificate. One
@@ -37,40 +26,22 @@ type storedKeyPair struct {
 	CertPEM string `json:"certPem"`
 }
 
-// spKeys returns the SP key pair, generating and storing it on first use. Replicas racing to
-// create it agree through InsertKV: the loser reads the winner's pair.
+// spKeys returns the SP key pair, generating and storing it on first use. It lives in the
+// store so that every replica and every restart signs with the same key; replicas racing to
+// create it agree on one (directory.Service.SPKeyPair).
 func (h *Handler) spKeys(ctx context.Context) (*spKeyPair, error) {
 	h.spKeyMu.Lock()
 	defer h.spKeyMu.Unlock()
 	if h.spKey != nil {
 		return h.spKey, nil
 	}
-	var raw []byte
-	err := h.svc.View(ctx, func(tx directory.ReadTx) error {
-		var err error
-		raw, err = tx.KV(nsSAML, keySPKeyPair, time.Now())
-		return err
-	})
-	if errors.Is(err, directory.ErrNotFound) {
-		var fresh storedKeyPair
-		if fresh, err = newStoredKeyPair(h.baseURL); err != nil {
+	raw, err := h.svc.SPKeyPair(ctx, func() ([]byte, error) {
+		fresh, err := newStoredKeyPair(h.baseURL)
+		if err != nil {
 			return nil, err
 		}
-		data, _ := json.Marshal(fresh)
-		err = h.svc.Store().Update(ctx, func(tx directory.Tx) error {
-			return tx.InsertKV(nsSAML, keySPKeyPair, data, time.Time{}, time.Now())
-		})
-		switch {
-		case err == nil:
-			raw = data
-		case errors.Is(err, directory.ErrConflict):
-			err = h.svc.View(ctx, func(tx directory.ReadTx) error {
-				var err error
-				raw, err = tx.KV(nsSAML, keySPKeyPair, time.Now())
-				return err
-			})
-		}
-	}
+		return json.Marshal(fresh)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("loading the SAML SP key: %w", err)
 	}

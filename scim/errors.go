@@ -30,7 +30,7 @@ func errorFor(log *slog.Logger, r *http.Request, err error) scimerrors.ScimError
 	var invalid *directory.InvalidError
 	var syntax *filter.SyntaxError
 	if refusal, ok := directory.AsRefusal(err); ok {
-		detail := refusal.Reason + " (rule " + refusal.Rule + ")"
+		detail := refusal.Reason + " (rule " + string(refusal.Rule) + ")"
 		if refusal.EventID != "" {
 			detail += "; event " + refusal.EventID
 		}

@@ -135,7 +135,7 @@ func TestEveryWriteIsOneEvent(t *testing.T) {
 		if len(evs) != 1 {
 			t.Fatalf("%s: %d events, want 1: %+v", name, len(evs), evs)
 		}
-		if evs[0].Type != wantType || evs[0].Rule != wantRule || evs[0].Actor != actor {
+		if evs[0].Type != wantType || string(evs[0].Rule) != wantRule || evs[0].Actor != actor {
 			t.Errorf("%s: event %s rule %q actor %q, want %s rule %q actor %q", name, evs[0].Type, evs[0].Rule, evs[0].Actor, wantType, wantRule, actor)
 		}
 	}

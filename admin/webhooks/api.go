@@ -42,7 +42,8 @@ type Webhook struct {
 	Created     time.Time  `json:"created"`
 }
 
-func view(rec record, st state) Webhook {
+func view(rec directory.Webhook) Webhook {
+	st := withStatus(rec.State)
 	w := Webhook{ID: rec.ID, URL: rec.URL, EventTypes: rec.EventTypes, IdP: rec.IdP,
 		Status: st.Status, Cursor: st.Cursor, LastError: st.LastError, Failures: st.Failures,
 		Created: rec.Created}
@@ -223,28 +224,13 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 func (h *Handler) list(ctx context.Context) (any, error) {
-	now := h.svc.Now()
-	items := []Webhook{}
-	err := h.svc.View(ctx, func(tx directory.ReadTx) error {
-		items = items[:0]
-		var ids []string
-		if err := tx.ScanKV(nsWebhook, now, func(key string, _ []byte) error {
-			ids = append(ids, key)
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, id := range ids {
-			rec, st, err := loadWebhook(tx, id, now)
-			if err != nil {
-				return err
-			}
-			items = append(items, view(rec, st))
-		}
-		return nil
-	})
+	ws, err := h.svc.Webhooks(ctx)
 	if err != nil {
 		return nil, err
+	}
+	items := make([]Webhook, 0, len(ws))
+	for _, w := range ws {
+		items = append(items, view(w))
 	}
 	sort.Slice(items, func(i, j int) bool {
 		if !items[i].Created.Equal(items[j].Created) {
@@ -256,13 +242,11 @@ func (h *Handler) list(ctx context.Context) (any, error) {
 }
 
 func (h *Handler) get(ctx context.Context, id string) (Webhook, error) {
-	var out Webhook
-	err := h.svc.View(ctx, func(tx directory.ReadTx) error {
-		rec, st, err := loadWebhook(tx, id, h.svc.Now())
-		out = view(rec, st)
-		return err
-	})
-	return out, err
+	w, err := h.svc.Webhook(ctx, id)
+	if err != nil {
+		return Webhook{}, err
+	}
+	return view(w), nil
 }
 
 func (h *Handler) create(w http.ResponseWriter, r *http.Request) (Webhook, error) {
@@ -290,25 +274,16 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) (Webhook, error
 	if err != nil {
 		return Webhook{}, err
 	}
-	now := h.svc.Now()
-	rec := record{ID: h.svc.NewID(), URL: u.String(), Secret: secret, EventTypes: types, IdP: in.IdP, Created: now}
-	var st state
-	err = h.svc.Store().Update(r.Context(), func(tx directory.Tx) error {
-		last, err := tx.LastSeq()
-		if err != nil {
-			return err
-		}
-		st = state{Status: StatusActive, Cursor: last}
+	rec, err := h.svc.CreateWebhook(r.Context(), directory.Webhook{ID: h.svc.NewID(), URL: u.String(), Secret: secret,
+		EventTypes: types, IdP: in.IdP, Created: h.svc.Now()}, func(last uint64) (directory.WebhookState, error) {
+		st := directory.WebhookState{Status: StatusActive, Cursor: last}
 		if in.FromSeq != nil {
 			if *in.FromSeq > last+1 {
-				return errorf(http.StatusBadRequest, "from_seq %d is beyond the next event (%d)", *in.FromSeq, last+1)
+				return st, errorf(http.StatusBadRequest, "from_seq %d is beyond the next event (%d)", *in.FromSeq, last+1)
 			}
 			st.Cursor = max(*in.FromSeq, 1) - 1
 		}
-		if err := tx.InsertKV(nsWebhook, rec.ID, mustJSON(rec), time.Time{}, now); err != nil {
-			return err
-		}
-		return putJSON(tx, nsState, rec.ID, st)
+		return st, nil
 	})
 	if err != nil {
 		return Webhook{}, err
@@ -317,23 +292,14 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) (Webhook, error
 	case h.created <- struct{}{}:
 	default:
 	}
-	h.log.Info("webhook created", "id", rec.ID, "url", redactURL(u), "cursor", st.Cursor)
-	out := view(rec, st)
+	h.log.Info("webhook created", "id", rec.ID, "url", redactURL(u), "cursor", rec.State.Cursor)
+	out := view(rec)
 	out.Secret = secret
 	return out, nil
 }
 
 func (h *Handler) delete(ctx context.Context, id string) error {
-	err := h.svc.Store().Update(ctx, func(tx directory.Tx) error {
-		if _, err := tx.KV(nsWebhook, id, h.svc.Now()); err != nil {
-			return err
-		}
-		// The lease stays: its holder notices the webhook is gone, stops and deletes it.
-		if err := tx.DeleteKV(nsWebhook, id); err != nil {
-			return err
-		}
-		return tx.DeleteKV(nsState, id)
-	})
+	err := h.svc.DeleteWebhook(ctx, id)
 	if err == nil {
 		h.kick(id)
 		h.log.Info("webhook deleted", "id", id)
@@ -343,7 +309,7 @@ func (h *Handler) delete(ctx context.Context, id string) error {
 
 // resume clears the failure count so the worker retries at once.
 func (h *Handler) resume(ctx context.Context, id string) (Webhook, error) {
-	return h.resetState(ctx, id, func(st *state, _ uint64) error { return nil })
+	return h.resetState(ctx, id, func(st *directory.WebhookState, _ uint64) error { return nil })
 }
 
 // replay moves the cursor so that delivery restarts at from_seq.
@@ -355,7 +321,7 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request, id string) (Web
 	if in.FromSeq == nil {
 		return Webhook{}, errorf(http.StatusBadRequest, "from_seq is required")
 	}
-	return h.resetState(r.Context(), id, func(st *state, last uint64) error {
+	return h.resetState(r.Context(), id, func(st *directory.WebhookState, last uint64) error {
 		if *in.FromSeq > last+1 {
 			return errorf(http.StatusBadRequest, "from_seq %d is beyond the next event (%d)", *in.FromSeq, last+1)
 		}
@@ -364,41 +330,22 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request, id string) (Web
 	})
 }
 
-func (h *Handler) resetState(ctx context.Context, id string, fn func(st *state, last uint64) error) (Webhook, error) {
-	var out Webhook
-	err := h.svc.Store().Update(ctx, func(tx directory.Tx) error {
-		rec, st, err := loadWebhook(tx, id, h.svc.Now())
-		if err != nil {
-			return err
-		}
-		last, err := tx.LastSeq()
-		if err != nil {
-			return err
-		}
+// resetState changes a webhook's state on an administrator's word and clears its failures;
+// the Service bumps the generation, which tells the lease holder its view is stale.
+func (h *Handler) resetState(ctx context.Context, id string, fn func(st *directory.WebhookState, last uint64) error) (Webhook, error) {
+	w, err := h.svc.ResetWebhook(ctx, id, func(st directory.WebhookState, last uint64) (directory.WebhookState, error) {
 		if err := fn(&st, last); err != nil {
-			return err
+			return st, err
 		}
 		st.Status, st.Failures, st.LastError = StatusActive, 0, ""
-		st.Generation++
-		if err := putJSON(tx, nsState, id, st); err != nil {
-			return err
-		}
-		out = view(rec, st)
-		return nil
+		return st, nil
 	})
-	if err == nil {
-		h.kick(id)
-		h.log.Info("webhook reset", "id", id, "cursor", out.Cursor)
-	}
-	return out, err
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
 	if err != nil {
-		panic(err) // only plain structs are marshalled here
+		return Webhook{}, err
 	}
-	return b
+	h.kick(id)
+	h.log.Info("webhook reset", "id", id, "cursor", w.State.Cursor)
+	return view(w), nil
 }
 
 // newSecret returns a Standard Webhooks secret: whsec_ and 32 random bytes in base64.
@@ -485,7 +432,7 @@ func validPattern(p string) bool {
 }
 
 // matches reports whether the webhook wants the event.
-func (rec record) matches(e directory.Event) bool {
+func matches(rec directory.Webhook, e directory.Event) bool {
 	if rec.IdP != "" && e.IdP != rec.IdP {
 		return false
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -114,9 +115,23 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 
+	// The receiver answers slowly, so that deliveries are in flight, and holds the holdAt-th
+	// request unanswered until the server is killed: that event arrived, but its 2xx never
+	// reached the server, so the restarted server must deliver it again, with the same
+	// webhook-id. That is the repeated delivery the at-least-once promise allows, made certain.
+	const holdAt = 40
+	held := make(chan delivery, 1)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	releaseHeld := func() { releaseOnce.Do(func() { close(release) }) }
 	r := newReceiver(t)
-	r.setRespond(func(int, delivery) int {
-		time.Sleep(20 * time.Millisecond) // slow, so that deliveries are in flight at the kill
+	t.Cleanup(releaseHeld) // before the receiver's server closes, which waits for its handlers
+	r.setRespond(func(n int, d delivery) int {
+		if n == holdAt {
+			held <- d
+			<-release
+		}
+		time.Sleep(20 * time.Millisecond)
 		return http.StatusOK
 	})
 	first := startRoster(t, bin, addr, data)
@@ -149,7 +164,12 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	r.setSecret(w.Secret)
 	const before, after = 150, 50
 	first.createSCIMUsers(t, scimToken, "a", before)
-	waitFor(t, "deliveries to start", time.Minute, func() bool { return len(r.deliveries()) >= 40 })
+	var inFlight delivery
+	select {
+	case inFlight = <-held:
+	case <-time.After(time.Minute):
+		t.Fatalf("delivery %d never reached the receiver", holdAt)
+	}
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +178,9 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	if atKill >= before {
 		t.Fatalf("all %d events were delivered before the kill; the test did not kill mid-delivery", atKill)
 	}
+	// The held request now gets its 2xx, which nobody reads: the receiver has the event.
+	releaseHeld()
+	waitFor(t, "the held delivery to be recorded", time.Minute, func() bool { return len(r.deliveries()) > atKill })
 
 	second := startRoster(t, bin, addr, data)
 	second.createSCIMUsers(t, scimToken, "b", after)
@@ -188,8 +211,19 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	if len(want) != before+after {
 		t.Fatalf("the log has %d events after the webhook's cursor, want %d", len(want), before+after)
 	}
-	dups := checkAtLeastOnceInOrder(t, r.deliveries(), want)
+	arrived := r.deliveries()
+	dups := checkAtLeastOnceInOrder(t, arrived, want)
 	t.Logf("killed after %d deliveries; %d deliveries repeated after the restart", atKill, dups)
+	times := 0
+	for _, d := range arrived {
+		if d.Seq == inFlight.Seq {
+			times++
+		}
+	}
+	if times < 2 || dups < 1 {
+		t.Errorf("the event in flight at the kill (seq %d) arrived %d times and %d deliveries were repeated; "+
+			"the restarted server must deliver it again", inFlight.Seq, times, dups)
+	}
 	if bad := r.badRequests(); len(bad) > 0 {
 		t.Errorf("receiver refused %d requests, first: %s", len(bad), bad[0])
 	}

@@ -78,7 +78,7 @@ type Group struct {
 // NewPayload builds the delivery body of an event.
 func NewPayload(e directory.Event) Payload {
 	p := Payload{ID: e.ID, Seq: e.Seq, Type: e.Type, Time: e.Time.UTC(), Actor: e.Actor, Subject: e.Subject,
-		IdP: e.IdP, Rule: e.Rule, Reason: e.Reason, Changes: e.Changes}
+		IdP: e.IdP, Rule: string(e.Rule), Reason: e.Reason, Changes: e.Changes}
 	if p.Changes == nil {
 		p.Changes = []string{}
 	}

@@ -289,27 +289,56 @@ func TestRedirects(t *testing.T) {
 }
 
 // TestTwoReplicas: two handlers over one store (two replicas of Roster) share the work
-// through the lease: every event arrives once and in order, also when the replica that holds
-// the lease stops halfway and the other takes over.
+// through the lease: the replica that holds it delivers alone, and when it stops the other
+// takes over; every event arrives once and in order. Each replica sends through its own
+// client, so the test sees which one delivered.
 func TestTwoReplicas(t *testing.T) {
 	e := newEnv(t)
 	a := e.idp("okta")
-	cfg := fastConfig()
-	cfg.LeaseTTL = 600 * time.Millisecond
-	h1, stop1 := e.start(cfg)
-	_, _ = e.start(cfg)
 	r := newReceiver(t)
+	sent1, sent2 := &countingTransport{}, &countingTransport{}
+	cfg1, cfg2 := fastConfig(), fastConfig()
+	cfg1.HTTPClient = &http.Client{Transport: sent1}
+	cfg2.HTTPClient = &http.Client{Transport: sent2}
+
+	// Replica 1 is alone when the webhook is created, so it takes the lease.
+	h1, stop1 := e.start(cfg1)
 	w := createWebhook(t, h1, r, nil)
-	e.changes(a, "a", 100)
-	waitFor(t, "some deliveries", time.Minute, func() bool { return len(r.deliveries()) >= 50 })
+	e.changes(a, "a", 30)
+	waitFor(t, "replica 1's deliveries", time.Minute, func() bool { return len(r.deliveries()) >= 30 })
+	// With replica 2 running, replica 1 keeps delivering: it holds the lease.
+	_, _ = e.start(cfg2)
+	e.changes(a, "b", 30)
+	waitFor(t, "the deliveries with both replicas running", time.Minute, func() bool { return len(r.deliveries()) >= 60 })
+	if n1, n2 := sent1.count(), sent2.count(); n1 < 60 || n2 != 0 {
+		t.Fatalf("before the stop, replica 1 sent %d requests and replica 2 %d; replica 1 should hold the lease and send all 60", n1, n2)
+	}
+
 	stop1()
-	e.changes(a, "b", 100)
+	atStop := sent1.count()
+	e.changes(a, "c", 40)
 	want := e.Events(w.Cursor)
 	waitFor(t, "all deliveries", time.Minute, func() bool { return len(r.deliveries()) >= len(want) })
+	if n := sent1.count(); n != atStop {
+		t.Errorf("replica 1 sent %d requests after it stopped", n-atStop)
+	}
+	if n := sent2.count(); n < 40 {
+		t.Errorf("replica 2 sent %d requests after replica 1 stopped, want the 40 new events", n)
+	}
 	// A clean stop releases the lease after the last committed delivery, so even the handover
 	// sends nothing twice.
 	checkInOrder(t, r.deliveries(), want, false)
 }
+
+// countingTransport counts the requests a replica sends.
+type countingTransport struct{ n atomic.Int64 }
+
+func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func (c *countingTransport) count() int64 { return c.n.Load() }
 
 // TestDeleteStopsDelivery: a deleted webhook gets nothing more.
 func TestDeleteStopsDelivery(t *testing.T) {

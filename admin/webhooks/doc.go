@@ -20,14 +20,15 @@
 //     webhook is marked failing and retried at the slowest backoff; an administrator can resume
 //     it at once or replay it from any sequence number.
 //   - At most one worker delivers to a webhook at a time, across all replicas sharing a store:
-//     it holds a lease (a KV entry with an expiry, taken with InsertKV, renewed by its holder
-//     well before it expires, deleted on stop). Every cursor move is a compare-and-set in its
+//     it holds a lease (directory.WebhookLease: taken only while free, renewed by its holder
+//     well before it expires, released on stop). Every cursor move is a compare-and-set in its
 //     own transaction: it checks that no other worker holds the lease and that the cursor and
 //     its generation (bumped by an administrator's resume or replay) are still those the
 //     worker read, so a worker that lost its lease, or raced an administrator, moves nothing.
 //   - The secret is shown once, in the answer to the POST that created the webhook, and never
 //     again. Payloads never carry a password hash.
 //
-// All state lives in the Store's KV space (namespaces "webhook", "webhook.state" and
-// "webhook.lease"), so the package works on every backend without widening the Store port.
+// All state is kept by directory.Service through operations made for it and able to touch
+// nothing else (CreateWebhook, ResetWebhook, DeleteWebhook, the lease operations and
+// AdvanceWebhookCursor); the package opens no store transaction of its own.
 package webhooks

@@ -69,19 +69,13 @@ func (h *Handler) Run(ctx context.Context) error {
 }
 
 func (h *Handler) webhookIDs(ctx context.Context) ([]string, error) {
-	var ids []string
-	err := h.svc.View(ctx, func(tx directory.ReadTx) error {
-		ids = ids[:0]
-		return tx.ScanKV(nsWebhook, h.svc.Now(), func(key string, _ []byte) error {
-			ids = append(ids, key)
-			return nil
-		})
-	})
+	ws, err := h.svc.Webhooks(ctx)
+	ids := make([]string, 0, len(ws))
+	for _, w := range ws {
+		ids = append(ids, w.ID)
+	}
 	return ids, err
 }
-
-// errGone ends a worker: its webhook was deleted.
-var errGone = errors.New("webhook deleted")
 
 // work is the life of one webhook's worker on this replica: take the lease when it is free,
 // deliver while holding it, and return when the webhook is deleted or ctx ends.
@@ -123,42 +117,22 @@ func (h *Handler) work(ctx context.Context, id string) {
 	}
 }
 
-// acquire takes the lease of webhook id with InsertKV, which fails with ErrConflict while
-// another holder's lease is unexpired.
+// lease is this Handler's claim on webhook id.
+func (h *Handler) lease(id string) directory.WebhookLease {
+	return directory.WebhookLease{Webhook: id, Holder: h.holder, TTL: h.cfg.LeaseTTL}
+}
+
+// acquire takes the lease of webhook id; it fails with ErrConflict while another holder's
+// lease is unexpired.
 func (h *Handler) acquire(ctx context.Context, id string) error {
-	return h.svc.Store().Update(ctx, func(tx directory.Tx) error {
-		now := h.svc.Now()
-		if _, err := tx.KV(nsWebhook, id, now); errors.Is(err, directory.ErrNotFound) {
-			return errGone
-		} else if err != nil {
-			return err
-		}
-		return tx.InsertKV(nsLease, id, []byte(h.holder), now.Add(h.cfg.LeaseTTL), now)
-	})
+	return gone(h.svc.AcquireWebhookLease(ctx, h.lease(id)))
 }
 
 // renew extends the lease if this holder still has it. A lease that expired and is free is
 // taken again; should another worker have held it in between and moved the cursor, the
 // compare-and-set in record refuses this worker's next commit and it rereads the cursor.
 func (h *Handler) renew(ctx context.Context, id string) error {
-	return h.svc.Store().Update(ctx, func(tx directory.Tx) error {
-		now := h.svc.Now()
-		if _, err := tx.KV(nsWebhook, id, now); errors.Is(err, directory.ErrNotFound) {
-			return errGone
-		} else if err != nil {
-			return err
-		}
-		v, err := tx.KV(nsLease, id, now)
-		switch {
-		case errors.Is(err, directory.ErrNotFound):
-			return tx.InsertKV(nsLease, id, []byte(h.holder), now.Add(h.cfg.LeaseTTL), now)
-		case err != nil:
-			return err
-		case string(v) != h.holder:
-			return errLeaseLost
-		}
-		return tx.PutKV(nsLease, id, []byte(h.holder), now.Add(h.cfg.LeaseTTL))
-	})
+	return gone(h.svc.RenewWebhookLease(ctx, h.lease(id)))
 }
 
 // release deletes the lease if this holder still has it, so that another replica (or this
@@ -166,13 +140,8 @@ func (h *Handler) renew(ctx context.Context, id string) error {
 func (h *Handler) release(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := h.svc.Store().Update(ctx, func(tx directory.Tx) error {
-		if err := checkLease(tx, id, h.holder, h.svc.Now()); err != nil {
-			return err
-		}
-		return tx.DeleteKV(nsLease, id)
-	})
-	if err != nil && !errors.Is(err, errLeaseLost) {
+	err := h.svc.ReleaseWebhookLease(ctx, h.lease(id))
+	if err != nil && !errors.Is(err, directory.ErrLeaseLost) {
 		h.log.Debug("webhooks: releasing the lease", "webhook", id, "err", err)
 	}
 }
@@ -211,9 +180,9 @@ func (h *Handler) hold(ctx context.Context, id string, kick chan struct{}) error
 // progress is a worker's view of its webhook's delivery state, ahead of the store by the
 // deliveries it has not committed yet.
 type progress struct {
-	st         state  // as last read or committed
-	pending    uint64 // where the cursor may move: past events delivered or skipped
-	delivered  bool   // whether a delivery succeeded since the last commit
+	st         directory.WebhookState // as last read or committed
+	pending    uint64                 // where the cursor may move: past events delivered or skipped
+	delivered  bool                   // whether a delivery succeeded since the last commit
 	lastCommit time.Time
 }
 
@@ -225,7 +194,7 @@ func (h *Handler) commit(ctx context.Context, id string, p *progress, aerr error
 	if !p.uncommitted() && aerr == nil {
 		return nil
 	}
-	next, err := h.record(ctx, id, p.st.Generation, p.st.Cursor, p.pending, p.delivered, aerr)
+	next, err := h.record(ctx, id, p.st, p.pending, p.delivered, aerr)
 	if err != nil {
 		return err
 	}
@@ -248,26 +217,16 @@ func (h *Handler) deliverLoop(ctx context.Context, id string, kick chan struct{}
 			return err
 		}
 		changed := h.svc.Changed()
-		var rec record
-		var evs []directory.Event
-		err := h.svc.View(ctx, func(tx directory.ReadTx) error {
-			var stored state
-			var err error
-			rec, stored, err = loadWebhook(tx, id, h.svc.Now())
-			if errors.Is(err, directory.ErrNotFound) {
-				return errGone
-			}
-			if err != nil {
-				return err
-			}
-			// Start from the stored state unless this worker is ahead of it; an
-			// administrator's reset (a new generation) wins over progress not yet committed.
-			if p == nil || !p.uncommitted() || stored.Generation != p.st.Generation {
-				p = &progress{st: stored, pending: stored.Cursor, lastCommit: time.Now()}
-			}
-			evs, err = tx.Events(p.pending, h.cfg.BatchSize)
-			return err
-		})
+		rec, err := h.svc.Webhook(ctx, id)
+		if err != nil {
+			return gone(err)
+		}
+		// Start from the stored state unless this worker is ahead of it; an administrator's
+		// reset (a new generation) wins over progress not yet committed.
+		if stored := withStatus(rec.State); p == nil || !p.uncommitted() || stored.Generation != p.st.Generation {
+			p = &progress{st: stored, pending: stored.Cursor, lastCommit: time.Now()}
+		}
+		evs, err := h.svc.Events(ctx, p.pending, h.cfg.BatchSize, 0)
 		if err != nil {
 			return err
 		}
@@ -307,9 +266,9 @@ func (h *Handler) deliverLoop(ctx context.Context, id string, kick chan struct{}
 // deliverBatch delivers the matching events of evs one at a time, in order, moving p past
 // each one after its 2xx and past non-matching events without a request. errStale means an
 // administrator reset the cursor; the caller reads it again.
-func (h *Handler) deliverBatch(ctx context.Context, rec record, p *progress, key []byte, evs []directory.Event, kick chan struct{}) error {
+func (h *Handler) deliverBatch(ctx context.Context, rec directory.Webhook, p *progress, key []byte, evs []directory.Event, kick chan struct{}) error {
 	for _, e := range evs {
-		if !rec.matches(e) {
+		if !matches(rec, e) {
 			p.pending = e.Seq
 			continue
 		}
@@ -356,45 +315,15 @@ func (h *Handler) deliverBatch(ctx context.Context, rec record, p *progress, key
 	return nil
 }
 
-// record commits a worker's progress: the cursor moves from cursor to to; delivered says a
+// record commits a worker's progress, read as seen: the cursor moves to to; delivered says a
 // delivery succeeded since the last commit, which clears the failure count; aerr, if set, is a
-// failed attempt at the event after to, which is counted. It is a compare-and-set: the
-// transaction checks that no other worker holds the lease and that the cursor and generation
-// are still those this worker read, so the write never undoes another worker's progress or an
-// administrator's reset. A lease that expired without anybody taking it (a slow store, a
-// paused process) is taken again here rather than dropped, since the unchanged cursor proves
-// nobody delivered meanwhile.
-func (h *Handler) record(ctx context.Context, id string, gen, cursor, to uint64, delivered bool, aerr error) (state, error) {
-	var out state
-	err := h.svc.Store().Update(ctx, func(tx directory.Tx) error {
-		now := h.svc.Now()
-		lapsed := false
-		switch v, err := tx.KV(nsLease, id, now); {
-		case errors.Is(err, directory.ErrNotFound):
-			lapsed = true
-		case err != nil:
-			return err
-		case string(v) != h.holder:
-			return errLeaseLost
-		}
-		_, st, err := loadWebhook(tx, id, now)
-		if errors.Is(err, directory.ErrNotFound) {
-			return errGone
-		}
-		if err != nil {
-			return err
-		}
-		if st.Generation != gen || st.Cursor != cursor {
-			if lapsed {
-				return errLeaseLost
-			}
-			return errStale
-		}
-		if lapsed {
-			if err := tx.InsertKV(nsLease, id, []byte(h.holder), now.Add(h.cfg.LeaseTTL), now); err != nil {
-				return err
-			}
-		}
+// failed attempt at the event after to, which is counted. The Service makes it a
+// compare-and-set (AdvanceWebhookCursor): it moves nothing if another worker holds the lease
+// (directory.ErrLeaseLost) or an administrator reset the cursor (errStale).
+func (h *Handler) record(ctx context.Context, id string, seen directory.WebhookState, to uint64, delivered bool, aerr error) (directory.WebhookState, error) {
+	now := h.svc.Now()
+	st, err := h.svc.AdvanceWebhookCursor(ctx, h.lease(id), seen, func(st directory.WebhookState) directory.WebhookState {
+		st = withStatus(st)
 		st.Cursor = to
 		if delivered {
 			st.Failures, st.Status, st.LastError, st.LastAttempt = 0, StatusActive, "", now
@@ -406,16 +335,18 @@ func (h *Handler) record(ctx context.Context, id string, gen, cursor, to uint64,
 				st.Status = StatusFailing
 			}
 		}
-		out = st
-		return putJSON(tx, nsState, id, st)
+		return st
 	})
-	return out, err
+	if errors.Is(err, directory.ErrPrecondition) {
+		return st, errStale
+	}
+	return st, gone(err)
 }
 
 // backoff waits before the next attempt: exponential in the failure count with jitter, and
 // MaxBackoff once the webhook is failing. It polls the state meanwhile so that a resume or
 // replay by an administrator on any replica cuts the wait short (errStale).
-func (h *Handler) backoff(ctx context.Context, id string, st state, kick chan struct{}) error {
+func (h *Handler) backoff(ctx context.Context, id string, st directory.WebhookState, kick chan struct{}) error {
 	d := h.cfg.MaxBackoff
 	if st.Failures < h.cfg.MaxAttempts {
 		d = h.cfg.InitialBackoff
@@ -436,19 +367,11 @@ func (h *Handler) backoff(ctx context.Context, id string, st state, kick chan st
 		if !sleep(ctx, min(left, h.cfg.PollInterval), nil, kick) {
 			return ctx.Err()
 		}
-		var cur state
-		err := h.svc.View(ctx, func(tx directory.ReadTx) error {
-			var err error
-			_, cur, err = loadWebhook(tx, id, h.svc.Now())
-			if errors.Is(err, directory.ErrNotFound) {
-				return errGone
-			}
-			return err
-		})
+		cur, err := h.svc.Webhook(ctx, id)
 		if err != nil {
-			return err
+			return gone(err)
 		}
-		if cur.Generation != st.Generation {
+		if cur.State.Generation != st.Generation {
 			return errStale
 		}
 	}

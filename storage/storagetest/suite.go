@@ -456,7 +456,7 @@ func appendEvents(t *testing.T, s directory.Store, n int) {
 	mustUpdate(t, s, func(tx directory.Tx) error {
 		for i := range n {
 			if _, err := tx.AppendEvent(directory.Event{ID: fmt.Sprint("e", i), Type: "user.created", Time: t0,
-				Actor: "system", Subject: fmt.Sprint("u", i), Rule: "R1", Changes: []string{"userName"}}); err != nil {
+				Actor: "system", Subject: fmt.Sprint("u", i), Rule: directory.RuleR1, Changes: []string{"userName"}}); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,72 @@
+package jit_test
+
+import (
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+
+	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/testidp"
+)
+
+// TestConcurrentPostsOfOneResponse posts one genuine response many times at once, as a
+// replayed response raced against the real one would arrive: exactly one post signs in. The
+// posts pass the replay cache's read-only check together, so only the sign-in's transaction,
+// which records the assertion and takes the request, can tell them apart.
+func TestConcurrentPostsOfOneResponse(t *testing.T) {
+	e := newEnv(t)
+	e.addIdP(directory.IdP{ID: "acme", Mode: directory.ModeJIT, SAML: directory.SAMLSettings{AllowIdPInitiated: true}})
+	e.idp.SignIn(testidp.Person{NameID: "u1", Attrs: testidp.Attrs("uniqueUserId", "u1", "email", "u1@example.com")})
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	for _, flow := range []struct {
+		name  string
+		start func(b *browser) testidp.Form
+	}{
+		{"sp-initiated", func(b *browser) testidp.Form { return b.startLogin(e, "acme", "/app") }},
+		{"idp-initiated", func(b *browser) testidp.Form { return b.startIdPInitiated(e, "acme", "/app") }},
+	} {
+		t.Run(flow.name, func(t *testing.T) {
+			form := flow.start(newBrowser(t))
+			values := url.Values{"SAMLResponse": {form.SAMLResponse}}
+			if form.RelayState != "" {
+				values.Set("RelayState", form.RelayState)
+			}
+			seq := e.LastSeq()
+
+			const posts = 8
+			statuses := make([]int, posts)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range posts {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					resp, err := noFollow.PostForm(form.Action, values)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					resp.Body.Close()
+					statuses[i] = resp.StatusCode
+				}()
+			}
+			close(start)
+			wg.Wait()
+
+			count := map[int]int{}
+			for _, s := range statuses {
+				count[s]++
+			}
+			if count[http.StatusSeeOther] != 1 || count[http.StatusForbidden] != posts-1 {
+				t.Errorf("statuses %v: want one 303 and %d 403", statuses, posts-1)
+			}
+			evs := e.Events(seq)
+			if len(evs) != 1 || (evs[0].Type != directory.EventUserCreated && evs[0].Type != directory.EventUserLogin) {
+				t.Errorf("events %+v, want the one sign-in", evs)
+			}
+		})
+	}
+}
