@@ -393,6 +393,7 @@ type reconciliationView struct {
 }
 
 type tombstoneView struct {
+	Org          string    `json:"org"`
 	IdP          string    `json:"idp"`
 	UniqueUserID string    `json:"uniqueUserId"`
 	UserID       string    `json:"userId"`

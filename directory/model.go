@@ -120,6 +120,9 @@ type User struct {
 	// surface; Roster keeps it so a client that sets a password sees its write accepted.
 	PasswordHash string `json:"passwordHash,omitempty"`
 
+	// Org is the organization the user belongs to: its IdP's, or the one an administrator
+	// made it in. userName is unique within it (R8, R13).
+	Org string `json:"org"`
 	// IdP and UniqueUserID are the user's identity (R1). Both are empty for a user that an
 	// administrator created and no IdP has claimed yet.
 	IdP          string `json:"idp,omitempty"`
@@ -187,6 +190,7 @@ func FoldEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 // Group is a named set of users.
 type Group struct {
 	ID          string `json:"id"`
+	Org         string `json:"org"`
 	DisplayName string `json:"displayName"`
 	ExternalID  string `json:"externalId,omitempty"`
 	// IdP is the IdP whose feed owns the group; empty for groups an administrator made.
@@ -215,6 +219,7 @@ func (g Group) HasMember(userID string) bool {
 // Tombstone records that SCIM deleted the user of an identity, so that no login brings the
 // person back (R6) until SCIM creates the user again or an administrator clears it.
 type Tombstone struct {
+	Org          string    `json:"org"`
 	IdP          string    `json:"idp"`
 	UniqueUserID string    `json:"uniqueUserId"`
 	UserID       string    `json:"userId"`
@@ -250,7 +255,10 @@ type Mapping struct {
 
 // IdP is one identity provider connection and its provisioning settings.
 type IdP struct {
-	ID       string       `json:"id"`
+	ID string `json:"id"`
+	// Org is the organization the IdP belongs to; its users, groups, tombstones, SCIM tokens
+	// and events are that organization's.
+	Org      string       `json:"org"`
 	Name     string       `json:"name"`
 	Protocol Protocol     `json:"protocol"`
 	Mode     Mode         `json:"mode"`
@@ -292,7 +300,12 @@ type Token struct {
 	ID   string    `json:"id"`
 	Kind TokenKind `json:"kind"`
 	// IdP is the IdP a SCIM token belongs to; empty for administrator tokens.
-	IdP        string    `json:"idp,omitempty"`
+	IdP string `json:"idp,omitempty"`
+	// Org is the organization of a SCIM token's IdP, or the organization an admin token is
+	// limited to ("" for every organization).
+	Org string `json:"org,omitempty"`
+	// Role is an admin token's role; empty for SCIM tokens.
+	Role       Role      `json:"role,omitempty"`
 	Name       string    `json:"name,omitempty"`
 	Hash       []byte    `json:"hash"`
 	Created    time.Time `json:"created"`
@@ -319,7 +332,10 @@ type Event struct {
 	// Actor is "scim:<token id>", "jit:<idp>", "admin:<who>" or "system".
 	Actor   string `json:"actor"`
 	Subject string `json:"subject"`
-	IdP     string `json:"idp,omitempty"`
+	// Org is the organization the event belongs to; "" for events of no organization (an
+	// organization or admin credential created by an owner is recorded in that organization).
+	Org string `json:"org,omitempty"`
+	IdP string `json:"idp,omitempty"`
 	// Rule is the provisioning rule that decided the outcome, such as RuleR5; empty for plain
 	// changes.
 	Rule    Rule     `json:"rule,omitempty"`

@@ -17,8 +17,7 @@ import (
 // decision, and their executors name their plain event types.
 
 // Rule names a provisioning rule of DESIGN.md. The event log records it as is ("rule": "R6"),
-// so a constant's value never changes. The rules are an open list: the organizations work
-// adds R13 here.
+// so a constant's value never changes.
 type Rule string
 
 // The provisioning rules, as directory/doc.go states them.
@@ -35,6 +34,7 @@ const (
 	RuleR10 Rule = "R10" // isolation
 	RuleR11 Rule = "R11" // mode changes never lose users
 	RuleR12 Rule = "R12" // every decision is explained
+	RuleR13 Rule = "R13" // organizations are isolated
 )
 
 // Decision is the outcome of the decisions about one user or one setting that need no more
