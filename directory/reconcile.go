@@ -3,44 +3,9 @@ package directory
 import (
 	"cmp"
 	"context"
-	"errors"
 	"slices"
 	"time"
 )
-
-// GroupRef names a group a user is a member of.
-type GroupRef struct {
-	ID          string
-	DisplayName string
-}
-
-// UserGroups reads the groups userID is a member of, in id order. A group removed meanwhile is
-// skipped; memberships and groups change in one transaction, so that happens only between
-// reads of different transactions.
-func UserGroups(tx ReadTx, userID string) ([]GroupRef, error) {
-	ids, err := tx.GroupsOfUser(userID)
-	if err != nil {
-		return nil, err
-	}
-	refs := make([]GroupRef, 0, len(ids))
-	for _, id := range ids {
-		g, err := tx.Group(id)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		refs = append(refs, GroupRef{ID: g.ID, DisplayName: g.DisplayName})
-	}
-	return refs, nil
-}
-
-// MemberUser is a user together with the groups it is a member of, read in one transaction.
-type MemberUser struct {
-	User   User
-	Groups []GroupRef
-}
 
 // Reconciliation is what an administrator checks after switching an IdP's mode or wiring SCIM
 // next to SSO: who SCIM has not adopted yet (R5, R11), who SCIM created but never signed in,

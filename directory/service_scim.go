@@ -87,7 +87,8 @@ func (s *Service) refuseSCIM(ctx context.Context, a SCIMActor, subject, rule, co
 // SCIMCreateUser creates a user from a SCIM POST, applying R1, R2, R5–R8. When the key matches
 // a JIT-created user, that user is adopted and keeps its id (R5). A taken userName or identity
 // is a *ConflictError (R7, R8), recorded as an event.
-func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User) (User, error) {
+func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User, opts ...WriteOption) (User, error) {
+	o := applyWriteOptions(opts)
 	var out User
 	var decision SCIMDecision
 	err := retryConflicts(func() error {
@@ -151,7 +152,7 @@ func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User) (Use
 				return err
 			}
 			out = u
-			return nil
+			return o.answer(tx, u.ID)
 		})
 	})
 	if err != nil {
@@ -192,7 +193,8 @@ func checkVersion(current, expect int64) error {
 // whatever fn returns, except that a change of the matching attribute moves the identity (R1),
 // and a JIT-created user that SCIM updates becomes SCIM-owned (R5). Deactivation ends the
 // user's sessions (R6).
-func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, expectVersion int64, fn func(User) (User, error)) (User, error) {
+func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, expectVersion int64, fn func(User) (User, error), opts ...WriteOption) (User, error) {
+	o := applyWriteOptions(opts)
 	var out User
 	err := s.update(ctx, func(tx Tx) error {
 		idp, err := s.scimIdP(tx, a, id)
@@ -228,7 +230,7 @@ func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, ex
 		changes := diffUsers(old, u)
 		if len(changes) == 0 {
 			out = old
-			return nil
+			return o.answer(tx, old.ID)
 		}
 		e := Event{Type: EventUserUpdated, Actor: a.String(), Subject: u.ID, IdP: idp.ID, Changes: changes}
 		if t, rule := ActiveChange(old, u); t != "" {
@@ -256,7 +258,7 @@ func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, ex
 			return err
 		}
 		out = u
-		return nil
+		return o.answer(tx, u.ID)
 	})
 	return out, s.recordRefusal(ctx, a, id, err)
 }
