@@ -315,7 +315,7 @@ func TestServiceR6SCIMDeactivationEndsSessions(t *testing.T) {
 	if r := refusalOf(t, err); r.Rule != "R6" || r.Code != RefuseDeactivated {
 		t.Errorf("R6: login of a SCIM-deactivated user refused with %s/%s", r.Rule, r.Code)
 	}
-	if got, _ := e.svc.User(e.ctx, u.ID); got.Active {
+	if got := e.mustUser(u.ID); got.Active {
 		t.Error("R6: a login reactivated the user")
 	}
 
@@ -328,7 +328,7 @@ func TestServiceR6SCIMDeactivationEndsSessions(t *testing.T) {
 		t.Errorf("R6: a session ended by deactivation came back after reactivation: %v", err)
 	}
 	e.mustLogin(adaLogin("okta"))
-	sess2, _ := e.svc.CreateSession(e.ctx, u.ID, "okta", time.Hour)
+	sess2 := e.mustSession(u.ID, "okta", time.Hour)
 	if _, err := e.svc.SessionUser(e.ctx, sess2); err != nil {
 		t.Errorf("session after reactivation: %v", err)
 	}
@@ -343,7 +343,7 @@ func TestServiceR6AdminDeactivationEndsSessions(t *testing.T) {
 	e := newEnv(t)
 	e.createIdP("okta", ModeJIT)
 	u := e.mustLogin(adaLogin("okta"))
-	sess, _ := e.svc.CreateSession(e.ctx, u.ID, "okta", time.Hour)
+	sess := e.mustSession(u.ID, "okta", time.Hour)
 	if _, err := e.svc.DeactivateUser(e.ctx, "admin:test", u.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func TestServiceR6DeleteTombstones(t *testing.T) {
 			a := SCIMActor{IdP: "okta", TokenID: "t1"}
 			u := e.mustSCIMCreate(a, scimAda())
 			e.mustLogin(adaLogin("okta"))
-			sess, _ := e.svc.CreateSession(e.ctx, u.ID, "okta", time.Hour)
+			sess := e.mustSession(u.ID, "okta", time.Hour)
 
 			if err := e.svc.SCIMDeleteUser(e.ctx, a, u.ID, 0); err != nil {
 				t.Fatal(err)
@@ -489,7 +489,7 @@ func TestServiceR8UserNameCollisions(t *testing.T) {
 		if _, err := e.userByIdentity("okta", "00u1"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("R8: the refused create left a user: %v", err)
 		}
-		if got, _ := e.svc.User(e.ctx, jit.ID); got.Owner != OwnerJIT || got.UniqueUserID != "00u2" {
+		if got := e.mustUser(jit.ID); got.Owner != OwnerJIT || got.UniqueUserID != "00u2" {
 			t.Errorf("R8: the holder of the userName changed: %+v", got)
 		}
 	})
@@ -506,7 +506,7 @@ func TestServiceR8UserNameCollisions(t *testing.T) {
 		if len(evs) != 1 || evs[0].Type != EventLoginRefused || evs[0].Rule != "R8" || evs[0].ID != r.EventID {
 			t.Errorf("R12: events %+v; want one login.refused R8 with the refusal's id", evs)
 		}
-		got, _ := e.svc.User(e.ctx, owner.ID)
+		got := e.mustUser(owner.ID)
 		if diff := cmp.Diff(owner, got); diff != "" {
 			t.Errorf("R8: the refused login changed the account (-before +after):\n%s", diff)
 		}
@@ -537,7 +537,7 @@ func TestServiceR9Linking(t *testing.T) {
 		if r := refusalOf(t, err); r.Rule != "R8" {
 			t.Errorf("refused by %s, want R8", r.Rule)
 		}
-		if got, _ := e.svc.User(e.ctx, "u-admin"); got.IdP != "" {
+		if got := e.mustUser("u-admin"); got.IdP != "" {
 			t.Errorf("R9: the admin user was linked with link policy none: %+v", got)
 		}
 	})
@@ -576,7 +576,7 @@ func TestServiceR9Linking(t *testing.T) {
 		if r := refusalOf(t, err); r.Rule != "R8" {
 			t.Errorf("unverified email: refused by %s, want R8", r.Rule)
 		}
-		if got, _ := e.svc.User(e.ctx, "u-admin"); got.IdP != "" {
+		if got := e.mustUser("u-admin"); got.IdP != "" {
 			t.Errorf("R9: linked although the email was not verified: %+v", got)
 		}
 	})
@@ -590,7 +590,7 @@ func TestServiceR9Linking(t *testing.T) {
 		if r := refusalOf(t, err); r.Rule != "R8" {
 			t.Errorf("refused by %s, want R8", r.Rule)
 		}
-		if got, _ := e.svc.User(e.ctx, entra.ID); got.IdP != "entra" || got.UniqueUserID != "oid-1" {
+		if got := e.mustUser(entra.ID); got.IdP != "entra" || got.UniqueUserID != "oid-1" {
 			t.Errorf("R9: entra's user was relinked: %+v", got)
 		}
 	})
@@ -603,7 +603,7 @@ func TestServiceR9Linking(t *testing.T) {
 		if r := refusalOf(t, err); r.Code != RefuseDeactivated {
 			t.Errorf("refused with %s/%s, want deactivated", r.Rule, r.Code)
 		}
-		if got, _ := e.svc.User(e.ctx, "u-admin"); got.IdP != "" || got.Active {
+		if got := e.mustUser("u-admin"); got.IdP != "" || got.Active {
 			t.Errorf("R9: deactivated user was linked or reactivated: %+v", got)
 		}
 	})
@@ -749,7 +749,7 @@ func TestServiceR11ModeChangesKeepUsers(t *testing.T) {
 	if _, err := e.svc.UpdateIdP(e.ctx, "admin:test", "okta", func(p IdP) (IdP, error) { p.Mode = "push"; return p, nil }); !errors.Is(err, ErrInvalid) {
 		t.Errorf("UpdateIdP to an unknown mode: %v, want ErrInvalid", err)
 	}
-	if p, _ := e.svc.IdP(e.ctx, "okta"); p.Mode != ModeJIT {
+	if p := e.mustIdP("okta"); p.Mode != ModeJIT {
 		t.Errorf("mode after a refused update: %s", p.Mode)
 	}
 }
@@ -972,7 +972,7 @@ func TestServiceEnsureAdminToken(t *testing.T) {
 		if err != nil || created || again != "" {
 			t.Errorf("second start = %q, %v, %v; want nothing new", again, created, err)
 		}
-		if ts, _ := e.svc.Tokens(e.ctx, TokenAdmin, ""); len(ts) != 1 {
+		if ts := e.mustTokens(TokenAdmin, ""); len(ts) != 1 {
 			t.Errorf("%d admin tokens, want 1", len(ts))
 		}
 	})
@@ -989,7 +989,7 @@ func TestServiceEnsureAdminToken(t *testing.T) {
 		if _, err := e.svc.Authenticate(e.ctx, TokenAdmin, given); err != nil {
 			t.Errorf("given token does not authenticate: %v", err)
 		}
-		if ts, _ := e.svc.Tokens(e.ctx, TokenAdmin, ""); len(ts) != 1 {
+		if ts := e.mustTokens(TokenAdmin, ""); len(ts) != 1 {
 			t.Errorf("%d admin tokens after two starts with the same token, want 1", len(ts))
 		}
 	})
@@ -999,7 +999,7 @@ func TestServiceEnsureAdminToken(t *testing.T) {
 		if _, _, err := e.svc.EnsureAdminToken(e.ctx, "short"); !errors.Is(err, ErrInvalid) {
 			t.Errorf("short token: %v, want ErrInvalid", err)
 		}
-		if ts, _ := e.svc.Tokens(e.ctx, TokenAdmin, ""); len(ts) != 0 {
+		if ts := e.mustTokens(TokenAdmin, ""); len(ts) != 0 {
 			t.Errorf("a refused token was stored: %+v", ts)
 		}
 	})
@@ -1024,7 +1024,7 @@ func TestServiceEnsureAdminToken(t *testing.T) {
 		if _, _, err := e.svc.EnsureAdminToken(e.ctx, given); err != nil {
 			t.Fatal(err)
 		}
-		ts, _ := e.svc.Tokens(e.ctx, TokenAdmin, "")
+		ts := e.mustTokens(TokenAdmin, "")
 		if _, err := e.svc.RevokeToken(e.ctx, "admin:test", ts[0].ID); err != nil {
 			t.Fatal(err)
 		}
@@ -1043,7 +1043,7 @@ func TestServiceEnsureAdminToken(t *testing.T) {
 		if _, _, err := e.svc.CreateToken(e.ctx, "admin:test", TokenAdmin, "", "short-lived", e.clock.Now().Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		ts, _ := e.svc.Tokens(e.ctx, TokenAdmin, "")
+		ts := e.mustTokens(TokenAdmin, "")
 		for _, tok := range ts {
 			if tok.ExpiresAt.IsZero() {
 				e.svc.RevokeToken(e.ctx, "admin:test", tok.ID)
@@ -1105,9 +1105,9 @@ func TestServiceEventsLongPoll(t *testing.T) {
 		if err != nil || len(evs) != 2 || evs[0].Seq != 1 || evs[1].Seq != 2 {
 			t.Errorf("Events(0, limit 2) = %+v, %v", evs, err)
 		}
-		all, _ := e.svc.Events(e.ctx, 0, 0, 0)
-		if uint64(len(all)) != e.lastSeq() {
-			t.Errorf("Events(0, no limit) returned %d of %d events", len(all), e.lastSeq())
+		all, err := e.svc.Events(e.ctx, 0, 0, 0)
+		if err != nil || uint64(len(all)) != e.lastSeq() {
+			t.Errorf("Events(0, no limit) returned %d of %d events (err: %v)", len(all), e.lastSeq(), err)
 		}
 		for i, ev := range all {
 			if ev.Seq != uint64(i+1) {
@@ -1183,8 +1183,8 @@ func TestServiceDeleteIdP(t *testing.T) {
 		t.Errorf("SCIM token of a deleted IdP: %v", err)
 	}
 	if err := e.svc.View(e.ctx, func(tx ReadTx) error {
-		if ts, _ := tx.Tombstones("okta"); len(ts) != 0 {
-			t.Errorf("tombstones left: %+v", ts)
+		if ts, err := tx.Tombstones("okta"); err != nil || len(ts) != 0 {
+			t.Errorf("tombstones left: %+v (err: %v)", ts, err)
 		}
 		return tx.ScanGroups(ScanQuery{IdP: "okta"}, func(g Group) error {
 			t.Errorf("group left: %+v", g)
@@ -1396,7 +1396,7 @@ func TestServiceR5AdoptionAsInactiveIsADeactivation(t *testing.T) {
 	e := newEnv(t)
 	e.createIdP("okta", ModeBoth)
 	u := e.mustLogin(adaLogin("okta"))
-	sess, _ := e.svc.CreateSession(e.ctx, u.ID, "okta", time.Hour)
+	sess := e.mustSession(u.ID, "okta", time.Hour)
 	seq := e.lastSeq()
 	in := scimAda()
 	in.Active = false
@@ -1460,7 +1460,7 @@ func TestServiceEventSnapshotsCarryNoPasswordHash(t *testing.T) {
 	in.PasswordHash = "$argon2id$secret"
 	seq := e.lastSeq()
 	u := e.mustSCIMCreate(SCIMActor{IdP: "okta", TokenID: "t1"}, in)
-	if stored, _ := e.svc.User(e.ctx, u.ID); stored.PasswordHash != in.PasswordHash {
+	if stored := e.mustUser(u.ID); stored.PasswordHash != in.PasswordHash {
 		t.Errorf("stored password hash %q, want it kept", stored.PasswordHash)
 	}
 	evs := e.eventsAfter(seq)
@@ -1566,12 +1566,15 @@ func TestServiceSCIMGroups(t *testing.T) {
 	}
 
 	// Deleting a member removes it from its groups.
-	g2, _ := e.svc.SCIMCreateGroup(e.ctx, a, Group{DisplayName: "ops", Members: []string{ada.ID, grace.ID}})
+	g2, err := e.svc.SCIMCreateGroup(e.ctx, a, Group{DisplayName: "ops", Members: []string{ada.ID, grace.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := e.svc.SCIMDeleteUser(e.ctx, a, ada.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := e.svc.SCIMGroup(e.ctx, a, g2.ID); !slices.Equal(got.Members, []string{grace.ID}) {
-		t.Errorf("members after a member's deletion: %v", got.Members)
+	if got, err := e.svc.SCIMGroup(e.ctx, a, g2.ID); err != nil || !slices.Equal(got.Members, []string{grace.ID}) {
+		t.Errorf("members after a member's deletion: %v (err: %v)", got.Members, err)
 	}
 }
 
@@ -1585,7 +1588,7 @@ func TestServiceSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2, _ := e.svc.CreateSession(e.ctx, u.ID, "okta", 2*time.Hour)
+	s2 := e.mustSession(u.ID, "okta", 2*time.Hour)
 	if s1 == s2 || !strings.HasPrefix(s1, "rst_sess_") {
 		t.Errorf("session secrets %q, %q", s1, s2)
 	}
@@ -1636,7 +1639,7 @@ func TestSCIMMatchCannotChangeUnderUsers(t *testing.T) {
 	if !errors.Is(err, ErrInvalid) {
 		t.Fatalf("changing scim_match under a user: %v, want ErrInvalid", err)
 	}
-	if p, _ := svc.IdP(ctx, "okta"); p.SCIMMatch != MatchUserName {
-		t.Errorf("scim_match changed to %s despite the refusal", p.SCIMMatch)
+	if p, err := svc.IdP(ctx, "okta"); err != nil || p.SCIMMatch != MatchUserName {
+		t.Errorf("scim_match changed to %s despite the refusal (err: %v)", p.SCIMMatch, err)
 	}
 }

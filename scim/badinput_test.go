@@ -12,7 +12,10 @@ import (
 func TestAuthentication(t *testing.T) {
 	e := newEnv(t)
 	revoked := e.newToken(t, "okta")
-	toks, _ := e.svc.Tokens(context.Background(), directory.TokenSCIM, "okta")
+	toks, err := e.svc.Tokens(context.Background(), directory.TokenSCIM, "okta")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tok := range toks {
 		if tok.Name == "test" && directory.HashSecret(revoked) != nil && string(tok.Hash) == string(directory.HashSecret(revoked)) {
 			if _, err := e.svc.RevokeToken(context.Background(), "admin:test", tok.ID); err != nil {
@@ -84,7 +87,9 @@ func TestModeJITRefused(t *testing.T) {
 		t.Fatalf("events after a refused POST = %+v, want one scim.refused by R2", evs)
 	}
 	var n int
-	_ = e.svc.View(context.Background(), func(tx directory.ReadTx) error { n, _ = tx.CountUsers("jitonly"); return nil })
+	if err := e.svc.View(context.Background(), func(tx directory.ReadTx) (err error) { n, err = tx.CountUsers("jitonly"); return err }); err != nil {
+		t.Fatal(err)
+	}
 	if n != 0 {
 		t.Errorf("a refused POST created %d users", n)
 	}

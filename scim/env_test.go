@@ -115,7 +115,10 @@ func (e *env) doAs(token, method, path string, body any, headers ...string) resp
 		e.t.Fatal(err)
 	}
 	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatalf("%s %s: reading the answer: %v", method, path, err)
+	}
 	out := response{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
 	_ = json.Unmarshal(raw, &out.Body)
 	return out
@@ -228,11 +231,13 @@ func (e *env) events(after uint64) []directory.Event {
 func (e *env) lastSeq() uint64 {
 	e.t.Helper()
 	var seq uint64
-	_ = e.svc.View(context.Background(), func(tx directory.ReadTx) error {
+	if err := e.svc.View(context.Background(), func(tx directory.ReadTx) error {
 		var err error
 		seq, err = tx.LastSeq()
 		return err
-	})
+	}); err != nil {
+		e.t.Fatal(err)
+	}
 	return seq
 }
 

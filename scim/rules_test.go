@@ -173,7 +173,10 @@ func TestCreateRacesLogin(t *testing.T) {
 // rule decided, the rule.
 func TestEveryWriteIsOneEvent(t *testing.T) {
 	e := newEnv(t)
-	toks, _ := e.svc.Tokens(context.Background(), directory.TokenSCIM, "okta")
+	toks, err := e.svc.Tokens(context.Background(), directory.TokenSCIM, "okta")
+	if err != nil || len(toks) != 1 {
+		t.Fatalf("tokens of okta: %v, %v", toks, err)
+	}
 	actor := "scim:" + toks[0].ID
 	step := func(name string, do func(), wantType, wantRule string) {
 		t.Helper()

@@ -74,7 +74,9 @@ func TestCreateUserConflict(t *testing.T) {
 		t.Errorf("last event = %+v, want scim.refused by R8 naming the token", last)
 	}
 	var n int
-	_ = e.svc.View(context.Background(), func(tx directory.ReadTx) error { n, _ = tx.CountUsers("okta"); return nil })
+	if err := e.svc.View(context.Background(), func(tx directory.ReadTx) (err error) { n, err = tx.CountUsers("okta"); return err }); err != nil {
+		t.Fatal(err)
+	}
 	if n != 1 {
 		t.Errorf("%d users, want 1", n)
 	}
