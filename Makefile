@@ -14,11 +14,18 @@ run: build ## start Roster on the embedded bbolt store (./roster.db, http://127.
 build: ## build bin/roster
 	$(GO) build -o $(BIN) ./cmd/roster
 
-test: ## run every test (PostgreSQL tests too when ROSTER_TEST_DATABASE_URL is set)
-	$(GO) test -count=1 ./...
+# The PostgreSQL and replica tests run on ROSTER_TEST_DATABASE_URL; when it is unset and a server
+# answers on this machine, on that server's database "test" (trust authentication).
+LOCAL_TEST_DATABASE_URL := postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+USE_LOCAL_DATABASE := if [ -z "$$ROSTER_TEST_DATABASE_URL" ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		export ROSTER_TEST_DATABASE_URL='$(LOCAL_TEST_DATABASE_URL)'; \
+		echo "PostgreSQL tests: the local server ($(LOCAL_TEST_DATABASE_URL))"; fi
 
-test-race: ## run every test under the race detector
-	$(GO) test -count=1 -race ./...
+test: ## run every test (PostgreSQL ones too when a server answers) and list what was skipped, and why
+	@$(USE_LOCAL_DATABASE); $(GO) test -count=1 -json ./... | $(GO) run ./internal/testreport
+
+test-race: ## run every test under the race detector, listing what was skipped, and why
+	@$(USE_LOCAL_DATABASE); $(GO) test -count=1 -race -json ./... | $(GO) run ./internal/testreport
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -20,6 +20,9 @@ type userView = view.User
 // userViewTx builds the view of u, reading its groups in tx.
 func userViewTx(tx directory.ReadTx, u directory.User) (userView, error) { return view.UserOf(tx, u) }
 
+// userViewOf builds the view of u, a member of groups.
+func userViewOf(u directory.User, groups []directory.GroupRef) userView { return view.Of(u, groups) }
+
 // pageLimit reads ?limit=, defaulting to def and capped at max.
 func pageLimit(r *http.Request, def, max int) (int, error) {
 	v := r.URL.Query().Get("limit")
@@ -375,9 +378,7 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request, _ string) e
 
 // --- reconciliation -----------------------------------------------------------------------------
 
-// reconciliationView is what an administrator checks after switching an IdP's mode or wiring
-// SCIM next to SSO: who SCIM has not adopted yet (R5, R11), who SCIM created but never signed
-// in, which keys are tombstoned (R6), and what was refused lately and by which rule (R12).
+// reconciliationView renders directory.Reconciliation.
 type reconciliationView struct {
 	IdP                string           `json:"idp"`
 	Mode               directory.Mode   `json:"mode"`
@@ -408,130 +409,43 @@ type refusalsOfRule struct {
 	Last  time.Time `json:"last"`
 }
 
-// Bounds of the reconciliation view: lists are capped (their counts are not), and refusals are
-// taken from the most recent events only.
-const (
-	reconListCap      = 200
-	reconEventsWindow = 10000
-	reconRecentCap    = 50
-)
-
 func (h *Handler) reconciliation(w http.ResponseWriter, r *http.Request, _ string) error {
 	id := r.PathValue("id")
-	out := reconciliationView{IdP: id, JITNotAdopted: []userView{}, SCIMNeverSignedIn: []userView{},
-		Tombstones: []tombstoneView{}, Refusals: []refusalsOfRule{}, RecentRefusals: []eventView{}, Notes: []string{}}
-	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
-		p, err := tx.IdP(id)
-		if err != nil {
-			return err
-		}
-		out.Mode = p.Mode
-		err = tx.ScanUsers(directory.ScanQuery{IdP: id}, func(u directory.User) error {
-			switch {
-			case u.Owner == directory.OwnerJIT:
-				out.JITNotAdoptedCount++
-				if len(out.JITNotAdopted) < reconListCap {
-					v, err := userViewTx(tx, u)
-					if err != nil {
-						return err
-					}
-					out.JITNotAdopted = append(out.JITNotAdopted, v)
-				}
-			case u.Owner == directory.OwnerSCIM && u.LastLoginAt.IsZero():
-				out.SCIMNeverCount++
-				if len(out.SCIMNeverSignedIn) < reconListCap {
-					v, err := userViewTx(tx, u)
-					if err != nil {
-						return err
-					}
-					out.SCIMNeverSignedIn = append(out.SCIMNeverSignedIn, v)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		tombs, err := tx.Tombstones(id)
-		if err != nil {
-			return err
-		}
-		for _, t := range tombs {
-			out.Tombstones = append(out.Tombstones, tombstoneView(t))
-		}
-		last, err := tx.LastSeq()
-		if err != nil {
-			return err
-		}
-		var after uint64
-		if last > reconEventsWindow {
-			after = last - reconEventsWindow
-		}
-		byRule := map[string]*refusalsOfRule{}
-		var recent []eventView
-		for {
-			evs, err := tx.Events(after, 1000)
-			if err != nil {
-				return err
-			}
-			if len(evs) == 0 {
-				break
-			}
-			for _, e := range evs {
-				after = e.Seq
-				out.EventsExamined++
-				if e.IdP != id || (e.Type != directory.EventLoginRefused && e.Type != directory.EventSCIMRefused) {
-					continue
-				}
-				rule := string(e.Rule)
-				if rule == "" {
-					rule = "(none)"
-				}
-				rr := byRule[rule]
-				if rr == nil {
-					rr = &refusalsOfRule{Rule: rule}
-					byRule[rule] = rr
-				}
-				rr.Count++
-				rr.Last = e.Time
-				recent = append(recent, eventViewOf(e))
-			}
-		}
-		for _, rr := range byRule {
-			out.Refusals = append(out.Refusals, *rr)
-		}
-		sortRefusals(out.Refusals)
-		// Newest first, as a person reads them.
-		for i := len(recent) - 1; i >= 0 && len(out.RecentRefusals) < reconRecentCap; i-- {
-			out.RecentRefusals = append(out.RecentRefusals, recent[i])
-		}
-		return nil
-	})
+	rec, err := h.svc.Reconcile(r.Context(), id)
 	if errors.Is(err, directory.ErrNotFound) {
 		return notFound(fmt.Sprintf("IdP %q does not exist", id))
 	}
 	if err != nil {
 		return err
 	}
-	if out.Mode == directory.ModeJIT && out.JITNotAdoptedCount > 0 {
-		out.Notes = append(out.Notes, "The IdP is in mode jit: SCIM adopts JIT users only after switching to both or scim (R5, R11).")
+	out := reconciliationView{IdP: rec.IdP, Mode: rec.Mode,
+		JITNotAdopted: memberViews(rec.JITNotAdopted), JITNotAdoptedCount: rec.JITNotAdoptedCount,
+		SCIMNeverSignedIn: memberViews(rec.SCIMNeverSignedIn), SCIMNeverCount: rec.SCIMNeverSignedInCount,
+		Tombstones: make([]tombstoneView, 0, len(rec.Tombstones)), Refusals: make([]refusalsOfRule, 0, len(rec.Refusals)),
+		RecentRefusals: make([]eventView, 0, len(rec.RecentRefusals)), EventsExamined: rec.EventsExamined, Notes: rec.Notes}
+	for _, t := range rec.Tombstones {
+		out.Tombstones = append(out.Tombstones, tombstoneView(t))
 	}
-	if out.Mode != directory.ModeJIT && out.JITNotAdoptedCount > 0 {
-		out.Notes = append(out.Notes, "JIT users not yet adopted keep working; SCIM adopts each when its connector creates a user with the same key (R5). If one is never adopted, check that the connector sends the same uniqueUserId (R1).")
+	for _, rc := range rec.Refusals {
+		rule := rc.Rule
+		if rule == "" {
+			rule = "(none)"
+		}
+		out.Refusals = append(out.Refusals, refusalsOfRule{Rule: string(rule), Count: rc.Count, Last: rc.Last})
 	}
-	if len(out.Tombstones) > 0 {
-		out.Notes = append(out.Notes, "Tombstoned keys cannot sign in until SCIM creates them again or an administrator clears the tombstone (R6).")
+	for _, e := range rec.RecentRefusals {
+		out.RecentRefusals = append(out.RecentRefusals, eventViewOf(e))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func sortRefusals(rs []refusalsOfRule) {
-	for i := 1; i < len(rs); i++ {
-		for j := i; j > 0 && (rs[j].Count > rs[j-1].Count || rs[j].Count == rs[j-1].Count && rs[j].Rule < rs[j-1].Rule); j-- {
-			rs[j], rs[j-1] = rs[j-1], rs[j]
-		}
+func memberViews(us []directory.MemberUser) []userView {
+	out := make([]userView, 0, len(us))
+	for _, m := range us {
+		out = append(out, userViewOf(m.User, m.Groups))
 	}
+	return out
 }
 
 // --- backup -------------------------------------------------------------------------------------

@@ -87,7 +87,8 @@ func (s *Service) refuseSCIM(ctx context.Context, a SCIMActor, subject string, r
 // SCIMCreateUser creates a user from a SCIM POST, applying R1, R2, R5–R8. When the key matches
 // a JIT-created user, that user is adopted and keeps its id (R5). A taken userName or identity
 // is a *ConflictError (R7, R8), recorded as an event.
-func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User) (User, error) {
+func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User, opts ...WriteOption) (User, error) {
+	o := applyWriteOptions(opts)
 	var out User
 	var decision SCIMDecision
 	err := retryConflicts(func() error {
@@ -147,7 +148,7 @@ func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User) (Use
 				return err
 			}
 			out = u
-			return nil
+			return o.answer(tx, u.ID)
 		})
 	})
 	if err != nil {
@@ -188,7 +189,8 @@ func checkVersion(current, expect int64) error {
 // whatever fn returns, except that a change of the matching attribute moves the identity (R1),
 // and a JIT-created user that SCIM updates becomes SCIM-owned (R5). Deactivation ends the
 // user's sessions (R6).
-func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, expectVersion int64, fn func(User) (User, error)) (User, error) {
+func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, expectVersion int64, fn func(User) (User, error), opts ...WriteOption) (User, error) {
+	o := applyWriteOptions(opts)
 	var out User
 	err := s.update(ctx, func(tx Tx) error {
 		idp, err := s.scimIdP(tx, a, id)
@@ -212,7 +214,7 @@ func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, ex
 		}
 		if d.Event == "" {
 			out = old
-			return nil
+			return o.answer(tx, old.ID)
 		}
 		u := d.User
 		s.stamp(&u, false)
@@ -224,7 +226,7 @@ func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, ex
 			return err
 		}
 		out = u
-		return nil
+		return o.answer(tx, u.ID)
 	})
 	return out, s.recordRefusal(ctx, a, id, err)
 }

@@ -12,7 +12,10 @@ import (
 func TestAuthentication(t *testing.T) {
 	e := newEnv(t)
 	revoked := e.newToken(t, "okta")
-	toks, _ := e.svc.Tokens(context.Background(), directory.TokenSCIM, "okta")
+	toks, err := e.svc.Tokens(context.Background(), directory.TokenSCIM, "okta")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tok := range toks {
 		if tok.Name == "test" && directory.HashSecret(revoked) != nil && string(tok.Hash) == string(directory.HashSecret(revoked)) {
 			if _, err := e.svc.RevokeToken(context.Background(), "admin:test", tok.ID); err != nil {
@@ -84,7 +87,9 @@ func TestModeJITRefused(t *testing.T) {
 		t.Fatalf("events after a refused POST = %+v, want one scim.refused by R2", evs)
 	}
 	var n int
-	_ = e.svc.View(context.Background(), func(tx directory.ReadTx) error { n, _ = tx.CountUsers("jitonly"); return nil })
+	if err := e.svc.View(context.Background(), func(tx directory.ReadTx) (err error) { n, err = tx.CountUsers("jitonly"); return err }); err != nil {
+		t.Fatal(err)
+	}
 	if n != 0 {
 		t.Errorf("a refused POST created %d users", n)
 	}
@@ -130,6 +135,14 @@ func TestBadInputLeavesStoreUnchanged(t *testing.T) {
 		{"patch unknown op", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"frobnicate","path":"title","value":"x"}`), 400, "invalidSyntax"},
 		{"patch without Operations", "PATCH", "/scim/v2/Users/" + id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`, 400, "invalidSyntax"},
 		{"patch wrong type", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"replace","path":"active","value":"perhaps"}`), 400, "invalidValue"},
+		{"patch unknown sub-attribute", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"replace","path":"name.nickname","value":"x"}`), 400, "invalidPath"},
+		{"patch unknown schema", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"replace","path":"urn:example:params:scim:schemas:Custom:level","value":"x"}`), 400, "invalidPath"},
+		{"patch value filter on a single value", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"replace","path":"name[givenName eq \"Given\"].familyName","value":"x"}`), 400, "invalidPath"},
+		{"patch no-path value of an unknown attribute", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"replace","value":{"title":"x","meta":{"version":"1"}}}`), 400, "invalidPath"},
+		{"patch no-path value not an object", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"add","value":"x"}`), 400, "invalidValue"},
+		{"patch element of the wrong type", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"add","path":"emails","value":["a@example.com"]}`), 400, "invalidValue"},
+		{"patch without operations", "PATCH", "/scim/v2/Users/" + id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[]}`, 400, "invalidValue"},
+		{"patch group member of the wrong type", "PATCH", "/scim/v2/Groups/" + gid, patch(`{"op":"add","path":"members","value":[{"value":7}]}`), 400, "invalidValue"},
 		{"patch group with a non-user member", "PATCH", "/scim/v2/Groups/" + gid, patch(`{"op":"add","path":"members","value":[{"value":"nobody"}]}`), 400, "invalidValue"},
 		{"patch userName empty", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"remove","path":"userName"}`), 400, "invalidValue"},
 		{"search body not JSON", "POST", "/scim/v2/Users/.search", `{`, 400, "invalidSyntax"},
@@ -137,6 +150,9 @@ func TestBadInputLeavesStoreUnchanged(t *testing.T) {
 		{"patch op with an unknown member", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"replace","pth":"title","value":"x"}`), 400, "invalidSyntax"},
 		{"POST on ServiceProviderConfig", "POST", "/scim/v2/ServiceProviderConfig", `{}`, 405, ""},
 		{"unknown endpoint", "GET", "/scim/v2/Widgets", nil, 404, ""},
+		{"unknown resource endpoint", "GET", "/scim/v2/Widgets/1", nil, 404, ""},
+		{"DELETE on a collection", "DELETE", "/scim/v2/Users", nil, 405, ""},
+		{"filter on a discovery endpoint", "GET", "/scim/v2/Schemas?filter=" + query(`id eq "x"`), nil, 403, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -157,11 +173,13 @@ func TestBadInputLeavesStoreUnchanged(t *testing.T) {
 func TestBadInputMessagesNameTheAttribute(t *testing.T) {
 	e := newEnv(t)
 	cases := map[string]string{
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":42,"externalId":"n"}`:                           "userName",
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","active":"maybe"}`:         "active",
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","emails":"a@b"}`:           "emails",
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","emails":[{"primary":7}]}`: "emails.primary",
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"externalId":"n"}`:                                         "userName",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":42,"externalId":"n"}`:                                                                                       "userName",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","active":"maybe"}`:                                                                     "active",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","emails":"a@b"}`:                                                                       "emails",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","emails":[{"primary":7}]}`:                                                             "emails.primary",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"externalId":"n"}`:                                                                                                     "userName",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","name":{"givenName":["x"]}}`:                                                           "name.givenName",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"n","externalId":"n","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":3}}}`: "manager.value",
 	}
 	for body, attr := range cases {
 		r := e.do("POST", "/scim/v2/Users", body)

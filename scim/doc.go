@@ -1,13 +1,16 @@
-// Package scim serves the SCIM 2.0 service provider (RFC 7643, RFC 7644) at /scim/v2 on top of
-// github.com/elimity-com/scim, mapping Users (core + enterprise extension) and Groups onto
-// directory.Service.
+// Package scim serves the SCIM 2.0 service provider (RFC 7643, RFC 7644) at /scim/v2, mapping
+// Users (core + enterprise extension) and Groups onto directory.Service. The resource schemas,
+// their validation and the error type are those of github.com/elimity-com/scim.
 //
-// A request passes, in order: the mount-prefix strip, bearer authentication (401), the body
-// limit (1 MiB, else 413), the vendor normaliser (normalize.go: the one place where what Entra ID,
-// Okta, PingOne and OneLogin really send is rewritten into RFC form), and then either Roster's own
-// handlers — lists and searches, GET of one resource with If-None-Match, ServiceProviderConfig —
-// or the library, which validates bodies, parses PATCH operations and calls the ResourceHandlers
-// in users.go and groups.go.
+// A request takes one path: the mount-prefix strip, bearer authentication (401), the body
+// limit (1 MiB, else 413), the mode check (R2), then the handler of its route (scim.go). A
+// write's body is decoded once into generic JSON and rewritten in place by the vendor
+// normaliser (normalize.go: the one place where what Entra ID, Okta, PingOne and OneLogin
+// really send is put into RFC form). A POST or PUT is then validated against the library's
+// schema (resource.go) and read into a directory.User or Group; a PATCH has each operation's
+// path and value checked against the schema before the write, and applied inside it to the
+// stored resource in generic form (patch.go). The Service returns what it wrote — for a user,
+// with its groups read in the same transaction — and the answer is encoded once.
 //
 // Invariants:
 //   - Every write goes through directory.Service (SCIMCreateUser, SCIMUpdateUser, …), so the
@@ -27,4 +30,8 @@
 //     never a 500; an internal error is logged and answered with a generic message.
 //   - A password is stored only as a salted hash and never returned; a user's groups are
 //     computed from memberships and read-only.
+//   - No request decodes its body or encodes its answer twice, and no answer needs a
+//     transaction of its own: a write answers with what its transaction wrote and read.
+//   - The discovery endpoints (/ServiceProviderConfig, /Schemas, /ResourceTypes) list
+//     everything and refuse a filter with 403 (RFC 7644 §4).
 package scim

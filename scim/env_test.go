@@ -111,7 +111,10 @@ func (e *env) doAs(token, method, path string, body any, headers ...string) resp
 		e.t.Fatal(err)
 	}
 	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatalf("%s %s: reading the answer: %v", method, path, err)
+	}
 	out := response{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
 	_ = json.Unmarshal(raw, &out.Body)
 	return out

@@ -1,19 +1,13 @@
 package scim
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"strings"
-
-	elimity "github.com/elimity-com/scim"
-	scimerrors "github.com/elimity-com/scim/errors"
-	"github.com/elimity-com/scim/optional"
 
 	"github.com/rosterhq/roster/directory"
 )
 
-// groupJSON is the wire form of a SCIM Group.
+// groupJSON is the wire form of a SCIM Group, as answers encode it.
 type groupJSON struct {
 	Schemas     []string  `json:"schemas,omitempty"`
 	ID          string    `json:"id,omitempty"`
@@ -21,37 +15,6 @@ type groupJSON struct {
 	DisplayName string    `json:"displayName"`
 	Members     []refJSON `json:"members"`
 	Meta        *metaJSON `json:"meta,omitempty"`
-}
-
-func decodeGroup(attrs map[string]any) (groupJSON, error) {
-	raw, err := json.Marshal(attrs)
-	if err != nil {
-		return groupJSON{}, directory.Invalidf("the group could not be read: %v", err)
-	}
-	var j groupJSON
-	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&j); err != nil {
-		return groupJSON{}, badRequest(scimerrors.ScimTypeInvalidValue, "The group has an attribute of the wrong type: "+jsonProblem(err))
-	}
-	return j, nil
-}
-
-// groupFromJSON builds the group a SCIM create or replace asks for. Members are user ids;
-// the Service checks that each is a user of the token's IdP (R10).
-func groupFromJSON(j groupJSON) (directory.Group, error) {
-	if strings.TrimSpace(j.DisplayName) == "" {
-		return directory.Group{}, directory.Invalidf("displayName is required and must not be empty")
-	}
-	g := directory.Group{DisplayName: strings.TrimSpace(j.DisplayName), ExternalID: strings.TrimSpace(j.ExternalID), Members: []string{}}
-	for _, m := range j.Members {
-		if m.Type != "" && !strings.EqualFold(m.Type, "User") {
-			return directory.Group{}, directory.Invalidf("member %q has type %q; only users can be members", m.Value, m.Type)
-		}
-		if strings.TrimSpace(m.Value) == "" {
-			return directory.Group{}, directory.Invalidf("a member has no value (the user's id)")
-		}
-		g.Members = append(g.Members, strings.TrimSpace(m.Value))
-	}
-	return g, nil
 }
 
 func (h *Handler) groupJSONOf(g directory.Group) groupJSON {
@@ -67,94 +30,114 @@ func (h *Handler) groupJSONOf(g directory.Group) groupJSON {
 	return j
 }
 
-func (h *Handler) groupResource(r *http.Request, g directory.Group) elimity.Resource {
-	m := project(toMap(h.groupJSONOf(g)), selectionFromQuery(r))
-	res := elimity.Resource{ID: g.ID, Attributes: m, Meta: elimity.Meta{Version: etag(g.Meta.Version)}}
-	if g.ExternalID != "" {
-		res.ExternalID = optional.NewString(g.ExternalID)
+// groupAttrsOf is a stored group in generic form: what groupJSONOf encodes to, built directly.
+func (h *Handler) groupAttrsOf(g directory.Group) map[string]any {
+	members := make([]any, 0, len(g.Members))
+	for _, m := range g.Members {
+		members = append(members, map[string]any{"value": m, "type": "User", "$ref": h.scimBase() + "/Users/" + m})
 	}
-	created, modified := g.Meta.Created, g.Meta.LastModified
-	res.Meta.Created, res.Meta.LastModified = &created, &modified
-	return res
+	out := map[string]any{"schemas": []any{groupSchemaURN}, "id": g.ID, "displayName": g.DisplayName, "members": members,
+		"meta": metaAttrs("Group", h.scimBase()+"/Groups/"+g.ID, g.Meta)}
+	putStrings(out, "externalId", g.ExternalID)
+	return out
 }
 
-// groupHandler is the library's ResourceHandler for /Groups.
-type groupHandler struct{ h *Handler }
-
-func (gh *groupHandler) Create(r *http.Request, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
-	h := gh.h
-	j, err := decodeGroup(attrs)
-	if err != nil {
-		return elimity.Resource{}, h.libError(r, err)
+// groupFromAttrs builds the group a SCIM create, replace or patch asks for, from attributes in
+// generic form. Members are user ids; the Service checks that each is a user of the token's IdP
+// (R10).
+func groupFromAttrs(m map[string]any) (directory.Group, error) {
+	var ar attrReader
+	g := directory.Group{DisplayName: strings.TrimSpace(ar.str(m, "displayName")), ExternalID: strings.TrimSpace(ar.str(m, "externalId")), Members: []string{}}
+	for _, member := range ar.objects(m, "members") {
+		value, typ := strings.TrimSpace(ar.str(member, "value")), ar.str(member, "type")
+		if ar.err != nil {
+			break
+		}
+		if typ != "" && !strings.EqualFold(typ, "User") {
+			return directory.Group{}, directory.Invalidf("member %q has type %q; only users can be members", value, typ)
+		}
+		if value == "" {
+			return directory.Group{}, directory.Invalidf("a member has no value (the user's id)")
+		}
+		g.Members = append(g.Members, value)
 	}
-	in, err := groupFromJSON(j)
+	if ar.err != nil {
+		return directory.Group{}, ar.err
+	}
+	if g.DisplayName == "" {
+		return directory.Group{}, directory.Invalidf("displayName is required and must not be empty")
+	}
+	return g, nil
+}
+
+// createGroup answers POST /Groups.
+func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request, obj map[string]any) {
+	in, err := groupFromBody(obj)
 	if err != nil {
-		return elimity.Resource{}, h.libError(r, err)
+		writeError(w, errorFor(h.log, r, err))
+		return
 	}
 	out, err := h.svc.SCIMCreateGroup(r.Context(), actorFrom(r), in)
-	if err != nil {
-		return elimity.Resource{}, h.libError(r, err)
-	}
-	return h.groupResource(r, out), nil
+	h.answerGroup(w, r, http.StatusCreated, out, err)
 }
 
-func (gh *groupHandler) Get(r *http.Request, id string) (elimity.Resource, error) {
-	g, err := gh.h.svc.SCIMGroup(r.Context(), actorFrom(r), id)
+// replaceGroup answers PUT /Groups/{id}.
+func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request, id string, obj map[string]any) {
+	in, err := groupFromBody(obj)
 	if err != nil {
-		return elimity.Resource{}, gh.h.libError(r, err)
+		writeError(w, errorFor(h.log, r, err))
+		return
 	}
-	return gh.h.groupResource(r, g), nil
-}
-
-// GetAll is never reached: Handler.serveList answers GET /Groups itself.
-func (gh *groupHandler) GetAll(r *http.Request, _ elimity.ListRequestParams) (elimity.Page, error) {
-	return elimity.Page{}, scimerrors.ScimError{Status: http.StatusNotImplemented, Detail: "List groups with GET /Groups."}
-}
-
-func (gh *groupHandler) Replace(r *http.Request, id string, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
-	h := gh.h
-	j, err := decodeGroup(attrs)
-	if err != nil {
-		return elimity.Resource{}, h.libError(r, err)
-	}
-	in, err := groupFromJSON(j)
-	if err != nil {
-		return elimity.Resource{}, h.libError(r, err)
-	}
-	out, err := h.svc.SCIMUpdateGroup(r.Context(), actorFrom(r), id, expectedVersion(r), func(old directory.Group) (directory.Group, error) {
+	out, err := h.svc.SCIMUpdateGroup(r.Context(), actorFrom(r), id, expectedVersion(r), func(directory.Group) (directory.Group, error) {
 		return in, nil
 	})
+	h.answerGroup(w, r, http.StatusOK, out, err)
+}
+
+func groupFromBody(obj map[string]any) (directory.Group, error) {
+	attrs, err := groupType.validate(obj)
 	if err != nil {
-		return elimity.Resource{}, h.libError(r, err)
+		return directory.Group{}, err
 	}
-	return h.groupResource(r, out), nil
+	return groupFromAttrs(attrs)
 }
 
-func (gh *groupHandler) Delete(r *http.Request, id string) error {
-	return gh.h.libError(r, gh.h.svc.SCIMDeleteGroup(r.Context(), actorFrom(r), id, expectedVersion(r)))
-}
-
-// Patch answers 204 unless the request selects attributes: group pushes send many member
-// changes, and Entra ID expects no body back.
-func (gh *groupHandler) Patch(r *http.Request, id string, ops []elimity.PatchOperation) (elimity.Resource, error) {
-	h := gh.h
+// patchGroup answers PATCH /Groups/{id}: 204 unless the request selects attributes, since
+// group pushes send many member changes and Entra ID expects no body back.
+func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, id string, ops []patchOp) {
+	resolved, err := groupType.resolvePatch(ops)
+	if err != nil {
+		writeError(w, errorFor(h.log, r, err))
+		return
+	}
 	out, err := h.svc.SCIMUpdateGroup(r.Context(), actorFrom(r), id, expectedVersion(r), func(old directory.Group) (directory.Group, error) {
-		m := toMap(h.groupJSONOf(old))
-		if err := applyPatch(r.Context(), m, ops, groupAttrs); err != nil {
+		m := h.groupAttrsOf(old)
+		if err := applyPatch(m, resolved); err != nil {
 			return directory.Group{}, err
 		}
-		j, err := decodeGroup(m)
-		if err != nil {
-			return directory.Group{}, err
-		}
-		return groupFromJSON(j)
+		return groupFromAttrs(m)
 	})
+	if err == nil && selectionFromQuery(r).empty() {
+		w.Header().Set("ETag", etag(out.Meta.Version))
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	h.answerGroup(w, r, http.StatusOK, out, err)
+}
+
+// answerGroup writes the group a write returned, or the error.
+func (h *Handler) answerGroup(w http.ResponseWriter, r *http.Request, status int, g directory.Group, err error) {
 	if err != nil {
-		return elimity.Resource{}, h.libError(r, err)
+		writeError(w, errorFor(h.log, r, err))
+		return
 	}
-	q := r.URL.Query()
-	if q.Get("attributes") == "" && q.Get("excludedAttributes") == "" {
-		return elimity.Resource{ID: out.ID, Meta: elimity.Meta{Version: etag(out.Meta.Version)}}, nil
+	h.answer(w, status, "/Groups/"+g.ID, g.Meta.Version, h.renderGroup(g, selectionFromQuery(r)))
+}
+
+// renderGroup is a group as an answer shows it, with attributes selected.
+func (h *Handler) renderGroup(g directory.Group, sel selection) any {
+	if sel.empty() {
+		return h.groupJSONOf(g)
 	}
-	return h.groupResource(r, out), nil
+	return project(h.groupAttrsOf(g), sel)
 }

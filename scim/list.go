@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +33,8 @@ func splitList(s string) []string {
 	return out
 }
 
+func (s selection) empty() bool { return len(s.Attributes) == 0 && len(s.Excluded) == 0 }
+
 func selectionFromQuery(r *http.Request) selection {
 	q := r.URL.Query()
 	return selection{Attributes: splitList(q.Get("attributes")), Excluded: splitList(q.Get("excludedAttributes"))}
@@ -49,8 +49,6 @@ type listParams struct {
 	Descending bool
 	selection
 }
-
-type paramsParser func(r *http.Request, o Options) (listParams, *scimerrors.ScimError)
 
 func intParam(name, raw string) (int, *scimerrors.ScimError) {
 	n, err := strconv.Atoi(strings.TrimSpace(raw))
@@ -118,7 +116,7 @@ func listParamsFromQuery(r *http.Request, o Options) (listParams, *scimerrors.Sc
 }
 
 // listParamsFromBody reads a POST …/.search body (RFC 7644 §3.4.3).
-func listParamsFromBody(r *http.Request, o Options) (listParams, *scimerrors.ScimError) {
+func listParamsFromBody(raw []byte, o Options) (listParams, *scimerrors.ScimError) {
 	var body struct {
 		Schemas            []string `json:"schemas"`
 		Attributes         []string `json:"attributes"`
@@ -129,13 +127,16 @@ func listParamsFromBody(r *http.Request, o Options) (listParams, *scimerrors.Sci
 		StartIndex         *int     `json:"startIndex"`
 		Count              *int     `json:"count"`
 	}
-	raw, _ := io.ReadAll(r.Body)
 	// A SearchRequest is a defined message; an unknown member is a client's mistake (a typo
 	// such as "filters" would otherwise silently list everything).
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&body); err != nil {
 		se := badRequest(scimerrors.ScimTypeInvalidSyntax, "The search request is not a JSON object of SearchRequest attributes: "+jsonProblem(err))
+		return listParams{}, &se
+	}
+	if d.More() {
+		se := badRequest(scimerrors.ScimTypeInvalidSyntax, "The search request has data after the JSON object.")
 		return listParams{}, &se
 	}
 	p := listParams{Filter: strings.TrimSpace(body.Filter), StartIndex: 1, Count: o.DefaultPageSize, SortBy: body.SortBy,
@@ -153,9 +154,34 @@ func listParamsFromBody(r *http.Request, o Options) (listParams, *scimerrors.Sci
 	return p, p.clamp(o)
 }
 
+// jsonProblem describes a decoding error without Go type names.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return te.Field + " must be " + wireType(te.Type.Kind().String()) + ", not " + te.Value
+	}
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return "unknown attribute " + field
+	}
+	return "malformed JSON"
+}
+
+func wireType(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool", "ptr":
+		return "a boolean"
+	case "slice":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return "a " + kind
+}
+
 // serveList answers GET /Users, GET /Groups and their POST /.search.
-func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, resourceType string, parse paramsParser) {
-	p, se := parse(r, h.opts)
+func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, rt *resourceType, p listParams, se *scimerrors.ScimError) {
 	if se != nil {
 		writeError(w, *se)
 		return
@@ -171,7 +197,7 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, resourceType
 	var total int
 	var resources []any
 	var err error
-	if resourceType == "Users" {
+	if rt == userType {
 		total, resources, err = h.listUsers(r, actorFrom(r), expr, p)
 	} else {
 		total, resources, err = h.listGroups(r, actorFrom(r), expr, p)
@@ -180,13 +206,19 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, resourceType
 		writeError(w, errorFor(h.log, r, err))
 		return
 	}
+	writeList(w, total, p.StartIndex, resources)
+}
+
+// writeList writes a ListResponse: itemsPerPage is the number of resources returned, and
+// Resources is never null.
+func writeList(w http.ResponseWriter, total, startIndex int, resources []any) {
 	if resources == nil {
 		resources = []any{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"schemas":      []string{listResponseURN},
 		"totalResults": total,
-		"startIndex":   p.StartIndex,
+		"startIndex":   startIndex,
 		"itemsPerPage": len(resources),
 		"Resources":    resources,
 	})
@@ -195,8 +227,7 @@ func (h *Handler) serveList(w http.ResponseWriter, r *http.Request, resourceType
 // serveRootList answers a query against the server root (GET / and POST /.search, RFC 7644
 // §3.4.2.1): the token's users, then its groups, as one list paged by startIndex and count.
 // sortBy orders each resource type within its part.
-func (h *Handler) serveRootList(w http.ResponseWriter, r *http.Request, parse paramsParser) {
-	p, se := parse(r, h.opts)
+func (h *Handler) serveRootList(w http.ResponseWriter, r *http.Request, p listParams, se *scimerrors.ScimError) {
 	if se != nil {
 		writeError(w, *se)
 		return
@@ -235,14 +266,7 @@ func (h *Handler) serveRootList(w http.ResponseWriter, r *http.Request, parse pa
 		writeError(w, errorFor(h.log, r, err))
 		return
 	}
-	resources := append(append([]any{}, users...), groups...)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"schemas":      []string{listResponseURN},
-		"totalResults": userTotal + groupTotal,
-		"startIndex":   p.StartIndex,
-		"itemsPerPage": len(resources),
-		"Resources":    resources,
-	})
+	writeList(w, userTotal+groupTotal, p.StartIndex, append(append([]any{}, users...), groups...))
 }
 
 // window collects the page [start-1, start-1+count) of a stream of matches and counts them.
@@ -462,7 +486,7 @@ func (h *Handler) listUsers(r *http.Request, actor directory.SCIMActor, e filter
 			if err != nil {
 				return err
 			}
-			out = append(out, rendered(h.userJSONOf(u, groups), sel))
+			out = append(out, h.renderUser(u, groups, sel))
 		}
 		return nil
 	})
@@ -518,7 +542,7 @@ func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filte
 		total = win.total
 		sel := selection{Attributes: p.Attributes, Excluded: p.Excluded}
 		for _, g := range win.items {
-			out = append(out, rendered(h.groupJSONOf(g), sel))
+			out = append(out, h.renderGroup(g, sel))
 		}
 		return nil
 	})
@@ -527,17 +551,12 @@ func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filte
 
 // serveGet answers GET /Users/{id} and /Groups/{id}, with If-None-Match (304) and attribute
 // selection.
-func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, resourceType, rawID string) {
-	id, err := url.PathUnescape(rawID)
-	if err != nil || strings.Contains(id, "/") {
-		writeError(w, scimerrors.ScimError{Status: http.StatusNotFound, Detail: "Resource not found."})
-		return
-	}
-	actor := actorFrom(r)
-	var body map[string]any
+func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, rt *resourceType, id string) {
+	actor, sel := actorFrom(r), selectionFromQuery(r)
+	var body any
 	var version int64
-	err = h.svc.View(r.Context(), func(tx directory.ReadTx) error {
-		if resourceType == "Users" {
+	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		if rt == userType {
 			u, err := tx.User(id)
 			if err != nil {
 				return err
@@ -549,7 +568,7 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, resourceType,
 			if err != nil {
 				return err
 			}
-			version, body = u.Meta.Version, toMap(h.userJSONOf(u, groups))
+			version, body = u.Meta.Version, h.renderUser(u, groups, sel)
 			return nil
 		}
 		g, err := tx.Group(id)
@@ -559,7 +578,7 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, resourceType,
 		if g.IdP != actor.IdP {
 			return directory.ErrNotFound
 		}
-		version, body = g.Meta.Version, toMap(h.groupJSONOf(g))
+		version, body = g.Meta.Version, h.renderGroup(g, sel)
 		return nil
 	})
 	if err != nil {
@@ -576,17 +595,8 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, resourceType,
 		}
 	}
 	// RFC 7644 §3.1: meta.location is the resource's Content-Location.
-	w.Header().Set("Content-Location", h.scimBase()+"/"+resourceType+"/"+id)
-	writeJSON(w, http.StatusOK, project(body, selectionFromQuery(r)))
-}
-
-// rendered is a resource as a list returns it: the wire struct itself when nothing is
-// selected, which spares a JSON round trip per resource, else the projected generic form.
-func rendered(wire any, sel selection) any {
-	if len(sel.Attributes) == 0 && len(sel.Excluded) == 0 {
-		return wire
-	}
-	return project(toMap(wire), sel)
+	w.Header().Set("Content-Location", h.scimBase()+rt.endpoint+"/"+id)
+	writeJSON(w, http.StatusOK, body)
 }
 
 // project applies attributes / excludedAttributes to a resource in generic JSON form. id and

@@ -226,9 +226,11 @@ func TestPagingCursorsStayExact(t *testing.T) {
 	}
 	allIDs := func() []string {
 		var ids []string
-		_ = e.svc.View(context.Background(), func(tx directory.ReadTx) error {
+		if err := e.svc.View(context.Background(), func(tx directory.ReadTx) error {
 			return tx.ScanUsers(directory.ScanQuery{IdP: "okta"}, func(u directory.User) error { ids = append(ids, u.ID); return nil })
-		})
+		}); err != nil {
+			t.Fatal(err)
+		}
 		return ids
 	}
 	first := pageIDs()

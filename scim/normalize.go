@@ -53,9 +53,9 @@ const (
 	scim11EnterpriseURN = "urn:scim:schemas:extension:enterprise:1.0"
 )
 
-// normalizeBody rewrites a POST, PUT or PATCH body. For PATCH it also returns each operation's
-// path as finally written, in order ("" for none).
-func normalizeBody(method, path string, body []byte) ([]byte, []string, *scimerrors.ScimError) {
+// normalizeBody decodes a POST, PUT or PATCH body, once, and rewrites it in place into RFC
+// form. A POST or PUT gives the resource in generic form; a PATCH gives its operations.
+func normalizeBody(method, path string, body []byte) (map[string]any, []patchOp, *scimerrors.ScimError) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		se := badRequest(scimerrors.ScimTypeInvalidSyntax, "The request has no body; a JSON object is required.")
 		return nil, nil, &se
@@ -76,25 +76,12 @@ func normalizeBody(method, path string, body []byte) ([]byte, []string, *scimerr
 		se := badRequest(scimerrors.ScimTypeInvalidSyntax, "The request body must be a JSON object.")
 		return nil, nil, &se
 	}
-	var paths []string
-	switch {
-	case strings.HasSuffix(path, "/.search"):
-		// A search request is read by Roster's own handler; nothing to rewrite.
-		return body, nil, nil
-	case method == "PATCH":
-		var se *scimerrors.ScimError
-		if paths, se = normalizePatch(obj); se != nil {
-			return nil, nil, se
-		}
-	default:
-		normalizeResource(obj, path)
+	if method == "PATCH" {
+		ops, se := normalizePatch(obj)
+		return nil, ops, se
 	}
-	out, err := json.Marshal(obj)
-	if err != nil {
-		se := badRequest(scimerrors.ScimTypeInvalidSyntax, "The request body could not be re-encoded.")
-		return nil, nil, &se
-	}
-	return out, paths, nil
+	normalizeResource(obj, path)
+	return obj, nil, nil
 }
 
 // normalizeResource rewrites a resource body of POST or PUT.
@@ -231,23 +218,21 @@ func lastSegment(path string) string {
 	return p
 }
 
-// normalizePatch rewrites a PatchOp body and returns the operations' paths.
-func normalizePatch(obj map[string]any) ([]string, *scimerrors.ScimError) {
-	// Clients omit or misspell the PatchOp schema; the operation list says what it is.
-	delete(obj, findKey(obj, "schemas"))
-	obj["schemas"] = []any{patchOpURN}
-	opsKey := findKey(obj, "Operations")
-	ops, ok := obj[opsKey].([]any)
+// normalizePatch reads the operations of a PatchOp body, rewritten into RFC form. Clients
+// omit or misspell the PatchOp schema, so it is not checked: the operation list says what the
+// body is.
+func normalizePatch(obj map[string]any) ([]patchOp, *scimerrors.ScimError) {
+	ops, ok := obj[findKey(obj, "Operations")].([]any)
 	if !ok {
 		se := badRequest(scimerrors.ScimTypeInvalidSyntax, `A PATCH body needs "Operations", an array of operations.`)
 		return nil, &se
 	}
-	var out []any
-	var paths []string
-	emit := func(op map[string]any, path string) {
-		out = append(out, op)
-		paths = append(paths, path)
+	if len(ops) == 0 {
+		se := badRequest(scimerrors.ScimTypeInvalidValue, "A PATCH body needs at least one operation.")
+		return nil, &se
 	}
+	var out []patchOp
+	emit := func(op patchOp) { out = append(out, op) }
 	for _, raw := range ops {
 		op, ok := raw.(map[string]any)
 		if !ok {
@@ -273,21 +258,14 @@ func normalizePatch(obj map[string]any) ([]string, *scimerrors.ScimError) {
 		path, _ := op[findKey(op, "path")].(string)
 		path = strings.TrimSpace(path)
 		value, hasValue := op[findKey(op, "value")]
-		norm := map[string]any{"op": kind}
-		if path != "" {
-			norm["path"] = path
-		}
 		if path == "" {
 			obj, isObj := value.(map[string]any)
 			if !isObj || kind == "remove" {
-				if hasValue {
-					norm["value"] = value
-				}
-				emit(norm, path)
+				emit(patchOp{op: kind, value: value})
 				continue
 			}
 			// Entra ID (both modes) and Okta: no-path values. Members set to null or "" are
-			// removals of that attribute, which the library would reject as values.
+			// removals of that attribute, which the schema would refuse as values.
 			var removals []string
 			for k, v := range obj {
 				if strings.EqualFold(k, enterpriseSchemaURN) {
@@ -332,11 +310,10 @@ func normalizePatch(obj map[string]any) ([]string, *scimerrors.ScimError) {
 				fixBooleans(v)
 			}
 			if len(obj) > 0 || len(removals) == 0 {
-				norm["value"] = obj
-				emit(norm, "")
+				emit(patchOp{op: kind, value: obj})
 			}
 			for _, p := range removals {
-				emit(map[string]any{"op": "remove", "path": p}, p)
+				emit(patchOp{op: "remove", path: p})
 			}
 			continue
 		}
@@ -348,7 +325,7 @@ func normalizePatch(obj map[string]any) ([]string, *scimerrors.ScimError) {
 		}
 		if kind != "remove" && (!hasValue || isEmptyValue(value)) {
 			// Entra ID: replace with null or "" clears the attribute.
-			emit(map[string]any{"op": "remove", "path": path}, path)
+			emit(patchOp{op: "remove", path: path})
 			continue
 		}
 		if booleanAttrs[last] {
@@ -359,41 +336,8 @@ func normalizePatch(obj map[string]any) ([]string, *scimerrors.ScimError) {
 		if hasValue {
 			stripNulls(value)
 			fixBooleans(value)
-			norm["value"] = value
 		}
-		emit(norm, path)
+		emit(patchOp{op: kind, path: path, value: value})
 	}
-	delete(obj, opsKey)
-	obj["Operations"] = out
-	return paths, nil
-}
-
-// precheckResource reads a POST or PUT body of a user or group into its wire form before the
-// library validates it, so that a missing required attribute or a value of the wrong type is
-// answered with a message naming the attribute; the library's own messages are generic.
-func precheckResource(method, path string, body []byte) *scimerrors.ScimError {
-	if method != "POST" && method != "PUT" || strings.HasSuffix(path, "/.search") {
-		return nil
-	}
-	var required, what string
-	var into any
-	switch {
-	case strings.HasPrefix(path, "/Users"):
-		required, what, into = "userName", "user", &userJSON{}
-	case strings.HasPrefix(path, "/Groups"):
-		required, what, into = "displayName", "group", &groupJSON{}
-	default:
-		return nil
-	}
-	if err := json.Unmarshal(body, into); err != nil {
-		se := badRequest(scimerrors.ScimTypeInvalidValue, "The "+what+" has an attribute of the wrong type: "+jsonProblem(err))
-		return &se
-	}
-	var obj map[string]any
-	_ = json.Unmarshal(body, &obj)
-	if s, ok := obj[findKey(obj, required)].(string); !ok || strings.TrimSpace(s) == "" {
-		se := badRequest(scimerrors.ScimTypeInvalidValue, required+" is required and must be a non-empty string.")
-		return &se
-	}
-	return nil
+	return out, nil
 }

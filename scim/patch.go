@@ -1,47 +1,31 @@
 package scim
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"strings"
 
-	elimity "github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/elimity-com/scim/schema"
 
 	filter "github.com/rosterhq/roster/internal/scimfilter"
 )
 
-// multiValued names, lower-cased, the multi-valued attributes of a resource type: PATCH "add"
-// appends to them and "replace" replaces the whole list.
-type multiValued map[string]bool
-
-var (
-	userAttrs  = multiValued{"emails": true, "phonenumbers": true, "addresses": true, "roles": true, "entitlements": true, "groups": true}
-	groupAttrs = multiValued{"members": true}
-)
-
-type patchPathsKey struct{}
-
-// withPatchPaths remembers the PATCH paths as the client wrote them (after normalising), in
-// operation order, so that they are parsed by internal/scimfilter rather than re-printed from the
-// library's syntax tree.
-func withPatchPaths(ctx context.Context, paths []string) context.Context {
-	return context.WithValue(ctx, patchPathsKey{}, paths)
+// patchOp is one PATCH operation as the normaliser leaves it (RFC 7644 §3.5.2).
+type patchOp struct {
+	op    string // "add", "replace" or "remove"
+	path  string // "" when the operation has none
+	value any    // nil when the operation has none
 }
 
-func patchPaths(ctx context.Context, ops []elimity.PatchOperation) []string {
-	paths, _ := ctx.Value(patchPathsKey{}).([]string)
-	if len(paths) == len(ops) {
-		return paths
-	}
-	paths = make([]string, len(ops))
-	for i, op := range ops {
-		if op.Path != nil {
-			paths[i] = op.Path.String()
-		}
-	}
-	return paths
+// resolvedOp is a PATCH operation on one attribute, checked against the resource type's
+// schemas: its path names the attribute as the schema spells it (without the core schema's
+// URN), and its value is of the schema's type, as the library's validation returns it.
+type resolvedOp struct {
+	op    string
+	path  filter.Path
+	multi bool // the attribute is multi-valued
+	value any
 }
 
 func invalidPath(detail string) error {
@@ -52,50 +36,357 @@ func noTarget(detail string) error {
 	return badRequest(scimerrors.ScimTypeNoTarget, detail)
 }
 
-// applyPatch applies PATCH operations (RFC 7644 §3.5.2) to a resource in generic JSON form.
-// The library has validated each value against the schema; this applies them in order.
-func applyPatch(ctx context.Context, m map[string]any, ops []elimity.PatchOperation, multi multiValued) error {
-	paths := patchPaths(ctx, ops)
-	for i, op := range ops {
-		kind := strings.ToLower(op.Op)
-		if paths[i] == "" {
-			// No path: the value is an object of attributes (possibly "name.givenName" or
-			// URN-qualified keys, or an extension's URN holding its attributes).
-			obj, ok := op.Value.(map[string]any)
-			if !ok {
-				return badRequest(scimerrors.ScimTypeInvalidValue, "an operation without a path needs an object value")
+// resolvePatch checks a PATCH request's operations against the resource type's schemas. An
+// operation without a path, whose value is an object of attributes ("name.givenName" or
+// URN-qualified keys, or an extension's URN holding its attributes), becomes one operation per
+// attribute.
+func (rt *resourceType) resolvePatch(ops []patchOp) ([]resolvedOp, error) {
+	var out []resolvedOp
+	add := func(op string, p filter.Path, value any) error {
+		ro, err := rt.resolveOp(op, p, value)
+		out = append(out, ro)
+		return err
+	}
+	for _, op := range ops {
+		if op.path != "" {
+			p, err := filter.ParsePath(op.path)
+			if err != nil {
+				return nil, invalidPath(fmt.Sprintf("path %q: %v", op.path, err))
 			}
-			for k, v := range obj {
-				if strings.EqualFold(k, enterpriseSchemaURN) {
-					sub, ok := v.(map[string]any)
-					if !ok {
-						return badRequest(scimerrors.ScimTypeInvalidValue, k+" must be an object")
-					}
-					for k2, v2 := range sub {
-						p := filter.Path{Attr: filter.AttrPath{URN: enterpriseSchemaURN, Name: k2}}
-						if err := applyOne(m, kind, p, v2, multi); err != nil {
-							return err
-						}
-					}
-					continue
-				}
-				p, err := filter.ParsePath(k)
-				if err != nil {
-					return invalidPath(fmt.Sprintf("%q is not an attribute path: %v", k, err))
-				}
-				if err := applyOne(m, kind, p, v, multi); err != nil {
-					return err
-				}
+			if err := add(op.op, p, op.value); err != nil {
+				return nil, err
 			}
 			continue
 		}
-		p, err := filter.ParsePath(paths[i])
-		if err != nil {
-			return invalidPath(fmt.Sprintf("path %q: %v", paths[i], err))
+		if op.op == "remove" {
+			return nil, noTarget("a remove operation needs a path")
 		}
-		if err := applyOne(m, kind, p, op.Value, multi); err != nil {
+		obj, ok := op.value.(map[string]any)
+		if !ok {
+			return nil, badRequest(scimerrors.ScimTypeInvalidValue, "an operation without a path needs an object value")
+		}
+		for k, v := range obj {
+			if strings.EqualFold(k, "id") {
+				continue // Okta sends the id along when it renames a group
+			}
+			if ext, ok := rt.extension(k); ok {
+				sub, ok := v.(map[string]any)
+				if !ok {
+					return nil, badRequest(scimerrors.ScimTypeInvalidValue, k+" must be an object")
+				}
+				for k2, v2 := range sub {
+					if err := add(op.op, filter.Path{Attr: filter.AttrPath{URN: ext.ID, Name: k2}}, v2); err != nil {
+						return nil, err
+					}
+				}
+				continue
+			}
+			p, err := filter.ParsePath(k)
+			if err != nil {
+				return nil, invalidPath(fmt.Sprintf("%q is not an attribute path: %v", k, err))
+			}
+			if err := add(op.op, p, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// resolveOp checks one operation's path and value against the schemas.
+func (rt *resourceType) resolveOp(op string, p filter.Path, value any) (resolvedOp, error) {
+	attrs := rt.core.Attributes
+	switch {
+	case p.Attr.URN == "" || strings.EqualFold(p.Attr.URN, rt.core.ID):
+		p.Attr.URN = ""
+	default:
+		ext, ok := rt.extension(p.Attr.URN)
+		if !ok {
+			return resolvedOp{}, invalidPath(fmt.Sprintf("schema %q is not one of the %s's schemas", p.Attr.URN, rt.what()))
+		}
+		p.Attr.URN, attrs = ext.ID, ext.Attributes
+	}
+	a, ok := attribute(attrs, p.Attr.Name)
+	if !ok {
+		return resolvedOp{}, invalidPath(fmt.Sprintf("%s is not an attribute of the %s", p.Attr, rt.what()))
+	}
+	p.Attr.Name = a.Name()
+	target := a
+	if p.Attr.Sub != "" {
+		if target, ok = attribute(a.SubAttributes(), p.Attr.Sub); !ok {
+			return resolvedOp{}, invalidPath(fmt.Sprintf("%s has no sub-attribute %s", a.Name(), p.Attr.Sub))
+		}
+		p.Attr.Sub = target.Name()
+	}
+	if p.Filter != nil {
+		if !a.MultiValued() {
+			return resolvedOp{}, invalidPath(fmt.Sprintf("%s has one value; a value filter selects among the values of a multi-valued attribute", a.Name()))
+		}
+		if p.ValueSub != "" {
+			if target, ok = attribute(a.SubAttributes(), p.ValueSub); !ok {
+				return resolvedOp{}, invalidPath(fmt.Sprintf("%s has no sub-attribute %s", a.Name(), p.ValueSub))
+			}
+			p.ValueSub = target.Name()
+		}
+	}
+	if value == nil && op != "remove" {
+		op = "remove" // a null value means the attribute is absent (RFC 7644 §3.5.2.3, Entra ID)
+	}
+	ro := resolvedOp{op: op, path: p, multi: a.MultiValued()}
+	if value == nil {
+		return ro, nil
+	}
+	// A value for the whole of a multi-valued attribute is a list, or one value standing for
+	// a list of one; a value filter or a sub-attribute targets one value.
+	whole := a.MultiValued() && p.Filter == nil && p.Attr.Sub == ""
+	var se *scimerrors.ScimError
+	if !whole {
+		ro.value, se = target.ValidateSingular(value)
+	} else {
+		list, ok := value.([]any)
+		if !ok {
+			list = []any{value}
+		}
+		values := make([]any, len(list))
+		for i, v := range list {
+			if values[i], se = target.ValidateSingular(v); se != nil {
+				break
+			}
+		}
+		ro.value = values
+	}
+	if se != nil {
+		return resolvedOp{}, badRequest(scimerrors.ScimTypeInvalidValue, fmt.Sprintf("the value for %s must be %s", p, describe(target, !whole)))
+	}
+	return ro, nil
+}
+
+// attribute finds the attribute named name, in any case.
+func attribute(attrs []schema.CoreAttribute, name string) (schema.CoreAttribute, bool) {
+	for _, a := range attrs {
+		if strings.EqualFold(a.Name(), name) {
+			return a, true
+		}
+	}
+	return schema.CoreAttribute{}, false
+}
+
+// applyPatch applies resolved operations, in order, to a resource in generic form. It never
+// changes the operations, so that a transaction that runs again applies the same ones.
+func applyPatch(m map[string]any, ops []resolvedOp) error {
+	for _, op := range ops {
+		container := m
+		if op.path.Attr.URN != "" {
+			// An extension's attributes are held in an object under its URN.
+			ek := findKey(m, op.path.Attr.URN)
+			ext, ok := m[ek].(map[string]any)
+			if !ok {
+				if op.op == "remove" {
+					continue
+				}
+				ext = map[string]any{}
+				m[ek] = ext
+			}
+			container = ext
+		}
+		key := findKey(container, op.path.Attr.Name)
+		value := cloneValue(op.value)
+		var err error
+		switch op.op {
+		case "add":
+			err = applyAdd(container, key, op.path, op.multi, value)
+		case "replace":
+			err = applyReplace(container, key, op.path, op.multi, value)
+		default:
+			err = applyRemove(container, key, op.path, op.multi, value)
+		}
+		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// applyAdd adds a value: appended to a multi-valued attribute, a value already there being
+// merged with it, or else set as setValue does.
+func applyAdd(c map[string]any, key string, p filter.Path, multi bool, value any) error {
+	if !multi || p.Filter != nil || p.Attr.Sub != "" {
+		return setValue(c, key, p, multi, value)
+	}
+	list := asList(c[key])
+	for _, v := range asList(value) {
+		written, isObj := v.(map[string]any)
+		if existing := findByValue(list, v); existing != nil {
+			if isObj {
+				merge(existing, written)
+				written = existing
+			}
+		} else {
+			list = append(list, v)
+		}
+		if isObj {
+			onlyPrimary(list, written)
+		}
+	}
+	c[key] = list
+	return nil
+}
+
+// applyReplace replaces a value: all the values of a multi-valued attribute, or else as
+// setValue does.
+func applyReplace(c map[string]any, key string, p filter.Path, multi bool, value any) error {
+	if !multi || p.Filter != nil || p.Attr.Sub != "" {
+		return setValue(c, key, p, multi, value)
+	}
+	c[key] = asList(value)
+	return nil
+}
+
+// setValue writes a value where add and replace agree: on the values a filter selects (or on
+// a new one the filter describes), on a sub-attribute, merged into a complex attribute, or as
+// the attribute's value.
+func setValue(c map[string]any, key string, p filter.Path, multi bool, value any) error {
+	switch {
+	case p.Filter != nil:
+		return setMatching(c, key, p, value)
+	case p.Attr.Sub != "":
+		return setSub(c, key, p.Attr.Sub, multi, value)
+	}
+	if obj, ok := value.(map[string]any); ok {
+		if cur, ok := c[key].(map[string]any); ok {
+			merge(cur, obj)
+			return nil
+		}
+	}
+	c[key] = value
+	return nil
+}
+
+// applyRemove removes the values a filter selects (or their sub-attribute), a sub-attribute,
+// the listed values of a multi-valued attribute, or the attribute.
+func applyRemove(c map[string]any, key string, p filter.Path, multi bool, value any) error {
+	switch {
+	case p.Filter != nil:
+		return removeMatching(c, key, p)
+	case p.Attr.Sub != "":
+		switch x := c[key].(type) {
+		case map[string]any:
+			delete(x, findKey(x, p.Attr.Sub))
+		case []any:
+			for _, el := range x {
+				if em, ok := el.(map[string]any); ok {
+					delete(em, findKey(em, p.Attr.Sub))
+				}
+			}
+		}
+		return nil
+	case multi && value != nil:
+		// Entra ID removes members by value: {"op":"Remove","path":"members","value":[{"value":"…"}]}.
+		kept := []any{}
+		for _, el := range asList(c[key]) {
+			if findByValue(asList(value), el) == nil {
+				kept = append(kept, el)
+			}
+		}
+		c[key] = kept
+		return nil
+	}
+	delete(c, key)
+	return nil
+}
+
+// matching returns the values of c[key] that p's filter selects.
+func matching(c map[string]any, key string, p filter.Path) (list []any, matched []map[string]any) {
+	list = asList(c[key])
+	name := strings.ToLower(p.Attr.Name)
+	for _, el := range list {
+		if em, ok := el.(map[string]any); ok && filter.MatchValue(p.Filter, em, name) {
+			matched = append(matched, em)
+		}
+	}
+	return list, matched
+}
+
+// setMatching sets value on the values p's filter selects: their sub-attribute p.ValueSub, or
+// the sub-attributes value gives. When none is selected, the filter's equalities describe the
+// value to create, as Entra ID expects when it replaces emails[type eq "work"].value on a user
+// without a work email.
+func setMatching(c map[string]any, key string, p filter.Path, value any) error {
+	list, matched := matching(c, key, p)
+	if len(matched) == 0 {
+		seed := filter.EqualityTerms(p.Filter)
+		if seed == nil {
+			return noTarget(fmt.Sprintf("no value of %s matches %s", p.Attr.Name, p.Filter))
+		}
+		em := map[string]any{}
+		merge(em, seed)
+		list = append(list, em)
+		c[key] = list
+		matched = []map[string]any{em}
+	}
+	for _, em := range matched {
+		if p.ValueSub != "" {
+			em[findKey(em, p.ValueSub)] = value
+		} else if obj, ok := value.(map[string]any); ok {
+			merge(em, obj)
+		} else {
+			return badRequest(scimerrors.ScimTypeInvalidValue, fmt.Sprintf("the value for %s must be an object", p))
+		}
+		onlyPrimary(list, em)
+	}
+	return nil
+}
+
+// removeMatching removes the values p's filter selects, or only their sub-attribute
+// p.ValueSub.
+func removeMatching(c map[string]any, key string, p filter.Path) error {
+	list, matched := matching(c, key, p)
+	if len(matched) == 0 {
+		if p.Attr.Name == "members" {
+			return nil // removing a member that is not one is already done
+		}
+		return noTarget(fmt.Sprintf("no value of %s matches %s", p.Attr.Name, p.Filter))
+	}
+	if p.ValueSub != "" {
+		for _, em := range matched {
+			delete(em, findKey(em, p.ValueSub))
+		}
+		return nil
+	}
+	kept := list[:0:0]
+	for _, el := range list {
+		em, _ := el.(map[string]any)
+		if em == nil || !containsMap(matched, em) {
+			kept = append(kept, el)
+		}
+	}
+	c[key] = kept
+	return nil
+}
+
+// setSub sets the sub-attribute sub of c[key]: of the object, of every value of a list, or of
+// a new value.
+func setSub(c map[string]any, key, sub string, multi bool, value any) error {
+	switch x := c[key].(type) {
+	case map[string]any:
+		x[findKey(x, sub)] = value
+	case []any:
+		for _, el := range x {
+			if em, ok := el.(map[string]any); ok {
+				em[findKey(em, sub)] = value
+			}
+		}
+		if len(x) == 0 && multi {
+			c[key] = []any{map[string]any{sub: value}}
+		}
+	case nil:
+		if multi {
+			c[key] = []any{map[string]any{sub: value}}
+		} else {
+			c[key] = map[string]any{sub: value}
+		}
+	default:
+		return invalidPath(fmt.Sprintf("%s has no sub-attributes", key))
 	}
 	return nil
 }
@@ -134,10 +425,45 @@ func valueOf(v any) (string, bool) {
 	return s, ok
 }
 
+// findByValue returns the element of list with the same "value" sub-attribute as v, if any.
+func findByValue(list []any, v any) map[string]any {
+	s, ok := valueOf(v)
+	if !ok {
+		return nil
+	}
+	for _, el := range list {
+		if es, ok := valueOf(el); ok && es == s {
+			em, _ := el.(map[string]any)
+			return em
+		}
+	}
+	return nil
+}
+
 func merge(dst, src map[string]any) {
 	for k, v := range src {
 		dst[findKey(dst, k)] = v
 	}
+}
+
+// cloneValue copies a value in generic form, so that applying it never shares its maps and
+// lists with the operation.
+func cloneValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = cloneValue(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = cloneValue(e)
+		}
+		return out
+	}
+	return v
 }
 
 // onlyPrimary clears primary on every element but keep, since at most one value may be
@@ -159,201 +485,6 @@ func onlyPrimary(list []any, keep map[string]any) {
 // the filter is identified by identity.
 func sameMap(a, b map[string]any) bool {
 	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
-}
-
-func applyOne(m map[string]any, op string, p filter.Path, value any, multi multiValued) error {
-	if op != "add" && op != "replace" && op != "remove" {
-		return badRequest(scimerrors.ScimTypeInvalidSyntax, fmt.Sprintf("op %q is not add, replace or remove", op))
-	}
-	if value == nil && op != "remove" {
-		op = "remove" // a null value means the attribute is absent (RFC 7644 §3.5.2.3, Entra ID)
-	}
-	container := m
-	isMulti := false
-	switch urn := strings.ToLower(p.Attr.URN); urn {
-	case "", strings.ToLower(userSchemaURN), strings.ToLower(groupSchemaURN):
-		isMulti = multi[strings.ToLower(p.Attr.Name)]
-	case strings.ToLower(enterpriseSchemaURN):
-		ek := findKey(m, enterpriseSchemaURN)
-		ext, ok := m[ek].(map[string]any)
-		if !ok {
-			if op == "remove" {
-				return nil
-			}
-			ext = map[string]any{}
-			m[ek] = ext
-		}
-		container = ext
-	default:
-		return invalidPath(fmt.Sprintf("schema %q is not one of this resource's schemas", p.Attr.URN))
-	}
-	key := findKey(container, p.Attr.Name)
-	name := strings.ToLower(p.Attr.Name)
-
-	switch {
-	case p.Filter != nil:
-		list := asList(container[key])
-		var matched []map[string]any
-		for _, el := range list {
-			if em, ok := el.(map[string]any); ok && filter.MatchValue(p.Filter, em, name) {
-				matched = append(matched, em)
-			}
-		}
-		if op == "remove" {
-			if len(matched) == 0 {
-				if name == "members" {
-					return nil // removing a member that is not one is already done
-				}
-				return noTarget(fmt.Sprintf("no value of %s matches %s", p.Attr.Name, p.Filter))
-			}
-			if p.ValueSub != "" {
-				for _, em := range matched {
-					delete(em, findKey(em, p.ValueSub))
-				}
-				return nil
-			}
-			kept := list[:0:0]
-			for _, el := range list {
-				em, _ := el.(map[string]any)
-				if em == nil || !containsMap(matched, em) {
-					kept = append(kept, el)
-				}
-			}
-			container[key] = kept
-			return nil
-		}
-		if len(matched) == 0 {
-			// Entra ID replaces emails[type eq "work"].value on a user without a work email;
-			// the filter's equalities describe the value to create.
-			seed := filter.EqualityTerms(p.Filter)
-			if seed == nil {
-				return noTarget(fmt.Sprintf("no value of %s matches %s", p.Attr.Name, p.Filter))
-			}
-			em := map[string]any{}
-			merge(em, seed)
-			list = append(list, em)
-			container[key] = list
-			matched = []map[string]any{em}
-		}
-		for _, em := range matched {
-			if p.ValueSub != "" {
-				em[findKey(em, p.ValueSub)] = value
-			} else if obj, ok := value.(map[string]any); ok {
-				merge(em, obj)
-			} else {
-				return badRequest(scimerrors.ScimTypeInvalidValue, fmt.Sprintf("the value for %s must be an object", p))
-			}
-			onlyPrimary(list, em)
-		}
-		return nil
-
-	case p.Attr.Sub != "":
-		cur := container[key]
-		switch x := cur.(type) {
-		case map[string]any:
-			if op == "remove" {
-				delete(x, findKey(x, p.Attr.Sub))
-			} else {
-				x[findKey(x, p.Attr.Sub)] = value
-			}
-		case []any:
-			for _, el := range x {
-				if em, ok := el.(map[string]any); ok {
-					if op == "remove" {
-						delete(em, findKey(em, p.Attr.Sub))
-					} else {
-						em[findKey(em, p.Attr.Sub)] = value
-					}
-				}
-			}
-			if len(x) == 0 && op != "remove" && isMulti {
-				container[key] = []any{map[string]any{p.Attr.Sub: value}}
-			}
-		case nil:
-			if op == "remove" {
-				return nil
-			}
-			if isMulti {
-				container[key] = []any{map[string]any{p.Attr.Sub: value}}
-			} else {
-				container[key] = map[string]any{p.Attr.Sub: value}
-			}
-		default:
-			return invalidPath(fmt.Sprintf("%s has no sub-attributes", p.Attr.Name))
-		}
-		return nil
-	}
-
-	switch op {
-	case "remove":
-		if isMulti && value != nil {
-			// Entra ID removes members by value: {"op":"Remove","path":"members","value":[{"value":"…"}]}.
-			drop := map[string]bool{}
-			for _, v := range asList(value) {
-				if s, ok := valueOf(v); ok {
-					drop[s] = true
-				}
-			}
-			kept := []any{}
-			for _, el := range asList(container[key]) {
-				if s, ok := valueOf(el); ok && drop[s] {
-					continue
-				}
-				kept = append(kept, el)
-			}
-			container[key] = kept
-			return nil
-		}
-		delete(container, key)
-	case "add":
-		if isMulti {
-			list := asList(container[key])
-			for _, v := range asList(value) {
-				vm, isObj := v.(map[string]any)
-				s, hasValue := valueOf(v)
-				dup := false
-				if hasValue {
-					for _, el := range list {
-						if es, ok := valueOf(el); ok && es == s {
-							if em, ok := el.(map[string]any); ok && isObj {
-								merge(em, vm)
-							}
-							dup = true
-							break
-						}
-					}
-				}
-				if !dup {
-					list = append(list, v)
-				}
-				if isObj {
-					onlyPrimary(list, vm)
-				}
-			}
-			container[key] = list
-			return nil
-		}
-		if obj, ok := value.(map[string]any); ok {
-			if cur, ok := container[key].(map[string]any); ok {
-				merge(cur, obj)
-				return nil
-			}
-		}
-		container[key] = value
-	case "replace":
-		if isMulti {
-			container[key] = asList(value)
-			return nil
-		}
-		if obj, ok := value.(map[string]any); ok {
-			if cur, ok := container[key].(map[string]any); ok {
-				merge(cur, obj)
-				return nil
-			}
-		}
-		container[key] = value
-	}
-	return nil
 }
 
 func containsMap(list []map[string]any, m map[string]any) bool {

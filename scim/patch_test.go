@@ -165,3 +165,49 @@ var cmpEmpty = cmp.Comparer(func(a, b []string) bool {
 	}
 	return fmt.Sprint(a) == fmt.Sprint(b)
 })
+
+// A PATCH runs inside the store's update function, which may run more than once: applying the
+// same operations to the same user twice must give the same result and leave the operations
+// as they were, also when one operation changes what an earlier one added.
+func TestApplyPatchIsRepeatable(t *testing.T) {
+	h := New(nil, Options{BaseURL: "https://roster.example"})
+	ops, se := normalizePatch(map[string]any{"Operations": []any{
+		map[string]any{"op": "add", "path": "name", "value": map[string]any{"givenName": "Ada"}},
+		map[string]any{"op": "replace", "path": "name.familyName", "value": "King"},
+		map[string]any{"op": "add", "path": "emails", "value": []any{map[string]any{"value": "a@example.com", "type": "work"}}},
+		map[string]any{"op": "add", "path": "emails", "value": []any{map[string]any{"value": "a@example.com", "primary": true}}},
+		map[string]any{"op": "remove", "path": "name.givenName"},
+	}})
+	if se != nil {
+		t.Fatal(se)
+	}
+	resolved, err := userType.resolvePatch(ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fmt.Sprint(resolved)
+	stored := directory.User{ID: "u1", UserName: "ada@example.com", Active: true}
+	var results []directory.User
+	for range 2 {
+		m := h.userAttrsOf(stored, nil)
+		if err := applyPatch(m, resolved); err != nil {
+			t.Fatal(err)
+		}
+		u, err := userFromAttrs(m, &stored)
+		if err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, u)
+	}
+	if diff := cmp.Diff(results[0], results[1]); diff != "" {
+		t.Errorf("the second application differs (-first +second):\n%s", diff)
+	}
+	want := directory.User{UserName: "ada@example.com", Active: true, Name: directory.Name{FamilyName: "King"},
+		Emails: []directory.MultiValue{{Value: "a@example.com", Type: "work", Primary: true}}}
+	if diff := cmp.Diff(want, results[0]); diff != "" {
+		t.Errorf("patched user (-want +got):\n%s", diff)
+	}
+	if after := fmt.Sprint(resolved); after != before {
+		t.Errorf("applying changed the operations:\n%s\n%s", before, after)
+	}
+}

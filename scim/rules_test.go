@@ -74,49 +74,97 @@ func TestDeprovisioningSticks(t *testing.T) {
 	e.do("POST", "/scim/v2/Users", userBody("pat@example.com", "00u-7")).must(t, 201)
 }
 
-// R7: SCIM POSTs racing logins for one key end with exactly one user. Run with -race.
+// R7: SCIM POSTs racing logins for one key end with exactly one user, whoever comes first: one
+// POST answers 201 with that user (created, or adopted from a login), the others 409, and
+// every login signs that user in. Run with -race.
 func TestCreateRacesLogin(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
+	const racers = 4
 	for round := range 10 {
 		key := fmt.Sprintf("00u-race-%d", round)
 		mail := fmt.Sprintf("race%d@example.com", round)
+		seq := e.lastSeq()
 		var wg sync.WaitGroup
-		statuses := make(chan int, 4)
-		for range 4 {
+		posts := make(chan response, racers)
+		logins := make(chan string, racers)
+		errs := make(chan error, racers)
+		for range racers {
 			wg.Go(func() {
-				statuses <- e.do("POST", "/scim/v2/Users", userBody(mail, key)).Status
+				posts <- e.do("POST", "/scim/v2/Users", userBody(mail, key))
 			})
 			wg.Go(func() {
-				_, _ = e.svc.Login(ctx, directory.Login{IdP: "okta", UniqueUserID: key, Email: mail})
+				u, err := e.svc.Login(ctx, directory.Login{IdP: "okta", UniqueUserID: key, Email: mail})
+				if err != nil {
+					errs <- err
+					return
+				}
+				logins <- u.ID
 			})
 		}
 		wg.Wait()
-		close(statuses)
-		created := 0
-		for s := range statuses {
-			switch s {
-			case 201:
-				created++
-			case 409:
-			default:
-				t.Errorf("round %d: a racing POST answered %d", round, s)
-			}
-		}
-		if created == 0 {
-			t.Errorf("round %d: no POST succeeded", round)
+		close(posts)
+		close(logins)
+		close(errs)
+		for err := range errs {
+			t.Errorf("round %d: a racing login failed: %v", round, err)
 		}
 		var users []directory.User
-		_ = e.svc.View(ctx, func(tx directory.ReadTx) error {
+		if err := e.svc.View(ctx, func(tx directory.ReadTx) error {
 			return tx.ScanUsers(directory.ScanQuery{IdP: "okta"}, func(u directory.User) error {
 				if u.UniqueUserID == key {
 					users = append(users, u)
 				}
 				return nil
 			})
-		})
+		}); err != nil {
+			t.Fatal(err)
+		}
 		if len(users) != 1 {
 			t.Fatalf("round %d: %d users for one key, want 1", round, len(users))
+		}
+		id := users[0].ID
+		if users[0].Owner != directory.OwnerSCIM {
+			t.Errorf("round %d: the user is owned by %s, want scim", round, users[0].Owner)
+		}
+		created, conflicts := 0, 0
+		for r := range posts {
+			switch r.Status {
+			case 201:
+				created++
+				if r.str("id") != id {
+					t.Errorf("round %d: the 201 names user %s, but the only user is %s", round, r.str("id"), id)
+				}
+			case 409:
+				conflicts++
+				r.mustSCIMError(t, 409, "uniqueness")
+			default:
+				t.Errorf("round %d: a racing POST answered %d: %s", round, r.Status, r.Raw)
+			}
+		}
+		if created != 1 || conflicts != racers-1 {
+			t.Errorf("round %d: %d POSTs answered 201 and %d 409, want 1 and %d", round, created, conflicts, racers-1)
+		}
+		n := 0
+		for got := range logins {
+			n++
+			if got != id {
+				t.Errorf("round %d: a login signed in user %s, but the only user is %s", round, got, id)
+			}
+		}
+		if n != racers {
+			t.Errorf("round %d: %d of %d logins succeeded", round, n, racers)
+		}
+		// One user.created, at most one adoption, and one R7 refusal per losing POST.
+		count := map[string]int{}
+		for _, ev := range e.events(seq) {
+			count[ev.Type]++
+			if ev.Type == directory.EventSCIMRefused && ev.Rule != "R7" {
+				t.Errorf("round %d: a losing POST was refused by %s: %s", round, ev.Rule, ev.Reason)
+			}
+		}
+		if count[directory.EventUserCreated] != 1 || count[directory.EventUserAdopted] > 1 || count[directory.EventSCIMRefused] != racers-1 {
+			t.Errorf("round %d: events %v, want one user.created, at most one user.adopted and %d scim.refused", round, count, racers-1)
 		}
 	}
 }
@@ -125,7 +173,10 @@ func TestCreateRacesLogin(t *testing.T) {
 // rule decided, the rule.
 func TestEveryWriteIsOneEvent(t *testing.T) {
 	e := newEnv(t)
-	toks, _ := e.svc.Tokens(context.Background(), directory.TokenSCIM, "okta")
+	toks, err := e.svc.Tokens(context.Background(), directory.TokenSCIM, "okta")
+	if err != nil || len(toks) != 1 {
+		t.Fatalf("tokens of okta: %v, %v", toks, err)
+	}
 	actor := "scim:" + toks[0].ID
 	step := func(name string, do func(), wantType, wantRule string) {
 		t.Helper()

@@ -1,20 +1,15 @@
 package scim
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
+	"net/url"
 	"strings"
 
-	elimity "github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
-	"github.com/elimity-com/scim/optional"
-	"github.com/elimity-com/scim/schema"
 
 	"github.com/rosterhq/roster/directory"
 )
@@ -37,12 +32,9 @@ const Prefix = "/scim/v2"
 
 // Handler is the SCIM service provider.
 type Handler struct {
-	svc    *directory.Service
-	opts   Options
-	log    *slog.Logger
-	lib    elimity.Server
-	users  *userHandler
-	groups *groupHandler
+	svc  *directory.Service
+	opts Options
+	log  *slog.Logger
 	// cursors speeds up deep startIndex paging of unfiltered user lists.
 	cursors pageCursors
 }
@@ -65,68 +57,10 @@ func New(svc *directory.Service, opts Options) *Handler {
 	if opts.DefaultPageSize <= 0 || opts.DefaultPageSize > opts.MaxPageSize {
 		opts.DefaultPageSize = min(200, opts.MaxPageSize)
 	}
-	h := &Handler{svc: svc, opts: opts, log: opts.Logger}
-	h.users = &userHandler{h: h}
-	h.groups = &groupHandler{h: h}
-	lib, err := elimity.NewServer(&elimity.ServerArgs{
-		ServiceProviderConfig: &elimity.ServiceProviderConfig{
-			MaxResults: opts.MaxPageSize, SupportFiltering: true, SupportPatch: true,
-			AuthenticationSchemes: authSchemes,
-		},
-		ResourceTypes: []elimity.ResourceType{
-			{
-				ID: optional.NewString("User"), Name: "User", Endpoint: "/Users",
-				Description: optional.NewString("User Account"),
-				Schema:      userSchema(),
-				SchemaExtensions: []elimity.SchemaExtension{
-					{Schema: schema.ExtensionEnterpriseUser()},
-				},
-				Handler: h.users,
-			},
-			{
-				ID: optional.NewString("Group"), Name: "Group", Endpoint: "/Groups",
-				Description: optional.NewString("Group"),
-				Schema:      schema.CoreGroupSchema(),
-				Handler:     h.groups,
-			},
-		},
-	}, elimity.WithBaseURL(h.scimBase()), elimity.WithLogger(libLogger{h.log}))
-	if err != nil {
-		// NewServer fails only on nil arguments, which the code above never passes.
-		panic("scim: building the library server: " + err.Error())
-	}
-	h.lib = lib
-	return h
-}
-
-var authSchemes = []elimity.AuthenticationScheme{{
-	Type: elimity.AuthenticationTypeOauthBearerToken, Name: "OAuth Bearer Token",
-	Description: "A SCIM token of one identity provider, created in the Roster admin console, sent as Authorization: Bearer <token>.",
-	SpecURI:     optional.NewString("https://www.rfc-editor.org/info/rfc6750"),
-	Primary:     true,
-}}
-
-// userSchema is the library's core User schema without the attributes Roster does not keep
-// (ims, photos, x509Certificates), so that /Schemas advertises only what is stored.
-func userSchema() schema.Schema {
-	s := schema.CoreUserSchema()
-	kept := s.Attributes[:0:0]
-	for _, a := range s.Attributes {
-		switch a.Name() {
-		case "ims", "photos", "x509Certificates":
-			continue
-		}
-		kept = append(kept, a)
-	}
-	s.Attributes = kept
-	return s
+	return &Handler{svc: svc, opts: opts, log: opts.Logger}
 }
 
 func (h *Handler) scimBase() string { return h.opts.BaseURL + Prefix }
-
-type libLogger struct{ log *slog.Logger }
-
-func (l libLogger) Error(args ...any) { l.log.Error("scim library", "detail", fmt.Sprint(args...)) }
 
 type actorKey struct{}
 
@@ -136,8 +70,10 @@ func actorFrom(r *http.Request) directory.SCIMActor {
 	return a
 }
 
-// ServeHTTP runs the request through authentication, the body limit and the vendor normaliser,
-// then to Roster's own handlers or the library.
+// ServeHTTP authenticates the request, reads its body up to the limit and answers it. Each
+// request takes one path: its body is decoded once, normalised for the vendor that sent it,
+// checked against the library's schemas and applied through the Service, and the answer is
+// encoded once.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := canonicalPath(r.URL.Path)
 
@@ -149,8 +85,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), actorKey{}, actor))
 
 	// The body is read, up to the limit, only for an authenticated caller.
+	var body []byte
 	if r.Body != nil && r.Body != http.NoBody {
-		body, err := io.ReadAll(io.LimitReader(r.Body, h.opts.MaxBodyBytes+1))
+		body, err = io.ReadAll(io.LimitReader(r.Body, h.opts.MaxBodyBytes+1))
 		if err != nil {
 			writeError(w, badRequest(scimerrors.ScimTypeInvalidSyntax, "The request body could not be read."))
 			return
@@ -160,8 +97,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				Detail: fmt.Sprintf("The request body is larger than the %d bytes this server accepts.", h.opts.MaxBodyBytes)})
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
 	}
 
 	// User creates and updates leave the mode check (R2) to the Service, which records the
@@ -173,32 +108,105 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	h.route(w, r, path, body)
+}
 
-	if r.Body != nil && r.Body != http.NoBody && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
-		body, _ := io.ReadAll(r.Body)
-		normalized, paths, serr := normalizeBody(r.Method, path, body)
-		if serr != nil {
-			writeError(w, *serr)
+// route sends a request to the handler of its path and method.
+func (h *Handler) route(w http.ResponseWriter, r *http.Request, path string, body []byte) {
+	method := r.Method
+	switch path {
+	case "/ServiceProviderConfig":
+		if method == http.MethodGet {
+			h.serveServiceProviderConfig(w, r)
 			return
 		}
-		if paths != nil {
-			r = r.WithContext(withPatchPaths(r.Context(), paths))
-		}
-		if se := precheckResource(r.Method, path, normalized); se != nil {
-			writeError(w, *se)
+	case "/Schemas":
+		if method == http.MethodGet {
+			h.serveSchemas(w, r)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(normalized))
-		r.ContentLength = int64(len(normalized))
-	}
-
-	if h.serveOwn(w, r, path) {
+	case "/ResourceTypes":
+		if method == http.MethodGet {
+			h.serveResourceTypes(w, r)
+			return
+		}
+	case "/Users", "/Groups":
+		rt := resourceTypeOf(path)
+		switch method {
+		case http.MethodGet:
+			p, se := listParamsFromQuery(r, h.opts)
+			h.serveList(w, r, rt, p, se)
+			return
+		case http.MethodPost:
+			h.serveWrite(w, r, rt, "", body)
+			return
+		}
+	case "/Users/.search", "/Groups/.search":
+		if method == http.MethodPost {
+			p, se := listParamsFromBody(body, h.opts)
+			h.serveList(w, r, resourceTypeOf(path), p, se)
+			return
+		}
+	case "/":
+		if method == http.MethodGet {
+			p, se := listParamsFromQuery(r, h.opts)
+			h.serveRootList(w, r, p, se)
+			return
+		}
+	case "/.search":
+		if method == http.MethodPost {
+			p, se := listParamsFromBody(body, h.opts)
+			h.serveRootList(w, r, p, se)
+			return
+		}
+	case "/Bulk":
+		writeError(w, scimerrors.ScimError{Status: http.StatusNotImplemented, Detail: "Bulk operations are not supported (see ServiceProviderConfig)."})
+		return
+	case "/Me":
+		writeError(w, scimerrors.ScimError{Status: http.StatusNotImplemented, Detail: "/Me is not supported: a SCIM token belongs to an identity provider, not to a person."})
+		return
+	default:
+		h.routeResource(w, r, path, body)
 		return
 	}
-	r2 := r.Clone(r.Context())
-	r2.URL.Path, r2.URL.RawPath = path, ""
-	r2.Body = r.Body
-	h.lib.ServeHTTP(w, r2)
+	writeError(w, methodNotAllowed(method, path))
+}
+
+// routeResource answers the paths below a collection: one schema, resource type, user or group.
+func (h *Handler) routeResource(w http.ResponseWriter, r *http.Request, path string, body []byte) {
+	collection, rawID, ok := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	id, err := url.PathUnescape(rawID)
+	if !ok || err != nil || id == "" || strings.Contains(id, "/") {
+		writeError(w, scimerrors.ScimError{Status: http.StatusNotFound, Detail: "There is no endpoint " + path + "."})
+		return
+	}
+	switch collection {
+	case "Schemas", "ResourceTypes":
+		if r.Method != http.MethodGet {
+			writeError(w, methodNotAllowed(r.Method, path))
+			return
+		}
+		if collection == "Schemas" {
+			h.serveSchema(w, r, id)
+		} else {
+			h.serveResourceType(w, r, id)
+		}
+		return
+	case "Users", "Groups":
+		rt := resourceTypeOf("/" + collection)
+		switch r.Method {
+		case http.MethodGet:
+			h.serveGet(w, r, rt, id)
+		case http.MethodPut, http.MethodPatch:
+			h.serveWrite(w, r, rt, id, body)
+		case http.MethodDelete:
+			h.serveDelete(w, r, rt, id)
+		default:
+			writeError(w, methodNotAllowed(r.Method, path))
+		}
+		return
+	}
+	writeError(w, scimerrors.ScimError{Status: http.StatusNotFound, Detail: "There is no endpoint " + path + "."})
 }
 
 // isUserWrite reports whether a request creates, replaces or patches a user: the requests the
@@ -228,118 +236,6 @@ func (h *Handler) authenticate(r *http.Request) (directory.SCIMActor, error) {
 	return directory.SCIMActor{IdP: tok.IdP, TokenID: tok.ID}, nil
 }
 
-// serveOwn handles what Roster answers itself rather than the library, and reports whether it
-// did.
-func (h *Handler) serveOwn(w http.ResponseWriter, r *http.Request, path string) bool {
-	switch path {
-	case "/ServiceProviderConfig":
-		if r.Method != http.MethodGet {
-			writeError(w, methodNotAllowed(r.Method, path))
-			return true
-		}
-		h.serveServiceProviderConfig(w, r)
-		return true
-	case "/Schemas", "/ResourceTypes":
-		if r.Method != http.MethodGet {
-			writeError(w, methodNotAllowed(r.Method, path))
-			return true
-		}
-		h.serveDiscoveryList(w, r, path)
-		return true
-	case "/Users", "/Groups":
-		if r.Method == http.MethodGet {
-			h.serveList(w, r, path[1:], listParamsFromQuery)
-			return true
-		}
-	case "/Users/.search", "/Groups/.search":
-		if r.Method == http.MethodPost {
-			h.serveList(w, r, strings.TrimSuffix(path[1:], "/.search"), listParamsFromBody)
-			return true
-		}
-		writeError(w, methodNotAllowed(r.Method, path))
-		return true
-	case "/":
-		if r.Method == http.MethodGet {
-			h.serveRootList(w, r, listParamsFromQuery)
-			return true
-		}
-	case "/.search":
-		if r.Method == http.MethodPost {
-			h.serveRootList(w, r, listParamsFromBody)
-			return true
-		}
-		writeError(w, methodNotAllowed(r.Method, path))
-		return true
-	case "/Bulk":
-		writeError(w, scimerrors.ScimError{Status: http.StatusNotImplemented, Detail: "Bulk operations are not supported (see ServiceProviderConfig)."})
-		return true
-	}
-	if r.Method == http.MethodGet {
-		if id, ok := strings.CutPrefix(path, "/Users/"); ok && id != "" {
-			h.serveGet(w, r, "Users", id)
-			return true
-		}
-		if id, ok := strings.CutPrefix(path, "/Groups/"); ok && id != "" {
-			h.serveGet(w, r, "Groups", id)
-			return true
-		}
-	}
-	return false
-}
-
 func methodNotAllowed(method, path string) scimerrors.ScimError {
 	return scimerrors.ScimError{Status: http.StatusMethodNotAllowed, Detail: method + " is not allowed on " + path + "."}
-}
-
-// serveServiceProviderConfig states what this server really supports; the library's own
-// document hard-codes etag and sort to false.
-func (h *Handler) serveServiceProviderConfig(w http.ResponseWriter, r *http.Request) {
-	loc := h.scimBase() + "/ServiceProviderConfig"
-	writeJSON(w, http.StatusOK, map[string]any{
-		"schemas":          []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
-		"documentationUri": h.opts.BaseURL + "/admin",
-		"patch":            map[string]any{"supported": true},
-		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-		"filter":           map[string]any{"supported": true, "maxResults": h.opts.MaxPageSize},
-		"changePassword":   map[string]any{"supported": false},
-		"sort":             map[string]any{"supported": true},
-		"etag":             map[string]any{"supported": true},
-		"authenticationSchemes": []map[string]any{{
-			"type": "oauthbearertoken", "name": authSchemes[0].Name, "description": authSchemes[0].Description,
-			"specUri": authSchemes[0].SpecURI.Value(), "primary": true,
-		}},
-		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": loc},
-	})
-}
-
-// serveDiscoveryList lets the library list schemas and resource types, then corrects its
-// envelope: the library reports itemsPerPage as the requested count, not the number returned.
-func (h *Handler) serveDiscoveryList(w http.ResponseWriter, r *http.Request, path string) {
-	rec := httptest.NewRecorder()
-	r2 := r.Clone(r.Context())
-	r2.URL.Path, r2.URL.RawPath = path, ""
-	h.lib.ServeHTTP(rec, r2)
-	var list map[string]any
-	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &list) != nil {
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
-		return
-	}
-	resources, _ := list["Resources"].([]any)
-	if resources == nil {
-		resources = []any{}
-	}
-	list["Resources"], list["itemsPerPage"] = resources, len(resources)
-	writeJSON(w, http.StatusOK, list)
-}
-
-// libError converts an error for the library's handlers, which write it as the body.
-func (h *Handler) libError(r *http.Request, err error) error {
-	if err == nil {
-		return nil
-	}
-	return errorFor(h.log, r, err)
 }

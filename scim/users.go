@@ -1,21 +1,14 @@
 package scim
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-
-	elimity "github.com/elimity-com/scim"
-	scimerrors "github.com/elimity-com/scim/errors"
-	"github.com/elimity-com/scim/optional"
 
 	"github.com/rosterhq/roster/directory"
 )
@@ -30,8 +23,8 @@ const (
 	searchRequestURN    = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 )
 
-// userJSON is the wire form of a SCIM User. Decoding matches keys case-insensitively, which
-// is what RFC 7643 asks of attribute names.
+// userJSON is the wire form of a SCIM User, as answers encode it. Requests are read in generic
+// form instead (userFromAttrs), as the library's schema validation leaves them.
 type userJSON struct {
 	Schemas           []string               `json:"schemas,omitempty"`
 	ID                string                 `json:"id,omitempty"`
@@ -149,85 +142,6 @@ func passwordMatches(hash, p string) bool {
 	return subtle.ConstantTimeCompare(sum[:], want) == 1
 }
 
-// decodeUser reads attributes (as validated by the library, or as patched) into the wire form.
-func decodeUser(attrs map[string]any) (userJSON, error) {
-	raw, err := json.Marshal(attrs)
-	if err != nil {
-		return userJSON{}, directory.Invalidf("the user could not be read: %v", err)
-	}
-	var j userJSON
-	d := json.NewDecoder(bytes.NewReader(raw))
-	if err := d.Decode(&j); err != nil {
-		return userJSON{}, badRequest(scimerrors.ScimTypeInvalidValue, "The user has an attribute of the wrong type: "+jsonProblem(err))
-	}
-	return j, nil
-}
-
-// jsonProblem describes a decoding error without Go type names.
-func jsonProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return te.Field + " must be " + wireType(te.Type.Kind().String()) + ", not " + te.Value
-	}
-	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return "unknown attribute " + field
-	}
-	return "malformed JSON"
-}
-
-func wireType(kind string) string {
-	switch kind {
-	case "string":
-		return "a string"
-	case "bool", "ptr":
-		return "a boolean"
-	case "slice":
-		return "an array"
-	case "struct", "map":
-		return "an object"
-	}
-	return "a " + kind
-}
-
-// userFromJSON builds the user a SCIM create or replace asks for. old is the stored user for
-// PUT and PATCH, nil for POST: an omitted active keeps old's (or is true on create), and an
-// omitted or unchanged password keeps the stored hash.
-func userFromJSON(j userJSON, old *directory.User) (directory.User, error) {
-	if strings.TrimSpace(j.UserName) == "" {
-		return directory.User{}, directory.Invalidf("userName is required and must not be empty")
-	}
-	u := directory.User{
-		UserName: strings.TrimSpace(j.UserName), DisplayName: j.DisplayName, NickName: j.NickName,
-		ProfileURL: j.ProfileURL, Title: j.Title, UserType: j.UserType,
-		PreferredLanguage: j.PreferredLanguage, Locale: j.Locale, Timezone: j.Timezone,
-		ExternalID: strings.TrimSpace(j.ExternalID), Active: true,
-		Emails: cleanMulti(j.Emails), PhoneNumbers: cleanMulti(j.PhoneNumbers),
-		Roles: cleanMulti(j.Roles), Entitlements: cleanMulti(j.Entitlements),
-		Addresses: j.Addresses,
-	}
-	if j.Name != nil {
-		u.Name = *j.Name
-	}
-	if old != nil {
-		u.Active = old.Active
-		u.PasswordHash = old.PasswordHash
-	}
-	if j.Active != nil {
-		u.Active = *j.Active
-	}
-	if j.Password != "" && !(old != nil && passwordMatches(old.PasswordHash, j.Password)) {
-		u.PasswordHash = hashPassword(j.Password)
-	}
-	if e := j.Enterprise; e != nil {
-		u.Enterprise = directory.Enterprise{EmployeeNumber: e.EmployeeNumber, CostCenter: e.CostCenter,
-			Organization: e.Organization, Division: e.Division, Department: e.Department}
-		if e.Manager != nil {
-			u.Enterprise.ManagerID, u.Enterprise.ManagerDisplay = e.Manager.Value, e.Manager.DisplayName
-		}
-	}
-	return u, nil
-}
-
 // cleanMulti drops values without a value and keeps at most one primary (RFC 7643 §2.4).
 func cleanMulti(vs []directory.MultiValue) []directory.MultiValue {
 	if len(vs) == 0 {
@@ -280,14 +194,6 @@ func (h *Handler) userJSONOf(u directory.User, groups []refJSON) userJSON {
 	return j
 }
 
-// toMap turns a wire form into generic JSON, the shape PATCH and attribute selection work on.
-func toMap(v any) map[string]any {
-	raw, _ := json.Marshal(v)
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	return m
-}
-
 // groupRefs computes a user's read-only groups attribute from the memberships.
 func (h *Handler) groupRefs(tx directory.ReadTx, userID string, names map[string]string) ([]refJSON, error) {
 	ids, err := tx.GroupsOfUser(userID)
@@ -312,96 +218,232 @@ func (h *Handler) groupRefs(tx directory.ReadTx, userID string, names map[string
 	return refs, nil
 }
 
-// userResource renders a user for the library's responses, applying the request's attributes
-// and excludedAttributes.
-func (h *Handler) userResource(r *http.Request, u directory.User) (elimity.Resource, error) {
-	var groups []refJSON
-	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
-		var err error
-		groups, err = h.groupRefs(tx, u.ID, nil)
-		return err
-	})
-	if err != nil {
-		return elimity.Resource{}, h.libError(r, err)
+// refsOf is the groups attribute of a user who is a member of groups.
+func (h *Handler) refsOf(groups []directory.GroupRef) []refJSON {
+	refs := make([]refJSON, 0, len(groups))
+	for _, g := range groups {
+		refs = append(refs, refJSON{Value: g.ID, Display: g.DisplayName, Type: "direct", Ref: h.scimBase() + "/Groups/" + g.ID})
 	}
-	m := project(toMap(h.userJSONOf(u, groups)), selectionFromQuery(r))
-	res := elimity.Resource{ID: u.ID, Attributes: m, Meta: elimity.Meta{Version: etag(u.Meta.Version)}}
-	if u.ExternalID != "" {
-		res.ExternalID = optional.NewString(u.ExternalID)
-	}
-	created, modified := u.Meta.Created, u.Meta.LastModified
-	res.Meta.Created, res.Meta.LastModified = &created, &modified
-	return res, nil
+	return refs
 }
 
-// userHandler is the library's ResourceHandler for /Users.
-type userHandler struct{ h *Handler }
-
-func (uh *userHandler) Create(r *http.Request, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
-	h := uh.h
-	j, err := decodeUser(attrs)
-	if err != nil {
-		return elimity.Resource{}, h.libError(r, err)
+// userAttrsOf is a stored user in generic form: what userJSONOf encodes to, built directly.
+// PATCH operations and attribute selection work on it.
+func (h *Handler) userAttrsOf(u directory.User, groups []refJSON) map[string]any {
+	m := map[string]any{
+		"schemas": []any{userSchemaURN, enterpriseSchemaURN}, "id": u.ID, "userName": u.UserName, "active": u.Active,
+		"meta": metaAttrs("User", h.scimBase()+"/Users/"+u.ID, u.Meta),
 	}
-	in, err := userFromJSON(j, nil)
-	if err != nil {
-		return elimity.Resource{}, h.libError(r, err)
+	putStrings(m, "externalId", u.ExternalID, "displayName", u.DisplayName, "nickName", u.NickName,
+		"profileUrl", u.ProfileURL, "title", u.Title, "userType", u.UserType, "preferredLanguage", u.PreferredLanguage,
+		"locale", u.Locale, "timezone", u.Timezone)
+	if n := u.Name; n != (directory.Name{}) {
+		name := map[string]any{}
+		putStrings(name, "formatted", n.Formatted, "familyName", n.FamilyName, "givenName", n.GivenName,
+			"middleName", n.MiddleName, "honorificPrefix", n.HonorificPrefix, "honorificSuffix", n.HonorificSuffix)
+		m["name"] = name
 	}
-	out, err := h.svc.SCIMCreateUser(r.Context(), actorFrom(r), in)
-	if err != nil {
-		return elimity.Resource{}, h.libError(r, err)
+	putMultiValues(m, "emails", u.Emails)
+	putMultiValues(m, "phoneNumbers", u.PhoneNumbers)
+	putMultiValues(m, "roles", u.Roles)
+	putMultiValues(m, "entitlements", u.Entitlements)
+	if len(u.Addresses) > 0 {
+		list := make([]any, 0, len(u.Addresses))
+		for _, a := range u.Addresses {
+			am := map[string]any{}
+			putStrings(am, "formatted", a.Formatted, "streetAddress", a.StreetAddress, "locality", a.Locality,
+				"region", a.Region, "postalCode", a.PostalCode, "country", a.Country, "type", a.Type)
+			if a.Primary {
+				am["primary"] = true
+			}
+			list = append(list, am)
+		}
+		m["addresses"] = list
 	}
-	return h.userResource(r, out)
+	if len(groups) > 0 {
+		list := make([]any, 0, len(groups))
+		for _, g := range groups {
+			gm := map[string]any{"value": g.Value}
+			putStrings(gm, "$ref", g.Ref, "display", g.Display, "type", g.Type)
+			list = append(list, gm)
+		}
+		m["groups"] = list
+	}
+	if e := u.Enterprise; e != (directory.Enterprise{}) {
+		ext := map[string]any{}
+		putStrings(ext, "employeeNumber", e.EmployeeNumber, "costCenter", e.CostCenter, "organization", e.Organization,
+			"division", e.Division, "department", e.Department)
+		if e.ManagerID != "" {
+			mgr := map[string]any{}
+			putStrings(mgr, "value", e.ManagerID, "$ref", h.scimBase()+"/Users/"+e.ManagerID, "displayName", e.ManagerDisplay)
+			ext["manager"] = mgr
+		}
+		m[enterpriseSchemaURN] = ext
+	}
+	return m
 }
 
-func (uh *userHandler) Get(r *http.Request, id string) (elimity.Resource, error) {
-	u, err := uh.h.svc.SCIMUser(r.Context(), actorFrom(r), id)
-	if err != nil {
-		return elimity.Resource{}, uh.h.libError(r, err)
-	}
-	return uh.h.userResource(r, u)
+// metaAttrs is a resource's meta attribute in generic form.
+func metaAttrs(resourceType, location string, meta directory.Meta) map[string]any {
+	m := map[string]any{}
+	putStrings(m, "resourceType", resourceType, "created", formatTime(meta.Created), "lastModified", formatTime(meta.LastModified),
+		"location", location, "version", etag(meta.Version))
+	return m
 }
 
-// GetAll is never reached: Handler.serveList answers GET /Users itself, because the library
-// would report itemsPerPage as the requested count and cannot select attributes.
-func (uh *userHandler) GetAll(r *http.Request, _ elimity.ListRequestParams) (elimity.Page, error) {
-	return elimity.Page{}, scimerrors.ScimError{Status: http.StatusNotImplemented, Detail: "List users with GET /Users."}
+// putStrings sets each (name, value) pair of kv whose value is not empty, as the wire structs'
+// omitempty does.
+func putStrings(m map[string]any, kv ...string) {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			m[kv[i]] = kv[i+1]
+		}
+	}
 }
 
-func (uh *userHandler) Replace(r *http.Request, id string, attrs elimity.ResourceAttributes) (elimity.Resource, error) {
-	h := uh.h
-	j, err := decodeUser(attrs)
-	if err != nil {
-		return elimity.Resource{}, h.libError(r, err)
+func putMultiValues(m map[string]any, name string, vs []directory.MultiValue) {
+	if len(vs) == 0 {
+		return
 	}
+	list := make([]any, 0, len(vs))
+	for _, v := range vs {
+		vm := map[string]any{}
+		putStrings(vm, "value", v.Value, "type", v.Type, "display", v.Display)
+		if v.Primary {
+			vm["primary"] = true
+		}
+		list = append(list, vm)
+	}
+	m[name] = list
+}
+
+// userFromAttrs builds the user a SCIM create or replace asks for, from attributes in generic
+// form: as validated against the schema, or a stored user's as patched. old is the stored user
+// for PUT and PATCH, nil for POST: an omitted active keeps old's (or is true on create), and an
+// omitted or unchanged password keeps the stored hash. Read-only attributes (groups, meta) are
+// ignored.
+func userFromAttrs(m map[string]any, old *directory.User) (directory.User, error) {
+	var ar attrReader
+	u := directory.User{
+		UserName: strings.TrimSpace(ar.str(m, "userName")), DisplayName: ar.str(m, "displayName"),
+		NickName: ar.str(m, "nickName"), ProfileURL: ar.str(m, "profileUrl"), Title: ar.str(m, "title"),
+		UserType: ar.str(m, "userType"), PreferredLanguage: ar.str(m, "preferredLanguage"),
+		Locale: ar.str(m, "locale"), Timezone: ar.str(m, "timezone"),
+		ExternalID: strings.TrimSpace(ar.str(m, "externalId")), Active: true,
+		Emails: cleanMulti(ar.multiValues(m, "emails")), PhoneNumbers: cleanMulti(ar.multiValues(m, "phoneNumbers")),
+		Roles: cleanMulti(ar.multiValues(m, "roles")), Entitlements: cleanMulti(ar.multiValues(m, "entitlements")),
+	}
+	if n := ar.object(m, "name"); n != nil {
+		u.Name = directory.Name{Formatted: ar.str(n, "formatted"), FamilyName: ar.str(n, "familyName"),
+			GivenName: ar.str(n, "givenName"), MiddleName: ar.str(n, "middleName"),
+			HonorificPrefix: ar.str(n, "honorificPrefix"), HonorificSuffix: ar.str(n, "honorificSuffix")}
+	}
+	for _, a := range ar.objects(m, "addresses") {
+		primary, _ := ar.boolean(a, "primary")
+		u.Addresses = append(u.Addresses, directory.Address{Formatted: ar.str(a, "formatted"),
+			StreetAddress: ar.str(a, "streetAddress"), Locality: ar.str(a, "locality"), Region: ar.str(a, "region"),
+			PostalCode: ar.str(a, "postalCode"), Country: ar.str(a, "country"), Type: ar.str(a, "type"), Primary: primary})
+	}
+	if old != nil {
+		u.Active, u.PasswordHash = old.Active, old.PasswordHash
+	}
+	if active, ok := ar.boolean(m, "active"); ok {
+		u.Active = active
+	}
+	if p := ar.str(m, "password"); p != "" && !(old != nil && passwordMatches(old.PasswordHash, p)) {
+		u.PasswordHash = hashPassword(p)
+	}
+	if e := ar.object(m, enterpriseSchemaURN); e != nil {
+		u.Enterprise = directory.Enterprise{EmployeeNumber: ar.str(e, "employeeNumber"), CostCenter: ar.str(e, "costCenter"),
+			Organization: ar.str(e, "organization"), Division: ar.str(e, "division"), Department: ar.str(e, "department")}
+		if mgr := ar.object(e, "manager"); mgr != nil {
+			u.Enterprise.ManagerID, u.Enterprise.ManagerDisplay = ar.str(mgr, "value"), ar.str(mgr, "displayName")
+		}
+	}
+	if ar.err != nil {
+		return directory.User{}, ar.err
+	}
+	if u.UserName == "" {
+		return directory.User{}, directory.Invalidf("userName is required and must not be empty")
+	}
+	return u, nil
+}
+
+// multiValues reads a multi-valued attribute of (value, type, primary, display) values.
+func (ar *attrReader) multiValues(m map[string]any, name string) []directory.MultiValue {
+	var out []directory.MultiValue
+	for _, v := range ar.objects(m, name) {
+		primary, _ := ar.boolean(v, "primary")
+		out = append(out, directory.MultiValue{Value: ar.str(v, "value"), Type: ar.str(v, "type"),
+			Primary: primary, Display: ar.str(v, "display")})
+	}
+	return out
+}
+
+// createUser answers POST /Users.
+func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, obj map[string]any) {
+	attrs, err := userType.validate(obj)
+	if err != nil {
+		writeError(w, errorFor(h.log, r, err))
+		return
+	}
+	in, err := userFromAttrs(attrs, nil)
+	if err != nil {
+		writeError(w, errorFor(h.log, r, err))
+		return
+	}
+	var groups []directory.GroupRef
+	out, err := h.svc.SCIMCreateUser(r.Context(), actorFrom(r), in, directory.ReadGroups(&groups))
+	h.answerUser(w, r, http.StatusCreated, out, groups, err)
+}
+
+// replaceUser answers PUT /Users/{id}.
+func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request, id string, obj map[string]any) {
+	attrs, err := userType.validate(obj)
+	if err != nil {
+		writeError(w, errorFor(h.log, r, err))
+		return
+	}
+	var groups []directory.GroupRef
 	out, err := h.svc.SCIMUpdateUser(r.Context(), actorFrom(r), id, expectedVersion(r), func(old directory.User) (directory.User, error) {
-		return userFromJSON(j, &old)
-	})
+		return userFromAttrs(attrs, &old)
+	}, directory.ReadGroups(&groups))
+	h.answerUser(w, r, http.StatusOK, out, groups, err)
+}
+
+// patchUser answers PATCH /Users/{id}. The operations are checked against the schema before
+// the transaction, and applied inside it to the stored user in generic form.
+func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, id string, ops []patchOp) {
+	resolved, err := userType.resolvePatch(ops)
 	if err != nil {
-		return elimity.Resource{}, h.libError(r, err)
+		writeError(w, errorFor(h.log, r, err))
+		return
 	}
-	return h.userResource(r, out)
-}
-
-func (uh *userHandler) Delete(r *http.Request, id string) error {
-	return uh.h.libError(r, uh.h.svc.SCIMDeleteUser(r.Context(), actorFrom(r), id, expectedVersion(r)))
-}
-
-func (uh *userHandler) Patch(r *http.Request, id string, ops []elimity.PatchOperation) (elimity.Resource, error) {
-	h := uh.h
+	var groups []directory.GroupRef
 	out, err := h.svc.SCIMUpdateUser(r.Context(), actorFrom(r), id, expectedVersion(r), func(old directory.User) (directory.User, error) {
-		m := toMap(h.userJSONOf(old, nil))
-		if err := applyPatch(r.Context(), m, ops, userAttrs); err != nil {
+		m := h.userAttrsOf(old, nil)
+		if err := applyPatch(m, resolved); err != nil {
 			return directory.User{}, err
 		}
-		j, err := decodeUser(m)
-		if err != nil {
-			return directory.User{}, err
-		}
-		return userFromJSON(j, &old)
-	})
+		return userFromAttrs(m, &old)
+	}, directory.ReadGroups(&groups))
+	h.answerUser(w, r, http.StatusOK, out, groups, err)
+}
+
+// answerUser writes the user a write returned, with its groups as the same transaction read
+// them, or the error.
+func (h *Handler) answerUser(w http.ResponseWriter, r *http.Request, status int, u directory.User, groups []directory.GroupRef, err error) {
 	if err != nil {
-		return elimity.Resource{}, h.libError(r, err)
+		writeError(w, errorFor(h.log, r, err))
+		return
 	}
-	return h.userResource(r, out)
+	h.answer(w, status, "/Users/"+u.ID, u.Meta.Version, h.renderUser(u, h.refsOf(groups), selectionFromQuery(r)))
+}
+
+// renderUser is a user as an answer shows it, with attributes selected.
+func (h *Handler) renderUser(u directory.User, groups []refJSON, sel selection) any {
+	if sel.empty() {
+		return h.userJSONOf(u, groups)
+	}
+	return project(h.userAttrsOf(u, groups), sel)
 }

@@ -74,7 +74,9 @@ func TestCreateUserConflict(t *testing.T) {
 		t.Errorf("last event = %+v, want scim.refused by R8 naming the token", last)
 	}
 	var n int
-	_ = e.svc.View(context.Background(), func(tx directory.ReadTx) error { n, _ = tx.CountUsers("okta"); return nil })
+	if err := e.svc.View(context.Background(), func(tx directory.ReadTx) (err error) { n, err = tx.CountUsers("okta"); return err }); err != nil {
+		t.Fatal(err)
+	}
 	if n != 1 {
 		t.Errorf("%d users, want 1", n)
 	}
@@ -252,5 +254,38 @@ func TestUpdateToTakenUserName(t *testing.T) {
 	e.do("PUT", "/scim/v2/Users/"+id, userBody("first@example.com", "ext-2")).mustSCIMError(t, 409, "uniqueness")
 	if e.snapshot() != before {
 		t.Error("a refused update changed the store")
+	}
+}
+
+// A write answers with the user as its transaction wrote it, groups included: the adopted
+// JIT user keeps the groups its login gave it, and a PATCH or PUT shows them too.
+func TestWriteAnswersShowGroups(t *testing.T) {
+	e := newEnv(t)
+	jit, err := e.svc.Login(t.Context(), directory.Login{IdP: "okta", UniqueUserID: "00u-9", Email: "pat@example.com",
+		Groups: []string{"Eng"}, GroupsAsserted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantGroups := func(r response) {
+		t.Helper()
+		groups, _ := r.Body["groups"].([]any)
+		if len(groups) != 1 {
+			t.Fatalf("groups = %v, want Eng", r.Body["groups"])
+		}
+		if g, _ := groups[0].(map[string]any); g["display"] != "Eng" || g["value"] == "" {
+			t.Errorf("group = %v", g)
+		}
+	}
+	r := e.do("POST", "/scim/v2/Users", userBody("pat@example.com", "00u-9")).must(t, 201)
+	if r.str("id") != jit.ID {
+		t.Fatalf("the POST did not adopt the JIT user: %s", r.Raw)
+	}
+	wantGroups(r)
+	wantGroups(e.do("PATCH", "/scim/v2/Users/"+jit.ID, patchBody(`{"op":"replace","path":"title","value":"Lead"}`)).must(t, 200))
+	wantGroups(e.do("PUT", "/scim/v2/Users/"+jit.ID, userBody("pat@example.com", "00u-9")).must(t, 200))
+	sel := e.do("PATCH", "/scim/v2/Users/"+jit.ID+"?attributes=groups", patchBody(`{"op":"replace","path":"title","value":"Head"}`)).must(t, 200)
+	wantGroups(sel)
+	if _, ok := sel.Body["title"]; ok {
+		t.Errorf("attributes=groups answered the title too: %s", sel.Raw)
 	}
 }

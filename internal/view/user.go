@@ -1,7 +1,6 @@
 package view
 
 import (
-	"errors"
 	"time"
 
 	"github.com/rosterhq/roster/directory"
@@ -39,10 +38,16 @@ type GroupRef struct {
 // UserOf builds the view of u, reading its groups in tx. A membership whose group no longer
 // exists is left out rather than failing the whole answer.
 func UserOf(tx directory.ReadTx, u directory.User) (User, error) {
+	groups, err := directory.UserGroups(tx, u.ID)
+	return Of(u, groups), err
+}
+
+// Of builds the view of u, a member of groups.
+func Of(u directory.User, groups []directory.GroupRef) User {
 	v := User{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName,
 		Name:   Name{GivenName: u.Name.GivenName, FamilyName: u.Name.FamilyName},
 		Emails: u.Emails, Active: u.Active, IdP: u.IdP, UniqueUserID: u.UniqueUserID,
-		ExternalID: u.ExternalID, Owner: u.Owner, Groups: []GroupRef{}, Meta: u.Meta}
+		ExternalID: u.ExternalID, Owner: u.Owner, Groups: make([]GroupRef, 0, len(groups)), Meta: u.Meta}
 	if v.Emails == nil {
 		v.Emails = []directory.MultiValue{}
 	}
@@ -50,19 +55,8 @@ func UserOf(tx directory.ReadTx, u directory.User) (User, error) {
 		t := u.LastLoginAt
 		v.LastLoginAt = &t
 	}
-	ids, err := tx.GroupsOfUser(u.ID)
-	if err != nil {
-		return v, err
-	}
-	for _, id := range ids {
-		g, err := tx.Group(id)
-		if errors.Is(err, directory.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return v, err
-		}
+	for _, g := range groups {
 		v.Groups = append(v.Groups, GroupRef{ID: g.ID, DisplayName: g.DisplayName})
 	}
-	return v, nil
+	return v
 }

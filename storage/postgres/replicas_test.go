@@ -227,8 +227,8 @@ func TestReplicasRacingOnOneIdentitySeeEachOther(t *testing.T) {
 	}
 	wg.Wait()
 	err := replicas[0].View(context.Background(), func(tx directory.ReadTx) error {
-		if n, _ := tx.CountUsers("okta"); n != 1 {
-			t.Errorf("%d users, want 1", n)
+		if n, err := tx.CountUsers("okta"); err != nil || n != 1 {
+			t.Errorf("%d users, want 1 (err: %v)", n, err)
 		}
 		u, err := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "00u1"})
 		if err != nil {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,20 +189,20 @@ func indexesFollowUpdates(t *testing.T, s directory.Store) {
 	// The old values are free again.
 	putUsers(t, s, user("u2", "old@example.com", "okta", "k1"))
 	view(t, s, func(tx directory.ReadTx) error {
-		if got, _ := tx.UserByUserName("new@example.com"); got.ID != "u1" {
-			t.Errorf("new userName finds %q", got.ID)
+		if got, err := tx.UserByUserName("new@example.com"); err != nil || got.ID != "u1" {
+			t.Errorf("new userName finds %q (err: %v)", got.ID, err)
 		}
-		if got, _ := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "k2"}); got.ID != "u1" {
-			t.Errorf("new identity finds %q", got.ID)
+		if got, err := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "k2"}); err != nil || got.ID != "u1" {
+			t.Errorf("new identity finds %q (err: %v)", got.ID, err)
 		}
-		if got, _ := tx.UsersByExternalID("okta", "e1"); len(got) != 0 {
-			t.Errorf("old externalId still finds %d users", len(got))
+		if got, err := tx.UsersByExternalID("okta", "e1"); err != nil || len(got) != 0 {
+			t.Errorf("old externalId still finds %d users (err: %v)", len(got), err)
 		}
-		if got, _ := tx.UsersByEmail("old@example.com"); len(got) != 0 {
-			t.Errorf("old email still finds %d users", len(got))
+		if got, err := tx.UsersByEmail("old@example.com"); err != nil || len(got) != 0 {
+			t.Errorf("old email still finds %d users (err: %v)", len(got), err)
 		}
-		if got, _ := tx.UsersByEmail("NEW@example.com"); len(got) != 1 || got[0].ID != "u1" {
-			t.Errorf("new email finds %v", got)
+		if got, err := tx.UsersByEmail("NEW@example.com"); err != nil || len(got) != 1 || got[0].ID != "u1" {
+			t.Errorf("new email finds %v (err: %v)", got, err)
 		}
 		return nil
 	})
@@ -288,11 +291,11 @@ func groupMembership(t *testing.T, s directory.Store) {
 	})
 	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g1", "Engineering", "okta", "u2")) })
 	view(t, s, func(tx directory.ReadTx) error {
-		if got, _ := tx.GroupsOfUser("u1"); !cmp.Equal(got, []string{"g2"}) {
-			t.Errorf("u1 member of %v, want [g2]", got)
+		if got, err := tx.GroupsOfUser("u1"); err != nil || !cmp.Equal(got, []string{"g2"}) {
+			t.Errorf("u1 member of %v, want [g2] (err: %v)", got, err)
 		}
-		if got, _ := tx.GroupsOfUser("u2"); !cmp.Equal(got, []string{"g1"}) {
-			t.Errorf("u2 member of %v, want [g1]", got)
+		if got, err := tx.GroupsOfUser("u2"); err != nil || !cmp.Equal(got, []string{"g1"}) {
+			t.Errorf("u2 member of %v, want [g1] (err: %v)", got, err)
 		}
 		if g, err := tx.GroupByDisplayName("okta", "engineering"); err != nil || g.ID != "g1" {
 			t.Errorf("renamed group by new name: %q, %v", g.ID, err)
@@ -304,8 +307,8 @@ func groupMembership(t *testing.T, s directory.Store) {
 	})
 	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteGroup("g1") })
 	view(t, s, func(tx directory.ReadTx) error {
-		if got, _ := tx.GroupsOfUser("u2"); len(got) != 0 {
-			t.Errorf("u2 still member of %v after the group was deleted", got)
+		if got, err := tx.GroupsOfUser("u2"); err != nil || len(got) != 0 {
+			t.Errorf("u2 still member of %v after the group was deleted (err: %v)", got, err)
 		}
 		return nil
 	})
@@ -369,11 +372,11 @@ func tombstones(t *testing.T, s directory.Store) {
 		if diff := cmp.Diff(ts, got); err != nil || diff != "" {
 			t.Errorf("tombstone: %v %s", err, diff)
 		}
-		if list, _ := tx.Tombstones("okta"); len(list) != 1 {
-			t.Errorf("okta tombstones: %d, want 1", len(list))
+		if list, err := tx.Tombstones("okta"); err != nil || len(list) != 1 {
+			t.Errorf("okta tombstones: %d, want 1 (err: %v)", len(list), err)
 		}
-		if list, _ := tx.Tombstones(""); len(list) != 2 {
-			t.Errorf("all tombstones: %d, want 2", len(list))
+		if list, err := tx.Tombstones(""); err != nil || len(list) != 2 {
+			t.Errorf("all tombstones: %d, want 2 (err: %v)", len(list), err)
 		}
 		return nil
 	})
@@ -399,16 +402,15 @@ func idps(t *testing.T, s directory.Store) {
 		if diff := cmp.Diff(p, got); err != nil || diff != "" {
 			t.Errorf("IdP round trip: %v %s", err, diff)
 		}
-		all, _ := tx.IdPs()
-		if len(all) != 1 {
-			t.Errorf("IdPs: %d, want 1", len(all))
+		if all, err := tx.IdPs(); err != nil || len(all) != 1 {
+			t.Errorf("IdPs: %d, want 1 (err: %v)", len(all), err)
 		}
 		return nil
 	})
 	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteIdP("entra") })
 	view(t, s, func(tx directory.ReadTx) error {
-		if all, _ := tx.IdPs(); len(all) != 0 {
-			t.Errorf("IdPs after delete: %d", len(all))
+		if all, err := tx.IdPs(); err != nil || len(all) != 0 {
+			t.Errorf("IdPs after delete: %d (err: %v)", len(all), err)
 		}
 		return nil
 	})
@@ -435,11 +437,11 @@ func tokens(t *testing.T, s directory.Store) {
 		if diff := cmp.Diff(tok, got); err != nil || diff != "" {
 			t.Errorf("token by hash: %v %s", err, diff)
 		}
-		if l, _ := tx.Tokens(directory.TokenSCIM, "okta"); len(l) != 1 {
-			t.Errorf("okta SCIM tokens: %d", len(l))
+		if l, err := tx.Tokens(directory.TokenSCIM, "okta"); err != nil || len(l) != 1 {
+			t.Errorf("okta SCIM tokens: %d (err: %v)", len(l), err)
 		}
-		if l, _ := tx.Tokens(directory.TokenAdmin, ""); len(l) != 1 {
-			t.Errorf("admin tokens: %d", len(l))
+		if l, err := tx.Tokens(directory.TokenAdmin, ""); err != nil || len(l) != 1 {
+			t.Errorf("admin tokens: %d (err: %v)", len(l), err)
 		}
 		return nil
 	})
@@ -480,15 +482,14 @@ func eventsOrdered(t *testing.T, s directory.Store) {
 		if len(all) != 8 {
 			t.Errorf("%d events, want 8", len(all))
 		}
-		page, _ := tx.Events(5, 2)
-		if len(page) != 2 || page[0].Seq != 6 || page[1].Seq != 7 {
-			t.Errorf("page after 5 limit 2: %+v", page)
+		if page, err := tx.Events(5, 2); err != nil || len(page) != 2 || page[0].Seq != 6 || page[1].Seq != 7 {
+			t.Errorf("page after 5 limit 2: %+v (err: %v)", page, err)
 		}
-		if last, _ := tx.LastSeq(); last != 8 {
-			t.Errorf("LastSeq = %d, want 8", last)
+		if last, err := tx.LastSeq(); err != nil || last != 8 {
+			t.Errorf("LastSeq = %d, want 8 (err: %v)", last, err)
 		}
-		if rest, _ := tx.Events(8, 10); len(rest) != 0 {
-			t.Errorf("events after the last: %d", len(rest))
+		if rest, err := tx.Events(8, 10); err != nil || len(rest) != 0 {
+			t.Errorf("events after the last: %d (err: %v)", len(rest), err)
 		}
 		return nil
 	})
@@ -514,9 +515,8 @@ func rollback(t *testing.T, s directory.Store) {
 		if _, err := tx.User("u1"); !errors.Is(err, directory.ErrNotFound) {
 			t.Errorf("user of a failed transaction: %v", err)
 		}
-		evs, _ := tx.Events(0, 10)
-		if len(evs) != 2 || evs[1].Seq != 2 {
-			t.Errorf("events after a rolled-back append: %+v; want seqs 1,2 with no gap", evs)
+		if evs, err := tx.Events(0, 10); err != nil || len(evs) != 2 || evs[1].Seq != 2 {
+			t.Errorf("events after a rolled-back append: %+v; want seqs 1,2 with no gap (err: %v)", evs, err)
 		}
 		return nil
 	})
@@ -529,7 +529,10 @@ func timesUTC(t *testing.T, s directory.Store) {
 	u.LastLoginAt = time.Date(2026, 1, 2, 4, 4, 5, 0, paris)
 	putUsers(t, s, u)
 	view(t, s, func(tx directory.ReadTx) error {
-		got, _ := tx.User("u1")
+		got, err := tx.User("u1")
+		if err != nil {
+			return err
+		}
 		if got.Meta.Created.Location() != time.UTC || !got.Meta.Created.Equal(u.Meta.Created) {
 			t.Errorf("created = %v, want %v in UTC", got.Meta.Created, u.Meta.Created.UTC())
 		}
@@ -547,22 +550,20 @@ func nilAndEmpty(t *testing.T, s directory.Store) {
 	putUsers(t, s, user("u1", "a", "okta", "1"))
 	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g1", "Eng", "okta")) })
 	view(t, s, func(tx directory.ReadTx) error {
-		u, _ := tx.User("u1")
-		if u.Emails != nil {
-			t.Errorf("a user without emails came back with %#v", u.Emails)
+		if u, err := tx.User("u1"); err != nil || u.Emails != nil {
+			t.Errorf("a user without emails came back with %#v (err: %v)", u.Emails, err)
 		}
-		g, _ := tx.Group("g1")
-		if g.Members == nil {
-			t.Error("an empty member list came back nil; lists must be [] not null")
+		if g, err := tx.Group("g1"); err != nil || g.Members == nil {
+			t.Errorf("an empty member list came back nil; lists must be [] not null (err: %v)", err)
 		}
-		if ids, _ := tx.GroupsOfUser("u1"); ids == nil {
-			t.Error("GroupsOfUser returned nil for no groups")
+		if ids, err := tx.GroupsOfUser("u1"); err != nil || ids == nil {
+			t.Errorf("GroupsOfUser returned nil for no groups (err: %v)", err)
 		}
-		if l, _ := tx.UsersByEmail("none@example.com"); l == nil {
-			t.Error("UsersByEmail returned nil for no users")
+		if l, err := tx.UsersByEmail("none@example.com"); err != nil || l == nil {
+			t.Errorf("UsersByEmail returned nil for no users (err: %v)", err)
 		}
-		if l, _ := tx.Events(0, 10); l == nil {
-			t.Error("Events returned nil for no events")
+		if l, err := tx.Events(0, 10); err != nil || l == nil {
+			t.Errorf("Events returned nil for no events (err: %v)", err)
 		}
 		return nil
 	})
@@ -589,9 +590,9 @@ func kv(t *testing.T, s directory.Store) {
 			t.Errorf("entry without expiry: %q, %v", v, err)
 		}
 		var keys []string
-		_ = tx.ScanKV("session", t0, func(k string, _ []byte) error { keys = append(keys, k); return nil })
-		if !cmp.Equal(keys, []string{"a"}) {
-			t.Errorf("scan of session: %v, want [a]", keys)
+		err := tx.ScanKV("session", t0, func(k string, _ []byte) error { keys = append(keys, k); return nil })
+		if err != nil || !cmp.Equal(keys, []string{"a"}) {
+			t.Errorf("scan of session: %v, want [a] (err: %v)", keys, err)
 		}
 		return nil
 	})
@@ -621,77 +622,121 @@ func kv(t *testing.T, s directory.Store) {
 	})
 }
 
+// racers runs fn(i) for i in [0, n) in n goroutines released together, so that their
+// transactions are in flight at the same time rather than one after another as the goroutines
+// happen to start. It returns the most transactions that were in flight at once.
+func racers(n int, fn func(i int)) (maxInFlight int) {
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	var inFlight, most atomic.Int32
+	for i := range n {
+		ready.Add(1)
+		done.Go(func() {
+			ready.Done()
+			<-start
+			cur := inFlight.Add(1)
+			for m := most.Load(); cur > m && !most.CompareAndSwap(m, cur); m = most.Load() {
+			}
+			fn(i)
+			inFlight.Add(-1)
+		})
+	}
+	ready.Wait()
+	close(start)
+	done.Wait()
+	return int(most.Load())
+}
+
 func raceIdentity(t *testing.T, s directory.Store) {
 	const n = 50
-	var wg sync.WaitGroup
 	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.Update(context.Background(), func(tx directory.Tx) error {
-				// Check-then-insert inside the transaction, as Service does.
-				if _, err := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "00u1"}); err == nil {
-					return nil
-				}
-				if err := tx.PutUser(user(fmt.Sprintf("u%02d", i), fmt.Sprintf("user%d", i), "okta", "00u1")); err != nil {
-					return err
-				}
-				_, err := tx.AppendEvent(directory.Event{ID: fmt.Sprint(i), Type: "user.created", Time: t0})
+	overlap := racers(n, func(i int) {
+		errs[i] = s.Update(context.Background(), func(tx directory.Tx) error {
+			// Check-then-insert inside the transaction, as Service does.
+			if _, err := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "00u1"}); err == nil {
+				return nil
+			} else if !errors.Is(err, directory.ErrNotFound) {
 				return err
-			})
-		}()
+			}
+			if err := tx.PutUser(user(fmt.Sprintf("u%02d", i), fmt.Sprintf("user%d", i), "okta", "00u1")); err != nil {
+				return err
+			}
+			_, err := tx.AppendEvent(directory.Event{ID: fmt.Sprint(i), Type: "user.created", Time: t0})
+			return err
+		})
+	})
+	if overlap < 2 {
+		t.Errorf("at most %d transaction in flight at once: the goroutines did not race", overlap)
 	}
-	wg.Wait()
+	// The check inside the transaction sees every committed creation, so no racer's insert
+	// ever collides: the store serialises them, or runs a loser again on fresh data.
 	for i, err := range errs {
-		if err != nil && !errors.Is(err, directory.ErrConflict) {
+		if err != nil {
 			t.Errorf("goroutine %d: %v", i, err)
 		}
 	}
 	view(t, s, func(tx directory.ReadTx) error {
-		n, _ := tx.CountUsers("okta")
-		if n != 1 {
-			t.Errorf("%d users for one identity, want 1", n)
+		if n, err := tx.CountUsers("okta"); err != nil || n != 1 {
+			t.Errorf("%d users for one identity, want 1 (err: %v)", n, err)
 		}
-		evs, _ := tx.Events(0, 100)
-		if len(evs) != 1 {
-			t.Errorf("%d creation events, want 1", len(evs))
+		u, err := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "00u1"})
+		if err != nil {
+			return err
+		}
+		// The one creation event is the winner's, written with its user.
+		evs, err := tx.Events(0, 100)
+		if err != nil || len(evs) != 1 || winnerEvent(u.ID) != evs[0].ID {
+			t.Errorf("creation events %+v for user %s, want one, the winner's (err: %v)", evs, u.ID, err)
 		}
 		return nil
 	})
 }
 
+// winnerEvent is the id of the event raceIdentity's goroutine appends with user id ("u07" → "7").
+func winnerEvent(userID string) string {
+	n, err := strconv.Atoi(strings.TrimPrefix(userID, "u"))
+	if err != nil {
+		return "not a racer's user: " + userID
+	}
+	return strconv.Itoa(n)
+}
+
 func raceEvents(t *testing.T, s directory.Store) {
 	const writers, each = 16, 10
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range each {
-				err := s.Update(context.Background(), func(tx directory.Tx) error {
-					if err := tx.PutUser(user(fmt.Sprintf("w%02d-%02d", w, i), fmt.Sprintf("w%d-%d", w, i), "okta", fmt.Sprintf("%d-%d", w, i))); err != nil {
-						return err
-					}
-					_, err := tx.AppendEvent(directory.Event{ID: fmt.Sprint(w, "-", i), Type: "user.created", Time: t0})
+	overlap := racers(writers, func(w int) {
+		for i := range each {
+			err := s.Update(context.Background(), func(tx directory.Tx) error {
+				if err := tx.PutUser(user(fmt.Sprintf("w%02d-%02d", w, i), fmt.Sprintf("w%d-%d", w, i), "okta", fmt.Sprintf("%d-%d", w, i))); err != nil {
 					return err
-				})
-				if err != nil {
-					t.Errorf("writer %d: %v", w, err)
 				}
+				_, err := tx.AppendEvent(directory.Event{ID: fmt.Sprint(w, "-", i), Type: "user.created", Time: t0})
+				return err
+			})
+			if err != nil {
+				t.Errorf("writer %d: %v", w, err)
 			}
-		}()
+		}
+	})
+	if overlap < 2 {
+		t.Errorf("at most %d writer in flight at once: the writers did not race", overlap)
 	}
-	wg.Wait()
 	view(t, s, func(tx directory.ReadTx) error {
-		evs, _ := tx.Events(0, 1000)
+		evs, err := tx.Events(0, 1000)
+		if err != nil {
+			return err
+		}
 		if len(evs) != writers*each {
 			t.Errorf("%d events, want %d", len(evs), writers*each)
 		}
+		seen := map[string]bool{}
 		for i, e := range evs {
 			if e.Seq != uint64(i+1) {
 				t.Fatalf("event %d has seq %d: the log has a gap or is out of order", i, e.Seq)
 			}
+			if seen[e.ID] {
+				t.Errorf("event %s appended twice", e.ID)
+			}
+			seen[e.ID] = true
 		}
 		return nil
 	})

@@ -1,0 +1,70 @@
+package directory
+
+import "errors"
+
+// GroupRef names a group a user is a member of.
+type GroupRef struct {
+	ID          string
+	DisplayName string
+}
+
+// UserGroups reads the groups userID is a member of, in id order. A group removed meanwhile is
+// skipped; memberships and groups change in one transaction, so that happens only between
+// reads of different transactions.
+func UserGroups(tx ReadTx, userID string) ([]GroupRef, error) {
+	ids, err := tx.GroupsOfUser(userID)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]GroupRef, 0, len(ids))
+	for _, id := range ids {
+		g, err := tx.Group(id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		refs = append(refs, GroupRef{ID: g.ID, DisplayName: g.DisplayName})
+	}
+	return refs, nil
+}
+
+// MemberUser is a user together with the groups it is a member of, read in one transaction.
+type MemberUser struct {
+	User   User
+	Groups []GroupRef
+}
+
+// WriteOption asks a write for more of what it read or wrote, from the same transaction.
+type WriteOption func(*writeOptions)
+
+type writeOptions struct {
+	groups *[]GroupRef
+}
+
+// ReadGroups makes a SCIM user write set *groups to the groups of the user it returns, read in
+// its transaction, so that the answer to a SCIM request shows the user as written without a
+// second transaction. The write may run its transaction more than once; *groups is set by the
+// attempt that commits.
+func ReadGroups(groups *[]GroupRef) WriteOption {
+	return func(o *writeOptions) { o.groups = groups }
+}
+
+func applyWriteOptions(opts []WriteOption) writeOptions {
+	var o writeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// answer reads, in tx, what the options ask about the user a write returns.
+func (o writeOptions) answer(tx ReadTx, userID string) error {
+	if o.groups == nil {
+		return nil
+	}
+	groups, err := UserGroups(tx, userID)
+	*o.groups = groups
+	return err
+}

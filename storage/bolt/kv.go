@@ -1,0 +1,98 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// A KV value is stored as 8 bytes of expiry (Unix nanoseconds, 0 for none) then the value.
+func kvEncode(value []byte, expires time.Time) []byte {
+	out := make([]byte, 8+len(value))
+	if !expires.IsZero() {
+		binary.BigEndian.PutUint64(out, uint64(expires.UnixNano()))
+	}
+	copy(out[8:], value)
+	return out
+}
+
+func kvDecode(raw []byte, now time.Time) ([]byte, bool) {
+	if len(raw) < 8 {
+		return nil, false
+	}
+	exp := binary.BigEndian.Uint64(raw)
+	if exp != 0 && now.UnixNano() >= int64(exp) {
+		return nil, false
+	}
+	return append([]byte{}, raw[8:]...), true
+}
+
+func (t *txn) KV(ns, k string, now time.Time) ([]byte, error) {
+	v, ok := kvDecode(t.tx.Bucket(bKV).Get(key(ns, k)), now)
+	if !ok {
+		return nil, directory.ErrNotFound
+	}
+	return v, nil
+}
+
+func (t *txn) ScanKV(ns string, now time.Time, fn func(key string, value []byte) error) error {
+	return t.scanPrefix(bKV, append([]byte(ns), 0), nil, func(k, raw []byte) error {
+		v, ok := kvDecode(raw, now)
+		if !ok {
+			return nil
+		}
+		return fn(string(k), v)
+	})
+}
+
+func (t *txn) PutKV(ns, k string, value []byte, expires time.Time) error {
+	return t.tx.Bucket(bKV).Put(key(ns, k), kvEncode(value, expires))
+}
+
+func (t *txn) InsertKV(ns, k string, value []byte, expires, now time.Time) error {
+	if _, ok := kvDecode(t.tx.Bucket(bKV).Get(key(ns, k)), now); ok {
+		return &directory.ConflictError{Field: ns, Value: k}
+	}
+	return t.PutKV(ns, k, value, expires)
+}
+
+func (t *txn) DeleteKV(ns, k string) error { return t.tx.Bucket(bKV).Delete(key(ns, k)) }
+
+func (t *txn) PurgeKV(now time.Time, limit int) (int, error) {
+	var expired [][]byte
+	c := t.tx.Bucket(bKV).Cursor()
+	for k, v := c.First(); k != nil && len(expired) < limit; k, v = c.Next() {
+		if _, ok := kvDecode(v, now); !ok {
+			expired = append(expired, append([]byte{}, k...))
+		}
+	}
+	for _, k := range expired {
+		if err := t.tx.Bucket(bKV).Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(expired), nil
+}
+
+// ListKV calls fn for every KV entry with its namespace and expiry (zero for none), expired
+// ones included, so that storage/migrate can copy the whole KV space.
+func (s *Store) ListKV(ctx context.Context, fn func(ns, key string, value []byte, expires time.Time) error) error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bKV).ForEach(func(k, raw []byte) error {
+			ns, key, ok := bytes.Cut(k, []byte{0})
+			if !ok || len(raw) < 8 {
+				return nil
+			}
+			var exp time.Time
+			if n := binary.BigEndian.Uint64(raw); n != 0 {
+				exp = time.Unix(0, int64(n)).UTC()
+			}
+			return fn(string(ns), string(key), append([]byte{}, raw[8:]...), exp)
+		})
+	})
+}
