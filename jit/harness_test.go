@@ -36,6 +36,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/jit"
 	"github.com/rosterhq/roster/storage/bolt"
 )
@@ -243,6 +244,12 @@ type env struct {
 	idp     *testIdP
 }
 
+// loopbackClient is the outbound client of the tests' Roster: their IdPs and OPs listen on
+// loopback, which Roster refuses unless --allow-outbound lists it.
+func loopbackClient() *http.Client {
+	return outbound.Policy{Allow: outbound.MustParseAllowList("127.0.0.0/8,::1")}.Client()
+}
+
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	st, err := bolt.Open(filepath.Join(tb.TempDir(), "roster.db"))
@@ -257,6 +264,7 @@ func newEnv(tb testing.TB) *env {
 		Logger:     slog.New(slog.NewTextHandler(e.logs, nil)),
 		ClockSkew:  time.Minute,
 		SessionTTL: time.Hour,
+		HTTPClient: loopbackClient(),
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -625,7 +625,7 @@ func TestOIDCReplicas(t *testing.T) {
 	e := newOIDCEnv(t)
 	e.addOIDCIdP(directory.IdP{ID: "okta", Preset: "okta"})
 	// Replica B is another handler over the same store, with the same public base URL.
-	other, err := jit.New(directory.New(e.store), jit.Config{BaseURL: e.roster.URL, SessionTTL: time.Hour})
+	other, err := jit.New(directory.New(e.store), jit.Config{BaseURL: e.roster.URL, SessionTTL: time.Hour, HTTPClient: loopbackClient()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,6 +135,7 @@ func (c *cluster) startReplica(name, connURL string, srv *httptest.Server) *repl
 		SessionTTL:    time.Hour,
 		Context:       runCtx,
 		Workers:       &workers,
+		AllowOutbound: "127.0.0.0/8,::1",
 	}, svc)
 	if err != nil {
 		t.Fatalf("replica %s: %v", name, err)
@@ -157,7 +158,7 @@ func (c *cluster) startReplica(name, connURL string, srv *httptest.Server) *repl
 	})
 	// This handler serves nothing: the harness uses it to name the SP's URLs (which depend only
 	// on the base URL) and to validate IdPs before they are created.
-	urls, err := jit.New(svc, jit.Config{BaseURL: c.public, Logger: slog.New(slog.DiscardHandler)})
+	urls, err := jit.New(svc, jit.Config{BaseURL: c.public, Logger: slog.New(slog.DiscardHandler), HTTPClient: loopbackClient()})
 	if err != nil {
 		t.Fatal(err)
 	}

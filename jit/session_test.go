@@ -204,7 +204,7 @@ func TestReplicasShareState(t *testing.T) {
 	e := newEnv(t)
 	e.addIdP(directory.IdP{ID: "acme", Mode: directory.ModeJIT})
 	e.idp.signIn(person{nameID: "r1", attrs: attrs("uniqueUserId", "r1")})
-	replicaB, err := jit.New(e.svc, jit.Config{BaseURL: e.url("")})
+	replicaB, err := jit.New(e.svc, jit.Config{BaseURL: e.url(""), HTTPClient: loopbackClient()})
 	if err != nil {
 		t.Fatal(err)
 	}

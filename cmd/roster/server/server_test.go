@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +16,8 @@ import (
 
 const adminToken = "server-test-admin-token-0123"
 
-func newServer(t *testing.T) (*httptest.Server, *directory.Service) {
+// newServer starts Roster with allowOutbound as its --allow-outbound.
+func newServer(t *testing.T, allowOutbound string) (*httptest.Server, *directory.Service) {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "roster.db"))
 	if err != nil {
@@ -29,7 +29,8 @@ func newServer(t *testing.T) (*httptest.Server, *directory.Service) {
 		t.Fatal(err)
 	}
 	ts := httptest.NewUnstartedServer(nil)
-	h, err := server.New(server.Config{BaseURL: "http://" + ts.Listener.Addr().String(), Logger: slog.New(slog.DiscardHandler)}, svc)
+	h, err := server.New(server.Config{BaseURL: "http://" + ts.Listener.Addr().String(), Logger: slog.New(slog.DiscardHandler),
+		AllowOutbound: allowOutbound}, svc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,22 +61,13 @@ func discoveryServer(t *testing.T) *httptest.Server {
 
 func postIdP(t *testing.T, base, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, base+"/admin/api/v1/idps", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(raw)
+	return adminCall(t, http.MethodPost, base+"/admin/api/v1/idps", body)
 }
 
 // TestOIDCIdPIsSavedOnlyWhenDiscoveryAnswers: an administrator who mistypes the issuer learns it
 // when saving, not at the first sign-in.
 func TestOIDCIdPIsSavedOnlyWhenDiscoveryAnswers(t *testing.T) {
-	ts, svc := newServer(t)
+	ts, svc := newServer(t, "127.0.0.0/8,::1")
 	op := discoveryServer(t)
 
 	dead := httptest.NewServer(http.NotFoundHandler())
