@@ -154,7 +154,8 @@ func (p Policy) DialContext(ctx context.Context, network, address string) (net.C
 
 // resolve returns the addresses a connection to host may use, each checked: host itself when
 // it is an address, else what the resolver answers. A name is refused when any of its
-// addresses is, since which of them a connection would use is not the name's owner's promise.
+// addresses is, since a connection could use any of them. A name on the allow-list is trusted
+// with whatever it resolves to.
 func (p Policy) resolve(ctx context.Context, host string) ([]netip.Addr, error) {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if err := p.check(host, ip); err != nil {
