@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rosterhq/roster/directory"
 )
@@ -86,12 +87,26 @@ func (h *Handler) view(p directory.IdP) idpView {
 		RedirectURI: sso + "/oidc/callback", SCIMBaseURL: h.cfg.BaseURL + "/scim/v2", LoginURL: sso + "/login"}
 }
 
+// maxProblemBytes bounds one protocol problem in an API answer.
+const maxProblemBytes = 500
+
 // problems reports every problem of p at once: the domain's (which also fills defaults) and,
 // when they are known, the protocol's.
 func (h *Handler) problems(r *http.Request, p *directory.IdP) []string {
 	problems := directory.NormalizeIdP(p)
 	if h.cfg.ValidateIdP != nil {
-		problems = append(problems, h.cfg.ValidateIdP(r.Context(), *p)...)
+		// A protocol problem may tell what a remote server did (a metadata URL, an issuer);
+		// each is bounded, so nothing that server sends can make this answer large.
+		for _, pr := range h.cfg.ValidateIdP(r.Context(), *p) {
+			if len(pr) > maxProblemBytes {
+				cut := maxProblemBytes
+				for cut > 0 && !utf8.RuneStart(pr[cut]) {
+					cut--
+				}
+				pr = pr[:cut] + "…"
+			}
+			problems = append(problems, pr)
+		}
 	}
 	if p.Preset != "" && h.cfg.Presets != nil && h.cfg.ValidateIdP == nil {
 		if _, ok := h.preset(p.Preset); !ok {

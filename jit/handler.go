@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/outbound"
 )
 
 // Config is what the sign-in edge needs to know about its deployment.
@@ -24,7 +25,9 @@ type Config struct {
 	ClockSkew time.Duration
 	// SessionTTL is how long a sign-in session lasts.
 	SessionTTL time.Duration
-	// HTTPClient fetches IdP metadata from metadata_url; nil uses a client with a timeout.
+	// HTTPClient fetches IdP metadata from metadata_url and makes the OIDC discovery, JWKS
+	// and token requests; nil uses a client of the outbound policy that allows no non-public
+	// destination.
 	HTTPClient *http.Client
 }
 
@@ -69,7 +72,7 @@ func New(svc *directory.Service, cfg Config) (*Handler, error) {
 		cfg.SessionTTL = 12 * time.Hour
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+		cfg.HTTPClient = outbound.Policy{}.Client()
 	}
 	return &Handler{
 		svc:        svc,

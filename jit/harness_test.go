@@ -8,6 +8,7 @@ package jit_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/rosterhq/roster/internal/outbound"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -40,6 +41,12 @@ type env struct {
 // tests cross it) and hour-long sessions.
 func jitConfig() testserver.Config {
 	return testserver.Config{SAMLClockSkew: time.Minute, SessionTTL: time.Hour}
+}
+
+// loopbackClient is the outbound client of the tests' Roster: their IdPs and OPs listen on
+// loopback, which Roster refuses unless --allow-outbound lists it.
+func loopbackClient() *http.Client {
+	return outbound.Policy{Allow: outbound.MustParseAllowList("127.0.0.0/8,::1")}.Client()
 }
 
 func newEnv(tb testing.TB) *env {

@@ -115,7 +115,9 @@ func (h *Handler) metadataBytes(ctx context.Context, s directory.SAMLSettings) (
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetching saml.metadata_url: the server answered %s", resp.Status)
+		// The status text is the standard one: the server's own reason phrase is as much its
+		// to choose as the body, and this error reaches the admin API.
+		return nil, fmt.Errorf("fetching saml.metadata_url: the server answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMetadataSize+1))
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/outbound"
 )
 
 // This file is Roster's OpenID Connect relying party: the authorization code flow with PKCE
@@ -555,11 +556,17 @@ func (h *Handler) ValidateOIDCDiscovery(ctx context.Context, p directory.IdP) []
 	if issuer == "" {
 		return []string{"oidc: issuer is required"}
 	}
+	// The discovery library quotes an error answer's body in its error; the observation
+	// describes the failure without it, so the API never shows what the issuer's URL answered.
+	ctx, seen := outbound.Observe(ctx)
 	if _, err := h.discover(ctx, issuer); err != nil {
 		var mismatch *oidc.IssuerMismatchError
 		if errors.As(err, &mismatch) {
 			return []string{"oidc: the discovery document of " + quote(issuer) + " names the issuer " +
 				quote(mismatch.Discovered) + "; set issuer to exactly that"}
+		}
+		if reason, ok := seen.Explain(err); ok {
+			return []string{"oidc: OIDC discovery of " + quote(issuer) + ": " + reason}
 		}
 		return []string{"oidc: " + err.Error()}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/rosterhq/roster/admin"
 	"github.com/rosterhq/roster/admin/webhooks"
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/jit"
 	"github.com/rosterhq/roster/scim"
 )
@@ -40,6 +41,9 @@ type Config struct {
 	// the process. Workers, when set, counts them so the caller can wait before closing the store.
 	Context context.Context
 	Workers *sync.WaitGroup
+	// AllowOutbound lists the non-public CIDRs and host names that Roster's own requests
+	// (metadata URLs, OIDC issuers, webhooks) may reach, comma-separated; empty allows none.
+	AllowOutbound string
 }
 
 // New returns the handler of every surface.
@@ -54,6 +58,11 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}
+	allow, err := outbound.ParseAllowList(cfg.AllowOutbound)
+	if err != nil {
+		return nil, err
+	}
+	outboundClient := outbound.Policy{Allow: allow}.Client()
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Recovery(), accessLog(cfg.Logger))
@@ -78,7 +87,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	r.Any(scim.Prefix+"/*path", gin.WrapH(scimHandler))
 	// mount: jit
 	jitHandler, err := jit.New(svc, jit.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger,
-		ClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL})
+		ClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, HTTPClient: outboundClient})
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +115,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		Presets: presets, ValidateIdP: validateIdP})
 	adminHandler.Routes(r)
 	// mount: webhooks
-	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger})
+	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger, HTTPClient: outboundClient})
 	hooks.Routes(r)
 	runCtx := cfg.Context
 	if runCtx == nil {

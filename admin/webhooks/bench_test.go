@@ -103,7 +103,7 @@ func BenchmarkDelivery(b *testing.B) {
 
 	// Webhooks: a webhook starting at the first event, delivered by the handler's worker.
 	count.Store(0)
-	h := webhooks.New(e.svc, webhooks.Config{PollInterval: 10 * time.Millisecond})
+	h := webhooks.New(e.svc, webhooks.Config{PollInterval: 10 * time.Millisecond, HTTPClient: loopbackClient()})
 	var created webhooks.Webhook
 	if code := call(b, h, "POST", "/admin/api/v1/webhooks", adminToken, map[string]any{"url": recv.URL, "from_seq": first}, &created); code != http.StatusCreated {
 		b.Fatalf("create: %d", code)

@@ -32,7 +32,7 @@ type rosterProcess struct {
 func startRoster(t *testing.T, bin, addr, data string) *rosterProcess {
 	t.Helper()
 	p := &rosterProcess{out: &testserver.LogBuffer{}, base: "http://" + addr, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--addr", addr, "--data", data, "--admin-token", adminToken)
+	p.cmd = exec.Command(bin, "serve", "--addr", addr, "--data", data, "--admin-token", adminToken, "--allow-outbound", "127.0.0.0/8,::1")
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

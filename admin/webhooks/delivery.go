@@ -178,17 +178,14 @@ func (h *Handler) send(ctx context.Context, url string, key []byte, eventID stri
 		}
 	}
 	defer resp.Body.Close()
-	// Read a bounded part of the answer: enough for last_error, and draining small answers lets
-	// the connection be reused; a huge answer is cut off rather than read into memory.
-	head, rerr := io.ReadAll(io.LimitReader(resp.Body, h.cfg.MaxResponseBytes))
+	// Drain a bounded part of the answer, so that small answers let the connection be reused;
+	// a huge answer is cut off rather than read. None of it goes into last_error, nor does the
+	// receiver's own reason phrase: what a receiver answers is not for Roster to repeat.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, h.cfg.MaxResponseBytes))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	msg := "HTTP " + resp.Status
-	if rerr == nil && len(head) > 0 {
-		msg += ": " + truncate(strings.TrimSpace(string(head)), 200)
-	}
-	return &attemptError{msg: msg}
+	return &attemptError{msg: fmt.Sprintf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))}
 }
 
 func trimErr(err error) string { return truncate(err.Error(), 300) }

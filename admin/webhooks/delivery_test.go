@@ -392,7 +392,7 @@ func TestGroupPayload(t *testing.T) {
 }
 
 // TestHugeErrorAnswer: a receiver's long error answer is read only in part, and last_error
-// quotes only its start.
+// names the status alone: nothing the receiver wrote, not even its reason phrase, is repeated.
 func TestHugeErrorAnswer(t *testing.T) {
 	e := newEnv(t)
 	a := e.idp("okta")
@@ -400,8 +400,17 @@ func TestHugeErrorAnswer(t *testing.T) {
 	cfg.InitialBackoff = time.Hour
 	h, _ := e.start(cfg)
 	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusBadGateway)
-		_, _ = w.Write([]byte(strings.Repeat("x", 4<<20)))
+		// A reason phrase of the receiver's own, which the standard library's server cannot
+		// send, so the status line is written on the hijacked connection.
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		_, _ = buf.WriteString("HTTP/1.1 502 secret-reason-phrase\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
+		_, _ = buf.WriteString(strings.Repeat("x", 4<<20))
+		_ = buf.Flush()
 	}))
 	t.Cleanup(big.Close)
 	var w webhooks.Webhook
@@ -414,8 +423,8 @@ func TestHugeErrorAnswer(t *testing.T) {
 		got = getWebhook(t, h, w.ID)
 		return got.Failures == 1
 	})
-	if !strings.HasPrefix(got.LastError, "HTTP 502 Bad Gateway: xxx") || len(got.LastError) > 300 {
-		t.Errorf("last_error (%d bytes): %.80q", len(got.LastError), got.LastError)
+	if got.LastError != "HTTP 502 Bad Gateway" {
+		t.Errorf("last_error (%d bytes): %.80q, want only the status", len(got.LastError), got.LastError)
 	}
 }
 

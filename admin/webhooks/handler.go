@@ -9,13 +9,15 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/outbound"
 )
 
 // Config tunes the API and the delivery worker. Zero values take the documented defaults.
 type Config struct {
 	Logger *slog.Logger
-	// HTTPClient sends deliveries; nil uses a client with its own transport. The handler uses
-	// a copy whose redirect policy refuses other hosts, whatever the given client's policy.
+	// HTTPClient sends deliveries; nil uses a client of the outbound policy that allows no
+	// non-public destination. The handler uses a copy whose redirect policy refuses other
+	// hosts, whatever the given client's policy.
 	HTTPClient *http.Client
 	// MaxAttempts is how many consecutive failed attempts at one event mark the webhook
 	// failing (default 8). A failing webhook keeps its place and is retried every MaxBackoff.
@@ -109,7 +111,7 @@ func New(svc *directory.Service, cfg Config) *Handler {
 	if cfg.HTTPClient != nil {
 		client = *cfg.HTTPClient
 	} else {
-		client.Transport = http.DefaultTransport.(*http.Transport).Clone()
+		client = *outbound.Policy{}.Client()
 	}
 	client.CheckRedirect = sameHostRedirect
 	b := make([]byte, 12)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/rosterhq/roster/internal/outbound"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -31,10 +32,16 @@ func newEnv(t testing.TB) *env {
 	return &env{t: t, Directory: d, svc: d.Service}
 }
 
+// loopbackClient is the outbound client of the tests' Roster: their receivers listen on
+// loopback, which Roster refuses unless --allow-outbound lists it.
+func loopbackClient() *http.Client {
+	return outbound.Policy{Allow: outbound.MustParseAllowList("127.0.0.0/8,::1")}.Client()
+}
+
 // fastConfig keeps retries and polls short so tests wait for conditions, not for defaults.
 func fastConfig() webhooks.Config {
 	return webhooks.Config{MaxAttempts: 1000, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
-		PollInterval: 50 * time.Millisecond, Timeout: 5 * time.Second, LeaseTTL: 3 * time.Second}
+		PollInterval: 50 * time.Millisecond, Timeout: 5 * time.Second, LeaseTTL: 3 * time.Second, HTTPClient: loopbackClient()}
 }
 
 // start returns a Handler whose delivery loop runs until the test ends (or stop is called).

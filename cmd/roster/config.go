@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rosterhq/roster/internal/outbound"
 )
 
 // serveConfig is the configuration of `roster serve`. It is read from an optional YAML file,
@@ -27,6 +29,7 @@ type serveConfig struct {
 	SAMLClockSkew time.Duration `yaml:"saml_clock_skew"`
 	SessionTTL    time.Duration `yaml:"session_ttl"`
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	AllowOutbound string        `yaml:"allow_outbound"`
 }
 
 // flagHelp is returned when -h was asked for; the usage is already printed.
@@ -75,6 +78,7 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 		{"saml-clock-skew", "ROSTER_SAML_CLOCK_SKEW", "tolerance for SAML assertion validity times (default 2m)", durationInto(&cfg.SAMLClockSkew)},
 		{"session-ttl", "ROSTER_SESSION_TTL", "sign-in session lifetime (default 12h)", durationInto(&cfg.SessionTTL)},
 		{"shutdown-grace", "ROSTER_SHUTDOWN_GRACE", "time to finish in-flight requests on SIGTERM (default 20s)", durationInto(&cfg.ShutdownGrace)},
+		{"allow-outbound", "ROSTER_ALLOW_OUTBOUND", "comma-separated CIDRs and host names that metadata URLs, OIDC issuers and webhooks may reach although they are not public (e.g. 127.0.0.0/8,::1,idp.internal.example)", stringInto(&cfg.AllowOutbound)},
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -182,6 +186,9 @@ func (c serveConfig) validate() []string {
 	}
 	if c.ShutdownGrace < 0 {
 		problems = append(problems, "shutdown_grace must not be negative")
+	}
+	if _, err := outbound.ParseAllowList(c.AllowOutbound); err != nil {
+		problems = append(problems, err.Error())
 	}
 	return problems
 }

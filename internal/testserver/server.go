@@ -39,6 +39,10 @@ type Config struct {
 	SessionTTL    time.Duration
 	// Wrap, when set, wraps the server's handler, e.g. to mark which replica answered.
 	Wrap func(http.Handler) http.Handler
+	// RefuseLoopback starts the server without an outbound allow-list, as a plain `roster
+	// serve` runs: its own requests to the tests' loopback servers are refused. Otherwise the
+	// server allows 127.0.0.0/8 and ::1, where every test IdP and receiver listens.
+	RefuseLoopback bool
 	// DiscardLog throws the server's log away instead of keeping it in Logs (benchmarks,
 	// whose log would only grow).
 	DiscardLog bool
@@ -135,7 +139,7 @@ func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, e
 	h, err = server.New(server.Config{
 		BaseURL: base, Logger: log, Backup: backup,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, SkipOIDCDiscovery: cfg.SkipOIDCDiscovery,
-		Context: ctx, Workers: &workers,
+		Context: ctx, Workers: &workers, AllowOutbound: allowOutbound(cfg),
 	}, svc)
 	if err != nil {
 		stopWorkers()
@@ -294,4 +298,15 @@ func (b *LogBuffer) Len() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Len()
+}
+
+// Loopback is the outbound allow-list of a test server: the tests' own IdPs, OpenID providers
+// and webhook receivers listen on loopback.
+const Loopback = "127.0.0.0/8,::1"
+
+func allowOutbound(cfg Config) string {
+	if cfg.RefuseLoopback {
+		return ""
+	}
+	return Loopback
 }
