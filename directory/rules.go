@@ -527,6 +527,32 @@ func DecideModeChange(from, to Mode, jitUsers, scimUsers int) Decision {
 	return d
 }
 
+// DecideEmailDomains applies R13 to the emails a SCIM write or a login would give a user of
+// organization org: under email_domains "verified", every email's domain must be one the
+// organization has verified. The refusal names the first email outside them and its domain.
+// Under "any", and for no emails, there is nothing to refuse.
+func DecideEmailDomains(org Organization, emails []string) *Refusal {
+	if org.EmailDomains != EmailDomainsVerified {
+		return nil
+	}
+	for _, e := range emails {
+		if strings.TrimSpace(e) == "" {
+			continue
+		}
+		d := EmailDomain(e)
+		if d != "" && org.VerifiedDomain(d) {
+			continue
+		}
+		reason := fmt.Sprintf("email %q is outside the verified domains of organization %q", strings.TrimSpace(e), org.ID)
+		if d != "" {
+			reason = fmt.Sprintf("email %q: domain %q is not a verified domain of organization %q, which accepts only emails of its verified domains",
+				strings.TrimSpace(e), d, org.ID)
+		}
+		return &Refusal{Rule: RuleR13, Code: RefuseEmailDomain, Reason: reason}
+	}
+	return nil
+}
+
 // diffUsers names the attributes that differ between two users, for the event log.
 func diffUsers(a, b User) []string {
 	var out []string

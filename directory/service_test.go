@@ -55,7 +55,9 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	var n atomic.Uint64
-	ids := func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) }
+	// The count leads as well as ends each id, so that token ids (an id's first 16 hex
+	// digits) differ too.
+	ids := func() string { i := n.Add(1); return fmt.Sprintf("%08d-0000-4000-8000-%012d", i, i) }
 	clock := &testClock{now: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)}
 	return &env{t: t, ctx: t.Context(), store: store, svc: New(store, WithClock(clock.Now), WithIDs(ids)), clock: clock}
 }

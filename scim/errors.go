@@ -34,6 +34,10 @@ func errorFor(log *slog.Logger, r *http.Request, err error) scimerrors.ScimError
 		if refusal.EventID != "" {
 			detail += "; event " + refusal.EventID
 		}
+		if refusal.Code == directory.RefuseEmailDomain {
+			// R13 refuses a value of the request, which the client can change.
+			return scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidValue, Detail: detail}
+		}
 		return scimerrors.ScimError{Status: http.StatusForbidden, Detail: detail}
 	}
 	switch {
