@@ -7,10 +7,10 @@
 //   - Every Update is one SERIALIZABLE transaction. When PostgreSQL refuses it because of a
 //     concurrent writer (40001, 40P01, or a uniqueness or reference check overtaken by one),
 //     it is rolled back and its function runs again on fresh data, as the port allows; so
-//     replicas writing at once behave as if they wrote one after another. A retry, and every
-//     Update for a second after one, first queues on the event counter's table lock, so that
-//     contending writers take turns instead of failing again. View is a REPEATABLE READ,
-//     READ ONLY transaction: one snapshot, never refused, never queued.
+//     replicas writing at once behave as if they wrote one after another. A transaction that
+//     lost twice queues on the writers' table lock before its third attempt, so that it takes
+//     its turn instead of failing again. View is a REPEATABLE READ, READ ONLY transaction: one
+//     snapshot, never refused, never queued.
 //   - Users and groups are JSON documents beside the columns their indexes need: id,
 //     organization, (organization, case-folded userName) (unique, R8, R13), (idp,
 //     uniqueUserId) (unique, R7), (idp, externalId), case-folded emails (a GIN-indexed array,
@@ -22,10 +22,15 @@
 //     0002 puts every row in organization default through the org columns, and such a
 //     document reads as default's. Group membership is a table with foreign keys
 //     both ways, so deleting a user or a group removes its memberships in the same statement.
-//   - The event log's sequence is a counter row updated in the writing transaction, never a
-//     PostgreSQL sequence: a rolled-back transaction returns its number, and the row lock
-//     makes events commit in sequence order, so the log is gap-free and readers never see a
-//     later event before an earlier one.
+//   - Writers do not number their events: they store them in arrival order (a PostgreSQL
+//     sequence) and commit without waiting for one another. Numbering transactions, one at a
+//     time across replicas under an advisory lock, give committed events the next numbers of
+//     the event_seq counter, a transaction's events together, and NOTIFY the replicas
+//     (numbering.go). Only committed events are numbered, and each numbering continues where
+//     the last one stopped, so the log is gap-free and a reader sees it grow at its end only.
+//     Update returns once its events are numbered, so a writer reads its own events. Each
+//     store LISTENs on its schema's channel on a connection of its own, from the first
+//     OnEvents on, so that long polls and webhook workers wake for other replicas' writes.
 //   - KV entries expire at their Unix-nanosecond expiry; InsertKV is one
 //     INSERT … ON CONFLICT … WHERE expired statement, so the SAML replay cache holds across
 //     replicas.

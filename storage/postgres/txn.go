@@ -35,6 +35,9 @@ type txn struct {
 	// broken is the first error after which PostgreSQL aborted the transaction: later
 	// statements fail, and the transaction cannot commit.
 	broken error
+	// appended is set once the transaction has stored an event, which numbering must number
+	// after the commit.
+	appended bool
 }
 
 var _ directory.Tx = (*txn)(nil)
