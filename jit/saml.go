@@ -263,11 +263,11 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 }
 
 // finishLogin applies a validated identity to the directory, using up the one-time keys of the
-// sign-in in the same transaction, and, unless a rule refuses it, starts a session and sends
-// the person on. OIDC sign-in ends here too.
+// sign-in and, unless a rule refuses it, starting a session, all in one store transaction, and
+// sends the person on. OIDC sign-in ends here too.
 func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identity, returnTo string, uses ...directory.OnceUse) {
 	ctx := r.Context()
-	user, err := h.svc.Login(ctx, id.Login(), uses...)
+	user, secret, err := h.svc.SignIn(ctx, id.Login(), h.ttl, uses...)
 	if ref, ok := directory.AsRefusal(err); ok {
 		h.renderRefusal(w, r, ref)
 		return
@@ -282,10 +282,7 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identit
 		h.renderFailure(w, r, http.StatusInternalServerError, "", fmt.Errorf("applying the login of IdP %q: %w", id.IdP, err))
 		return
 	}
-	if err := h.startSession(w, r, user, id.IdP); err != nil {
-		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
-		return
-	}
+	h.setSessionCookie(w, secret)
 	h.log.InfoContext(ctx, "jit: signed in", "idp", id.IdP, "user", user.ID, "unique_user_id", id.UniqueUserID)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
