@@ -31,6 +31,11 @@ type ScanQuery struct {
 	IdP string
 	// After starts the scan after this id ("" from the start).
 	After string
+	// Skip passes over the first Skip records the query selects (after After) before fn is
+	// first called. Backends skip from their indexes without reading the records where they
+	// can, so that a deep page (SCIM startIndex) does not cost a read of every record before
+	// it.
+	Skip int
 }
 
 // ReadTx is what a transaction can read. Lookups of a missing resource return ErrNotFound.
