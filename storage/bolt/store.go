@@ -63,6 +63,12 @@ type Store struct {
 	closed    bool
 	calls     chan *call
 	stopped   chan struct{}
+	// lastBatch and lastCommit are the size of the last group commit and the time its commit
+	// took; only the writer goroutine uses them (groupcommit.go).
+	lastBatch  int
+	lastCommit time.Duration
+
+	cache decodedCaches
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -209,15 +215,18 @@ func (s *Store) UpdateUnbatched(ctx context.Context, fn func(tx directory.Tx) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(btx *bbolt.Tx) error { return fn(&txn{tx: btx}) })
+	return s.db.Update(func(btx *bbolt.Tx) error { return fn(s.txn(btx)) })
 }
+
+// txn wraps a bbolt transaction of the store.
+func (s *Store) txn(btx *bbolt.Tx) *txn { return &txn{tx: btx, cache: &s.cache} }
 
 // View runs fn in a read transaction.
 func (s *Store) View(ctx context.Context, fn func(tx directory.ReadTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.View(func(btx *bbolt.Tx) error { return fn(&txn{tx: btx}) })
+	return s.db.View(func(btx *bbolt.Tx) error { return fn(s.txn(btx)) })
 }
 
 // DB exposes the bbolt handle for the raw baseline benchmark.
