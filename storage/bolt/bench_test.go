@@ -12,7 +12,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/storage/bolt"
+	"github.com/rosterhq/roster/internal/teststore"
 )
 
 // rawPutRate is the physical baseline: how many one-key bbolt transactions, each with its own
@@ -43,11 +43,7 @@ func rawPutRate(b *testing.B) float64 {
 
 func newBenchService(b *testing.B) (*directory.Service, directory.SCIMActor) {
 	b.Helper()
-	st, err := bolt.Open(filepath.Join(b.TempDir(), "roster.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st := teststore.Bolt(b)
 	svc := directory.New(st)
 	ctx := context.Background()
 	if _, err := svc.CreateIdP(ctx, "bench", directory.IdP{ID: "okta", Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth}); err != nil {
@@ -143,11 +139,7 @@ type orgsStore struct {
 
 func fillOrgs(b *testing.B, orgs, perOrg int) orgsStore {
 	b.Helper()
-	st, err := bolt.Open(filepath.Join(b.TempDir(), "roster.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st := teststore.Bolt(b)
 	svc := directory.New(st)
 	ctx := context.Background()
 	out := orgsStore{svc: svc, perOrg: perOrg}
