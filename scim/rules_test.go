@@ -199,7 +199,7 @@ func TestEveryWriteIsOneEvent(t *testing.T) {
 		e.do("POST", "/scim/v2/Users", userBody("A@example.com", "b")).must(t, 409)
 	}, directory.EventSCIMRefused, "R8")
 	step("no key", func() {
-		e.do("POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"nokey@example.com"}`).must(t, 403)
+		e.do("POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"nokey@example.com"}`).must(t, 400)
 	}, directory.EventSCIMRefused, "R1")
 	step("group create", func() {
 		gid = e.do("POST", "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G"}`).must(t, 201).str("id")
