@@ -74,7 +74,10 @@ func TestBulkCreatesAGroupWithMembersByBulkId(t *testing.T) {
 			t.Errorf("%s: location %q version %v", k, loc, op["version"])
 		}
 	}
-	id := func(k string) string { loc, _ := ops[k]["location"].(string); return loc[strings.LastIndexByte(loc, '/')+1:] }
+	id := func(k string) string {
+		loc, _ := ops[k]["location"].(string)
+		return loc[strings.LastIndexByte(loc, '/')+1:]
+	}
 	alice, bob, carol := id("alice"), id("bob"), id("carol")
 	g, err := e.svc.SCIMGroup(context.Background(), directory.SCIMActor{IdP: e.idp}, id("g"))
 	if err != nil || !slices.Equal(g.Members, []string{alice, bob}) {
