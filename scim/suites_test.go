@@ -200,7 +200,7 @@ func TestPatchOperationUnknownMembersAreIgnored(t *testing.T) {
 func TestPatchPathNamingTheExtension(t *testing.T) {
 	e := newEnv(t)
 	id := e.createUser("ext@example.com", "ext")
-	e.do("PATCH", "/scim/v2/Users/"+id, patchBody(`{"op":"add","path":"`+enterpriseSchemaURN+`","value":{"department":"Ops","costCenter":"42"}}`)).must(t, 200)
+	e.do("PATCH", "/scim/v2/Users/"+id, patchBody(`{"op":"add","path":"`+enterpriseSchemaURN+`","value":{"schemas":["`+enterpriseSchemaURN+`"],"department":"Ops","costCenter":"42"}}`)).must(t, 200)
 	if ent := e.user(id).Enterprise; ent.Department != "Ops" || ent.CostCenter != "42" {
 		t.Fatalf("after add: %+v", ent)
 	}
