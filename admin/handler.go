@@ -34,6 +34,10 @@ type PresetInfo struct {
 	UniqueUserIDSource string `json:"unique_user_id_source"`
 	// SCIMMatchAdvice tells how to make the SCIM connector send the same key.
 	SCIMMatchAdvice string `json:"scim_match_advice"`
+	// SCIMMatch is the matching attribute an IdP of this preset gets when none is chosen.
+	SCIMMatch string `json:"scim_match"`
+	// SCIMConnector says in one line what the vendor's SCIM connector sends as externalId.
+	SCIMConnector string `json:"scim_connector"`
 }
 
 // Config is what the admin surface needs from its deployment.

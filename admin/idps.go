@@ -125,6 +125,17 @@ func (h *Handler) preset(id string) (PresetInfo, bool) {
 	return PresetInfo{}, false
 }
 
+// presetSCIMMatch is the SCIM matching attribute of a new IdP that names none: its preset's
+// (the generic one when it names no preset), so that the default is one its connector can
+// satisfy; "" leaves the directory's default.
+func (h *Handler) presetSCIMMatch(preset string) string {
+	if strings.TrimSpace(preset) == "" {
+		preset = "generic"
+	}
+	p, _ := h.preset(preset)
+	return p.SCIMMatch
+}
+
 type list[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"next_cursor"`
@@ -199,6 +210,9 @@ func (h *Handler) createIdP(w http.ResponseWriter, r *http.Request, actor string
 		return badRequest("oidc.client_secret: send the real client secret, not the mask")
 	}
 	p := in.idp()
+	if p.SCIMMatch == "" {
+		p.SCIMMatch = h.presetSCIMMatch(p.Preset)
+	}
 	if problems := h.problems(r, &p); len(problems) > 0 {
 		return badRequest(fmt.Sprintf("the IdP has %d problem(s); fix them all and send it again", len(problems)), problems...)
 	}

@@ -323,9 +323,9 @@ func userSortKey(u directory.User, attr string) (string, bool) {
 	case "active":
 		return strconv.FormatBool(u.Active), true
 	case "meta.created":
-		return u.Meta.Created.UTC().Format("2006-01-02T15:04:05.000000000Z"), true
+		return formatTime(u.Meta.Created), true
 	case "meta.lastmodified":
-		return u.Meta.LastModified.UTC().Format("2006-01-02T15:04:05.000000000Z"), true
+		return formatTime(u.Meta.LastModified), true
 	}
 	return "", false
 }
@@ -339,9 +339,9 @@ func groupSortKey(g directory.Group, attr string) (string, bool) {
 	case "externalid":
 		return g.ExternalID, true
 	case "meta.created":
-		return g.Meta.Created.UTC().Format("2006-01-02T15:04:05.000000000Z"), true
+		return formatTime(g.Meta.Created), true
 	case "meta.lastmodified":
-		return g.Meta.LastModified.UTC().Format("2006-01-02T15:04:05.000000000Z"), true
+		return formatTime(g.Meta.LastModified), true
 	}
 	return "", false
 }

@@ -96,7 +96,8 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	var presets []admin.PresetInfo
 	for _, p := range jit.Presets() {
 		info := admin.PresetInfo{ID: p.ID, Name: p.Name, Mapping: p.Mapping,
-			UniqueUserIDSource: p.UniqueUserIDSource, SCIMMatchAdvice: p.SCIMMatchAdvice}
+			UniqueUserIDSource: p.UniqueUserIDSource, SCIMMatchAdvice: p.SCIMMatchAdvice,
+			SCIMMatch: p.SCIMMatch, SCIMConnector: p.SCIMConnector}
 		for _, proto := range p.Protocols {
 			info.Protocols = append(info.Protocols, string(proto))
 		}

@@ -111,7 +111,7 @@ func idpAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	clientID := fs.String("client-id", "", "OIDC: client id")
 	secretEnv := fs.String("client-secret-env", "ROSTER_CLIENT_SECRET", "OIDC: name of the environment variable holding the client secret")
 	scopes := fs.String("scopes", "", "OIDC: extra scopes, space separated")
-	scimMatch := fs.String("scim-match", "", "SCIM matching attribute: externalId (default) or userName")
+	scimMatch := fs.String("scim-match", "", "SCIM matching attribute: externalId or userName (default: the preset's, userName for generic)")
 	linkPolicy := fs.String("link-policy", "", "none (default) or verified-email")
 	uidAttr := fs.String("unique-user-id-attribute", "", "IdP-side attribute or claim that carries uniqueUserId (default: the preset's)")
 	fromFile := fs.String("file", "", "send this JSON file as the IdP instead of building it from flags")

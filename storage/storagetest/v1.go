@@ -173,9 +173,9 @@ func UpgradedV1(t *testing.T, s directory.Store, adminSecret string) {
 	if err != nil || tok.ID != v1AdminTokenID || tok.Role != directory.RoleOwner || tok.Org != "" {
 		t.Errorf("the v1 admin token authenticates as %+v, %v; want %s, an owner of every organization", tok, err, v1AdminTokenID)
 	}
-	hooks, err := svc.Webhooks(ctx)
-	if err != nil || len(hooks) != 1 || hooks[0].ID != v1Webhook || hooks[0].State.Cursor != 17 {
-		t.Errorf("webhooks: %+v, %v; want %s with cursor 17", hooks, err, v1Webhook)
+	hooks, err := svc.Webhooks(ctx, directory.DefaultOrg)
+	if err != nil || len(hooks) != 1 || hooks[0].ID != v1Webhook || hooks[0].Org != directory.DefaultOrg || hooks[0].State.Cursor != 17 {
+		t.Errorf("webhooks of default: %+v, %v; want %s with cursor 17", hooks, err, v1Webhook)
 	}
 
 	// The upgraded store takes writes: the next event is 18, an event of no organization
