@@ -4,13 +4,18 @@
 // the same storage/storagetest suite.
 //
 // Invariants:
-//   - Every Update is one SERIALIZABLE transaction. When PostgreSQL refuses it because of a
-//     concurrent writer (40001, 40P01, or a uniqueness or reference check overtaken by one),
-//     it is rolled back and its function runs again on fresh data, as the port allows; so
-//     replicas writing at once behave as if they wrote one after another. A transaction that
-//     lost twice queues on the writers' table lock before its third attempt, so that it takes
-//     its turn instead of failing again. View is a REPEATABLE READ, READ ONLY transaction: one
-//     snapshot, never refused, never queued.
+//   - Replicas writing at once interleave only in ways equivalent to one writer after
+//     another. The directory's traffic (SCIM, sign-ins, sessions, one-time keys, webhook
+//     cursors) writes concurrently at REPEATABLE READ, what it must not do at once being
+//     backed by unique indexes, foreign keys and write-write conflicts; a transaction that
+//     changes an organization, an IdP or a token, on which the others' decisions rest, runs
+//     alone among writers, restarted so at its first such write (Store.Update). When
+//     PostgreSQL refuses a transaction because of a concurrent writer (40001, 40P01, or a
+//     uniqueness or reference check overtaken by one), it is rolled back and its function
+//     runs again on fresh data, as the port allows; one that lost twice runs alone. View is a
+//     REPEATABLE READ, READ ONLY transaction: one snapshot, never refused, never queued.
+//   - A transaction's event inserts, which answer nothing, travel with its next statement or
+//     its commit, in the same round trip.
 //   - Users and groups are JSON documents beside the columns their indexes need: id,
 //     organization, (organization, case-folded userName) (unique, R8, R13), (idp,
 //     uniqueUserId) (unique, R7), (idp, externalId), case-folded emails (a GIN-indexed array,

@@ -51,6 +51,9 @@ WITH clash AS (
 SELECT domain FROM clash`
 
 func (t *txn) PutOrg(o directory.Organization) error {
+	if err := t.settings(); err != nil {
+		return err
+	}
 	if o.ID == "" {
 		return directory.Invalidf("an organization needs an id")
 	}
@@ -82,6 +85,9 @@ func (t *txn) PutOrg(o directory.Organization) error {
 // DeleteOrg removes the organization; its rows in org_domains go with it through the foreign
 // key.
 func (t *txn) DeleteOrg(id string) error {
+	if err := t.settings(); err != nil {
+		return err
+	}
 	_, err := t.exec(`DELETE FROM orgs WHERE id = $1`, id)
 	return err
 }

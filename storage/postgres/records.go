@@ -76,6 +76,9 @@ func (t *txn) IdPs() ([]directory.IdP, error) {
 }
 
 func (t *txn) PutIdP(p directory.IdP) error {
+	if err := t.settings(); err != nil {
+		return err
+	}
 	if p.ID == "" {
 		return directory.Invalidf("an IdP needs an id")
 	}
@@ -91,6 +94,9 @@ func (t *txn) PutIdP(p directory.IdP) error {
 }
 
 func (t *txn) DeleteIdP(id string) error {
+	if err := t.settings(); err != nil {
+		return err
+	}
 	_, err := t.exec(`DELETE FROM idps WHERE id = $1`, id)
 	return err
 }
@@ -143,6 +149,9 @@ WITH clash AS (
 SELECT id FROM clash`
 
 func (t *txn) PutToken(tok directory.Token) error {
+	if err := t.settings(); err != nil {
+		return err
+	}
 	if tok.ID == "" || len(tok.Hash) == 0 {
 		return directory.Invalidf("a token needs an id and a hash")
 	}
@@ -166,6 +175,9 @@ func (t *txn) PutToken(tok directory.Token) error {
 }
 
 func (t *txn) DeleteToken(id string) error {
+	if err := t.settings(); err != nil {
+		return err
+	}
 	_, err := t.exec(`DELETE FROM tokens WHERE id = $1`, id)
 	return err
 }
@@ -178,7 +190,9 @@ func (t *txn) DeleteToken(id string) error {
 const appendEvent = `INSERT INTO events (arrival, time, type, doc, org) VALUES (nextval('event_arrival'), $1, $2, $3::jsonb, $4)`
 
 // AppendEvent stores e. Its number is not known inside the transaction, so AppendEvent returns
-// 0; Update returns once the event is numbered, and the event is read with its number.
+// 0; Update returns once the event is numbered, and the event is read with its number. The
+// insert reads nothing and answers nothing, so it goes with the transaction's next round
+// trip, often its commit; should it fail, that statement or the commit reports it.
 func (t *txn) AppendEvent(e directory.Event) (uint64, error) {
 	e.Time = e.Time.UTC()
 	e.Seq = 0
@@ -186,9 +200,7 @@ func (t *txn) AppendEvent(e directory.Event) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := t.exec(appendEvent, e.Time, e.Type, doc, e.Org); err != nil {
-		return 0, err
-	}
+	t.later(appendEvent, e.Time, e.Type, string(doc), e.Org)
 	t.appended = true
 	return 0, nil
 }

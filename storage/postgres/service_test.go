@@ -3,7 +3,9 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,5 +95,68 @@ func TestServiceOnTwoReplicasKeepsOnePersonOneUser(t *testing.T) {
 	}
 	if succeeded == 0 || user.Owner != directory.OwnerSCIM {
 		t.Errorf("%d SCIM creates succeeded and the user is owned by %q; want at least one, and scim", succeeded, user.Owner)
+	}
+}
+
+// Deleting an IdP while SCIM creates its users on two replicas leaves no user without its IdP:
+// the delete, which counts the IdP's users and refuses while it has any, runs alone among
+// writers, so no create can slip in between its count and its delete — which snapshot
+// isolation alone would let happen, neither transaction writing what the other reads.
+func TestDeletingAnIdPWhileReplicasCreateItsUsersLeavesNoOrphan(t *testing.T) {
+	connURL := freshSchema(t)
+	ctx := context.Background()
+	a, b := directory.New(openAt(t, connURL)), directory.New(openAt(t, connURL))
+	replicas := []*directory.Service{a, b}
+	for trial := range 12 {
+		idp := fmt.Sprint("idp", trial)
+		if _, err := a.CreateIdP(ctx, "admin:test", directory.IdP{ID: idp, Protocol: directory.ProtocolSAML, Mode: directory.ModeSCIM}); err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := a.CreateToken(ctx, "admin:test", directory.TokenSCIM, idp, "t", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		actor := directory.SCIMActor{IdP: idp, TokenID: tok.ID}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		var created atomic.Int32
+		for i := range 8 {
+			wg.Go(func() {
+				<-start
+				name := fmt.Sprintf("u%d-%d@example.com", trial, i)
+				if _, err := replicas[i%2].SCIMCreateUser(ctx, actor, directory.User{UserName: name, ExternalID: name, Active: true}); err == nil {
+					created.Add(1)
+				}
+			})
+		}
+		var deleteErr error
+		wg.Go(func() {
+			<-start
+			time.Sleep(time.Duration(trial%4) * time.Millisecond)
+			deleteErr = replicas[trial%2].DeleteIdP(ctx, "admin:test", idp, false)
+		})
+		close(start)
+		wg.Wait()
+		err = a.View(ctx, func(tx directory.ReadTx) error {
+			n, err := tx.CountUsers("", idp)
+			if err != nil {
+				return err
+			}
+			_, ierr := tx.IdP(idp)
+			switch {
+			case errors.Is(ierr, directory.ErrNotFound) && n > 0:
+				t.Errorf("trial %d: IdP %s was deleted (%v) yet %d of its users exist", trial, idp, deleteErr, n)
+			case ierr != nil && !errors.Is(ierr, directory.ErrNotFound):
+				return ierr
+			case ierr == nil && deleteErr == nil:
+				t.Errorf("trial %d: the delete succeeded but IdP %s is still there", trial, idp)
+			case errors.Is(ierr, directory.ErrNotFound) && created.Load() > 0:
+				t.Errorf("trial %d: %d creates succeeded for an IdP that is gone, and its users with it", trial, created.Load())
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -31,15 +31,13 @@ type Store struct {
 var _ directory.Store = (*Store)(nil)
 
 // maxAttempts bounds how often Update runs a transaction that keeps losing to concurrent
-// writers. From attempt queueFrom on a transaction queues before it starts, so it can lose only
-// to the rare conflicts with a writer that was already running; the bound is a safety net.
+// writers. From attempt queueFrom on a transaction runs alone among writers, so it cannot lose
+// again; the bound is a safety net.
 const maxAttempts = 30
 
-// queueFrom is the first attempt that queues. Serializable transactions that insert next to
-// one another in an index fail now and then although they touch different rows (PostgreSQL
-// tracks what they read page by page), so a collision alone says little about the load: a
-// transaction that lost runs again optimistically once, after a random pause, and queues only
-// if it loses again; other writers wait for a queued one only while it runs.
+// queueFrom is the first attempt that runs alone. A transaction that lost runs again
+// concurrently once, after a random pause, and takes its turn alone only if it loses again;
+// other writers wait for it only while it runs.
 const queueFrom = 2
 
 // Open connects to the database at url (a postgres:// URL or a keyword/value connection
@@ -101,30 +99,53 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Update runs fn in a SERIALIZABLE transaction and commits it. Replicas writing at once can
-// therefore interleave only in ways equivalent to one writer after another, which is what the
-// bbolt store gives by having a single writer and what the directory's rules assume. When
-// PostgreSQL refuses a transaction for that reason (a serialization failure or a deadlock),
-// Update rolls it back and runs fn again on fresh data, as the port allows.
+// Update runs fn in a transaction and commits it.
+//
+// Replicas writing at once must interleave only in ways equivalent to one writer after
+// another, which is what the bbolt store gives by having a single writer and what the
+// directory's rules assume. Two kinds of write get there two ways:
+//
+//   - The writes of the directory's traffic — SCIM, sign-ins, sessions, one-time keys,
+//     webhook cursors — run concurrently at REPEATABLE READ. What they must not do at once is
+//     backed by the database: unique indexes (one identity, one userName, one group name, one
+//     key), foreign keys (members are users), and write-write conflicts (two changes of one
+//     row: the second fails). When PostgreSQL refuses a transaction for such a reason, Update
+//     rolls it back and runs fn again on fresh data, as the port allows; run again, it sees
+//     the winner and decides as a single writer after it would have.
+//   - A transaction that changes what the others decide by — an organization, an IdP or a
+//     token (PutOrg, DeleteOrg, PutIdP, DeleteIdP, PutToken, DeleteToken) — runs alone among
+//     writers: at its first such write it is rolled back and run again after taking the
+//     writers' lock exclusively, which waits for the writers in flight and holds new ones
+//     back until it commits. Its reads (counting an IdP's users before deleting it, say) then
+//     cannot be overtaken by a writer, which snapshot isolation alone would allow.
+//
+// Serializable isolation would give the same guarantee to every transaction, but PostgreSQL
+// tracks a serializable transaction's reads page by page, so concurrent creates that insert
+// next to one another in an index (users created in userName order, as an IdP's first sync
+// sends them) fail each other most of the time although they touch different rows.
 func (s *Store) Update(ctx context.Context, fn func(tx directory.Tx) error) error {
 	var last error
+	alone := false
 	for attempt := range maxAttempts {
-		if attempt > 0 {
-			if err := pause(ctx, attempt); err != nil {
-				return err
-			}
-		}
-		retry, appended, err := s.attempt(ctx, fn, attempt >= queueFrom)
-		if !retry {
-			if err == nil && appended {
+		r := s.attempt(ctx, fn, alone || attempt >= queueFrom)
+		switch {
+		case r.alone && !alone:
+			// fn changes settings; run it again, alone, at once.
+			alone = true
+			continue
+		case !r.retry:
+			if r.err == nil && r.appended {
 				// The caller reads its own events once Update returns, as with numbers taken
 				// inside the transaction.
 				s.numbering.await(ctx)
 			}
-			return err
+			return r.err
 		}
 		s.retries.Add(1)
-		last = err
+		last = r.err
+		if err := pause(ctx, attempt+1); err != nil {
+			return err
+		}
 	}
 	return fmt.Errorf("postgres: the transaction lost to concurrent writers %d times in a row; giving up: %w", maxAttempts, last)
 }
@@ -143,42 +164,48 @@ func pause(ctx context.Context, attempt int) error {
 	}
 }
 
-// attempt runs fn once. retry reports that the transaction failed only because of concurrent
-// writers and should run again; appended, that it committed events, which are not numbered yet.
-//
-// Under SERIALIZABLE two transactions that read what the other writes cannot both commit: the
-// later one fails. With queue set, the transaction therefore first takes the writers' lock in
-// exclusive mode, before its snapshot is taken. It then waits its turn instead of colliding:
-// under contention writers make progress one after another rather than failing over and over.
-// Reads (View) never wait for the lock.
-func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, queue bool) (retry, appended bool, err error) {
+// outcome is how one attempt of Update ended. retry says that it failed only because of
+// concurrent writers and should run again; alone, that fn changes settings and must run alone
+// among writers; appended, that it committed events, which are not numbered yet.
+type outcome struct {
+	err                    error
+	retry, alone, appended bool
+}
+
+// attempt runs fn once, alone among writers when alone is set: the transaction then first takes
+// the writers' lock in exclusive mode, before its snapshot is taken. A transaction that lost
+// twice to concurrent writers runs alone too, so that it takes its turn instead of failing
+// over and over. Reads (View) never wait for the lock.
+func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, alone bool) outcome {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return false, false, translate(ctx, err)
+		return outcome{err: translate(ctx, err)}
 	}
 	defer conn.Release()
-	t := &txn{ctx: ctx, conn: conn, opts: pgx.TxOptions{IsoLevel: pgx.Serializable}, opening: []string{lockWritersShared}}
-	if queue {
+	t := &txn{ctx: ctx, conn: conn, opts: pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, opening: []string{lockWritersShared}, alone: alone}
+	if alone {
 		t.opening = []string{lockWritersExclusive}
 	}
 	defer t.rollback()
 	ferr := fn(t)
-	if t.retry {
+	switch {
+	case t.needsAlone:
+		// Whatever fn made of the refused write, it runs again, alone.
+		return outcome{alone: true}
+	case t.retry:
 		// The database refused a statement because of a concurrent writer. Whatever fn made of
 		// that error, its decisions were taken on data that is no longer current.
-		return true, false, t.cause
-	}
-	if ferr != nil {
-		return false, false, ferr
-	}
-	if t.broken != nil {
+		return outcome{retry: true, err: t.cause}
+	case ferr != nil:
+		return outcome{err: ferr}
+	case t.broken != nil:
 		// fn carried on after a statement failed, and the transaction cannot commit.
-		return false, false, t.broken
+		return outcome{err: t.broken}
 	}
 	if err := t.commit(); err != nil {
-		return isRetryable(err), false, translate(ctx, err)
+		return outcome{retry: isRetryable(err), err: translate(ctx, err)}
 	}
-	return false, t.appended, nil
+	return outcome{appended: t.appended}
 }
 
 // Every write transaction takes a lock on the table writer_turns before anything else:

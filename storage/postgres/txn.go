@@ -27,6 +27,11 @@ type txn struct {
 	opening []string
 	// tx is nil until the first statement has been sent.
 	tx pgx.Tx
+	// deferred are writes whose result nothing waits for (events): they are sent with the
+	// next statement, or with the commit, in its round trip. committed is set once a COMMIT
+	// sent that way has succeeded.
+	deferred  []*pgx.QueuedQuery
+	committed bool
 
 	// retry is set when a statement failed because of a concurrent writer; cause is what to
 	// report if the attempts run out.
@@ -38,6 +43,23 @@ type txn struct {
 	// appended is set once the transaction has stored an event, which numbering must number
 	// after the commit.
 	appended bool
+	// alone says the transaction runs alone among writers; needsAlone is set when it is not
+	// and fn changed a setting, so that Update runs it again alone (Store.Update).
+	alone, needsAlone bool
+}
+
+// errNeedsAlone is what a settings write returns in a transaction that does not run alone
+// among writers; Update runs the transaction again, alone, whatever fn made of it.
+var errNeedsAlone = errors.New("postgres: this change must run alone among writers")
+
+// settings is called by the writes of organizations, IdPs and tokens, on which other
+// transactions' decisions rest: they run only in a transaction alone among writers.
+func (t *txn) settings() error {
+	if t.alone {
+		return nil
+	}
+	t.needsAlone = true
+	return errNeedsAlone
 }
 
 var _ directory.Tx = (*txn)(nil)
@@ -77,22 +99,31 @@ func (t *txn) fail(err error) error {
 	return e
 }
 
-// send sends b in the transaction. Before the first statement it begins the transaction in
-// the same batch; the results of the opening statements are read here, so the caller reads
-// only b's.
+// send sends b in the transaction, after the deferred writes, in one round trip. Before the
+// first statement it begins the transaction in the same batch. The results of the opening
+// statements and of the deferred writes are read here (a deferred write's failure is send's
+// error), so the caller reads only b's.
 func (t *txn) send(b *pgx.Batch) (pgx.BatchResults, error) {
-	if t.tx != nil {
-		return t.tx.SendBatch(t.ctx, b), nil
-	}
 	full := &pgx.Batch{}
-	full.BeginTx(t.opts)
-	for _, sql := range t.opening {
-		full.Queue(sql)
+	skip := len(t.deferred)
+	if t.tx == nil {
+		full.BeginTx(t.opts)
+		for _, sql := range t.opening {
+			full.Queue(sql)
+		}
+		skip += 1 + len(t.opening)
 	}
+	full.QueuedQueries = append(full.QueuedQueries, t.deferred...)
 	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
-	br := t.conn.SendBatch(t.ctx, full)
-	t.tx = br.Tx()
-	for range 1 + len(t.opening) {
+	t.deferred = nil
+	var br pgx.BatchResults
+	if t.tx == nil {
+		br = t.conn.SendBatch(t.ctx, full)
+		t.tx = br.Tx()
+	} else {
+		br = t.tx.SendBatch(t.ctx, full)
+	}
+	for range skip {
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
 			return nil, err
@@ -101,9 +132,18 @@ func (t *txn) send(b *pgx.Batch) (pgx.BatchResults, error) {
 	return br, nil
 }
 
+// direct reports whether a statement can go straight to the open transaction: nothing is
+// waiting to be sent before it.
+func (t *txn) direct() bool { return t.tx != nil && len(t.deferred) == 0 }
+
+// later defers a write whose result nobody reads to the next round trip.
+func (t *txn) later(sql string, args ...any) {
+	t.deferred = append(t.deferred, &pgx.QueuedQuery{SQL: sql, Arguments: args})
+}
+
 // exec runs a statement that returns no rows.
 func (t *txn) exec(sql string, args ...any) (pgconn.CommandTag, error) {
-	if t.tx != nil {
+	if t.direct() {
 		tag, err := t.tx.Exec(t.ctx, sql, args...)
 		return tag, t.fail(err)
 	}
@@ -134,7 +174,7 @@ type lazyRow struct {
 
 func (r lazyRow) Scan(dest ...any) error {
 	t := r.t
-	if t.tx != nil {
+	if t.direct() {
 		return t.tx.QueryRow(t.ctx, r.sql, r.args...).Scan(dest...)
 	}
 	b := &pgx.Batch{}
@@ -155,7 +195,7 @@ func collect[T any](t *txn, fn pgx.RowToFunc[T], sql string, args ...any) ([]T, 
 	var rows pgx.Rows
 	var err error
 	done := func() error { return nil }
-	if t.tx != nil {
+	if t.direct() {
 		rows, err = t.tx.Query(t.ctx, sql, args...)
 	} else {
 		b := &pgx.Batch{}
@@ -189,8 +229,23 @@ func (t *txn) batch(b *pgx.Batch) error {
 	return t.fail(br.Close())
 }
 
-// commit commits the transaction, if any statement began it.
+// commit commits the transaction, if any statement began it, with the deferred writes in
+// the same round trip.
 func (t *txn) commit() error {
+	if len(t.deferred) > 0 {
+		b := &pgx.Batch{}
+		b.Queue("COMMIT")
+		br, err := t.send(b)
+		if err != nil {
+			return err
+		}
+		_, err = br.Exec()
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		t.committed = err == nil
+		return err
+	}
 	if t.tx == nil {
 		return nil
 	}
@@ -201,7 +256,7 @@ func (t *txn) commit() error {
 // the connection goes back to the pool clean; the pool destroys a connection left in a
 // transaction all the same.
 func (t *txn) rollback() {
-	if t.tx != nil {
+	if t.tx != nil && !t.committed {
 		_ = t.tx.Rollback(context.WithoutCancel(t.ctx))
 	}
 }
