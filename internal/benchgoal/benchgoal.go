@@ -2,6 +2,8 @@ package benchgoal
 
 import (
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -95,5 +97,23 @@ func PerOp(n int, op func(i int)) float64 {
 	for i := range n {
 		op(i)
 	}
+	return time.Since(start).Seconds() / float64(n)
+}
+
+// OnClients runs op(0) … op(n-1) over clients goroutines, each taking the next index, and
+// returns the mean seconds per operation: the cost side of a rate with clients concurrent
+// callers.
+func OnClients(clients, n int, op func(i int)) float64 {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range clients {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				op(i)
+			}
+		})
+	}
+	wg.Wait()
 	return time.Since(start).Seconds() / float64(n)
 }

@@ -83,7 +83,9 @@ func Open(path string) (*Store, error) {
 	} else if err == nil && fi.Size() > 0 {
 		existing = true
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, NoFreelistSync: false})
+	// The hashmap freelist finds free pages in constant time; the array one searches a list
+	// that grows with the file. Both store the same freelist on disk.
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, NoFreelistSync: false, FreelistType: bbolt.FreelistMapType})
 	switch {
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, fmt.Errorf("%s is locked by another running Roster; stop it or pass another --data file", path)
