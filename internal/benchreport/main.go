@@ -68,7 +68,7 @@ var result = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
 // report copies the benchmarks' output from in to out, then writes the table of goals.
 func report(in io.Reader, out io.Writer) (failed bool, err error) {
 	metrics := map[string]map[string]float64{} // "pkg bench" → unit → value
-	pending := map[string]string{}               // per package, output not yet ended by a newline
+	pending := map[string]string{}             // per package, output not yet ended by a newline
 	var failures []string
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
