@@ -41,6 +41,7 @@ func TestTableOfGoals(t *testing.T) {
 		event{Action: "output", Package: scim, Output: "BenchmarkCreateUser/clients=32-2 \t 1\t 99 ns/op\t 0.32 x-raw\n"},
 		event{Action: "output", Package: jit, Output: "BenchmarkACSReturningUser-8 \t 3\t 1 ns/op\t 1.25 x-verify\t 200 logins/s\n"},
 		event{Action: "output", Package: jit, Output: "BenchmarkACSNewUsers-8 \t 3\t 1 ns/op\t 1.75 x-verify\n"},
+		event{Action: "output", Package: mod + "cmd/roster", Output: "BenchmarkUserNameLookupScale-2 \t 1\t 1 ns/op\t 4252.4 file-MiB\t 1.15 p99-x-10k\n"},
 		event{Action: "pass", Package: scim},
 		event{Action: "pass", Package: jit},
 	)
@@ -59,6 +60,7 @@ func TestTableOfGoals(t *testing.T) {
 		{"2a", "returning", "| 1.25 |    ≤ 1.3 | yes  |"},
 		{"2b", "new user", "| 1.75 |    ≤ 1.6 | no   |"},
 		{"3", "startIndex", "| not run |      ≤ 5 |      |"},
+		{"4", "data file", "| 4252 | | |"},
 	} {
 		if r := row(t, got, c.id, c.what); !strings.Contains(strings.Join(strings.Fields(r), " "), strings.Join(strings.Fields(c.want), " ")) {
 			t.Errorf("row %s: %q, want it to end %q", c.id, r, c.want)

@@ -160,3 +160,32 @@ func TestDeletingAnIdPWhileReplicasCreateItsUsersLeavesNoOrphan(t *testing.T) {
 		}
 	}
 }
+
+// A Service wakes whoever waits on it (long polls, webhook workers) for another replica's
+// events, not only for its own writes: Changed closes after a write on the other replica.
+func TestServiceWakesForAnotherReplicasEvents(t *testing.T) {
+	connURL := freshSchema(t)
+	ctx := context.Background()
+	a, b := directory.New(openAt(t, connURL)), directory.New(openAt(t, connURL))
+	changed := b.Changed() // the first call starts listening
+	// Until the listener is up, its first notice (on connecting) closes the channel; wait for
+	// it, so that what follows is woken by replica A's event alone.
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("replica B never started listening")
+	}
+	changed = b.Changed()
+	if _, err := a.CreateIdP(ctx, "admin:test", directory.IdP{ID: "okta", Protocol: directory.ProtocolSAML}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("replica B's waiters were not woken by replica A's event")
+	}
+	evs, err := b.Events(ctx, 0, 10, 0)
+	if err != nil || len(evs) != 1 || evs[0].Type != directory.EventIdPCreated {
+		t.Errorf("replica B reads %+v, %v; want the IdP's creation", evs, err)
+	}
+}
