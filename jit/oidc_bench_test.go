@@ -12,7 +12,6 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/internal/benchgoal"
 	"github.com/rosterhq/roster/internal/testidp"
 )
 
@@ -104,40 +103,20 @@ func benchCallbacksWarm(b *testing.B, e *oidcEnv) {
 	}
 }
 
-// oidcPerRound is how many callbacks, and as many verifications, one round times.
-const oidcPerRound = 20
-
 func benchOIDCCallbacks(b *testing.B, sub func(run int64, i int) string) {
 	e := oidcBenchEnv(b)
 	v := oidcVerifier(b, e)
 	tok := e.op.LastIDToken()
 	run := benchRun.Add(1)
 	rounds := 7 * b.N
-	callbacks := benchCallbacks(b, e, rounds*oidcPerRound, func(i int) string { return sub(run, i) })
+	callbacks := benchCallbacks(b, e, rounds*signInsPerRound, func(i int) string { return sub(run, i) })
 	h := e.Handler
 	ctx := context.Background()
-	next := 0
-	b.ResetTimer()
-	rs := benchgoal.Alternate(rounds,
-		func() float64 {
-			return benchgoal.PerOp(oidcPerRound, func(int) {
-				if _, err := v.Verify(ctx, tok); err != nil {
-					b.Fatalf("baseline verification failed: %v", err)
-				}
-			})
-		},
-		func() float64 {
-			return benchgoal.PerOp(oidcPerRound, func(int) {
-				if err := answerCallback(h, callbacks[next]); err != nil {
-					b.Fatal(err)
-				}
-				next++
-			})
-		})
-	b.StopTimer()
-	b.ReportMetric(1/benchgoal.Median(rs.Subjects()), "logins/s")
-	b.ReportMetric(1/benchgoal.Median(rs.Baselines()), "verifies/s")
-	b.ReportMetric(rs.CostRatio(), "x-verify")
+	benchSignIns(b, rounds, func(int) {
+		if _, err := v.Verify(ctx, tok); err != nil {
+			b.Fatalf("baseline verification failed: %v", err)
+		}
+	}, func(i int) error { return answerCallback(h, callbacks[i]) })
 }
 
 // BenchmarkOIDCCallbackNewUsers: every login creates its user (and joins a JIT group).

@@ -549,8 +549,7 @@ func BenchmarkCreateUser(b *testing.B) {
 			b.ResetTimer()
 			rounds := benchgoal.Alternate(7*b.N, rawRound, postRound)
 			b.StopTimer()
-			b.ReportMetric(1/benchgoal.Median(rounds.Subjects()), "creates/s")
-			b.ReportMetric(1/benchgoal.Median(rounds.Baselines()), "raw-creates/s")
+			rounds.ReportRates(b, "creates/s", "raw-creates/s")
 			b.ReportMetric(rounds.RateRatio(), "x-raw")
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 )
 
@@ -116,4 +117,11 @@ func OnClients(clients, n int, op func(i int)) float64 {
 	}
 	wg.Wait()
 	return time.Since(start).Seconds() / float64(n)
+}
+
+// ReportRates reports the median rate of each side, per second, under subjectUnit and
+// baselineUnit, for rounds whose measurements are seconds per operation.
+func (rs Rounds) ReportRates(b *testing.B, subjectUnit, baselineUnit string) {
+	b.ReportMetric(1/Median(rs.Subjects()), subjectUnit)
+	b.ReportMetric(1/Median(rs.Baselines()), baselineUnit)
 }

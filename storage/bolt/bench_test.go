@@ -94,8 +94,7 @@ func benchCreates(b *testing.B, clients int) {
 		})
 	})
 	b.StopTimer()
-	b.ReportMetric(1/benchgoal.Median(rounds.Subjects()), "creates/s")
-	b.ReportMetric(1/benchgoal.Median(rounds.Baselines()), "raw-creates/s")
+	rounds.ReportRates(b, "creates/s", "raw-creates/s")
 	b.ReportMetric(rounds.RateRatio(), "x-raw")
 }
 
