@@ -211,8 +211,8 @@ func (s *Store) Update(ctx context.Context, fn func(tx directory.Tx) error) erro
 	return <-c.done
 }
 
-// UpdateUnbatched runs fn in its own write transaction with its own fsync. Benchmarks use it
-// as the single-writer baseline.
+// UpdateUnbatched runs fn in its own write transaction with its own fsync, outside group
+// commit. Benchmarks use it to fill a file with many records per transaction.
 func (s *Store) UpdateUnbatched(ctx context.Context, fn func(tx directory.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
