@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"bytes"
-	"slices"
 	"sync"
 
 	"github.com/rosterhq/roster/directory"
@@ -59,11 +58,4 @@ type decodedCaches struct {
 func cloneToken(t directory.Token) directory.Token {
 	t.Hash = bytes.Clone(t.Hash)
 	return t
-}
-
-func cloneIdP(p directory.IdP) directory.IdP {
-	p.LoginAuthoritative = slices.Clone(p.LoginAuthoritative)
-	p.DefaultGroups = slices.Clone(p.DefaultGroups)
-	p.OIDC.Scopes = slices.Clone(p.OIDC.Scopes)
-	return p
 }

@@ -64,7 +64,7 @@ func (t *txn) IdP(id string) (directory.IdP, error) {
 	if t.cache == nil {
 		return decodeIdP(raw)
 	}
-	return t.cache.idps.get(id, raw, decodeIdP, cloneIdP)
+	return t.cache.idps.get(id, raw, decodeIdP, directory.IdP.Clone)
 }
 
 func (t *txn) IdPs() ([]directory.IdP, error) {

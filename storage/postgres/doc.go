@@ -16,6 +16,10 @@
 //     REPEATABLE READ, READ ONLY transaction: one snapshot, never refused, never queued.
 //   - A transaction's event inserts, which answer nothing, travel with its next statement or
 //     its commit, in the same round trip.
+//   - A store keeps the organizations and IdPs its writers read, by settings_version, which
+//     every transaction that changes settings (alone among writers) raises; a writer may use
+//     them before its first round trip, which reads the version, and runs again when they were
+//     not its snapshot's (settings.go).
 //   - Users and groups are JSON documents beside the columns their indexes need: id,
 //     organization, (organization, case-folded userName) (unique, R8, R13), (idp,
 //     uniqueUserId) (unique, R7), (idp, externalId), case-folded emails (a GIN-indexed array,

@@ -58,12 +58,18 @@ func (t *txn) DeleteTombstone(id directory.Identity) error {
 
 // --- IdPs -----------------------------------------------------------------------------------
 
+// IdP reads an IdP, from the store's kept settings when the transaction may use them.
 func (t *txn) IdP(id string) (directory.IdP, error) {
+	k := settingsKey{'i', id}
+	if e, ok := t.kept(k); ok {
+		return e.idp.Clone(), nil
+	}
 	var p directory.IdP
 	if err := t.getDoc(&p, `SELECT doc FROM idps WHERE id = $1`, id); err != nil {
 		return directory.IdP{}, err
 	}
 	p.Org = directory.OrgOrDefault(p.Org)
+	t.keep(k, keptSettings{idp: p.Clone()})
 	return p, nil
 }
 
@@ -76,7 +82,7 @@ func (t *txn) IdPs() ([]directory.IdP, error) {
 }
 
 func (t *txn) PutIdP(p directory.IdP) error {
-	if err := t.settings(); err != nil {
+	if err := t.settingsWrite(); err != nil {
 		return err
 	}
 	if p.ID == "" {
@@ -94,7 +100,7 @@ func (t *txn) PutIdP(p directory.IdP) error {
 }
 
 func (t *txn) DeleteIdP(id string) error {
-	if err := t.settings(); err != nil {
+	if err := t.settingsWrite(); err != nil {
 		return err
 	}
 	_, err := t.exec(`DELETE FROM idps WHERE id = $1`, id)
@@ -149,7 +155,7 @@ WITH clash AS (
 SELECT id FROM clash`
 
 func (t *txn) PutToken(tok directory.Token) error {
-	if err := t.settings(); err != nil {
+	if err := t.settingsWrite(); err != nil {
 		return err
 	}
 	if tok.ID == "" || len(tok.Hash) == 0 {
@@ -175,7 +181,7 @@ func (t *txn) PutToken(tok directory.Token) error {
 }
 
 func (t *txn) DeleteToken(id string) error {
-	if err := t.settings(); err != nil {
+	if err := t.settingsWrite(); err != nil {
 		return err
 	}
 	_, err := t.exec(`DELETE FROM tokens WHERE id = $1`, id)

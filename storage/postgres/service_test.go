@@ -189,3 +189,42 @@ func TestServiceWakesForAnotherReplicasEvents(t *testing.T) {
 		t.Errorf("replica B reads %+v, %v; want the IdP's creation", evs, err)
 	}
 }
+
+// A replica keeps the IdPs and organizations its writers read, but never decides on what
+// another replica has changed since: after replica B switches an IdP to mode jit, replica A,
+// which just created a user through it, refuses the next SCIM create (R2) — and the create
+// after B switches it back goes through.
+func TestReplicasDecideOnEachOthersSettings(t *testing.T) {
+	connURL := freshSchema(t)
+	ctx := context.Background()
+	a, b := directory.New(openAt(t, connURL)), directory.New(openAt(t, connURL))
+	if _, err := a.CreateIdP(ctx, "admin:test", directory.IdP{ID: "okta", Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth}); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := a.CreateToken(ctx, "admin:test", directory.TokenSCIM, "okta", "t", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := directory.SCIMActor{IdP: "okta", TokenID: tok.ID}
+	create := func(i int) error {
+		name := fmt.Sprintf("u%d@example.com", i)
+		_, err := a.SCIMCreateUser(ctx, actor, directory.User{UserName: name, ExternalID: name, Active: true})
+		return err
+	}
+	setMode := func(m directory.Mode) {
+		t.Helper()
+		if _, err := b.UpdateIdP(ctx, "admin:test", "okta", func(p directory.IdP) (directory.IdP, error) { p.Mode = m; return p, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 6 {
+		if err := create(10*i + 1); err != nil {
+			t.Fatalf("round %d: create in mode both: %v", i, err)
+		}
+		setMode(directory.ModeJIT)
+		if r, ok := directory.AsRefusal(create(10*i + 2)); !ok || r.Rule != directory.RuleR2 {
+			t.Errorf("round %d: create on replica A after replica B set mode jit: %v, want a refusal by R2", i, r)
+		}
+		setMode(directory.ModeBoth)
+	}
+}

@@ -24,6 +24,8 @@ type Store struct {
 	numbering *numbering
 	events    *listener
 	closeOnce sync.Once
+	// settings are the organizations and IdPs writers read, kept by version (settings.go).
+	settings settingsCache
 	// retries counts the attempts that were run again because of a concurrent writer.
 	retries atomic.Int64
 }
@@ -182,12 +184,15 @@ func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, alo
 		return outcome{err: translate(ctx, err)}
 	}
 	defer conn.Release()
-	t := &txn{ctx: ctx, conn: conn, opts: pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, opening: []string{lockWritersShared}, alone: alone}
+	t := &txn{ctx: ctx, conn: conn, opts: pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, opening: []string{lockWritersShared},
+		alone: alone, settings: &s.settings, version: -1, assumed: -1}
 	if alone {
-		t.opening = []string{lockWritersExclusive}
+		t.opening, t.settings = []string{lockWritersExclusive}, nil
 	}
 	defer t.rollback()
 	ferr := fn(t)
+	// What fn decided on kept settings stands only if they were its snapshot's.
+	_ = t.verifyAssumed()
 	switch {
 	case t.needsAlone:
 		// Whatever fn made of the refused write, it runs again, alone.

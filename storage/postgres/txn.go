@@ -46,6 +46,14 @@ type txn struct {
 	// alone says the transaction runs alone among writers; needsAlone is set when it is not
 	// and fn changed a setting, so that Update runs it again alone (Store.Update).
 	alone, needsAlone bool
+
+	// settings are the store's kept settings, for a writer that does not run alone; version
+	// is settings_version in the transaction's snapshot and assumed the version of kept
+	// settings it used before it knew, -1 while unknown or none (settings.go).
+	// changedSettings is set by a settings write, which adds one to the version at commit.
+	settings         *settingsCache
+	version, assumed int64
+	changedSettings  bool
 }
 
 // errNeedsAlone is what a settings write returns in a transaction that does not run alone
@@ -54,8 +62,9 @@ var errNeedsAlone = errors.New("postgres: this change must run alone among write
 
 // settings is called by the writes of organizations, IdPs and tokens, on which other
 // transactions' decisions rest: they run only in a transaction alone among writers.
-func (t *txn) settings() error {
+func (t *txn) settingsWrite() error {
 	if t.alone {
+		t.changedSettings = true
 		return nil
 	}
 	t.needsAlone = true
@@ -105,31 +114,65 @@ func (t *txn) fail(err error) error {
 // error), so the caller reads only b's.
 func (t *txn) send(b *pgx.Batch) (pgx.BatchResults, error) {
 	full := &pgx.Batch{}
-	skip := len(t.deferred)
-	if t.tx == nil {
+	begin := t.tx == nil
+	readsVersion := begin && t.settings != nil
+	if begin {
 		full.BeginTx(t.opts)
 		for _, sql := range t.opening {
 			full.Queue(sql)
 		}
-		skip += 1 + len(t.opening)
+		if readsVersion {
+			full.Queue(readVersion)
+		}
 	}
 	full.QueuedQueries = append(full.QueuedQueries, t.deferred...)
 	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
+	deferred := len(t.deferred)
 	t.deferred = nil
 	var br pgx.BatchResults
-	if t.tx == nil {
+	if begin {
 		br = t.conn.SendBatch(t.ctx, full)
 		t.tx = br.Tx()
 	} else {
 		br = t.tx.SendBatch(t.ctx, full)
 	}
-	for range skip {
+	fail := func(err error) (pgx.BatchResults, error) {
+		_ = br.Close()
+		return nil, err
+	}
+	if begin {
+		for range 1 + len(t.opening) {
+			if _, err := br.Exec(); err != nil {
+				return fail(err)
+			}
+		}
+		if readsVersion {
+			if err := br.QueryRow().Scan(&t.version); err != nil {
+				return fail(err)
+			}
+			t.checkAssumed()
+		}
+	}
+	for range deferred {
 		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			return nil, err
+			return fail(err)
 		}
 	}
 	return br, nil
+}
+
+// verifyAssumed makes sure that a transaction that used kept settings before sending anything
+// learns its version before it commits or answers: it begins the transaction, reading the
+// version, if no statement has.
+func (t *txn) verifyAssumed() error {
+	if t.assumed < 0 || t.tx != nil {
+		return nil
+	}
+	br, err := t.send(&pgx.Batch{})
+	if err != nil {
+		return t.fail(err)
+	}
+	return t.fail(br.Close())
 }
 
 // direct reports whether a statement can go straight to the open transaction: nothing is
@@ -232,6 +275,9 @@ func (t *txn) batch(b *pgx.Batch) error {
 // commit commits the transaction, if any statement began it, with the deferred writes in
 // the same round trip.
 func (t *txn) commit() error {
+	if t.changedSettings {
+		t.later(bumpVersion)
+	}
 	if len(t.deferred) > 0 {
 		b := &pgx.Batch{}
 		b.Queue("COMMIT")

@@ -25,3 +25,12 @@ CREATE INDEX events_unnumbered ON events (arrival) WHERE seq IS NULL;
 -- Writers that collided take turns under this table's lock (store.go); it was event_seq's,
 -- which numbering now updates. The table holds no rows.
 CREATE TABLE writer_turns ();
+
+-- Organizations, IdPs and tokens change only in transactions that run alone among writers, and
+-- each such transaction adds one to this number: a replica may keep what it read of them for
+-- as long as the number is the one its transaction reads (settings.go).
+CREATE TABLE settings_version (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    v         bigint NOT NULL
+);
+INSERT INTO settings_version (singleton, v) VALUES (true, 0);
