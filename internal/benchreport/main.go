@@ -131,12 +131,26 @@ func collect(metrics map[string]map[string]float64, pkg, line string) {
 	metrics[pkg+" "+m[1]] = byUnit
 }
 
-// figure writes a measurement with three significant digits, without an exponent.
-func figure(v float64) string {
+// met reports whether v meets the goal.
+func (g goal) met(v float64) bool {
+	if g.atMost {
+		return v <= g.target
+	}
+	return v >= g.target
+}
+
+// figure writes a measurement with four significant digits, or more where fewer would print a
+// figure that misses the goal as one that meets it, without an exponent below 1000.
+func (g goal) figure(v float64) string {
 	if v >= 1000 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
+	for prec := 4; ; prec++ {
+		s := strconv.FormatFloat(v, 'g', prec, 64)
+		if shown, _ := strconv.ParseFloat(s, 64); g.target == 0 || g.met(shown) == g.met(v) || prec == 8 {
+			return s
+		}
+	}
 }
 
 // table is the goals with what this run measured.
@@ -156,10 +170,10 @@ func table(metrics map[string]map[string]float64) string {
 			bound = fmt.Sprintf("%s %.3g", op, g.target)
 		}
 		if ok {
-			measured = figure(v)
+			measured = g.figure(v)
 			if g.target > 0 {
 				met = "no"
-				if (g.atMost && v <= g.target) || (!g.atMost && v >= g.target) {
+				if g.met(v) {
 					met = "yes"
 				}
 			}

@@ -40,6 +40,7 @@ func TestTableOfGoals(t *testing.T) {
 		event{Action: "output", Package: scim, Output: "       1\t2456092428 ns/op\t       285.0 creates/s\t         0.7937 x-raw\n"},
 		event{Action: "output", Package: scim, Output: "BenchmarkCreateUser/clients=32-2 \t 1\t 99 ns/op\t 0.32 x-raw\n"},
 		event{Action: "output", Package: jit, Output: "BenchmarkACSReturningUser-8 \t 3\t 1 ns/op\t 1.25 x-verify\t 200 logins/s\n"},
+		event{Action: "output", Package: jit, Output: "BenchmarkOIDCCallbackReturningUser-8 \t 3\t 1 ns/op\t 3.0004 x-verify\n"},
 		event{Action: "output", Package: jit, Output: "BenchmarkACSNewUsers-8 \t 3\t 1 ns/op\t 1.75 x-verify\n"},
 		event{Action: "output", Package: mod + "cmd/roster", Output: "BenchmarkUserNameLookupScale-2 \t 1\t 1 ns/op\t 4252.4 file-MiB\t 1.15 p99-x-10k\n"},
 		event{Action: "pass", Package: scim},
@@ -55,10 +56,11 @@ func TestTableOfGoals(t *testing.T) {
 		t.Errorf("the benchmarks' own output is not passed through:\n%s", got)
 	}
 	for _, c := range []struct{ id, what, want string }{
-		{"1a", "1 client", "| 0.794 |    ≥ 0.5 | yes  |"},
+		{"1a", "1 client", "| 0.7937 |    ≥ 0.5 | yes  |"},
 		{"1b", "32 clients", "| 0.32 |    ≥ 0.5 | no   |"},
 		{"2a", "returning", "| 1.25 |    ≤ 1.3 | yes  |"},
 		{"2b", "new user", "| 1.75 |    ≤ 1.6 | no   |"},
+		{"2c", "OIDC callback, returning", "| 3.0004 |      ≤ 3 | no   |"},
 		{"3", "startIndex", "| not run |      ≤ 5 |      |"},
 		{"4", "data file", "| 4252 | | |"},
 	} {
