@@ -69,6 +69,8 @@ type numbering struct {
 	mu sync.Mutex
 	// asked counts the requests; a run started when asked was n serves requests up to n.
 	asked, served uint64
+	// busy is set while the loop runs a numbering transaction.
+	busy bool
 	ran           chan struct{} // closed and replaced after each run
 	kick          chan struct{}
 	stop          chan struct{}
@@ -124,14 +126,25 @@ func (n *numbering) loop() {
 		}
 		n.mu.Lock()
 		upTo := n.asked
+		n.busy = true
 		n.mu.Unlock()
 		n.run()
 		n.mu.Lock()
-		n.served = upTo
+		n.served, n.busy = upTo, false
 		close(n.ran)
 		n.ran = make(chan struct{})
 		n.mu.Unlock()
 	}
+}
+
+// idle reports whether no numbering runs or waits to run here. A writer that appended events
+// then numbers them itself, in the round trip of its commit (txn.commit), rather than handing
+// them to the loop and waiting for it: a lone writer saves the hand-over and a round trip,
+// while concurrent writers share the loop's runs.
+func (n *numbering) idle() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return !n.busy && n.asked == n.served
 }
 
 // run numbers every committed event that has none. A failure is left to the next run.

@@ -168,7 +168,8 @@ func pause(ctx context.Context, attempt int) error {
 
 // outcome is how one attempt of Update ended. retry says that it failed only because of
 // concurrent writers and should run again; alone, that fn changes settings and must run alone
-// among writers; appended, that it committed events, which are not numbered yet.
+// among writers; appended, that it committed events which are not numbered yet (a commit
+// numbers them itself when no numbering runs, numbering.idle).
 type outcome struct {
 	err                    error
 	retry, alone, appended bool
@@ -207,10 +208,13 @@ func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, alo
 		// fn carried on after a statement failed, and the transaction cannot commit.
 		return outcome{err: t.broken}
 	}
+	if t.appended && s.numbering.idle() {
+		t.numberOn = s.numbering.channel
+	}
 	if err := t.commit(); err != nil {
 		return outcome{retry: isRetryable(err), err: translate(ctx, err)}
 	}
-	return outcome{appended: t.appended}
+	return outcome{appended: t.appended && !t.numbered}
 }
 
 // Every write transaction takes a lock on the table writer_turns before anything else:

@@ -54,6 +54,11 @@ type txn struct {
 	settings         *settingsCache
 	version, assumed int64
 	changedSettings  bool
+
+	// numberOn, when set at commit, is the NOTIFY channel of a numbering transaction to run
+	// right after the commit in the same round trip; numbered says that it succeeded.
+	numberOn string
+	numbered bool
 }
 
 // errNeedsAlone is what a settings write returns in a transaction that does not run alone
@@ -278,24 +283,53 @@ func (t *txn) commit() error {
 	if t.changedSettings {
 		t.later(bumpVersion)
 	}
-	if len(t.deferred) > 0 {
+	if len(t.deferred) > 0 || t.numberOn != "" {
 		b := &pgx.Batch{}
 		b.Queue("COMMIT")
+		if t.numberOn != "" {
+			// Numbering of this transaction's events (and any other committed ones), in a
+			// transaction of its own that starts once this one has committed (numbering.go).
+			b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
+			b.Queue(numberingLock)
+			b.Queue(numberEvents, t.numberOn)
+			b.Queue(`COMMIT`)
+		}
 		br, err := t.send(b)
 		if err != nil {
 			return err
 		}
 		_, err = br.Exec()
-		if cerr := br.Close(); err == nil {
+		t.committed = err == nil
+		if err == nil && t.numberOn != "" {
+			t.numbered = numbered(br)
+		}
+		if cerr := br.Close(); err == nil && (t.numberOn == "" || t.numbered) {
 			err = cerr
 		}
-		t.committed = err == nil
 		return err
 	}
 	if t.tx == nil {
 		return nil
 	}
 	return t.tx.Commit(t.ctx)
+}
+
+// numbered reads the results of the numbering transaction of a commit's round trip and
+// reports whether it committed. Should it not have, the connection is left in its aborted
+// transaction, which the pool discards, and the events wait for the next numbering run.
+func numbered(br pgx.BatchResults) bool {
+	if _, err := br.Exec(); err != nil {
+		return false
+	}
+	if _, err := br.Exec(); err != nil {
+		return false
+	}
+	var last int64
+	if err := br.QueryRow().Scan(&last, nil); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return false
+	}
+	_, err := br.Exec()
+	return err == nil
 }
 
 // rollback ends the transaction if it is still open. It runs even when ctx is done, so that
