@@ -70,11 +70,11 @@ type numbering struct {
 	// asked counts the requests; a run started when asked was n serves requests up to n.
 	asked, served uint64
 	// busy is set while the loop runs a numbering transaction.
-	busy bool
-	ran           chan struct{} // closed and replaced after each run
-	kick          chan struct{}
-	stop          chan struct{}
-	stopped       chan struct{}
+	busy    bool
+	ran     chan struct{} // closed and replaced after each run
+	kick    chan struct{}
+	stop    chan struct{}
+	stopped chan struct{}
 }
 
 func newNumbering(config *pgx.ConnConfig, channel string) *numbering {
