@@ -65,6 +65,9 @@ const (
 	RefuseNoIdentity     = "no_identity"     // R1: no uniqueUserId could be found
 	RefuseConflict       = "conflict"        // R7, R8: a SCIM create would break uniqueness
 	RefuseUnknownIdP     = "unknown_idp"
+	// RefuseOtherBrowser: a sign-in was finished in another browser than the one that started
+	// it (login CSRF). No provisioning rule decides it, so its refusal names none.
+	RefuseOtherBrowser = "other_browser"
 )
 
 // Refusal is the error returned when a provisioning rule refuses an operation. It names the
@@ -77,7 +80,12 @@ type Refusal struct {
 	EventID string
 }
 
-func (r *Refusal) Error() string { return fmt.Sprintf("refused by %s: %s", r.Rule, r.Reason) }
+func (r *Refusal) Error() string {
+	if r.Rule == "" {
+		return "refused: " + r.Reason
+	}
+	return fmt.Sprintf("refused by %s: %s", r.Rule, r.Reason)
+}
 
 // AsRefusal returns the Refusal inside err, if any.
 func AsRefusal(err error) (*Refusal, bool) {

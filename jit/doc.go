@@ -16,6 +16,10 @@
 //     request this Roster issued (SP-initiated) or an IdP that allows unsolicited responses,
 //     and a single use of each assertion id. A response that fails any check changes no user
 //     and writes no event; the cause is logged, the person sees a generic page.
+//   - A sign-in started here — SP-initiated SAML and every OIDC login — can be finished only
+//     by the browser that started it: the pending request records the hash of a binding
+//     cookie, and a genuine response posted without that cookie is refused with an event
+//     (binding.go). IdP-initiated SAML, which nothing binds, is off unless an IdP allows it.
 //   - Every state that must survive a restart or be shared by replicas lives in the store, never
 //     in memory, kept through directory.Service operations made for it and never a
 //     transaction of this package's own: the SP key and certificate (SPKeyPair), issued

@@ -46,6 +46,8 @@ var refusalPages = map[string]page{
 		"An account with your user name already exists and belongs to another sign-in. Ask your administrator to sort it out; you were not signed in to that account.", ""},
 	directory.RefuseNoIdentity: {"Your sign-in could not be recognised",
 		"Your identity provider did not send the identifier needed to recognise you. Ask your administrator to check the single sign-on set-up.", ""},
+	directory.RefuseOtherBrowser: {"Start your sign-in again in this browser",
+		"This sign-in was started in another browser, or its cookie was lost. For your safety a sign-in can only be finished in the browser that started it. Go back to your application and sign in again from here.", ""},
 	directory.RefuseUnknownIdP: {"This sign-in is not set up",
 		"This sign-in link does not belong to a configured identity provider. Ask your administrator for the right link.", ""},
 }

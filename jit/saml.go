@@ -31,6 +31,9 @@ const maxResponseSize = 1 << 20
 type pendingRequest struct {
 	IdP      string `json:"idp"`
 	ReturnTo string `json:"returnTo"`
+	// Binding is the base64url SHA-256 of the browser's SAML binding cookie (binding.go);
+	// only the browser that started the sign-in can finish it.
+	Binding string `json:"binding"`
 }
 
 // errNotSAML marks an IdP that has no SAML sign-in.
@@ -124,9 +127,10 @@ func (h *Handler) renderIdPError(w http.ResponseWriter, r *http.Request, err err
 }
 
 // serveLogin starts an SP-initiated sign-in: it records the AuthnRequest's id with the
-// validated return_to in the store and redirects to the IdP with the HTTP-Redirect binding.
-// RelayState carries the request id, which names that record; the return_to itself never
-// travels through the IdP, so nobody can swap it on the way back.
+// validated return_to and the hash of the browser's binding in the store, sets the binding
+// cookie, and redirects to the IdP with the HTTP-Redirect binding. RelayState carries the
+// request id, which names that record; the return_to itself never travels through the IdP, so
+// nobody can swap it on the way back.
 func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID string) {
 	ctx := r.Context()
 	returnTo, err := h.safeReturnTo(r.URL.Query().Get("return_to"))
@@ -154,7 +158,8 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID strin
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
 	}
-	rec, _ := json.Marshal(pendingRequest{IdP: p.ID, ReturnTo: returnTo})
+	binding := h.bindBrowser(w, r, samlBindingCookie, requestTTL, h.samlSameSite())
+	rec, _ := json.Marshal(pendingRequest{IdP: p.ID, ReturnTo: returnTo, Binding: hashToken(binding)})
 	if err := h.svc.UseOnce(ctx, directory.PutOnce(directory.OnceSAMLRequest, req.ID, rec, time.Now().Add(requestTTL))); err != nil {
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
@@ -240,6 +245,16 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 		return
 	}
 
+	id := NewIdentity(p, samlSubject(assertion), samlClaims(assertion))
+	// A response to a request started in another browser is genuine, but posting it here
+	// would sign this browser in to someone else's account (login CSRF). The refusal uses the
+	// assertion up, so that one response is recorded once however often it is posted; the
+	// request stays pending for the browser that started it.
+	if len(possible) > 0 && !boundBrowser(r, samlBindingCookie, pending.Binding) {
+		h.refuseOtherBrowser(w, r, id, replay.uses)
+		return
+	}
+
 	// The sign-in records its assertion in the replay cache and, when it answers a request,
 	// takes that request, all in its own transaction: each assertion is used once, and each
 	// request is answered once, also by a second assertion of the IdP's.
@@ -258,8 +273,24 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 		}
 	}
 
-	id := NewIdentity(p, samlSubject(assertion), samlClaims(assertion))
 	h.finishLogin(w, r, id, returnTo, uses...)
+}
+
+// refuseOtherBrowser answers a genuine SAML response posted by a browser that did not start
+// its sign-in: an event for the administrator and a page saying to start again.
+func (h *Handler) refuseOtherBrowser(w http.ResponseWriter, r *http.Request, id Identity, uses []directory.OnceUse) {
+	ref, err := h.svc.RefuseSignIn(r.Context(), directory.SignInRefusal{IdP: id.IdP, Code: directory.RefuseOtherBrowser,
+		Reason:       "a SAML response was posted by another browser than the one that started its sign-in (login CSRF, or a sign-in finished in another browser)",
+		UniqueUserID: id.UniqueUserID}, uses...)
+	if err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, directory.ErrUsed) {
+			status = http.StatusForbidden
+		}
+		h.renderFailure(w, r, status, "", fmt.Errorf("refusing a SAML response of IdP %q posted from another browser: %w", id.IdP, err))
+		return
+	}
+	h.renderRefusal(w, r, ref)
 }
 
 // finishLogin applies a validated identity to the directory, using up the one-time keys of the

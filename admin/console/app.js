@@ -278,7 +278,8 @@ function idpForm(existing) {
   const samlSet = el("fieldset", { id: "saml-settings" }, el("legend", { text: "SAML" }),
     field("IdP metadata XML", "saml.metadata_xml", p.saml.metadata_xml, { textarea: true, hint: "Paste the IdP's federation metadata, or give its URL below (one of the two)." }),
     field("IdP metadata URL", "saml.metadata_url", p.saml.metadata_url, { type: "url" }),
-    el("label", { class: "choice", for: "f-allow-idp" }, el("input", { type: "checkbox", id: "f-allow-idp", name: "saml.allow_idp_initiated", checked: p.saml.allow_idp_initiated ? true : null }), "Allow IdP-initiated sign-in"));
+    el("label", { class: "choice", for: "f-allow-idp" }, el("input", { type: "checkbox", id: "f-allow-idp", name: "saml.allow_idp_initiated", checked: p.saml.allow_idp_initiated ? true : null, "aria-describedby": "f-allow-idp-hint" }), "Allow IdP-initiated sign-in"),
+    el("p", { class: "hint", id: "f-allow-idp-hint", text: "Off by default. A sign-in started at the IdP's portal is bound to no browser, so anyone holding a valid response for an account of this IdP can sign another person's browser in to that account (login CSRF), and a stolen response can be used until it expires or is first used. Sign-ins started here are bound to the browser that started them." }));
   const oidcSet = el("fieldset", { id: "oidc-settings" }, el("legend", { text: "OpenID Connect" }),
     field("Issuer", "oidc.issuer", p.oidc.issuer, { type: "url" }),
     field("Client id", "oidc.client_id", p.oidc.client_id),
