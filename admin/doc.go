@@ -19,8 +19,11 @@
 //   - Every write goes through directory.Service, so the provisioning rules apply and each
 //     change is one event (R12); reads use Service.View.
 //   - Every request needs an administrator bearer token (directory.TokenAdmin) in the
-//     Authorization header. Failed attempts are counted per client address; past a threshold
-//     the address gets 429 until its window ends, without the token being checked at all.
+//     Authorization header. A correct token always passes. Wrong or missing ones are counted
+//     by one limiter for every admin route, the webhooks API's included (limiter.go), per
+//     client address (behind --trusted-proxies, the one X-Forwarded-For names) and per
+//     credential prefix; past a threshold they are answered slowly with 429, and failures
+//     are admin.auth_failed events, a bounded number per minute.
 //   - No secret leaves in clear: SCIM token secrets are shown once, on creation; an IdP's OIDC
 //     client_secret is masked; password hashes are never part of a user.
 //   - Errors are {"error": "...", "problems": [...]}; a request that fails validation changes

@@ -44,6 +44,10 @@ type Config struct {
 	// AllowOutbound lists the non-public CIDRs and host names that Roster's own requests
 	// (metadata URLs, OIDC issuers, webhooks) may reach, comma-separated; empty allows none.
 	AllowOutbound string
+	// TrustedProxies lists the reverse proxies (CIDRs or addresses, comma-separated) whose
+	// X-Forwarded-For names the client address, for the admin failure limiter and the access
+	// log; empty trusts none, and the TCP peer is the client.
+	TrustedProxies string
 }
 
 // New returns the handler of every surface.
@@ -63,8 +67,20 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		return nil, err
 	}
 	outboundClient := outbound.Policy{Allow: allow}.Client()
+	proxies, err := admin.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// gin believes X-Forwarded-For from every peer unless told otherwise.
+	var proxyList []string
+	for _, p := range proxies {
+		proxyList = append(proxyList, p.String())
+	}
+	if err := r.SetTrustedProxies(proxyList); err != nil {
+		return nil, err
+	}
 	r.Use(gin.Recovery(), accessLog(cfg.Logger))
 	r.RedirectTrailingSlash = false
 
@@ -111,11 +127,13 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		}
 		return problems
 	}
+	// One failure limiter guards every admin route, the webhooks API's included.
+	limiter := admin.NewAuthLimiter(svc, admin.LimiterConfig{TrustedProxies: proxies, Logger: cfg.Logger})
 	adminHandler := admin.New(svc, admin.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger, Backup: cfg.Backup,
-		Presets: presets, ValidateIdP: validateIdP})
+		Presets: presets, ValidateIdP: validateIdP, Limiter: limiter})
 	adminHandler.Routes(r)
 	// mount: webhooks
-	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger, HTTPClient: outboundClient})
+	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger, HTTPClient: outboundClient, Limiter: limiter})
 	hooks.Routes(r)
 	runCtx := cfg.Context
 	if runCtx == nil {

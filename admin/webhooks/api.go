@@ -90,7 +90,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errorf(http.StatusNotFound, "no such route"))
 		return
 	}
-	if err := h.authenticate(r); err != nil {
+	if err := h.authenticate(w, r); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -154,19 +154,32 @@ func methodNotAllowed(w http.ResponseWriter, allow string) error {
 	return errorf(http.StatusMethodNotAllowed, "method not allowed; use %s", allow)
 }
 
-func (h *Handler) authenticate(r *http.Request) error {
+// authenticate checks the admin token. A correct one always passes; a wrong or missing one is
+// reported to the limiter, which may slow it and turn its 401 into a 429.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
 	auth := r.Header.Get("Authorization")
 	scheme, secret, _ := strings.Cut(auth, " ")
-	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
-		return errorf(http.StatusUnauthorized, "an admin bearer token is required")
+	secret = strings.TrimSpace(secret)
+	if !strings.EqualFold(scheme, "Bearer") {
+		secret = ""
 	}
-	if _, err := h.svc.Authenticate(r.Context(), directory.TokenAdmin, strings.TrimSpace(secret)); err != nil {
-		if errors.Is(err, directory.ErrUnauthenticated) {
-			return errorf(http.StatusUnauthorized, "the admin token is unknown, expired or revoked")
-		}
+	_, err := h.svc.Authenticate(r.Context(), directory.TokenAdmin, secret)
+	if err != nil && !errors.Is(err, directory.ErrUnauthenticated) {
 		return err
 	}
-	return nil
+	if err == nil {
+		return nil
+	}
+	if h.cfg.Limiter != nil {
+		if status, wait := h.cfg.Limiter.Failed(r, secret); status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+			return errorf(status, "too many failed authentications from this address; try again later")
+		}
+	}
+	if secret == "" {
+		return errorf(http.StatusUnauthorized, "an admin bearer token is required")
+	}
+	return errorf(http.StatusUnauthorized, "the admin token is unknown, expired or revoked")
 }
 
 // fail maps an error to the API's JSON error body in one place; internal errors are logged and

@@ -46,6 +46,8 @@ type Config struct {
 	// DiscardLog throws the server's log away instead of keeping it in Logs (benchmarks,
 	// whose log would only grow).
 	DiscardLog bool
+	// TrustedProxies is server.Config's: the proxies whose X-Forwarded-For names the client.
+	TrustedProxies string
 }
 
 // Server is a running Roster.
@@ -139,7 +141,7 @@ func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, e
 	h, err = server.New(server.Config{
 		BaseURL: base, Logger: log, Backup: backup,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, SkipOIDCDiscovery: cfg.SkipOIDCDiscovery,
-		Context: ctx, Workers: &workers, AllowOutbound: allowOutbound(cfg),
+		Context: ctx, Workers: &workers, AllowOutbound: allowOutbound(cfg), TrustedProxies: cfg.TrustedProxies,
 	}, svc)
 	if err != nil {
 		stopWorkers()
