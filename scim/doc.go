@@ -8,9 +8,11 @@
 // normaliser (normalize.go: the one place where what Entra ID, Okta, PingOne and OneLogin
 // really send is put into RFC form). A POST or PUT is then validated against the library's
 // schema (resource.go) and read into a directory.User or Group; a PATCH has each operation's
-// path and value checked against the schema before the write, and applied inside it to the
-// stored resource in generic form (patch.go). The Service returns what it wrote — for a user,
-// with its groups read in the same transaction — and the answer is encoded once.
+// path and value checked against the schema, is applied to a copy of the stored resource in
+// generic form outside the write transaction (patch.go), and the result is written only if the
+// resource is still the version the copy was read at, else read and applied again (writes.go).
+// The Service returns what it wrote — for a user, with its groups read in the same
+// transaction — and the answer is encoded once.
 //
 // Invariants:
 //   - Every write goes through directory.Service (SCIMCreateUser, SCIMUpdateUser, …), so the
@@ -28,6 +30,10 @@
 //     If-None-Match with the current one is 304.
 //   - Directory errors become SCIM error bodies in one place (errors.go). A client mistake is
 //     never a 500; an internal error is logged and answered with a generic message.
+//   - No request does expensive work while it holds the store's writer: a PATCH's operations
+//     run before its transaction, and one PATCH carries at most 1000 operations and a bounded
+//     amount of value-filter work (400 tooMany past either); each operation costs time linear
+//     in the values it touches.
 //   - A password is stored only as a salted hash and never returned; a user's groups are
 //     computed from memberships and read-only.
 //   - No request decodes its body or encodes its answer twice, and no answer needs a
