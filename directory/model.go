@@ -233,6 +233,9 @@ type SAMLSettings struct {
 	MetadataXML       string `json:"metadata_xml,omitempty"`
 	MetadataURL       string `json:"metadata_url,omitempty"`
 	AllowIdPInitiated bool   `json:"allow_idp_initiated"`
+	// AllowSHA1 accepts responses signed or digested with SHA-1 (RSA-SHA1, DSA-SHA1), for
+	// old IdPs that cannot sign otherwise; off, they are refused.
+	AllowSHA1 bool `json:"allow_sha1,omitempty"`
 }
 
 // OIDCSettings configure the OpenID Connect connection of an IdP.

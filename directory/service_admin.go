@@ -69,6 +69,9 @@ func (s *Service) putToken(ctx context.Context, actor string, kind TokenKind, id
 			if _, err := tx.IdP(idp); err != nil {
 				return err
 			}
+			if err := checkSCIMTokenCap(tx, idp, t.Created); err != nil {
+				return err
+			}
 		}
 		if err := tx.PutToken(t); err != nil {
 			return err
@@ -279,13 +282,18 @@ type sessionRecord struct {
 }
 
 // CreateSession starts a sign-in session for a user and returns its secret, the cookie value.
-// Only the secret's hash is stored, so a copy of the store cannot sign anybody in.
+// Only the secret's hash is stored, so a copy of the store cannot sign anybody in. A user has
+// at most MaxSessionsPerUser live sessions; the oldest ends to make room (limits.go).
 func (s *Service) CreateSession(ctx context.Context, userID, idp string, ttl time.Duration) (string, error) {
 	secret := newSecret(sessionPrefix)
 	now := s.Now()
 	rec, _ := json.Marshal(sessionRecord{UserID: userID, IdP: idp, Created: now, Expires: now.Add(ttl)})
+	key := base64.RawURLEncoding.EncodeToString(HashSecret(secret))
 	err := s.store.Update(ctx, func(tx Tx) error {
-		return tx.PutKV(sessionNS, base64.RawURLEncoding.EncodeToString(HashSecret(secret)), rec, now.Add(ttl))
+		if err := tx.PutKV(sessionNS, key, rec, now.Add(ttl)); err != nil {
+			return err
+		}
+		return trackSession(tx, userID, key, now, now.Add(ttl))
 	})
 	return secret, err
 }

@@ -330,6 +330,11 @@ func (h *Handler) oidcIdentity(ctx context.Context, p directory.IdP, prov *oidc.
 	if err != nil {
 		return Identity{}, fmt.Errorf("verifying the ID token: %w", err)
 	}
+	// go-oidc checks exp but not iat. A token issued further ahead than the clock skew allows
+	// was minted by a clock that is wrong, or for later use; neither may sign anybody in now.
+	if now := time.Now(); idt.IssuedAt.After(now.Add(h.skew)) {
+		return Identity{}, fmt.Errorf("the ID token was issued in the future, at %s (now %s, skew %s)", idt.IssuedAt, now, h.skew)
+	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pending.Nonce)) != 1 || pending.Nonce == "" {
 		return Identity{}, errors.New("the ID token's nonce is not the one this login sent")
 	}

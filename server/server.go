@@ -81,7 +81,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	if err := r.SetTrustedProxies(proxyList); err != nil {
 		return nil, err
 	}
-	r.Use(gin.Recovery(), accessLog(cfg.Logger))
+	r.Use(gin.Recovery(), accessLog(cfg.Logger), limitRequests)
 	r.RedirectTrailingSlash = false
 
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })

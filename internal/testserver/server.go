@@ -152,6 +152,7 @@ func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, e
 		h = cfg.Wrap(h)
 	}
 	ts.Config.Handler = h
+	server.SetTimeouts(ts.Config)
 	ts.Start()
 	return own, base, h, func() {
 		ts.Close()

@@ -1,0 +1,124 @@
+package jit_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/testidp"
+)
+
+// TestLogoutChecksOrigin (issue 17, W6): a logout POST from another origin is refused and the
+// session lives on; one from Roster's own origin, or from a client that is no browser (no
+// Origin), ends it. Before, any Origin was accepted.
+func TestLogoutChecksOrigin(t *testing.T) {
+	e := newEnv(t)
+	e.addIdP(directory.IdP{ID: "acme", Mode: directory.ModeJIT})
+	e.idp.SignIn(testidp.Person{NameID: "u1", Attrs: testidp.Attrs("uniqueUserId", "u1")})
+	logout := func(b *browser, headers ...string) int {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, e.url("/sso/logout"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := b.NoFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	b := newBrowser(t)
+	b.login(e, "acme", "", "/")
+	for _, h := range [][]string{
+		{"Origin", "https://evil.example"},
+		{"Origin", "null"},
+		{"Origin", strings.Replace(e.BaseURL, "http://", "https://", 1)},
+		{"Sec-Fetch-Site", "cross-site"},
+		{"Sec-Fetch-Site", "same-site"},
+	} {
+		if status := logout(b, h...); status != http.StatusForbidden {
+			t.Errorf("logout with %s %q: %d, want 403", h[0], h[1], status)
+		}
+		if status, _ := b.me(e); status != http.StatusOK {
+			t.Fatalf("the session ended by a logout with %s %q: /api/v1/me %d", h[0], h[1], status)
+		}
+	}
+	if status := logout(b, "Origin", e.BaseURL, "Sec-Fetch-Site", "same-origin"); status != http.StatusNoContent {
+		t.Errorf("logout from Roster's own origin: %d, want 204", status)
+	}
+	if status, _ := b.me(e); status != http.StatusUnauthorized {
+		t.Errorf("/api/v1/me after logout: %d, want 401", status)
+	}
+	b.login(e, "acme", "", "/")
+	if status := logout(b); status != http.StatusNoContent {
+		t.Errorf("logout without Origin (no browser): %d, want 204", status)
+	}
+}
+
+// TestPagesCannotBeFramed (issue 17, W6): every page the sign-in shows — a refusal by a rule,
+// a failed check, an unknown IdP — forbids framing.
+func TestPagesCannotBeFramed(t *testing.T) {
+	e := newEnv(t)
+	e.addIdP(directory.IdP{ID: "scim-only", Mode: directory.ModeSCIM})
+	e.idp.SignIn(testidp.Person{NameID: "nobody", Attrs: testidp.Attrs("uniqueUserId", "nobody")})
+	b := newBrowser(t)
+	refused, _ := b.Submit(b.startLogin(e, "scim-only", ""))
+	unknown, _ := b.Get(e.url("/sso/nope/login"))
+	failed, _ := b.Submit(testidp.Form{Action: e.url("/sso/scim-only/saml/acs"), SAMLResponse: "bm90IHhtbA=="})
+	for name, resp := range map[string]*http.Response{"refusal": refused, "unknown IdP": unknown, "failed check": failed} {
+		if resp.StatusCode < 400 {
+			t.Errorf("%s: status %d, want a refusal page", name, resp.StatusCode)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("%s page: Content-Security-Policy %q lacks frame-ancestors 'none'", name, csp)
+		}
+		if xfo := resp.Header.Get("X-Frame-Options"); xfo != "DENY" {
+			t.Errorf("%s page: X-Frame-Options %q, want DENY", name, xfo)
+		}
+	}
+}
+
+// TestSHA1SignaturesAreRefused (issue 17, W5): a response signed with RSA-SHA1 is refused
+// unless the IdP allows SHA-1, which the admin API then shows as a warning. Before, RSA-SHA1
+// was accepted from every IdP.
+func TestSHA1SignaturesAreRefused(t *testing.T) {
+	e := newEnv(t)
+	e.addIdP(directory.IdP{ID: "modern", Mode: directory.ModeJIT})
+	e.addIdP(directory.IdP{ID: "legacy", Mode: directory.ModeJIT, SAML: directory.SAMLSettings{AllowSHA1: true}})
+	e.idp.SetSignatureMethod(dsig.RSASHA1SignatureMethod)
+	e.idp.SignIn(testidp.Person{NameID: "old", Attrs: testidp.Attrs("uniqueUserId", "old")})
+
+	before := e.Snapshot()
+	logStart := e.logs.Len()
+	b := newBrowser(t)
+	if resp, body := b.Submit(b.startLogin(e, "modern", "")); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an RSA-SHA1 response to an IdP that does not allow SHA-1: %d, want 403\n%s", resp.StatusCode, body)
+	}
+	if log := e.logs.String()[logStart:]; !strings.Contains(strings.ToLower(log), "sha-1") && !strings.Contains(strings.ToLower(log), "sha1") {
+		t.Errorf("the refusal was not for SHA-1:\n%s", log)
+	}
+	e.MustUnchanged(before)
+	b.login(e, "legacy", "", "/")
+
+	var view struct{ Warnings []string }
+	e.Admin(http.MethodGet, "/admin/api/v1/idps/legacy", nil).JSON(t, &view)
+	if len(view.Warnings) != 1 || !strings.Contains(view.Warnings[0], "allow_sha1") {
+		t.Errorf("warnings of an IdP allowing SHA-1: %q, want one naming allow_sha1", view.Warnings)
+	}
+	e.Admin(http.MethodGet, "/admin/api/v1/idps/modern", nil).JSON(t, &view)
+	if len(view.Warnings) != 0 {
+		t.Errorf("warnings of an IdP with the defaults: %q, want none", view.Warnings)
+	}
+
+	// With RSA-SHA256 again, the IdP that refused SHA-1 signs in.
+	e.idp.SetSignatureMethod("")
+	e.idp.SignIn(testidp.Person{NameID: "new", Attrs: testidp.Attrs("uniqueUserId", "new")})
+	b.login(e, "modern", "", "/")
+}
