@@ -40,7 +40,7 @@ type idpInput struct {
 // readOnlyIdPFields are answer-only fields; a client that sends an IdP back as it got it
 // should not be refused for them, so they are dropped from input.
 var readOnlyIdPFields = []string{"sp_entity_id", "acs_url", "sp_metadata_url", "redirect_uri", "scim_base_url",
-	"login_url", "created", "updated", "users", "preset_info"}
+	"login_url", "created", "updated", "users", "preset_info", "warnings"}
 
 // idpView is an IdP as the API answers it: the settings plus the values to paste into the IdP.
 type idpView struct {

@@ -143,6 +143,11 @@ func (l *AuthLimiter) Failed(r *http.Request, credential string) (status int, re
 	}
 	l.mu.Unlock()
 
+	// The log line and the event share the budget, so a flood fills neither.
+	if ev != nil {
+		l.cfg.Logger.WarnContext(r.Context(), "admin: authentication failed", "remote", addr, "failures", addrCount,
+			"limited", ev.Limited, "unrecorded", ev.Unrecorded)
+	}
 	if ev != nil && l.record != nil {
 		// The event is written even if the client hangs up, and never holds the answer long.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
@@ -151,7 +156,6 @@ func (l *AuthLimiter) Failed(r *http.Request, credential string) (status int, re
 		}
 		cancel()
 	}
-	l.cfg.Logger.WarnContext(r.Context(), "admin: authentication failed", "remote", addr, "failures", addrCount, "limited", limited)
 	if !limited {
 		return http.StatusUnauthorized, 0
 	}

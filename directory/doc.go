@@ -11,6 +11,11 @@
 //     event that describes it. The event sequence is gap-free and ordered.
 //   - For one (idp, uniqueUserId) at most one user exists, and a case-folded userName belongs to
 //     at most one user; both are enforced inside the store transaction.
+//   - What people and IdPs send passes one input policy (input.go) before it reaches a store:
+//     valid UTF-8, no control or invisible format characters in identifiers, limits per
+//     attribute and per multi-valued attribute; a refusal names the attribute (ErrInvalid).
+//     userNames are unique, and emails compared, under NFKC and full case folding, so
+//     look-alikes are one name; a userName mixing scripts within a word is refused.
 //   - The rule functions in rules.go are pure: state in, decision and reason out. A decision
 //     names its rule (a Rule constant; no other file spells a rule id) and the type of the
 //     event that records it, and the executors take both from it.

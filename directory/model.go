@@ -181,12 +181,6 @@ func cloneSlice[T any](s []T) []T {
 	return append(make([]T, 0, len(s)), s...)
 }
 
-// FoldUserName is the case-folded form under which userNames are unique (R8).
-func FoldUserName(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
-// FoldEmail is the form under which emails are indexed and compared.
-func FoldEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
 // Group is a named set of users.
 type Group struct {
 	ID          string `json:"id"`

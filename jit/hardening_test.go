@@ -122,3 +122,30 @@ func TestSHA1SignaturesAreRefused(t *testing.T) {
 	e.idp.SignIn(testidp.Person{NameID: "new", Attrs: testidp.Attrs("uniqueUserId", "new")})
 	b.login(e, "modern", "", "/")
 }
+
+// TestLoginWithRefusedAttributes (issue 17, W1, W2): an IdP that asserts a value the input
+// policy refuses — a bidirectional override in a name, a look-alike email that would become the
+// userName — signs nobody in and changes nothing; the person sees a page, the log the cause.
+func TestLoginWithRefusedAttributes(t *testing.T) {
+	e := newEnv(t)
+	e.addIdP(directory.IdP{ID: "acme", Mode: directory.ModeJIT})
+	for name, attrs := range map[string]map[string][]string{
+		"bidi override in firstName": testidp.Attrs("uniqueUserId", "u1", "firstName", "\u202eAnn", "email", "ann@example.com"),
+		"Cyrillic a in the email":    testidp.Attrs("uniqueUserId", "u2", "email", "\u0430dmin@example.com"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			e.idp.SignIn(testidp.Person{NameID: "n", Attrs: attrs})
+			before := e.Snapshot()
+			logStart := e.logs.Len()
+			b := newBrowser(t)
+			resp, body := b.Submit(b.startLogin(e, "acme", ""))
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "cannot be accepted") {
+				t.Errorf("%d, want 400 saying the IdP's details cannot be accepted:\n%s", resp.StatusCode, body)
+			}
+			if !strings.Contains(e.logs.String()[logStart:], "input policy") {
+				t.Errorf("the log does not give the input policy as the cause")
+			}
+			e.MustUnchanged(before)
+		})
+	}
+}

@@ -316,6 +316,13 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identit
 		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("sign-in of IdP %q refused: %w", id.IdP, err))
 		return
 	}
+	if errors.Is(err, directory.ErrInvalid) {
+		// The IdP asserted a value the input policy refuses (a control character, an overlong
+		// name); the administrator finds which in the log.
+		h.renderFailure(w, r, http.StatusBadRequest, "Your identity provider sent details about you that cannot be accepted. Ask your administrator to check the single sign-on set-up.",
+			fmt.Errorf("sign-in of IdP %q refused by the input policy: %w", id.IdP, err))
+		return
+	}
 	if err != nil {
 		h.renderFailure(w, r, http.StatusInternalServerError, "", fmt.Errorf("applying the login of IdP %q: %w", id.IdP, err))
 		return

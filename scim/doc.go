@@ -3,7 +3,9 @@
 // their validation and the error type are those of github.com/elimity-com/scim.
 //
 // A request takes one path: the mount-prefix strip, bearer authentication (401), the body
-// limit (1 MiB, else 413), the mode check (R2), then the handler of its route (scim.go). A
+// limit (1 MiB, else 413), the body's media type (JSON, else 415) and encoding (UTF-8 without
+// lone surrogate escapes, else 400; input.go), the mode check (R2), then the handler of its
+// route (scim.go). A
 // write's body is decoded once into generic JSON and rewritten in place by the vendor
 // normaliser (normalize.go: the one place where what Entra ID, Okta, PingOne and OneLogin
 // really send is put into RFC form). A POST or PUT is then validated against the library's

@@ -97,6 +97,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				Detail: fmt.Sprintf("The request body is larger than the %d bytes this server accepts.", h.opts.MaxBodyBytes)})
 			return
 		}
+		if len(body) > 0 {
+			if se := checkBody(r, body); se != nil {
+				writeError(w, *se)
+				return
+			}
+		}
 	}
 
 	// User creates and updates leave the mode check (R2) to the Service, which records the

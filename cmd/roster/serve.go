@@ -59,6 +59,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer store.Close()
 	svc := directory.New(store)
+	// Indexes built under an older folding of userNames and emails are built again once; a
+	// user whose name now collides with another's is reported (roster check lists them too).
+	if n, collisions, err := svc.RefoldIndexes(ctx); err != nil {
+		fmt.Fprintln(stderr, "roster: re-indexing userNames and emails:", err)
+		return 1
+	} else if n > 0 || len(collisions) > 0 {
+		log.Info("re-indexed userNames and emails under the present folding", "users", n, "version", directory.FoldVersion)
+		for _, c := range collisions {
+			log.Warn("a userName collides with another user's under the present folding; run roster check",
+				"user", c.UserID, "user_name", c.UserName, "holder", c.Holder)
+		}
+	}
 
 	secret, created, err := svc.EnsureAdminToken(ctx, cfg.AdminToken)
 	if err != nil {
