@@ -341,6 +341,9 @@ type Event struct {
 	// User and Group are snapshots of the resource after the change, when there is one.
 	User  *User  `json:"user,omitempty"`
 	Group *Group `json:"group,omitempty"`
+	// Partial says the snapshot leaves attributes out because the resource is larger than
+	// an event keeps (snapshot.go).
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Event types.

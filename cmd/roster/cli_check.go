@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -18,25 +17,18 @@ func init() {
 // userNames are now one. It changes nothing; an administrator decides what to do with each.
 // It exits 1 when it found something, so scripts can tell.
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := offlineFlags("check", "--data <file> | --database-url <postgres://…>",
+		"Reports stored data that the input policy would refuse today; changes nothing.", stderr)
 	data := fs.String("data", "", "the bbolt data file (stop the server first)")
 	dbURL := fs.String("database-url", "", "or a postgres:// URL")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: roster check --data <file> | --database-url <postgres://…>\n\nReports stored data that the input policy would refuse today; changes nothing.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	if code, ok := parseOffline(fs, args); !ok {
+		return code
 	}
 	where := *data
 	if *dbURL != "" {
 		where = *dbURL
 	}
-	if fs.NArg() > 0 || (*data == "") == (*dbURL == "") {
+	if (*data == "") == (*dbURL == "") {
 		fs.Usage()
 		return 2
 	}

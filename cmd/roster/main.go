@@ -3,6 +3,8 @@
 //	roster serve                 run the server (the default when no subcommand is given)
 //	roster idp|token|user|events clients of the admin API of a running server
 //	roster backup <file>         a consistent online copy of the bbolt store
+//	roster check --data <file>   report stored data that the input policy refuses (offline)
+//	roster compact --data <file> reclaim a stopped server's free bbolt space
 package main
 
 import (

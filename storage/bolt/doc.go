@@ -10,6 +10,8 @@
 //     same transaction as the record, and uniqueness is checked inside it (R7, R8).
 //   - The event log's sequence is the events bucket's own sequence, which rolls back with the
 //     transaction, so it is gap-free.
+//   - The file never shrinks by itself; Compact (roster compact) copies the live data into a
+//     new file, checks every bucket's key count, and renames it over the old one, offline.
 //   - A "meta" bucket marks the file as Roster's and records the format version; a file that is
 //     not Roster's, or is newer than this binary understands, is refused untouched.
 package bolt
