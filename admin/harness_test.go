@@ -121,7 +121,7 @@ func (e *env) lastSeq() uint64 {
 
 func (e *env) idps() []directory.IdP {
 	e.t.Helper()
-	ps, err := e.svc.IdPs(e.t.Context())
+	ps, err := e.svc.IdPs(e.t.Context(), "")
 	if err != nil {
 		e.t.Fatal(err)
 	}

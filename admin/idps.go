@@ -142,7 +142,7 @@ type list[T any] struct {
 }
 
 func (h *Handler) listIdPs(w http.ResponseWriter, r *http.Request, _ string) error {
-	ps, err := h.svc.IdPs(r.Context())
+	ps, err := h.svc.IdPs(r.Context(), "")
 	if err != nil {
 		return err
 	}

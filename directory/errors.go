@@ -27,7 +27,7 @@ var (
 
 // ConflictError says which uniqueness constraint a write would break.
 type ConflictError struct {
-	// Field is "userName", "identity", "externalId", "displayName" or "id".
+	// Field is "userName", "identity", "externalId", "displayName", "domain" or "id".
 	Field string
 	Value string
 	// Msg, when set, replaces the generic "is already taken" wording.
@@ -65,6 +65,7 @@ const (
 	RefuseNoIdentity     = "no_identity"     // R1: no uniqueUserId could be found
 	RefuseConflict       = "conflict"        // R7, R8: a SCIM create would break uniqueness
 	RefuseUnknownIdP     = "unknown_idp"
+	RefuseEmailDomain    = "email_domain" // R13: an email outside the organization's verified domains
 )
 
 // Refusal is the error returned when a provisioning rule refuses an operation. It names the

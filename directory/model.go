@@ -368,4 +368,10 @@ const (
 	EventTokenCreated    = "token.created"
 	EventTokenRevoked    = "token.revoked"
 	EventTombstoneClear  = "tombstone.cleared"
+	EventOrgCreated      = "org.created"
+	EventOrgUpdated      = "org.updated"
+	EventOrgDeleted      = "org.deleted"
+	EventDomainAdded     = "org.domain_added"
+	EventDomainVerified  = "org.domain_verified"
+	EventDomainRemoved   = "org.domain_removed"
 )

@@ -243,6 +243,7 @@ func DecideLogin(idp IdP, st LoginState, in Login, now time.Time) LoginDecision 
 	u := User{
 		UserName:     userName,
 		Active:       true,
+		Org:          idp.Org,
 		IdP:          in.IdP,
 		UniqueUserID: in.UniqueUserID,
 		Owner:        OwnerJIT,
@@ -443,7 +444,7 @@ func DecideSCIMCreate(idp IdP, st SCIMCreateState, key string, in User) SCIMDeci
 // now (R6). An update that changes nothing has no event.
 func DecideSCIMUpdate(idp IdP, old, in User, now time.Time) (Decision, error) {
 	u := in.Clone()
-	u.ID, u.IdP, u.Meta, u.LastLoginAt, u.SessionsValidAfter = old.ID, old.IdP, old.Meta, old.LastLoginAt, old.SessionsValidAfter
+	u.ID, u.Org, u.IdP, u.Meta, u.LastLoginAt, u.SessionsValidAfter = old.ID, old.Org, old.IdP, old.Meta, old.LastLoginAt, old.SessionsValidAfter
 	u.Owner = OwnerSCIM
 	key := SCIMKey(idp, u)
 	if key == "" && SCIMKey(idp, old) == "" {
@@ -524,6 +525,32 @@ func DecideModeChange(from, to Mode, jitUsers, scimUsers int) Decision {
 		d.Reason = fmt.Sprintf("mode %s → %s: all users are kept", from, to)
 	}
 	return d
+}
+
+// DecideEmailDomains applies R13 to the emails a SCIM write or a login would give a user of
+// organization org: under email_domains "verified", every email's domain must be one the
+// organization has verified. The refusal names the first email outside them and its domain.
+// Under "any", and for no emails, there is nothing to refuse.
+func DecideEmailDomains(org Organization, emails []string) *Refusal {
+	if org.EmailDomains != EmailDomainsVerified {
+		return nil
+	}
+	for _, e := range emails {
+		if strings.TrimSpace(e) == "" {
+			continue
+		}
+		d := EmailDomain(e)
+		if d != "" && org.VerifiedDomain(d) {
+			continue
+		}
+		reason := fmt.Sprintf("email %q is outside the verified domains of organization %q", strings.TrimSpace(e), org.ID)
+		if d != "" {
+			reason = fmt.Sprintf("email %q: domain %q is not a verified domain of organization %q, which accepts only emails of its verified domains",
+				strings.TrimSpace(e), d, org.ID)
+		}
+		return &Refusal{Rule: RuleR13, Code: RefuseEmailDomain, Reason: reason}
+	}
+	return nil
 }
 
 // diffUsers names the attributes that differ between two users, for the event log.

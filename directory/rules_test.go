@@ -789,3 +789,51 @@ func TestDecideModeChange(t *testing.T) {
 		}
 	}
 }
+
+func TestDecideEmailDomains(t *testing.T) {
+	acme := func(policy string) Organization {
+		return Organization{ID: "acme", EmailDomains: policy, Domains: []Domain{
+			{Domain: "acme.example", Verified: true},
+			{Domain: "claimed.example"}, // claimed, never verified
+		}}
+	}
+	cases := []struct {
+		name   string
+		org    Organization
+		emails []string
+		// refused names the domain the refusal must name; "" means allowed.
+		refused string
+	}{
+		{"R13 any: every domain is accepted", acme(EmailDomainsAny), []string{"ada@elsewhere.example"}, ""},
+		{"R13 any is the default policy", acme(""), []string{"ada@elsewhere.example"}, ""},
+		{"R13 verified: an email of a verified domain", acme(EmailDomainsVerified), []string{"ada@acme.example"}, ""},
+		{"R13 verified: the domain compares case-insensitively", acme(EmailDomainsVerified), []string{"Ada@ACME.Example"}, ""},
+		{"R13 verified: no email, nothing to refuse", acme(EmailDomainsVerified), nil, ""},
+		{"R13 verified: empty values are no emails", acme(EmailDomainsVerified), []string{"", "  "}, ""},
+		{"R13 verified: another domain is refused", acme(EmailDomainsVerified), []string{"ada@elsewhere.example"}, "elsewhere.example"},
+		{"R13 verified: a claimed but unverified domain is refused", acme(EmailDomainsVerified), []string{"ada@claimed.example"}, "claimed.example"},
+		{"R13 verified: a subdomain of a verified domain is another domain", acme(EmailDomainsVerified), []string{"ada@eu.acme.example"}, "eu.acme.example"},
+		{"R13 verified: one email outside among good ones is refused", acme(EmailDomainsVerified),
+			[]string{"ada@acme.example", "ada@gmail.example", "a@acme.example"}, "gmail.example"},
+		{"R13 verified: an email without a domain is refused", acme(EmailDomainsVerified), []string{"ada"}, "ada"},
+		{"R13 verified: an organization with no verified domain accepts no email", Organization{ID: "new", EmailDomains: EmailDomainsVerified},
+			[]string{"ada@acme.example"}, "acme.example"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := DecideEmailDomains(c.org, c.emails)
+			if c.refused == "" {
+				if r != nil {
+					t.Fatalf("refused: %+v", r)
+				}
+				return
+			}
+			if r == nil {
+				t.Fatalf("allowed; want a refusal naming %q", c.refused)
+			}
+			if r.Rule != RuleR13 || r.Code != RefuseEmailDomain || !strings.Contains(r.Reason, `"`+c.refused) {
+				t.Errorf("refusal %+v; want rule R13, code %s and a reason naming %q", r, RefuseEmailDomain, c.refused)
+			}
+		})
+	}
+}

@@ -48,6 +48,8 @@ var refusalPages = map[string]page{
 		"Your identity provider did not send the identifier needed to recognise you. Ask your administrator to check the single sign-on set-up.", ""},
 	directory.RefuseUnknownIdP: {"This sign-in is not set up",
 		"This sign-in link does not belong to a configured identity provider. Ask your administrator for the right link.", ""},
+	directory.RefuseEmailDomain: {"Your email address is not accepted here",
+		"Your organization accepts only email addresses of its own verified domains, and your identity provider sent another one. Ask your administrator to check your email address.", ""},
 }
 
 // renderPage writes a page with a status.

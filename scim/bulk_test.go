@@ -206,7 +206,10 @@ func TestBulkFailOnErrors(t *testing.T) {
 	if _, located := got["b"]["location"]; located {
 		t.Error("a failed POST has a location")
 	}
-	if err := e.svc.View(context.Background(), func(tx directory.ReadTx) error { _, err := tx.UserByUserName("c@example.com"); return err }); err == nil {
+	if err := e.svc.View(context.Background(), func(tx directory.ReadTx) error {
+		_, err := tx.UserByUserName(directory.DefaultOrg, "c@example.com")
+		return err
+	}); err == nil {
 		t.Error("an operation after failOnErrors ran")
 	}
 	if e.snapshot() == before {

@@ -33,6 +33,7 @@ type Webhook struct {
 	URL         string     `json:"url"`
 	EventTypes  []string   `json:"event_types"`
 	IdP         string     `json:"idp,omitempty"`
+	Org         string     `json:"org"`
 	Secret      string     `json:"secret,omitempty"`
 	Status      string     `json:"status"`
 	Cursor      uint64     `json:"cursor"`
@@ -44,7 +45,7 @@ type Webhook struct {
 
 func view(rec directory.Webhook) Webhook {
 	st := withStatus(rec.State)
-	w := Webhook{ID: rec.ID, URL: rec.URL, EventTypes: rec.EventTypes, IdP: rec.IdP,
+	w := Webhook{ID: rec.ID, URL: rec.URL, EventTypes: rec.EventTypes, IdP: rec.IdP, Org: rec.Org,
 		Status: st.Status, Cursor: st.Cursor, LastError: st.LastError, Failures: st.Failures,
 		Created: rec.Created}
 	if w.EventTypes == nil {
@@ -62,6 +63,9 @@ type createRequest struct {
 	URL        string   `json:"url"`
 	EventTypes []string `json:"event_types"`
 	IdP        string   `json:"idp"`
+	// Org limits the webhook to one organization's events; "" (of an IdP: the IdP's) is every
+	// organization's.
+	Org string `json:"org"`
 	// FromSeq, when set, makes the first delivery the event with this seq; without it the
 	// webhook receives the events written after its creation.
 	FromSeq *uint64 `json:"from_seq"`
@@ -105,7 +109,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case len(parts) == 0:
 		switch r.Method {
 		case http.MethodGet:
-			out, err = h.list(r.Context())
+			out, err = h.list(r.Context(), r.URL.Query().Get("org"))
 			status = http.StatusOK
 		case http.MethodPost:
 			out, err = h.create(w, r)
@@ -223,8 +227,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 }
 
-func (h *Handler) list(ctx context.Context) (any, error) {
-	ws, err := h.svc.Webhooks(ctx)
+// list answers GET /webhooks, or with ?org= the webhooks limited to that organization.
+func (h *Handler) list(ctx context.Context, org string) (any, error) {
+	ws, err := h.svc.Webhooks(ctx, org)
 	if err != nil {
 		return nil, err
 	}
@@ -259,10 +264,18 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) (Webhook, error
 	problems = append(problems, urlProblems...)
 	types, typeProblems := checkEventTypes(in.EventTypes)
 	problems = append(problems, typeProblems...)
-	in.IdP = strings.TrimSpace(in.IdP)
+	in.IdP, in.Org = strings.TrimSpace(in.IdP), strings.TrimSpace(in.Org)
 	if in.IdP != "" {
-		if _, err := h.svc.IdP(r.Context(), in.IdP); errors.Is(err, directory.ErrNotFound) {
+		if p, err := h.svc.IdP(r.Context(), in.IdP); errors.Is(err, directory.ErrNotFound) {
 			problems = append(problems, fmt.Sprintf("idp: no IdP %q", in.IdP))
+		} else if err != nil {
+			return Webhook{}, err
+		} else if in.Org != "" && p.Org != in.Org {
+			problems = append(problems, fmt.Sprintf("idp: IdP %q is not of organization %q", in.IdP, in.Org))
+		}
+	} else if in.Org != "" {
+		if _, err := h.svc.Org(r.Context(), in.Org); errors.Is(err, directory.ErrNotFound) {
+			problems = append(problems, fmt.Sprintf("org: no organization %q", in.Org))
 		} else if err != nil {
 			return Webhook{}, err
 		}
@@ -275,7 +288,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) (Webhook, error
 		return Webhook{}, err
 	}
 	rec, err := h.svc.CreateWebhook(r.Context(), directory.Webhook{ID: h.svc.NewID(), URL: u.String(), Secret: secret,
-		EventTypes: types, IdP: in.IdP, Created: h.svc.Now()}, func(last uint64) (directory.WebhookState, error) {
+		EventTypes: types, IdP: in.IdP, Org: in.Org, Created: h.svc.Now()}, func(last uint64) (directory.WebhookState, error) {
 		st := directory.WebhookState{Status: StatusActive, Cursor: last}
 		if in.FromSeq != nil {
 			if *in.FromSeq > last+1 {
@@ -285,6 +298,10 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) (Webhook, error
 		}
 		return st, nil
 	})
+	if errors.Is(err, directory.ErrInvalid) {
+		// The IdP or organization changed between the checks above and the creation.
+		return Webhook{}, errorf(http.StatusBadRequest, "%v", err)
+	}
 	if err != nil {
 		return Webhook{}, err
 	}
@@ -431,8 +448,12 @@ func validPattern(p string) bool {
 	return true
 }
 
-// matches reports whether the webhook wants the event.
+// matches reports whether the webhook wants the event. A webhook of one organization never
+// gets another's events, nor those of no organization.
 func matches(rec directory.Webhook, e directory.Event) bool {
+	if rec.Org != "" && e.Org != rec.Org {
+		return false
+	}
 	if rec.IdP != "" && e.IdP != rec.IdP {
 		return false
 	}

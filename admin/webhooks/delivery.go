@@ -27,12 +27,15 @@ type Payload struct {
 	Time    time.Time `json:"time"`
 	Actor   string    `json:"actor"`
 	Subject string    `json:"subject,omitempty"`
-	IdP     string    `json:"idp,omitempty"`
-	Rule    string    `json:"rule,omitempty"`
-	Reason  string    `json:"reason,omitempty"`
-	Changes []string  `json:"changes"`
-	User    *User     `json:"user,omitempty"`
-	Group   *Group    `json:"group,omitempty"`
+	// Org is the organization of the event; "" for an event of none (an admin credential of
+	// every organization).
+	Org     string   `json:"org"`
+	IdP     string   `json:"idp,omitempty"`
+	Rule    string   `json:"rule,omitempty"`
+	Reason  string   `json:"reason,omitempty"`
+	Changes []string `json:"changes"`
+	User    *User    `json:"user,omitempty"`
+	Group   *Group   `json:"group,omitempty"`
 }
 
 // User is the user snapshot in a payload. It lists its fields rather than embedding
@@ -57,6 +60,7 @@ type User struct {
 	Entitlements      []directory.MultiValue `json:"entitlements,omitempty"`
 	ExternalID        string                 `json:"externalId,omitempty"`
 	Enterprise        directory.Enterprise   `json:"enterprise"`
+	Org               string                 `json:"org"`
 	IdP               string                 `json:"idp,omitempty"`
 	UniqueUserID      string                 `json:"uniqueUserId,omitempty"`
 	Owner             directory.Owner        `json:"owner"`
@@ -69,6 +73,7 @@ type Group struct {
 	ID          string          `json:"id"`
 	DisplayName string          `json:"displayName"`
 	ExternalID  string          `json:"externalId,omitempty"`
+	Org         string          `json:"org"`
 	IdP         string          `json:"idp,omitempty"`
 	Owner       directory.Owner `json:"owner"`
 	Members     []string        `json:"members"`
@@ -78,7 +83,7 @@ type Group struct {
 // NewPayload builds the delivery body of an event.
 func NewPayload(e directory.Event) Payload {
 	p := Payload{ID: e.ID, Seq: e.Seq, Type: e.Type, Time: e.Time.UTC(), Actor: e.Actor, Subject: e.Subject,
-		IdP: e.IdP, Rule: string(e.Rule), Reason: e.Reason, Changes: e.Changes}
+		Org: e.Org, IdP: e.IdP, Rule: string(e.Rule), Reason: e.Reason, Changes: e.Changes}
 	if p.Changes == nil {
 		p.Changes = []string{}
 	}
@@ -87,7 +92,7 @@ func NewPayload(e directory.Event) Payload {
 			Title: u.Title, UserType: u.UserType, PreferredLanguage: u.PreferredLanguage, Locale: u.Locale,
 			Timezone: u.Timezone, Active: u.Active, Emails: u.Emails, PhoneNumbers: u.PhoneNumbers,
 			Addresses: u.Addresses, Roles: u.Roles, Entitlements: u.Entitlements, ExternalID: u.ExternalID,
-			Enterprise: u.Enterprise, IdP: u.IdP, UniqueUserID: u.UniqueUserID, Owner: u.Owner, Meta: u.Meta}
+			Enterprise: u.Enterprise, Org: u.Org, IdP: u.IdP, UniqueUserID: u.UniqueUserID, Owner: u.Owner, Meta: u.Meta}
 		if !u.LastLoginAt.IsZero() {
 			t := u.LastLoginAt.UTC()
 			pu.LastLoginAt = &t
@@ -95,7 +100,7 @@ func NewPayload(e directory.Event) Payload {
 		p.User = &pu
 	}
 	if g := e.Group; g != nil {
-		p.Group = &Group{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID, IdP: g.IdP,
+		p.Group = &Group{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID, Org: g.Org, IdP: g.IdP,
 			Owner: g.Owner, Members: g.Members, Meta: g.Meta}
 		if p.Group.Members == nil {
 			p.Group.Members = []string{}

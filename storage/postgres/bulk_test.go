@@ -41,7 +41,7 @@ func TestRunBatchOnPostgres(t *testing.T) {
 	var events []directory.Event
 	err := svc.View(ctx, func(tx directory.ReadTx) error {
 		var err error
-		if users, err = tx.CountUsers("okta"); err != nil {
+		if users, err = tx.CountUsers("", "okta"); err != nil {
 			return err
 		}
 		events, err = tx.Events(before, 2*n)
