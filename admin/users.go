@@ -126,11 +126,31 @@ func indexedUsers(tx directory.ReadTx, expr filter.Expr, idp string) ([]director
 	switch attr {
 	case "id":
 		return one(tx.User(value))
-	case "username":
-		return one(tx.UserByUserName(value))
-	case "emails.value":
-		us, err := tx.UsersByEmail(value)
-		return us, err == nil, err
+	case "username", "emails.value":
+		// userNames and emails are indexed per organization; the list spans them all.
+		orgs, err := tx.Orgs()
+		if err != nil {
+			return nil, false, err
+		}
+		all := []directory.User{}
+		for _, o := range orgs {
+			var us []directory.User
+			if attr == "username" {
+				var u directory.User
+				if u, err = tx.UserByUserName(o.ID, value); err == nil {
+					us = []directory.User{u}
+				} else if errors.Is(err, directory.ErrNotFound) {
+					err = nil
+				}
+			} else {
+				us, err = tx.UsersByEmail(o.ID, value)
+			}
+			if err != nil {
+				return nil, false, err
+			}
+			all = append(all, us...)
+		}
+		return all, true, nil
 	case "externalid":
 		if idp != "" {
 			us, err := tx.UsersByExternalID(idp, value)

@@ -195,7 +195,7 @@ func TestBoltToPostgresToBolt(t *testing.T) {
 	}
 	// The copy is usable, not just equal: indexes answer and the event log continues.
 	err = back.Update(ctx, func(tx directory.Tx) error {
-		if u, err := tx.UserByUserName("PÉRSON1@example.com"); err != nil || u.ID != "u00001" {
+		if u, err := tx.UserByUserName(directory.DefaultOrg, "PÉRSON1@example.com"); err != nil || u.ID != "u00001" {
 			return fmt.Errorf("userName index: %q, %v", u.ID, err)
 		}
 		if u, err := tx.UserByIdentity(directory.Identity{IdP: "entra", UniqueUserID: "00u1"}); err != nil || u.ID != "u00001" {
