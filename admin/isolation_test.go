@@ -31,7 +31,7 @@ type orgsEnv struct {
 	hook string
 	// postgres: the server runs on PostgreSQL.
 	postgres bool
-	n    int
+	n        int
 }
 
 // principals are the credentials the matrix tries, in order.
