@@ -52,11 +52,11 @@ type Config struct {
 	Backup func(w io.Writer) (int64, error)
 	// Presets are the vendor presets the console offers; nil offers none.
 	Presets []PresetInfo
+	// Webhooks serves the webhook routes, which the API admits like its own; nil serves none.
+	Webhooks WebhookAPI
 	// ValidateIdP reports the protocol problems of an IdP's sign-in settings (SAML metadata,
 	// OIDC issuer); nil skips protocol checks.
 	ValidateIdP func(ctx context.Context, p directory.IdP) []string
-	// Webhooks serves the webhook routes, which the API admits like its own; nil serves none.
-	Webhooks WebhookAPI
 	// MaxAuthFailures is how many failed authentications one address may make within
 	// AuthFailureWindow before it gets 429; 0 means 10.
 	MaxAuthFailures int
