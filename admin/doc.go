@@ -25,12 +25,16 @@
 //     the address gets 429 until its window ends, without the token being checked at all.
 //   - Authorization is decided once per request, before the handler runs, in one place
 //     (access.go): each route declares its directory.Action and how the organization of its
-//     resource is found (a path's organization, IdP, user, SCIM token or tombstone; a create's
-//     "org"; a list's ?org=), and directory.Authorize decides. Handlers check no role. A
-//     resource of an organization the credential may not see is answered with the very 404
+//     resource is found (a path's organization, IdP, user, SCIM token, tombstone or webhook; a
+//     create's "org"; a list's ?org=), and directory.Authorize decides. Handlers check no role.
+//     A resource of an organization the credential may not see is answered with the very 404
 //     of a resource that does not exist (R13); what the role may not do is a 403 saying so.
-//     A list without ?org= holds only what the credential may read. Routes that other
-//     packages serve below the prefix (webhooks) are admitted by the same code (Guard).
+//     A list without ?org= holds only what the credential may read.
+//   - The webhook routes are served by package webhooks (Config.Webhooks, a WebhookAPI) but
+//     declared and admitted here like every other route. A webhook is of one organization, or
+//     of every one (directory.AllOrgs): that one only a credential of every organization sees
+//     and only an owner changes. An org-admin's new webhook without "org" is of its own
+//     organization.
 //   - Events name the credential that acted: "admin:<token name>".
 //   - No secret leaves in clear: SCIM token secrets are shown once, on creation; an IdP's OIDC
 //     client_secret is masked; password hashes are never part of a user.

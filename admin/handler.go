@@ -52,6 +52,8 @@ type Config struct {
 	Backup func(w io.Writer) (int64, error)
 	// Presets are the vendor presets the console offers; nil offers none.
 	Presets []PresetInfo
+	// Webhooks serves the webhook routes, which the API admits like its own; nil serves none.
+	Webhooks WebhookAPI
 	// ValidateIdP reports the protocol problems of an IdP's sign-in settings (SAML metadata,
 	// OIDC issuer); nil skips protocol checks.
 	ValidateIdP func(ctx context.Context, p directory.IdP) []string
@@ -126,7 +128,7 @@ type route struct {
 
 func (h *Handler) apiRoutes() []route {
 	const read, write, owner = directory.ActionRead, directory.ActionWrite, directory.ActionOwner
-	return []route{
+	routes := []route{
 		{"GET", "/orgs", read, unscoped, h.listOrgs},
 		{"POST", "/orgs", owner, unscoped, h.createOrg},
 		{"GET", "/orgs/{org}", read, inOrgPath, h.getOrg},
@@ -160,6 +162,7 @@ func (h *Handler) apiRoutes() []route {
 		{"GET", "/backup", owner, unscoped, h.backup},
 		{"GET", "/whoami", read, unscoped, h.whoami},
 	}
+	return append(routes, h.webhookRoutes()...)
 }
 
 // ServeHTTP serves the API and the console.

@@ -100,6 +100,9 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		return nil, err
 	}
 	jitHandler.Routes(r)
+	// mount: webhooks. Their routes are the admin API's, which admits their requests like its
+	// own and mounts them with its own routes; their delivery starts below.
+	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger, HTTPClient: outboundClient})
 	// mount: admin
 	var presets []admin.PresetInfo
 	for _, p := range jit.Presets() {
@@ -121,12 +124,9 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		return problems
 	}
 	adminHandler := admin.New(svc, admin.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger, Backup: cfg.Backup,
-		Presets: presets, ValidateIdP: validateIdP, DNS: dns})
+		Presets: presets, ValidateIdP: validateIdP, DNS: dns, Webhooks: hooks})
 	adminHandler.Routes(r)
-	// mount: webhooks
-	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger, HTTPClient: outboundClient})
-	// A webhook receives the events of every organization, so only an owner manages them.
-	hooks.Routes(r.Group("", adminHandler.Guard(directory.ActionOwner)))
+	// Webhook delivery.
 	runCtx := cfg.Context
 	if runCtx == nil {
 		runCtx = context.Background()
