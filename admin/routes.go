@@ -50,10 +50,18 @@ func ginPath(p string) string {
 // Guard is gin middleware for admin routes that other packages serve (webhooks): it admits a
 // request exactly as the API admits its own, authenticating the admin credential and deciding
 // action on what belongs to no organization, and answers a refusal itself.
-func (h *Handler) Guard(action directory.Action) gin.HandlerFunc {
+func (h *Handler) Guard(action directory.Action) gin.HandlerFunc { return h.guard(action, nil) }
+
+// guard admits a request as the API admits its own, and then only if check, when set, passes.
+func (h *Handler) guard(action directory.Action, check func(access) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		admitted := false
-		h.api(route{action: action, scope: unscoped, handle: func(http.ResponseWriter, *http.Request, access) error {
+		h.api(route{action: action, scope: unscoped, handle: func(_ http.ResponseWriter, _ *http.Request, a access) error {
+			if check != nil {
+				if err := check(a); err != nil {
+					return err
+				}
+			}
 			admitted = true
 			c.Next()
 			return nil

@@ -237,6 +237,15 @@ type groupView struct {
 	Meta        directory.Meta  `json:"meta"`
 }
 
+func groupViewOf(g directory.Group) groupView {
+	members := g.Members
+	if members == nil {
+		members = []string{}
+	}
+	return groupView{ID: g.ID, Org: directory.OrgOrDefault(g.Org), DisplayName: g.DisplayName, ExternalID: g.ExternalID,
+		IdP: g.IdP, Owner: g.Owner, Members: members, Meta: g.Meta}
+}
+
 func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, a access) error {
 	limit, err := pageLimit(r, 100, 1000)
 	if err != nil {
@@ -250,12 +259,7 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, a access) e
 				out.NextCursor = out.Items[len(out.Items)-1].ID
 				return directory.ErrStopScan
 			}
-			members := g.Members
-			if members == nil {
-				members = []string{}
-			}
-			out.Items = append(out.Items, groupView{ID: g.ID, Org: directory.OrgOrDefault(g.Org), DisplayName: g.DisplayName, ExternalID: g.ExternalID,
-				IdP: g.IdP, Owner: g.Owner, Members: members, Meta: g.Meta})
+			out.Items = append(out.Items, groupViewOf(g))
 			return nil
 		})
 	})
@@ -264,165 +268,6 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, a access) e
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// --- events -------------------------------------------------------------------------------------
-
-type eventView struct {
-	Seq     uint64    `json:"seq"`
-	ID      string    `json:"id"`
-	Time    time.Time `json:"time"`
-	Type    string    `json:"type"`
-	Actor   string    `json:"actor"`
-	Subject string    `json:"subject"`
-	Org     string    `json:"org"`
-	IdP     string    `json:"idp"`
-	Rule    string    `json:"rule"`
-	Reason  string    `json:"reason"`
-	Changes []string  `json:"changes"`
-}
-
-func eventViewOf(e directory.Event) eventView {
-	ch := e.Changes
-	if ch == nil {
-		ch = []string{}
-	}
-	return eventView{Seq: e.Seq, ID: e.ID, Time: e.Time, Type: e.Type, Actor: e.Actor, Subject: e.Subject,
-		Org: e.Org, IdP: e.IdP, Rule: string(e.Rule), Reason: e.Reason, Changes: ch}
-}
-
-type eventPage struct {
-	Items     []eventView `json:"items"`
-	NextAfter uint64      `json:"next_after"`
-}
-
-// maxWait bounds a long poll, below common proxy idle timeouts.
-const maxWait = 60
-
-// filteredScanBudget bounds how many events one filtered request reads, so that a filter that
-// matches nothing cannot make one request read the whole log; the client goes on from
-// next_after.
-const filteredScanBudget = 20000
-
-func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request, a access) error {
-	qv := r.URL.Query()
-	var problems []string
-	var after uint64
-	if v := qv.Get("after"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("after=%q: use the seq of the last event seen (0 from the start)", v))
-		}
-		after = n
-	}
-	limit := 100
-	if v := qv.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			problems = append(problems, fmt.Sprintf("limit=%q: use a whole number from 1 to 1000", v))
-		}
-		limit = min(max(n, 1), 1000)
-	}
-	var wait time.Duration
-	if v := qv.Get("wait"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			problems = append(problems, fmt.Sprintf("wait=%q: use a whole number of seconds from 0 to %d", v, maxWait))
-		}
-		wait = time.Duration(min(max(n, 0), maxWait)) * time.Second
-	}
-	// last=N starts N events before the end of the log, as tail does; a console or a CLI that
-	// opens on a large log wants the recent events, not the first ones.
-	if v := qv.Get("last"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		switch {
-		case err != nil || n < 1 || n > 1000:
-			problems = append(problems, fmt.Sprintf("last=%q: use a whole number from 1 to 1000", v))
-		case qv.Has("after"):
-			problems = append(problems, "use either after or last, not both")
-		default:
-			var lastSeq uint64
-			if err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
-				var err error
-				lastSeq, err = tx.LastSeq()
-				return err
-			}); err != nil {
-				return err
-			}
-			if lastSeq > n {
-				after = lastSeq - n
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return badRequest("bad query", problems...)
-	}
-	subject, idp, typ := qv.Get("subject"), qv.Get("idp"), qv.Get("type")
-	page := eventPage{Items: []eventView{}, NextAfter: after}
-	if subject == "" && idp == "" && typ == "" && a.org == "" {
-		evs, err := h.svc.Events(r.Context(), after, limit, wait)
-		if err != nil {
-			return err
-		}
-		for _, e := range evs {
-			page.Items = append(page.Items, eventViewOf(e))
-			page.NextAfter = e.Seq
-		}
-		writeJSON(w, http.StatusOK, page)
-		return nil
-	}
-	// Filtered reads (an organization's events, or those of a subject, IdP or type) scan
-	// forward from after; next_after is the last event read, matched or not, so the client
-	// resumes without reading the same events again. A long poll that finds nothing waits
-	// for any newer event and looks again, so a follower with a filter neither spins nor
-	// answers early because another organization wrote something.
-	deadline := time.Now().Add(wait)
-	for {
-		read, lastSeq := 0, uint64(0)
-		err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
-			var err error
-			if lastSeq, err = tx.LastSeq(); err != nil {
-				return err
-			}
-			for read < filteredScanBudget && len(page.Items) < limit {
-				evs, err := orgEvents(tx, a.org, page.NextAfter, 1000)
-				if err != nil || len(evs) == 0 {
-					return err
-				}
-				for _, e := range evs {
-					read++
-					page.NextAfter = e.Seq
-					if (subject == "" || e.Subject == subject) && (idp == "" || e.IdP == idp) && (typ == "" || e.Type == typ) {
-						page.Items = append(page.Items, eventViewOf(e))
-						if len(page.Items) == limit {
-							return nil
-						}
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		left := time.Until(deadline)
-		if len(page.Items) > 0 || read >= filteredScanBudget || left <= 0 {
-			break
-		}
-		if _, err := h.svc.Events(r.Context(), lastSeq, 1, left); err != nil {
-			return err
-		}
-	}
-	writeJSON(w, http.StatusOK, page)
-	return nil
-}
-
-// orgEvents reads the events of organization org, or of every organization when org is "".
-func orgEvents(tx directory.ReadTx, org string, after uint64, limit int) ([]directory.Event, error) {
-	if org == "" {
-		return tx.Events(after, limit)
-	}
-	return tx.OrgEvents(org, after, limit)
 }
 
 // --- reconciliation -----------------------------------------------------------------------------
