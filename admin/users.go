@@ -1,11 +1,14 @@
 package admin
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rosterhq/roster/directory"
@@ -40,51 +43,159 @@ func userExtra(u directory.User) map[string]string {
 	return map[string]string{"idp": u.IdP, "uniqueUserId": u.UniqueUserID, "owner": string(u.Owner)}
 }
 
-func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) error {
-	limit, err := pageLimit(r, 50, 500)
+// userList is GET /users's page; Total counts every match when asked for (total=true) or
+// when the list is sorted, which reads every match anyway.
+type userList struct {
+	Items      []userView `json:"items"`
+	NextCursor string     `json:"next_cursor"`
+	Total      *int       `json:"total,omitempty"`
+}
+
+// usersQuery is GET /users's query: a SCIM filter, the IdP, status and owner, the order and
+// the page.
+type usersQuery struct {
+	scan   directory.ScanQuery
+	expr   filter.Expr
+	active *bool
+	owner  directory.Owner
+	// sortBy is "" (id order) or a key of userSortKeys; desc reverses it.
+	sortBy string
+	desc   bool
+	total  bool
+	limit  int
+}
+
+// userSortKeys are the orders GET /users offers: each maps a user to a key that sorts as
+// strings do (times in a fixed-width UTC form, so "never" sorts first).
+var userSortKeys = map[string]func(directory.User) string{
+	"userName":     func(u directory.User) string { return directory.FoldUserName(u.UserName) },
+	"displayName":  func(u directory.User) string { return strings.ToLower(u.DisplayName) },
+	"lastLoginAt":  func(u directory.User) string { return sortableTime(u.LastLoginAt) },
+	"created":      func(u directory.User) string { return sortableTime(u.Meta.Created) },
+	"lastModified": func(u directory.User) string { return sortableTime(u.Meta.LastModified) },
+}
+
+func sortableTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000000000")
+}
+
+func (h *Handler) usersQuery(r *http.Request, a access) (usersQuery, error) {
+	qv := r.URL.Query()
+	q := usersQuery{scan: directory.ScanQuery{Org: a.org, IdP: qv.Get("idp"), After: qv.Get("cursor")}}
+	var err error
+	if q.limit, err = pageLimit(r, 50, 500); err != nil {
+		return q, err
+	}
+	if f := qv.Get("filter"); f != "" {
+		if q.expr, err = filter.Parse(f); err != nil {
+			return q, badRequest("filter: "+err.Error(), `filters use SCIM syntax, e.g. userName sw "a" or uniqueUserId eq "00u1"`)
+		}
+	}
+	var problems []string
+	switch v := qv.Get("status"); v {
+	case "":
+	case "active", "inactive":
+		active := v == "active"
+		q.active = &active
+	default:
+		problems = append(problems, fmt.Sprintf(`status=%q: use "active" or "inactive"`, v))
+	}
+	switch v := directory.Owner(qv.Get("owner")); v {
+	case "":
+	case directory.OwnerSCIM, directory.OwnerJIT, directory.OwnerAdmin:
+		q.owner = v
+	default:
+		problems = append(problems, fmt.Sprintf(`owner=%q: use "scim", "jit" or "admin"`, v))
+	}
+	if v := qv.Get("sort"); v != "" && v != "id" {
+		q.sortBy, q.desc = strings.CutPrefix(v, "-")
+		if _, ok := userSortKeys[q.sortBy]; !ok {
+			problems = append(problems, fmt.Sprintf(`sort=%q: use userName, displayName, lastLoginAt, created or lastModified, with "-" before it for the reverse order`, v))
+		}
+	}
+	if q.total, err = boolQuery(r, "total"); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		return q, badRequest("bad query", problems...)
+	}
+	return q, nil
+}
+
+// match reports whether u is selected by everything but the page.
+func (q usersQuery) match(u directory.User) bool {
+	return (q.scan.IdP == "" || u.IdP == q.scan.IdP) && (q.scan.Org == "" || directory.OrgOrDefault(u.Org) == q.scan.Org) &&
+		(q.active == nil || u.Active == *q.active) && (q.owner == "" || u.Owner == q.owner) &&
+		(q.expr == nil || filter.MatchUser(q.expr, u, userExtra(u)))
+}
+
+// eachMatch calls fn with every user q selects, in id order, from id after on: from an index
+// when the filter is an equality one answers, so that "userName eq …" never scans 100k users,
+// else by a scan.
+func eachMatch(tx directory.ReadTx, q usersQuery, after string, fn func(directory.User) error) error {
+	scan := q.scan
+	scan.After = after
+	cands, ok, err := indexedUsers(tx, q.expr, scan)
 	if err != nil {
 		return err
 	}
-	var expr filter.Expr
-	if f := r.URL.Query().Get("filter"); f != "" {
-		if expr, err = filter.Parse(f); err != nil {
-			return badRequest("filter: "+err.Error(), `filters use SCIM syntax, e.g. userName sw "a" or uniqueUserId eq "00u1"`)
-		}
-	}
-	q := directory.ScanQuery{Org: a.org, IdP: r.URL.Query().Get("idp"), After: r.URL.Query().Get("cursor")}
-	out := list[userView]{Items: []userView{}}
-	err = h.svc.View(r.Context(), func(tx directory.ReadTx) error {
-		// An equality an index answers ("roster user list --filter 'userName eq …'") must not
-		// scan 100k users; the filter is still evaluated on what the index returns.
-		if cands, ok, err := indexedUsers(tx, expr, q); err != nil {
-			return err
-		} else if ok {
-			sort.Slice(cands, func(i, j int) bool { return cands[i].ID < cands[j].ID })
-			for _, u := range cands {
-				if u.ID <= q.After || (q.IdP != "" && u.IdP != q.IdP) || (q.Org != "" && directory.OrgOrDefault(u.Org) != q.Org) ||
-					!filter.MatchUser(expr, u, userExtra(u)) {
-					continue
-				}
-				if len(out.Items) == limit {
-					out.NextCursor = out.Items[len(out.Items)-1].ID
-					return nil
-				}
-				v, err := userViewTx(tx, u)
-				if err != nil {
-					return err
-				}
-				out.Items = append(out.Items, v)
-			}
-			return nil
-		}
-		return tx.ScanUsers(q, func(u directory.User) error {
-			if expr != nil && !filter.MatchUser(expr, u, userExtra(u)) {
+	if !ok {
+		err := tx.ScanUsers(scan, func(u directory.User) error {
+			if !q.match(u) {
 				return nil
 			}
-			if len(out.Items) == limit {
+			return fn(u)
+		})
+		return err
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].ID < cands[j].ID })
+	for _, u := range cands {
+		if u.ID <= after || !q.match(u) {
+			continue
+		}
+		if err := fn(u); errors.Is(err, directory.ErrStopScan) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) error {
+	q, err := h.usersQuery(r, a)
+	if err != nil {
+		return err
+	}
+	out := userList{Items: []userView{}}
+	err = h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		if q.sortBy != "" {
+			return sortedUsers(tx, q, &out)
+		}
+		total := 0
+		// Counting every match reads them all; without total=true the read stops after the
+		// page.
+		from := q.scan.After
+		if q.total {
+			from = ""
+		}
+		err := eachMatch(tx, q, from, func(u directory.User) error {
+			total++
+			if u.ID <= q.scan.After {
+				return nil
+			}
+			if len(out.Items) == q.limit {
 				// One more match exists, so there is a next page; it starts after the last
 				// item of this one.
-				out.NextCursor = out.Items[len(out.Items)-1].ID
+				if out.NextCursor == "" {
+					out.NextCursor = out.Items[len(out.Items)-1].ID
+				}
+				if q.total {
+					return nil
+				}
 				return directory.ErrStopScan
 			}
 			v, err := userViewTx(tx, u)
@@ -94,11 +205,75 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) er
 			out.Items = append(out.Items, v)
 			return nil
 		})
+		if q.total {
+			out.Total = &total
+		}
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// sortedUsers pages the users q selects in the order it asks for. It reads every match, keeping
+// only its id and sort key, sorts them, and reads the page's users; the cursor is the last
+// item's key and id, so that a page goes on where the previous one ended even while users
+// change.
+func sortedUsers(tx directory.ReadTx, q usersQuery, out *userList) error {
+	type entry struct{ key, id string }
+	keyOf := userSortKeys[q.sortBy]
+	var all []entry
+	if err := eachMatch(tx, q, "", func(u directory.User) error {
+		all = append(all, entry{keyOf(u), u.ID})
+		return nil
+	}); err != nil {
+		return err
+	}
+	less := func(a, b entry) int {
+		c := strings.Compare(a.key, b.key)
+		if c == 0 {
+			c = strings.Compare(a.id, b.id)
+		}
+		if q.desc {
+			return -c
+		}
+		return c
+	}
+	slices.SortFunc(all, less)
+	total := len(all)
+	out.Total = &total
+	start := 0
+	if q.scan.After != "" {
+		var cur entry
+		raw, err := base64.RawURLEncoding.DecodeString(q.scan.After)
+		if k, id, ok := strings.Cut(string(raw), "\x00"); err == nil && ok {
+			cur = entry{k, id}
+		} else {
+			return badRequest("cursor: use the next_cursor of the previous page of the same sort")
+		}
+		start, _ = slices.BinarySearchFunc(all, cur, less)
+		if start < len(all) && all[start] == cur {
+			start++
+		}
+	}
+	end := min(start+q.limit, len(all))
+	for _, e := range all[start:end] {
+		u, err := tx.User(e.id)
+		if err != nil {
+			return err
+		}
+		v, err := userViewTx(tx, u)
+		if err != nil {
+			return err
+		}
+		out.Items = append(out.Items, v)
+	}
+	if end < len(all) {
+		last := all[end-1]
+		out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(last.key + "\x00" + last.id))
+	}
 	return nil
 }
 
