@@ -29,8 +29,8 @@ import (
 //     the same function the dashboard uses.
 //   - roster_event_log_last_seq and roster_webhook_lag_events by webhook: read from the store
 //     at each scrape.
-//   - roster_store_commit_seconds by result: a Store decorator (Store) times every write
-//     transaction.
+//   - roster_store_commit_seconds by result: storage/timed, a Store decorator, times every
+//     write transaction and reports it to ObserveCommit.
 //   - the Go runtime and the process.
 //
 // Why count at the write rather than follow the log: each process counts the events it
@@ -76,21 +76,10 @@ func NewMetrics() *Metrics {
 	return m
 }
 
-// Store returns st with every Update timed into roster_store_commit_seconds. Wrap the store
-// before directory.New, so that every write of the Service is timed.
-func (m *Metrics) Store(st directory.Store) directory.Store {
-	return timedStore{Store: st, commits: m.commits}
-}
-
-// timedStore is a Store whose write transactions are timed.
-type timedStore struct {
-	directory.Store
-	commits *prometheus.HistogramVec
-}
-
-func (s timedStore) Update(ctx context.Context, fn func(tx directory.Tx) error) error {
-	start := time.Now()
-	err := s.Store.Update(ctx, fn)
+// ObserveCommit records one store write transaction: how long it took, commit included, and
+// how it ended. cmd/roster and the test server give it to storage/timed, which wraps the store
+// before directory.New: only directory and storage/... may name a write transaction.
+func (m *Metrics) ObserveCommit(d time.Duration, err error) {
 	result := "ok"
 	switch {
 	case errors.Is(err, directory.ErrConflict):
@@ -98,8 +87,7 @@ func (s timedStore) Update(ctx context.Context, fn func(tx directory.Tx) error) 
 	case err != nil:
 		result = "error"
 	}
-	s.commits.WithLabelValues(result).Observe(time.Since(start).Seconds())
-	return err
+	m.commits.WithLabelValues(result).Observe(d.Seconds())
 }
 
 // watch counts svc's events and reads its store at each scrape. A Metrics watches one Service;

@@ -49,7 +49,8 @@ type Config struct {
 	// asks the system resolver.
 	DNSResolver string
 	// Metrics is what GET /metrics shows; nil makes one, without store commit latency (which
-	// needs the store wrapped by Metrics.Store before directory.New).
+	// needs the store wrapped by storage/timed, reporting to Metrics.ObserveCommit, before
+	// directory.New).
 	Metrics *Metrics
 }
 

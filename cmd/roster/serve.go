@@ -15,6 +15,7 @@ import (
 	"github.com/rosterhq/roster/directory"
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/storage/bolt"
+	"github.com/rosterhq/roster/storage/timed"
 )
 
 func init() {
@@ -68,7 +69,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer store.Close()
 	metrics := server.NewMetrics()
-	svc := directory.New(metrics.Store(store))
+	svc := directory.New(timed.New(store, metrics.ObserveCommit))
 
 	workersCtx, stopWorkers := context.WithCancel(context.Background())
 	defer stopWorkers()

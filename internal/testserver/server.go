@@ -19,6 +19,7 @@ import (
 	"github.com/rosterhq/roster/internal/teststore"
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/storage/bolt"
+	"github.com/rosterhq/roster/storage/timed"
 )
 
 // Config is how a test server is set up. The zero value is a server on a fresh bbolt file.
@@ -87,7 +88,7 @@ func Start(tb testing.TB, cfg Config) *Server {
 		backup = nil
 	}
 	m := server.NewMetrics()
-	return startOn(tb, cfg, teststore.New(tb, m.Store(st)), backup, m)
+	return startOn(tb, cfg, teststore.New(tb, timed.New(st, m.ObserveCommit)), backup, m)
 }
 
 // Replica starts another server over the same data, with the same public base URL: on
@@ -101,7 +102,7 @@ func (s *Server) Replica(tb testing.TB, wrap func(http.Handler) http.Handler) *S
 	st, backup := s.Store, s.backup
 	m := server.NewMetrics()
 	if cfg.DatabaseURL != "" {
-		st, backup = m.Store(teststore.Postgres(tb, cfg.DatabaseURL)), nil
+		st, backup = timed.New(teststore.Postgres(tb, cfg.DatabaseURL), m.ObserveCommit), nil
 	}
 	return startOn(tb, cfg, teststore.New(tb, st), backup, m)
 }
