@@ -139,6 +139,24 @@ func ofUserPath(h *Handler, r *http.Request, _ directory.Principal) (resource, e
 	return resource{org: directory.OrgOrDefault(u.Org), missing: userMissing(id)}, nil
 }
 
+// ofGroupPath is a route below /groups/{id}: the group's organization.
+func ofGroupPath(h *Handler, r *http.Request, _ directory.Principal) (resource, error) {
+	id := r.PathValue("id")
+	var g directory.Group
+	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		var err error
+		g, err = tx.Group(id)
+		return err
+	})
+	if errors.Is(err, directory.ErrNotFound) {
+		return resource{}, groupMissing(id)
+	}
+	if err != nil {
+		return resource{}, err
+	}
+	return resource{org: directory.OrgOrDefault(g.Org), missing: groupMissing(id)}, nil
+}
+
 func scimTokenMissing(id string) error {
 	return notFound(fmt.Sprintf("SCIM token %q does not exist", id))
 }

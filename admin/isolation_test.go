@@ -67,6 +67,16 @@ func newOrgsEnvOn(t *testing.T, databaseURL string) *orgsEnv {
 	return e
 }
 
+// freshGroup creates a group of org's IdP through SCIM, with the organization's user in it.
+func (e *orgsEnv) freshGroup(org string) string {
+	g, err := e.svc.SCIMCreateGroup(e.t.Context(), directory.SCIMActor{IdP: "idp-" + org, TokenID: "test"},
+		directory.Group{DisplayName: e.fresh("group"), Members: []string{e.users[org]}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return g.ID
+}
+
 // fresh returns a name not used before in this test.
 func (e *orgsEnv) fresh(prefix string) string {
 	e.n++
@@ -310,6 +320,50 @@ func matrixRoutes() []matrixRoute {
 		{"POST /users/{id}/deactivate", writes, 200, func(e *orgsEnv, org string) request {
 			return request{"POST", api + "/users/" + e.freshUser(org).ID + "/deactivate", nil}
 		}},
+		{"POST /users/{id}/reactivate", writes, 200, func(e *orgsEnv, org string) request {
+			u := e.freshUser(org)
+			if _, err := e.svc.DeactivateUser(e.t.Context(), "admin:test", u.ID); err != nil {
+				e.t.Fatal(err)
+			}
+			// A user SCIM provisions is the connector's to reactivate; mode jit leaves it to
+			// the administrator.
+			if _, err := e.svc.UpdateIdP(e.t.Context(), "admin:test", "idp-"+org, func(p directory.IdP) (directory.IdP, error) {
+				p.Mode = directory.ModeJIT
+				return p, nil
+			}); err != nil {
+				e.t.Fatal(err)
+			}
+			e.t.Cleanup(func() {
+				e.svc.UpdateIdP(e.t.Context(), "admin:test", "idp-"+org, func(p directory.IdP) (directory.IdP, error) {
+					p.Mode = directory.ModeBoth
+					return p, nil
+				})
+			})
+			return request{"POST", api + "/users/" + u.ID + "/reactivate", nil}
+		}},
+		{"DELETE /users/{id}", writes, 200, func(e *orgsEnv, org string) request {
+			return request{"DELETE", api + "/users/" + e.freshUser(org).ID, nil}
+		}},
+		{"DELETE /users/{id}?dry_run=true", writes, 200, func(e *orgsEnv, org string) request {
+			return request{"DELETE", api + "/users/" + e.users[org] + "?dry_run=true", nil}
+		}},
+		{"GET /users/{id}/sessions", reads, 200, func(e *orgsEnv, org string) request {
+			return request{"GET", api + "/users/" + e.users[org] + "/sessions", nil}
+		}},
+		{"POST /users/{id}/sessions/revoke", writes, 200, func(e *orgsEnv, org string) request {
+			return request{"POST", api + "/users/" + e.freshUser(org).ID + "/sessions/revoke", nil}
+		}},
+		{"GET /idps/{id}/mode-preview", reads, 200, func(e *orgsEnv, org string) request {
+			return request{"GET", api + "/idps/idp-" + org + "/mode-preview?mode=scim", nil}
+		}},
+		{"GET /groups/{id}", reads, 200, func(e *orgsEnv, org string) request {
+			return request{"GET", api + "/groups/" + e.freshGroup(org), nil}
+		}},
+		{"GET /stats", anyone, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/stats", nil} }},
+		{"GET /stats?org=", reads, 200, func(e *orgsEnv, org string) request { return request{"GET", api + "/stats?org=" + org, nil} }},
+		{"GET /events?format=csv&org=", reads, 200, func(e *orgsEnv, org string) request {
+			return request{"GET", api + "/events?format=csv&org=" + org, nil}
+		}},
 		{"DELETE /tombstones/{idp}/{uid}", writes, 204, func(e *orgsEnv, org string) request {
 			u := e.freshUser(org)
 			if err := e.svc.SCIMDeleteUser(e.t.Context(), directory.SCIMActor{IdP: "idp-" + org, TokenID: "test"}, u.ID, 0); err != nil {
@@ -479,6 +533,7 @@ func TestHiddenReadsAsMissing(t *testing.T) {
 	var scimToken struct{ ID string }
 	e.want(e.do("POST", "/admin/api/v1/idps/idp-b/scim-tokens", map[string]any{}), 201).json(t, &scimToken)
 	hookB, hookAll := e.hookOf("b"), e.hookOf(everyOrg)
+	groupB := e.freshGroup("b")
 	cases := []struct {
 		method, hidden, missing string
 		id, ghost               string
@@ -491,6 +546,12 @@ func TestHiddenReadsAsMissing(t *testing.T) {
 		{"GET", "/idps/idp-b/scim-tokens", "/idps/idp-zz/scim-tokens", "idp-b", "idp-zz"},
 		{"GET", "/users/" + e.users["b"], "/users/zz-user", e.users["b"], "zz-user"},
 		{"POST", "/users/" + e.users["b"] + "/deactivate", "/users/zz-user/deactivate", e.users["b"], "zz-user"},
+		{"POST", "/users/" + e.users["b"] + "/reactivate", "/users/zz-user/reactivate", e.users["b"], "zz-user"},
+		{"DELETE", "/users/" + e.users["b"], "/users/zz-user", e.users["b"], "zz-user"},
+		{"GET", "/users/" + e.users["b"] + "/sessions", "/users/zz-user/sessions", e.users["b"], "zz-user"},
+		{"POST", "/users/" + e.users["b"] + "/sessions/revoke", "/users/zz-user/sessions/revoke", e.users["b"], "zz-user"},
+		{"GET", "/groups/" + groupB, "/groups/zz-group", groupB, "zz-group"},
+		{"GET", "/idps/idp-b/mode-preview?mode=scim", "/idps/idp-zz/mode-preview?mode=scim", "idp-b", "idp-zz"},
 		{"DELETE", "/scim-tokens/" + scimToken.ID, "/scim-tokens/zz-token", scimToken.ID, "zz-token"},
 		{"DELETE", "/tombstones/idp-b/00u-b", "/tombstones/idp-zz/00u-b", "idp-b", "idp-zz"},
 		{"GET", "/webhooks/" + hookB, "/webhooks/zz-hook", hookB, "zz-hook"},

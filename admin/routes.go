@@ -1,6 +1,12 @@
 package admin
 
-import "github.com/gin-gonic/gin"
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rosterhq/roster/directory"
+)
 
 // Routes mounts the admin API and the console in a gin router. Each route is registered as an
 // exact pattern rather than a catch-all below /admin, so that the other surfaces' routes can
@@ -39,4 +45,24 @@ func ginPath(p string) string {
 		i = end
 	}
 	return string(b)
+}
+
+// guard admits a request as the API admits its own, and then only if check, when set, passes.
+func (h *Handler) guard(action directory.Action, check func(access) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		admitted := false
+		h.api(route{action: action, scope: unscoped, handle: func(_ http.ResponseWriter, _ *http.Request, a access) error {
+			if check != nil {
+				if err := check(a); err != nil {
+					return err
+				}
+			}
+			admitted = true
+			c.Next()
+			return nil
+		}}).ServeHTTP(c.Writer, c.Request)
+		if !admitted {
+			c.Abort()
+		}
+	}
 }

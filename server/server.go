@@ -48,6 +48,10 @@ type Config struct {
 	// DNSResolver is the host:port of the DNS server that domain verification asks; empty
 	// asks the system resolver.
 	DNSResolver string
+	// Metrics is what GET /metrics shows; nil makes one, without store commit latency (which
+	// needs the store wrapped by storage/timed, reporting to Metrics.ObserveCommit, before
+	// directory.New).
+	Metrics *Metrics
 }
 
 // New returns the handler of every surface.
@@ -73,7 +77,11 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(gin.Recovery(), accessLog(cfg.Logger))
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	cfg.Metrics.watch(svc)
+	r.Use(gin.Recovery(), cfg.Metrics.middleware(), accessLog(cfg.Logger))
 	r.RedirectTrailingSlash = false
 
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
@@ -126,6 +134,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	adminHandler := admin.New(svc, admin.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger, Backup: cfg.Backup,
 		Presets: presets, ValidateIdP: validateIdP, DNS: dns, Webhooks: hooks})
 	adminHandler.Routes(r)
+	mountOps(r, cfg.Metrics, adminHandler)
 	// Webhook delivery.
 	runCtx := cfg.Context
 	if runCtx == nil {
@@ -145,7 +154,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		}
 	}()
 
-	return r, nil
+	return headAsGet(r), nil
 }
 
 // accessLog writes one structured line per request.
