@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/dnscheck"
 )
 
 // Prefix is where the admin API is mounted.
@@ -32,6 +33,10 @@ type PresetInfo struct {
 	UniqueUserIDSource string `json:"unique_user_id_source"`
 	// SCIMMatchAdvice tells how to make the SCIM connector send the same key.
 	SCIMMatchAdvice string `json:"scim_match_advice"`
+	// SCIMMatch is the matching attribute an IdP of this preset gets when none is chosen.
+	SCIMMatch string `json:"scim_match"`
+	// SCIMConnector says in one line what the vendor's SCIM connector sends as externalId.
+	SCIMConnector string `json:"scim_connector"`
 }
 
 // Config is what the admin surface needs from its deployment.
@@ -45,6 +50,8 @@ type Config struct {
 	Backup func(w io.Writer) (int64, error)
 	// Presets are the vendor presets the console offers; nil offers none.
 	Presets []PresetInfo
+	// Webhooks serves the webhook routes, which the API admits like its own; nil serves none.
+	Webhooks WebhookAPI
 	// ValidateIdP reports the protocol problems of an IdP's sign-in settings (SAML metadata,
 	// OIDC issuer); nil skips protocol checks.
 	ValidateIdP func(ctx context.Context, p directory.IdP) []string
@@ -60,6 +67,9 @@ type Config struct {
 	AuthFailureDelay time.Duration
 	// Now is the clock of the failure counter; nil means time.Now.
 	Now func() time.Time
+	// DNS looks up the TXT records that verify an organization's domains; nil asks the
+	// system resolver.
+	DNS *dnscheck.Resolver
 }
 
 // Handler serves the admin API and the console. It is an http.Handler, so tests drive it
@@ -70,6 +80,7 @@ type Handler struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	limiter *AuthLimiter
+	dns     *dnscheck.Resolver
 }
 
 // New returns the admin handler over svc.
@@ -82,10 +93,13 @@ func New(svc *directory.Service, cfg Config) *Handler {
 		cfg.Limiter = NewAuthLimiter(svc, LimiterConfig{MaxFailures: cfg.MaxAuthFailures, Window: cfg.AuthFailureWindow,
 			Delay: cfg.AuthFailureDelay, Now: cfg.Now, Logger: cfg.Logger})
 	}
-	h := &Handler{svc: svc, cfg: cfg, log: cfg.Logger, limiter: cfg.Limiter}
+	h := &Handler{svc: svc, cfg: cfg, log: cfg.Logger, dns: cfg.DNS, limiter: cfg.Limiter}
+	if h.dns == nil {
+		h.dns, _ = dnscheck.New("") // the system resolver needs no address to check
+	}
 	h.mux = http.NewServeMux()
 	for _, rt := range h.apiRoutes() {
-		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.api(rt.handle))
+		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.api(rt))
 	}
 	console := consoleHandler()
 	h.mux.Handle("GET /admin", console)
@@ -99,32 +113,60 @@ func New(svc *directory.Service, cfg Config) *Handler {
 	return h
 }
 
+// route is one endpoint of the API: what it does, as far as authorization cares (action), and
+// how the organization of its resource is found (scope). The middleware decides once per
+// request from these two; handlers check no role.
 type route struct {
 	method, path string
-	handle       func(w http.ResponseWriter, r *http.Request, actor string) error
+	action       directory.Action
+	scope        scope
+	handle       func(w http.ResponseWriter, r *http.Request, a access) error
 }
 
 func (h *Handler) apiRoutes() []route {
-	return []route{
-		{"GET", "/idps", h.listIdPs},
-		{"POST", "/idps", h.createIdP},
-		{"GET", "/idps/{id}", h.getIdP},
-		{"PATCH", "/idps/{id}", h.patchIdP},
-		{"DELETE", "/idps/{id}", h.deleteIdP},
-		{"GET", "/idps/{id}/scim-tokens", h.listTokens},
-		{"POST", "/idps/{id}/scim-tokens", h.createToken},
-		{"GET", "/idps/{id}/reconciliation", h.reconciliation},
-		{"DELETE", "/scim-tokens/{id}", h.revokeToken},
-		{"GET", "/users", h.listUsers},
-		{"GET", "/users/{id}", h.getUser},
-		{"POST", "/users/{id}/deactivate", h.deactivateUser},
-		{"DELETE", "/tombstones/{idp}/{uid...}", h.clearTombstone},
-		{"GET", "/groups", h.listGroups},
-		{"GET", "/events", h.listEvents},
-		{"GET", "/presets", h.listPresets},
-		{"GET", "/backup", h.backup},
-		{"GET", "/whoami", h.whoami},
+	const read, write, owner = directory.ActionRead, directory.ActionWrite, directory.ActionOwner
+	routes := []route{
+		{"GET", "/orgs", read, unscoped, h.listOrgs},
+		{"POST", "/orgs", owner, unscoped, h.createOrg},
+		{"GET", "/orgs/{org}", read, inOrgPath, h.getOrg},
+		// Console access may make a group of the operator's organization owners, so only an
+		// owner changes an organization's settings.
+		{"PATCH", "/orgs/{org}", owner, inOrgPath, h.patchOrg},
+		{"DELETE", "/orgs/{org}", owner, inOrgPath, h.deleteOrg},
+		{"POST", "/orgs/{org}/domains", write, inOrgPath, h.addDomain},
+		{"POST", "/orgs/{org}/domains/{domain}/verify", write, inOrgPath, h.verifyDomain},
+		{"DELETE", "/orgs/{org}/domains/{domain}", write, inOrgPath, h.removeDomain},
+		{"GET", "/admin-tokens", owner, unscoped, h.listAdminTokens},
+		{"POST", "/admin-tokens", owner, unscoped, h.createAdminToken},
+		{"DELETE", "/admin-tokens/{id}", owner, unscoped, h.revokeAdminToken},
+		{"GET", "/idps", read, orgQuery, h.listIdPs},
+		{"POST", "/idps", write, inOrgOfBody, h.createIdP},
+		{"GET", "/idps/{id}", read, ofIdPPath, h.getIdP},
+		{"PATCH", "/idps/{id}", write, ofIdPPath, h.patchIdP},
+		{"DELETE", "/idps/{id}", write, ofIdPPath, h.deleteIdP},
+		{"GET", "/idps/{id}/scim-tokens", read, ofIdPPath, h.listTokens},
+		{"POST", "/idps/{id}/scim-tokens", write, ofIdPPath, h.createToken},
+		{"GET", "/idps/{id}/reconciliation", read, ofIdPPath, h.reconciliation},
+		{"GET", "/idps/{id}/mode-preview", read, ofIdPPath, h.modePreview},
+		{"DELETE", "/scim-tokens/{id}", write, ofSCIMTokenPath, h.revokeToken},
+		{"GET", "/users", read, orgQuery, h.listUsers},
+		{"GET", "/users/{id}", read, ofUserPath, h.getUser},
+		{"POST", "/users/{id}/deactivate", write, ofUserPath, h.deactivateUser},
+		{"POST", "/users/{id}/reactivate", write, ofUserPath, h.reactivateUser},
+		{"DELETE", "/users/{id}", write, ofUserPath, h.deleteUser},
+		{"GET", "/users/{id}/sessions", read, ofUserPath, h.listSessions},
+		{"POST", "/users/{id}/sessions/revoke", write, ofUserPath, h.revokeSessions},
+		{"DELETE", "/tombstones/{idp}/{uid...}", write, ofTombstonePath, h.clearTombstone},
+		{"GET", "/groups", read, orgQuery, h.listGroups},
+		{"GET", "/groups/{id}", read, ofGroupPath, h.getGroup},
+		{"GET", "/events", read, orgQuery, h.listEvents},
+		{"GET", "/stats", read, orgQuery, h.stats},
+		{"GET", "/presets", read, unscoped, h.listPresets},
+		// A backup is every organization's data at once.
+		{"GET", "/backup", owner, unscoped, h.backup},
+		{"GET", "/whoami", read, unscoped, h.whoami},
 	}
+	return append(routes, h.webhookRoutes()...)
 }
 
 // ServeHTTP serves the API and the console.
@@ -143,8 +185,9 @@ func securityHeaders(w http.ResponseWriter) {
 	hd.Set("Referrer-Policy", "no-referrer")
 }
 
-// api wraps an endpoint with headers, authentication, the body limit and error mapping.
-func (h *Handler) api(fn func(w http.ResponseWriter, r *http.Request, actor string) error) http.Handler {
+// api wraps an endpoint with headers, authentication, the body limit, the one authorization
+// decision and error mapping.
+func (h *Handler) api(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w)
 		w.Header().Set("Cache-Control", "no-store")
@@ -171,7 +214,11 @@ func (h *Handler) api(fn func(w http.ResponseWriter, r *http.Request, actor stri
 		if r.Body != nil && r.Body != http.NoBody && (r.Method == http.MethodPost || r.Method == http.MethodPatch || r.Method == http.MethodPut) {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
-		if err := fn(w, r, "admin:"+tok.ID); err != nil {
+		a, err := h.authorize(r, principalOf(tok), rt)
+		if err == nil {
+			err = rt.handle(w, r, a)
+		}
+		if err != nil {
 			h.fail(w, r, err)
 		}
 	})
@@ -227,6 +274,12 @@ type errorBody struct {
 
 func writeError(w http.ResponseWriter, status int, msg string, problems ...string) {
 	writeJSON(w, status, errorBody{Error: msg, Problems: problems})
+}
+
+// writeCreated answers 201 with the new resource and where it lives.
+func writeCreated(w http.ResponseWriter, location string, v any) {
+	w.Header().Set("Location", location)
+	writeJSON(w, http.StatusCreated, v)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

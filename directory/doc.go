@@ -10,7 +10,10 @@
 //   - Every change goes through Service, in one Store.Update transaction, together with the
 //     event that describes it. The event sequence is gap-free and ordered.
 //   - For one (idp, uniqueUserId) at most one user exists, and a case-folded userName belongs to
-//     at most one user; both are enforced inside the store transaction.
+//     at most one user of an organization; both are enforced inside the store transaction.
+//   - Every IdP belongs to one organization, and its users, groups, tombstones, SCIM tokens
+//     and events are that organization's. A store starts with organization default, and a
+//     store written before organizations holds everything in it.
 //   - What people and IdPs send passes one input policy (input.go) before it reaches a store:
 //     valid UTF-8, no control or invisible format characters in identifiers, limits per
 //     attribute and per multi-valued attribute; a refusal names the attribute (ErrInvalid).
@@ -51,4 +54,7 @@
 //	R10 Isolation: a SCIM token reads and writes only its own IdP's users and groups.
 //	R11 Mode changes never lose users.
 //	R12 Every decision is explained: one event whose rule names the rule that decided it.
+//	R13 Organizations are isolated: userName uniqueness, email linking, filters, lists and
+//	    lookups are per organization. An organization with email_domains "verified" refuses a
+//	    SCIM write or a login whose email is outside its verified domains.
 package directory

@@ -27,7 +27,7 @@ var (
 
 // ConflictError says which uniqueness constraint a write would break.
 type ConflictError struct {
-	// Field is "userName", "identity", "externalId", "displayName" or "id".
+	// Field is "userName", "identity", "externalId", "displayName", "domain" or "id".
 	Field string
 	Value string
 	// Msg, when set, replaces the generic "is already taken" wording.
@@ -65,9 +65,13 @@ const (
 	RefuseNoIdentity     = "no_identity"     // R1: no uniqueUserId could be found
 	RefuseConflict       = "conflict"        // R7, R8: a SCIM create would break uniqueness
 	RefuseUnknownIdP     = "unknown_idp"
+	RefuseEmailDomain    = "email_domain" // R13: an email outside the organization's verified domains
 	// RefuseOtherBrowser: a sign-in was finished in another browser than the one that started
 	// it (login CSRF). No provisioning rule decides it, so its refusal names none.
 	RefuseOtherBrowser = "other_browser"
+	// RefuseInvalidInput: the IdP asserted a value the input policy refuses (input.go), so the
+	// sign-in cannot be applied; no provisioning rule decides it either.
+	RefuseInvalidInput = "invalid_input"
 )
 
 // Refusal is the error returned when a provisioning rule refuses an operation. It names the

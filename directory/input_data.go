@@ -81,7 +81,7 @@ func (s *Service) RefoldIndexes(ctx context.Context) (reindexed int, collisions 
 				err = tx.PutUser(u)
 				var conflict *ConflictError
 				if errors.As(err, &conflict) && conflict.Field == "userName" {
-					holder, herr := tx.UserByUserName(u.UserName)
+					holder, herr := tx.UserByUserName(u.Org, u.UserName)
 					if herr != nil {
 						return herr
 					}
@@ -146,7 +146,7 @@ func (s *Service) AuditInput(ctx context.Context) (InputAudit, error) {
 			}
 			// The holder is the user the index answers for the name, as lookups see it.
 			holder := us[0].ID
-			if h, err := tx.UserByUserName(us[0].UserName); err == nil {
+			if h, err := tx.UserByUserName(us[0].Org, us[0].UserName); err == nil {
 				holder = h.ID
 			} else if !errors.Is(err, ErrNotFound) {
 				return err

@@ -20,6 +20,9 @@ type Service struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced after every committed write
+
+	// observers see the events of every committed write (service_observe.go).
+	observers eventObservers
 }
 
 // Option configures a Service.
@@ -58,9 +61,10 @@ func (s *Service) View(ctx context.Context, fn func(tx ReadTx) error) error {
 	return s.store.View(ctx, fn)
 }
 
-// update runs fn in a write transaction and wakes event waiters after a commit.
+// update runs fn in a write transaction and wakes event waiters after a commit; the events
+// it wrote go to the observers then.
 func (s *Service) update(ctx context.Context, fn func(tx Tx) error) error {
-	err := s.store.Update(ctx, fn)
+	err := s.observers.update(ctx, s.store, fn)
 	if err == nil {
 		s.mu.Lock()
 		close(s.changed)
@@ -149,19 +153,25 @@ func (s *Service) IdP(ctx context.Context, id string) (IdP, error) {
 	return p, err
 }
 
-// IdPs lists all IdPs.
-func (s *Service) IdPs(ctx context.Context) ([]IdP, error) {
+// IdPs lists the IdPs of organization org, or of every organization for "".
+func (s *Service) IdPs(ctx context.Context, org string) ([]IdP, error) {
 	var ps []IdP
 	err := s.store.View(ctx, func(tx ReadTx) error {
-		var err error
-		ps, err = tx.IdPs()
+		all, err := tx.IdPs()
+		ps = all[:0:0]
+		for _, p := range all {
+			if org == "" || p.Org == org {
+				ps = append(ps, p)
+			}
+		}
 		return err
 	})
 	return ps, err
 }
 
 // NormalizeIdP fills defaults and reports every problem of the domain settings at once.
-// Protocol-specific checks (metadata, discovery) belong to the edges.
+// Protocol-specific checks (metadata, discovery) belong to the edges. The organization is the
+// caller's to choose: an empty Org is no problem here, and CreateIdP decides what it means.
 func NormalizeIdP(p *IdP) []string {
 	var problems []string
 	p.ID = strings.TrimSpace(p.ID)
@@ -227,14 +237,22 @@ func validSlug(s string) bool {
 	return true
 }
 
-// CreateIdP stores a new IdP. A taken id is a *ConflictError.
+// CreateIdP stores a new IdP in organization p.Org, which must exist; an unknown one is an
+// ErrInvalid naming it. An empty Org means the store's only organization, and is an ErrInvalid
+// when there are several: IdP ids are global, but an IdP belongs to one organization (R13).
+// A taken id is a *ConflictError.
 func (s *Service) CreateIdP(ctx context.Context, actor string, p IdP) (IdP, error) {
 	if problems := NormalizeIdP(&p); len(problems) > 0 {
 		return IdP{}, &InvalidError{Msg: strings.Join(problems, "; ")}
 	}
 	now := s.Now()
 	p.Created, p.Updated = now, now
+	asked := p.Org
 	err := s.update(ctx, func(tx Tx) error {
+		var err error
+		if p.Org, err = orgFor(tx, asked); err != nil {
+			return err
+		}
 		if _, err := tx.IdP(p.ID); err == nil {
 			return &ConflictError{Field: "id", Value: p.ID}
 		} else if !errors.Is(err, ErrNotFound) {
@@ -243,11 +261,36 @@ func (s *Service) CreateIdP(ctx context.Context, actor string, p IdP) (IdP, erro
 		if err := tx.PutIdP(p); err != nil {
 			return err
 		}
-		_, err := s.appendEvent(tx, Event{Type: EventIdPCreated, Actor: actor, Subject: p.ID, IdP: p.ID,
+		_, err = s.appendEvent(tx, Event{Type: EventIdPCreated, Actor: actor, Subject: p.ID, Org: p.Org, IdP: p.ID,
 			Reason: fmt.Sprintf("%s IdP created in mode %s", p.Protocol, p.Mode)})
 		return err
 	})
 	return p, err
+}
+
+// orgFor resolves the organization a new IdP is created in: org itself, which must exist, or
+// for "" the one organization of the store.
+func orgFor(tx ReadTx, org string) (string, error) {
+	if org != "" {
+		if _, err := tx.Org(org); errors.Is(err, ErrNotFound) {
+			return "", Invalidf("organization %q does not exist", org)
+		} else if err != nil {
+			return "", err
+		}
+		return org, nil
+	}
+	orgs, err := tx.Orgs()
+	if err != nil {
+		return "", err
+	}
+	if len(orgs) != 1 {
+		ids := make([]string, len(orgs))
+		for i, o := range orgs {
+			ids[i] = o.ID
+		}
+		return "", Invalidf("org is required: this Roster has %d organizations (%s); name the IdP's", len(orgs), strings.Join(ids, ", "))
+	}
+	return orgs[0].ID, nil
 }
 
 // UpdateIdP changes an IdP through fn. A mode change follows R11: no user is deleted or
@@ -263,14 +306,17 @@ func (s *Service) UpdateIdP(ctx context.Context, actor, id string, fn func(IdP) 
 		if err != nil {
 			return err
 		}
-		p.ID, p.Created, p.Updated = old.ID, old.Created, s.Now()
+		if p.Org != "" && p.Org != old.Org {
+			return Invalidf("IdP %q is of organization %q and cannot move to another; create an IdP in %q instead", old.ID, old.Org, p.Org)
+		}
+		p.ID, p.Org, p.Created, p.Updated = old.ID, old.Org, old.Created, s.Now()
 		if problems := NormalizeIdP(&p); len(problems) > 0 {
 			return &InvalidError{Msg: strings.Join(problems, "; ")}
 		}
 		if old.SCIMMatch != p.SCIMMatch {
 			// The matching attribute is what SCIM users are keyed by (R1); changing it under
 			// existing users would split each person into two identities.
-			if n, err := tx.CountUsers(p.ID); err != nil {
+			if n, err := tx.CountUsers(p.Org, p.ID); err != nil {
 				return err
 			} else if n > 0 {
 				return Invalidf("scim_match cannot change from %s to %s while IdP %q has %d users: their identities are keyed by it (R1)",
@@ -280,7 +326,7 @@ func (s *Service) UpdateIdP(ctx context.Context, actor, id string, fn func(IdP) 
 		if err := tx.PutIdP(p); err != nil {
 			return err
 		}
-		e := Event{Type: EventIdPUpdated, Actor: actor, Subject: p.ID, IdP: p.ID, Reason: "IdP settings changed"}
+		e := Event{Type: EventIdPUpdated, Actor: actor, Subject: p.ID, Org: p.Org, IdP: p.ID, Reason: "IdP settings changed"}
 		if old.Mode != p.Mode {
 			jitUsers, scimUsers, err := countOwners(tx, p.ID)
 			if err != nil {
@@ -311,15 +357,24 @@ func countOwners(tx ReadTx, idp string) (jit, scim int, err error) {
 	return jit, scim, err
 }
 
-// DeleteIdP removes an IdP and its SCIM tokens. While the IdP still has users it is refused
-// with ErrConflict unless force is set; then its users and groups are deleted too, each with
-// an event, so nothing is silently orphaned.
+// DeleteIdP removes an IdP and its SCIM tokens. While the IdP is its organization's console
+// sign-in it is refused with ErrConflict, and so it is while the IdP still has users unless
+// force is set; then its users and groups are deleted too, each with an event, so nothing is
+// silently orphaned.
 func (s *Service) DeleteIdP(ctx context.Context, actor, id string, force bool) error {
 	return s.update(ctx, func(tx Tx) error {
-		if _, err := tx.IdP(id); err != nil {
+		p, err := tx.IdP(id)
+		if err != nil {
 			return err
 		}
-		n, err := tx.CountUsers(id)
+		org := p.Org
+		if o, err := tx.Org(org); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		} else if err == nil && o.ConsoleAccess != nil && o.ConsoleAccess.IdP == id {
+			msg := fmt.Sprintf("IdP %q is the console sign-in of organization %q; change its console_access first", id, org)
+			return &ConflictError{Field: "idp", Value: id, Msg: msg}
+		}
+		n, err := tx.CountUsers(org, id)
 		if err != nil {
 			return err
 		}
@@ -335,7 +390,7 @@ func (s *Service) DeleteIdP(ctx context.Context, actor, id string, force bool) e
 			if err := tx.DeleteUser(u.ID); err != nil {
 				return err
 			}
-			if _, err := s.appendEvent(tx, Event{Type: EventUserDeleted, Actor: actor, Subject: u.ID, IdP: id,
+			if _, err := s.appendEvent(tx, Event{Type: EventUserDeleted, Actor: actor, Subject: u.ID, Org: org, IdP: id,
 				Reason: "deleted with its IdP (forced)"}); err != nil {
 				return err
 			}
@@ -348,7 +403,7 @@ func (s *Service) DeleteIdP(ctx context.Context, actor, id string, force bool) e
 			if err := tx.DeleteGroup(g.ID); err != nil {
 				return err
 			}
-			if _, err := s.appendEvent(tx, Event{Type: EventGroupDeleted, Actor: actor, Subject: g.ID, IdP: id,
+			if _, err := s.appendEvent(tx, Event{Type: EventGroupDeleted, Actor: actor, Subject: g.ID, Org: org, IdP: id,
 				Reason: "deleted with its IdP"}); err != nil {
 				return err
 			}
@@ -374,7 +429,7 @@ func (s *Service) DeleteIdP(ctx context.Context, actor, id string, force bool) e
 		if err := tx.DeleteIdP(id); err != nil {
 			return err
 		}
-		_, err = s.appendEvent(tx, Event{Type: EventIdPDeleted, Actor: actor, Subject: id, IdP: id,
+		_, err = s.appendEvent(tx, Event{Type: EventIdPDeleted, Actor: actor, Subject: id, Org: org, IdP: id,
 			Reason: fmt.Sprintf("IdP deleted with %d users and %d groups", len(users), len(groups))})
 		return err
 	})

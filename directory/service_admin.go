@@ -46,44 +46,78 @@ func newSecret(prefix string) string {
 }
 
 // CreateToken issues a bearer token and returns it with its secret, which is shown once and
-// never stored. A SCIM token must name an existing IdP.
+// never stored. A SCIM token must name an existing IdP, whose organization it is of. An admin
+// token made here is an owner's (the bootstrap token, for one); CreateAdminToken makes those of
+// other roles.
 func (s *Service) CreateToken(ctx context.Context, actor string, kind TokenKind, idp, name string, expires time.Time) (Token, string, error) {
-	prefix := AdminTokenPrefix
-	if kind == TokenSCIM {
-		prefix = SCIMTokenPrefix
-	} else {
-		idp = ""
+	if kind != TokenSCIM {
+		return s.CreateAdminToken(ctx, actor, name, RoleOwner, "", expires)
 	}
-	secret := newSecret(prefix)
-	return s.putToken(ctx, actor, kind, idp, name, expires, secret)
+	return s.putToken(ctx, actor, Token{Kind: TokenSCIM, IdP: idp, Name: name}, expires, newSecret(SCIMTokenPrefix))
 }
 
-func (s *Service) putToken(ctx context.Context, actor string, kind TokenKind, idp, name string, expires time.Time, secret string) (Token, string, error) {
-	t := Token{ID: tokenID(s.newID()), Kind: kind, IdP: idp, Name: name,
-		Hash: HashSecret(secret), Created: s.Now(), ExpiresAt: expires.UTC()}
+// CreateAdminToken issues an administrator token of role in organization org ("" for every
+// organization) and returns it with its secret, shown once. An org-admin needs an
+// organization, an owner has none, and the organization must exist.
+func (s *Service) CreateAdminToken(ctx context.Context, actor, name string, role Role, org string, expires time.Time) (Token, string, error) {
+	switch {
+	case !role.Valid():
+		return Token{}, "", Invalidf("role %q is not known; use %q, %q or %q", role, RoleOwner, RoleOrgAdmin, RoleViewer)
+	case role == RoleOrgAdmin && org == "":
+		return Token{}, "", Invalidf("an org-admin token needs an org: the organization it administers")
+	case role == RoleOwner && org != "":
+		return Token{}, "", Invalidf("an owner is an owner of every organization; leave org empty, or choose role %q", RoleOrgAdmin)
+	}
+	return s.putToken(ctx, actor, Token{Kind: TokenAdmin, Role: role, Org: org, Name: name}, expires, newSecret(AdminTokenPrefix))
+}
+
+// putToken stores t, a token to be with the secret given, after checking what it refers to: a
+// SCIM token's IdP, whose organization it takes, or an admin token's organization.
+func (s *Service) putToken(ctx context.Context, actor string, t Token, expires time.Time, secret string) (Token, string, error) {
+	t.ID, t.Hash, t.Created, t.ExpiresAt = tokenID(s.newID()), HashSecret(secret), s.Now(), expires.UTC()
 	if expires.IsZero() {
 		t.ExpiresAt = time.Time{}
 	}
+	what := fmt.Sprintf("%s token %q created", t.Kind, t.Name)
+	if t.Kind == TokenAdmin {
+		what = fmt.Sprintf("admin token %q (%s) created", t.Name, describeRole(t.Role, t.Org))
+	}
+	var stored Token
 	err := s.update(ctx, func(tx Tx) error {
-		if kind == TokenSCIM {
-			if _, err := tx.IdP(idp); err != nil {
+		t := t
+		switch {
+		case t.Kind == TokenSCIM:
+			p, err := tx.IdP(t.IdP)
+			if err != nil {
 				return err
 			}
-			if err := checkSCIMTokenCap(tx, idp, t.Created); err != nil {
+			t.Org = p.Org
+			if err := checkSCIMTokenCap(tx, t.IdP, t.Created); err != nil {
+				return err
+			}
+		case t.Org != "":
+			if _, err := tx.Org(t.Org); errors.Is(err, ErrNotFound) {
+				return Invalidf("organization %q does not exist", t.Org)
+			} else if err != nil {
 				return err
 			}
 		}
 		if err := tx.PutToken(t); err != nil {
 			return err
 		}
-		_, err := s.appendEvent(tx, Event{Type: EventTokenCreated, Actor: actor, Subject: t.ID, IdP: idp,
-			Reason: fmt.Sprintf("%s token %q created", kind, name)})
+		_, err := s.appendEvent(tx, Event{Type: EventTokenCreated, Actor: actor, Subject: t.ID, Org: t.Org, IdP: t.IdP, Reason: what})
+		stored = t
 		return err
 	})
 	if err != nil {
 		return Token{}, "", err
 	}
-	return t, secret, nil
+	return stored, secret, nil
+}
+
+// describeRole says what a credential of role in org may do, for events and messages.
+func describeRole(role Role, org string) string {
+	return Principal{Role: role, Org: org}.describe()
 }
 
 // EnsureAdminToken makes sure an administrator can sign in on a new store. If given is set, it
@@ -128,7 +162,7 @@ func (s *Service) EnsureAdminToken(ctx context.Context, given string) (secret st
 		if len(given) < 16 {
 			return "", false, Invalidf("the admin token must be at least 16 characters")
 		}
-		_, _, err := s.putToken(ctx, "system", TokenAdmin, "", "bootstrap (--admin-token)", time.Time{}, given)
+		_, _, err := s.putToken(ctx, "system", Token{Kind: TokenAdmin, Role: RoleOwner, Name: "bootstrap (--admin-token)"}, time.Time{}, given)
 		return given, false, err
 	}
 	for _, t := range existing {
@@ -180,6 +214,11 @@ func (s *Service) Authenticate(ctx context.Context, kind TokenKind, secret strin
 	return t, nil
 }
 
+// AdminTokens lists the administrator tokens, revoked and expired ones included.
+func (s *Service) AdminTokens(ctx context.Context) ([]Token, error) {
+	return s.Tokens(ctx, TokenAdmin, "")
+}
+
 // Tokens lists tokens of a kind (and, for SCIM, of one IdP; "" for all).
 func (s *Service) Tokens(ctx context.Context, kind TokenKind, idp string) ([]Token, error) {
 	var ts []Token
@@ -204,7 +243,7 @@ func (s *Service) RevokeToken(ctx context.Context, actor, id string) (Token, err
 			if err := tx.PutToken(t); err != nil {
 				return err
 			}
-			if _, err := s.appendEvent(tx, Event{Type: EventTokenRevoked, Actor: actor, Subject: t.ID, IdP: t.IdP,
+			if _, err := s.appendEvent(tx, Event{Type: EventTokenRevoked, Actor: actor, Subject: t.ID, Org: t.Org, IdP: t.IdP,
 				Reason: fmt.Sprintf("%s token %q revoked", t.Kind, t.Name)}); err != nil {
 				return err
 			}
@@ -233,7 +272,7 @@ func (s *Service) DeactivateUser(ctx context.Context, actor, id string) (User, e
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
-		if _, err := s.appendEvent(tx, Event{Type: d.Event, Actor: actor, Subject: id, IdP: u.IdP,
+		if _, err := s.appendEvent(tx, Event{Type: d.Event, Actor: actor, Subject: id, Org: u.Org, IdP: u.IdP,
 			Rule: d.Rule, Reason: d.Reason, Changes: d.Changes, User: &u}); err != nil {
 			return err
 		}
@@ -246,14 +285,15 @@ func (s *Service) DeactivateUser(ctx context.Context, actor, id string) (User, e
 // ClearTombstone lets a SCIM-deleted key sign in again (R6).
 func (s *Service) ClearTombstone(ctx context.Context, actor string, id Identity) error {
 	return s.update(ctx, func(tx Tx) error {
-		if _, err := tx.Tombstone(id); err != nil {
+		ts, err := tx.Tombstone(id)
+		if err != nil {
 			return err
 		}
 		if err := tx.DeleteTombstone(id); err != nil {
 			return err
 		}
 		d := DecideTombstoneClear()
-		_, err := s.appendEvent(tx, Event{Type: d.Event, Actor: actor, Subject: id.UniqueUserID, IdP: id.IdP,
+		_, err = s.appendEvent(tx, Event{Type: d.Event, Actor: actor, Subject: id.UniqueUserID, Org: ts.Org, IdP: id.IdP,
 			Rule: d.Rule, Reason: d.Reason})
 		return err
 	})
@@ -359,38 +399,7 @@ func (s *Service) PurgeExpired(ctx context.Context) (int, error) {
 
 // --- events ---------------------------------------------------------------------------------
 
-// Events returns up to limit events after seq. If there are none and wait is positive, it waits
-// up to wait for one to be written, by this process or, with a shared database, by another.
+// Events returns up to limit events after seq, of every organization; see QueryEvents.
 func (s *Service) Events(ctx context.Context, after uint64, limit int, wait time.Duration) ([]Event, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
-	deadline := time.Now().Add(wait)
-	for {
-		changed := s.Changed()
-		var evs []Event
-		err := s.store.View(ctx, func(tx ReadTx) error {
-			var err error
-			evs, err = tx.Events(after, limit)
-			return err
-		})
-		if err != nil || len(evs) > 0 {
-			return evs, err
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return []Event{}, nil
-		}
-		// Another replica's writes do not close changed, so poll as well.
-		poll := min(left, 500*time.Millisecond)
-		t := time.NewTimer(poll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return []Event{}, ctx.Err()
-		case <-changed:
-		case <-t.C:
-		}
-		t.Stop()
-	}
+	return s.QueryEvents(ctx, EventQuery{After: after, Limit: limit, Wait: wait})
 }

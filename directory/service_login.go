@@ -8,7 +8,8 @@ import (
 )
 
 // Login applies one sign-in to the directory (UpsertFromLogin): it creates, updates or links
-// the user, or refuses, by R1–R4, R6, R8, R9 and R11. Every outcome is one event (R12); a
+// the user, or refuses, by R1–R4, R6, R8, R9, R11 and R13, within the organization of the IdP:
+// userNames and emails are looked up in it only. Every outcome is one event (R12); a
 // refusal is returned as a *Refusal whose EventID names that event.
 //
 // uses are the one-time keys the sign-in consumes: the SAML request it answers and the
@@ -38,14 +39,21 @@ func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, e
 			if err != nil {
 				return err
 			}
+			org, err := tx.Org(idp.Org)
+			if err != nil {
+				return err
+			}
 			now := s.Now()
 			d := DecideLogin(idp, st, in, now)
+			if r := DecideEmailDomains(org, []string{in.Email}); r != nil {
+				d = LoginDecision{Action: LoginRefuse, Rule: r.Rule, Code: r.Code, Reason: r.Reason}
+			}
 			subject := in.UniqueUserID
 			if st.ByKey != nil {
 				subject = st.ByKey.ID
 			}
 			if d.Action == LoginRefuse {
-				e, err := s.appendEvent(tx, Event{Type: d.EventType(), Actor: actor, Subject: subject, IdP: idp.ID,
+				e, err := s.appendEvent(tx, Event{Type: d.EventType(), Actor: actor, Subject: subject, Org: idp.Org, IdP: idp.ID,
 					Rule: d.Rule, Reason: d.Reason + " [" + d.Code + "] uniqueUserId=" + in.UniqueUserID})
 				refusal = &Refusal{Rule: d.Rule, Code: d.Code, Reason: d.Reason, EventID: e.ID}
 				return err
@@ -80,7 +88,7 @@ func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, e
 					changes = append(changes, "groups")
 				}
 			}
-			if _, err := s.appendEvent(tx, Event{Type: d.EventType(), Actor: actor, Subject: u.ID, IdP: idp.ID,
+			if _, err := s.appendEvent(tx, Event{Type: d.EventType(), Actor: actor, Subject: u.ID, Org: idp.Org, IdP: idp.ID,
 				Rule: d.Rule, Reason: d.Reason, Changes: changes, User: &u}); err != nil {
 				return err
 			}
@@ -116,11 +124,11 @@ func loadLoginState(tx ReadTx, idp IdP, in Login) (LoginState, error) {
 	} else if !errors.Is(err, ErrNotFound) {
 		return st, err
 	}
-	if st.ByUserName, err = userOrNil(tx.UserByUserName(in.DesiredUserName())); err != nil {
+	if st.ByUserName, err = userOrNil(tx.UserByUserName(idp.Org, in.DesiredUserName())); err != nil {
 		return st, err
 	}
 	if idp.LinkPolicy == LinkVerifiedEmail && in.Email != "" {
-		if st.ByEmail, err = tx.UsersByEmail(in.Email); err != nil {
+		if st.ByEmail, err = tx.UsersByEmail(idp.Org, in.Email); err != nil {
 			return st, err
 		}
 		// The user holding the userName is the link target itself when linking applies.
@@ -148,7 +156,7 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 		g, err := tx.GroupByDisplayName(idp.ID, n)
 		created := false
 		if errors.Is(err, ErrNotFound) {
-			g = Group{ID: s.newID(), DisplayName: n, IdP: idp.ID, Owner: OwnerJIT, Members: []string{}}
+			g = Group{ID: s.newID(), Org: idp.Org, DisplayName: n, IdP: idp.ID, Owner: OwnerJIT, Members: []string{}}
 			s.stampGroup(&g, true)
 			created = true
 		} else if err != nil {
@@ -169,7 +177,7 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 		if created {
 			typ = EventGroupCreated
 		}
-		if _, err := s.appendEvent(tx, Event{Type: typ, Actor: actor, Subject: g.ID, IdP: idp.ID,
+		if _, err := s.appendEvent(tx, Event{Type: typ, Actor: actor, Subject: g.ID, Org: idp.Org, IdP: idp.ID,
 			Changes: []string{"members"}, Reason: "group membership from the login's group claims", Group: &g}); err != nil {
 			return false, err
 		}
@@ -199,7 +207,7 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 		if err := tx.PutGroup(g); err != nil {
 			return false, err
 		}
-		if _, err := s.appendEvent(tx, Event{Type: EventGroupUpdated, Actor: actor, Subject: g.ID, IdP: idp.ID,
+		if _, err := s.appendEvent(tx, Event{Type: EventGroupUpdated, Actor: actor, Subject: g.ID, Org: idp.Org, IdP: idp.ID,
 			Changes: []string{"members"}, Reason: "the login no longer names this group", Group: &g}); err != nil {
 			return false, err
 		}

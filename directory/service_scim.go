@@ -10,7 +10,10 @@ import (
 // SCIMActor is the caller of a SCIM operation: one token of one IdP. Every SCIM read and write
 // is scoped to that IdP (R10).
 type SCIMActor struct {
-	IdP     string
+	IdP string
+	// Org is the organization of the IdP, and so of everything the actor may see (R13); ""
+	// reads as DefaultOrg.
+	Org     string
 	TokenID string
 }
 
@@ -73,8 +76,14 @@ func (s *Service) SCIMUser(ctx context.Context, a SCIMActor, id string) (User, e
 func (s *Service) refuseSCIM(ctx context.Context, a SCIMActor, subject string, rule Rule, code, reason string) error {
 	r := &Refusal{Rule: rule, Code: code, Reason: reason}
 	err := s.update(ctx, func(tx Tx) error {
+		org := a.Org
+		if p, err := tx.IdP(a.IdP); err == nil {
+			org = p.Org
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
 		e, err := s.appendEvent(tx, Event{Type: EventSCIMRefused, Actor: a.String(), Subject: subject,
-			IdP: a.IdP, Rule: rule, Reason: reason})
+			Org: org, IdP: a.IdP, Rule: rule, Reason: reason})
 		r.EventID = e.ID
 		return err
 	})
@@ -84,7 +93,8 @@ func (s *Service) refuseSCIM(ctx context.Context, a SCIMActor, subject string, r
 	return r
 }
 
-// SCIMCreateUser creates a user from a SCIM POST, applying R1, R2, R5–R8. When the key matches
+// SCIMCreateUser creates a user from a SCIM POST, applying R1, R2, R5–R8 and R13 within the
+// organization of the actor's IdP. When the key matches
 // a JIT-created user, that user is adopted and keeps its id (R5). A taken userName or identity
 // is a *ConflictError (R7, R8), recorded as an event.
 func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User, opts ...WriteOption) (User, error) {
@@ -113,17 +123,26 @@ func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User, opts
 					return err
 				}
 			}
-			if st.ByUserName, err = userOrNil(tx.UserByUserName(in.UserName)); err != nil {
+			if st.ByUserName, err = userOrNil(tx.UserByUserName(idp.Org, in.UserName)); err != nil {
 				return err
 			}
 			decision = DecideSCIMCreate(idp, st, key, in)
+			if decision.Action != SCIMRefuse {
+				org, err := tx.Org(idp.Org)
+				if err != nil {
+					return err
+				}
+				if r := DecideEmailDomains(org, emailValues(in.Emails, nil)); r != nil {
+					decision = SCIMDecision{Action: SCIMRefuse, Rule: r.Rule, Event: EventSCIMRefused, Code: r.Code, Reason: r.Reason}
+				}
+			}
 			switch decision.Action {
 			case SCIMRefuse, SCIMConflict:
 				return nil // recorded below, outside this transaction
 			}
 			u := in.Clone()
-			u.IdP, u.UniqueUserID, u.Owner = idp.ID, key, OwnerSCIM
-			e := Event{Type: decision.Event, Actor: a.String(), IdP: idp.ID, Rule: decision.Rule, Reason: decision.Reason}
+			u.Org, u.IdP, u.UniqueUserID, u.Owner = idp.Org, idp.ID, key, OwnerSCIM
+			e := Event{Type: decision.Event, Actor: a.String(), Org: idp.Org, IdP: idp.ID, Rule: decision.Rule, Reason: decision.Reason}
 			if decision.Action == SCIMAdopt {
 				old := *st.ByKey
 				u.ID, u.Meta, u.LastLoginAt, u.SessionsValidAfter = old.ID, old.Meta, old.LastLoginAt, old.SessionsValidAfter
@@ -167,6 +186,22 @@ func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User, opts
 		return User{}, decision.Conflict
 	}
 	return out, nil
+}
+
+// emailValues lists the email values of emails that are not among those of except, compared
+// folded.
+func emailValues(emails, except []MultiValue) []string {
+	had := make(map[string]bool, len(except))
+	for _, e := range except {
+		had[FoldEmail(e.Value)] = true
+	}
+	var out []string
+	for _, e := range emails {
+		if !had[FoldEmail(e.Value)] {
+			out = append(out, e.Value)
+		}
+	}
+	return out
 }
 
 func isRefusal(err error) bool { _, ok := AsRefusal(err); return ok }
@@ -218,6 +253,17 @@ func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, ex
 		if err != nil {
 			return err
 		}
+		// R13 judges the emails the update adds: a user whose emails were accepted before
+		// the organization limited them can still be changed, deactivated above all.
+		if added := emailValues(d.User.Emails, old.Emails); d.Event != "" && len(added) > 0 {
+			org, err := tx.Org(idp.Org)
+			if err != nil {
+				return err
+			}
+			if r := DecideEmailDomains(org, added); r != nil {
+				return r // recorded as an event by recordRefusal
+			}
+		}
 		if d.Event == "" {
 			out = old
 			return o.answer(tx, old.ID)
@@ -227,7 +273,7 @@ func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, ex
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
-		if _, err := s.appendEvent(tx, Event{Type: d.Event, Actor: a.String(), Subject: u.ID, IdP: idp.ID,
+		if _, err := s.appendEvent(tx, Event{Type: d.Event, Actor: a.String(), Subject: u.ID, Org: u.Org, IdP: idp.ID,
 			Rule: d.Rule, Reason: d.Reason, Changes: d.Changes, User: &u}); err != nil {
 			return err
 		}
@@ -256,12 +302,12 @@ func (s *Service) SCIMDeleteUser(ctx context.Context, a SCIMActor, id string, ex
 			return err
 		}
 		if d.Tombstone {
-			if err := tx.PutTombstone(Tombstone{IdP: u.IdP, UniqueUserID: u.UniqueUserID, UserID: u.ID,
+			if err := tx.PutTombstone(Tombstone{Org: u.Org, IdP: u.IdP, UniqueUserID: u.UniqueUserID, UserID: u.ID,
 				UserName: u.UserName, DeletedAt: s.Now(), Actor: a.String()}); err != nil {
 				return err
 			}
 		}
-		_, err = s.appendEvent(tx, Event{Type: d.Event, Actor: a.String(), Subject: id, IdP: a.IdP, Rule: d.Rule,
+		_, err = s.appendEvent(tx, Event{Type: d.Event, Actor: a.String(), Subject: id, Org: u.Org, IdP: a.IdP, Rule: d.Rule,
 			Reason: d.Reason})
 		return err
 	}))
@@ -317,23 +363,23 @@ func (s *Service) SCIMCreateGroup(ctx context.Context, a SCIMActor, in Group) (G
 	}
 	var out Group
 	err := s.update(ctx, func(tx Tx) error {
-		if _, err := s.scimIdP(tx, a, in.DisplayName); err != nil {
+		idp, err := s.scimIdP(tx, a, in.DisplayName)
+		if err != nil {
 			return err
 		}
 		if strings.TrimSpace(in.DisplayName) == "" {
 			return Invalidf("displayName is required")
 		}
 		g := in.Clone()
-		var err error
 		if g.Members, err = checkMembers(tx, a.IdP, g.Members); err != nil {
 			return err
 		}
-		g.ID, g.IdP, g.Owner, g.Meta = s.newID(), a.IdP, OwnerSCIM, Meta{}
+		g.ID, g.Org, g.IdP, g.Owner, g.Meta = s.newID(), idp.Org, a.IdP, OwnerSCIM, Meta{}
 		s.stampGroup(&g, true)
 		if err := tx.PutGroup(g); err != nil {
 			return err
 		}
-		if _, err := s.appendEvent(tx, Event{Type: EventGroupCreated, Actor: a.String(), Subject: g.ID, IdP: a.IdP,
+		if _, err := s.appendEvent(tx, Event{Type: EventGroupCreated, Actor: a.String(), Subject: g.ID, Org: g.Org, IdP: a.IdP,
 			Changes: []string{"displayName", "members"}, Group: &g}); err != nil {
 			return err
 		}
@@ -364,7 +410,7 @@ func (s *Service) SCIMUpdateGroup(ctx context.Context, a SCIMActor, id string, e
 		if err := CheckGroup(g); err != nil {
 			return err
 		}
-		g.ID, g.IdP, g.Meta, g.Owner = old.ID, old.IdP, old.Meta, OwnerSCIM
+		g.ID, g.Org, g.IdP, g.Meta, g.Owner = old.ID, old.Org, old.IdP, old.Meta, OwnerSCIM
 		if strings.TrimSpace(g.DisplayName) == "" {
 			return Invalidf("displayName is required")
 		}
@@ -389,7 +435,7 @@ func (s *Service) SCIMUpdateGroup(ctx context.Context, a SCIMActor, id string, e
 		if err := tx.PutGroup(g); err != nil {
 			return err
 		}
-		if _, err := s.appendEvent(tx, Event{Type: EventGroupUpdated, Actor: a.String(), Subject: g.ID, IdP: a.IdP,
+		if _, err := s.appendEvent(tx, Event{Type: EventGroupUpdated, Actor: a.String(), Subject: g.ID, Org: g.Org, IdP: a.IdP,
 			Changes: changes, Group: &g}); err != nil {
 			return err
 		}
@@ -431,7 +477,7 @@ func (s *Service) SCIMDeleteGroup(ctx context.Context, a SCIMActor, id string, e
 		if err := tx.DeleteGroup(id); err != nil {
 			return err
 		}
-		_, err = s.appendEvent(tx, Event{Type: EventGroupDeleted, Actor: a.String(), Subject: id, IdP: a.IdP})
+		_, err = s.appendEvent(tx, Event{Type: EventGroupDeleted, Actor: a.String(), Subject: id, Org: g.Org, IdP: a.IdP})
 		return err
 	}))
 }

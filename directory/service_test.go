@@ -55,7 +55,9 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	var n atomic.Uint64
-	ids := func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) }
+	// The count leads as well as ends each id, so that token ids (an id's first 16 hex
+	// digits) differ too.
+	ids := func() string { i := n.Add(1); return fmt.Sprintf("%08d-0000-4000-8000-%012d", i, i) }
 	clock := &testClock{now: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)}
 	return &env{t: t, ctx: t.Context(), store: store, svc: New(store, WithClock(clock.Now), WithIDs(ids)), clock: clock}
 }
@@ -213,7 +215,7 @@ func TestServiceR5SCIMCreateAdoptsJITUser(t *testing.T) {
 		if len(byExt) != 1 || byExt[0].ID != jit.ID {
 			t.Errorf("R5: externalId eq \"00u1\" finds %d users, want the JIT-created user %s", len(byExt), jit.ID)
 		}
-		byName, err := tx.UserByUserName("ADA@example.com")
+		byName, err := tx.UserByUserName(DefaultOrg, "ADA@example.com")
 		if err != nil || byName.ID != jit.ID {
 			t.Errorf("R5: userName eq finds %v, %v; want the JIT-created user", byName.ID, err)
 		}

@@ -33,11 +33,35 @@ type Webhook struct {
 	// EventTypes filters the events delivered: exact types or patterns such as "user.*".
 	EventTypes []string `json:"event_types"`
 	// IdP, when set, limits delivery to the events of one IdP.
-	IdP     string    `json:"idp,omitempty"`
+	IdP string `json:"idp,omitempty"`
+	// Org, when set, limits delivery to the events of one organization, and makes the
+	// webhook that organization's; "" delivers the events of every organization. A webhook
+	// limited to an IdP is of the IdP's organization.
+	Org     string    `json:"org"`
 	Created time.Time `json:"created"`
 
 	// State is the delivery progress, kept under its own key.
 	State WebhookState `json:"-"`
+}
+
+// UnmarshalJSON reads a stored webhook. One stored before organizations existed has no "org"
+// at all, as opposed to "org": "" for every organization: it was a webhook of the only
+// organization there was, and is DefaultOrg's.
+func (w *Webhook) UnmarshalJSON(raw []byte) error {
+	type stored Webhook // without this method
+	var probe struct {
+		Org *string `json:"org"`
+	}
+	if err := json.Unmarshal(raw, (*stored)(w)); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return err
+	}
+	if probe.Org == nil {
+		w.Org = DefaultOrg
+	}
+	return nil
 }
 
 // WebhookState is a webhook's delivery progress.
@@ -107,8 +131,10 @@ func (s *Service) Webhook(ctx context.Context, id string) (Webhook, error) {
 	return w, err
 }
 
-// Webhooks lists every webhook with its state, in id order.
-func (s *Service) Webhooks(ctx context.Context) ([]Webhook, error) {
+// Webhooks lists the webhooks of organization org, or every webhook for "", with their state,
+// in id order. A webhook of every organization is of none: listing one organization's leaves
+// it out.
+func (s *Service) Webhooks(ctx context.Context, org string) ([]Webhook, error) {
 	var out []Webhook
 	err := s.store.View(ctx, func(tx ReadTx) error {
 		out = out[:0]
@@ -125,7 +151,9 @@ func (s *Service) Webhooks(ctx context.Context) ([]Webhook, error) {
 			if err != nil {
 				return err
 			}
-			out = append(out, w)
+			if org == "" || w.Org == org {
+				out = append(out, w)
+			}
 		}
 		return nil
 	})
@@ -135,12 +163,33 @@ func (s *Service) Webhooks(ctx context.Context) ([]Webhook, error) {
 // CreateWebhook stores a new webhook. start gives its first state from the sequence number of
 // the last event written so far, read in the same transaction, so that "the events after its
 // creation" means exactly that; an error from start is returned as is. A taken id is a
-// *ConflictError.
+// *ConflictError. Its organization, if set, must exist, and its IdP, if set, must be of it; a
+// webhook of an IdP and no organization is of the IdP's.
 func (s *Service) CreateWebhook(ctx context.Context, w Webhook, start func(lastSeq uint64) (WebhookState, error)) (Webhook, error) {
 	if w.ID == "" {
 		return Webhook{}, Invalidf("a webhook needs an id")
 	}
+	asked := w.Org
 	err := s.store.Update(ctx, func(tx Tx) error {
+		w.Org = asked
+		if w.IdP != "" {
+			p, err := tx.IdP(w.IdP)
+			if errors.Is(err, ErrNotFound) {
+				return Invalidf("idp: no IdP %q", w.IdP)
+			} else if err != nil {
+				return err
+			}
+			if w.Org != "" && w.Org != p.Org {
+				return Invalidf("idp: IdP %q is not of organization %q", w.IdP, w.Org)
+			}
+			w.Org = p.Org
+		} else if w.Org != "" {
+			if _, err := tx.Org(w.Org); errors.Is(err, ErrNotFound) {
+				return Invalidf("org: no organization %q", w.Org)
+			} else if err != nil {
+				return err
+			}
+		}
 		last, err := tx.LastSeq()
 		if err != nil {
 			return err

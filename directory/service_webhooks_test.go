@@ -47,7 +47,7 @@ func TestWebhookLifecycle(t *testing.T) {
 		t.Errorf("a taken id: err %v, want ErrConflict", err)
 	}
 	e.mustCreateWebhook("w0", 0)
-	ws, err := e.svc.Webhooks(e.ctx)
+	ws, err := e.svc.Webhooks(e.ctx, "")
 	if err != nil || len(ws) != 2 || ws[0].ID != "w0" || ws[1].ID != "w1" || ws[1].URL != "https://example.com/hook" || ws[1].State.Cursor != last {
 		t.Fatalf("list: %+v, %v", ws, err)
 	}

@@ -37,12 +37,22 @@ func TestStateKeepsItsStoredFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Written before organizations, without "org", it is organization default's.
 	want := Webhook{ID: "w1", URL: "https://example.com/hook", Secret: "whsec_x", EventTypes: []string{"user.*"}, IdP: "okta",
-		Created: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC),
+		Org: DefaultOrg, Created: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC),
 		State: WebhookState{Cursor: 7, Status: "failing", Failures: 3, LastError: "502",
 			LastAttempt: time.Date(2026, 11, 29, 7, 59, 0, 0, time.UTC), Generation: 2}}
 	if diff := cmp.Diff(want, w); diff != "" {
 		t.Errorf("webhook read from the stored format (-want +got):\n%s", diff)
+	}
+	// With organizations, "org": "" is a webhook of every organization, kept as such.
+	if err := e.store.Update(e.ctx, func(tx Tx) error {
+		return tx.PutKV("webhook", "w2", []byte(`{"id":"w2","url":"https://example.com/all","secret":"whsec_y","org":""}`), time.Time{})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := e.svc.Webhook(e.ctx, "w2"); err != nil || all.Org != "" {
+		t.Errorf("a webhook stored with org \"\": org %q, %v; want every organization", all.Org, err)
 	}
 	kp, err := e.svc.SPKeyPair(e.ctx, func() ([]byte, error) { t.Error("generated a key over the stored one"); return nil, nil })
 	if err != nil || string(kp) != `{"keyPem":"k","certPem":"c"}` {

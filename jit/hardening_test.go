@@ -96,15 +96,14 @@ func TestSHA1SignaturesAreRefused(t *testing.T) {
 	e.idp.SignIn(testidp.Person{NameID: "old", Attrs: testidp.Attrs("uniqueUserId", "old")})
 
 	before := e.Snapshot()
-	logStart := e.logs.Len()
 	b := newBrowser(t)
-	if resp, body := b.Submit(b.startLogin(e, "modern", "")); resp.StatusCode != http.StatusForbidden {
+	resp, body := b.Submit(b.startLogin(e, "modern", ""))
+	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("an RSA-SHA1 response to an IdP that does not allow SHA-1: %d, want 403\n%s", resp.StatusCode, body)
 	}
-	if log := e.logs.String()[logStart:]; !strings.Contains(strings.ToLower(log), "sha-1") && !strings.Contains(strings.ToLower(log), "sha1") {
-		t.Errorf("the refusal was not for SHA-1:\n%s", log)
+	if ev := e.MustRecordRefusal(before, pageReference(t, body)); !strings.Contains(ev.Reason, "SHA-1") || !strings.Contains(ev.Reason, "allow_sha1") {
+		t.Errorf("the refusal event %+v, want its reason to name SHA-1 and saml.allow_sha1", ev)
 	}
-	e.MustUnchanged(before)
 	b.login(e, "legacy", "", "/")
 
 	var view struct{ Warnings []string }
@@ -125,27 +124,31 @@ func TestSHA1SignaturesAreRefused(t *testing.T) {
 
 // TestLoginWithRefusedAttributes (issue 17, W1, W2): an IdP that asserts a value the input
 // policy refuses — a bidirectional override in a name, a look-alike email that would become the
-// userName — signs nobody in and changes nothing; the person sees a page, the log the cause.
+// userName — signs nobody in and changes no user; the person sees a page, and the administrator
+// one login.refused event naming the attribute, which the page quotes as its reference.
 func TestLoginWithRefusedAttributes(t *testing.T) {
 	e := newEnv(t)
 	e.addIdP(directory.IdP{ID: "acme", Mode: directory.ModeJIT})
-	for name, attrs := range map[string]map[string][]string{
-		"bidi override in firstName": testidp.Attrs("uniqueUserId", "u1", "firstName", "\u202eAnn", "email", "ann@example.com"),
-		"Cyrillic a in the email":    testidp.Attrs("uniqueUserId", "u2", "email", "\u0430dmin@example.com"),
+	for name, c := range map[string]struct {
+		attrs map[string][]string
+		attr  string
+	}{
+		"bidi override in firstName": {testidp.Attrs("uniqueUserId", "u1", "firstName", "\u202eAnn", "email", "ann@example.com"), "firstName"},
+		"Cyrillic a in the email":    {testidp.Attrs("uniqueUserId", "u2", "email", "\u0430dmin@example.com"), "userName"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			e.idp.SignIn(testidp.Person{NameID: "n", Attrs: attrs})
+			e.idp.SignIn(testidp.Person{NameID: "n", Attrs: c.attrs})
 			before := e.Snapshot()
-			logStart := e.logs.Len()
 			b := newBrowser(t)
 			resp, body := b.Submit(b.startLogin(e, "acme", ""))
 			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "cannot be accepted") {
 				t.Errorf("%d, want 400 saying the IdP's details cannot be accepted:\n%s", resp.StatusCode, body)
 			}
-			if !strings.Contains(e.logs.String()[logStart:], "input policy") {
-				t.Errorf("the log does not give the input policy as the cause")
+			ev := e.MustRecordRefusal(before, pageReference(t, body))
+			if !strings.Contains(ev.Reason, "input policy") || !strings.Contains(ev.Reason, c.attr) ||
+				!strings.Contains(ev.Reason, directory.RefuseInvalidInput) {
+				t.Errorf("event %+v, want its reason to give the input policy as the cause and name %s", ev, c.attr)
 			}
-			e.MustUnchanged(before)
 		})
 	}
 }

@@ -23,6 +23,13 @@ type Preset struct {
 	UniqueUserIDSource string
 	// SCIMMatchAdvice tells the administrator how to make the SCIM connector send the same key.
 	SCIMMatchAdvice string
+	// SCIMMatch is the SCIM matching attribute (R1) an IdP of this preset gets when its
+	// administrator does not choose one: externalId where the vendor's connector sends an
+	// immutable id there, else userName, which every SCIM client must send (RFC 7643 §4.1.1).
+	SCIMMatch string
+	// SCIMConnector says, in one line, what the vendor's SCIM connector sends as externalId
+	// unless the administrator remaps it.
+	SCIMConnector string
 }
 
 // Field names of an Identity, as used in Preset.Accepted and directory.Mapping.
@@ -87,6 +94,8 @@ var presets = []Preset{
 		UniqueUserIDSource: "user.objectid (Entra object ID)",
 		SCIMMatchAdvice: "Entra ID's SCIM connector sends mailNickname as externalId by default: in the attribute " +
 			"mappings map objectId to externalId, or set SCIM matching to userName and map userPrincipalName to both.",
+		SCIMMatch:     directory.MatchExternalID,
+		SCIMConnector: "Sends externalId: mailNickname by default, not the objectId that SSO sends, unless remapped to objectId.",
 	},
 	{
 		ID: "okta", Name: "Okta", Protocols: bothProtocols,
@@ -95,6 +104,8 @@ var presets = []Preset{
 		UniqueUserIDSource: "user.id (Okta user id)",
 		SCIMMatchAdvice: "Keep SCIM matching on externalId and check in the app's \"To App\" attribute mappings " +
 			"that externalId carries user.id, the same value the SAML attribute uniqueUserId carries.",
+		SCIMMatch:     directory.MatchExternalID,
+		SCIMConnector: "Sends externalId: the Okta user id (user.id), the value SSO sends as uniqueUserId.",
 	},
 	{
 		ID: "pingone", Name: "PingOne", Protocols: bothProtocols,
@@ -103,6 +114,8 @@ var presets = []Preset{
 		UniqueUserIDSource: "User ID (the PingOne user id)",
 		SCIMMatchAdvice: "Map the PingOne User ID to externalId in the SCIM connection, or set SCIM matching to " +
 			"userName and send the same value as the username.",
+		SCIMMatch:     directory.MatchExternalID,
+		SCIMConnector: "Sends externalId only as mapped in the SCIM connection: map the PingOne User ID to it.",
 	},
 	{
 		ID: "google", Name: "Google Workspace", Protocols: bothProtocols,
@@ -113,6 +126,8 @@ var presets = []Preset{
 		SCIMMatchAdvice: "Google Workspace's SCIM connector identifies users by their primary email as userName: set " +
 			"SCIM matching to userName and map the primary email to uniqueUserId, accepting that a renamed " +
 			"address becomes a new user, or feed the same immutable id on both sides.",
+		SCIMMatch:     directory.MatchUserName,
+		SCIMConnector: "Sends no immutable id as externalId: it identifies users by their primary email as userName.",
 	},
 	{
 		ID: "onelogin", Name: "OneLogin", Protocols: bothProtocols,
@@ -127,6 +142,8 @@ var presets = []Preset{
 		UniqueUserIDSource: "the OneLogin user id (User.id)",
 		SCIMMatchAdvice: "OneLogin builds the SCIM body from an editable JSON template: make its externalId the " +
 			"OneLogin user id, the same value the SAML attribute uniqueUserId carries.",
+		SCIMMatch:     directory.MatchExternalID,
+		SCIMConnector: "Sends externalId as its JSON template says: make it the OneLogin user id (User.id).",
 	},
 	{
 		ID: "jumpcloud", Name: "JumpCloud", Protocols: bothProtocols,
@@ -135,22 +152,29 @@ var presets = []Preset{
 		UniqueUserIDSource: "the JumpCloud user id (add a custom attribute mapped to the user's id)",
 		SCIMMatchAdvice: "Keep SCIM matching on externalId and check that JumpCloud's SCIM connector sends the " +
 			"same user id as externalId that the SSO attribute uniqueUserId carries; else match on userName.",
+		SCIMMatch:     directory.MatchExternalID,
+		SCIMConnector: "Sends externalId: the JumpCloud user id, when the connector is set to send it.",
 	},
 	{
 		ID: "keycloak", Name: "Keycloak", Protocols: bothProtocols,
 		Mapping:            directory.Mapping{UniqueUserID: "uniqueUserId", FirstName: "firstName", LastName: "lastName", Email: "email", Groups: "groups"},
 		Accepted:           withExtra(map[string][]string{FieldUniqueUserID: {"id", oidUID}, FieldGroups: {"Role", "roles"}}),
 		UniqueUserIDSource: "the Keycloak user id (a User Property mapper for \"id\" named uniqueUserId, or the OIDC sub)",
-		SCIMMatchAdvice: "Keycloak has no built-in SCIM client; a SCIM extension must send the Keycloak user id " +
-			"as externalId, or set SCIM matching to userName.",
+		SCIMMatchAdvice: "Keycloak has no built-in SCIM client: SCIM matching is userName unless a SCIM extension " +
+			"sends the Keycloak user id as externalId, in which case choose externalId matching.",
+		SCIMMatch:     directory.MatchUserName,
+		SCIMConnector: "Has no SCIM connector of its own: what a SCIM extension sends as externalId depends on that extension.",
 	},
 	{
 		ID: "generic", Name: "Other SAML 2.0 / OpenID Connect provider", Protocols: bothProtocols,
 		Mapping:            directory.Mapping{UniqueUserID: "uniqueUserId", FirstName: "firstName", LastName: "lastName", Email: "email", Groups: "groups"},
 		Accepted:           baseAccepted(),
 		UniqueUserIDSource: "an immutable user id of the IdP sent as uniqueUserId (else the persistent NameID or the OIDC sub)",
-		SCIMMatchAdvice: "Make the SCIM connector send the same immutable id as externalId, or set SCIM matching to " +
-			"userName if the userName is that id.",
+		SCIMMatchAdvice: "SCIM matching is userName unless you choose externalId: make SSO send as uniqueUserId the value " +
+			"the SCIM connector sends as userName, or, if the connector sends an immutable id as externalId, choose " +
+			"externalId matching and send that id from SSO.",
+		SCIMMatch:     directory.MatchUserName,
+		SCIMConnector: "Unknown connector: it surely sends userName (RFC 7643 requires it), externalId only if it says so.",
 	},
 }
 

@@ -186,22 +186,25 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
 			status = http.StatusRequestEntityTooLarge
 		}
-		h.renderFailure(w, r, status, "", fmt.Errorf("reading the ACS form: %w", err))
+		h.refuse(w, r, refusal{idp: idpID, status: status, reason: "the sign-in post could not be read",
+			cause: fmt.Errorf("reading the ACS form: %w", err)})
 		return
 	}
 	encoded := r.PostForm.Get("SAMLResponse")
 	if encoded == "" {
-		h.renderFailure(w, r, http.StatusBadRequest, "", errors.New("the POST carries no SAMLResponse"))
+		h.refuse(w, r, refusal{idp: idpID, status: http.StatusBadRequest, reason: "the sign-in post carries no SAML response",
+			cause: errors.New("the POST carries no SAMLResponse")})
 		return
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(encoded), ""))
 	if err != nil {
-		h.renderFailure(w, r, http.StatusBadRequest, "", fmt.Errorf("SAMLResponse is not base64: %w", err))
+		h.refuse(w, r, refusal{idp: idpID, status: http.StatusBadRequest, reason: "the SAML response is not base64",
+			cause: fmt.Errorf("SAMLResponse is not base64: %w", err)})
 		return
 	}
 	inResponseTo, err := inspectResponse(raw)
 	if err != nil {
-		h.renderFailure(w, r, http.StatusBadRequest, "", err)
+		h.refuse(w, r, refusal{idp: idpID, status: http.StatusBadRequest, reason: "the SAML response is malformed", cause: err})
 		return
 	}
 	p, err := h.samlIdP(ctx, idpID)
@@ -211,7 +214,8 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 	}
 	md, err := h.metadata(ctx, p)
 	if err != nil {
-		h.renderFailure(w, r, http.StatusBadGateway, "The identity provider of this sign-in is not set up correctly. Ask your administrator.", err)
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusBadGateway, reason: "the IdP's SAML metadata could not be loaded",
+			message: "The identity provider of this sign-in is not set up correctly. Ask your administrator.", cause: err})
 		return
 	}
 
@@ -237,18 +241,16 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 		if errors.As(err, &ire) && ire.PrivateErr != nil {
 			err = ire.PrivateErr
 		}
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("SAML response from IdP %q refused: %w", p.ID, err))
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, reason: samlRefusalReason(p, inResponseTo, err),
+			cause: fmt.Errorf("SAML response from IdP %q refused: %w", p.ID, err)})
 		return
 	}
 	if err := h.checkValidityWindow(assertion, time.Now()); err != nil {
 		// The assertion passed every check of crewjam's, so it is used up all the same, as it
-		// would be had crewjam recorded it itself.
-		if len(replay.uses) > 0 {
-			if uerr := h.svc.UseOnce(ctx, replay.uses...); uerr != nil && !errors.Is(uerr, directory.ErrUsed) {
-				h.log.WarnContext(ctx, "jit: recording a refused assertion in the replay cache", "idp", p.ID, "err", uerr)
-			}
-		}
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("SAML assertion from IdP %q refused: %w", p.ID, err))
+		// would be had crewjam recorded it itself, with the refusal.
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, uses: replay.uses,
+			reason: fmt.Sprintf("the SAML assertion is outside its validity window (allowing %s of clock skew)", h.skew),
+			cause:  fmt.Errorf("SAML assertion from IdP %q refused: %w", p.ID, err)})
 		return
 	}
 
@@ -258,7 +260,10 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 	// assertion up, so that one response is recorded once however often it is posted; the
 	// request stays pending for the browser that started it.
 	if len(possible) > 0 && !boundBrowser(r, samlBindingCookie, pending.Binding) {
-		h.refuseOtherBrowser(w, r, id, replay.uses)
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, code: directory.RefuseOtherBrowser,
+			uniqueUserID: id.UniqueUserID, uses: replay.uses,
+			reason: "a SAML response was posted by another browser than the one that started its sign-in (login CSRF, or a sign-in finished in another browser)",
+			cause:  fmt.Errorf("SAML response of IdP %q for request %q posted without the binding cookie of the browser that started it", p.ID, inResponseTo)})
 		return
 	}
 
@@ -283,23 +288,6 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 	h.finishLogin(w, r, id, returnTo, uses...)
 }
 
-// refuseOtherBrowser answers a genuine SAML response posted by a browser that did not start
-// its sign-in: an event for the administrator and a page saying to start again.
-func (h *Handler) refuseOtherBrowser(w http.ResponseWriter, r *http.Request, id Identity, uses []directory.OnceUse) {
-	ref, err := h.svc.RefuseSignIn(r.Context(), directory.SignInRefusal{IdP: id.IdP, Code: directory.RefuseOtherBrowser,
-		Reason:       "a SAML response was posted by another browser than the one that started its sign-in (login CSRF, or a sign-in finished in another browser)",
-		UniqueUserID: id.UniqueUserID}, uses...)
-	if err != nil {
-		status := http.StatusInternalServerError
-		if errors.Is(err, directory.ErrUsed) {
-			status = http.StatusForbidden
-		}
-		h.renderFailure(w, r, status, "", fmt.Errorf("refusing a SAML response of IdP %q posted from another browser: %w", id.IdP, err))
-		return
-	}
-	h.renderRefusal(w, r, ref)
-}
-
 // finishLogin applies a validated identity to the directory, using up the one-time keys of the
 // sign-in in the same transaction, and, unless a rule refuses it, starts a session and sends
 // the person on. OIDC sign-in ends here too.
@@ -313,14 +301,18 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identit
 	if errors.Is(err, directory.ErrUsed) {
 		// Another request, here or on another replica, used the same response or login state
 		// first (a replay, or a double submit).
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("sign-in of IdP %q refused: %w", id.IdP, err))
+		h.refuse(w, r, refusal{idp: id.IdP, status: http.StatusForbidden,
+			reason: "the response or login state was used already (a replay, or the same sign-in submitted twice)",
+			cause:  fmt.Errorf("sign-in of IdP %q refused: %w", id.IdP, err)})
 		return
 	}
-	if errors.Is(err, directory.ErrInvalid) {
+	if inv := (*directory.InvalidError)(nil); errors.As(err, &inv) {
 		// The IdP asserted a value the input policy refuses (a control character, an overlong
-		// name); the administrator finds which in the log.
-		h.renderFailure(w, r, http.StatusBadRequest, "Your identity provider sent details about you that cannot be accepted. Ask your administrator to check the single sign-on set-up.",
-			fmt.Errorf("sign-in of IdP %q refused by the input policy: %w", id.IdP, err))
+		// name). The event names the attribute, never the value, which may be what no store
+		// can hold; the response and its request are used up with it.
+		h.refuse(w, r, refusal{idp: id.IdP, status: http.StatusBadRequest, code: directory.RefuseInvalidInput, uses: uses,
+			reason: "the IdP asserted a value the input policy refuses: " + inv.Msg,
+			cause:  fmt.Errorf("sign-in of IdP %q refused by the input policy: %w", id.IdP, err)})
 		return
 	}
 	if err != nil {
@@ -487,4 +479,42 @@ func (c *replayCheck) Consume(assertionID string, expiresAt time.Time) error {
 	}
 	c.uses = append(c.uses, directory.PutOnce(directory.OnceSAMLAssertion, key, []byte{1}, expiresAt))
 	return nil
+}
+
+// samlRefusalReason says in plain words why crewjam/saml refused a response of IdP p, for the
+// refusal event; inResponseTo is what the response claims to answer.
+func samlRefusalReason(p directory.IdP, inResponseTo string, err error) string {
+	is := func(kinds ...error) bool {
+		for _, k := range kinds {
+			if errors.Is(err, k) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case is(saml.ErrAssertionReplayed):
+		return "this SAML response was used already (a replay)"
+	case is(saml.ErrRequestIDMismatch) && inResponseTo == "" && !p.SAML.AllowIdPInitiated:
+		return "IdP-initiated sign-in is off for " + p.ID
+	case is(saml.ErrRequestIDMismatch):
+		return "the SAML response answers a sign-in request that was not started here, expired, or was answered already (InResponseTo " + inResponseTo + ")"
+	case !p.SAML.AllowSHA1 && strings.Contains(err.Error(), "SHA-1"):
+		// crewjam/saml does not export the error of its SHA-1 check (RejectSHA1Signatures).
+		return "the SAML response is signed or digested with SHA-1, which " + p.ID + " does not accept (saml.allow_sha1 is off)"
+	case is(saml.ErrInvalidSignature, saml.ErrUntrustedCertificate, saml.ErrCertificateNotValidNow, saml.ErrInvalidCertificate) ||
+		strings.Contains(err.Error(), "signature"):
+		return "the SAML response's signature does not verify with the certificate of " + p.ID + "'s metadata"
+	case is(saml.ErrExpired, saml.ErrNotYetValid):
+		return "the SAML assertion has expired or is not valid yet"
+	case is(saml.ErrIssuerMismatch):
+		return "the SAML response names another issuer than " + p.ID + "'s metadata"
+	case is(saml.ErrDestinationMismatch, saml.ErrAudienceMismatch):
+		return "the SAML response is addressed to another service provider or URL"
+	case is(saml.ErrDecryptionFailed):
+		return "the SAML assertion could not be decrypted with Roster's key"
+	case is(saml.ErrMalformedMessage, saml.ErrMissingElement, saml.ErrUnsupported):
+		return "the SAML response is malformed or incomplete"
+	}
+	return "the SAML response was refused by a protocol check"
 }

@@ -68,8 +68,8 @@ func (h *Handler) serveMe(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// serveVerify is forward-auth for a reverse proxy: 204 with the user's id, email and userName
-// in headers, or 401.
+// serveVerify is forward-auth for a reverse proxy: 204 with the user's id, email, userName and
+// organization in headers, or 401.
 func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
 	u, _, err := h.sessionUser(r)
 	if err != nil {
@@ -80,6 +80,7 @@ func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Roster-User-Id", u.ID)
 	w.Header().Set("X-Roster-User-Email", u.PrimaryEmail())
 	w.Header().Set("X-Roster-User-Name", u.UserName)
+	w.Header().Set("X-Roster-Org", u.Org)
 	w.WriteHeader(http.StatusNoContent)
 }
 

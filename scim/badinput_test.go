@@ -87,7 +87,7 @@ func TestModeJITRefused(t *testing.T) {
 		t.Fatalf("events after a refused POST = %+v, want one scim.refused by R2", evs)
 	}
 	var n int
-	if err := e.svc.View(context.Background(), func(tx directory.ReadTx) (err error) { n, err = tx.CountUsers("jitonly"); return err }); err != nil {
+	if err := e.svc.View(context.Background(), func(tx directory.ReadTx) (err error) { n, err = tx.CountUsers("", "jitonly"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {
@@ -147,7 +147,7 @@ func TestBadInputLeavesStoreUnchanged(t *testing.T) {
 		{"patch userName empty", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"remove","path":"userName"}`), 400, "invalidValue"},
 		{"search body not JSON", "POST", "/scim/v2/Users/.search", `{`, 400, "invalidSyntax"},
 		{"search with an unknown member", "POST", "/scim/v2/Users/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filters":"userName eq "x""}`, 400, "invalidSyntax"},
-		{"patch op with an unknown member", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"replace","pth":"title","value":"x"}`), 400, "invalidSyntax"},
+		{"patch op with a misspelt path", "PATCH", "/scim/v2/Users/" + id, patch(`{"op":"replace","pth":"title","value":"x"}`), 400, "invalidValue"},
 		{"POST on ServiceProviderConfig", "POST", "/scim/v2/ServiceProviderConfig", `{}`, 405, ""},
 		{"unknown endpoint", "GET", "/scim/v2/Widgets", nil, 404, ""},
 		{"unknown resource endpoint", "GET", "/scim/v2/Widgets/1", nil, 404, ""},

@@ -46,7 +46,7 @@ func (h *Handler) serveServiceProviderConfig(w http.ResponseWriter, r *http.Requ
 		"schemas":          []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
 		"documentationUri": h.opts.BaseURL + "/admin",
 		"patch":            map[string]any{"supported": true},
-		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"bulk":             map[string]any{"supported": true, "maxOperations": h.opts.MaxBulkOperations, "maxPayloadSize": h.opts.MaxBodyBytes},
 		"filter":           map[string]any{"supported": true, "maxResults": h.opts.MaxPageSize},
 		"changePassword":   map[string]any{"supported": false},
 		"sort":             map[string]any{"supported": true},

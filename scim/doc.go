@@ -40,6 +40,17 @@
 //     computed from memberships and read-only.
 //   - No request decodes its body or encodes its answer twice, and no answer needs a
 //     transaction of its own: a write answers with what its transaction wrote and read.
+//   - Bulk (bulk.go) runs each operation through route, like its own request, against a view
+//     of the Service on a shared transaction (directory.Service.RunBatch): the same rules,
+//     events and scope as single requests, one commit for many. An operation that fails inside
+//     its transaction never leaves part of its change: its batch is abandoned and run again
+//     without it, and it runs alone. References to bulkIds run after their POST; circular
+//     ones are 409.
+//   - meta times are shown with six fractional digits and compared at that precision
+//     (scimfilter.TimePrecision), in filters and sorting alike.
+//   - /Schemas advertises only what is kept and done: Group members are users (no nested
+//     groups) without display; a PATCH remove of active is refused, never a 200 that did
+//     nothing.
 //   - The discovery endpoints (/ServiceProviderConfig, /Schemas, /ResourceTypes) list
 //     everything and refuse a filter with 403 (RFC 7644 §4).
 package scim

@@ -29,7 +29,13 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	d := teststore.NewBolt(t)
+	return newEnvWith(t)
+}
+
+// newEnvWith is newEnv with options for the Service, such as its clock.
+func newEnvWith(t testing.TB, opts ...directory.Option) *env {
+	t.Helper()
+	d := teststore.NewBolt(t, opts...)
 	svc := d.Service
 	e := &env{dir: d, svc: svc, store: d.Store, idp: "okta"}
 	if tt, ok := t.(*testing.T); ok {

@@ -34,6 +34,12 @@ func errorFor(log *slog.Logger, r *http.Request, err error) scimerrors.ScimError
 		if refusal.EventID != "" {
 			detail += "; event " + refusal.EventID
 		}
+		if refusal.Code == directory.RefuseNoIdentity || refusal.Code == directory.RefuseEmailDomain {
+			// A body without the IdP's matching attribute (RFC 7644 §3.12), or with an email
+			// outside the organization's verified domains (R13), is a client mistake the client
+			// can fix, not an authorization problem: 400, with the same advice.
+			return scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidValue, Detail: detail}
+		}
 		return scimerrors.ScimError{Status: http.StatusForbidden, Detail: detail}
 	}
 	switch {

@@ -239,15 +239,10 @@ func normalizePatch(obj map[string]any) ([]patchOp, *scimerrors.ScimError) {
 			se := badRequest(scimerrors.ScimTypeInvalidSyntax, "Each PATCH operation must be an object.")
 			return nil, &se
 		}
-		for k := range op {
-			switch strings.ToLower(k) {
-			case "op", "path", "value":
-			default:
-				// A misspelt "path" would otherwise turn the operation into a no-path one.
-				se := badRequest(scimerrors.ScimTypeInvalidSyntax, fmt.Sprintf("A PATCH operation has the unknown member %q; use op, path and value.", k))
-				return nil, &se
-			}
-		}
+		// Members other than op, path and value are ignored: RFC 7644 §3.5.2 does not forbid
+		// them, and Microsoft's SCIM reference collection sends "name": "addMember". A
+		// misspelt "path" is still caught: the operation then has no path, and a value that
+		// is not an object of attributes, or attributes the schema does not have, is refused.
 		// Entra ID capitalises ops ("Replace", "Add", "Remove").
 		kind, _ := op[findKey(op, "op")].(string)
 		kind = strings.ToLower(strings.TrimSpace(kind))

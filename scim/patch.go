@@ -54,7 +54,40 @@ func (rt *resourceType) resolvePatch(ops []patchOp) ([]resolvedOp, error) {
 		out = append(out, ro)
 		return err
 	}
+	// extensionOps adds one operation per attribute of an extension's object value, or, for a
+	// remove, one per attribute of the extension.
+	extensionOps := func(op string, ext schema.Schema, value any) error {
+		if op == "remove" {
+			for _, a := range ext.Attributes {
+				if err := add(op, filter.Path{Attr: filter.AttrPath{URN: ext.ID, Name: a.Name()}}, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		sub, ok := value.(map[string]any)
+		if !ok {
+			return badRequest(scimerrors.ScimTypeInvalidValue, ext.ID+" must be an object")
+		}
+		for k, v := range sub {
+			if strings.EqualFold(k, "schemas") {
+				continue // scim2-tester sends the extension as a resource, with its schemas
+			}
+			if err := add(op, filter.Path{Attr: filter.AttrPath{URN: ext.ID, Name: k}}, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for _, op := range ops {
+		if ext, ok := rt.extension(op.path); ok {
+			// The path is an extension's URN: the operation is on the extension's attributes
+			// as a whole, as scim2-tester and other clients send it.
+			if err := extensionOps(op.op, ext, op.value); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if op.path != "" {
 			p, err := filter.ParsePath(op.path)
 			if err != nil {
@@ -77,14 +110,8 @@ func (rt *resourceType) resolvePatch(ops []patchOp) ([]resolvedOp, error) {
 				continue // Okta sends the id along when it renames a group
 			}
 			if ext, ok := rt.extension(k); ok {
-				sub, ok := v.(map[string]any)
-				if !ok {
-					return nil, badRequest(scimerrors.ScimTypeInvalidValue, k+" must be an object")
-				}
-				for k2, v2 := range sub {
-					if err := add(op.op, filter.Path{Attr: filter.AttrPath{URN: ext.ID, Name: k2}}, v2); err != nil {
-						return nil, err
-					}
+				if err := extensionOps(op.op, ext, v); err != nil {
+					return nil, err
 				}
 				continue
 			}
@@ -138,6 +165,12 @@ func (rt *resourceType) resolveOp(op string, p filter.Path, value any) (resolved
 	}
 	if value == nil && op != "remove" {
 		op = "remove" // a null value means the attribute is absent (RFC 7644 §3.5.2.3, Entra ID)
+	}
+	if op == "remove" && rt == userType && p.Attr.URN == "" && a.Name() == "active" {
+		// RFC 7644 §3.5.2.2 would leave active unassigned, but whether a person may sign in
+		// cannot be "not said" (R3, R6): refused rather than answered 200 with nothing done.
+		return resolvedOp{}, badRequest(scimerrors.ScimTypeInvalidValue,
+			"active cannot be removed: it says whether the user may sign in; replace it with true or false")
 	}
 	ro := resolvedOp{op: op, path: p, multi: a.MultiValued()}
 	if value == nil {

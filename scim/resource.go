@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/elimity-com/scim/optional"
 	"github.com/elimity-com/scim/schema"
 
 	"github.com/rosterhq/roster/directory"
@@ -24,7 +25,7 @@ type resourceType struct {
 
 var (
 	userType  = newResourceType("User", "/Users", "User Account", userSchema(), schema.ExtensionEnterpriseUser())
-	groupType = newResourceType("Group", "/Groups", "Group", schema.CoreGroupSchema())
+	groupType = newResourceType("Group", "/Groups", "Group", groupSchema())
 )
 
 func newResourceType(name, endpoint, description string, core schema.Schema, extensions ...schema.Schema) *resourceType {
@@ -55,6 +56,46 @@ func userSchema() schema.Schema {
 		kept = append(kept, a)
 	}
 	s.Attributes = kept
+	return s
+}
+
+// groupSchema is the library's core Group schema with members as Roster keeps them: users
+// only, since Roster has no nested groups (a member of type Group is refused), so type and
+// $ref name only User; and no display, which RFC 7643 §8.7.1 does not define for members and
+// Roster does not keep (a display a client sends is ignored).
+func groupSchema() schema.Schema {
+	s := schema.CoreGroupSchema()
+	attrs := make([]schema.CoreAttribute, 0, len(s.Attributes))
+	for _, a := range s.Attributes {
+		if a.Name() == "members" {
+			a = schema.ComplexCoreAttribute(schema.ComplexParams{
+				Description: optional.NewString("A list of members of the Group: users, by id."),
+				MultiValued: true,
+				Name:        "members",
+				SubAttributes: []schema.SimpleParams{
+					schema.SimpleStringParams(schema.StringParams{
+						Description: optional.NewString("The id of a User that is a member of this Group."),
+						Mutability:  schema.AttributeMutabilityImmutable(),
+						Name:        "value",
+					}),
+					schema.SimpleReferenceParams(schema.ReferenceParams{
+						Description:    optional.NewString("The URI of the User that is a member of this Group."),
+						Mutability:     schema.AttributeMutabilityImmutable(),
+						Name:           "$ref",
+						ReferenceTypes: []schema.AttributeReferenceType{"User"},
+					}),
+					schema.SimpleStringParams(schema.StringParams{
+						CanonicalValues: []string{"User"},
+						Description:     optional.NewString("The type of the member: always User; nested groups are not supported."),
+						Mutability:      schema.AttributeMutabilityImmutable(),
+						Name:            "type",
+					}),
+				},
+			})
+		}
+		attrs = append(attrs, a)
+	}
+	s.Attributes = attrs
 	return s
 }
 

@@ -25,6 +25,9 @@ type Options struct {
 	// DefaultPageSize is the count used when a list request gives none (default 200), and
 	// MaxPageSize the most one page returns (default 1000, advertised as filter.maxResults).
 	DefaultPageSize, MaxPageSize int
+	// MaxBulkOperations is the most operations one bulk request may carry (default 1000,
+	// advertised as bulk.maxOperations); its maxPayloadSize is MaxBodyBytes.
+	MaxBulkOperations int
 }
 
 // Prefix is where the surface is mounted.
@@ -53,6 +56,9 @@ func New(svc *directory.Service, opts Options) *Handler {
 	}
 	if opts.MaxPageSize <= 0 {
 		opts.MaxPageSize = 1000
+	}
+	if opts.MaxBulkOperations <= 0 {
+		opts.MaxBulkOperations = 1000
 	}
 	if opts.DefaultPageSize <= 0 || opts.DefaultPageSize > opts.MaxPageSize {
 		opts.DefaultPageSize = min(200, opts.MaxPageSize)
@@ -93,8 +99,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if int64(len(body)) > h.opts.MaxBodyBytes {
-			writeError(w, scimerrors.ScimError{Status: http.StatusRequestEntityTooLarge,
-				Detail: fmt.Sprintf("The request body is larger than the %d bytes this server accepts.", h.opts.MaxBodyBytes)})
+			detail := fmt.Sprintf("The request body is larger than the %d bytes this server accepts.", h.opts.MaxBodyBytes)
+			if path == "/Bulk" {
+				// RFC 7644 §3.7.4: the answer names the limit exceeded.
+				detail = fmt.Sprintf("The size of the bulk request exceeds maxPayloadSize (%d bytes).", h.opts.MaxBodyBytes)
+			}
+			writeError(w, scimerrors.ScimError{Status: http.StatusRequestEntityTooLarge, Detail: detail})
 			return
 		}
 		if len(body) > 0 {
@@ -166,8 +176,10 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, path string, bod
 			return
 		}
 	case "/Bulk":
-		writeError(w, scimerrors.ScimError{Status: http.StatusNotImplemented, Detail: "Bulk operations are not supported (see ServiceProviderConfig)."})
-		return
+		if method == http.MethodPost {
+			h.serveBulk(w, r, body)
+			return
+		}
 	case "/Me":
 		writeError(w, scimerrors.ScimError{Status: http.StatusNotImplemented, Detail: "/Me is not supported: a SCIM token belongs to an identity provider, not to a person."})
 		return
@@ -239,7 +251,7 @@ func (h *Handler) authenticate(r *http.Request) (directory.SCIMActor, error) {
 	if err != nil {
 		return directory.SCIMActor{}, err
 	}
-	return directory.SCIMActor{IdP: tok.IdP, TokenID: tok.ID}, nil
+	return directory.SCIMActor{IdP: tok.IdP, Org: tok.Org, TokenID: tok.ID}, nil
 }
 
 func methodNotAllowed(method, path string) scimerrors.ScimError {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/directory"
+	filter "github.com/rosterhq/roster/internal/scimfilter"
 )
 
 // SCIM schema URNs.
@@ -109,12 +110,8 @@ func expectedVersion(r *http.Request) int64 {
 	return -1
 }
 
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
+// formatTime shows a dateTime at the precision filters and sorting compare it.
+func formatTime(t time.Time) string { return filter.FormatTime(t) }
 
 // hashPassword keeps a password as a salted SHA-256. Roster never verifies these passwords
 // (people sign in through their IdP); the hash exists so that a SCIM client's password write

@@ -60,7 +60,7 @@ func TestIdPOnLoopbackNeedsTheAllowList(t *testing.T) {
 			}
 		})
 	}
-	if ps, _ := svc.IdPs(t.Context()); len(ps) != 0 {
+	if ps, _ := svc.IdPs(t.Context(), ""); len(ps) != 0 {
 		t.Errorf("a refused IdP was stored: %+v", ps)
 	}
 	if n := metadataHits.Load(); n != 0 {
@@ -123,7 +123,7 @@ func TestDiscoveryAnswerIsNotEchoed(t *testing.T) {
 			}
 		})
 	}
-	if ps, _ := svc.IdPs(t.Context()); len(ps) != 0 {
+	if ps, _ := svc.IdPs(t.Context(), ""); len(ps) != 0 {
 		t.Errorf("a refused IdP was stored: %+v", ps)
 	}
 	// The server may have written more than Roster read into the connection's buffers before

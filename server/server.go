@@ -14,6 +14,7 @@ import (
 	"github.com/rosterhq/roster/admin"
 	"github.com/rosterhq/roster/admin/webhooks"
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/dnscheck"
 	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/jit"
 	"github.com/rosterhq/roster/scim"
@@ -48,6 +49,13 @@ type Config struct {
 	// X-Forwarded-For names the client address, for the admin failure limiter and the access
 	// log; empty trusts none, and the TCP peer is the client.
 	TrustedProxies string
+	// DNSResolver is the host:port of the DNS server that domain verification asks; empty
+	// asks the system resolver.
+	DNSResolver string
+	// Metrics is what GET /metrics shows; nil makes one, without store commit latency (which
+	// needs the store wrapped by storage/timed, reporting to Metrics.ObserveCommit, before
+	// directory.New).
+	Metrics *Metrics
 }
 
 // New returns the handler of every surface.
@@ -67,12 +75,20 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		return nil, err
 	}
 	outboundClient := outbound.Policy{Allow: allow}.Client()
+	dns, err := dnscheck.New(cfg.DNSResolver)
+	if err != nil {
+		return nil, err
+	}
 	proxies, err := admin.ParseTrustedProxies(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
 	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	cfg.Metrics.watch(svc)
 	// gin believes X-Forwarded-For from every peer unless told otherwise.
 	var proxyList []string
 	for _, p := range proxies {
@@ -81,7 +97,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	if err := r.SetTrustedProxies(proxyList); err != nil {
 		return nil, err
 	}
-	r.Use(gin.Recovery(), accessLog(cfg.Logger), limitRequests)
+	r.Use(gin.Recovery(), cfg.Metrics.middleware(), accessLog(cfg.Logger), limitRequests)
 	r.RedirectTrailingSlash = false
 
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
@@ -108,11 +124,15 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		return nil, err
 	}
 	jitHandler.Routes(r)
+	// mount: webhooks. Their routes are the admin API's, which admits their requests like its
+	// own and mounts them with its own routes; their delivery starts below.
+	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger, HTTPClient: outboundClient})
 	// mount: admin
 	var presets []admin.PresetInfo
 	for _, p := range jit.Presets() {
 		info := admin.PresetInfo{ID: p.ID, Name: p.Name, Mapping: p.Mapping,
-			UniqueUserIDSource: p.UniqueUserIDSource, SCIMMatchAdvice: p.SCIMMatchAdvice}
+			UniqueUserIDSource: p.UniqueUserIDSource, SCIMMatchAdvice: p.SCIMMatchAdvice,
+			SCIMMatch: p.SCIMMatch, SCIMConnector: p.SCIMConnector}
 		for _, proto := range p.Protocols {
 			info.Protocols = append(info.Protocols, string(proto))
 		}
@@ -130,11 +150,10 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	// One failure limiter guards every admin route, the webhooks API's included.
 	limiter := admin.NewAuthLimiter(svc, admin.LimiterConfig{TrustedProxies: proxies, Logger: cfg.Logger})
 	adminHandler := admin.New(svc, admin.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger, Backup: cfg.Backup,
-		Presets: presets, ValidateIdP: validateIdP, Limiter: limiter})
+		Presets: presets, ValidateIdP: validateIdP, DNS: dns, Webhooks: hooks, Limiter: limiter})
 	adminHandler.Routes(r)
-	// mount: webhooks
-	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger, HTTPClient: outboundClient, Limiter: limiter})
-	hooks.Routes(r)
+	mountOps(r, cfg.Metrics, adminHandler)
+	// Webhook delivery.
 	runCtx := cfg.Context
 	if runCtx == nil {
 		runCtx = context.Background()
@@ -153,7 +172,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		}
 	}()
 
-	return r, nil
+	return headAsGet(r), nil
 }
 
 // accessLog writes one structured line per request.

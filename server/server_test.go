@@ -34,7 +34,7 @@ func TestOIDCIdPIsSavedOnlyWhenDiscoveryAnswers(t *testing.T) {
 			if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), c.want) {
 				t.Errorf("status %d, body %s; want 400 mentioning %q", r.Status, r.Body, c.want)
 			}
-			if ps, err := srv.Service.IdPs(t.Context()); err != nil || len(ps) != 0 {
+			if ps, err := srv.Service.IdPs(t.Context(), ""); err != nil || len(ps) != 0 {
 				t.Errorf("a refused IdP was stored: %+v, %v", ps, err)
 			}
 		})

@@ -33,6 +33,7 @@ type Webhook struct {
 	URL         string     `json:"url"`
 	EventTypes  []string   `json:"event_types"`
 	IdP         string     `json:"idp,omitempty"`
+	Org         string     `json:"org"`
 	Secret      string     `json:"secret,omitempty"`
 	Status      string     `json:"status"`
 	Cursor      uint64     `json:"cursor"`
@@ -44,7 +45,7 @@ type Webhook struct {
 
 func view(rec directory.Webhook) Webhook {
 	st := withStatus(rec.State)
-	w := Webhook{ID: rec.ID, URL: rec.URL, EventTypes: rec.EventTypes, IdP: rec.IdP,
+	w := Webhook{ID: rec.ID, URL: rec.URL, EventTypes: rec.EventTypes, IdP: rec.IdP, Org: rec.Org,
 		Status: st.Status, Cursor: st.Cursor, LastError: st.LastError, Failures: st.Failures,
 		Created: rec.Created}
 	if w.EventTypes == nil {
@@ -62,6 +63,10 @@ type createRequest struct {
 	URL        string   `json:"url"`
 	EventTypes []string `json:"event_types"`
 	IdP        string   `json:"idp"`
+	// Org limits the webhook to one organization's events; "" (of an IdP: the IdP's) is every
+	// organization's. The admin surface reads it to decide the request and passes on the
+	// organization it decided, which is what counts.
+	Org string `json:"org"`
 	// FromSeq, when set, makes the first delivery the event with this seq; without it the
 	// webhook receives the events written after its creation.
 	FromSeq *uint64 `json:"from_seq"`
@@ -83,15 +88,14 @@ func errorf(status int, format string, args ...any) error {
 	return &apiError{status: status, msg: fmt.Sprintf(format, args...)}
 }
 
-// ServeHTTP serves the webhook routes below Prefix.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeWebhooks serves the webhook routes below Prefix for the admin surface
+// (admin.WebhookAPI), which mounts them and has authenticated and authorized the request
+// before it comes here: org is the organization it decided, which a list is limited to and a
+// new webhook is of ("" for every organization).
+func (h *Handler) ServeWebhooks(w http.ResponseWriter, r *http.Request, org string) {
 	rest, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	if !ok || (rest != "" && rest[0] != '/') {
 		h.fail(w, r, errorf(http.StatusNotFound, "no such route"))
-		return
-	}
-	if err := h.authenticate(w, r); err != nil {
-		h.fail(w, r, err)
 		return
 	}
 	parts := strings.Split(strings.Trim(rest, "/"), "/")
@@ -105,10 +109,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case len(parts) == 0:
 		switch r.Method {
 		case http.MethodGet:
-			out, err = h.list(r.Context())
+			out, err = h.list(r.Context(), org)
 			status = http.StatusOK
 		case http.MethodPost:
-			out, err = h.create(w, r)
+			out, err = h.create(w, r, org)
 			status = http.StatusCreated
 		default:
 			err = methodNotAllowed(w, "GET, POST")
@@ -152,34 +156,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func methodNotAllowed(w http.ResponseWriter, allow string) error {
 	w.Header().Set("Allow", allow)
 	return errorf(http.StatusMethodNotAllowed, "method not allowed; use %s", allow)
-}
-
-// authenticate checks the admin token. A correct one always passes; a wrong or missing one is
-// reported to the limiter, which may slow it and turn its 401 into a 429.
-func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
-	auth := r.Header.Get("Authorization")
-	scheme, secret, _ := strings.Cut(auth, " ")
-	secret = strings.TrimSpace(secret)
-	if !strings.EqualFold(scheme, "Bearer") {
-		secret = ""
-	}
-	_, err := h.svc.Authenticate(r.Context(), directory.TokenAdmin, secret)
-	if err != nil && !errors.Is(err, directory.ErrUnauthenticated) {
-		return err
-	}
-	if err == nil {
-		return nil
-	}
-	if h.cfg.Limiter != nil {
-		if status, wait := h.cfg.Limiter.Failed(r, secret); status == http.StatusTooManyRequests {
-			w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-			return errorf(status, "too many failed authentications from this address; try again later")
-		}
-	}
-	if secret == "" {
-		return errorf(http.StatusUnauthorized, "an admin bearer token is required")
-	}
-	return errorf(http.StatusUnauthorized, "the admin token is unknown, expired or revoked")
 }
 
 // fail maps an error to the API's JSON error body in one place; internal errors are logged and
@@ -236,8 +212,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 }
 
-func (h *Handler) list(ctx context.Context) (any, error) {
-	ws, err := h.svc.Webhooks(ctx)
+// list answers GET /webhooks with the webhooks of org, or every webhook for "".
+func (h *Handler) list(ctx context.Context, org string) (any, error) {
+	ws, err := h.svc.Webhooks(ctx, org)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +239,9 @@ func (h *Handler) get(ctx context.Context, id string) (Webhook, error) {
 	return view(w), nil
 }
 
-func (h *Handler) create(w http.ResponseWriter, r *http.Request) (Webhook, error) {
+// create answers POST /webhooks with a webhook of org ("" for every organization), which the
+// admin surface decided from the body's "org" or "idp" and the credential.
+func (h *Handler) create(w http.ResponseWriter, r *http.Request, org string) (Webhook, error) {
 	var in createRequest
 	if err := decode(w, r, &in); err != nil {
 		return Webhook{}, err
@@ -272,11 +251,17 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) (Webhook, error
 	problems = append(problems, urlProblems...)
 	types, typeProblems := checkEventTypes(in.EventTypes)
 	problems = append(problems, typeProblems...)
-	in.IdP = strings.TrimSpace(in.IdP)
+	in.IdP, in.Org = strings.TrimSpace(in.IdP), org
 	if in.IdP != "" {
-		if _, err := h.svc.IdP(r.Context(), in.IdP); errors.Is(err, directory.ErrNotFound) {
+		p, err := h.svc.IdP(r.Context(), in.IdP)
+		switch {
+		case errors.Is(err, directory.ErrNotFound) && in.Org == "":
 			problems = append(problems, fmt.Sprintf("idp: no IdP %q", in.IdP))
-		} else if err != nil {
+		case errors.Is(err, directory.ErrNotFound), err == nil && in.Org != "" && p.Org != in.Org:
+			// An IdP of another organization reads as one that does not exist, so that the
+			// answer tells an organization's administrator nothing of another's IdPs.
+			problems = append(problems, fmt.Sprintf("idp: organization %q has no IdP %q", in.Org, in.IdP))
+		case err != nil:
 			return Webhook{}, err
 		}
 	}
@@ -288,7 +273,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) (Webhook, error
 		return Webhook{}, err
 	}
 	rec, err := h.svc.CreateWebhook(r.Context(), directory.Webhook{ID: h.svc.NewID(), URL: u.String(), Secret: secret,
-		EventTypes: types, IdP: in.IdP, Created: h.svc.Now()}, func(last uint64) (directory.WebhookState, error) {
+		EventTypes: types, IdP: in.IdP, Org: in.Org, Created: h.svc.Now()}, func(last uint64) (directory.WebhookState, error) {
 		st := directory.WebhookState{Status: StatusActive, Cursor: last}
 		if in.FromSeq != nil {
 			if *in.FromSeq > last+1 {
@@ -298,6 +283,10 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) (Webhook, error
 		}
 		return st, nil
 	})
+	if errors.Is(err, directory.ErrInvalid) {
+		// The IdP or organization changed between the checks above and the creation.
+		return Webhook{}, errorf(http.StatusBadRequest, "%v", err)
+	}
 	if err != nil {
 		return Webhook{}, err
 	}
@@ -444,8 +433,12 @@ func validPattern(p string) bool {
 	return true
 }
 
-// matches reports whether the webhook wants the event.
+// matches reports whether the webhook wants the event. A webhook of one organization never
+// gets another's events, nor those of no organization.
 func matches(rec directory.Webhook, e directory.Event) bool {
+	if rec.Org != "" && e.Org != rec.Org {
+		return false
+	}
 	if rec.IdP != "" && e.IdP != rec.IdP {
 		return false
 	}

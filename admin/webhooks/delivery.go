@@ -27,12 +27,15 @@ type Payload struct {
 	Time    time.Time `json:"time"`
 	Actor   string    `json:"actor"`
 	Subject string    `json:"subject,omitempty"`
-	IdP     string    `json:"idp,omitempty"`
-	Rule    string    `json:"rule,omitempty"`
-	Reason  string    `json:"reason,omitempty"`
-	Changes []string  `json:"changes"`
-	User    *User     `json:"user,omitempty"`
-	Group   *Group    `json:"group,omitempty"`
+	// Org is the organization of the event; "" for an event of none (an admin credential of
+	// every organization).
+	Org     string   `json:"org"`
+	IdP     string   `json:"idp,omitempty"`
+	Rule    string   `json:"rule,omitempty"`
+	Reason  string   `json:"reason,omitempty"`
+	Changes []string `json:"changes"`
+	User    *User    `json:"user,omitempty"`
+	Group   *Group   `json:"group,omitempty"`
 	// Partial says the snapshot leaves attributes out (a large group's members, a large
 	// user's multi-valued attributes); the resource itself has them.
 	Partial bool `json:"partial,omitempty"`
@@ -60,6 +63,7 @@ type User struct {
 	Entitlements      []directory.MultiValue `json:"entitlements,omitempty"`
 	ExternalID        string                 `json:"externalId,omitempty"`
 	Enterprise        directory.Enterprise   `json:"enterprise"`
+	Org               string                 `json:"org"`
 	IdP               string                 `json:"idp,omitempty"`
 	UniqueUserID      string                 `json:"uniqueUserId,omitempty"`
 	Owner             directory.Owner        `json:"owner"`
@@ -72,6 +76,7 @@ type Group struct {
 	ID          string          `json:"id"`
 	DisplayName string          `json:"displayName"`
 	ExternalID  string          `json:"externalId,omitempty"`
+	Org         string          `json:"org"`
 	IdP         string          `json:"idp,omitempty"`
 	Owner       directory.Owner `json:"owner"`
 	Members     []string        `json:"members"`
@@ -81,7 +86,7 @@ type Group struct {
 // NewPayload builds the delivery body of an event.
 func NewPayload(e directory.Event) Payload {
 	p := Payload{ID: e.ID, Seq: e.Seq, Type: e.Type, Time: e.Time.UTC(), Actor: e.Actor, Subject: e.Subject,
-		IdP: e.IdP, Rule: string(e.Rule), Reason: e.Reason, Changes: e.Changes, Partial: e.Partial}
+		Org: e.Org, IdP: e.IdP, Rule: string(e.Rule), Reason: e.Reason, Changes: e.Changes, Partial: e.Partial}
 	if p.Changes == nil {
 		p.Changes = []string{}
 	}
@@ -90,7 +95,7 @@ func NewPayload(e directory.Event) Payload {
 			Title: u.Title, UserType: u.UserType, PreferredLanguage: u.PreferredLanguage, Locale: u.Locale,
 			Timezone: u.Timezone, Active: u.Active, Emails: u.Emails, PhoneNumbers: u.PhoneNumbers,
 			Addresses: u.Addresses, Roles: u.Roles, Entitlements: u.Entitlements, ExternalID: u.ExternalID,
-			Enterprise: u.Enterprise, IdP: u.IdP, UniqueUserID: u.UniqueUserID, Owner: u.Owner, Meta: u.Meta}
+			Enterprise: u.Enterprise, Org: u.Org, IdP: u.IdP, UniqueUserID: u.UniqueUserID, Owner: u.Owner, Meta: u.Meta}
 		if !u.LastLoginAt.IsZero() {
 			t := u.LastLoginAt.UTC()
 			pu.LastLoginAt = &t
@@ -98,7 +103,7 @@ func NewPayload(e directory.Event) Payload {
 		p.User = &pu
 	}
 	if g := e.Group; g != nil {
-		p.Group = &Group{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID, IdP: g.IdP,
+		p.Group = &Group{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID, Org: g.Org, IdP: g.IdP,
 			Owner: g.Owner, Members: g.Members, Meta: g.Meta}
 		if p.Group.Members == nil {
 			p.Group.Members = []string{}

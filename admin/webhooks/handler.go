@@ -45,16 +45,6 @@ type Config struct {
 	CursorSyncInterval time.Duration
 	// MaxResponseBytes bounds how much of a receiver's answer is read (default 64 KiB).
 	MaxResponseBytes int64
-	// Limiter slows and records failed authentications: the admin API's, so that every admin
-	// route shares one (server.New wires it). nil leaves failures unlimited.
-	Limiter FailureLimiter
-}
-
-// FailureLimiter is what the API asks about a failed authentication: it records the failure
-// of r, which presented credential, and returns the status to answer (401, or 429 with the
-// time until the client's window ends). admin.AuthLimiter is one.
-type FailureLimiter interface {
-	Failed(r *http.Request, credential string) (status int, retryAfter time.Duration)
 }
 
 func (c *Config) defaults() {

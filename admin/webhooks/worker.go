@@ -69,7 +69,7 @@ func (h *Handler) Run(ctx context.Context) error {
 }
 
 func (h *Handler) webhookIDs(ctx context.Context) ([]string, error) {
-	ws, err := h.svc.Webhooks(ctx)
+	ws, err := h.svc.Webhooks(ctx, "")
 	ids := make([]string, 0, len(ws))
 	for _, w := range ws {
 		ids = append(ids, w.ID)

@@ -11,10 +11,10 @@ import (
 )
 
 func init() {
-	register(command{name: "idp", summary: "manage identity providers (add|list|show|set-mode|rm)",
+	register(command{name: "idp", summary: "manage identity providers (add|list|show|set-mode|mode-preview|rm)",
 		run: subcommands("idp", map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-			"add": idpAdd, "list": idpList, "show": idpShow, "set-mode": idpSetMode, "rm": idpRemove,
-		}, []string{"add", "list", "show", "set-mode", "rm"})})
+			"add": idpAdd, "list": idpList, "show": idpShow, "set-mode": idpSetMode, "mode-preview": idpModePreview, "rm": idpRemove,
+		}, []string{"add", "list", "show", "set-mode", "mode-preview", "rm"})})
 }
 
 // idpOut is the part of the API's IdP shape the tables show.
@@ -111,7 +111,7 @@ func idpAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	clientID := fs.String("client-id", "", "OIDC: client id")
 	secretEnv := fs.String("client-secret-env", "ROSTER_CLIENT_SECRET", "OIDC: name of the environment variable holding the client secret")
 	scopes := fs.String("scopes", "", "OIDC: extra scopes, space separated")
-	scimMatch := fs.String("scim-match", "", "SCIM matching attribute: externalId (default) or userName")
+	scimMatch := fs.String("scim-match", "", "SCIM matching attribute: externalId or userName (default: the preset's, userName for generic)")
 	linkPolicy := fs.String("link-policy", "", "none (default) or verified-email")
 	uidAttr := fs.String("unique-user-id-attribute", "", "IdP-side attribute or claim that carries uniqueUserId (default: the preset's)")
 	fromFile := fs.String("file", "", "send this JSON file as the IdP instead of building it from flags")

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rosterhq/roster/admin"
+	"github.com/rosterhq/roster/internal/dnscheck"
 	"github.com/rosterhq/roster/internal/outbound"
 )
 
@@ -32,6 +33,7 @@ type serveConfig struct {
 	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
 	AllowOutbound  string        `yaml:"allow_outbound"`
 	TrustedProxies string        `yaml:"trusted_proxies"`
+	DNSResolver    string        `yaml:"dns_resolver"`
 }
 
 // flagHelp is returned when -h was asked for; the usage is already printed.
@@ -82,6 +84,7 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 		{"shutdown-grace", "ROSTER_SHUTDOWN_GRACE", "time to finish in-flight requests on SIGTERM (default 20s)", durationInto(&cfg.ShutdownGrace)},
 		{"trusted-proxies", "ROSTER_TRUSTED_PROXIES", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For names the client (e.g. 10.0.0.0/8); none by default", stringInto(&cfg.TrustedProxies)},
 		{"allow-outbound", "ROSTER_ALLOW_OUTBOUND", "comma-separated CIDRs and host names that metadata URLs, OIDC issuers and webhooks may reach although they are not public (e.g. 127.0.0.0/8,::1,idp.internal.example)", stringInto(&cfg.AllowOutbound)},
+		{"dns-resolver", "ROSTER_DNS_RESOLVER", "host:port of the DNS server that verifies organizations' domains (default: the system resolver)", stringInto(&cfg.DNSResolver)},
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -195,6 +198,11 @@ func (c serveConfig) validate() []string {
 	}
 	if _, err := admin.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		problems = append(problems, err.Error())
+	}
+	if c.DNSResolver != "" {
+		if err := dnscheck.ValidateServer(c.DNSResolver); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	return problems
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/rosterhq/roster/directory"
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/storage/bolt"
+	"github.com/rosterhq/roster/storage/timed"
 )
 
 func init() {
@@ -52,13 +53,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	// Listen first: a port in use must fail before anything else happens — no store opened or
+	// created, no admin token minted and none printed.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "roster: cannot listen on %s: %v\n", cfg.Addr, err)
+		return 1
+	}
+	defer ln.Close()
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "roster:", err)
 		return 1
 	}
 	defer store.Close()
-	svc := directory.New(store)
+	metrics := server.NewMetrics()
+	svc := directory.New(timed.New(store, metrics.ObserveCommit))
 	// Indexes built under an older folding of userNames and emails are built again once; a
 	// user whose name now collides with another's is reported (roster check lists them too).
 	if n, collisions, err := svc.RefoldIndexes(ctx); err != nil {
@@ -72,6 +82,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 
+	workersCtx, stopWorkers := context.WithCancel(context.Background())
+	defer stopWorkers()
+	var workers sync.WaitGroup
+	handler, err := server.New(server.Config{
+		BaseURL: cfg.BaseURL, Logger: log, Ready: store.ping,
+		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, Backup: store.backup,
+		Context: workersCtx, Workers: &workers, AllowOutbound: cfg.AllowOutbound, DNSResolver: cfg.DNSResolver,
+		Metrics: metrics, TrustedProxies: cfg.TrustedProxies,
+	}, svc)
+	if err != nil {
+		fmt.Fprintln(stderr, "roster:", err)
+		return 1
+	}
+	// The token is minted, and Roster announced, only once everything else stands.
 	secret, created, err := svc.EnsureAdminToken(ctx, cfg.AdminToken)
 	if err != nil {
 		fmt.Fprintln(stderr, "roster: creating the admin token:", err)
@@ -79,24 +103,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if created {
 		fmt.Fprintf(stdout, "\nRoster is ready. This admin token is shown once; keep it safe:\n\n    %s\n\nConsole: %s/admin\n\n", secret, cfg.BaseURL)
-	}
-
-	workersCtx, stopWorkers := context.WithCancel(context.Background())
-	defer stopWorkers()
-	var workers sync.WaitGroup
-	handler, err := server.New(server.Config{
-		BaseURL: cfg.BaseURL, Logger: log, Ready: store.ping,
-		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, Backup: store.backup,
-		Context: workersCtx, Workers: &workers, AllowOutbound: cfg.AllowOutbound, TrustedProxies: cfg.TrustedProxies,
-	}, svc)
-	if err != nil {
-		fmt.Fprintln(stderr, "roster:", err)
-		return 1
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		fmt.Fprintf(stderr, "roster: cannot listen on %s: %v\n", cfg.Addr, err)
-		return 1
 	}
 	srv := server.HTTPServer(handler)
 	log.Info("roster started", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "store", store.desc)

@@ -22,6 +22,8 @@
 //     sub-attribute it compares the "value" sub-attribute (RFC 7644 §3.4.2.2).
 //   - `attr[filter].sub op value` (the form Entra ID sends) means the same as
 //     `attr[filter and sub op value]`, so it is parsed into that.
+//   - dateTime attributes are compared at TimePrecision, the precision FormatTime shows them
+//     with, on both sides: what a client read back compares equal to what is stored.
 //   - Evaluation never panics and never errors: an attribute that does not exist, or a type
 //     mismatch such as `active gt 3`, simply does not match.
 //   - Matching reads only the values given; it knows nothing of scopes. Callers restrict the

@@ -15,6 +15,24 @@ const (
 	enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user"
 )
 
+// TimePrecision is the precision at which dateTime attributes (meta.created,
+// meta.lastModified) are shown and compared, and TimeLayout how they are shown: RFC 3339 in
+// UTC with a fixed six-digit fraction. The stores keep nanoseconds; comparing what is shown
+// means a filter "meta.lastModified gt <a value the server returned>" never matches the
+// resource that returned it, and fixed-width strings sort in time order.
+const (
+	TimePrecision = time.Microsecond
+	TimeLayout    = "2006-01-02T15:04:05.000000Z"
+)
+
+// FormatTime is a dateTime as SCIM shows it; the zero time is "".
+func FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Truncate(TimePrecision).Format(TimeLayout)
+}
+
 // resource is a user or group as a tree of lower-cased attribute names, which is what filter
 // paths address. Leaves are string, bool or time.Time; multi-valued attributes are []resource.
 type resource map[string]any
@@ -323,6 +341,7 @@ func compare(v any, op Op, lit any, exact bool) bool {
 		if err != nil {
 			return false
 		}
+		a, t = a.Truncate(TimePrecision), t.Truncate(TimePrecision)
 		switch op {
 		case Eq:
 			return a.Equal(t)

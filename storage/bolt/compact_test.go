@@ -80,14 +80,14 @@ func TestCompact(t *testing.T) {
 	}
 	defer s.Close()
 	err = s.View(ctx, func(tx directory.ReadTx) error {
-		n, err := tx.CountUsers("")
+		n, err := tx.CountUsers("", "")
 		if err != nil || n != 50 {
 			return fmt.Errorf("%d users (%v), want 50", n, err)
 		}
 		if seq, err := tx.LastSeq(); err != nil || seq != 50 {
 			return fmt.Errorf("last seq %d (%v), want 50", seq, err)
 		}
-		if u, err := tx.UserByUserName("u7@x.test"); err != nil || u.ID != "u07" {
+		if u, err := tx.UserByUserName(directory.DefaultOrg, "u7@x.test"); err != nil || u.ID != "u07" {
 			return fmt.Errorf("the userName index after compacting: %+v, %v", u, err)
 		}
 		kept := 0

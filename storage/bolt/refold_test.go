@@ -87,7 +87,7 @@ func TestRefoldIndexesOfAnOldStore(t *testing.T) {
 	lookup := func(name string) string {
 		var id string
 		_ = s.View(ctx, func(tx directory.ReadTx) error {
-			u, err := tx.UserByUserName(name)
+			u, err := tx.UserByUserName("", name)
 			id = u.ID
 			return err
 		})
