@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"time"
 )
@@ -10,6 +11,7 @@ import (
 // Data written before the input policy and the present folding may not pass them. It is never
 // changed silently: RefoldIndexes only re-indexes users under the present folding (their
 // records stay as they are), and AuditInput reports what does not pass, for `roster check`.
+// userNames are unique per organization (R8, R13), so collisions are too.
 
 // FoldVersion names the folding of userNames and emails (foldIdentifier). A store records the
 // version its indexes were built with; when it differs, RefoldIndexes builds them again.
@@ -18,93 +20,104 @@ const FoldVersion = "nfkc-casefold-1"
 const (
 	nsDirectory    = "directory"
 	keyFoldVersion = "fold-version"
-	refoldBatch    = 500
 )
 
-// FoldCollision is a user whose userName, under the present folding, is another user's: two
-// users that look alike to a person, made before look-alikes were one name. Lookups by that
-// userName find Holder; an administrator decides which of the two the name belongs to.
+// FoldCollision is a user whose userName, under the present folding, is another user's of the
+// same organization: two users that look alike to a person, made before look-alikes were one
+// name. Lookups by that userName find Holder; the colliding user keeps no userName index entry
+// (it is found by its id, and by everything else it has) until an administrator renames one of
+// the two, and writing it with that userName is refused like any taken userName (R8).
 type FoldCollision struct {
+	Org      string `json:"org"`
 	UserID   string `json:"user_id"`
 	UserName string `json:"user_name"`
 	Holder   string `json:"holder"`
 }
 
-// RefoldIndexes re-indexes every user under the present folding if the store's indexes were
-// built with another (or none recorded, as in stores older than FoldVersion), and records the
-// version. It changes no user record and writes no event. A user whose folded userName is held
-// by another user keeps its old index entry and is returned as a collision; `roster check`
-// reports the same. It is safe to run on several replicas at once.
-func (s *Service) RefoldIndexes(ctx context.Context) (reindexed int, collisions []FoldCollision, err error) {
-	var current []byte
-	err = s.store.View(ctx, func(tx ReadTx) error {
-		var err error
-		current, err = tx.KV(nsDirectory, keyFoldVersion, s.Now())
-		return err
-	})
-	if err == nil && string(current) == FoldVersion {
-		return 0, nil, nil
+// FoldedName is a user's userName as a refold of the indexes reads it.
+type FoldedName struct {
+	ID, Org, UserName string
+}
+
+// FoldHolders decides who holds each userName of an organization once the indexes are
+// rebuilt under the present folding, the same on every store. users are every user; indexed
+// says which user the userName index answers for (org, folded userName) before the rebuild
+// ("" for none). Of the users of one organization whose userNames fold to one, the one the
+// index already answers for keeps the name, so that lookups go on finding whom they found,
+// else the one of lowest id; the others are returned as collisions, ordered by organization
+// and user id, and get no userName index entry.
+func FoldHolders(users []FoldedName, indexed func(org, folded string) string) []FoldCollision {
+	type name struct{ org, folded string }
+	byName := map[name][]FoldedName{}
+	for _, u := range users {
+		n := name{OrgOrDefault(u.Org), FoldUserName(u.UserName)}
+		byName[n] = append(byName[n], u)
 	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	var out []FoldCollision
+	for n, us := range byName {
+		if len(us) < 2 {
+			continue
+		}
+		sort.Slice(us, func(i, j int) bool { return us[i].ID < us[j].ID })
+		holder := us[0].ID
+		if id := indexed(n.org, n.folded); id != "" && slices.ContainsFunc(us, func(u FoldedName) bool { return u.ID == id }) {
+			holder = id
+		}
+		for _, u := range us {
+			if u.ID != holder {
+				out = append(out, FoldCollision{Org: n.org, UserID: u.ID, UserName: u.UserName, Holder: holder})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Org != out[j].Org {
+			return out[i].Org < out[j].Org
+		}
+		return out[i].UserID < out[j].UserID
+	})
+	return out
+}
+
+// RefoldIndexes rebuilds the userName and email indexes of every user under the present
+// folding if the store's were built with another (or none is recorded, as in stores older
+// than FoldVersion), and records the version, all in one transaction (Tx.RefoldUsers): the
+// indexes are never half of one folding and half of the other. It changes no user record and
+// writes no event. reindexed counts the users whose index entries changed; collisions are the
+// users whose userName is now another's of their organization (FoldHolders), which `roster
+// check` reports too. Replicas starting together are safe: the store serialises the
+// transactions, and the second finds the version recorded.
+func (s *Service) RefoldIndexes(ctx context.Context) (reindexed int, collisions []FoldCollision, err error) {
+	current := func(tx ReadTx) (bool, error) {
+		v, err := tx.KV(nsDirectory, keyFoldVersion, s.Now())
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		return err == nil && string(v) == FoldVersion, err
+	}
+	var done bool
+	// A read first, so that a store already at the present folding starts without a write.
+	if err := s.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		done, err = current(tx)
+		return err
+	}); err != nil || done {
 		return 0, nil, err
 	}
-	after := ""
-	for {
-		var ids []string
-		err := s.store.View(ctx, func(tx ReadTx) error {
-			return tx.ScanUsers(ScanQuery{After: after}, func(u User) error {
-				ids = append(ids, u.ID)
-				if len(ids) == refoldBatch {
-					return ErrStopScan
-				}
-				return nil
-			})
-		})
-		if err != nil {
-			return reindexed, collisions, err
-		}
-		if len(ids) == 0 {
-			break
-		}
-		after = ids[len(ids)-1]
-		var batch []FoldCollision
-		n := 0
-		err = s.store.Update(ctx, func(tx Tx) error {
-			batch, n = nil, 0
-			for _, id := range ids {
-				u, err := tx.User(id)
-				if errors.Is(err, ErrNotFound) {
-					continue
-				} else if err != nil {
-					return err
-				}
-				err = tx.PutUser(u)
-				var conflict *ConflictError
-				if errors.As(err, &conflict) && conflict.Field == "userName" {
-					holder, herr := tx.UserByUserName(u.Org, u.UserName)
-					if herr != nil {
-						return herr
-					}
-					batch = append(batch, FoldCollision{UserID: u.ID, UserName: u.UserName, Holder: holder.ID})
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				n++
-			}
-			return nil
-		})
-		if err != nil {
-			return reindexed, collisions, err
-		}
-		reindexed += n
-		collisions = append(collisions, batch...)
-	}
 	err = s.store.Update(ctx, func(tx Tx) error {
+		reindexed, collisions = 0, nil
+		if done, err := current(tx); err != nil || done {
+			return err
+		}
+		var err error
+		if reindexed, collisions, err = tx.RefoldUsers(); err != nil {
+			return err
+		}
 		return tx.PutKV(nsDirectory, keyFoldVersion, []byte(FoldVersion), time.Time{})
 	})
-	return reindexed, collisions, err
+	if err != nil {
+		return 0, nil, err
+	}
+	return reindexed, collisions, nil
 }
 
 // InputProblem is a stored user or group that the input policy would refuse today.
@@ -119,45 +132,40 @@ type InputProblem struct {
 type InputAudit struct {
 	Users, Groups int
 	Problems      []InputProblem
-	// Collisions are pairs of users whose userNames fold to one (see FoldCollision).
+	// Collisions are the users whose userNames fold to another's of their organization (see
+	// FoldCollision).
 	Collisions []FoldCollision
 }
 
 // AuditInput reads every user and group and reports those the input policy would refuse and
-// the users whose userNames collide under the present folding. It only reads.
+// the users whose userNames collide with another's of their organization under the present
+// folding. It only reads.
 func (s *Service) AuditInput(ctx context.Context) (InputAudit, error) {
 	var out InputAudit
 	err := s.store.View(ctx, func(tx ReadTx) error {
-		byFold := map[string][]User{}
+		var names []FoldedName
 		if err := tx.ScanUsers(ScanQuery{}, func(u User) error {
 			out.Users++
 			if err := CheckUser(u); err != nil {
 				out.Problems = append(out.Problems, InputProblem{Kind: "user", ID: u.ID, Name: u.UserName, Problem: err.Error()})
 			}
-			f := FoldUserName(u.UserName)
-			byFold[f] = append(byFold[f], u)
+			names = append(names, FoldedName{ID: u.ID, Org: u.Org, UserName: u.UserName})
 			return nil
 		}); err != nil {
 			return err
 		}
-		for _, us := range byFold {
-			if len(us) < 2 {
-				continue
+		// The holder of a name is the user the index answers for it, as lookups see it.
+		var lookupErr error
+		out.Collisions = FoldHolders(names, func(org, folded string) string {
+			h, err := tx.UserByUserName(org, folded)
+			if err != nil && !errors.Is(err, ErrNotFound) && lookupErr == nil {
+				lookupErr = err
 			}
-			// The holder is the user the index answers for the name, as lookups see it.
-			holder := us[0].ID
-			if h, err := tx.UserByUserName(us[0].Org, us[0].UserName); err == nil {
-				holder = h.ID
-			} else if !errors.Is(err, ErrNotFound) {
-				return err
-			}
-			for _, u := range us {
-				if u.ID != holder {
-					out.Collisions = append(out.Collisions, FoldCollision{UserID: u.ID, UserName: u.UserName, Holder: holder})
-				}
-			}
+			return h.ID
+		})
+		if lookupErr != nil {
+			return lookupErr
 		}
-		sort.Slice(out.Collisions, func(i, j int) bool { return out.Collisions[i].UserID < out.Collisions[j].UserID })
 		return tx.ScanGroups(ScanQuery{}, func(g Group) error {
 			out.Groups++
 			if err := CheckGroup(g); err != nil {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	. "github.com/rosterhq/roster/directory"
 )
 
@@ -205,4 +207,44 @@ func FuzzInputPolicy(f *testing.F) {
 		_ = CheckLogin(Login{UniqueUserID: s, Email: s, FirstName: s, Groups: []string{s}})
 		_ = CheckGroup(Group{DisplayName: s, ExternalID: s})
 	})
+}
+
+// TestFoldHolders: of the users of one organization whose userNames fold to one, the one the
+// index already answers for keeps the name, else the lowest id; users of other organizations
+// never collide (R13), and an index entry naming a user of another name decides nothing.
+func TestFoldHolders(t *testing.T) {
+	u := func(id, org, name string) FoldedName { return FoldedName{ID: id, Org: org, UserName: name} }
+	cases := []struct {
+		name    string
+		users   []FoldedName
+		indexed map[string]string // org + " " + folded userName → id
+		want    []FoldCollision
+	}{
+		{"distinct names", []FoldedName{u("a", "", "ann"), u("b", "", "bob")}, nil, nil},
+		{"the indexed user keeps the name",
+			[]FoldedName{u("a", "", "Straße"), u("b", "", "STRASSE")}, map[string]string{"default strasse": "b"},
+			[]FoldCollision{{Org: DefaultOrg, UserID: "a", UserName: "Straße", Holder: "b"}}},
+		{"none indexed: the lowest id keeps it",
+			[]FoldedName{u("b", "acme", "\ufb01x"), u("a", "acme", "\uff26IX")}, nil,
+			[]FoldCollision{{Org: "acme", UserID: "b", UserName: "\ufb01x", Holder: "a"}}},
+		{"an entry naming someone else decides nothing",
+			[]FoldedName{u("b", "", "Straße"), u("c", "", "strasse")}, map[string]string{"default strasse": "z"},
+			[]FoldCollision{{Org: DefaultOrg, UserID: "c", UserName: "strasse", Holder: "b"}}},
+		{"other organizations never collide",
+			[]FoldedName{u("a", "", "strasse"), u("b", "acme", "Straße"), u("c", DefaultOrg, "STRASSE")}, nil,
+			[]FoldCollision{{Org: DefaultOrg, UserID: "c", UserName: "STRASSE", Holder: "a"}}},
+		{"three names, ordered by organization and id",
+			[]FoldedName{u("c", "", "STRASSE"), u("a", "", "Straße"), u("b", "", "strasse"), u("z", "acme", "x"), u("y", "acme", "X")},
+			map[string]string{"default strasse": "b"},
+			[]FoldCollision{{Org: "acme", UserID: "z", UserName: "x", Holder: "y"},
+				{Org: DefaultOrg, UserID: "a", UserName: "Straße", Holder: "b"}, {Org: DefaultOrg, UserID: "c", UserName: "STRASSE", Holder: "b"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := FoldHolders(c.users, func(org, folded string) string { return c.indexed[org+" "+folded] })
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("collisions (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

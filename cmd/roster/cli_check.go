@@ -47,7 +47,8 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "%s %s (%q): %s\n", p.Kind, p.ID, p.Name, p.Problem)
 	}
 	for _, c := range audit.Collisions {
-		fmt.Fprintf(stdout, "user %s (%q): its userName is, under the present folding, the userName of user %s\n", c.UserID, c.UserName, c.Holder)
+		fmt.Fprintf(stdout, "user %s (%q) of organization %s: its userName is, under the present folding, the userName of user %s\n",
+			c.UserID, c.UserName, c.Org, c.Holder)
 	}
 	fmt.Fprintf(stdout, "checked %d users and %d groups: %d refused by the input policy, %d userName collisions\n",
 		audit.Users, audit.Groups, len(audit.Problems), len(audit.Collisions))

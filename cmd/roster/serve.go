@@ -78,7 +78,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		log.Info("re-indexed userNames and emails under the present folding", "users", n, "version", directory.FoldVersion)
 		for _, c := range collisions {
 			log.Warn("a userName collides with another user's under the present folding; run roster check",
-				"user", c.UserID, "user_name", c.UserName, "holder", c.Holder)
+				"org", c.Org, "user", c.UserID, "user_name", c.UserName, "holder", c.Holder)
 		}
 	}
 
