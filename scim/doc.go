@@ -44,8 +44,11 @@
 //     of the Service on a shared transaction (directory.Service.RunBatch): the same rules,
 //     events and scope as single requests, one commit for many. An operation that fails inside
 //     its transaction never leaves part of its change: its batch is abandoned and run again
-//     without it, and it runs alone. References to bulkIds run after their POST; circular
-//     ones are 409.
+//     without it, and it runs alone. A PATCH operation always runs alone, as its own request
+//     would: applied to a copy outside any write transaction, within the same caps, so that a
+//     bulk request of PATCHes holds the writer no longer than its writes. The input policy is
+//     the Service's, the same for every operation. References to bulkIds run after their
+//     POST; circular ones are 409.
 //   - meta times are shown with six fractional digits and compared at that precision
 //     (scimfilter.TimePrecision), in filters and sorting alike.
 //   - /Schemas advertises only what is kept and done: Group members are users (no nested
