@@ -33,9 +33,10 @@ func adminAs(t *testing.T, srv *testserver.Server, client, path, token string) *
 
 // TestEveryAdminRouteSharesTheLimiter (issue 17, V4): the webhooks API, which authenticated on
 // its own before and let 300 wrong tokens through as 401s, counts its failures in the same
-// limiter as the rest of the admin API; past the limit wrong tokens get 429 on either, the
-// right token still passes, and behind a trusted proxy each client is counted by the address
-// the proxy names, while without one the header is ignored.
+// limiter as the rest of the admin API and GET /metrics, which take the admin credential too;
+// past the limit wrong tokens get 429 on each, the right token still passes, and behind a
+// trusted proxy each client is counted by the address the proxy names, while without one the
+// header is ignored.
 func TestEveryAdminRouteSharesTheLimiter(t *testing.T) {
 	srv := testserver.Start(t, testserver.Config{TrustedProxies: "127.0.0.1"})
 	const guesser, other = "198.51.100.7", "203.0.113.20"
@@ -49,10 +50,12 @@ func TestEveryAdminRouteSharesTheLimiter(t *testing.T) {
 	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
 		t.Errorf("the 11th failure on /webhooks: %d Retry-After %q, want 429 with Retry-After", r.StatusCode, r.Header.Get("Retry-After"))
 	}
-	if r := adminAs(t, srv, guesser, "/admin/api/v1/idps", ""); r.StatusCode != http.StatusTooManyRequests {
-		t.Errorf("a failure on /idps after ten on /webhooks: %d, want 429", r.StatusCode)
+	for _, path := range []string{"/admin/api/v1/idps", "/metrics"} {
+		if r := adminAs(t, srv, guesser, path, ""); r.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("a failure on %s after ten on /webhooks: %d, want 429", path, r.StatusCode)
+		}
 	}
-	for _, path := range []string{"/admin/api/v1/webhooks", "/admin/api/v1/idps"} {
+	for _, path := range []string{"/admin/api/v1/webhooks", "/admin/api/v1/idps", "/metrics"} {
 		if r := adminAs(t, srv, guesser, path, srv.AdminToken); r.StatusCode != http.StatusOK {
 			t.Errorf("the right token on %s from the limited client: %d, want 200", path, r.StatusCode)
 		}
