@@ -50,8 +50,8 @@ func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, e
 				subject = st.ByKey.ID
 			}
 			if d.Action == LoginRefuse {
-				e, err := s.appendEvent(tx, Event{Type: d.EventType(), Actor: actor, Subject: subject, Org: idp.Org, IdP: idp.ID,
-					Rule: d.Rule, Reason: d.Reason + " [" + d.Code + "] uniqueUserId=" + in.UniqueUserID})
+				e, err := s.appendEvent(tx, in.explainKey(Event{Type: d.EventType(), Actor: actor, Subject: subject, Org: idp.Org, IdP: idp.ID,
+					Rule: d.Rule, Reason: d.Reason + " [" + d.Code + "] uniqueUserId=" + in.UniqueUserID}))
 				refusal = &Refusal{Rule: d.Rule, Code: d.Code, Reason: d.Reason, EventID: e.ID}
 				return err
 			}
@@ -85,8 +85,8 @@ func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, e
 					changes = append(changes, "groups")
 				}
 			}
-			if _, err := s.appendEvent(tx, Event{Type: d.EventType(), Actor: actor, Subject: u.ID, Org: idp.Org, IdP: idp.ID,
-				Rule: d.Rule, Reason: d.Reason, Changes: changes, User: &u}); err != nil {
+			if _, err := s.appendEvent(tx, in.explainKey(Event{Type: d.EventType(), Actor: actor, Subject: u.ID, Org: idp.Org, IdP: idp.ID,
+				Rule: d.Rule, Reason: d.Reason, Changes: changes, User: &u})); err != nil {
 				return err
 			}
 			out = u
