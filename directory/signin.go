@@ -2,10 +2,12 @@ package directory
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // This file holds what self-service set-up needs around a sign-in: where a login's key came
@@ -197,4 +199,54 @@ func (s *Service) DiscoverSignIn(ctx context.Context, email string) (Discovery, 
 	}
 	slices.SortFunc(out.IdPs, func(a, b IdP) int { return strings.Compare(a.ID, b.ID) })
 	return out, true, nil
+}
+
+// OnceTestTicket keys a test ticket by the hash of its secret: a one-time permission to start
+// a test sign-in of one IdP, issued through the admin API to a caller with an admin token,
+// which a browser cannot send on a navigation as it sends a session cookie.
+const OnceTestTicket OnceKind = "jit.test.ticket"
+
+// TestTicketTTL is how long a test ticket may wait to be used.
+const TestTicketTTL = 5 * time.Minute
+
+type testTicket struct {
+	IdP   string `json:"idp"`
+	Actor string `json:"actor"`
+}
+
+// IssueTestTicket issues a ticket that starts one test sign-in of IdP idp on behalf of actor,
+// within TestTicketTTL, and returns its secret and expiry. Whoever calls it has decided that
+// actor may test the IdP (AuthorizeArea, AreaTestSignIn).
+func (s *Service) IssueTestTicket(ctx context.Context, idp, actor string) (string, time.Time, error) {
+	if _, err := s.IdP(ctx, idp); err != nil {
+		return "", time.Time{}, err
+	}
+	secret := newSecret("rst_test_")
+	expires := s.Now().Add(TestTicketTTL)
+	rec, _ := json.Marshal(testTicket{IdP: idp, Actor: actor})
+	if err := s.UseOnce(ctx, PutOnce(OnceTestTicket, sessionKey(secret), rec, expires)); err != nil {
+		return "", time.Time{}, err
+	}
+	return secret, expires, nil
+}
+
+// RedeemTestTicket uses up a test ticket for IdP idp and returns the actor it was issued to.
+// A ticket that is unknown, expired, used, or issued for another IdP is ErrUsed.
+func (s *Service) RedeemTestTicket(ctx context.Context, idp, secret string) (string, error) {
+	key := sessionKey(secret)
+	raw, err := s.PeekOnce(ctx, OnceTestTicket, key)
+	if errors.Is(err, ErrNotFound) {
+		return "", &onceError{use: TakeOnce(OnceTestTicket, "(a test ticket)")}
+	}
+	if err != nil {
+		return "", err
+	}
+	var t testTicket
+	if json.Unmarshal(raw, &t) != nil || t.IdP != idp || t.Actor == "" {
+		return "", &onceError{use: TakeOnce(OnceTestTicket, "(a test ticket of another IdP)")}
+	}
+	if err := s.UseOnce(ctx, TakeOnce(OnceTestTicket, key)); err != nil {
+		return "", err
+	}
+	return t.Actor, nil
 }
