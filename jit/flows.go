@@ -247,6 +247,8 @@ func (h *Handler) finishConsole(w http.ResponseWriter, r *http.Request, id Ident
 		h.renderFailure(w, r, http.StatusInternalServerError, "", fmt.Errorf("starting a console session: %w", err))
 		return
 	}
+	// One browser acts as one principal: the console session replaces a set-up session.
+	adminsession.Clear(w, adminsession.SetupCookie, h.secure)
 	adminsession.Set(w, adminsession.ConsoleCookie, secret, h.ttl, h.secure)
 	h.log.InfoContext(ctx, "jit: console sign-in", "idp", id.IdP, "user", user.ID, "role", p.Role, "org", p.Org)
 	// A console sign-in without a return_to lands in the console, not on the site's root.

@@ -48,6 +48,9 @@ type Config struct {
 	// DNSResolver is the host:port of the DNS server that domain verification asks; empty
 	// asks the system resolver.
 	DNSResolver string
+	// OperatorOrg is the operator's own organization: its console admin groups sign in to the
+	// console as owners, its viewer groups as viewers of every organization; empty is none.
+	OperatorOrg string
 }
 
 // New returns the handler of every surface.
@@ -95,7 +98,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	r.Any(scim.Prefix+"/*path", gin.WrapH(scimHandler))
 	// mount: jit
 	jitHandler, err := jit.New(svc, jit.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger,
-		ClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, HTTPClient: outboundClient})
+		ClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, HTTPClient: outboundClient, OperatorOrg: cfg.OperatorOrg})
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +108,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	for _, p := range jit.Presets() {
 		info := admin.PresetInfo{ID: p.ID, Name: p.Name, Mapping: p.Mapping,
 			UniqueUserIDSource: p.UniqueUserIDSource, SCIMMatchAdvice: p.SCIMMatchAdvice,
-			SCIMMatch: p.SCIMMatch, SCIMConnector: p.SCIMConnector}
+			SCIMMatch: p.SCIMMatch, SCIMConnector: p.SCIMConnector, Guide: p.Guide}
 		for _, proto := range p.Protocols {
 			info.Protocols = append(info.Protocols, string(proto))
 		}
@@ -121,7 +124,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		return problems
 	}
 	adminHandler := admin.New(svc, admin.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger, Backup: cfg.Backup,
-		Presets: presets, ValidateIdP: validateIdP, DNS: dns})
+		Presets: presets, ValidateIdP: validateIdP, DNS: dns, ConnectionStatus: jitHandler.ConnectionStatus})
 	adminHandler.Routes(r)
 	// mount: webhooks
 	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger, HTTPClient: outboundClient})

@@ -70,6 +70,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "\nRoster is ready. This admin token is shown once; keep it safe:\n\n    %s\n\nConsole: %s/admin\n\n", secret, cfg.BaseURL)
 	}
 
+	if cfg.OperatorOrg != "" {
+		if _, err := svc.Org(ctx, cfg.OperatorOrg); err != nil {
+			log.Warn("the operator organization does not exist (yet); console sign-ins make nobody an owner until it does",
+				"operator_org", cfg.OperatorOrg, "err", err)
+		}
+	}
+
 	workersCtx, stopWorkers := context.WithCancel(context.Background())
 	defer stopWorkers()
 	var workers sync.WaitGroup
@@ -77,6 +84,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		BaseURL: cfg.BaseURL, Logger: log, Ready: store.ping,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, Backup: store.backup,
 		Context: workersCtx, Workers: &workers, AllowOutbound: cfg.AllowOutbound, DNSResolver: cfg.DNSResolver,
+		OperatorOrg: cfg.OperatorOrg,
 	}, svc)
 	if err != nil {
 		fmt.Fprintln(stderr, "roster:", err)
