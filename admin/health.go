@@ -156,10 +156,7 @@ func healthViewOf(h directory.IdPHealth) healthView {
 // now, with what the organization's recent events and the IdP's tokens say.
 func (h *Handler) idpHealth(w http.ResponseWriter, r *http.Request, _ access) error {
 	id := r.PathValue("id")
-	p, err := h.svc.IdP(r.Context(), id)
-	if errors.Is(err, directory.ErrNotFound) {
-		return idpMissing(id)
-	}
+	p, err := h.idpOfPath(r)
 	if err != nil {
 		return err
 	}
@@ -173,6 +170,16 @@ func (h *Handler) idpHealth(w http.ResponseWriter, r *http.Request, _ access) er
 	}
 	writeJSON(w, http.StatusOK, healthViewOf(health))
 	return nil
+}
+
+// idpOfPath reads the IdP of a route below /idps/{id}; a missing one is its 404.
+func (h *Handler) idpOfPath(r *http.Request) (directory.IdP, error) {
+	id := r.PathValue("id")
+	p, err := h.svc.IdP(r.Context(), id)
+	if errors.Is(err, directory.ErrNotFound) {
+		return p, idpMissing(id)
+	}
+	return p, err
 }
 
 // setupGuideView is the set-up guide of one IdP: its preset's steps with Roster's values
@@ -193,11 +200,7 @@ type setupGuideView struct {
 
 // setupGuide answers GET /idps/{id}/setup-guide.
 func (h *Handler) setupGuide(w http.ResponseWriter, r *http.Request, _ access) error {
-	id := r.PathValue("id")
-	p, err := h.svc.IdP(r.Context(), id)
-	if errors.Is(err, directory.ErrNotFound) {
-		return idpMissing(id)
-	}
+	p, err := h.idpOfPath(r)
 	if err != nil {
 		return err
 	}

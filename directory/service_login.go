@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Login applies one sign-in to the directory (UpsertFromLogin): it creates, updates or links
@@ -28,22 +29,10 @@ func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, e
 			if err := applyOnce(tx, s.Now(), uses); err != nil {
 				return err
 			}
-			idp, err := tx.IdP(in.IdP)
-			if err != nil {
-				return err
-			}
-			st, err := loadLoginState(tx, idp, in)
-			if err != nil {
-				return err
-			}
-			org, err := tx.Org(idp.Org)
-			if err != nil {
-				return err
-			}
 			now := s.Now()
-			d := DecideLogin(idp, st, in, now)
-			if r := DecideEmailDomains(org, []string{in.Email}); r != nil {
-				d = LoginDecision{Action: LoginRefuse, Rule: r.Rule, Code: r.Code, Reason: r.Reason}
+			idp, st, d, err := decideLoginIn(tx, in, now)
+			if err != nil {
+				return err
 			}
 			subject := in.UniqueUserID
 			if st.ByKey != nil {
@@ -103,6 +92,29 @@ func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, e
 		return User{}, refusal
 	}
 	return out, nil
+}
+
+// decideLoginIn reads what bears on a login and decides it: DecideLogin on the current state,
+// with R13's email domains of the IdP's organization over it. Login carries the decision out;
+// TestLogin only reports it.
+func decideLoginIn(tx ReadTx, in Login, now time.Time) (IdP, LoginState, LoginDecision, error) {
+	idp, err := tx.IdP(in.IdP)
+	if err != nil {
+		return IdP{}, LoginState{}, LoginDecision{}, err
+	}
+	st, err := loadLoginState(tx, idp, in)
+	if err != nil {
+		return IdP{}, LoginState{}, LoginDecision{}, err
+	}
+	org, err := tx.Org(idp.Org)
+	if err != nil {
+		return IdP{}, LoginState{}, LoginDecision{}, err
+	}
+	d := DecideLogin(idp, st, in, now)
+	if r := DecideEmailDomains(org, []string{in.Email}); r != nil {
+		d = LoginDecision{Action: LoginRefuse, Rule: r.Rule, Code: r.Code, Reason: r.Reason}
+	}
+	return idp, st, d, nil
 }
 
 func loadLoginState(tx ReadTx, idp IdP, in Login) (LoginState, error) {

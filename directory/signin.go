@@ -80,21 +80,9 @@ func (s *Service) TestLogin(ctx context.Context, actor string, in Login, warning
 		if err := applyOnce(tx, s.Now(), uses); err != nil {
 			return err
 		}
-		idp, err := tx.IdP(in.IdP)
+		idp, _, d, err := decideLoginIn(tx, in, s.Now())
 		if err != nil {
 			return err
-		}
-		st, err := loadLoginState(tx, idp, in)
-		if err != nil {
-			return err
-		}
-		org, err := tx.Org(idp.Org)
-		if err != nil {
-			return err
-		}
-		d := DecideLogin(idp, st, in, s.Now())
-		if r := DecideEmailDomains(org, []string{in.Email}); r != nil {
-			d = LoginDecision{Action: LoginRefuse, Rule: r.Rule, Code: r.Code, Reason: r.Reason}
 		}
 		all := slices.Clone(warnings)
 		if w := decisionWarning(idp, d); w != "" {

@@ -553,7 +553,7 @@ func TestDiscovery(t *testing.T) {
 	e.addIdP(directory.IdP{ID: "gx", Org: "globex"})
 	verify("acme", "acme.test")
 	verify("beta", "beta.test")
-	verify("initech", "initech.test") // verified, but no IdP
+	verify("initech", "initech.test")                                                      // verified, but no IdP
 	if _, err := e.svc.AddDomain(ctx, "admin:test", "globex", "globex.test"); err != nil { // claimed, never verified
 		t.Fatal(err)
 	}
