@@ -28,7 +28,8 @@ func (a access) actor() string { return a.principal.Actor() }
 
 // resource is a route's resource as the authorization decision needs it.
 type resource struct {
-	// org is the resource's organization; "" when it belongs to none.
+	// org is the resource's organization; "" when it belongs to none, directory.AllOrgs when
+	// it concerns every organization.
 	org string
 	// missing is the answer when the resource does not exist, given too when it is in an
 	// organization the principal may not see, so that both read alike (R13).
@@ -63,6 +64,10 @@ func (h *Handler) authorize(r *http.Request, p directory.Principal, rt route) (a
 		return access{}, &apiError{status: http.StatusForbidden, msg: d.Reason}
 	}
 	a := access{principal: p, org: res.org}
+	if a.org == directory.AllOrgs {
+		// Handlers know a resource of every organization by the "" it is stored with.
+		a.org = ""
+	}
 	if res.list && a.org == "" {
 		a.org = p.Org
 	}
@@ -135,6 +140,24 @@ func ofUserPath(h *Handler, r *http.Request, _ directory.Principal) (resource, e
 	return resource{org: directory.OrgOrDefault(u.Org), missing: userMissing(id)}, nil
 }
 
+// ofGroupPath is a route below /groups/{id}: the group's organization.
+func ofGroupPath(h *Handler, r *http.Request, _ directory.Principal) (resource, error) {
+	id := r.PathValue("id")
+	var g directory.Group
+	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		var err error
+		g, err = tx.Group(id)
+		return err
+	})
+	if errors.Is(err, directory.ErrNotFound) {
+		return resource{}, groupMissing(id)
+	}
+	if err != nil {
+		return resource{}, err
+	}
+	return resource{org: directory.OrgOrDefault(g.Org), missing: groupMissing(id)}, nil
+}
+
 func scimTokenMissing(id string) error {
 	return notFound(fmt.Sprintf("SCIM token %q does not exist", id))
 }
@@ -166,6 +189,56 @@ func tombstoneMissing(idp, uid string) error {
 // ofTombstonePath is /tombstones/{idp}/{uid}: the IdP's organization.
 func ofTombstonePath(h *Handler, r *http.Request, _ directory.Principal) (resource, error) {
 	return h.idpResource(r, r.PathValue("idp"), tombstoneMissing(r.PathValue("idp"), r.PathValue("uid")))
+}
+
+func webhookMissing(id string) error { return notFound(fmt.Sprintf("webhook %q does not exist", id)) }
+
+// ofWebhookPath is a route below /webhooks/{id}: the webhook's organization. A webhook of every
+// organization's events concerns every organization, so a credential of one organization does
+// not see it and only an owner changes it.
+func ofWebhookPath(h *Handler, r *http.Request, _ directory.Principal) (resource, error) {
+	id := r.PathValue("id")
+	w, err := h.svc.Webhook(r.Context(), id)
+	if errors.Is(err, directory.ErrNotFound) {
+		return resource{}, webhookMissing(id)
+	}
+	if err != nil {
+		return resource{}, err
+	}
+	org := w.Org
+	if org == "" {
+		org = directory.AllOrgs
+	}
+	return resource{org: org, missing: webhookMissing(id)}, nil
+}
+
+// ofWebhookBody is POST /webhooks: the new webhook is of the organization the body names in
+// "org", else of the IdP it names in "idp", else of every organization. A credential of one
+// organization never makes a webhook of every organization: without "org" and "idp" its
+// webhook is of its own organization.
+func ofWebhookBody(h *Handler, r *http.Request, p directory.Principal) (resource, error) {
+	names, err := readBodyNames(r)
+	if err != nil {
+		return resource{}, err
+	}
+	org, err := names.org()
+	if err != nil {
+		return resource{}, err
+	}
+	idp, err := names.idp()
+	if err != nil {
+		return resource{}, err
+	}
+	switch {
+	case org != "":
+		return h.orgResource(r, org)
+	case idp != "":
+		return h.idpResource(r, idp, idpMissing(idp))
+	case p.Org != "":
+		return h.orgResource(r, p.Org)
+	default:
+		return resource{org: directory.AllOrgs}, nil
+	}
 }
 
 // orgQuery is a list: ?org= limits it to that organization; without it the list is limited to
@@ -211,28 +284,53 @@ func inOrgOfBody(h *Handler, r *http.Request, p directory.Principal) (resource, 
 	}
 }
 
-// bodyOrg reads the "org" of a JSON object body and puts the body back for the handler. A
-// body that is not a JSON object is the handler's to report; it names no organization.
+// bodyOrg reads the "org" of a JSON object body and puts the body back for the handler.
 func bodyOrg(r *http.Request) (string, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return "", nil
-	}
-	raw, err := io.ReadAll(r.Body)
+	names, err := readBodyNames(r)
 	if err != nil {
 		return "", err
 	}
-	r.Body = io.NopCloser(bytes.NewReader(raw))
-	var in struct {
-		Org json.RawMessage `json:"org"`
+	return names.org()
+}
+
+// bodyNames is what a create's body names, as given: its organization and its IdP.
+type bodyNames struct {
+	Org json.RawMessage `json:"org"`
+	IdP json.RawMessage `json:"idp"`
+}
+
+// readBodyNames reads what the JSON object body names and puts the body back for the
+// handler. A body that is not a JSON object is the handler's to report; it names nothing.
+func readBodyNames(r *http.Request) (bodyNames, error) {
+	var names bodyNames
+	if r.Body == nil || r.Body == http.NoBody {
+		return names, nil
 	}
-	if json.Unmarshal(raw, &in) != nil || len(in.Org) == 0 || string(in.Org) == "null" {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return names, err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	if json.Unmarshal(raw, &names) != nil {
+		return bodyNames{}, nil
+	}
+	return names, nil
+}
+
+func (n bodyNames) org() (string, error) { return nameIn(n.Org, "org", "the id of an organization") }
+
+func (n bodyNames) idp() (string, error) { return nameIn(n.IdP, "idp", "the id of an IdP") }
+
+// nameIn is the string a body's field holds, "" when it is absent or null.
+func nameIn(raw json.RawMessage, field, what string) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
 		return "", nil
 	}
-	var org string
-	if err := json.Unmarshal(in.Org, &org); err != nil {
-		return "", badRequest(`org must be the id of an organization, as a JSON string`)
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", badRequest(fmt.Sprintf("%s must be %s, as a JSON string", field, what))
 	}
-	return strings.TrimSpace(org), nil
+	return strings.TrimSpace(v), nil
 }
 
 // quoteList quotes at most max names, saying how many more there are.

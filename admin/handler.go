@@ -56,6 +56,8 @@ type Config struct {
 	Backup func(w io.Writer) (int64, error)
 	// Presets are the vendor presets the console offers; nil offers none.
 	Presets []PresetInfo
+	// Webhooks serves the webhook routes, which the API admits like its own; nil serves none.
+	Webhooks WebhookAPI
 	// ValidateIdP reports the protocol problems of an IdP's sign-in settings (SAML metadata,
 	// OIDC issuer); nil skips protocol checks.
 	ValidateIdP func(ctx context.Context, p directory.IdP) []string
@@ -136,7 +138,7 @@ type route struct {
 
 func (h *Handler) apiRoutes() []route {
 	const read, write, owner = directory.ActionRead, directory.ActionWrite, directory.ActionOwner
-	return []route{
+	routes := []route{
 		{"GET", "/orgs", read, unscoped, h.listOrgs},
 		{"POST", "/orgs", owner, unscoped, h.createOrg},
 		{"GET", "/orgs/{org}", read, inOrgPath, h.getOrg},
@@ -164,19 +166,27 @@ func (h *Handler) apiRoutes() []route {
 		{"GET", "/idps/{id}/health", read, ofIdPPath, h.idpHealth},
 		{"GET", "/idps/{id}/setup-guide", read, ofIdPPath, h.setupGuide},
 		{"POST", "/idps/{id}/test-sign-in", write, ofIdPPath, h.createTestTicket},
+		{"GET", "/idps/{id}/mode-preview", read, ofIdPPath, h.modePreview},
 		{"DELETE", "/scim-tokens/{id}", write, ofSCIMTokenPath, h.revokeToken},
 		{"GET", "/users", read, orgQuery, h.listUsers},
 		{"GET", "/users/{id}", read, ofUserPath, h.getUser},
 		{"POST", "/users/{id}/deactivate", write, ofUserPath, h.deactivateUser},
+		{"POST", "/users/{id}/reactivate", write, ofUserPath, h.reactivateUser},
+		{"DELETE", "/users/{id}", write, ofUserPath, h.deleteUser},
+		{"GET", "/users/{id}/sessions", read, ofUserPath, h.listSessions},
+		{"POST", "/users/{id}/sessions/revoke", write, ofUserPath, h.revokeSessions},
 		{"DELETE", "/tombstones/{idp}/{uid...}", write, ofTombstonePath, h.clearTombstone},
 		{"GET", "/groups", read, orgQuery, h.listGroups},
+		{"GET", "/groups/{id}", read, ofGroupPath, h.getGroup},
 		{"GET", "/events", read, orgQuery, h.listEvents},
+		{"GET", "/stats", read, orgQuery, h.stats},
 		{"GET", "/presets", read, unscoped, h.listPresets},
 		// A backup is every organization's data at once.
 		{"GET", "/backup", owner, unscoped, h.backup},
 		{"GET", "/whoami", read, unscoped, h.whoami},
 		{"POST", "/logout", read, unscoped, h.logout},
 	}
+	return append(routes, h.webhookRoutes()...)
 }
 
 // ServeHTTP serves the API and the console.

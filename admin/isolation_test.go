@@ -67,6 +67,16 @@ func newOrgsEnvOn(t *testing.T, databaseURL string) *orgsEnv {
 	return e
 }
 
+// freshGroup creates a group of org's IdP through SCIM, with the organization's user in it.
+func (e *orgsEnv) freshGroup(org string) string {
+	g, err := e.svc.SCIMCreateGroup(e.t.Context(), directory.SCIMActor{IdP: "idp-" + org, TokenID: "test"},
+		directory.Group{DisplayName: e.fresh("group"), Members: []string{e.users[org]}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return g.ID
+}
+
 // fresh returns a name not used before in this test.
 func (e *orgsEnv) fresh(prefix string) string {
 	e.n++
@@ -166,10 +176,13 @@ type request struct {
 // class says who may do what a route does (DESIGN, "Administrators and roles"): the status
 // each principal gets for a resource of a and of b, where "ok" is the route's own success
 // status. An unscoped class is of routes on what belongs to no organization; they are tried
-// once, and only the first column counts.
+// once, and only the first column counts. An everyOrg class is of routes whose resource may
+// also concern every organization (a webhook of every organization's events); they are tried
+// on that too, the third column.
 type class struct {
 	unscoped bool
-	want     map[string][2]int
+	everyOrg bool
+	want     map[string][]int
 }
 
 const ok = 0
@@ -177,16 +190,50 @@ const ok = 0
 var (
 	// reads of an organization's resources: an org-scoped credential does not see another
 	// organization's.
-	reads = class{want: map[string][2]int{"owner": {ok, ok}, "admin-a": {ok, 404}, "admin-b": {404, ok}, "viewer-a": {ok, 404}, "viewer": {ok, ok}}}
+	reads = class{want: map[string][]int{"owner": {ok, ok}, "admin-a": {ok, 404}, "admin-b": {404, ok}, "viewer-a": {ok, 404}, "viewer": {ok, ok}}}
 	// writes of an organization's resources: viewers may not write.
-	writes = class{want: map[string][2]int{"owner": {ok, ok}, "admin-a": {ok, 404}, "admin-b": {404, ok}, "viewer-a": {403, 404}, "viewer": {403, 403}}}
+	writes = class{want: map[string][]int{"owner": {ok, ok}, "admin-a": {ok, 404}, "admin-b": {404, ok}, "viewer-a": {403, 404}, "viewer": {403, 403}}}
 	// what only an owner may do to an organization.
-	ownersOfOrg = class{want: map[string][2]int{"owner": {ok, ok}, "admin-a": {403, 404}, "admin-b": {404, 403}, "viewer-a": {403, 404}, "viewer": {403, 403}}}
+	ownersOfOrg = class{want: map[string][]int{"owner": {ok, ok}, "admin-a": {403, 404}, "admin-b": {404, 403}, "viewer-a": {403, 404}, "viewer": {403, 403}}}
 	// what belongs to no organization and only an owner may do.
-	ownersOnly = class{unscoped: true, want: map[string][2]int{"owner": {ok}, "admin-a": {403}, "admin-b": {403}, "viewer-a": {403}, "viewer": {403}}}
+	ownersOnly = class{unscoped: true, want: map[string][]int{"owner": {ok}, "admin-a": {403}, "admin-b": {403}, "viewer-a": {403}, "viewer": {403}}}
 	// what belongs to no organization and every credential may read.
-	anyone = class{unscoped: true, want: map[string][2]int{"owner": {ok}, "admin-a": {ok}, "admin-b": {ok}, "viewer-a": {ok}, "viewer": {ok}}}
+	anyone = class{unscoped: true, want: map[string][]int{"owner": {ok}, "admin-a": {ok}, "admin-b": {ok}, "viewer-a": {ok}, "viewer": {ok}}}
+	// reads of a webhook: one of every organization is seen only by a credential of every
+	// organization.
+	webhookReads = class{everyOrg: true, want: map[string][]int{"owner": {ok, ok, ok}, "admin-a": {ok, 404, 404},
+		"admin-b": {404, ok, 404}, "viewer-a": {ok, 404, 404}, "viewer": {ok, ok, ok}}}
+	// writes of a webhook: one of every organization is the owner's.
+	webhookWrites = class{everyOrg: true, want: map[string][]int{"owner": {ok, ok, ok}, "admin-a": {ok, 404, 404},
+		"admin-b": {404, ok, 404}, "viewer-a": {403, 404, 404}, "viewer": {403, 403, 403}}}
+	// creates of a webhook, in a, in b, and without "org": that is every organization for a
+	// credential of every organization, and its own organization for one of one.
+	webhookCreates = class{everyOrg: true, want: map[string][]int{"owner": {ok, ok, ok}, "admin-a": {ok, 404, ok},
+		"admin-b": {404, ok, ok}, "viewer-a": {403, 404, 403}, "viewer": {403, 403, 403}}}
 )
+
+// everyOrg is the organization argument of a build function for a resource of every
+// organization.
+const everyOrg = directory.AllOrgs
+
+// hookOf creates, as the owner, a webhook of org (everyOrg: of every organization) and
+// returns its id.
+func (e *orgsEnv) hookOf(org string) string {
+	e.t.Helper()
+	body := map[string]any{"url": e.hook}
+	if org != everyOrg {
+		body["org"] = org
+	}
+	var hook struct {
+		ID  string `json:"id"`
+		Org string `json:"org"`
+	}
+	e.want(e.do("POST", "/admin/api/v1/webhooks", body), http.StatusCreated).json(e.t, &hook)
+	if want := strings.TrimPrefix(org, everyOrg); hook.Org != want {
+		e.t.Fatalf("webhook made for %q is of %q", want, hook.Org)
+	}
+	return hook.ID
+}
 
 type matrixRoute struct {
 	name string
@@ -273,6 +320,50 @@ func matrixRoutes() []matrixRoute {
 		{"POST /users/{id}/deactivate", writes, 200, func(e *orgsEnv, org string) request {
 			return request{"POST", api + "/users/" + e.freshUser(org).ID + "/deactivate", nil}
 		}},
+		{"POST /users/{id}/reactivate", writes, 200, func(e *orgsEnv, org string) request {
+			u := e.freshUser(org)
+			if _, err := e.svc.DeactivateUser(e.t.Context(), "admin:test", u.ID); err != nil {
+				e.t.Fatal(err)
+			}
+			// A user SCIM provisions is the connector's to reactivate; mode jit leaves it to
+			// the administrator.
+			if _, err := e.svc.UpdateIdP(e.t.Context(), "admin:test", "idp-"+org, func(p directory.IdP) (directory.IdP, error) {
+				p.Mode = directory.ModeJIT
+				return p, nil
+			}); err != nil {
+				e.t.Fatal(err)
+			}
+			e.t.Cleanup(func() {
+				e.svc.UpdateIdP(e.t.Context(), "admin:test", "idp-"+org, func(p directory.IdP) (directory.IdP, error) {
+					p.Mode = directory.ModeBoth
+					return p, nil
+				})
+			})
+			return request{"POST", api + "/users/" + u.ID + "/reactivate", nil}
+		}},
+		{"DELETE /users/{id}", writes, 200, func(e *orgsEnv, org string) request {
+			return request{"DELETE", api + "/users/" + e.freshUser(org).ID, nil}
+		}},
+		{"DELETE /users/{id}?dry_run=true", writes, 200, func(e *orgsEnv, org string) request {
+			return request{"DELETE", api + "/users/" + e.users[org] + "?dry_run=true", nil}
+		}},
+		{"GET /users/{id}/sessions", reads, 200, func(e *orgsEnv, org string) request {
+			return request{"GET", api + "/users/" + e.users[org] + "/sessions", nil}
+		}},
+		{"POST /users/{id}/sessions/revoke", writes, 200, func(e *orgsEnv, org string) request {
+			return request{"POST", api + "/users/" + e.freshUser(org).ID + "/sessions/revoke", nil}
+		}},
+		{"GET /idps/{id}/mode-preview", reads, 200, func(e *orgsEnv, org string) request {
+			return request{"GET", api + "/idps/idp-" + org + "/mode-preview?mode=scim", nil}
+		}},
+		{"GET /groups/{id}", reads, 200, func(e *orgsEnv, org string) request {
+			return request{"GET", api + "/groups/" + e.freshGroup(org), nil}
+		}},
+		{"GET /stats", anyone, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/stats", nil} }},
+		{"GET /stats?org=", reads, 200, func(e *orgsEnv, org string) request { return request{"GET", api + "/stats?org=" + org, nil} }},
+		{"GET /events?format=csv&org=", reads, 200, func(e *orgsEnv, org string) request {
+			return request{"GET", api + "/events?format=csv&org=" + org, nil}
+		}},
 		{"DELETE /tombstones/{idp}/{uid}", writes, 204, func(e *orgsEnv, org string) request {
 			u := e.freshUser(org)
 			if err := e.svc.SCIMDeleteUser(e.t.Context(), directory.SCIMActor{IdP: "idp-" + org, TokenID: "test"}, u.ID, 0); err != nil {
@@ -284,15 +375,29 @@ func matrixRoutes() []matrixRoute {
 		{"GET /groups?org=", reads, 200, func(e *orgsEnv, org string) request { return request{"GET", api + "/groups?org=" + org, nil} }},
 		{"GET /events", anyone, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/events", nil} }},
 		{"GET /events?org=", reads, 200, func(e *orgsEnv, org string) request { return request{"GET", api + "/events?org=" + org, nil} }},
-		// Webhooks carry every organization's events; only an owner manages them.
-		{"GET /webhooks", ownersOnly, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/webhooks", nil} }},
-		{"POST /webhooks", ownersOnly, 201, func(e *orgsEnv, _ string) request {
-			return request{"POST", api + "/webhooks", map[string]any{"url": e.hook}}
+		{"GET /webhooks", anyone, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/webhooks", nil} }},
+		{"GET /webhooks?org=", reads, 200, func(e *orgsEnv, org string) request { return request{"GET", api + "/webhooks?org=" + org, nil} }},
+		{"POST /webhooks", webhookCreates, 201, func(e *orgsEnv, org string) request {
+			body := map[string]any{"url": e.hook}
+			if org != everyOrg {
+				body["org"] = org
+			}
+			return request{"POST", api + "/webhooks", body}
 		}},
-		{"DELETE /webhooks/{id}", ownersOnly, 204, func(e *orgsEnv, _ string) request {
-			var hook struct{ ID string }
-			e.want(e.do("POST", api+"/webhooks", map[string]any{"url": e.hook}), 201).json(e.t, &hook)
-			return request{"DELETE", api + "/webhooks/" + hook.ID, nil}
+		{"POST /webhooks of an IdP", writes, 201, func(e *orgsEnv, org string) request {
+			return request{"POST", api + "/webhooks", map[string]any{"url": e.hook, "idp": "idp-" + org}}
+		}},
+		{"GET /webhooks/{id}", webhookReads, 200, func(e *orgsEnv, org string) request {
+			return request{"GET", api + "/webhooks/" + e.hookOf(org), nil}
+		}},
+		{"DELETE /webhooks/{id}", webhookWrites, 204, func(e *orgsEnv, org string) request {
+			return request{"DELETE", api + "/webhooks/" + e.hookOf(org), nil}
+		}},
+		{"POST /webhooks/{id}/resume", webhookWrites, 200, func(e *orgsEnv, org string) request {
+			return request{"POST", api + "/webhooks/" + e.hookOf(org) + "/resume", nil}
+		}},
+		{"POST /webhooks/{id}/replay", webhookWrites, 200, func(e *orgsEnv, org string) request {
+			return request{"POST", api + "/webhooks/" + e.hookOf(org) + "/replay", map[string]any{"from_seq": 1}}
 		}},
 	}
 }
@@ -310,8 +415,11 @@ func TestIsolationMatrixPostgres(t *testing.T) {
 func isolationMatrix(t *testing.T, e *orgsEnv) {
 	for _, rt := range matrixRoutes() {
 		orgs := []string{"a", "b"}
-		if rt.who.unscoped {
+		switch {
+		case rt.who.unscoped:
 			orgs = []string{""}
+		case rt.who.everyOrg:
+			orgs = append(orgs, everyOrg)
 		}
 		for i, org := range orgs {
 			for _, p := range principals {
@@ -351,8 +459,11 @@ func isolationMatrix(t *testing.T, e *orgsEnv) {
 }
 
 func orgLabel(org string) string {
-	if org == "" {
+	switch org {
+	case "":
 		return "unscoped"
+	case everyOrg:
+		return "of-every-org"
 	}
 	return "of-" + org
 }
@@ -362,13 +473,16 @@ func orgLabel(org string) string {
 // answer is the 404 of an organization that does not exist.
 func TestListsShowOnlyWhatTheCredentialMaySee(t *testing.T) {
 	e := newOrgsEnv(t)
+	for _, org := range []string{"a", "b", everyOrg} {
+		e.hookOf(org)
+	}
 	see := map[string][]string{"owner": {"a", "b"}, "admin-a": {"a"}, "admin-b": {"b"}, "viewer-a": {"a"}, "viewer": {"a", "b"}}
 	type item struct {
 		ID  string `json:"id"`
 		Org string `json:"org"`
 	}
 	for _, p := range principals {
-		for _, path := range []string{"/idps", "/users", "/groups", "/events", "/orgs"} {
+		for _, path := range []string{"/idps", "/users", "/groups", "/events", "/orgs", "/webhooks"} {
 			t.Run(p+path, func(t *testing.T) {
 				var page struct{ Items []item }
 				e.want(e.doWith("GET", "/admin/api/v1"+path+"?limit=1000", nil, e.tokens[p]), 200).json(t, &page)
@@ -396,11 +510,14 @@ func TestListsShowOnlyWhatTheCredentialMaySee(t *testing.T) {
 				if (p == "admin-a" || p == "viewer-a") && (orgs[directory.DefaultOrg] || orgs[""]) {
 					t.Errorf("%s lists items of no organization or of the default one: %+v", p, page.Items)
 				}
+				if path == "/webhooks" && (p == "owner" || p == "viewer") && !orgs[""] {
+					t.Errorf("%s does not list the webhook of every organization: %+v", p, page.Items)
+				}
 			})
 		}
 	}
 	// ?org= of an organization the credential may not see reads as one that does not exist.
-	for _, path := range []string{"/idps", "/users", "/groups", "/events"} {
+	for _, path := range []string{"/idps", "/users", "/groups", "/events", "/webhooks"} {
 		hidden := e.want(e.doWith("GET", "/admin/api/v1"+path+"?org=b", nil, e.tokens["admin-a"]), 404)
 		missing := e.want(e.doWith("GET", "/admin/api/v1"+path+"?org=zz", nil, e.tokens["admin-a"]), 404)
 		if got, want := string(hidden.body), strings.ReplaceAll(string(missing.body), `\"zz\"`, `\"b\"`); got != want {
@@ -415,6 +532,8 @@ func TestHiddenReadsAsMissing(t *testing.T) {
 	e := newOrgsEnv(t)
 	var scimToken struct{ ID string }
 	e.want(e.do("POST", "/admin/api/v1/idps/idp-b/scim-tokens", map[string]any{}), 201).json(t, &scimToken)
+	hookB, hookAll := e.hookOf("b"), e.hookOf(everyOrg)
+	groupB := e.freshGroup("b")
 	cases := []struct {
 		method, hidden, missing string
 		id, ghost               string
@@ -427,8 +546,21 @@ func TestHiddenReadsAsMissing(t *testing.T) {
 		{"GET", "/idps/idp-b/scim-tokens", "/idps/idp-zz/scim-tokens", "idp-b", "idp-zz"},
 		{"GET", "/users/" + e.users["b"], "/users/zz-user", e.users["b"], "zz-user"},
 		{"POST", "/users/" + e.users["b"] + "/deactivate", "/users/zz-user/deactivate", e.users["b"], "zz-user"},
+		{"POST", "/users/" + e.users["b"] + "/reactivate", "/users/zz-user/reactivate", e.users["b"], "zz-user"},
+		{"DELETE", "/users/" + e.users["b"], "/users/zz-user", e.users["b"], "zz-user"},
+		{"GET", "/users/" + e.users["b"] + "/sessions", "/users/zz-user/sessions", e.users["b"], "zz-user"},
+		{"POST", "/users/" + e.users["b"] + "/sessions/revoke", "/users/zz-user/sessions/revoke", e.users["b"], "zz-user"},
+		{"GET", "/groups/" + groupB, "/groups/zz-group", groupB, "zz-group"},
+		{"GET", "/idps/idp-b/mode-preview?mode=scim", "/idps/idp-zz/mode-preview?mode=scim", "idp-b", "idp-zz"},
 		{"DELETE", "/scim-tokens/" + scimToken.ID, "/scim-tokens/zz-token", scimToken.ID, "zz-token"},
 		{"DELETE", "/tombstones/idp-b/00u-b", "/tombstones/idp-zz/00u-b", "idp-b", "idp-zz"},
+		{"GET", "/webhooks/" + hookB, "/webhooks/zz-hook", hookB, "zz-hook"},
+		{"DELETE", "/webhooks/" + hookB, "/webhooks/zz-hook", hookB, "zz-hook"},
+		{"POST", "/webhooks/" + hookB + "/resume", "/webhooks/zz-hook/resume", hookB, "zz-hook"},
+		{"POST", "/webhooks/" + hookB + "/replay", "/webhooks/zz-hook/replay", hookB, "zz-hook"},
+		// A webhook of every organization is no organization's to see.
+		{"GET", "/webhooks/" + hookAll, "/webhooks/zz-hook", hookAll, "zz-hook"},
+		{"DELETE", "/webhooks/" + hookAll, "/webhooks/zz-hook", hookAll, "zz-hook"},
 	}
 	for _, c := range cases {
 		t.Run(c.method+" "+c.hidden, func(t *testing.T) {
@@ -441,6 +573,34 @@ func TestHiddenReadsAsMissing(t *testing.T) {
 			missing := e.doWith(c.method, "/admin/api/v1"+c.missing, body, e.tokens["admin-a"])
 			if hidden.status != 404 || missing.status != 404 {
 				t.Fatalf("statuses %d and %d, want 404 and 404", hidden.status, missing.status)
+			}
+			if got, want := string(hidden.body), strings.ReplaceAll(string(missing.body), c.ghost, c.id); got != want {
+				t.Errorf("hidden: %s\nmissing, with the id swapped: %s", got, want)
+			}
+			if d := unchanged(before, e.state()); d != "" {
+				t.Errorf("store changed:\n%s", d)
+			}
+		})
+	}
+	// What a create's body names: another organization, or its IdP, reads as one that does
+	// not exist.
+	bodies := []struct {
+		name            string
+		hidden, missing map[string]any
+		id, ghost       string
+	}{
+		{"POST /webhooks of b", map[string]any{"org": "b"}, map[string]any{"org": "zz"}, "b", "zz"},
+		{"POST /webhooks of b's IdP", map[string]any{"idp": "idp-b"}, map[string]any{"idp": "idp-zz"}, "idp-b", "idp-zz"},
+		{"POST /webhooks of a with b's IdP", map[string]any{"org": "a", "idp": "idp-b"}, map[string]any{"org": "a", "idp": "idp-zz"}, "idp-b", "idp-zz"},
+	}
+	for _, c := range bodies {
+		t.Run(c.name, func(t *testing.T) {
+			c.hidden["url"], c.missing["url"] = e.hook, e.hook
+			before := e.state()
+			hidden := e.doWith("POST", "/admin/api/v1/webhooks", c.hidden, e.tokens["admin-a"])
+			missing := e.doWith("POST", "/admin/api/v1/webhooks", c.missing, e.tokens["admin-a"])
+			if hidden.status < 400 || hidden.status != missing.status {
+				t.Fatalf("statuses %d and %d, want one refusal for both", hidden.status, missing.status)
 			}
 			if got, want := string(hidden.body), strings.ReplaceAll(string(missing.body), c.ghost, c.id); got != want {
 				t.Errorf("hidden: %s\nmissing, with the id swapped: %s", got, want)

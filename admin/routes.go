@@ -9,8 +9,8 @@ import (
 )
 
 // Routes mounts the admin API and the console in a gin router. Each route is registered as an
-// exact pattern rather than a catch-all below /admin, so other packages (webhooks) can sit
-// beside it under /admin/api/v1; the Handler's own mux does the real dispatch.
+// exact pattern rather than a catch-all below /admin, so that the other surfaces' routes can
+// sit beside it; the Handler's own mux does the real dispatch, the webhook routes included.
 func (h *Handler) Routes(r gin.IRouter) {
 	wrapped := gin.WrapH(h)
 	for _, rt := range h.apiRoutes() {
@@ -49,13 +49,16 @@ func ginPath(p string) string {
 	return string(b)
 }
 
-// Guard is gin middleware for admin routes that other packages serve (webhooks): it admits a
-// request exactly as the API admits its own, authenticating the admin credential and deciding
-// action on what belongs to no organization, and answers a refusal itself.
-func (h *Handler) Guard(action directory.Action) gin.HandlerFunc {
+// guard admits a request as the API admits its own, and then only if check, when set, passes.
+func (h *Handler) guard(action directory.Action, check func(access) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		admitted := false
-		h.api(route{action: action, scope: unscoped, handle: func(http.ResponseWriter, *http.Request, access) error {
+		h.api(route{action: action, scope: unscoped, handle: func(_ http.ResponseWriter, _ *http.Request, a access) error {
+			if check != nil {
+				if err := check(a); err != nil {
+					return err
+				}
+			}
 			admitted = true
 			c.Next()
 			return nil

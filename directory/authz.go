@@ -16,6 +16,12 @@ const (
 	ActionOwner Action = "owner"
 )
 
+// AllOrgs is the organization of a resource that concerns every organization at once, such as a
+// webhook that delivers every organization's events. It is no organization's id (those are
+// slugs): only a principal of every organization sees such a resource, and only an owner
+// changes it.
+const AllOrgs = "*"
+
 // AuthStatus says how a refused request is answered.
 type AuthStatus int
 
@@ -42,7 +48,8 @@ func (d AuthDecision) Allowed() bool { return d.Status == AuthAllowed }
 
 // Authorize decides whether principal p may do action a on a resource of organization
 // resourceOrg. resourceOrg "" means the resource belongs to no organization (the list of
-// organizations, admin credentials, presets, a whole-store backup). It is the one
+// organizations, admin credentials, presets, a whole-store backup); AllOrgs means it concerns
+// every organization (a webhook of every organization's events). It is the one
 // authorization decision of the admin surface: the edge resolves the resource's organization
 // and calls it once per request.
 func Authorize(p Principal, a Action, resourceOrg string) AuthDecision {
@@ -57,7 +64,8 @@ func Authorize(p Principal, a Action, resourceOrg string) AuthDecision {
 		// An org-admin without an organization administers nothing; never read it as "all".
 		return AuthDecision{Status: AuthForbidden, Reason: "the credential is an org-admin of no organization"}
 	}
-	// A resource of an organization the principal may not see does not exist for it.
+	// A resource of an organization the principal may not see does not exist for it; one of
+	// every organization is seen only by a principal of every organization.
 	if resourceOrg != "" && p.Org != "" && resourceOrg != p.Org {
 		return AuthDecision{Status: AuthNotFound}
 	}
@@ -68,8 +76,9 @@ func Authorize(p Principal, a Action, resourceOrg string) AuthDecision {
 		return AuthDecision{Status: AuthForbidden, Reason: fmt.Sprintf("only an owner may do this; this credential is %s", p.describe())}
 	case p.Role == RoleViewer:
 		return AuthDecision{Status: AuthForbidden, Reason: fmt.Sprintf("a viewer may only read; this credential is %s", p.describe())}
-	case resourceOrg == "":
-		// Writes outside any organization (such as creating one) are the owner's.
+	case resourceOrg == "" || resourceOrg == AllOrgs:
+		// Writes outside any organization (such as creating one), or to what concerns every
+		// organization, are the owner's.
 		return AuthDecision{Status: AuthForbidden, Reason: fmt.Sprintf("only an owner may do this; this credential is %s", p.describe())}
 	default:
 		return allow

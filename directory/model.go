@@ -347,6 +347,9 @@ type Event struct {
 	Rule    Rule     `json:"rule,omitempty"`
 	Reason  string   `json:"reason,omitempty"`
 	Changes []string `json:"changes,omitempty"`
+	// Detail keeps what a library or a protocol check said, for the administrator, where Reason
+	// says in plain words what happened (a sign-in refused before any rule applied).
+	Detail string `json:"detail,omitempty"`
 	// User and Group are snapshots of the resource after the change, when there is one.
 	User  *User  `json:"user,omitempty"`
 	Group *Group `json:"group,omitempty"`

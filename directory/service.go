@@ -20,6 +20,9 @@ type Service struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced after every committed write
+
+	// observers see the events of every committed write (service_observe.go).
+	observers eventObservers
 }
 
 // Option configures a Service.
@@ -58,9 +61,10 @@ func (s *Service) View(ctx context.Context, fn func(tx ReadTx) error) error {
 	return s.store.View(ctx, fn)
 }
 
-// update runs fn in a write transaction and wakes event waiters after a commit.
+// update runs fn in a write transaction and wakes event waiters after a commit; the events
+// it wrote go to the observers then.
 func (s *Service) update(ctx context.Context, fn func(tx Tx) error) error {
-	err := s.store.Update(ctx, fn)
+	err := s.observers.update(ctx, s.store, fn)
 	if err == nil {
 		s.mu.Lock()
 		close(s.changed)

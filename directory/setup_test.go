@@ -343,7 +343,7 @@ func TestServiceConsoleSessions(t *testing.T) {
 
 	// Someone of no console group gets no session, and neither does a deactivated user.
 	bob := e.mustLogin(Login{IdP: "okta", UniqueUserID: "00u2", Email: "bob@acme.test"})
-	if _, _, err := e.svc.StartConsoleSession(e.ctx, bob.ID, "okta", []string{"Everyone"}, "", time.Hour); !isRefusal(err, RefuseConsoleAccess) {
+	if _, _, err := e.svc.StartConsoleSession(e.ctx, bob.ID, "okta", []string{"Everyone"}, "", time.Hour); !refusedWith(err, RefuseConsoleAccess) {
 		t.Errorf("a session for someone of no console group: %v", err)
 	}
 	ref, err := e.svc.RefuseConsole(e.ctx, "okta", "00u2", DecideConsoleAccess(Organization{ID: "acme"}, "", "okta", nil))
@@ -358,7 +358,7 @@ func TestServiceConsoleSessions(t *testing.T) {
 	if _, err := e.svc.ConsolePrincipal(e.ctx, secret); !errors.Is(err, ErrUnauthenticated) {
 		t.Errorf("the console session of a deactivated user: %v, want ErrUnauthenticated", err)
 	}
-	if _, _, err := e.svc.StartConsoleSession(e.ctx, ada.ID, "okta", []string{"Roster Admins"}, "", time.Hour); !isRefusal(err, RefuseDeactivated) {
+	if _, _, err := e.svc.StartConsoleSession(e.ctx, ada.ID, "okta", []string{"Roster Admins"}, "", time.Hour); !refusedWith(err, RefuseDeactivated) {
 		t.Errorf("a new session for a deactivated user: %v", err)
 	}
 
@@ -411,7 +411,7 @@ func (e *env) consoleAccessAgain() {
 	}
 }
 
-func isRefusal(err error, code string) bool {
+func refusedWith(err error, code string) bool {
 	r, ok := AsRefusal(err)
 	return ok && r.Code == code
 }
@@ -493,7 +493,7 @@ func TestServiceTestLogin(t *testing.T) {
 	if evs := e.eventsAfter(before); len(evs) != 1 || evs[0].Type != EventLoginTested {
 		t.Errorf("the test of a deactivated person wrote %+v; want one login.tested and no refusal", evs)
 	}
-	if _, err := e.svc.TestLogin(e.ctx, "console:u1", Login{IdP: "nope", UniqueUserID: "x"}, nil); !isRefusal(err, RefuseUnknownIdP) {
+	if _, err := e.svc.TestLogin(e.ctx, "console:u1", Login{IdP: "nope", UniqueUserID: "x"}, nil); !refusedWith(err, RefuseUnknownIdP) {
 		t.Errorf("an unknown IdP: %v", err)
 	}
 }
@@ -524,7 +524,7 @@ func TestServiceLoginExplainsKey(t *testing.T) {
 	}
 	// A refusal explains its key too.
 	_, err := e.svc.Login(e.ctx, Login{IdP: "op", KeySource: "", KeyWarning: "neither a uniqueUserId attribute nor a persistent NameID arrived"})
-	if !isRefusal(err, RefuseNoIdentity) {
+	if !refusedWith(err, RefuseNoIdentity) {
 		t.Fatal(err)
 	}
 	last := e.eventsAfter(e.lastSeq() - 1)[0]
@@ -634,7 +634,7 @@ func TestServiceIdPHealth(t *testing.T) {
 	}
 
 	// A failed metadata check and a refused sign-in.
-	if _, err := e.svc.Login(e.ctx, Login{IdP: "okta"}); !isRefusal(err, RefuseNoIdentity) {
+	if _, err := e.svc.Login(e.ctx, Login{IdP: "okta"}); !refusedWith(err, RefuseNoIdentity) {
 		t.Fatal(err)
 	}
 	h, err = e.svc.IdPHealth(e.ctx, "okta", ProtocolStatus{Checked: true, Problem: "fetching saml.metadata_url: the server answered 404 Not Found"})

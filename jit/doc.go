@@ -26,8 +26,11 @@
 //     the IdP's certificate (on the response or the assertion), issuer, audience, recipient
 //     and destination, validity window with the configured clock skew, InResponseTo of a
 //     request this Roster issued (SP-initiated) or an IdP that allows unsolicited responses,
-//     and a single use of each assertion id. A response that fails any check changes no user
-//     and writes no event; the cause is logged, the person sees a generic page.
+//     and a single use of each assertion id. A response that fails any check changes no user;
+//     at an IdP that exists it is one login.refused event with no rule, whose reason says in
+//     plain words what was refused and whose detail keeps the library's message (at most 120
+//     such events per IdP and minute in one process, so that posting garbage cannot flood the
+//     log), and the person sees a generic page quoting that event's id.
 //   - Every state that must survive a restart or be shared by replicas lives in the store, never
 //     in memory, kept through directory.Service operations made for it and never a
 //     transaction of this package's own: the SP key and certificate (SPKeyPair), issued

@@ -60,6 +60,9 @@ type Handler struct {
 	// spKey caches the SP key pair read from the store; it never changes once created.
 	spKeyMu sync.Mutex
 	spKey   *spKeyPair
+
+	// refusalBudget bounds the protocol refusals recorded as events (pages.go).
+	refusalBudget refusalBudget
 }
 
 // New returns the sign-in handler.

@@ -279,12 +279,18 @@ func (h *Handler) serveOIDCCallback(w http.ResponseWriter, r *http.Request, idpI
 	}
 	state := q.Get("state")
 	if state == "" {
-		h.renderFailure(w, r, http.StatusBadRequest, "", errors.New("the OIDC callback carries no state"))
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusBadRequest, reason: "the OIDC callback carries no state",
+			cause: errors.New("the OIDC callback carries no state")})
 		return
 	}
 	pending, err := h.pendingLogin(ctx, p.ID, state, r)
 	if err != nil {
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("OIDC callback of IdP %q: state refused: %w", p.ID, err))
+		reason := "the OIDC login state is unknown, expired or used already"
+		if errors.Is(err, errStateBinding) {
+			reason = "the OIDC sign-in was started in another browser"
+		}
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, reason: reason,
+			cause: fmt.Errorf("OIDC callback of IdP %q: state refused: %w", p.ID, err)})
 		return
 	}
 	// This callback is the one answer of the login the browser started. Should it fail before
@@ -301,24 +307,28 @@ func (h *Handler) serveOIDCCallback(w http.ResponseWriter, r *http.Request, idpI
 	}()
 	if e := q.Get("error"); e != "" {
 		// The IdP refused or the person cancelled; its words go to the log, not the page.
-		h.renderFailure(w, r, http.StatusForbidden, "Your identity provider did not sign you in. Start again from your application; if it keeps failing, ask your administrator.",
-			fmt.Errorf("OIDC IdP %q answered error %q: %s", p.ID, e, q.Get("error_description")))
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, reason: fmt.Sprintf("the IdP did not sign the person in (error %q)", e),
+			message: "Your identity provider did not sign you in. Start again from your application; if it keeps failing, ask your administrator.",
+			cause:   fmt.Errorf("OIDC IdP %q answered error %q: %s", p.ID, e, q.Get("error_description"))})
 		return
 	}
 	code := q.Get("code")
 	if code == "" {
-		h.renderFailure(w, r, http.StatusBadRequest, "", errors.New("the OIDC callback carries no code"))
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusBadRequest, reason: "the OIDC callback carries no code",
+			cause: errors.New("the OIDC callback carries no code")})
 		return
 	}
 	prov, err := h.oidcProvider(ctx, p.OIDC.Issuer)
 	if err != nil {
-		h.renderFailure(w, r, http.StatusBadGateway, "The identity provider of this sign-in is not reachable or not set up correctly. Ask your administrator.", err)
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusBadGateway, reason: "the IdP's OpenID discovery document could not be loaded",
+			message: "The identity provider of this sign-in is not reachable or not set up correctly. Ask your administrator.", cause: err})
 		return
 	}
 	// RFC 9207: an IdP that names itself in the authorization response must be the one this
 	// login went to, else a response from another IdP is being passed off (a mix-up attack).
 	if iss := q.Get("iss"); iss != "" && iss != strings.TrimSpace(p.OIDC.Issuer) {
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("OIDC callback of IdP %q names issuer %q", p.ID, iss))
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, reason: fmt.Sprintf("the OIDC callback names another issuer (%q)", iss),
+			cause: fmt.Errorf("OIDC callback of IdP %q names issuer %q", p.ID, iss)})
 		return
 	}
 	var seen received
@@ -329,7 +339,8 @@ func (h *Handler) serveOIDCCallback(w http.ResponseWriter, r *http.Request, idpI
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 500 {
 			status = http.StatusBadGateway
 		}
-		h.renderFailure(w, r, status, "", fmt.Errorf("OIDC sign-in of IdP %q refused: %w", p.ID, err))
+		h.refuse(w, r, refusal{idp: p.ID, status: status, reason: oidcRefusalReason(err),
+			cause: fmt.Errorf("OIDC sign-in of IdP %q refused: %w", p.ID, err)})
 		return
 	}
 	taken = true
@@ -602,4 +613,20 @@ func validRandom(s string) bool {
 func hashToken(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// oidcRefusalReason says in plain words why oidcIdentity refused a sign-in: its errors begin
+// with Roster's own words for the check that failed, before the library's.
+func oidcRefusalReason(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "redeeming the code"):
+		return "the IdP did not redeem the sign-in's code"
+	case strings.HasPrefix(msg, "verifying the ID token"):
+		return "the ID token did not verify (signature, issuer, audience or expiry)"
+	case strings.HasPrefix(msg, "reading userinfo"):
+		return "the IdP's userinfo could not be read"
+	}
+	head, _, _ := strings.Cut(msg, ": ")
+	return "the OIDC sign-in was refused: " + head
 }

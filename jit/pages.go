@@ -1,8 +1,11 @@
 package jit
 
 import (
+	"fmt"
 	"html/template"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -11,7 +14,9 @@ import (
 
 // This file is the one place where sign-in failures become what a person sees: a refusal by a
 // provisioning rule gets a page in plain words and the refusal event's id as its reference; a
-// failed protocol check gets a generic page, with its cause logged under a fresh reference.
+// failed protocol check at an IdP that exists is recorded as a refusal event too (refuse), and
+// its generic page quotes that event's id; any other failure gets a generic page, with its
+// cause logged under a fresh reference.
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
@@ -91,4 +96,72 @@ func (h *Handler) renderFailure(w http.ResponseWriter, r *http.Request, status i
 		message = "Your sign-in could not be completed. Start again from your application; if it keeps failing, ask your administrator."
 	}
 	renderPage(w, status, page{Title: title, Message: message, Reference: ref})
+}
+
+// refusal is a sign-in refused by a protocol check at an IdP that exists, before any
+// provisioning rule applied.
+type refusal struct {
+	idp    string
+	status int
+	// message is what the person reads; "" is the generic wording.
+	message string
+	// reason says in plain words, for the administrator, what was refused ("IdP-initiated
+	// sign-in is off for okta"); cause is what the library or the check said, kept as the
+	// event's detail.
+	reason string
+	cause  error
+	// uses are the one-time keys the refused response would have used (its assertion in the
+	// replay cache): used with the refusal, so one response is recorded once.
+	uses []directory.OnceUse
+}
+
+// refuse records a protocol refusal as a login.refused event of the IdP's organization and
+// renders the page with the event's id as the reference, so that the reference a person reads
+// out finds the event in the log; the cause goes to the event's detail and to the log. When
+// nothing can be recorded — the IdP is unknown, the response was recorded already, the store
+// fails, or the IdP's budget of refusal events is spent — the page is renderFailure's, with a
+// reference in the log only.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, f refusal) {
+	if !h.refusalBudget.take(f.idp, time.Now()) {
+		h.renderFailure(w, r, f.status, f.message, fmt.Errorf("%s (not recorded as an event: too many refusals of IdP %q this minute): %w", f.reason, f.idp, f.cause))
+		return
+	}
+	ref, err := h.svc.RefuseSignIn(r.Context(), directory.SignInRefusal{IdP: f.idp, Code: "protocol", Reason: f.reason,
+		Detail: f.cause.Error()}, f.uses...)
+	if err != nil {
+		h.renderFailure(w, r, f.status, f.message, fmt.Errorf("%s (not recorded as an event: %v): %w", f.reason, err, f.cause))
+		return
+	}
+	h.log.WarnContext(r.Context(), "jit: sign-in refused", "status", f.status, "reference", ref.EventID, "idp", f.idp,
+		"reason", f.reason, "path", r.URL.Path, "err", f.cause)
+	message := f.message
+	if message == "" {
+		message = "Your sign-in could not be completed. Start again from your application; if it keeps failing, ask your administrator."
+	}
+	renderPage(w, f.status, page{Title: "Sign-in failed", Message: message, Reference: ref.EventID})
+}
+
+// refusalBudget bounds the protocol refusals each IdP may record per minute in this process:
+// anyone can post to an ACS or call a callback, and a flood of bad responses must not flood
+// the event log. Past the budget a refusal is logged only.
+type refusalBudget struct {
+	mu     sync.Mutex
+	minute time.Time
+	used   map[string]int
+}
+
+// refusalsPerMinute is each IdP's budget; an honest IdP's failing sign-ins stay far below it.
+const refusalsPerMinute = 120
+
+func (b *refusalBudget) take(idp string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if m := now.Truncate(time.Minute); !m.Equal(b.minute) || b.used == nil {
+		b.minute, b.used = m, map[string]int{}
+	}
+	if b.used[idp] >= refusalsPerMinute {
+		return false
+	}
+	b.used[idp]++
+	return true
 }

@@ -176,22 +176,25 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, maxResponseSize)
 	if err := r.ParseForm(); err != nil {
-		h.renderFailure(w, r, http.StatusBadRequest, "", fmt.Errorf("reading the ACS form: %w", err))
+		h.refuse(w, r, refusal{idp: idpID, status: http.StatusBadRequest, reason: "the sign-in post could not be read",
+			cause: fmt.Errorf("reading the ACS form: %w", err)})
 		return
 	}
 	encoded := r.PostForm.Get("SAMLResponse")
 	if encoded == "" {
-		h.renderFailure(w, r, http.StatusBadRequest, "", errors.New("the POST carries no SAMLResponse"))
+		h.refuse(w, r, refusal{idp: idpID, status: http.StatusBadRequest, reason: "the sign-in post carries no SAML response",
+			cause: errors.New("the POST carries no SAMLResponse")})
 		return
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(encoded), ""))
 	if err != nil {
-		h.renderFailure(w, r, http.StatusBadRequest, "", fmt.Errorf("SAMLResponse is not base64: %w", err))
+		h.refuse(w, r, refusal{idp: idpID, status: http.StatusBadRequest, reason: "the SAML response is not base64",
+			cause: fmt.Errorf("SAMLResponse is not base64: %w", err)})
 		return
 	}
 	inResponseTo, err := inspectResponse(raw)
 	if err != nil {
-		h.renderFailure(w, r, http.StatusBadRequest, "", err)
+		h.refuse(w, r, refusal{idp: idpID, status: http.StatusBadRequest, reason: "the SAML response is malformed", cause: err})
 		return
 	}
 	p, err := h.samlIdP(ctx, idpID)
@@ -201,7 +204,8 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 	}
 	md, err := h.metadata(ctx, p)
 	if err != nil {
-		h.renderFailure(w, r, http.StatusBadGateway, "The identity provider of this sign-in is not set up correctly. Ask your administrator.", err)
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusBadGateway, reason: "the IdP's SAML metadata could not be loaded",
+			message: "The identity provider of this sign-in is not set up correctly. Ask your administrator.", cause: err})
 		return
 	}
 
@@ -227,18 +231,16 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 		if errors.As(err, &ire) && ire.PrivateErr != nil {
 			err = ire.PrivateErr
 		}
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("SAML response from IdP %q refused: %w", p.ID, err))
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, reason: samlRefusalReason(p, inResponseTo, err),
+			cause: fmt.Errorf("SAML response from IdP %q refused: %w", p.ID, err)})
 		return
 	}
 	if err := h.checkValidityWindow(assertion, time.Now()); err != nil {
 		// The assertion passed every check of crewjam's, so it is used up all the same, as it
-		// would be had crewjam recorded it itself.
-		if len(replay.uses) > 0 {
-			if uerr := h.svc.UseOnce(ctx, replay.uses...); uerr != nil && !errors.Is(uerr, directory.ErrUsed) {
-				h.log.WarnContext(ctx, "jit: recording a refused assertion in the replay cache", "idp", p.ID, "err", uerr)
-			}
-		}
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("SAML assertion from IdP %q refused: %w", p.ID, err))
+		// would be had crewjam recorded it itself, with the refusal.
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, uses: replay.uses,
+			reason: fmt.Sprintf("the SAML assertion is outside its validity window (allowing %s of clock skew)", h.skew),
+			cause:  fmt.Errorf("SAML assertion from IdP %q refused: %w", p.ID, err)})
 		return
 	}
 
@@ -278,7 +280,9 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identit
 	if errors.Is(err, directory.ErrUsed) {
 		// Another request, here or on another replica, used the same response or login state
 		// first (a replay, or a double submit).
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("sign-in of IdP %q refused: %w", id.IdP, err))
+		h.refuse(w, r, refusal{idp: id.IdP, status: http.StatusForbidden,
+			reason: "the response or login state was used already (a replay, or the same sign-in submitted twice)",
+			cause:  fmt.Errorf("sign-in of IdP %q refused: %w", id.IdP, err)})
 		return
 	}
 	if err != nil {
@@ -445,4 +449,39 @@ func (c *replayCheck) Consume(assertionID string, expiresAt time.Time) error {
 	}
 	c.uses = append(c.uses, directory.PutOnce(directory.OnceSAMLAssertion, key, []byte{1}, expiresAt))
 	return nil
+}
+
+// samlRefusalReason says in plain words why crewjam/saml refused a response of IdP p, for the
+// refusal event; inResponseTo is what the response claims to answer.
+func samlRefusalReason(p directory.IdP, inResponseTo string, err error) string {
+	is := func(kinds ...error) bool {
+		for _, k := range kinds {
+			if errors.Is(err, k) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case is(saml.ErrAssertionReplayed):
+		return "this SAML response was used already (a replay)"
+	case is(saml.ErrRequestIDMismatch) && inResponseTo == "" && !p.SAML.AllowIdPInitiated:
+		return "IdP-initiated sign-in is off for " + p.ID
+	case is(saml.ErrRequestIDMismatch):
+		return "the SAML response answers a sign-in request that was not started here, expired, or was answered already (InResponseTo " + inResponseTo + ")"
+	case is(saml.ErrInvalidSignature, saml.ErrUntrustedCertificate, saml.ErrCertificateNotValidNow, saml.ErrInvalidCertificate) ||
+		strings.Contains(err.Error(), "signature"):
+		return "the SAML response's signature does not verify with the certificate of " + p.ID + "'s metadata"
+	case is(saml.ErrExpired, saml.ErrNotYetValid):
+		return "the SAML assertion has expired or is not valid yet"
+	case is(saml.ErrIssuerMismatch):
+		return "the SAML response names another issuer than " + p.ID + "'s metadata"
+	case is(saml.ErrDestinationMismatch, saml.ErrAudienceMismatch):
+		return "the SAML response is addressed to another service provider or URL"
+	case is(saml.ErrDecryptionFailed):
+		return "the SAML assertion could not be decrypted with Roster's key"
+	case is(saml.ErrMalformedMessage, saml.ErrMissingElement, saml.ErrUnsupported):
+		return "the SAML response is malformed or incomplete"
+	}
+	return "the SAML response was refused by a protocol check"
 }

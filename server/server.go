@@ -48,6 +48,10 @@ type Config struct {
 	// DNSResolver is the host:port of the DNS server that domain verification asks; empty
 	// asks the system resolver.
 	DNSResolver string
+	// Metrics is what GET /metrics shows; nil makes one, without store commit latency (which
+	// needs the store wrapped by storage/timed, reporting to Metrics.ObserveCommit, before
+	// directory.New).
+	Metrics *Metrics
 	// OperatorOrg is the operator's own organization: its console admin groups sign in to the
 	// console as owners, its viewer groups as viewers of every organization; empty is none.
 	OperatorOrg string
@@ -76,7 +80,11 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(gin.Recovery(), accessLog(cfg.Logger))
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	cfg.Metrics.watch(svc)
+	r.Use(gin.Recovery(), cfg.Metrics.middleware(), accessLog(cfg.Logger))
 	r.RedirectTrailingSlash = false
 
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
@@ -103,6 +111,9 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		return nil, err
 	}
 	jitHandler.Routes(r)
+	// mount: webhooks. Their routes are the admin API's, which admits their requests like its
+	// own and mounts them with its own routes; their delivery starts below.
+	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger, HTTPClient: outboundClient})
 	// mount: admin
 	var presets []admin.PresetInfo
 	for _, p := range jit.Presets() {
@@ -124,12 +135,10 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		return problems
 	}
 	adminHandler := admin.New(svc, admin.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger, Backup: cfg.Backup,
-		Presets: presets, ValidateIdP: validateIdP, DNS: dns, ConnectionStatus: jitHandler.ConnectionStatus})
+		Presets: presets, ValidateIdP: validateIdP, DNS: dns, Webhooks: hooks, ConnectionStatus: jitHandler.ConnectionStatus})
 	adminHandler.Routes(r)
-	// mount: webhooks
-	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger, HTTPClient: outboundClient})
-	// A webhook receives the events of every organization, so only an owner manages them.
-	hooks.Routes(r.Group("", adminHandler.Guard(directory.ActionOwner)))
+	mountOps(r, cfg.Metrics, adminHandler)
+	// Webhook delivery.
 	runCtx := cfg.Context
 	if runCtx == nil {
 		runCtx = context.Background()
@@ -148,7 +157,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		}
 	}()
 
-	return r, nil
+	return headAsGet(r), nil
 }
 
 // accessLog writes one structured line per request.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -40,7 +41,7 @@ func eventsTail(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var cf clientFlags
 	cf.register(fs)
 	after := fs.Uint64("after", 0, "start after this sequence number (0: from the first event)")
-	last := fs.Int("last", 0, "start with the last N events (at most 1000) instead of --after")
+	last := fs.Int("last", 20, "start with the last N events (at most 1000); --after, or --last 0, starts after a seq instead")
 	follow := fs.Bool("follow", true, "keep waiting for new events; false stops at the end of the log")
 	maxN := fs.Int("max", 0, "stop after this many events (0: no limit)")
 	wait := fs.Int("wait", 25, "seconds each long poll waits for new events (at most 60)")
@@ -52,6 +53,15 @@ func eventsTail(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if len(pos) > 0 {
 		return usagef("events tail takes no arguments")
+	}
+	// A tail starts at the end of the log, as tail does, unless told where.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case set["after"] && set["last"] && *last != 0:
+		return usagef("use either --after or --last, not both")
+	case set["after"]:
+		*last = 0
 	}
 	if *last < 0 || *last > 1000 {
 		return usagef("--last must be from 1 to 1000")

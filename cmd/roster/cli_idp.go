@@ -11,10 +11,10 @@ import (
 )
 
 func init() {
-	register(command{name: "idp", summary: "manage identity providers (add|list|show|set-mode|rm)",
+	register(command{name: "idp", summary: "manage identity providers (add|list|show|set-mode|mode-preview|rm)",
 		run: subcommands("idp", map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-			"add": idpAdd, "list": idpList, "show": idpShow, "set-mode": idpSetMode, "rm": idpRemove,
-		}, []string{"add", "list", "show", "set-mode", "rm"})})
+			"add": idpAdd, "list": idpList, "show": idpShow, "set-mode": idpSetMode, "mode-preview": idpModePreview, "rm": idpRemove,
+		}, []string{"add", "list", "show", "set-mode", "mode-preview", "rm"})})
 }
 
 // idpOut is the part of the API's IdP shape the tables show.

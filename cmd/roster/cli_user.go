@@ -12,10 +12,11 @@ import (
 )
 
 func init() {
-	register(command{name: "user", summary: "list, show and deactivate users (list|show|deactivate)",
+	register(command{name: "user", summary: "users (list|show|deactivate|reactivate|rm|sessions|signout)",
 		run: subcommands("user", map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-			"list": userList, "show": userShow, "deactivate": userDeactivate,
-		}, []string{"list", "show", "deactivate"})})
+			"list": userList, "show": userShow, "deactivate": userDeactivate, "reactivate": userReactivate, "rm": userRemove,
+			"sessions": userSessions, "signout": userSignOut,
+		}, []string{"list", "show", "deactivate", "reactivate", "rm", "sessions", "signout"})})
 }
 
 type userOut struct {
@@ -24,6 +25,7 @@ type userOut struct {
 	DisplayName  string `json:"displayName"`
 	Active       bool   `json:"active"`
 	IdP          string `json:"idp"`
+	Org          string `json:"org"`
 	UniqueUserID string `json:"uniqueUserId"`
 	ExternalID   string `json:"externalId"`
 	Owner        string `json:"owner"`
@@ -161,9 +163,8 @@ func userShow(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	var out userOut
-	var raw []byte
-	if err := c.call(ctx, "GET", "/users/"+url.PathEscape(id), nil, &out, &raw); err != nil {
+	out, raw, err := findUser(ctx, c, id)
+	if err != nil {
 		return err
 	}
 	if cf.json {
@@ -175,11 +176,7 @@ func userShow(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func userDeactivate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cf, id, err := oneID("user deactivate", args, stderr)
-	if err != nil {
-		return err
-	}
-	c, err := cf.client()
+	cf, c, id, err := userCommand("user deactivate", ctx, args, stderr)
 	if err != nil {
 		return err
 	}

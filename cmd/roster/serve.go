@@ -15,6 +15,7 @@ import (
 	"github.com/rosterhq/roster/directory"
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/storage/bolt"
+	"github.com/rosterhq/roster/storage/timed"
 )
 
 func init() {
@@ -53,22 +54,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	// Listen first: a port in use must fail before anything else happens — no store opened or
+	// created, no admin token minted and none printed.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "roster: cannot listen on %s: %v\n", cfg.Addr, err)
+		return 1
+	}
+	defer ln.Close()
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "roster:", err)
 		return 1
 	}
 	defer store.Close()
-	svc := directory.New(store)
-
-	secret, created, err := svc.EnsureAdminToken(ctx, cfg.AdminToken)
-	if err != nil {
-		fmt.Fprintln(stderr, "roster: creating the admin token:", err)
-		return 1
-	}
-	if created {
-		fmt.Fprintf(stdout, "\nRoster is ready. This admin token is shown once; keep it safe:\n\n    %s\n\nConsole: %s/admin\n\n", secret, cfg.BaseURL)
-	}
+	metrics := server.NewMetrics()
+	svc := directory.New(timed.New(store, metrics.ObserveCommit))
 
 	if cfg.OperatorOrg != "" {
 		if _, err := svc.Org(ctx, cfg.OperatorOrg); err != nil {
@@ -84,16 +85,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		BaseURL: cfg.BaseURL, Logger: log, Ready: store.ping,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, Backup: store.backup,
 		Context: workersCtx, Workers: &workers, AllowOutbound: cfg.AllowOutbound, DNSResolver: cfg.DNSResolver,
-		OperatorOrg: cfg.OperatorOrg,
+		Metrics: metrics, OperatorOrg: cfg.OperatorOrg,
 	}, svc)
 	if err != nil {
 		fmt.Fprintln(stderr, "roster:", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	// The token is minted, and Roster announced, only once everything else stands.
+	secret, created, err := svc.EnsureAdminToken(ctx, cfg.AdminToken)
 	if err != nil {
-		fmt.Fprintf(stderr, "roster: cannot listen on %s: %v\n", cfg.Addr, err)
+		fmt.Fprintln(stderr, "roster: creating the admin token:", err)
 		return 1
+	}
+	if created {
+		fmt.Fprintf(stdout, "\nRoster is ready. This admin token is shown once; keep it safe:\n\n    %s\n\nConsole: %s/admin\n\n", secret, cfg.BaseURL)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	log.Info("roster started", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "store", store.desc)
