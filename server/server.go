@@ -35,7 +35,8 @@ type Config struct {
 	// Backup writes a consistent copy of the store; nil when the backend has no such copy
 	// (PostgreSQL deployments use the database's own tools).
 	Backup func(w io.Writer) (int64, error)
-	// SkipOIDCDiscovery saves OIDC IdPs without fetching their issuer's discovery document.
+	// SkipOIDCDiscovery saves OIDC IdPs without fetching their issuer's discovery document, and
+	// an IdP's health reports it unchecked rather than fetching it.
 	// Only tests whose IdPs name placeholder issuers set it.
 	SkipOIDCDiscovery bool
 	// Context ends the background workers (webhook delivery); nil runs them for the life of
@@ -134,8 +135,17 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		}
 		return problems
 	}
+	connectionStatus := jitHandler.ConnectionStatus
+	if cfg.SkipOIDCDiscovery {
+		connectionStatus = func(ctx context.Context, p directory.IdP) directory.ProtocolStatus {
+			if p.Protocol == directory.ProtocolOIDC {
+				return directory.ProtocolStatus{Source: "discovery", Problem: "discovery is not fetched by this server (SkipOIDCDiscovery)"}
+			}
+			return jitHandler.ConnectionStatus(ctx, p)
+		}
+	}
 	adminHandler := admin.New(svc, admin.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger, Backup: cfg.Backup,
-		Presets: presets, ValidateIdP: validateIdP, DNS: dns, Webhooks: hooks, ConnectionStatus: jitHandler.ConnectionStatus})
+		Presets: presets, ValidateIdP: validateIdP, DNS: dns, Webhooks: hooks, ConnectionStatus: connectionStatus})
 	adminHandler.Routes(r)
 	mountOps(r, cfg.Metrics, adminHandler)
 	// Webhook delivery.
