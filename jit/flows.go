@@ -163,7 +163,7 @@ func (h *Handler) finishTest(w http.ResponseWriter, r *http.Request, p directory
 		return
 	}
 	if errors.Is(err, directory.ErrUsed) {
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("test sign-in of IdP %q refused: %w", p.ID, err))
+		h.refuse(w, r, usedAlready(p.ID, "test sign-in", err))
 		return
 	}
 	if err != nil {
@@ -214,12 +214,12 @@ func (h *Handler) finishConsole(w http.ResponseWriter, r *http.Request, id Ident
 	}
 	if !d.Allowed {
 		ref, err := h.svc.RefuseConsole(ctx, id.IdP, id.UniqueUserID, d, uses...)
+		if errors.Is(err, directory.ErrUsed) {
+			h.refuse(w, r, usedAlready(id.IdP, "console sign-in", err))
+			return
+		}
 		if err != nil {
-			status := http.StatusInternalServerError
-			if errors.Is(err, directory.ErrUsed) {
-				status = http.StatusForbidden
-			}
-			h.renderFailure(w, r, status, "", fmt.Errorf("refusing a console sign-in of IdP %q: %w", id.IdP, err))
+			h.renderFailure(w, r, http.StatusInternalServerError, "", fmt.Errorf("refusing a console sign-in of IdP %q: %w", id.IdP, err))
 			return
 		}
 		h.renderConsoleRefusal(w, r, ref)
@@ -231,7 +231,7 @@ func (h *Handler) finishConsole(w http.ResponseWriter, r *http.Request, id Ident
 		return
 	}
 	if errors.Is(err, directory.ErrUsed) {
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("console sign-in of IdP %q refused: %w", id.IdP, err))
+		h.refuse(w, r, usedAlready(id.IdP, "console sign-in", err))
 		return
 	}
 	if err != nil {
@@ -257,6 +257,14 @@ func (h *Handler) finishConsole(w http.ResponseWriter, r *http.Request, id Ident
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+}
+
+// usedAlready is the protocol refusal of a sign-in whose response or login state another
+// request used first, as finishLogin words it.
+func usedAlready(idp, what string, err error) refusal {
+	return refusal{idp: idp, status: http.StatusForbidden,
+		reason: "the response or login state was used already (a replay, or the same sign-in submitted twice)",
+		cause:  fmt.Errorf("%s of IdP %q refused: %w", what, idp, err)}
 }
 
 // renderConsoleRefusal answers a console sign-in the organization's console access refuses.
