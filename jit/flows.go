@@ -178,7 +178,10 @@ func (h *Handler) finishTest(w http.ResponseWriter, r *http.Request, p directory
 	claims := claimList(seen.claims)
 	if p.Protocol == directory.ProtocolOIDC {
 		kind = "OIDC sub"
-		claims = append([]receivedClaim{{Name: "sub", Values: []string{seen.subject.Value}}}, claims...)
+		// The sub is kept apart from the claims (it is the subject); show it among them, once.
+		if _, ok := seen.claims["sub"]; !ok {
+			claims = append([]receivedClaim{{Name: "sub", Values: []string{seen.subject.Value}}}, claims...)
+		}
 	}
 	d := res.Decision
 	out := testResult{IdP: p.ID, Org: directory.OrgOrDefault(p.Org), Protocol: string(p.Protocol), Passed: directory.LoginTestPassed(res.Event),
