@@ -31,6 +31,8 @@ const maxResponseSize = 1 << 20
 type pendingRequest struct {
 	IdP      string `json:"idp"`
 	ReturnTo string `json:"returnTo"`
+	// flow is the sign-in's purpose (flows.go).
+	flow
 }
 
 // errNotSAML marks an IdP that has no SAML sign-in.
@@ -127,7 +129,7 @@ func (h *Handler) renderIdPError(w http.ResponseWriter, r *http.Request, err err
 // validated return_to in the store and redirects to the IdP with the HTTP-Redirect binding.
 // RelayState carries the request id, which names that record; the return_to itself never
 // travels through the IdP, so nobody can swap it on the way back.
-func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID string) {
+func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID string, f flow) {
 	ctx := r.Context()
 	returnTo, err := h.safeReturnTo(r.URL.Query().Get("return_to"))
 	if err != nil {
@@ -154,7 +156,7 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID strin
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
 	}
-	rec, _ := json.Marshal(pendingRequest{IdP: p.ID, ReturnTo: returnTo})
+	rec, _ := json.Marshal(pendingRequest{IdP: p.ID, ReturnTo: returnTo, flow: f})
 	if err := h.svc.UseOnce(ctx, directory.PutOnce(directory.OnceSAMLRequest, req.ID, rec, time.Now().Add(requestTTL))); err != nil {
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
@@ -260,8 +262,9 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 		}
 	}
 
-	id := NewIdentity(p, samlSubject(assertion), samlClaims(assertion))
-	h.finishLogin(w, r, id, returnTo, uses...)
+	subject, claims := samlSubject(assertion), samlClaims(assertion)
+	id := NewIdentity(p, subject, claims)
+	h.finishSignIn(w, r, p, id, received{subject: subject, claims: claims}, pending.flow, returnTo, uses...)
 }
 
 // finishLogin applies a validated identity to the directory, using up the one-time keys of the

@@ -71,6 +71,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	metrics := server.NewMetrics()
 	svc := directory.New(timed.New(store, metrics.ObserveCommit))
 
+	if cfg.OperatorOrg != "" {
+		if _, err := svc.Org(ctx, cfg.OperatorOrg); err != nil {
+			log.Warn("the operator organization does not exist (yet); console sign-ins make nobody an owner until it does",
+				"operator_org", cfg.OperatorOrg, "err", err)
+		}
+	}
+
 	workersCtx, stopWorkers := context.WithCancel(context.Background())
 	defer stopWorkers()
 	var workers sync.WaitGroup
@@ -78,7 +85,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		BaseURL: cfg.BaseURL, Logger: log, Ready: store.ping,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, Backup: store.backup,
 		Context: workersCtx, Workers: &workers, AllowOutbound: cfg.AllowOutbound, DNSResolver: cfg.DNSResolver,
-		Metrics: metrics,
+		Metrics: metrics, OperatorOrg: cfg.OperatorOrg,
 	}, svc)
 	if err != nil {
 		fmt.Fprintln(stderr, "roster:", err)

@@ -51,6 +51,8 @@ type Config struct {
 	// DiscardLog throws the server's log away instead of keeping it in Logs (benchmarks,
 	// whose log would only grow).
 	DiscardLog bool
+	// OperatorOrg is server.Config's: the operator's own organization.
+	OperatorOrg string
 }
 
 // Server is a running Roster.
@@ -146,6 +148,7 @@ func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, e
 		BaseURL: base, Logger: log, Backup: backup,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, SkipOIDCDiscovery: cfg.SkipOIDCDiscovery,
 		Context: ctx, Workers: &workers, AllowOutbound: allowOutbound(cfg), DNSResolver: dnsResolver(cfg), Metrics: m,
+		OperatorOrg: cfg.OperatorOrg,
 	}, svc)
 	if err != nil {
 		stopWorkers()
