@@ -44,14 +44,15 @@ type resource struct {
 type scope func(h *Handler, r *http.Request, p directory.Principal) (resource, error)
 
 // authorize decides a request once: it resolves the route's resource, asks
-// directory.Authorize, and answers a refusal itself. A resource of an organization the
+// directory.AuthorizeArea (directory.Authorize, and for a set-up session its intent), and
+// answers a refusal itself. A resource of an organization the
 // principal may not see is answered exactly as one that does not exist.
 func (h *Handler) authorize(r *http.Request, p directory.Principal, rt route) (access, error) {
 	res, err := rt.scope(h, r, p)
 	if err != nil {
 		return access{}, err
 	}
-	d := directory.Authorize(p, rt.action, res.org)
+	d := directory.AuthorizeArea(p, rt.action, areaOf(rt.path), res.org)
 	switch d.Status {
 	case directory.AuthAllowed:
 	case directory.AuthNotFound:
@@ -75,7 +76,7 @@ func (h *Handler) authorize(r *http.Request, p directory.Principal, rt route) (a
 
 // principalOf is the principal of an admin token.
 func principalOf(t directory.Token) directory.Principal {
-	return directory.Principal{ID: t.ID, Name: t.Name, Role: t.Role, Org: t.Org}
+	return directory.Principal{ID: t.ID, Name: t.Name, Role: t.Role, Org: t.Org, ExpiresAt: t.ExpiresAt}
 }
 
 // --- scopes -------------------------------------------------------------------------------------

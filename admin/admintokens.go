@@ -156,10 +156,20 @@ type whoamiView struct {
 	Org     string         `json:"org"`
 	Actor   string         `json:"actor"`
 	BaseURL string         `json:"base_url"`
+	// Kind is "admin" (a token), "console" (a console session) or "setup" (a set-up
+	// session); Intent is a set-up session's, ExpiresAt when the credential ends.
+	Kind      string                `json:"kind"`
+	Intent    directory.SetupIntent `json:"intent,omitempty"`
+	ExpiresAt *time.Time            `json:"expires_at"`
 }
 
 func (h *Handler) whoami(w http.ResponseWriter, r *http.Request, a access) error {
 	p := a.principal
-	writeJSON(w, http.StatusOK, whoamiView{ID: p.ID, Name: p.Name, Role: p.Role, Org: p.Org, Actor: p.Actor(), BaseURL: h.cfg.BaseURL})
+	kind := p.Kind
+	if kind == "" {
+		kind = "admin"
+	}
+	writeJSON(w, http.StatusOK, whoamiView{ID: p.ID, Name: p.Name, Role: p.Role, Org: p.Org, Actor: p.Actor(), BaseURL: h.cfg.BaseURL,
+		Kind: kind, Intent: p.Intent, ExpiresAt: timePtr(p.ExpiresAt)})
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rosterhq/roster/directory"
 	"github.com/rosterhq/roster/internal/dnscheck"
+	"github.com/rosterhq/roster/internal/view"
 )
 
 // Prefix is where the admin API is mounted.
@@ -37,6 +38,9 @@ type PresetInfo struct {
 	SCIMMatch string `json:"scim_match"`
 	// SCIMConnector says in one line what the vendor's SCIM connector sends as externalId.
 	SCIMConnector string `json:"scim_connector"`
+	// Guide is the set-up in the vendor's console, step by step; the values to paste are
+	// named, and GET /idps/{id}/setup-guide fills them in for one IdP.
+	Guide view.Guide `json:"guide"`
 }
 
 // Config is what the admin surface needs from its deployment.
@@ -70,6 +74,10 @@ type Config struct {
 	// DNS looks up the TXT records that verify an organization's domains; nil asks the
 	// system resolver.
 	DNS *dnscheck.Resolver
+	// ConnectionStatus says what the sign-in edge finds about an IdP's connection now (its
+	// metadata or discovery, its signing certificates), for GET /idps/{id}/health; nil
+	// reports it unchecked.
+	ConnectionStatus func(ctx context.Context, p directory.IdP) directory.ProtocolStatus
 }
 
 // Handler serves the admin API and the console. It is an http.Handler, so tests drive it
@@ -105,6 +113,8 @@ func New(svc *directory.Service, cfg Config) *Handler {
 	h.mux.Handle("GET /admin", console)
 	h.mux.Handle("GET /admin/{$}", console)
 	h.mux.Handle("GET /admin/static/", console)
+	h.mux.HandleFunc("GET /admin/sso/{org}", h.serveConsoleSSO)
+	h.mux.HandleFunc("GET /setup/{secret}", h.serveSetup)
 	// Anything else below the API prefix is a JSON 404 rather than the mux's plain text.
 	h.mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w)
@@ -136,6 +146,9 @@ func (h *Handler) apiRoutes() []route {
 		{"POST", "/orgs/{org}/domains", write, inOrgPath, h.addDomain},
 		{"POST", "/orgs/{org}/domains/{domain}/verify", write, inOrgPath, h.verifyDomain},
 		{"DELETE", "/orgs/{org}/domains/{domain}", write, inOrgPath, h.removeDomain},
+		{"GET", "/orgs/{org}/setup-links", read, inOrgPath, h.listSetupLinks},
+		{"POST", "/orgs/{org}/setup-links", write, inOrgPath, h.createSetupLink},
+		{"DELETE", "/setup-links/{id}", write, ofSetupLinkPath, h.revokeSetupLink},
 		{"GET", "/admin-tokens", owner, unscoped, h.listAdminTokens},
 		{"POST", "/admin-tokens", owner, unscoped, h.createAdminToken},
 		{"DELETE", "/admin-tokens/{id}", owner, unscoped, h.revokeAdminToken},
@@ -147,6 +160,9 @@ func (h *Handler) apiRoutes() []route {
 		{"GET", "/idps/{id}/scim-tokens", read, ofIdPPath, h.listTokens},
 		{"POST", "/idps/{id}/scim-tokens", write, ofIdPPath, h.createToken},
 		{"GET", "/idps/{id}/reconciliation", read, ofIdPPath, h.reconciliation},
+		{"GET", "/idps/{id}/health", read, ofIdPPath, h.idpHealth},
+		{"GET", "/idps/{id}/setup-guide", read, ofIdPPath, h.setupGuide},
+		{"POST", "/idps/{id}/test-sign-in", write, ofIdPPath, h.createTestTicket},
 		{"GET", "/idps/{id}/mode-preview", read, ofIdPPath, h.modePreview},
 		{"DELETE", "/scim-tokens/{id}", write, ofSCIMTokenPath, h.revokeToken},
 		{"GET", "/users", read, orgQuery, h.listUsers},
@@ -165,6 +181,7 @@ func (h *Handler) apiRoutes() []route {
 		// A backup is every organization's data at once.
 		{"GET", "/backup", owner, unscoped, h.backup},
 		{"GET", "/whoami", read, unscoped, h.whoami},
+		{"POST", "/logout", read, unscoped, h.logout},
 	}
 	return append(routes, h.webhookRoutes()...)
 }
@@ -191,7 +208,14 @@ func (h *Handler) api(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w)
 		w.Header().Set("Cache-Control", "no-store")
-		// A correct token always passes; only a wrong or missing one meets the limiter.
+		// A correct credential always passes; only a wrong, missing or ended one meets the
+		// limiter.
+		if p, handled := h.sessionCredential(w, r); handled {
+			if p != nil {
+				h.serveAs(w, r, rt, *p)
+			}
+			return
+		}
 		secret, ok := bearer(r)
 		tok, err := h.svc.Authenticate(r.Context(), directory.TokenAdmin, secret)
 		if !ok || errors.Is(err, directory.ErrUnauthenticated) {
@@ -211,17 +235,23 @@ func (h *Handler) api(rt route) http.Handler {
 			h.fail(w, r, err)
 			return
 		}
-		if r.Body != nil && r.Body != http.NoBody && (r.Method == http.MethodPost || r.Method == http.MethodPatch || r.Method == http.MethodPut) {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		}
-		a, err := h.authorize(r, principalOf(tok), rt)
-		if err == nil {
-			err = rt.handle(w, r, a)
-		}
-		if err != nil {
-			h.fail(w, r, err)
-		}
+		h.serveAs(w, r, rt, principalOf(tok))
 	})
+}
+
+// serveAs serves an authenticated request: the body limit, the one authorization decision
+// and the handler, with errors mapped.
+func (h *Handler) serveAs(w http.ResponseWriter, r *http.Request, rt route, p directory.Principal) {
+	if r.Body != nil && r.Body != http.NoBody && (r.Method == http.MethodPost || r.Method == http.MethodPatch || r.Method == http.MethodPut) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	}
+	a, err := h.authorize(r, p, rt)
+	if err == nil {
+		err = rt.handle(w, r, a)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+	}
 }
 
 func bearer(r *http.Request) (string, bool) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -75,6 +76,15 @@ func (e *orgsEnv) freshGroup(org string) string {
 		e.t.Fatal(err)
 	}
 	return g.ID
+}
+
+// setupLinkOf makes a set-up link of org, as the owner, and returns its id.
+func (e *orgsEnv) setupLinkOf(org string) string {
+	l, _, err := e.svc.CreateSetupLink(e.t.Context(), "admin:test", org, directory.SetupSSO, time.Now().Add(time.Hour))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return l.ID
 }
 
 // fresh returns a name not used before in this test.
@@ -356,6 +366,24 @@ func matrixRoutes() []matrixRoute {
 		{"GET /idps/{id}/mode-preview", reads, 200, func(e *orgsEnv, org string) request {
 			return request{"GET", api + "/idps/idp-" + org + "/mode-preview?mode=scim", nil}
 		}},
+		{"GET /orgs/{org}/setup-links", reads, 200, func(e *orgsEnv, org string) request {
+			return request{"GET", api + "/orgs/" + org + "/setup-links", nil}
+		}},
+		{"POST /orgs/{org}/setup-links", writes, 201, func(e *orgsEnv, org string) request {
+			return request{"POST", api + "/orgs/" + org + "/setup-links", map[string]any{"intent": "sso"}}
+		}},
+		{"DELETE /setup-links/{id}", writes, 200, func(e *orgsEnv, org string) request {
+			return request{"DELETE", api + "/setup-links/" + e.setupLinkOf(org), nil}
+		}},
+		{"GET /idps/{id}/health", reads, 200, func(e *orgsEnv, org string) request {
+			return request{"GET", api + "/idps/idp-" + org + "/health", nil}
+		}},
+		{"GET /idps/{id}/setup-guide", reads, 200, func(e *orgsEnv, org string) request {
+			return request{"GET", api + "/idps/idp-" + org + "/setup-guide", nil}
+		}},
+		{"POST /idps/{id}/test-sign-in", writes, 201, func(e *orgsEnv, org string) request {
+			return request{"POST", api + "/idps/idp-" + org + "/test-sign-in", nil}
+		}},
 		{"GET /groups/{id}", reads, 200, func(e *orgsEnv, org string) request {
 			return request{"GET", api + "/groups/" + e.freshGroup(org), nil}
 		}},
@@ -534,6 +562,7 @@ func TestHiddenReadsAsMissing(t *testing.T) {
 	e.want(e.do("POST", "/admin/api/v1/idps/idp-b/scim-tokens", map[string]any{}), 201).json(t, &scimToken)
 	hookB, hookAll := e.hookOf("b"), e.hookOf(everyOrg)
 	groupB := e.freshGroup("b")
+	linkB := e.setupLinkOf("b")
 	cases := []struct {
 		method, hidden, missing string
 		id, ghost               string
@@ -551,6 +580,12 @@ func TestHiddenReadsAsMissing(t *testing.T) {
 		{"GET", "/users/" + e.users["b"] + "/sessions", "/users/zz-user/sessions", e.users["b"], "zz-user"},
 		{"POST", "/users/" + e.users["b"] + "/sessions/revoke", "/users/zz-user/sessions/revoke", e.users["b"], "zz-user"},
 		{"GET", "/groups/" + groupB, "/groups/zz-group", groupB, "zz-group"},
+		{"GET", "/orgs/b/setup-links", "/orgs/zz/setup-links", "b", "zz"},
+		{"POST", "/orgs/b/setup-links", "/orgs/zz/setup-links", "b", "zz"},
+		{"DELETE", "/setup-links/" + linkB, "/setup-links/zz-link", linkB, "zz-link"},
+		{"GET", "/idps/idp-b/health", "/idps/idp-zz/health", "idp-b", "idp-zz"},
+		{"GET", "/idps/idp-b/setup-guide", "/idps/idp-zz/setup-guide", "idp-b", "idp-zz"},
+		{"POST", "/idps/idp-b/test-sign-in", "/idps/idp-zz/test-sign-in", "idp-b", "idp-zz"},
 		{"GET", "/idps/idp-b/mode-preview?mode=scim", "/idps/idp-zz/mode-preview?mode=scim", "idp-b", "idp-zz"},
 		{"DELETE", "/scim-tokens/" + scimToken.ID, "/scim-tokens/zz-token", scimToken.ID, "zz-token"},
 		{"DELETE", "/tombstones/idp-b/00u-b", "/tombstones/idp-zz/00u-b", "idp-b", "idp-zz"},
@@ -566,7 +601,7 @@ func TestHiddenReadsAsMissing(t *testing.T) {
 		t.Run(c.method+" "+c.hidden, func(t *testing.T) {
 			var body any
 			if c.method == "POST" || c.method == "PATCH" {
-				body = map[string]any{"domain": "x.b.example", "name": "x"}
+				body = map[string]any{"domain": "x.b.example", "name": "x", "intent": "sso"}
 			}
 			before := e.state()
 			hidden := e.doWith(c.method, "/admin/api/v1"+c.hidden, body, e.tokens["admin-a"])

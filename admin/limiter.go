@@ -219,15 +219,16 @@ func (l *AuthLimiter) prune(now time.Time) {
 	}
 }
 
-// credentialKind says what kind of credential was presented without revealing any of it.
+// credentialKind says what kind of credential was presented without revealing any of it:
+// "none", the kind prefix of Roster's secrets ("rst_admin_", "rst_scim_", "rst_setup_",
+// "rst_console_"…), or "other".
 func credentialKind(c string) string {
-	switch {
-	case c == "":
+	if c == "" {
 		return "none"
-	case strings.HasPrefix(c, directory.AdminTokenPrefix):
-		return directory.AdminTokenPrefix
-	case strings.HasPrefix(c, directory.SCIMTokenPrefix):
-		return directory.SCIMTokenPrefix
+	}
+	if kind, rest, ok := strings.Cut(strings.TrimPrefix(c, "rst_"), "_"); ok && strings.HasPrefix(c, "rst_") && rest != "" &&
+		kind != "" && len(kind) <= 12 && strings.Trim(kind, "abcdefghijklmnopqrstuvwxyz") == "" {
+		return "rst_" + kind + "_"
 	}
 	return "other"
 }

@@ -19,6 +19,8 @@ func (h *Handler) Routes(r gin.IRouter) {
 	r.GET("/admin", wrapped)
 	r.GET("/admin/", wrapped)
 	r.GET("/admin/static/*file", wrapped)
+	r.GET("/admin/sso/:org", wrapped)
+	r.GET("/setup/:secret", wrapped)
 }
 
 // ginPath turns a ServeMux pattern ("/idps/{id}", "/tombstones/{idp}/{uid...}") into gin's

@@ -91,3 +91,103 @@ func (p Principal) describe() string {
 	}
 	return fmt.Sprintf("%s of organization %q", p.Role, p.Org)
 }
+
+// SetupIntent is what a set-up link is for: the part of its organization's set-up that the
+// customer's IT administrator who opens it may do.
+type SetupIntent string
+
+const (
+	// SetupSSO: the organization's IdPs and their test sign-in.
+	SetupSSO SetupIntent = "sso"
+	// SetupSCIM: SCIM tokens of the organization's IdPs.
+	SetupSCIM SetupIntent = "scim"
+	// SetupDomain: the organization's domains and their DNS verification.
+	SetupDomain SetupIntent = "domain"
+	// SetupAll: all of these.
+	SetupAll SetupIntent = "all"
+)
+
+// Valid reports whether i is a known intent.
+func (i SetupIntent) Valid() bool {
+	return i == SetupSSO || i == SetupSCIM || i == SetupDomain || i == SetupAll
+}
+
+// describe says what a set-up session of the intent may do, for a 403.
+func (i SetupIntent) describe() string {
+	switch i {
+	case SetupSSO:
+		return "set up single sign-on: the organization's IdPs and their test sign-in"
+	case SetupSCIM:
+		return "create and revoke SCIM tokens of the organization's IdPs"
+	case SetupDomain:
+		return "add and verify the organization's domains"
+	default:
+		return "set up single sign-on, SCIM tokens and domains"
+	}
+}
+
+// Area is the part of the admin surface a request touches, as far as a set-up link's intent
+// cares. Whatever is not named here is AreaOther, which no set-up session reaches: users,
+// groups, events, tombstones, webhooks, admin credentials, set-up links, backups.
+type Area string
+
+const (
+	AreaOther Area = ""
+	// AreaSelf is the caller itself: who it is, signing out.
+	AreaSelf Area = "self"
+	// AreaPresets is the catalogue of vendor presets and their set-up steps.
+	AreaPresets Area = "presets"
+	// AreaOrg is an organization's own record.
+	AreaOrg Area = "org"
+	// AreaDomains are an organization's domains.
+	AreaDomains Area = "domains"
+	// AreaIdPs are IdPs: their settings, connection health and set-up steps.
+	AreaIdPs Area = "idps"
+	// AreaTestSignIn is a test sign-in through an IdP.
+	AreaTestSignIn Area = "test-sign-in"
+	// AreaSCIMTokens are the SCIM tokens of IdPs.
+	AreaSCIMTokens Area = "scim-tokens"
+)
+
+// AuthorizeArea is the one authorization decision of the admin surface and of a test
+// sign-in: may principal p do action a on area of organization resourceOrg? It is
+// Authorize's decision and, for a set-up session, also that its link's intent reaches the
+// area. A set-up session is never more than an org-admin of its organization.
+func AuthorizeArea(p Principal, a Action, area Area, resourceOrg string) AuthDecision {
+	if p.Kind == KindSetup && (p.Role != RoleOrgAdmin || p.Org == "") {
+		return AuthDecision{Status: AuthForbidden, Reason: "a set-up session is an org-admin of one organization; this one is not"}
+	}
+	d := Authorize(p, a, resourceOrg)
+	if !d.Allowed() || p.Kind != KindSetup {
+		return d
+	}
+	return decideIntent(p.Intent, a, area)
+}
+
+// decideIntent is the intent half of AuthorizeArea: what a set-up session of intent in may do.
+func decideIntent(in SetupIntent, a Action, area Area) AuthDecision {
+	if !in.Valid() {
+		return AuthDecision{Status: AuthForbidden, Reason: fmt.Sprintf("the set-up link's intent %q is not known", in)}
+	}
+	sso, scim, domain := in == SetupSSO || in == SetupAll, in == SetupSCIM || in == SetupAll, in == SetupDomain || in == SetupAll
+	allowed := false
+	switch area {
+	case AreaSelf, AreaPresets:
+		allowed = true
+	case AreaOrg:
+		allowed = a == ActionRead
+	case AreaIdPs:
+		// A SCIM set-up needs to see the IdP whose tokens it makes, not to change it.
+		allowed = sso || scim && a == ActionRead
+	case AreaTestSignIn:
+		allowed = sso
+	case AreaSCIMTokens:
+		allowed = scim
+	case AreaDomains:
+		allowed = domain
+	}
+	if allowed {
+		return AuthDecision{Status: AuthAllowed}
+	}
+	return AuthDecision{Status: AuthForbidden, Reason: fmt.Sprintf("this set-up link (intent %q) may only %s", in, in.describe())}
+}

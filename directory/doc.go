@@ -24,8 +24,21 @@
 //     event that records it, and the executors take both from it.
 //   - Nothing outside directory and storage/... opens a store transaction (a test keeps it
 //     so). What the edges keep between requests — the one-time keys of sign-in, the SAML SP
-//     key, the webhooks' configuration, cursors and leases — they keep through operations
-//     made for it (service_once.go, service_webhooks.go), which can touch nothing else.
+//     key, the webhooks' configuration, cursors and leases, console and set-up sessions, the
+//     signing certificates an IdP's metadata URL served last — they keep through operations
+//     made for it (service_once.go, service_webhooks.go, service_setup.go, console.go,
+//     health.go), which can touch nothing else.
+//   - Authorization is one pure decision, AuthorizeArea: Authorize's by role and
+//     organization, and for a set-up session (a set-up link opened in a browser) the check
+//     that the link's intent reaches the area of the request. A set-up session is never more
+//     than an org-admin of its link's organization, and ends when the link expires or is
+//     revoked; a console session (a sign-in through the organization's console IdP, whose
+//     role DecideConsoleAccess took from the asserted groups) ends when its user is
+//     deactivated or deleted (R6). Only hashes of their secrets are stored.
+//   - Every sign-in's event says where its key came from (KeySource) and carries, as a warning
+//     and in its reason, why a fallback key should worry an administrator (R1, R12). A test
+//     sign-in (TestLogin) runs the same decision on the current state, stores nothing about
+//     the person, and writes one login.tested event that holds neither key nor attribute.
 //
 // # Provisioning rules
 //

@@ -290,6 +290,9 @@ type TokenKind string
 const (
 	TokenSCIM  TokenKind = "scim"
 	TokenAdmin TokenKind = "admin"
+	// TokenSetup is a set-up link's secret (service_setup.go): a credential of one
+	// organization, limited to an intent.
+	TokenSetup TokenKind = "setup"
 )
 
 // Token is a bearer credential. Only the SHA-256 hash of the secret is stored.
@@ -309,6 +312,9 @@ type Token struct {
 	ExpiresAt  time.Time `json:"expiresAt"`
 	RevokedAt  time.Time `json:"revokedAt"`
 	LastUsedAt time.Time `json:"lastUsedAt"`
+
+	// Intent is what a set-up link may be used for; empty for other tokens.
+	Intent SetupIntent `json:"intent,omitempty"`
 }
 
 // Usable reports whether the token may authenticate a request at now.
@@ -347,6 +353,12 @@ type Event struct {
 	// Partial says the snapshot leaves attributes out because the resource is larger than
 	// an event keeps (snapshot.go).
 	Partial bool `json:"partial,omitempty"`
+
+	// KeySource says, for a sign-in's event, where its uniqueUserId came from (R1), and
+	// Warnings what an administrator should know about it in plain words: a key taken from a
+	// fallback, an attribute the mapping names that never arrived.
+	KeySource KeySource `json:"key_source,omitempty"`
+	Warnings  []string  `json:"warnings,omitempty"`
 }
 
 // Event types.

@@ -70,6 +70,12 @@ type Login struct {
 	// GroupsAsserted is true when the IdP sent a groups attribute at all, so that an empty
 	// list means "member of nothing" rather than "not told".
 	GroupsAsserted bool
+
+	// KeySource says where UniqueUserID came from, and KeyWarning, when set, why that should
+	// worry an administrator (a fallback in place of the mapped attribute). The login's event
+	// carries both, so that the key is always explained (R1, R12).
+	KeySource  KeySource
+	KeyWarning string
 }
 
 // DesiredUserName is the userName a user created from this login gets.

@@ -429,6 +429,10 @@ func (s *Service) DeleteIdP(ctx context.Context, actor, id string, force bool) e
 		if err := tx.DeleteIdP(id); err != nil {
 			return err
 		}
+		// An IdP made again under this id starts without the certificates of this one.
+		if err := tx.DeleteKV(certificatesNS, id); err != nil {
+			return err
+		}
 		_, err = s.appendEvent(tx, Event{Type: EventIdPDeleted, Actor: actor, Subject: id, Org: org, IdP: id,
 			Reason: fmt.Sprintf("IdP deleted with %d users and %d groups", len(users), len(groups))})
 		return err

@@ -82,6 +82,10 @@ func (s *Service) putToken(ctx context.Context, actor string, t Token, expires t
 	if t.Kind == TokenAdmin {
 		what = fmt.Sprintf("admin token %q (%s) created", t.Name, describeRole(t.Role, t.Org))
 	}
+	typ := EventTokenCreated
+	if t.Kind == TokenSetup {
+		typ, what = EventSetupLinkCreated, fmt.Sprintf("set-up link (intent %s) created, expires %s", t.Intent, t.ExpiresAt.Format(time.RFC3339))
+	}
 	var stored Token
 	err := s.update(ctx, func(tx Tx) error {
 		t := t
@@ -105,7 +109,7 @@ func (s *Service) putToken(ctx context.Context, actor string, t Token, expires t
 		if err := tx.PutToken(t); err != nil {
 			return err
 		}
-		_, err := s.appendEvent(tx, Event{Type: EventTokenCreated, Actor: actor, Subject: t.ID, Org: t.Org, IdP: t.IdP, Reason: what})
+		_, err := s.appendEvent(tx, Event{Type: typ, Actor: actor, Subject: t.ID, Org: t.Org, IdP: t.IdP, Reason: what})
 		stored = t
 		return err
 	})

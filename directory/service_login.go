@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Login applies one sign-in to the directory (UpsertFromLogin): it creates, updates or links
@@ -31,30 +32,18 @@ func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, e
 			if err := applyOnce(tx, s.Now(), uses); err != nil {
 				return err
 			}
-			idp, err := tx.IdP(in.IdP)
-			if err != nil {
-				return err
-			}
-			st, err := loadLoginState(tx, idp, in)
-			if err != nil {
-				return err
-			}
-			org, err := tx.Org(idp.Org)
-			if err != nil {
-				return err
-			}
 			now := s.Now()
-			d := DecideLogin(idp, st, in, now)
-			if r := DecideEmailDomains(org, []string{in.Email}); r != nil {
-				d = LoginDecision{Action: LoginRefuse, Rule: r.Rule, Code: r.Code, Reason: r.Reason}
+			idp, st, d, err := decideLoginIn(tx, in, now)
+			if err != nil {
+				return err
 			}
 			subject := in.UniqueUserID
 			if st.ByKey != nil {
 				subject = st.ByKey.ID
 			}
 			if d.Action == LoginRefuse {
-				e, err := s.appendEvent(tx, Event{Type: d.EventType(), Actor: actor, Subject: subject, Org: idp.Org, IdP: idp.ID,
-					Rule: d.Rule, Reason: d.Reason + " [" + d.Code + "] uniqueUserId=" + in.UniqueUserID})
+				e, err := s.appendEvent(tx, in.explainKey(Event{Type: d.EventType(), Actor: actor, Subject: subject, Org: idp.Org, IdP: idp.ID,
+					Rule: d.Rule, Reason: d.Reason + " [" + d.Code + "] uniqueUserId=" + in.UniqueUserID}))
 				refusal = &Refusal{Rule: d.Rule, Code: d.Code, Reason: d.Reason, EventID: e.ID}
 				return err
 			}
@@ -88,8 +77,8 @@ func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, e
 					changes = append(changes, "groups")
 				}
 			}
-			if _, err := s.appendEvent(tx, Event{Type: d.EventType(), Actor: actor, Subject: u.ID, Org: idp.Org, IdP: idp.ID,
-				Rule: d.Rule, Reason: d.Reason, Changes: changes, User: &u}); err != nil {
+			if _, err := s.appendEvent(tx, in.explainKey(Event{Type: d.EventType(), Actor: actor, Subject: u.ID, Org: idp.Org, IdP: idp.ID,
+				Rule: d.Rule, Reason: d.Reason, Changes: changes, User: &u})); err != nil {
 				return err
 			}
 			out = u
@@ -106,6 +95,29 @@ func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, e
 		return User{}, refusal
 	}
 	return out, nil
+}
+
+// decideLoginIn reads what bears on a login and decides it: DecideLogin on the current state,
+// with R13's email domains of the IdP's organization over it. Login carries the decision out;
+// TestLogin only reports it.
+func decideLoginIn(tx ReadTx, in Login, now time.Time) (IdP, LoginState, LoginDecision, error) {
+	idp, err := tx.IdP(in.IdP)
+	if err != nil {
+		return IdP{}, LoginState{}, LoginDecision{}, err
+	}
+	st, err := loadLoginState(tx, idp, in)
+	if err != nil {
+		return IdP{}, LoginState{}, LoginDecision{}, err
+	}
+	org, err := tx.Org(idp.Org)
+	if err != nil {
+		return IdP{}, LoginState{}, LoginDecision{}, err
+	}
+	d := DecideLogin(idp, st, in, now)
+	if r := DecideEmailDomains(org, []string{in.Email}); r != nil {
+		d = LoginDecision{Action: LoginRefuse, Rule: r.Rule, Code: r.Code, Reason: r.Reason}
+	}
+	return idp, st, d, nil
 }
 
 func loadLoginState(tx ReadTx, idp IdP, in Login) (LoginState, error) {

@@ -6,7 +6,19 @@
 //
 // Routes: GET /sso/{idp}/saml/metadata, POST /sso/{idp}/saml/acs, GET /sso/{idp}/oidc/callback,
 // GET /sso/{idp}/login (SAML or OIDC by the IdP's protocol), POST /sso/logout, GET /api/v1/me
-// and GET /auth/verify (forward-auth for a reverse proxy).
+// and GET /auth/verify (forward-auth for a reverse proxy), and GET /sso/discover (home-realm
+// discovery: the sign-in of the organization that verified an email's domain, or one "no
+// single sign-on" page for every other address; discover.go).
+//
+// A sign-in has a purpose (flows.go), chosen at /sso/{idp}/login and kept with its pending
+// request or state: a person's sign-in; a test sign-in (?test=1, started only by a console
+// session, a set-up session of the IdP's organization whose intent allows it, or a single-use
+// ticket from the admin API), which shows every attribute received, the key Roster would use
+// and where it came from, the rules' decision with its rule and the warnings, as a page or
+// JSON, and stores nothing about the person; or a console sign-in (?console=1), which gives a
+// console session cookie (internal/adminsession) to members of the organization's console
+// groups. Presets carry each vendor's set-up guide (guides.go), and every sign-in explains
+// its key (keysource.go).
 //
 // # Invariants
 //
@@ -38,4 +50,8 @@
 //     sign-in endpoints cannot be used as an open redirect.
 //   - A person never sees an internal cause: refusal pages say what happened in plain words and
 //     quote the id of the refusal event as the reference.
+//   - A test sign-in changes no user, identity or group, and its login.tested event holds no
+//     key and no attribute value; a refused console sign-in provisions nobody.
+//   - A fetch of an IdP's metadata URL that brings other signing certificates than the last
+//     one is an idp.certificate_changed event, written once whatever the replicas.
 package jit

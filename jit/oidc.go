@@ -65,6 +65,8 @@ type oidcPending struct {
 	// itself is never stored.
 	Binding  string `json:"binding"`
 	ReturnTo string `json:"returnTo"`
+	// flow is the sign-in's purpose (flows.go).
+	flow
 }
 
 // oidcProviders caches discovery per issuer. It is only a cache of what the issuer publishes;
@@ -170,18 +172,25 @@ func (h *Handler) oauthConfig(p directory.IdP, prov *oidc.Provider) *oauth2.Conf
 // serveLoginByProtocol starts a sign-in the way the IdP's protocol does it.
 func (h *Handler) serveLoginByProtocol(w http.ResponseWriter, r *http.Request, idpID string) {
 	p, err := h.svc.IdP(r.Context(), idpID)
+	var f flow
+	if err == nil {
+		var ok bool
+		if f, ok = h.startFlow(w, r, p); !ok {
+			return
+		}
+	}
 	if err == nil && p.Protocol == directory.ProtocolOIDC {
-		h.serveOIDCLogin(w, r, p)
+		h.serveOIDCLogin(w, r, p, f)
 		return
 	}
 	// SAML, and every error (a missing IdP among them), is answered by the SAML start as before.
-	h.serveLogin(w, r, idpID)
+	h.serveLogin(w, r, idpID, f)
 }
 
 // serveOIDCLogin starts an OIDC sign-in: it records state, nonce, PKCE verifier, return_to and
 // the hash of the browser's binding in the store, sets the binding cookie, and redirects to
 // the IdP's authorization endpoint.
-func (h *Handler) serveOIDCLogin(w http.ResponseWriter, r *http.Request, p directory.IdP) {
+func (h *Handler) serveOIDCLogin(w http.ResponseWriter, r *http.Request, p directory.IdP, f flow) {
 	ctx := r.Context()
 	returnTo, err := h.safeReturnTo(r.URL.Query().Get("return_to"))
 	if err != nil {
@@ -195,7 +204,7 @@ func (h *Handler) serveOIDCLogin(w http.ResponseWriter, r *http.Request, p direc
 	}
 	binding := h.bindBrowser(w, r, oidcBindingCookie, oidcStateTTL, http.SameSiteLaxMode)
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
-	rec, _ := json.Marshal(oidcPending{IdP: p.ID, Nonce: nonce, Verifier: verifier, Binding: hashToken(binding), ReturnTo: returnTo})
+	rec, _ := json.Marshal(oidcPending{IdP: p.ID, Nonce: nonce, Verifier: verifier, Binding: hashToken(binding), ReturnTo: returnTo, flow: f})
 	// The pending login lives in the store, so that any replica can answer the callback of a
 	// login another replica started.
 	if err := h.svc.UseOnce(ctx, directory.PutOnce(directory.OnceOIDCState, state, rec, time.Now().Add(oidcStateTTL))); err != nil {
@@ -297,7 +306,8 @@ func (h *Handler) serveOIDCCallback(w http.ResponseWriter, r *http.Request, idpI
 			cause: fmt.Errorf("OIDC callback of IdP %q names issuer %q", p.ID, iss)})
 		return
 	}
-	id, err := h.oidcIdentity(ctx, p, prov, code, pending)
+	var seen received
+	id, err := h.oidcIdentity(ctx, p, prov, code, pending, &seen)
 	if err != nil {
 		status := http.StatusForbidden
 		var re *oauth2.RetrieveError
@@ -309,7 +319,7 @@ func (h *Handler) serveOIDCCallback(w http.ResponseWriter, r *http.Request, idpI
 		return
 	}
 	taken = true
-	h.finishLogin(w, r, id, pending.ReturnTo, directory.TakeOnce(directory.OnceOIDCState, state))
+	h.finishSignIn(w, r, p, id, seen, pending.flow, pending.ReturnTo, directory.TakeOnce(directory.OnceOIDCState, state))
 }
 
 // renderOIDCIdPError answers an OIDC route whose IdP is missing or speaks SAML.
@@ -323,8 +333,9 @@ func (h *Handler) renderOIDCIdPError(w http.ResponseWriter, r *http.Request, err
 }
 
 // oidcIdentity redeems the code and turns what the IdP says into an Identity. Every check
-// that fails is an error; nothing reaches the directory before all have passed.
-func (h *Handler) oidcIdentity(ctx context.Context, p directory.IdP, prov *oidc.Provider, code string, pending oidcPending) (Identity, error) {
+// that fails is an error; nothing reaches the directory before all have passed. seen receives
+// the subject and claims the identity was made of, which a test sign-in shows.
+func (h *Handler) oidcIdentity(ctx context.Context, p directory.IdP, prov *oidc.Provider, code string, pending oidcPending, seen *received) (Identity, error) {
 	ctx = oidc.ClientContext(context.WithValue(ctx, oauth2.HTTPClient, h.httpClient), h.httpClient)
 	cfg := h.oauthConfig(p, prov)
 	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(pending.Verifier))
@@ -392,6 +403,7 @@ func (h *Handler) oidcIdentity(ctx context.Context, p directory.IdP, prov *oidc.
 		}
 		mergeUserInfo(claims, oidcClaims(uiJSON))
 	}
+	*seen = received{subject: subject, claims: claims}
 	id := NewIdentity(p, subject, claims)
 	// email_verified speaks of the email claim. When the mapping takes the address from
 	// another claim (upn, preferred_username), nobody verified that one, so it never links (R9).

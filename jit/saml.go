@@ -31,6 +31,8 @@ const maxResponseSize = 1 << 20
 type pendingRequest struct {
 	IdP      string `json:"idp"`
 	ReturnTo string `json:"returnTo"`
+	// flow is the sign-in's purpose (flows.go).
+	flow
 	// Binding is the base64url SHA-256 of the browser's SAML binding cookie (binding.go);
 	// only the browser that started the sign-in can finish it.
 	Binding string `json:"binding"`
@@ -134,7 +136,7 @@ func (h *Handler) renderIdPError(w http.ResponseWriter, r *http.Request, err err
 // cookie, and redirects to the IdP with the HTTP-Redirect binding. RelayState carries the
 // request id, which names that record; the return_to itself never travels through the IdP, so
 // nobody can swap it on the way back.
-func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID string) {
+func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID string, f flow) {
 	ctx := r.Context()
 	returnTo, err := h.safeReturnTo(r.URL.Query().Get("return_to"))
 	if err != nil {
@@ -162,7 +164,7 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID strin
 		return
 	}
 	binding := h.bindBrowser(w, r, samlBindingCookie, requestTTL, h.samlSameSite())
-	rec, _ := json.Marshal(pendingRequest{IdP: p.ID, ReturnTo: returnTo, Binding: hashToken(binding)})
+	rec, _ := json.Marshal(pendingRequest{IdP: p.ID, ReturnTo: returnTo, flow: f, Binding: hashToken(binding)})
 	if err := h.svc.UseOnce(ctx, directory.PutOnce(directory.OnceSAMLRequest, req.ID, rec, time.Now().Add(requestTTL))); err != nil {
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
@@ -254,7 +256,8 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 		return
 	}
 
-	id := NewIdentity(p, samlSubject(assertion), samlClaims(assertion))
+	subject, claims := samlSubject(assertion), samlClaims(assertion)
+	id := NewIdentity(p, subject, claims)
 	// A response to a request started in another browser is genuine, but posting it here
 	// would sign this browser in to someone else's account (login CSRF). The refusal uses the
 	// assertion up, so that one response is recorded once however often it is posted; the
@@ -285,7 +288,7 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 		}
 	}
 
-	h.finishLogin(w, r, id, returnTo, uses...)
+	h.finishSignIn(w, r, p, id, received{subject: subject, claims: claims}, pending.flow, returnTo, uses...)
 }
 
 // finishLogin applies a validated identity to the directory, using up the one-time keys of the

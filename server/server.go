@@ -35,7 +35,8 @@ type Config struct {
 	// Backup writes a consistent copy of the store; nil when the backend has no such copy
 	// (PostgreSQL deployments use the database's own tools).
 	Backup func(w io.Writer) (int64, error)
-	// SkipOIDCDiscovery saves OIDC IdPs without fetching their issuer's discovery document.
+	// SkipOIDCDiscovery saves OIDC IdPs without fetching their issuer's discovery document, and
+	// an IdP's health reports it unchecked rather than fetching it.
 	// Only tests whose IdPs name placeholder issuers set it.
 	SkipOIDCDiscovery bool
 	// Context ends the background workers (webhook delivery); nil runs them for the life of
@@ -56,6 +57,9 @@ type Config struct {
 	// needs the store wrapped by storage/timed, reporting to Metrics.ObserveCommit, before
 	// directory.New).
 	Metrics *Metrics
+	// OperatorOrg is the operator's own organization: its console admin groups sign in to the
+	// console as owners, its viewer groups as viewers of every organization; empty is none.
+	OperatorOrg string
 }
 
 // New returns the handler of every surface.
@@ -119,7 +123,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	r.Any(scim.Prefix+"/*path", gin.WrapH(scimHandler))
 	// mount: jit
 	jitHandler, err := jit.New(svc, jit.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger,
-		ClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, HTTPClient: outboundClient})
+		ClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, HTTPClient: outboundClient, OperatorOrg: cfg.OperatorOrg})
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +136,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	for _, p := range jit.Presets() {
 		info := admin.PresetInfo{ID: p.ID, Name: p.Name, Mapping: p.Mapping,
 			UniqueUserIDSource: p.UniqueUserIDSource, SCIMMatchAdvice: p.SCIMMatchAdvice,
-			SCIMMatch: p.SCIMMatch, SCIMConnector: p.SCIMConnector}
+			SCIMMatch: p.SCIMMatch, SCIMConnector: p.SCIMConnector, Guide: p.Guide}
 		for _, proto := range p.Protocols {
 			info.Protocols = append(info.Protocols, string(proto))
 		}
@@ -147,10 +151,20 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		}
 		return problems
 	}
+	connectionStatus := jitHandler.ConnectionStatus
+	if cfg.SkipOIDCDiscovery {
+		connectionStatus = func(ctx context.Context, p directory.IdP) directory.ProtocolStatus {
+			if p.Protocol == directory.ProtocolOIDC {
+				return directory.ProtocolStatus{Source: "discovery", Problem: "discovery is not fetched by this server (SkipOIDCDiscovery)"}
+			}
+			return jitHandler.ConnectionStatus(ctx, p)
+		}
+	}
 	// One failure limiter guards every admin route, the webhooks API's included.
 	limiter := admin.NewAuthLimiter(svc, admin.LimiterConfig{TrustedProxies: proxies, Logger: cfg.Logger})
 	adminHandler := admin.New(svc, admin.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger, Backup: cfg.Backup,
-		Presets: presets, ValidateIdP: validateIdP, DNS: dns, Webhooks: hooks, Limiter: limiter})
+		Presets: presets, ValidateIdP: validateIdP, DNS: dns, Webhooks: hooks, ConnectionStatus: connectionStatus,
+		Limiter: limiter})
 	adminHandler.Routes(r)
 	mountOps(r, cfg.Metrics, adminHandler)
 	// Webhook delivery.

@@ -34,6 +34,7 @@ type serveConfig struct {
 	AllowOutbound  string        `yaml:"allow_outbound"`
 	TrustedProxies string        `yaml:"trusted_proxies"`
 	DNSResolver    string        `yaml:"dns_resolver"`
+	OperatorOrg    string        `yaml:"operator_org"`
 }
 
 // flagHelp is returned when -h was asked for; the usage is already printed.
@@ -85,6 +86,7 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 		{"trusted-proxies", "ROSTER_TRUSTED_PROXIES", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For names the client (e.g. 10.0.0.0/8); none by default", stringInto(&cfg.TrustedProxies)},
 		{"allow-outbound", "ROSTER_ALLOW_OUTBOUND", "comma-separated CIDRs and host names that metadata URLs, OIDC issuers and webhooks may reach although they are not public (e.g. 127.0.0.0/8,::1,idp.internal.example)", stringInto(&cfg.AllowOutbound)},
 		{"dns-resolver", "ROSTER_DNS_RESOLVER", "host:port of the DNS server that verifies organizations' domains (default: the system resolver)", stringInto(&cfg.DNSResolver)},
+		{"operator-org", "ROSTER_OPERATOR_ORG", "the operator's own organization: its console admin groups sign in to the console as owners, its viewer groups as viewers of every organization", stringInto(&cfg.OperatorOrg)},
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)

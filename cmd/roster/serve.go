@@ -82,6 +82,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 
+	if cfg.OperatorOrg != "" {
+		if _, err := svc.Org(ctx, cfg.OperatorOrg); err != nil {
+			log.Warn("the operator organization does not exist (yet); console sign-ins make nobody an owner until it does",
+				"operator_org", cfg.OperatorOrg, "err", err)
+		}
+	}
+
 	workersCtx, stopWorkers := context.WithCancel(context.Background())
 	defer stopWorkers()
 	var workers sync.WaitGroup
@@ -89,7 +96,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		BaseURL: cfg.BaseURL, Logger: log, Ready: store.ping,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, Backup: store.backup,
 		Context: workersCtx, Workers: &workers, AllowOutbound: cfg.AllowOutbound, DNSResolver: cfg.DNSResolver,
-		Metrics: metrics, TrustedProxies: cfg.TrustedProxies,
+		Metrics: metrics, OperatorOrg: cfg.OperatorOrg, TrustedProxies: cfg.TrustedProxies,
 	}, svc)
 	if err != nil {
 		fmt.Fprintln(stderr, "roster:", err)

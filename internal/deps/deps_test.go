@@ -56,7 +56,7 @@ var rules = []struct {
 		"jit reaches data only through directory.Service and knows no other surface; server wires the surfaces"},
 	{own("admin/..."), own("storage/...", "scim/...", "jit/...", "server/...", "cmd/..."),
 		"admin reaches data only through directory.Service and knows no other surface; server wires the surfaces (the SCIM filter it shares is internal/scimfilter)"},
-	{own("internal/view", "internal/scimfilter"), append(own("storage/...", "server/...", "cmd/..."), surfaces...),
+	{own("internal/view", "internal/scimfilter", "internal/adminsession"), append(own("storage/...", "server/...", "cmd/..."), surfaces...),
 		"a package the surfaces share must not drag one surface into another"},
 	{own("server"), own("storage/...", "cmd/..."),
 		"server assembles the surfaces over a directory.Service; only cmd/roster picks and opens a store"},

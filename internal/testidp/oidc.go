@@ -60,6 +60,9 @@ type OPPerson struct {
 	Sub      string
 	IDToken  map[string]any
 	UserInfo map[string]any
+	// ScopedClaims are claims the ID token carries only when the login asked for their scope,
+	// by scope, as real providers release a custom claim with a custom scope.
+	ScopedClaims map[string]map[string]any
 }
 
 // SigningKey is an RSA key of the OP with its key id.
@@ -93,6 +96,7 @@ type opClient struct {
 
 type opGrant struct {
 	clientID, redirectURI, nonce, challenge string
+	scopes                                  []string
 	person                                  OPPerson
 	used                                    bool
 }
@@ -262,7 +266,7 @@ func (op *OP) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	code := rand.Text()
 	op.grants[code] = &opGrant{clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), nonce: q.Get("nonce"),
-		challenge: q.Get("code_challenge"), person: *op.next}
+		challenge: q.Get("code_challenge"), scopes: strings.Fields(q.Get("scope")), person: *op.next}
 	// The OP names itself in the response (RFC 9207), as Entra ID and Keycloak do.
 	back.RawQuery = url.Values{"code": {code}, "state": {q.Get("state")}, "iss": {op.Issuer}}.Encode()
 	http.Redirect(w, r, back.String(), http.StatusFound)
@@ -308,6 +312,13 @@ func (op *OP) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	for k, v := range g.person.IDToken {
 		claims[k] = v
+	}
+	for scope, scoped := range g.person.ScopedClaims {
+		if slices.Contains(g.scopes, scope) {
+			for k, v := range scoped {
+				claims[k] = v
+			}
+		}
 	}
 	if op.faults.Tamper != nil {
 		op.faults.Tamper(claims)

@@ -53,6 +53,8 @@ type Config struct {
 	DiscardLog bool
 	// TrustedProxies is server.Config's: the proxies whose X-Forwarded-For names the client.
 	TrustedProxies string
+	// OperatorOrg is server.Config's: the operator's own organization.
+	OperatorOrg string
 }
 
 // Server is a running Roster.
@@ -147,7 +149,8 @@ func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, e
 	h, err = server.New(server.Config{
 		BaseURL: base, Logger: log, Backup: backup,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, SkipOIDCDiscovery: cfg.SkipOIDCDiscovery,
-		Context: ctx, Workers: &workers, AllowOutbound: allowOutbound(cfg), DNSResolver: dnsResolver(cfg), Metrics: m, TrustedProxies: cfg.TrustedProxies,
+		Context: ctx, Workers: &workers, AllowOutbound: allowOutbound(cfg), DNSResolver: dnsResolver(cfg), Metrics: m,
+		OperatorOrg: cfg.OperatorOrg, TrustedProxies: cfg.TrustedProxies,
 	}, svc)
 	if err != nil {
 		stopWorkers()
