@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -271,6 +272,18 @@ func CheckLogin(in Login) error {
 		}
 	}
 	return nil
+}
+
+// RefusedAttribute is the attribute an input-policy refusal names — the first word of its
+// message, as every refusal of this file begins — or "" for another error. Events that must
+// not carry what was asserted name the attribute alone.
+func RefusedAttribute(err error) string {
+	var inv *InvalidError
+	if !errors.As(err, &inv) {
+		return ""
+	}
+	attr, _, _ := strings.Cut(inv.Msg, " ")
+	return attr
 }
 
 // --- folding ---------------------------------------------------------------------------------

@@ -35,6 +35,9 @@
 //     by the browser that started it: the pending request records the hash of a binding
 //     cookie, and a genuine response posted without that cookie is refused with an event
 //     (binding.go). IdP-initiated SAML, which nothing binds, is off unless an IdP allows it.
+//   - A sign-in of any purpose whose IdP asserted a value the directory's input policy refuses
+//     is refused with a login.refused event (code invalid_input) that names the attribute,
+//     never the value; a test sign-in reports the same refusal and stores nothing.
 //   - Every state that must survive a restart or be shared by replicas lives in the store, never
 //     in memory, kept through directory.Service operations made for it and never a
 //     transaction of this package's own: the SP key and certificate (SPKeyPair), issued

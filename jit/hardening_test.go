@@ -1,6 +1,7 @@
 package jit_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/rosterhq/roster/directory"
 	"github.com/rosterhq/roster/internal/testidp"
+	"github.com/rosterhq/roster/internal/testserver"
 )
 
 // TestLogoutChecksOrigin (issue 17, W6): a logout POST from another origin is refused and the
@@ -150,5 +152,61 @@ func TestLoginWithRefusedAttributes(t *testing.T) {
 				t.Errorf("event %+v, want its reason to give the input policy as the cause and name %s", ev, c.attr)
 			}
 		})
+	}
+}
+
+// TestTestSignInWithRefusedAttributes: a test sign-in whose IdP asserts a value the input
+// policy refuses answers what a real sign-in would meet — refused, code invalid_input, a
+// warning naming the attribute — and its login.tested event holds neither the value nor
+// anything else asserted; nothing is stored about the person.
+func TestTestSignInWithRefusedAttributes(t *testing.T) {
+	e := newEnv(t)
+	e.addIdP(directory.IdP{ID: "okta", Preset: "okta", Mode: directory.ModeJIT})
+	e.idp.SignIn(testidp.Person{NameID: "n", Attrs: testidp.Attrs("uniqueUserId", "00u1", "firstName", "\u202eAnn", "email", "ann@example.com")})
+	var ticket struct{ URL string }
+	e.admin("POST", "/idps/okta/test-sign-in", map[string]any{"format": "json"}, http.StatusCreated, &ticket)
+	before := e.Snapshot()
+	b := newBrowser(t)
+	resp, body := b.Submit(b.SAMLForm(ticket.URL))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the test sign-in answered %d %s", resp.StatusCode, body)
+	}
+	res := decodeResult(t, body)
+	if res.Passed || res.Decision.Action != "refuse" || res.Decision.Code != directory.RefuseInvalidInput || res.Decision.Rule != "" ||
+		!res.warns("firstName that the input policy refuses") {
+		t.Errorf("result: passed %v, decision %+v, warnings %q; want a refusal by the input policy naming firstName", res.Passed, res.Decision, res.Warnings)
+	}
+	evs := e.Events(before.LastSeq)
+	if len(evs) != 1 || evs[0].Type != directory.EventLoginTested {
+		t.Fatalf("events %+v, want one login.tested", evs)
+	}
+	if raw, _ := json.Marshal(evs[0]); strings.Contains(string(raw), "Ann") || strings.Contains(string(raw), "00u1") {
+		t.Errorf("the login.tested event holds what was asserted: %s", raw)
+	}
+	if len(e.users()) != 0 {
+		t.Errorf("the test stored a user")
+	}
+}
+
+// TestConsoleSignInWithRefusedAttributes: a console sign-in of a member of the console groups
+// whose IdP asserts a value the input policy refuses is refused as any sign-in is (400, one
+// login.refused event with code invalid_input naming the attribute), with no console session
+// and no user; before, it was a 500.
+func TestConsoleSignInWithRefusedAttributes(t *testing.T) {
+	e := consoleEnv(t, testserver.Config{})
+	e.idp.SignIn(testidp.Person{NameID: "n1", Attrs: testidp.Attrs("uniqueUserId", "00u1", "email", "ann@acme.test",
+		"lastName", "Smith\u202e", "groups", "Roster Admins")})
+	before := e.Snapshot()
+	b := newBrowser(t)
+	resp, body := b.consoleSignIn(e, "acme")
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "cannot be accepted") {
+		t.Errorf("%d, want 400 saying the IdP's details cannot be accepted:\n%s", resp.StatusCode, body)
+	}
+	if ev := e.MustRecordRefusal(before, pageReference(t, body)); !strings.Contains(ev.Reason, "lastName") ||
+		!strings.Contains(ev.Reason, directory.RefuseInvalidInput) || ev.Org != "acme" {
+		t.Errorf("event %+v, want acme's refusal by the input policy naming lastName", ev)
+	}
+	if status, _ := b.consoleWhoami(e); status != http.StatusUnauthorized {
+		t.Errorf("whoami after the refused console sign-in: %d, want 401", status)
 	}
 }

@@ -309,13 +309,8 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identit
 			cause:  fmt.Errorf("sign-in of IdP %q refused: %w", id.IdP, err)})
 		return
 	}
-	if inv := (*directory.InvalidError)(nil); errors.As(err, &inv) {
-		// The IdP asserted a value the input policy refuses (a control character, an overlong
-		// name). The event names the attribute, never the value, which may be what no store
-		// can hold; the response and its request are used up with it.
-		h.refuse(w, r, refusal{idp: id.IdP, status: http.StatusBadRequest, code: directory.RefuseInvalidInput, uses: uses,
-			reason: "the IdP asserted a value the input policy refuses: " + inv.Msg,
-			cause:  fmt.Errorf("sign-in of IdP %q refused by the input policy: %w", id.IdP, err)})
+	if errors.Is(err, directory.ErrInvalid) {
+		h.refuse(w, r, invalidInput(id.IdP, "sign-in", err, uses))
 		return
 	}
 	if err != nil {
@@ -329,6 +324,16 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identit
 	h.log.InfoContext(ctx, "jit: signed in", "idp", id.IdP, "user", user.ID, "unique_user_id", id.UniqueUserID)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+}
+
+// invalidInput is the refusal of a sign-in whose IdP asserted a value the input policy
+// refuses (a control character, an overlong name): its reason names the attribute, never the
+// value, which may be what no store can hold, and the policy's words go to its detail. The
+// response and its request are used up with it.
+func invalidInput(idp, what string, err error, uses []directory.OnceUse) refusal {
+	return refusal{idp: idp, status: http.StatusBadRequest, code: directory.RefuseInvalidInput, uses: uses,
+		reason: fmt.Sprintf("the IdP asserted a %s that the input policy refuses", directory.RefusedAttribute(err)),
+		cause:  fmt.Errorf("%s of IdP %q refused by the input policy: %w", what, idp, err)}
 }
 
 // inspectResponse reads the unverified response for what must be known before validation (the
