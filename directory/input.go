@@ -199,6 +199,10 @@ func CheckUser(u User) error {
 
 func textValue(name, v string) error { return checkString(name, v, text, MaxTextBytes) }
 
+// CheckEmail reports what the input policy refuses in an email address given alone, as
+// home-realm discovery takes one.
+func CheckEmail(v string) error { return checkEmail("email", v) }
+
 // checkEmail applies the identifier rules to an email address, and bounds its folded form.
 func checkEmail(name, v string) error {
 	if err := checkString(name, v, identifier, MaxEmailBytes); err != nil {

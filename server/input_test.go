@@ -103,6 +103,15 @@ func TestInputPolicyOverHTTP(t *testing.T) {
 				t.Errorf("IdP B's filter for its user's email: %d, %v results, want 1", status, list["totalResults"])
 			}
 
+			// Home-realm discovery takes an email alone: what the policy refuses in one is a 400
+			// on both stores, never a lookup that one store answers and the other fails.
+			for _, email := range []string{"ada@acme.test\x00", "ada@acme\u202e.test", "ada@acme.test\ufffd"} {
+				r := testserver.Request(t, http.MethodGet, srv.URL+"/sso/discover?email="+url.QueryEscape(email), "", nil)
+				if r.Status != http.StatusBadRequest {
+					t.Errorf("discovery of %q: %d, want 400", email, r.Status)
+				}
+			}
+
 			// W1: a look-alike of a taken userName is that userName.
 			if status, body := scimCall(t, srv, tokA, "POST", "/Users", scimJSON, userJSON("stra\u00dfe@x.test", "a-20", "s@x.test")); status != http.StatusCreated {
 				t.Fatalf("straße: %d %v", status, body)
