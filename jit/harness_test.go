@@ -62,7 +62,7 @@ func newEnvWith(tb testing.TB, cfg testserver.Config) *env {
 // envOf is the env of an already running server s, whose SAML IdP is idp.
 func envOf(tb testing.TB, s *testserver.Server, idp *testidp.SAML) *env {
 	tb.Helper()
-	h, err := jit.New(s.Service, jit.Config{BaseURL: s.BaseURL, Logger: slog.New(slog.DiscardHandler)})
+	h, err := jit.New(s.Service, jit.Config{BaseURL: s.BaseURL, Logger: slog.New(slog.DiscardHandler), HTTPClient: loopbackClient()})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -114,7 +114,7 @@ func TestSPMetadata(t *testing.T) {
 	}
 
 	// A new handler on the same store (a restart, or another replica) serves the same key.
-	h2, err := jit.New(e.svc, jit.Config{BaseURL: e.url("")})
+	h2, err := jit.New(e.svc, jit.Config{BaseURL: e.url(""), HTTPClient: loopbackClient()})
 	if err != nil {
 		t.Fatal(err)
 	}

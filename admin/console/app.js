@@ -593,7 +593,11 @@ async function userList() {
   const idp = params.get("idp") || "";
   const org = params.get("org") || currentOrg();
   let cursor = "";
+  let latest = 0;
   async function load(append) {
+    // Answers may arrive out of order (the first listing and a search typed meanwhile): only
+    // the newest load may render.
+    const mine = ++latest;
     const qs = new URLSearchParams({ limit: "50" });
     const f = raw.value.trim() || (input.value.trim() ? searchFilter(input.value.trim()) : "");
     if (f) qs.set("filter", f);
@@ -602,7 +606,9 @@ async function userList() {
     if (append && cursor) qs.set("cursor", cursor);
     try {
       const data = await api("GET", "/users?" + qs.toString());
+      if (mine !== latest) return;
       cursor = data.next_cursor;
+      results.dataset.filter = f;
       const more = cursor ? el("button", { type: "button", class: "secondary", onclick: () => load(true) }, "More") : "";
       const table = userTable(data.items, "users");
       if (append) {
