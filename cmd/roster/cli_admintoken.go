@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -15,7 +16,7 @@ func init() {
 }
 
 // adminTokenOut is the API's admin credential: a token with a role, in one organization or
-// ("" ) in every one.
+// ("") in every one.
 type adminTokenOut struct {
 	tokenOut
 	Role string `json:"role"`
@@ -34,7 +35,7 @@ func adminTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs := newFlagSet("admin-token create", "--role owner|org-admin|viewer [--org ORG] [--name NAME] [--expires-in 90d] [flags]", stderr)
 	var cf clientFlags
 	cf.register(fs)
-	name := fs.String("name", "", "a name saying who holds the credential; event actors show it as admin:<name>")
+	name := fs.String("name", "", "who holds the credential (required); events name it as admin:<name>")
 	role := fs.String("role", "", "owner (everything), org-admin (one organization) or viewer (reads only)")
 	org := fs.String("org", "", "the organization the credential acts in; required for org-admin, empty for every organization")
 	expiresIn := fs.String("expires-in", "", "lifetime such as 90d or 720h (default: no expiry)")
@@ -65,7 +66,7 @@ func adminTokenList(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := newFlagSet("admin-token list", "[--org ORG] [flags]", stderr)
 	var cf clientFlags
 	cf.register(fs)
-	org := fs.String("org", "", "only credentials of this organization")
+	org := fs.String("org", "", "only credentials of this organization (those of every organization are left out too)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return parseFailed(err)
@@ -73,16 +74,47 @@ func adminTokenList(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(pos) > 0 {
 		return usagef("admin-token list takes no arguments")
 	}
-	var out struct{ Items []adminTokenOut }
-	return cf.send(ctx, stdout, "GET", "/admin-tokens"+orgQuery(*org), nil, &out, func() {
-		tw := newTable(stdout)
-		fmt.Fprintln(tw, "ID\tNAME\tROLE\tORG\tSTATUS\tCREATED\tEXPIRES\tLAST USED")
-		for _, t := range out.Items {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, orDash(t.Name), t.Role, orAll(t.Org), t.Status,
-				fmtTime(t.Created), fmtTime(t.ExpiresAt), fmtTime(t.LastUsedAt))
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	// The list is the owner's and not scoped to an organization, so --org picks from it here;
+	// --json prints the chosen items as the server wrote them.
+	var page struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := c.call(ctx, "GET", "/admin-tokens", nil, &page, nil); err != nil {
+		return err
+	}
+	keep := []json.RawMessage{}
+	var items []adminTokenOut
+	for _, raw := range page.Items {
+		var t adminTokenOut
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return fmt.Errorf("the server's answer is not the expected JSON: %w", err)
 		}
-		tw.Flush()
-	})
+		if *org == "" || t.Org == *org {
+			keep = append(keep, raw)
+			items = append(items, t)
+		}
+	}
+	if cf.json {
+		b, err := json.Marshal(struct {
+			Items []json.RawMessage `json:"items"`
+		}{keep})
+		if err != nil {
+			return err
+		}
+		writeJSONOut(stdout, b)
+		return nil
+	}
+	tw := newTable(stdout)
+	fmt.Fprintln(tw, "ID\tNAME\tROLE\tORG\tSTATUS\tCREATED\tEXPIRES\tLAST USED")
+	for _, t := range items {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, orDash(t.Name), t.Role, orAll(t.Org), t.Status,
+			fmtTime(t.Created), fmtTime(t.ExpiresAt), fmtTime(t.LastUsedAt))
+	}
+	return tw.Flush()
 }
 
 // orAll shows an empty organization as what it means.
