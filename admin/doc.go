@@ -4,7 +4,9 @@
 // The API is the "External contract (v1)" of DESIGN.md: IdPs (with the values an administrator
 // pastes into the IdP: sp_entity_id, acs_url, sp_metadata_url, redirect_uri, scim_base_url),
 // SCIM tokens, users, groups, tombstones, the event feed (long-poll), a per-IdP reconciliation
-// view, vendor presets and an online backup of the bbolt store.
+// view, vendor presets and an online backup of the bbolt store; and its "Version 2" additions:
+// organizations and their domains (verified by a DNS TXT look-up through internal/dnscheck),
+// admin credentials with roles, "org" on every resource and ?org= on every list.
 //
 // Endpoints below /admin/api/v1 beyond the contract's names, all additive:
 //   - GET /idps/{id}/reconciliation: JIT users not yet adopted by SCIM, SCIM users who never
@@ -12,8 +14,8 @@
 //   - GET /events also takes last=N (the N most recent events) and the filters subject=, idp=
 //     and type=; a filtered page's next_after is the last event read, matched or not.
 //   - GET /users and GET /groups also take idp=.
-//   - GET /presets (the vendor presets), GET /whoami (the caller's actor and the base URL),
-//     GET /backup (a consistent copy of the bbolt store; 501 when the store has none).
+//   - GET /presets (the vendor presets), GET /backup (a consistent copy of the bbolt store;
+//     501 when the store has none); GET /whoami adds the caller's actor and the base URL.
 //
 // Invariants:
 //   - Every write goes through directory.Service, so the provisioning rules apply and each
@@ -21,6 +23,15 @@
 //   - Every request needs an administrator bearer token (directory.TokenAdmin) in the
 //     Authorization header. Failed attempts are counted per client address; past a threshold
 //     the address gets 429 until its window ends, without the token being checked at all.
+//   - Authorization is decided once per request, before the handler runs, in one place
+//     (access.go): each route declares its directory.Action and how the organization of its
+//     resource is found (a path's organization, IdP, user, SCIM token or tombstone; a create's
+//     "org"; a list's ?org=), and directory.Authorize decides. Handlers check no role. A
+//     resource of an organization the credential may not see is answered with the very 404
+//     of a resource that does not exist (R13); what the role may not do is a 403 saying so.
+//     A list without ?org= holds only what the credential may read. Routes that other
+//     packages serve below the prefix (webhooks) are admitted by the same code (Guard).
+//   - Events name the credential that acted: "admin:<token name>".
 //   - No secret leaves in clear: SCIM token secrets are shown once, on creation; an IdP's OIDC
 //     client_secret is masked; password hashes are never part of a user.
 //   - Errors are {"error": "...", "problems": [...]}; a request that fails validation changes

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/dnscheck"
 )
 
 // Prefix is where the admin API is mounted.
@@ -57,6 +58,9 @@ type Config struct {
 	AuthFailureWindow time.Duration
 	// Now is the clock of the failure counter; nil means time.Now.
 	Now func() time.Time
+	// DNS looks up the TXT records that verify an organization's domains; nil asks the
+	// system resolver.
+	DNS *dnscheck.Resolver
 }
 
 // Handler serves the admin API and the console. It is an http.Handler, so tests drive it
@@ -67,6 +71,7 @@ type Handler struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	limiter *failureLimiter
+	dns     *dnscheck.Resolver
 }
 
 // New returns the admin handler over svc.
@@ -84,11 +89,14 @@ func New(svc *directory.Service, cfg Config) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &Handler{svc: svc, cfg: cfg, log: cfg.Logger,
+	h := &Handler{svc: svc, cfg: cfg, log: cfg.Logger, dns: cfg.DNS,
 		limiter: newFailureLimiter(cfg.MaxAuthFailures, cfg.AuthFailureWindow, cfg.Now)}
+	if h.dns == nil {
+		h.dns, _ = dnscheck.New("") // the system resolver needs no address to check
+	}
 	h.mux = http.NewServeMux()
 	for _, rt := range h.apiRoutes() {
-		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.api(rt.handle))
+		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.api(rt))
 	}
 	console := consoleHandler()
 	h.mux.Handle("GET /admin", console)
@@ -102,31 +110,51 @@ func New(svc *directory.Service, cfg Config) *Handler {
 	return h
 }
 
+// route is one endpoint of the API: what it does, as far as authorization cares (action), and
+// how the organization of its resource is found (scope). The middleware decides once per
+// request from these two; handlers check no role.
 type route struct {
 	method, path string
-	handle       func(w http.ResponseWriter, r *http.Request, actor string) error
+	action       directory.Action
+	scope        scope
+	handle       func(w http.ResponseWriter, r *http.Request, a access) error
 }
 
 func (h *Handler) apiRoutes() []route {
+	const read, write, owner = directory.ActionRead, directory.ActionWrite, directory.ActionOwner
 	return []route{
-		{"GET", "/idps", h.listIdPs},
-		{"POST", "/idps", h.createIdP},
-		{"GET", "/idps/{id}", h.getIdP},
-		{"PATCH", "/idps/{id}", h.patchIdP},
-		{"DELETE", "/idps/{id}", h.deleteIdP},
-		{"GET", "/idps/{id}/scim-tokens", h.listTokens},
-		{"POST", "/idps/{id}/scim-tokens", h.createToken},
-		{"GET", "/idps/{id}/reconciliation", h.reconciliation},
-		{"DELETE", "/scim-tokens/{id}", h.revokeToken},
-		{"GET", "/users", h.listUsers},
-		{"GET", "/users/{id}", h.getUser},
-		{"POST", "/users/{id}/deactivate", h.deactivateUser},
-		{"DELETE", "/tombstones/{idp}/{uid...}", h.clearTombstone},
-		{"GET", "/groups", h.listGroups},
-		{"GET", "/events", h.listEvents},
-		{"GET", "/presets", h.listPresets},
-		{"GET", "/backup", h.backup},
-		{"GET", "/whoami", h.whoami},
+		{"GET", "/orgs", read, unscoped, h.listOrgs},
+		{"POST", "/orgs", owner, unscoped, h.createOrg},
+		{"GET", "/orgs/{org}", read, inOrgPath, h.getOrg},
+		// Console access may make a group of the operator's organization owners, so only an
+		// owner changes an organization's settings.
+		{"PATCH", "/orgs/{org}", owner, inOrgPath, h.patchOrg},
+		{"DELETE", "/orgs/{org}", owner, inOrgPath, h.deleteOrg},
+		{"POST", "/orgs/{org}/domains", write, inOrgPath, h.addDomain},
+		{"POST", "/orgs/{org}/domains/{domain}/verify", write, inOrgPath, h.verifyDomain},
+		{"DELETE", "/orgs/{org}/domains/{domain}", write, inOrgPath, h.removeDomain},
+		{"GET", "/admin-tokens", owner, unscoped, h.listAdminTokens},
+		{"POST", "/admin-tokens", owner, unscoped, h.createAdminToken},
+		{"DELETE", "/admin-tokens/{id}", owner, unscoped, h.revokeAdminToken},
+		{"GET", "/idps", read, orgQuery, h.listIdPs},
+		{"POST", "/idps", write, inOrgOfBody, h.createIdP},
+		{"GET", "/idps/{id}", read, ofIdPPath, h.getIdP},
+		{"PATCH", "/idps/{id}", write, ofIdPPath, h.patchIdP},
+		{"DELETE", "/idps/{id}", write, ofIdPPath, h.deleteIdP},
+		{"GET", "/idps/{id}/scim-tokens", read, ofIdPPath, h.listTokens},
+		{"POST", "/idps/{id}/scim-tokens", write, ofIdPPath, h.createToken},
+		{"GET", "/idps/{id}/reconciliation", read, ofIdPPath, h.reconciliation},
+		{"DELETE", "/scim-tokens/{id}", write, ofSCIMTokenPath, h.revokeToken},
+		{"GET", "/users", read, orgQuery, h.listUsers},
+		{"GET", "/users/{id}", read, ofUserPath, h.getUser},
+		{"POST", "/users/{id}/deactivate", write, ofUserPath, h.deactivateUser},
+		{"DELETE", "/tombstones/{idp}/{uid...}", write, ofTombstonePath, h.clearTombstone},
+		{"GET", "/groups", read, orgQuery, h.listGroups},
+		{"GET", "/events", read, orgQuery, h.listEvents},
+		{"GET", "/presets", read, unscoped, h.listPresets},
+		// A backup is every organization's data at once.
+		{"GET", "/backup", owner, unscoped, h.backup},
+		{"GET", "/whoami", read, unscoped, h.whoami},
 	}
 }
 
@@ -146,8 +174,9 @@ func securityHeaders(w http.ResponseWriter) {
 	hd.Set("Referrer-Policy", "no-referrer")
 }
 
-// api wraps an endpoint with headers, authentication, the body limit and error mapping.
-func (h *Handler) api(fn func(w http.ResponseWriter, r *http.Request, actor string) error) http.Handler {
+// api wraps an endpoint with headers, authentication, the body limit, the one authorization
+// decision and error mapping.
+func (h *Handler) api(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w)
 		w.Header().Set("Cache-Control", "no-store")
@@ -180,7 +209,11 @@ func (h *Handler) api(fn func(w http.ResponseWriter, r *http.Request, actor stri
 		if r.Body != nil && r.Body != http.NoBody && (r.Method == http.MethodPost || r.Method == http.MethodPatch || r.Method == http.MethodPut) {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
-		if err := fn(w, r, "admin:"+tok.ID); err != nil {
+		a, err := h.authorize(r, principalOf(tok), rt)
+		if err == nil {
+			err = rt.handle(w, r, a)
+		}
+		if err != nil {
 			h.fail(w, r, err)
 		}
 	})
@@ -234,6 +267,12 @@ type errorBody struct {
 
 func writeError(w http.ResponseWriter, status int, msg string, problems ...string) {
 	writeJSON(w, status, errorBody{Error: msg, Problems: problems})
+}
+
+// writeCreated answers 201 with the new resource and where it lives.
+func writeCreated(w http.ResponseWriter, location string, v any) {
+	w.Header().Set("Location", location)
+	writeJSON(w, http.StatusCreated, v)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

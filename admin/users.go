@@ -40,7 +40,7 @@ func userExtra(u directory.User) map[string]string {
 	return map[string]string{"idp": u.IdP, "uniqueUserId": u.UniqueUserID, "owner": string(u.Owner)}
 }
 
-func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ string) error {
+func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) error {
 	limit, err := pageLimit(r, 50, 500)
 	if err != nil {
 		return err
@@ -51,17 +51,18 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ string) er
 			return badRequest("filter: "+err.Error(), `filters use SCIM syntax, e.g. userName sw "a" or uniqueUserId eq "00u1"`)
 		}
 	}
-	q := directory.ScanQuery{IdP: r.URL.Query().Get("idp"), After: r.URL.Query().Get("cursor")}
+	q := directory.ScanQuery{Org: a.org, IdP: r.URL.Query().Get("idp"), After: r.URL.Query().Get("cursor")}
 	out := list[userView]{Items: []userView{}}
 	err = h.svc.View(r.Context(), func(tx directory.ReadTx) error {
 		// An equality an index answers ("roster user list --filter 'userName eq …'") must not
 		// scan 100k users; the filter is still evaluated on what the index returns.
-		if cands, ok, err := indexedUsers(tx, expr, q.IdP); err != nil {
+		if cands, ok, err := indexedUsers(tx, expr, q); err != nil {
 			return err
 		} else if ok {
 			sort.Slice(cands, func(i, j int) bool { return cands[i].ID < cands[j].ID })
 			for _, u := range cands {
-				if u.ID <= q.After || (q.IdP != "" && u.IdP != q.IdP) || !filter.MatchUser(expr, u, userExtra(u)) {
+				if u.ID <= q.After || (q.IdP != "" && u.IdP != q.IdP) || (q.Org != "" && directory.OrgOrDefault(u.Org) != q.Org) ||
+					!filter.MatchUser(expr, u, userExtra(u)) {
 					continue
 				}
 				if len(out.Items) == limit {
@@ -102,20 +103,11 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ string) er
 }
 
 // indexedUsers returns the candidates of an equality that a store index answers, and false
-// when the filter has none and the caller must scan. Every user the filter matches is among
-// the candidates.
-func indexedUsers(tx directory.ReadTx, expr filter.Expr, idp string) ([]directory.User, bool, error) {
+// when the filter has none and the caller must scan. Every user of q's organization and IdP
+// that the filter matches is among the candidates.
+func indexedUsers(tx directory.ReadTx, expr filter.Expr, q directory.ScanQuery) ([]directory.User, bool, error) {
 	if expr == nil {
 		return nil, false, nil
-	}
-	one := func(u directory.User, err error) ([]directory.User, bool, error) {
-		if errors.Is(err, directory.ErrNotFound) {
-			return []directory.User{}, true, nil
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		return []directory.User{u}, true, nil
 	}
 	// uniqueUserId eq … is not answered from the identity index: the filter compares
 	// uniqueUserId case-insensitively and the index is exact, so the two could disagree.
@@ -125,22 +117,61 @@ func indexedUsers(tx directory.ReadTx, expr filter.Expr, idp string) ([]director
 	}
 	switch attr {
 	case "id":
-		return one(tx.User(value))
+		u, err := tx.User(value)
+		if errors.Is(err, directory.ErrNotFound) {
+			return []directory.User{}, true, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return []directory.User{u}, true, nil
 	case "username":
-		return one(tx.UserByUserName(value))
+		us, err := inEachOrg(tx, q.Org, func(org string) ([]directory.User, error) {
+			u, err := tx.UserByUserName(org, value)
+			if errors.Is(err, directory.ErrNotFound) {
+				return nil, nil
+			}
+			return []directory.User{u}, err
+		})
+		return us, err == nil, err
 	case "emails.value":
-		us, err := tx.UsersByEmail(value)
+		us, err := inEachOrg(tx, q.Org, func(org string) ([]directory.User, error) { return tx.UsersByEmail(org, value) })
 		return us, err == nil, err
 	case "externalid":
-		if idp != "" {
-			us, err := tx.UsersByExternalID(idp, value)
+		if q.IdP != "" {
+			us, err := tx.UsersByExternalID(q.IdP, value)
 			return us, err == nil, err
 		}
 	}
 	return nil, false, nil
 }
 
-func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, _ string) error {
+// inEachOrg runs a per-organization index lookup in org, or in every organization when org
+// is "", and gathers what it finds.
+func inEachOrg(tx directory.ReadTx, org string, lookup func(org string) ([]directory.User, error)) ([]directory.User, error) {
+	if org != "" {
+		us, err := lookup(org)
+		if us == nil {
+			us = []directory.User{}
+		}
+		return us, err
+	}
+	orgs, err := tx.Orgs()
+	if err != nil {
+		return nil, err
+	}
+	out := []directory.User{}
+	for _, o := range orgs {
+		us, err := lookup(o.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, us...)
+	}
+	return out, nil
+}
+
+func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, _ access) error {
 	id := r.PathValue("id")
 	var v userView
 	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
@@ -152,7 +183,7 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, _ string) erro
 		return err
 	})
 	if errors.Is(err, directory.ErrNotFound) {
-		return notFound(fmt.Sprintf("user %q does not exist", id))
+		return userMissing(id)
 	}
 	if err != nil {
 		return err
@@ -161,11 +192,11 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, _ string) erro
 	return nil
 }
 
-func (h *Handler) deactivateUser(w http.ResponseWriter, r *http.Request, actor string) error {
+func (h *Handler) deactivateUser(w http.ResponseWriter, r *http.Request, a access) error {
 	id := r.PathValue("id")
-	u, err := h.svc.DeactivateUser(r.Context(), actor, id)
+	u, err := h.svc.DeactivateUser(r.Context(), a.actor(), id)
 	if errors.Is(err, directory.ErrNotFound) {
-		return notFound(fmt.Sprintf("user %q does not exist", id))
+		return userMissing(id)
 	}
 	if err != nil {
 		return err
@@ -182,11 +213,11 @@ func (h *Handler) deactivateUser(w http.ResponseWriter, r *http.Request, actor s
 	return nil
 }
 
-func (h *Handler) clearTombstone(w http.ResponseWriter, r *http.Request, actor string) error {
+func (h *Handler) clearTombstone(w http.ResponseWriter, r *http.Request, a access) error {
 	id := directory.Identity{IdP: r.PathValue("idp"), UniqueUserID: r.PathValue("uid")}
-	err := h.svc.ClearTombstone(r.Context(), actor, id)
+	err := h.svc.ClearTombstone(r.Context(), a.actor(), id)
 	if errors.Is(err, directory.ErrNotFound) {
-		return notFound(fmt.Sprintf("no tombstone for uniqueUserId %q of IdP %q", id.UniqueUserID, id.IdP))
+		return tombstoneMissing(id.IdP, id.UniqueUserID)
 	}
 	if err != nil {
 		return err
@@ -197,6 +228,7 @@ func (h *Handler) clearTombstone(w http.ResponseWriter, r *http.Request, actor s
 
 type groupView struct {
 	ID          string          `json:"id"`
+	Org         string          `json:"org"`
 	DisplayName string          `json:"displayName"`
 	ExternalID  string          `json:"externalId"`
 	IdP         string          `json:"idp"`
@@ -205,12 +237,12 @@ type groupView struct {
 	Meta        directory.Meta  `json:"meta"`
 }
 
-func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, _ string) error {
+func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, a access) error {
 	limit, err := pageLimit(r, 100, 1000)
 	if err != nil {
 		return err
 	}
-	q := directory.ScanQuery{IdP: r.URL.Query().Get("idp"), After: r.URL.Query().Get("cursor")}
+	q := directory.ScanQuery{Org: a.org, IdP: r.URL.Query().Get("idp"), After: r.URL.Query().Get("cursor")}
 	out := list[groupView]{Items: []groupView{}}
 	err = h.svc.View(r.Context(), func(tx directory.ReadTx) error {
 		return tx.ScanGroups(q, func(g directory.Group) error {
@@ -222,7 +254,7 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, _ string) e
 			if members == nil {
 				members = []string{}
 			}
-			out.Items = append(out.Items, groupView{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID,
+			out.Items = append(out.Items, groupView{ID: g.ID, Org: directory.OrgOrDefault(g.Org), DisplayName: g.DisplayName, ExternalID: g.ExternalID,
 				IdP: g.IdP, Owner: g.Owner, Members: members, Meta: g.Meta})
 			return nil
 		})
@@ -243,6 +275,7 @@ type eventView struct {
 	Type    string    `json:"type"`
 	Actor   string    `json:"actor"`
 	Subject string    `json:"subject"`
+	Org     string    `json:"org"`
 	IdP     string    `json:"idp"`
 	Rule    string    `json:"rule"`
 	Reason  string    `json:"reason"`
@@ -255,7 +288,7 @@ func eventViewOf(e directory.Event) eventView {
 		ch = []string{}
 	}
 	return eventView{Seq: e.Seq, ID: e.ID, Time: e.Time, Type: e.Type, Actor: e.Actor, Subject: e.Subject,
-		IdP: e.IdP, Rule: string(e.Rule), Reason: e.Reason, Changes: ch}
+		Org: e.Org, IdP: e.IdP, Rule: string(e.Rule), Reason: e.Reason, Changes: ch}
 }
 
 type eventPage struct {
@@ -271,7 +304,7 @@ const maxWait = 60
 // next_after.
 const filteredScanBudget = 20000
 
-func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request, _ string) error {
+func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request, a access) error {
 	qv := r.URL.Query()
 	var problems []string
 	var after uint64
@@ -326,7 +359,7 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request, _ string) e
 	}
 	subject, idp, typ := qv.Get("subject"), qv.Get("idp"), qv.Get("type")
 	page := eventPage{Items: []eventView{}, NextAfter: after}
-	if subject == "" && idp == "" && typ == "" {
+	if subject == "" && idp == "" && typ == "" && a.org == "" {
 		evs, err := h.svc.Events(r.Context(), after, limit, wait)
 		if err != nil {
 			return err
@@ -338,42 +371,58 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request, _ string) e
 		writeJSON(w, http.StatusOK, page)
 		return nil
 	}
-	// Filtered reads scan forward from after; next_after is the last event read, matched or
-	// not, so the client resumes without reading the same events again. A long poll first
-	// waits for any event past after, so a follower with a filter does not spin.
-	if wait > 0 {
-		if _, err := h.svc.Events(r.Context(), after, 1, wait); err != nil {
-			return err
-		}
-	}
-	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
-		read := 0
-		for read < filteredScanBudget && len(page.Items) < limit {
-			evs, err := tx.Events(page.NextAfter, 1000)
-			if err != nil {
+	// Filtered reads (an organization's events, or those of a subject, IdP or type) scan
+	// forward from after; next_after is the last event read, matched or not, so the client
+	// resumes without reading the same events again. A long poll that finds nothing waits
+	// for any newer event and looks again, so a follower with a filter neither spins nor
+	// answers early because another organization wrote something.
+	deadline := time.Now().Add(wait)
+	for {
+		read, lastSeq := 0, uint64(0)
+		err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+			var err error
+			if lastSeq, err = tx.LastSeq(); err != nil {
 				return err
 			}
-			if len(evs) == 0 {
-				return nil
-			}
-			for _, e := range evs {
-				read++
-				page.NextAfter = e.Seq
-				if (subject == "" || e.Subject == subject) && (idp == "" || e.IdP == idp) && (typ == "" || e.Type == typ) {
-					page.Items = append(page.Items, eventViewOf(e))
-					if len(page.Items) == limit {
-						return nil
+			for read < filteredScanBudget && len(page.Items) < limit {
+				evs, err := orgEvents(tx, a.org, page.NextAfter, 1000)
+				if err != nil || len(evs) == 0 {
+					return err
+				}
+				for _, e := range evs {
+					read++
+					page.NextAfter = e.Seq
+					if (subject == "" || e.Subject == subject) && (idp == "" || e.IdP == idp) && (typ == "" || e.Type == typ) {
+						page.Items = append(page.Items, eventViewOf(e))
+						if len(page.Items) == limit {
+							return nil
+						}
 					}
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+		left := time.Until(deadline)
+		if len(page.Items) > 0 || read >= filteredScanBudget || left <= 0 {
+			break
+		}
+		if _, err := h.svc.Events(r.Context(), lastSeq, 1, left); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusOK, page)
 	return nil
+}
+
+// orgEvents reads the events of organization org, or of every organization when org is "".
+func orgEvents(tx directory.ReadTx, org string, after uint64, limit int) ([]directory.Event, error) {
+	if org == "" {
+		return tx.Events(after, limit)
+	}
+	return tx.OrgEvents(org, after, limit)
 }
 
 // --- reconciliation -----------------------------------------------------------------------------
@@ -409,11 +458,11 @@ type refusalsOfRule struct {
 	Last  time.Time `json:"last"`
 }
 
-func (h *Handler) reconciliation(w http.ResponseWriter, r *http.Request, _ string) error {
+func (h *Handler) reconciliation(w http.ResponseWriter, r *http.Request, _ access) error {
 	id := r.PathValue("id")
 	rec, err := h.svc.Reconcile(r.Context(), id)
 	if errors.Is(err, directory.ErrNotFound) {
-		return notFound(fmt.Sprintf("IdP %q does not exist", id))
+		return idpMissing(id)
 	}
 	if err != nil {
 		return err
@@ -450,7 +499,7 @@ func memberViews(us []directory.MemberUser) []userView {
 
 // --- backup -------------------------------------------------------------------------------------
 
-func (h *Handler) backup(w http.ResponseWriter, r *http.Request, actor string) error {
+func (h *Handler) backup(w http.ResponseWriter, r *http.Request, a access) error {
 	if h.cfg.Backup == nil {
 		return &apiError{status: http.StatusNotImplemented,
 			msg: "this server's store has no online backup; back up PostgreSQL with the database's own tools (pg_dump)"}
@@ -459,7 +508,7 @@ func (h *Handler) backup(w http.ResponseWriter, r *http.Request, actor string) e
 	w.Header().Set("Content-Disposition", `attachment; filename="roster.db"`)
 	n, err := h.cfg.Backup(w)
 	if err != nil {
-		h.log.ErrorContext(r.Context(), "admin: backup failed", "actor", actor, "written", n, "err", err)
+		h.log.ErrorContext(r.Context(), "admin: backup failed", "actor", a.actor(), "written", n, "err", err)
 		// The status is sent already; cutting the connection before the final chunk is the
 		// only way left to tell the client that what it received is incomplete. gin's
 		// recovery swallows http.ErrAbortHandler, so hijack and close where we can.
@@ -469,6 +518,6 @@ func (h *Handler) backup(w http.ResponseWriter, r *http.Request, actor string) e
 		}
 		panic(http.ErrAbortHandler)
 	}
-	h.log.InfoContext(r.Context(), "admin: backup written", "actor", actor, "bytes", n)
+	h.log.InfoContext(r.Context(), "admin: backup written", "actor", a.actor(), "bytes", n)
 	return nil
 }

@@ -27,7 +27,7 @@ var (
 
 // ConflictError says which uniqueness constraint a write would break.
 type ConflictError struct {
-	// Field is "userName", "identity", "externalId", "displayName" or "id".
+	// Field is "userName", "identity", "externalId", "displayName", "domain" or "id".
 	Field string
 	Value string
 	// Msg, when set, replaces the generic "is already taken" wording.

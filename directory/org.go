@@ -67,6 +67,33 @@ func (o Organization) Clone() Organization {
 	return o
 }
 
+// Stored returns the organization in the form stores keep: a deep copy with folded domains,
+// times in UTC and an empty (not nil) domain list.
+func (o Organization) Stored() Organization {
+	o = o.Clone()
+	if o.Domains == nil {
+		o.Domains = []Domain{}
+	}
+	for i := range o.Domains {
+		d := &o.Domains[i]
+		d.Domain = FoldDomain(d.Domain)
+		d.VerifiedAt, d.Created = d.VerifiedAt.UTC(), d.Created.UTC()
+	}
+	o.Created, o.Updated = o.Created.UTC(), o.Updated.UTC()
+	return o
+}
+
+// VerifiedDomains lists the folded domains the organization has verified.
+func (o Organization) VerifiedDomains() []string {
+	out := []string{}
+	for _, d := range o.Domains {
+		if d.Verified {
+			out = append(out, FoldDomain(d.Domain))
+		}
+	}
+	return out
+}
+
 // Domain returns the organization's claim of domain d (folded), and false if it has none.
 func (o Organization) Domain(d string) (Domain, bool) {
 	d = FoldDomain(d)
@@ -91,6 +118,19 @@ func OrgOrDefault(org string) string {
 		return DefaultOrg
 	}
 	return org
+}
+
+// UpgradeStoredToken gives a token read from a store what a token written before
+// organizations lacks: a SCIM token is in its IdP's organization, DefaultOrg, and an admin
+// token of that time, which could do everything, is an owner's of every organization.
+func UpgradeStoredToken(t Token) Token {
+	switch {
+	case t.Kind == TokenSCIM:
+		t.Org = OrgOrDefault(t.Org)
+	case t.Kind == TokenAdmin && t.Role == "":
+		t.Role = RoleOwner
+	}
+	return t
 }
 
 // FoldDomain is the form under which domains are compared and stored: lower case, without a

@@ -243,6 +243,7 @@ func DecideLogin(idp IdP, st LoginState, in Login, now time.Time) LoginDecision 
 	u := User{
 		UserName:     userName,
 		Active:       true,
+		Org:          idp.Org,
 		IdP:          in.IdP,
 		UniqueUserID: in.UniqueUserID,
 		Owner:        OwnerJIT,
@@ -443,7 +444,7 @@ func DecideSCIMCreate(idp IdP, st SCIMCreateState, key string, in User) SCIMDeci
 // now (R6). An update that changes nothing has no event.
 func DecideSCIMUpdate(idp IdP, old, in User, now time.Time) (Decision, error) {
 	u := in.Clone()
-	u.ID, u.IdP, u.Meta, u.LastLoginAt, u.SessionsValidAfter = old.ID, old.IdP, old.Meta, old.LastLoginAt, old.SessionsValidAfter
+	u.ID, u.Org, u.IdP, u.Meta, u.LastLoginAt, u.SessionsValidAfter = old.ID, old.Org, old.IdP, old.Meta, old.LastLoginAt, old.SessionsValidAfter
 	u.Owner = OwnerSCIM
 	key := SCIMKey(idp, u)
 	if key == "" && SCIMKey(idp, old) == "" {

@@ -270,7 +270,7 @@ func (s *Service) UpdateIdP(ctx context.Context, actor, id string, fn func(IdP) 
 		if old.SCIMMatch != p.SCIMMatch {
 			// The matching attribute is what SCIM users are keyed by (R1); changing it under
 			// existing users would split each person into two identities.
-			if n, err := tx.CountUsers(p.ID); err != nil {
+			if n, err := tx.CountUsers("", p.ID); err != nil {
 				return err
 			} else if n > 0 {
 				return Invalidf("scim_match cannot change from %s to %s while IdP %q has %d users: their identities are keyed by it (R1)",
@@ -319,7 +319,7 @@ func (s *Service) DeleteIdP(ctx context.Context, actor, id string, force bool) e
 		if _, err := tx.IdP(id); err != nil {
 			return err
 		}
-		n, err := tx.CountUsers(id)
+		n, err := tx.CountUsers("", id)
 		if err != nil {
 			return err
 		}

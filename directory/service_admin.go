@@ -66,9 +66,12 @@ func (s *Service) putToken(ctx context.Context, actor string, kind TokenKind, id
 	}
 	err := s.update(ctx, func(tx Tx) error {
 		if kind == TokenSCIM {
-			if _, err := tx.IdP(idp); err != nil {
+			p, err := tx.IdP(idp)
+			if err != nil {
 				return err
 			}
+			// A SCIM token acts in its IdP's organization (R13).
+			t.Org = p.Org
 		}
 		if err := tx.PutToken(t); err != nil {
 			return err

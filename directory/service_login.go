@@ -113,11 +113,11 @@ func loadLoginState(tx ReadTx, idp IdP, in Login) (LoginState, error) {
 	} else if !errors.Is(err, ErrNotFound) {
 		return st, err
 	}
-	if st.ByUserName, err = userOrNil(tx.UserByUserName(in.DesiredUserName())); err != nil {
+	if st.ByUserName, err = userOrNil(tx.UserByUserName(idp.Org, in.DesiredUserName())); err != nil {
 		return st, err
 	}
 	if idp.LinkPolicy == LinkVerifiedEmail && in.Email != "" {
-		if st.ByEmail, err = tx.UsersByEmail(in.Email); err != nil {
+		if st.ByEmail, err = tx.UsersByEmail(idp.Org, in.Email); err != nil {
 			return st, err
 		}
 		// The user holding the userName is the link target itself when linking applies.
@@ -145,7 +145,7 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 		g, err := tx.GroupByDisplayName(idp.ID, n)
 		created := false
 		if errors.Is(err, ErrNotFound) {
-			g = Group{ID: s.newID(), DisplayName: n, IdP: idp.ID, Owner: OwnerJIT, Members: []string{}}
+			g = Group{ID: s.newID(), Org: idp.Org, DisplayName: n, IdP: idp.ID, Owner: OwnerJIT, Members: []string{}}
 			s.stampGroup(&g, true)
 			created = true
 		} else if err != nil {

@@ -10,7 +10,10 @@ import (
 // SCIMActor is the caller of a SCIM operation: one token of one IdP. Every SCIM read and write
 // is scoped to that IdP (R10).
 type SCIMActor struct {
-	IdP     string
+	IdP string
+	// Org is the organization of the IdP, and so of everything the actor may see (R13); ""
+	// reads as DefaultOrg.
+	Org     string
 	TokenID string
 }
 
@@ -110,7 +113,7 @@ func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User, opts
 					return err
 				}
 			}
-			if st.ByUserName, err = userOrNil(tx.UserByUserName(in.UserName)); err != nil {
+			if st.ByUserName, err = userOrNil(tx.UserByUserName(idp.Org, in.UserName)); err != nil {
 				return err
 			}
 			decision = DecideSCIMCreate(idp, st, key, in)
@@ -119,7 +122,7 @@ func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User, opts
 				return nil // recorded below, outside this transaction
 			}
 			u := in.Clone()
-			u.IdP, u.UniqueUserID, u.Owner = idp.ID, key, OwnerSCIM
+			u.Org, u.IdP, u.UniqueUserID, u.Owner = idp.Org, idp.ID, key, OwnerSCIM
 			e := Event{Type: decision.Event, Actor: a.String(), IdP: idp.ID, Rule: decision.Rule, Reason: decision.Reason}
 			if decision.Action == SCIMAdopt {
 				old := *st.ByKey
@@ -308,18 +311,18 @@ func checkMembers(tx ReadTx, idp string, members []string) ([]string, error) {
 func (s *Service) SCIMCreateGroup(ctx context.Context, a SCIMActor, in Group) (Group, error) {
 	var out Group
 	err := s.update(ctx, func(tx Tx) error {
-		if _, err := s.scimIdP(tx, a, in.DisplayName); err != nil {
+		idp, err := s.scimIdP(tx, a, in.DisplayName)
+		if err != nil {
 			return err
 		}
 		if strings.TrimSpace(in.DisplayName) == "" {
 			return Invalidf("displayName is required")
 		}
 		g := in.Clone()
-		var err error
 		if g.Members, err = checkMembers(tx, a.IdP, g.Members); err != nil {
 			return err
 		}
-		g.ID, g.IdP, g.Owner, g.Meta = s.newID(), a.IdP, OwnerSCIM, Meta{}
+		g.ID, g.Org, g.IdP, g.Owner, g.Meta = s.newID(), idp.Org, a.IdP, OwnerSCIM, Meta{}
 		s.stampGroup(&g, true)
 		if err := tx.PutGroup(g); err != nil {
 			return err
@@ -352,7 +355,7 @@ func (s *Service) SCIMUpdateGroup(ctx context.Context, a SCIMActor, id string, e
 		if err != nil {
 			return err
 		}
-		g.ID, g.IdP, g.Meta, g.Owner = old.ID, old.IdP, old.Meta, OwnerSCIM
+		g.ID, g.Org, g.IdP, g.Meta, g.Owner = old.ID, old.Org, old.IdP, old.Meta, OwnerSCIM
 		if strings.TrimSpace(g.DisplayName) == "" {
 			return Invalidf("displayName is required")
 		}

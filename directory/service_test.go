@@ -213,7 +213,7 @@ func TestServiceR5SCIMCreateAdoptsJITUser(t *testing.T) {
 		if len(byExt) != 1 || byExt[0].ID != jit.ID {
 			t.Errorf("R5: externalId eq \"00u1\" finds %d users, want the JIT-created user %s", len(byExt), jit.ID)
 		}
-		byName, err := tx.UserByUserName("ADA@example.com")
+		byName, err := tx.UserByUserName(DefaultOrg, "ADA@example.com")
 		if err != nil || byName.ID != jit.ID {
 			t.Errorf("R5: userName eq finds %v, %v; want the JIT-created user", byName.ID, err)
 		}

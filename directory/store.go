@@ -24,6 +24,9 @@ type Store interface {
 // ScanQuery selects users or groups for a scan, always in ascending id order so that paging is
 // stable.
 type ScanQuery struct {
+	// Org restricts the scan to one organization's resources; "" scans all. Backends answer it
+	// from an index, so that a scan of one organization never reads another's records (R13).
+	Org string
 	// IdP restricts the scan to one IdP's resources; "" scans all.
 	IdP string
 	// After starts the scan after this id ("" from the start).
@@ -32,17 +35,30 @@ type ScanQuery struct {
 
 // ReadTx is what a transaction can read. Lookups of a missing resource return ErrNotFound.
 type ReadTx interface {
+	// Org reads an organization; Orgs lists every organization in id order.
+	Org(id string) (Organization, error)
+	Orgs() ([]Organization, error)
+	// OrgByDomain finds the organization that verified the folded domain; claims that are not
+	// verified are not indexed.
+	OrgByDomain(domain string) (Organization, error)
+
+	// Every user, group, IdP, tombstone and SCIM token a store returns has an Org: a record
+	// written before organizations existed reads as DefaultOrg's (OrgOrDefault), and an admin
+	// token of that time reads as an owner's.
+
 	User(id string) (User, error)
-	// UserByUserName looks up a user by case-folded userName.
-	UserByUserName(userName string) (User, error)
+	// UserByUserName looks up a user of organization org by case-folded userName.
+	UserByUserName(org, userName string) (User, error)
 	UserByIdentity(id Identity) (User, error)
 	UsersByExternalID(idp, externalID string) ([]User, error)
-	// UsersByEmail finds users having the case-folded email among their emails.
-	UsersByEmail(email string) ([]User, error)
+	// UsersByEmail finds the users of organization org having the case-folded email among
+	// their emails.
+	UsersByEmail(org, email string) ([]User, error)
 	// ScanUsers calls fn for each selected user in id order until fn returns ErrStopScan or
 	// another error, which ScanUsers then returns (ErrStopScan as nil).
 	ScanUsers(q ScanQuery, fn func(User) error) error
-	CountUsers(idp string) (int, error)
+	// CountUsers counts the users of organization org and IdP idp; "" for either counts all.
+	CountUsers(org, idp string) (int, error)
 
 	Group(id string) (Group, error)
 	GroupByDisplayName(idp, displayName string) (Group, error)
@@ -62,6 +78,9 @@ type ReadTx interface {
 
 	// Events returns up to limit events with Seq > after, in order.
 	Events(after uint64, limit int) ([]Event, error)
+	// OrgEvents returns up to limit events of organization org with Seq > after, in order,
+	// from an index: reading one organization's events never reads another's.
+	OrgEvents(org string, after uint64, limit int) ([]Event, error)
 	LastSeq() (uint64, error)
 
 	// KV reads an entry of the small key-value space used for sessions, login state, the SAML
@@ -74,8 +93,18 @@ type ReadTx interface {
 type Tx interface {
 	ReadTx
 
+	// PutOrg creates or replaces an organization. A domain it has verified that another
+	// organization has verified too is a *ConflictError with Field "domain": one domain, one
+	// organization.
+	PutOrg(o Organization) error
+	// DeleteOrg removes an organization and its domain claims. It does not look for what the
+	// organization still holds; Service refuses that first.
+	DeleteOrg(id string) error
+
 	// PutUser creates or replaces a user, keeping every index in step. It returns a
-	// *ConflictError if the case-folded userName or the identity belongs to another user.
+	// *ConflictError if the case-folded userName belongs to another user of the same
+	// organization (R8, R13) or the identity to another user (R7). A user without an org is
+	// stored in DefaultOrg.
 	PutUser(u User) error
 	// DeleteUser removes a user and its memberships.
 	DeleteUser(id string) error

@@ -87,7 +87,7 @@ func TestModeJITRefused(t *testing.T) {
 		t.Fatalf("events after a refused POST = %+v, want one scim.refused by R2", evs)
 	}
 	var n int
-	if err := e.svc.View(context.Background(), func(tx directory.ReadTx) (err error) { n, err = tx.CountUsers("jitonly"); return err }); err != nil {
+	if err := e.svc.View(context.Background(), func(tx directory.ReadTx) (err error) { n, err = tx.CountUsers("", "jitonly"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {

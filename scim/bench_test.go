@@ -185,7 +185,7 @@ func BenchmarkGetUserByUserName(b *testing.B) {
 		b.Run(fmt.Sprint("users=", n), func(b *testing.B) {
 			f := seed(b, n)
 			lookupBench(b, f, byUserName, func(tx directory.ReadTx, i int) error {
-				_, err := tx.UserByUserName(fmt.Sprintf("user%06d@example.com", i))
+				_, err := tx.UserByUserName(directory.DefaultOrg, fmt.Sprintf("user%06d@example.com", i))
 				return err
 			})
 		})

@@ -352,7 +352,8 @@ func sortError(attr string) error {
 
 // candidateUsers answers an equality on an indexed attribute from the index: the users of the
 // actor's IdP that may match, in id order. ok is false when e has no such equality.
-func candidateUsers(tx directory.ReadTx, idp string, e filter.Expr) (users []directory.User, ok bool, err error) {
+func candidateUsers(tx directory.ReadTx, actor directory.SCIMActor, e filter.Expr) (users []directory.User, ok bool, err error) {
+	idp := actor.IdP
 	attr, value, ok := filter.IndexedEquality(e)
 	if !ok {
 		return nil, false, nil
@@ -367,7 +368,7 @@ func candidateUsers(tx directory.ReadTx, idp string, e filter.Expr) (users []dir
 			return nil, true, err
 		}
 	case "username":
-		u, err := tx.UserByUserName(value)
+		u, err := tx.UserByUserName(actor.Org, value)
 		if err == nil {
 			found = []directory.User{u}
 		} else if !errors.Is(err, directory.ErrNotFound) {
@@ -378,7 +379,7 @@ func candidateUsers(tx directory.ReadTx, idp string, e filter.Expr) (users []dir
 			return nil, true, err
 		}
 	case "emails.value":
-		if found, err = tx.UsersByEmail(value); err != nil && !errors.Is(err, directory.ErrNotFound) {
+		if found, err = tx.UsersByEmail(actor.Org, value); err != nil && !errors.Is(err, directory.ErrNotFound) {
 			return nil, true, err
 		}
 	default:
@@ -386,7 +387,7 @@ func candidateUsers(tx directory.ReadTx, idp string, e filter.Expr) (users []dir
 	}
 	users = found[:0:0]
 	for _, u := range found {
-		if u.IdP == idp { // R10: the index spans IdPs
+		if u.IdP == idp { // R10: the index spans the organization's IdPs
 			users = append(users, u)
 		}
 	}
@@ -412,7 +413,7 @@ func (h *Handler) listUsers(r *http.Request, actor directory.SCIMActor, e filter
 				win.add(u)
 			}
 		}
-		candidates, indexed, err := candidateUsers(tx, actor.IdP, e)
+		candidates, indexed, err := candidateUsers(tx, actor, e)
 		if err != nil {
 			return err
 		}
@@ -426,7 +427,7 @@ func (h *Handler) listUsers(r *http.Request, actor directory.SCIMActor, e filter
 		case e == nil && p.SortBy == "":
 			// Without a filter the total is a count, and the scan stops after the page. A
 			// remembered position lets the scan start right at the page.
-			n, err := tx.CountUsers(actor.IdP)
+			n, err := tx.CountUsers("", actor.IdP)
 			if err != nil {
 				return err
 			}

@@ -233,7 +233,7 @@ func (h *Handler) authenticate(r *http.Request) (directory.SCIMActor, error) {
 	if err != nil {
 		return directory.SCIMActor{}, err
 	}
-	return directory.SCIMActor{IdP: tok.IdP, TokenID: tok.ID}, nil
+	return directory.SCIMActor{IdP: tok.IdP, Org: tok.Org, TokenID: tok.ID}, nil
 }
 
 func methodNotAllowed(method, path string) scimerrors.ScimError {

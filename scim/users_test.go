@@ -74,7 +74,7 @@ func TestCreateUserConflict(t *testing.T) {
 		t.Errorf("last event = %+v, want scim.refused by R8 naming the token", last)
 	}
 	var n int
-	if err := e.svc.View(context.Background(), func(tx directory.ReadTx) (err error) { n, err = tx.CountUsers("okta"); return err }); err != nil {
+	if err := e.svc.View(context.Background(), func(tx directory.ReadTx) (err error) { n, err = tx.CountUsers("", "okta"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if n != 1 {

@@ -14,6 +14,7 @@ import (
 	"github.com/rosterhq/roster/admin"
 	"github.com/rosterhq/roster/admin/webhooks"
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/dnscheck"
 	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/jit"
 	"github.com/rosterhq/roster/scim"
@@ -44,6 +45,9 @@ type Config struct {
 	// AllowOutbound lists the non-public CIDRs and host names that Roster's own requests
 	// (metadata URLs, OIDC issuers, webhooks) may reach, comma-separated; empty allows none.
 	AllowOutbound string
+	// DNSResolver is the host:port of the DNS server that domain verification asks; empty
+	// asks the system resolver.
+	DNSResolver string
 }
 
 // New returns the handler of every surface.
@@ -63,6 +67,10 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		return nil, err
 	}
 	outboundClient := outbound.Policy{Allow: allow}.Client()
+	dns, err := dnscheck.New(cfg.DNSResolver)
+	if err != nil {
+		return nil, err
+	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Recovery(), accessLog(cfg.Logger))
@@ -112,11 +120,12 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		return problems
 	}
 	adminHandler := admin.New(svc, admin.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger, Backup: cfg.Backup,
-		Presets: presets, ValidateIdP: validateIdP})
+		Presets: presets, ValidateIdP: validateIdP, DNS: dns})
 	adminHandler.Routes(r)
 	// mount: webhooks
 	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger, HTTPClient: outboundClient})
-	hooks.Routes(r)
+	// A webhook receives the events of every organization, so only an owner manages them.
+	hooks.Routes(r.Group("", adminHandler.Guard(directory.ActionOwner)))
 	runCtx := cfg.Context
 	if runCtx == nil {
 		runCtx = context.Background()

@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/rosterhq/roster/internal/dnscheck"
 	"github.com/rosterhq/roster/internal/outbound"
 )
 
@@ -30,6 +31,7 @@ type serveConfig struct {
 	SessionTTL    time.Duration `yaml:"session_ttl"`
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 	AllowOutbound string        `yaml:"allow_outbound"`
+	DNSResolver   string        `yaml:"dns_resolver"`
 }
 
 // flagHelp is returned when -h was asked for; the usage is already printed.
@@ -79,6 +81,7 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 		{"session-ttl", "ROSTER_SESSION_TTL", "sign-in session lifetime (default 12h)", durationInto(&cfg.SessionTTL)},
 		{"shutdown-grace", "ROSTER_SHUTDOWN_GRACE", "time to finish in-flight requests on SIGTERM (default 20s)", durationInto(&cfg.ShutdownGrace)},
 		{"allow-outbound", "ROSTER_ALLOW_OUTBOUND", "comma-separated CIDRs and host names that metadata URLs, OIDC issuers and webhooks may reach although they are not public (e.g. 127.0.0.0/8,::1,idp.internal.example)", stringInto(&cfg.AllowOutbound)},
+		{"dns-resolver", "ROSTER_DNS_RESOLVER", "host:port of the DNS server that verifies organizations' domains (default: the system resolver)", stringInto(&cfg.DNSResolver)},
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -189,6 +192,11 @@ func (c serveConfig) validate() []string {
 	}
 	if _, err := outbound.ParseAllowList(c.AllowOutbound); err != nil {
 		problems = append(problems, err.Error())
+	}
+	if c.DNSResolver != "" {
+		if err := dnscheck.ValidateServer(c.DNSResolver); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	return problems
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/rosterhq/roster/internal/teststore"
 	"github.com/rosterhq/roster/storage/bolt"
 	"github.com/rosterhq/roster/storage/migrate"
+	"github.com/rosterhq/roster/storage/storagetest"
 )
 
 // TestCLIMigrateRoundTrip runs the built binary: bbolt → PostgreSQL → bbolt, and compares the
@@ -86,6 +87,43 @@ func TestCLIMigrateRoundTrip(t *testing.T) {
 	if got.Checksum != want.Checksum || got.Users != 20 || got.Tombstones != 1 || got.KV == 0 {
 		t.Errorf("round trip: got %s\nwant %s", got, want)
 	}
+}
+
+// TestCLIMigrateV1 copies the stores of storage/testdata/v1, written before organizations,
+// with the built binary: the bbolt file to PostgreSQL and back, and the PostgreSQL database to
+// a bbolt file. Each copy holds the whole upgraded fixture, in organization default. It needs
+// PostgreSQL (ROSTER_TEST_DATABASE_URL).
+func TestCLIMigrateV1(t *testing.T) {
+	migrateCLI := func(from, to string) {
+		t.Helper()
+		out, err := exec.Command(cliBinary, "migrate", "--from", from, "--to", to).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "copied and verified: 1 organizations, 2 IdPs, 4 tokens, 4 users") {
+			t.Fatalf("migrate %s → %s: %v\n%s", from, to, err, out)
+		}
+	}
+	t.Run("bbolt to PostgreSQL and back", func(t *testing.T) {
+		pgURL := teststore.PostgresURL(t)
+		back := filepath.Join(t.TempDir(), "back.db")
+		migrateCLI(teststore.V1BoltFile(t), pgURL)
+		migrateCLI(pgURL, back)
+		st, err := bolt.Open(back)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		storagetest.UpgradedV1(t, st, teststore.V1AdminToken)
+	})
+	t.Run("PostgreSQL to bbolt", func(t *testing.T) {
+		pgURL := teststore.V1PostgresURL(t)
+		file := filepath.Join(t.TempDir(), "copy.db")
+		migrateCLI(pgURL, file)
+		st, err := bolt.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		storagetest.UpgradedV1(t, st, teststore.V1AdminToken)
+	})
 }
 
 func TestCLIMigrateUsage(t *testing.T) {

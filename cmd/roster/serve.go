@@ -76,7 +76,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	handler, err := server.New(server.Config{
 		BaseURL: cfg.BaseURL, Logger: log, Ready: store.ping,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, Backup: store.backup,
-		Context: workersCtx, Workers: &workers, AllowOutbound: cfg.AllowOutbound,
+		Context: workersCtx, Workers: &workers, AllowOutbound: cfg.AllowOutbound, DNSResolver: cfg.DNSResolver,
 	}, svc)
 	if err != nil {
 		fmt.Fprintln(stderr, "roster:", err)

@@ -43,6 +43,10 @@ type Config struct {
 	// serve` runs: its own requests to the tests' loopback servers are refused. Otherwise the
 	// server allows 127.0.0.0/8 and ::1, where every test IdP and receiver listens.
 	RefuseLoopback bool
+	// DNSResolver is the DNS server (host:port) that domain verification asks, such as an
+	// internal/testdns server. "" is a loopback port where nothing listens: a test server
+	// never asks the system resolver, so no test sends a query off this machine.
+	DNSResolver string
 	// DiscardLog throws the server's log away instead of keeping it in Logs (benchmarks,
 	// whose log would only grow).
 	DiscardLog bool
@@ -139,7 +143,7 @@ func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, e
 	h, err = server.New(server.Config{
 		BaseURL: base, Logger: log, Backup: backup,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, SkipOIDCDiscovery: cfg.SkipOIDCDiscovery,
-		Context: ctx, Workers: &workers, AllowOutbound: allowOutbound(cfg),
+		Context: ctx, Workers: &workers, AllowOutbound: allowOutbound(cfg), DNSResolver: dnsResolver(cfg),
 	}, svc)
 	if err != nil {
 		stopWorkers()
@@ -156,6 +160,17 @@ func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, e
 		stopWorkers()
 		workers.Wait()
 	}, nil
+}
+
+// noResolver is a loopback port where no DNS server listens (the discard port): a look-up
+// there fails at once.
+const noResolver = "127.0.0.1:9"
+
+func dnsResolver(cfg Config) string {
+	if cfg.DNSResolver != "" {
+		return cfg.DNSResolver
+	}
+	return noResolver
 }
 
 // Target is a server started by Open, as a black-box client knows it.

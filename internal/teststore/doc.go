@@ -2,7 +2,8 @@
 // fresh bbolt file, or a fresh schema of the PostgreSQL database named by
 // ROSTER_TEST_DATABASE_URL, with the bootstrap admin token in place, plus the reads that tests
 // make of the result (a snapshot of users, groups and the event log, the events after a
-// sequence number).
+// sequence number), and the stores of storage/testdata/v1, written before organizations,
+// copied or loaded fresh for each test.
 //
 // It serves the tests of every package that needs a directory, including scim's own, which
 // is why it does not import the HTTP assembly (internal/testserver builds on it for that).

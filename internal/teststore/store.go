@@ -150,7 +150,7 @@ func (d *Directory) SCIMToken(idp string) (directory.Token, string) {
 func (d *Directory) SCIMActor(idp string) directory.SCIMActor {
 	d.tb.Helper()
 	tok, _ := d.SCIMToken(idp)
-	return directory.SCIMActor{IdP: idp, TokenID: tok.ID}
+	return directory.SCIMActor{IdP: idp, Org: tok.Org, TokenID: tok.ID}
 }
 
 // Snapshot is what a refused request must leave as it was: every user and group, and the

@@ -14,6 +14,7 @@ type User struct {
 	Name         Name                   `json:"name"`
 	Emails       []directory.MultiValue `json:"emails"`
 	Active       bool                   `json:"active"`
+	Org          string                 `json:"org"`
 	IdP          string                 `json:"idp"`
 	UniqueUserID string                 `json:"uniqueUserId"`
 	ExternalID   string                 `json:"externalId"`
@@ -46,7 +47,7 @@ func UserOf(tx directory.ReadTx, u directory.User) (User, error) {
 func Of(u directory.User, groups []directory.GroupRef) User {
 	v := User{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName,
 		Name:   Name{GivenName: u.Name.GivenName, FamilyName: u.Name.FamilyName},
-		Emails: u.Emails, Active: u.Active, IdP: u.IdP, UniqueUserID: u.UniqueUserID,
+		Emails: u.Emails, Active: u.Active, Org: directory.OrgOrDefault(u.Org), IdP: u.IdP, UniqueUserID: u.UniqueUserID,
 		ExternalID: u.ExternalID, Owner: u.Owner, Groups: make([]GroupRef, 0, len(groups)), Meta: u.Meta}
 	if v.Emails == nil {
 		v.Emails = []directory.MultiValue{}

@@ -46,12 +46,12 @@ func TestUserJSON(t *testing.T) {
 	}{
 		{"no emails, groups or login: empty lists and a null time", bare,
 			`{"id":"` + bare.ID + `","userName":"bare@example.com","displayName":"","name":{"givenName":"","familyName":""},` +
-				`"emails":[],"active":true,"idp":"okta","uniqueUserId":"00u-bare","externalId":"00u-bare","owner":"scim",` +
+				`"emails":[],"active":true,"org":"default","idp":"okta","uniqueUserId":"00u-bare","externalId":"00u-bare","owner":"scim",` +
 				`"groups":[],"lastLoginAt":null,` +
 				`"meta":{"created":"2025-03-04T05:06:07Z","lastModified":"2025-03-04T05:06:07Z","version":1}}`},
 		{"signed in through JIT, member of a group", full,
 			`{"id":"` + full.ID + `","userName":"ann@example.com","displayName":"Ann Lee","name":{"givenName":"Ann","familyName":"Lee"},` +
-				`"emails":[{"value":"ann@example.com","type":"work","primary":true}],"active":true,"idp":"okta","uniqueUserId":"00u-ann","externalId":"00u-ann","owner":"jit",` +
+				`"emails":[{"value":"ann@example.com","type":"work","primary":true}],"active":true,"org":"default","idp":"okta","uniqueUserId":"00u-ann","externalId":"00u-ann","owner":"jit",` +
 				`"groups":[{"id":"` + groupID(t, svc, "Engineering") + `","displayName":"Engineering"}],"lastLoginAt":"2025-03-04T05:06:07Z",` +
 				`"meta":{"created":"2025-03-04T05:06:07Z","lastModified":"2025-03-04T05:06:07Z","version":1}}`},
 	}

@@ -4,10 +4,18 @@
 //   - Every directory.Store Update runs in one bbolt write transaction, grouped with concurrent
 //     ones by bbolt's Batch so that many writers share one fsync (group commit). The function may
 //     therefore run more than once, as the port documents.
-//   - Users are indexed by id, by case-folded userName (unique), by (idp, uniqueUserId)
-//     (unique), by (idp, externalId), by case-folded email and by IdP; groups by id, by (idp,
-//     folded displayName) (unique) and by IdP; memberships both ways. Indexes change in the
-//     same transaction as the record, and uniqueness is checked inside it (R7, R8).
+//   - Users are indexed by id, by (organization, case-folded userName) (unique), by (idp,
+//     uniqueUserId) (unique), by (idp, externalId), by (organization, case-folded email), by
+//     IdP and by organization; groups by id, by (idp, folded displayName) (unique), by IdP and
+//     by organization; memberships both ways; events by organization; organizations by
+//     verified domain (unique). Indexes change in the same transaction as the record, and
+//     uniqueness is checked inside it (R7, R8, R13).
+//   - Index keys are length-safe: every value but the last is escaped and terminated, so no
+//     value can run into the next one whatever bytes it holds, and keys sort as the tuples of
+//     their values (txn.go).
+//   - Records written before organizations (format 1) name no organization and read as
+//     organization default's; opening such a file upgrades it in one transaction
+//     (upgrade.go).
 //   - The event log's sequence is the events bucket's own sequence, which rolls back with the
 //     transaction, so it is gap-free.
 //   - A "meta" bucket marks the file as Roster's and records the format version; a file that is

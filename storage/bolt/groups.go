@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"encoding/json"
 	"errors"
 	"sort"
 	"strings"
@@ -8,13 +9,24 @@ import (
 	"github.com/rosterhq/roster/directory"
 )
 
-func (t *txn) Group(id string) (directory.Group, error) {
+func decodeGroup(raw []byte) (directory.Group, error) {
 	var g directory.Group
-	err := t.get(bGroups, []byte(id), &g)
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return directory.Group{}, err
+	}
+	g.Org = directory.OrgOrDefault(g.Org)
 	if g.Members == nil {
 		g.Members = []string{}
 	}
-	return g, err
+	return g, nil
+}
+
+func (t *txn) Group(id string) (directory.Group, error) {
+	raw := t.tx.Bucket(bGroups).Get([]byte(id))
+	if raw == nil {
+		return directory.Group{Members: []string{}}, directory.ErrNotFound
+	}
+	return decodeGroup(raw)
 }
 
 func groupNameKey(idp, displayName string) []byte {
@@ -30,53 +42,56 @@ func (t *txn) GroupByDisplayName(idp, displayName string) (directory.Group, erro
 }
 
 func (t *txn) ScanGroups(q directory.ScanQuery, fn func(directory.Group) error) error {
-	prefix := append([]byte(q.IdP), 0)
-	var start []byte
-	if q.After != "" {
-		start = append(append([]byte{}, prefix...), q.After...)
-	}
-	if q.IdP == "" {
-		c := t.tx.Bucket(bGroups).Cursor()
-		var k []byte
-		if q.After != "" {
-			k, _ = c.Seek([]byte(q.After))
-			if k != nil && string(k) == q.After {
-				k, _ = c.Next()
-			}
-		} else {
-			k, _ = c.First()
-		}
-		for ; k != nil; k, _ = c.Next() {
-			g, err := t.Group(string(k))
-			if err != nil {
-				return err
-			}
-			if err := fn(g); err != nil {
-				if errors.Is(err, directory.ErrStopScan) {
-					return nil
-				}
-				return err
-			}
-		}
-		return nil
-	}
-	return t.scanPrefix(bGroupsByIdP, prefix, start, func(id, _ []byte) error {
-		g, err := t.Group(string(id))
-		if err != nil {
-			return err
-		}
-		return fn(g)
-	})
+	return scanRecords(t, q, bGroups, bGroupsByIdP, bGroupsByOrg, decodeGroup, func(g directory.Group) string { return g.Org }, fn)
 }
 
 func (t *txn) GroupsOfUser(userID string) ([]string, error) {
 	ids := []string{}
-	err := t.scanPrefix(bMemberOf, append([]byte(userID), 0), nil, func(gid, _ []byte) error {
+	err := t.scanPrefix(bMemberOf, prefix(userID), nil, func(gid, _ []byte) error {
 		ids = append(ids, string(gid))
 		return nil
 	})
 	sort.Strings(ids)
 	return ids, err
+}
+
+// groupIndexes lists the index entries of g other than its memberships.
+func groupIndexes(g directory.Group) []indexEntry {
+	return []indexEntry{
+		{bGroupByName, groupNameKey(g.IdP, g.DisplayName), []byte(g.ID)},
+		{bGroupsByIdP, key(g.IdP, g.ID), nil},
+		{bGroupsByOrg, key(directory.OrgOrDefault(g.Org), g.ID), nil},
+	}
+}
+
+// indexGroup puts the index entries of g and the memberships of members.
+func (t *txn) indexGroup(g directory.Group, members []string) error {
+	for _, x := range groupIndexes(g) {
+		if err := t.tx.Bucket(x.bucket).Put(x.k, x.v); err != nil {
+			return err
+		}
+	}
+	for _, m := range members {
+		if err := t.tx.Bucket(bMemberOf).Put(key(m, g.ID), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unindexGroup deletes the index entries of g and the memberships of members.
+func (t *txn) unindexGroup(g directory.Group, members []string) error {
+	for _, x := range groupIndexes(g) {
+		if err := t.tx.Bucket(x.bucket).Delete(x.k); err != nil {
+			return err
+		}
+	}
+	for _, m := range members {
+		if err := t.tx.Bucket(bMemberOf).Delete(key(m, g.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (t *txn) PutGroup(g directory.Group) error {
@@ -86,9 +101,9 @@ func (t *txn) PutGroup(g directory.Group) error {
 	if strings.TrimSpace(g.DisplayName) == "" {
 		return directory.Invalidf("a group needs a displayName")
 	}
+	g.Org = directory.OrgOrDefault(g.Org)
 	b := t.tx.Bucket
-	nameKey := groupNameKey(g.IdP, g.DisplayName)
-	if id := b(bGroupByName).Get(nameKey); id != nil && string(id) != g.ID {
+	if id := b(bGroupByName).Get(groupNameKey(g.IdP, g.DisplayName)); id != nil && string(id) != g.ID {
 		return &directory.ConflictError{Field: "displayName", Value: g.DisplayName}
 	}
 	seen := make(map[string]bool, len(g.Members))
@@ -105,18 +120,15 @@ func (t *txn) PutGroup(g directory.Group) error {
 	}
 	g.Members = members
 	if old, err := t.Group(g.ID); err == nil {
-		if err := b(bGroupByName).Delete(groupNameKey(old.IdP, old.DisplayName)); err != nil {
-			return err
-		}
-		if err := b(bGroupsByIdP).Delete(key(old.IdP, old.ID)); err != nil {
-			return err
-		}
+		// Memberships that stay keep their entries.
+		var gone []string
 		for _, m := range old.Members {
 			if !seen[m] {
-				if err := b(bMemberOf).Delete(key(m, g.ID)); err != nil {
-					return err
-				}
+				gone = append(gone, m)
 			}
+		}
+		if err := t.unindexGroup(old, gone); err != nil {
+			return err
 		}
 	} else if !errors.Is(err, directory.ErrNotFound) {
 		return err
@@ -125,18 +137,7 @@ func (t *txn) PutGroup(g directory.Group) error {
 	if err := t.put(bGroups, []byte(g.ID), g); err != nil {
 		return err
 	}
-	if err := b(bGroupByName).Put(nameKey, []byte(g.ID)); err != nil {
-		return err
-	}
-	if err := b(bGroupsByIdP).Put(key(g.IdP, g.ID), nil); err != nil {
-		return err
-	}
-	for _, m := range members {
-		if err := b(bMemberOf).Put(key(m, g.ID), nil); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.indexGroup(g, members)
 }
 
 func (t *txn) DeleteGroup(id string) error {
@@ -144,17 +145,8 @@ func (t *txn) DeleteGroup(id string) error {
 	if err != nil {
 		return err
 	}
-	b := t.tx.Bucket
-	for _, m := range g.Members {
-		if err := b(bMemberOf).Delete(key(m, id)); err != nil {
-			return err
-		}
-	}
-	if err := b(bGroupByName).Delete(groupNameKey(g.IdP, g.DisplayName)); err != nil {
+	if err := t.unindexGroup(g, g.Members); err != nil {
 		return err
 	}
-	if err := b(bGroupsByIdP).Delete(key(g.IdP, id)); err != nil {
-		return err
-	}
-	return b(bGroups).Delete([]byte(id))
+	return t.tx.Bucket(bGroups).Delete([]byte(id))
 }

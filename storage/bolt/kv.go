@@ -11,6 +11,11 @@ import (
 	"github.com/rosterhq/roster/directory"
 )
 
+// kvKey is a KV entry's key: the namespace, a zero byte, the key. Namespaces are the
+// directory's own constants and hold no zero byte, and the key is last, so the layout is
+// length-safe as it is; it is the layout of format 1, kept.
+func kvKey(ns, k string) []byte { return []byte(ns + "\x00" + k) }
+
 // A KV value is stored as 8 bytes of expiry (Unix nanoseconds, 0 for none) then the value.
 func kvEncode(value []byte, expires time.Time) []byte {
 	out := make([]byte, 8+len(value))
@@ -33,7 +38,7 @@ func kvDecode(raw []byte, now time.Time) ([]byte, bool) {
 }
 
 func (t *txn) KV(ns, k string, now time.Time) ([]byte, error) {
-	v, ok := kvDecode(t.tx.Bucket(bKV).Get(key(ns, k)), now)
+	v, ok := kvDecode(t.tx.Bucket(bKV).Get(kvKey(ns, k)), now)
 	if !ok {
 		return nil, directory.ErrNotFound
 	}
@@ -51,17 +56,17 @@ func (t *txn) ScanKV(ns string, now time.Time, fn func(key string, value []byte)
 }
 
 func (t *txn) PutKV(ns, k string, value []byte, expires time.Time) error {
-	return t.tx.Bucket(bKV).Put(key(ns, k), kvEncode(value, expires))
+	return t.tx.Bucket(bKV).Put(kvKey(ns, k), kvEncode(value, expires))
 }
 
 func (t *txn) InsertKV(ns, k string, value []byte, expires, now time.Time) error {
-	if _, ok := kvDecode(t.tx.Bucket(bKV).Get(key(ns, k)), now); ok {
+	if _, ok := kvDecode(t.tx.Bucket(bKV).Get(kvKey(ns, k)), now); ok {
 		return &directory.ConflictError{Field: ns, Value: k}
 	}
 	return t.PutKV(ns, k, value, expires)
 }
 
-func (t *txn) DeleteKV(ns, k string) error { return t.tx.Bucket(bKV).Delete(key(ns, k)) }
+func (t *txn) DeleteKV(ns, k string) error { return t.tx.Bucket(bKV).Delete(kvKey(ns, k)) }
 
 func (t *txn) PurgeKV(now time.Time, limit int) (int, error) {
 	var expired [][]byte

@@ -7,23 +7,30 @@ import (
 	"github.com/rosterhq/roster/directory"
 )
 
+// Records written before organizations have no org; they are DefaultOrg's, and so is a
+// record put without one.
+
 func (t *txn) Tombstone(id directory.Identity) (directory.Tombstone, error) {
 	var ts directory.Tombstone
-	err := t.get(bTombstones, key(id.IdP, id.UniqueUserID), &ts)
-	return ts, err
+	if err := t.get(bTombstones, key(id.IdP, id.UniqueUserID), &ts); err != nil {
+		return directory.Tombstone{}, err
+	}
+	ts.Org = directory.OrgOrDefault(ts.Org)
+	return ts, nil
 }
 
 func (t *txn) Tombstones(idp string) ([]directory.Tombstone, error) {
 	out := []directory.Tombstone{}
-	var prefix []byte
+	var p []byte
 	if idp != "" {
-		prefix = append([]byte(idp), 0)
+		p = prefix(idp)
 	}
-	err := t.scanPrefix(bTombstones, prefix, nil, func(_, v []byte) error {
+	err := t.scanPrefix(bTombstones, p, nil, func(_, v []byte) error {
 		var ts directory.Tombstone
 		if err := json.Unmarshal(v, &ts); err != nil {
 			return err
 		}
+		ts.Org = directory.OrgOrDefault(ts.Org)
 		out = append(out, ts)
 		return nil
 	})
@@ -32,6 +39,7 @@ func (t *txn) Tombstones(idp string) ([]directory.Tombstone, error) {
 
 func (t *txn) PutTombstone(ts directory.Tombstone) error {
 	ts.DeletedAt = ts.DeletedAt.UTC()
+	ts.Org = directory.OrgOrDefault(ts.Org)
 	return t.put(bTombstones, key(ts.IdP, ts.UniqueUserID), ts)
 }
 
@@ -41,8 +49,11 @@ func (t *txn) DeleteTombstone(id directory.Identity) error {
 
 func (t *txn) IdP(id string) (directory.IdP, error) {
 	var p directory.IdP
-	err := t.get(bIdPs, []byte(id), &p)
-	return p, err
+	if err := t.get(bIdPs, []byte(id), &p); err != nil {
+		return directory.IdP{}, err
+	}
+	p.Org = directory.OrgOrDefault(p.Org)
+	return p, nil
 }
 
 func (t *txn) IdPs() ([]directory.IdP, error) {
@@ -52,6 +63,7 @@ func (t *txn) IdPs() ([]directory.IdP, error) {
 		if err := json.Unmarshal(v, &p); err != nil {
 			return err
 		}
+		p.Org = directory.OrgOrDefault(p.Org)
 		out = append(out, p)
 		return nil
 	})
@@ -63,6 +75,7 @@ func (t *txn) PutIdP(p directory.IdP) error {
 		return directory.Invalidf("an IdP needs an id")
 	}
 	p.Created, p.Updated = p.Created.UTC(), p.Updated.UTC()
+	p.Org = directory.OrgOrDefault(p.Org)
 	return t.put(bIdPs, []byte(p.ID), p)
 }
 
@@ -70,8 +83,10 @@ func (t *txn) DeleteIdP(id string) error { return t.tx.Bucket(bIdPs).Delete([]by
 
 func (t *txn) Token(id string) (directory.Token, error) {
 	var tok directory.Token
-	err := t.get(bTokens, []byte(id), &tok)
-	return tok, err
+	if err := t.get(bTokens, []byte(id), &tok); err != nil {
+		return directory.Token{}, err
+	}
+	return directory.UpgradeStoredToken(tok), nil
 }
 
 func (t *txn) TokenByHash(hash []byte) (directory.Token, error) {
@@ -89,6 +104,7 @@ func (t *txn) Tokens(kind directory.TokenKind, idp string) ([]directory.Token, e
 		if err := json.Unmarshal(v, &tok); err != nil {
 			return err
 		}
+		tok = directory.UpgradeStoredToken(tok)
 		if tok.Kind == kind && (idp == "" || tok.IdP == idp) {
 			out = append(out, tok)
 		}
@@ -107,6 +123,7 @@ func (t *txn) PutToken(tok directory.Token) error {
 	}
 	tok.Created, tok.ExpiresAt = tok.Created.UTC(), tok.ExpiresAt.UTC()
 	tok.RevokedAt, tok.LastUsedAt = tok.RevokedAt.UTC(), tok.LastUsedAt.UTC()
+	tok = directory.UpgradeStoredToken(tok)
 	if err := t.put(bTokens, []byte(tok.ID), tok); err != nil {
 		return err
 	}

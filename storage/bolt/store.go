@@ -16,31 +16,41 @@ import (
 )
 
 // formatVersion is the version of the file layout this binary writes and understands.
-const formatVersion = 1
+// Format 2 added organizations and length-safe index keys; a file of format 1 is upgraded
+// when it is opened (upgrade.go).
+const formatVersion = 2
 
 const formatMarker = "roster-directory"
 
 var (
 	bMeta        = []byte("meta")
 	bUsers       = []byte("users")
-	bByUserName  = []byte("users_by_username")
+	bByUserName  = []byte("users_by_username") // (org, folded userName) → id
 	bByIdentity  = []byte("users_by_identity")
 	bByExternal  = []byte("users_by_external_id")
-	bByEmail     = []byte("users_by_email")
+	bByEmail     = []byte("users_by_email") // (org, folded email, id)
 	bUsersByIdP  = []byte("users_by_idp")
+	bUsersByOrg  = []byte("users_by_org")
 	bGroups      = []byte("groups")
 	bGroupByName = []byte("groups_by_name")
 	bGroupsByIdP = []byte("groups_by_idp")
-	bMemberOf    = []byte("member_of") // userID \x00 groupID
+	bGroupsByOrg = []byte("groups_by_org")
+	bMemberOf    = []byte("member_of") // (userID, groupID)
 	bTombstones  = []byte("tombstones")
 	bIdPs        = []byte("idps")
 	bTokens      = []byte("tokens")
 	bTokenByHash = []byte("tokens_by_hash")
 	bEvents      = []byte("events")
+	bEventsByOrg = []byte("events_by_org") // (org, seq)
+	bOrgs        = []byte("orgs")
+	bOrgByDomain = []byte("orgs_by_domain") // verified domain → org id
 	bKV          = []byte("kv")
 
-	allBuckets = [][]byte{bMeta, bUsers, bByUserName, bByIdentity, bByExternal, bByEmail, bUsersByIdP,
-		bGroups, bGroupByName, bGroupsByIdP, bMemberOf, bTombstones, bIdPs, bTokens, bTokenByHash, bEvents, bKV}
+	// indexBuckets hold nothing but what the records imply; upgrade rebuilds them.
+	indexBuckets = [][]byte{bByUserName, bByIdentity, bByExternal, bByEmail, bUsersByIdP, bUsersByOrg,
+		bGroupByName, bGroupsByIdP, bGroupsByOrg, bMemberOf, bTokenByHash, bEventsByOrg, bOrgByDomain}
+	recordBuckets = [][]byte{bMeta, bUsers, bGroups, bTombstones, bIdPs, bTokens, bEvents, bOrgs, bKV}
+	allBuckets    = append(append([][]byte{}, recordBuckets...), indexBuckets...)
 )
 
 // Store is a directory.Store on one bbolt file.
@@ -114,10 +124,23 @@ func (s *Store) init() error {
 		return fmt.Errorf("%s is a bbolt file but not a Roster database; pass another --data file", s.path)
 	case !fresh && version > formatVersion:
 		return fmt.Errorf("%s was written by a newer Roster (data format %d, this binary understands %d); upgrade Roster", s.path, version, formatVersion)
+	case !fresh && version < 1:
+		return fmt.Errorf("%s has no readable data format version; pass another --data file", s.path)
 	}
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		switch {
+		case fresh:
+			if err := createDefaultOrg(tx); err != nil {
+				return err
+			}
+		case version < formatVersion:
+			// The whole upgrade is this one transaction: a crash leaves the file as it was.
+			if err := upgrade(tx, version); err != nil {
 				return err
 			}
 		}
@@ -127,6 +150,10 @@ func (s *Store) init() error {
 		}
 		return meta.Put([]byte("version"), []byte(fmt.Sprint(formatVersion)))
 	})
+	if err != nil && !fresh && version < formatVersion {
+		return fmt.Errorf("%s: upgrading the data from format %d to %d: %w (the file is unchanged)", s.path, version, formatVersion, err)
+	}
+	return err
 }
 
 // Path is the data file's path.

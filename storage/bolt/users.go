@@ -7,14 +7,31 @@ import (
 	"github.com/rosterhq/roster/directory"
 )
 
-func (t *txn) User(id string) (directory.User, error) {
+// decodeUser reads a stored user. A user written before organizations has no org and is
+// DefaultOrg's.
+func decodeUser(raw []byte) (directory.User, error) {
 	var u directory.User
-	err := t.get(bUsers, []byte(id), &u)
-	return u, err
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return directory.User{}, err
+	}
+	u.Org = directory.OrgOrDefault(u.Org)
+	return u, nil
 }
 
-func (t *txn) UserByUserName(userName string) (directory.User, error) {
-	id := t.tx.Bucket(bByUserName).Get([]byte(directory.FoldUserName(userName)))
+func (t *txn) User(id string) (directory.User, error) {
+	raw := t.tx.Bucket(bUsers).Get([]byte(id))
+	if raw == nil {
+		return directory.User{}, directory.ErrNotFound
+	}
+	return decodeUser(raw)
+}
+
+func userNameKey(org, userName string) []byte {
+	return key(directory.OrgOrDefault(org), directory.FoldUserName(userName))
+}
+
+func (t *txn) UserByUserName(org, userName string) (directory.User, error) {
+	id := t.tx.Bucket(bByUserName).Get(userNameKey(org, userName))
 	if id == nil {
 		return directory.User{}, directory.ErrNotFound
 	}
@@ -46,107 +63,133 @@ func (t *txn) UsersByExternalID(idp, externalID string) ([]directory.User, error
 	if externalID == "" {
 		return []directory.User{}, nil
 	}
-	return t.usersByIndex(bByExternal, append(key(idp, externalID), 0))
+	return t.usersByIndex(bByExternal, prefix(idp, externalID))
 }
 
-func (t *txn) UsersByEmail(email string) ([]directory.User, error) {
-	if directory.FoldEmail(email) == "" {
+func (t *txn) UsersByEmail(org, email string) ([]directory.User, error) {
+	folded := directory.FoldEmail(email)
+	if folded == "" {
 		return []directory.User{}, nil
 	}
-	return t.usersByIndex(bByEmail, append([]byte(directory.FoldEmail(email)), 0))
+	return t.usersByIndex(bByEmail, prefix(directory.OrgOrDefault(org), folded))
+}
+
+// scanIndexed calls get with the ids an index lists under p, in id order, after the id after.
+func (t *txn) scanIndexed(index, p []byte, after string, get func(id string) error) error {
+	var start []byte
+	if after != "" {
+		start = append(append([]byte{}, p...), after...)
+	}
+	return t.scanPrefix(index, p, start, func(id, _ []byte) error { return get(string(id)) })
+}
+
+// scanAll calls fn for each record of bucket in key order, after the key after.
+func (t *txn) scanAll(bucket []byte, after string, fn func(k, v []byte) error) error {
+	var start []byte
+	if after != "" {
+		start = []byte(after)
+	}
+	return t.scanPrefix(bucket, nil, start, fn)
 }
 
 func (t *txn) ScanUsers(q directory.ScanQuery, fn func(directory.User) error) error {
-	if q.IdP == "" {
-		c := t.tx.Bucket(bUsers).Cursor()
-		var k, v []byte
-		if q.After != "" {
-			k, v = c.Seek([]byte(q.After))
-			if k != nil && string(k) == q.After {
-				k, v = c.Next()
-			}
-		} else {
-			k, v = c.First()
+	return scanRecords(t, q, bUsers, bUsersByIdP, bUsersByOrg, decodeUser, func(u directory.User) string { return u.Org }, fn)
+}
+
+// scanRecords calls fn for each user or group that q selects, in id order: through the IdP's
+// or the organization's index when q names one, else over the records. orgOf is a record's
+// organization; a scan of an IdP and an organization skips an IdP of another organization.
+func scanRecords[T any](t *txn, q directory.ScanQuery, records, byIdP, byOrg []byte,
+	decode func([]byte) (T, error), orgOf func(T) string, fn func(T) error) error {
+	get := func(id string) error {
+		raw := t.tx.Bucket(records).Get([]byte(id))
+		if raw == nil {
+			return directory.ErrNotFound
 		}
-		for ; k != nil; k, v = c.Next() {
-			var u directory.User
-			if err := json.Unmarshal(v, &u); err != nil {
-				return err
-			}
-			if err := fn(u); err != nil {
-				if errors.Is(err, directory.ErrStopScan) {
-					return nil
-				}
-				return err
-			}
-		}
-		return nil
-	}
-	prefix := append([]byte(q.IdP), 0)
-	var start []byte
-	if q.After != "" {
-		start = append(append([]byte{}, prefix...), q.After...)
-	}
-	return t.scanPrefix(bUsersByIdP, prefix, start, func(id, _ []byte) error {
-		u, err := t.User(string(id))
+		r, err := decode(raw)
 		if err != nil {
 			return err
 		}
-		return fn(u)
+		if q.Org != "" && orgOf(r) != q.Org {
+			return nil
+		}
+		return fn(r)
+	}
+	switch {
+	case q.IdP != "":
+		return t.scanIndexed(byIdP, prefix(q.IdP), q.After, get)
+	case q.Org != "":
+		return t.scanIndexed(byOrg, prefix(q.Org), q.After, get)
+	}
+	return t.scanAll(records, q.After, func(_, v []byte) error {
+		r, err := decode(v)
+		if err != nil {
+			return err
+		}
+		return fn(r)
 	})
 }
 
-func (t *txn) CountUsers(idp string) (int, error) {
-	if idp == "" {
+func (t *txn) CountUsers(org, idp string) (int, error) {
+	if org == "" && idp == "" {
 		return t.tx.Bucket(bUsers).Stats().KeyN, nil
 	}
 	n := 0
-	err := t.scanPrefix(bUsersByIdP, append([]byte(idp), 0), nil, func(_, _ []byte) error { n++; return nil })
+	var err error
+	if idp != "" {
+		err = t.ScanUsers(directory.ScanQuery{Org: org, IdP: idp}, func(directory.User) error { n++; return nil })
+	} else {
+		err = t.scanPrefix(bUsersByOrg, prefix(org), nil, func(_, _ []byte) error { n++; return nil })
+	}
 	return n, err
 }
 
-func emailKeys(u directory.User) [][]byte {
+// indexEntry is one index entry: its bucket, key and value.
+type indexEntry struct {
+	bucket []byte
+	k, v   []byte
+}
+
+// userIndexes lists every index entry of u. The email index holds each distinct folded email
+// once, under the user's organization.
+func userIndexes(u directory.User) []indexEntry {
+	id := []byte(u.ID)
+	org := directory.OrgOrDefault(u.Org)
+	out := []indexEntry{
+		{bByUserName, userNameKey(org, u.UserName), id},
+		{bUsersByIdP, key(u.IdP, u.ID), nil},
+		{bUsersByOrg, key(org, u.ID), nil},
+	}
+	if ident, ok := u.Identity(); ok {
+		out = append(out, indexEntry{bByIdentity, key(ident.IdP, ident.UniqueUserID), id})
+	}
+	if u.ExternalID != "" {
+		out = append(out, indexEntry{bByExternal, key(u.IdP, u.ExternalID, u.ID), nil})
+	}
 	seen := map[string]bool{}
-	var keys [][]byte
 	for _, e := range u.Emails {
 		f := directory.FoldEmail(e.Value)
 		if f == "" || seen[f] {
 			continue
 		}
 		seen[f] = true
-		keys = append(keys, key(f, u.ID))
+		out = append(out, indexEntry{bByEmail, key(org, f, u.ID), nil})
 	}
-	return keys
+	return out
 }
 
-func (t *txn) unindexUser(u directory.User) error {
-	b := t.tx.Bucket
-	dels := []struct {
-		bucket []byte
-		k      []byte
-	}{
-		{bByUserName, []byte(directory.FoldUserName(u.UserName))},
-		{bUsersByIdP, key(u.IdP, u.ID)},
-	}
-	if ident, ok := u.Identity(); ok {
-		dels = append(dels, struct {
-			bucket []byte
-			k      []byte
-		}{bByIdentity, key(ident.IdP, ident.UniqueUserID)})
-	}
-	if u.ExternalID != "" {
-		dels = append(dels, struct {
-			bucket []byte
-			k      []byte
-		}{bByExternal, key(u.IdP, u.ExternalID, u.ID)})
-	}
-	for _, d := range dels {
-		if err := b(d.bucket).Delete(d.k); err != nil {
+func (t *txn) indexUser(u directory.User) error {
+	for _, x := range userIndexes(u) {
+		if err := t.tx.Bucket(x.bucket).Put(x.k, x.v); err != nil {
 			return err
 		}
 	}
-	for _, k := range emailKeys(u) {
-		if err := b(bByEmail).Delete(k); err != nil {
+	return nil
+}
+
+func (t *txn) unindexUser(u directory.User) error {
+	for _, x := range userIndexes(u) {
+		if err := t.tx.Bucket(x.bucket).Delete(x.k); err != nil {
 			return err
 		}
 	}
@@ -160,12 +203,12 @@ func (t *txn) PutUser(u directory.User) error {
 	if directory.FoldUserName(u.UserName) == "" {
 		return directory.Invalidf("a user needs a userName")
 	}
+	u.Org = directory.OrgOrDefault(u.Org)
 	b := t.tx.Bucket
-	if id := b(bByUserName).Get([]byte(directory.FoldUserName(u.UserName))); id != nil && string(id) != u.ID {
+	if id := b(bByUserName).Get(userNameKey(u.Org, u.UserName)); id != nil && string(id) != u.ID {
 		return &directory.ConflictError{Field: "userName", Value: u.UserName}
 	}
-	ident, hasIdent := u.Identity()
-	if hasIdent {
+	if ident, ok := u.Identity(); ok {
 		if id := b(bByIdentity).Get(key(ident.IdP, ident.UniqueUserID)); id != nil && string(id) != u.ID {
 			return &directory.ConflictError{Field: "identity", Value: ident.IdP + "/" + ident.UniqueUserID}
 		}
@@ -182,29 +225,7 @@ func (t *txn) PutUser(u directory.User) error {
 	if err := t.put(bUsers, []byte(u.ID), u); err != nil {
 		return err
 	}
-	id := []byte(u.ID)
-	if err := b(bByUserName).Put([]byte(directory.FoldUserName(u.UserName)), id); err != nil {
-		return err
-	}
-	if err := b(bUsersByIdP).Put(key(u.IdP, u.ID), nil); err != nil {
-		return err
-	}
-	if hasIdent {
-		if err := b(bByIdentity).Put(key(ident.IdP, ident.UniqueUserID), id); err != nil {
-			return err
-		}
-	}
-	if u.ExternalID != "" {
-		if err := b(bByExternal).Put(key(u.IdP, u.ExternalID, u.ID), nil); err != nil {
-			return err
-		}
-	}
-	for _, k := range emailKeys(u) {
-		if err := b(bByEmail).Put(k, nil); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.indexUser(u)
 }
 
 func (t *txn) DeleteUser(id string) error {

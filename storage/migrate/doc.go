@@ -2,10 +2,12 @@
 // PostgreSQL when a deployment outgrows one machine, or back — and proves the copy complete.
 //
 // Invariants:
-//   - The destination must be empty; Copy refuses anything else, so a copy is never merged
-//     into other data and events keep their sequence numbers.
+//   - The destination must be empty — organization default, which every new store starts
+//     with, aside; the source's replaces it. Copy refuses anything else, so a copy is never
+//     merged into other data and events keep their sequence numbers.
 //   - The source is read in one read transaction, in an order that writes referenced records
-//     first (IdPs, tokens, users, then groups and tombstones, then events in sequence).
+//     first (organizations, IdPs, tokens, users, then groups and tombstones, then events in
+//     sequence).
 //   - A copy is verified before Copy returns: counts and SHA-256 checksums of every kind of
 //     record, computed while reading the source and again by reading the destination back,
 //     must agree.

@@ -34,22 +34,23 @@ type Options struct {
 // Report counts what was copied and fingerprints it. Two stores with equal Reports hold the
 // same records.
 type Report struct {
-	IdPs, Tokens, Users, Identities, Groups, Memberships, Tombstones, Events, KV int
+	Orgs, IdPs, Tokens, Users, Identities, Groups, Memberships, Tombstones, Events, KV int
 	// Checksum is a SHA-256 over every record in a fixed order, per kind and in all.
 	Checksums map[string]string
 	Checksum  string
 }
 
 func (r Report) String() string {
-	return fmt.Sprintf("%d IdPs, %d tokens, %d users (%d identities), %d groups (%d memberships), %d tombstones, %d events, %d KV entries; checksum %s",
-		r.IdPs, r.Tokens, r.Users, r.Identities, r.Groups, r.Memberships, r.Tombstones, r.Events, r.KV, r.Checksum)
+	return fmt.Sprintf("%d organizations, %d IdPs, %d tokens, %d users (%d identities), %d groups (%d memberships), %d tombstones, %d events, %d KV entries; checksum %s",
+		r.Orgs, r.IdPs, r.Tokens, r.Users, r.Identities, r.Groups, r.Memberships, r.Tombstones, r.Events, r.KV, r.Checksum)
 }
 
 // tokenKinds are the kinds of token Copy lists; the port lists tokens by kind only.
 var tokenKinds = []directory.TokenKind{directory.TokenAdmin, directory.TokenSCIM}
 
-// Copy copies every IdP, token, user (with its identity), group (with its members),
-// tombstone, event and — see KVLister — KV entry of src into dst, which must be empty, and
+// Copy copies every organization, IdP, token, user (with its identity), group (with its
+// members), tombstone, event and — see KVLister — KV entry of src into dst, which must be
+// empty (a new store's organization default aside: the source's replaces it), and
 // verifies the copy: it fingerprints src while reading it and dst after writing it, and
 // fails unless counts and checksums agree. Events keep their sequence numbers, because dst,
 // being empty, numbers them from 1 as src did.
@@ -165,6 +166,17 @@ func walk(tx directory.ReadTx, put func(func(directory.Tx) error) error) (Report
 	}
 	var r Report
 
+	orgs, err := tx.Orgs()
+	if err != nil {
+		return r, err
+	}
+	for _, o := range orgs {
+		d.add("orgs", o)
+		if err := queue(func(tx directory.Tx) error { return tx.PutOrg(o) }); err != nil {
+			return r, err
+		}
+	}
+
 	idps, err := tx.IdPs()
 	if err != nil {
 		return r, err
@@ -252,23 +264,38 @@ func walk(tx directory.ReadTx, put func(func(directory.Tx) error) error) (Report
 		}
 	}
 
-	r.IdPs, r.Tokens, r.Users = d.counts["idps"], d.counts["tokens"], d.counts["users"]
+	r.Orgs, r.IdPs, r.Tokens, r.Users = d.counts["orgs"], d.counts["idps"], d.counts["tokens"], d.counts["users"]
 	r.Groups, r.Tombstones, r.Events = d.counts["groups"], d.counts["tombstones"], d.counts["events"]
 	r.Checksums = map[string]string{}
-	for _, kind := range []string{"idps", "tokens", "users", "groups", "tombstones", "events"} {
+	for _, kind := range []string{"orgs", "idps", "tokens", "users", "groups", "tombstones", "events"} {
 		r.Checksums[kind] = d.sum(kind)
 	}
 	return r, nil
 }
 
-// mustBeEmpty refuses a destination that holds anything: a copy merged into existing data
-// could neither keep event numbers nor be verified.
+// mustBeEmpty refuses a destination that holds anything but the organization default every
+// new store starts with: a copy merged into existing data could neither keep event numbers
+// nor be verified.
 func mustBeEmpty(ctx context.Context, dst directory.Store, withKV bool) error {
 	r, err := Fingerprint(ctx, dst, withKV)
 	if err != nil {
 		return fmt.Errorf("migrate: reading the destination: %w", err)
 	}
-	if r.IdPs+r.Tokens+r.Users+r.Groups+r.Tombstones+r.Events+r.KV > 0 {
+	onlyDefault := r.Orgs == 0
+	if r.Orgs == 1 {
+		err := dst.View(ctx, func(tx directory.ReadTx) error {
+			o, err := tx.Org(directory.DefaultOrg)
+			onlyDefault = err == nil && len(o.Domains) == 0
+			if errors.Is(err, directory.ErrNotFound) {
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate: reading the destination: %w", err)
+		}
+	}
+	if !onlyDefault || r.IdPs+r.Tokens+r.Users+r.Groups+r.Tombstones+r.Events+r.KV > 0 {
 		return fmt.Errorf("migrate: the destination is not empty (%s); copy into an empty store", r)
 	}
 	return nil

@@ -132,7 +132,7 @@ const lookupUsers = 10000
 
 func lookup(b *testing.B, st *postgres.Store, i int64) {
 	err := st.View(context.Background(), func(tx directory.ReadTx) error {
-		_, err := tx.UserByUserName(fmt.Sprintf("USER%d@example.com", i%lookupUsers))
+		_, err := tx.UserByUserName(directory.DefaultOrg, fmt.Sprintf("USER%d@example.com", i%lookupUsers))
 		return err
 	})
 	if err != nil {

@@ -12,9 +12,15 @@
 //     contending writers take turns instead of failing again. View is a REPEATABLE READ,
 //     READ ONLY transaction: one snapshot, never refused, never queued.
 //   - Users and groups are JSON documents beside the columns their indexes need: id,
-//     case-folded userName (unique, R8), (idp, uniqueUserId) (unique, R7), (idp, externalId),
-//     case-folded emails (a GIN-indexed array) and IdP. Uniqueness is checked in the
-//     transaction and backed by unique indexes. Group membership is a table with foreign keys
+//     organization, (organization, case-folded userName) (unique, R8, R13), (idp,
+//     uniqueUserId) (unique, R7), (idp, externalId), case-folded emails (a GIN-indexed array,
+//     looked up with the organization) and IdP. Uniqueness is checked in the transaction and
+//     backed by unique indexes. Organizations are documents too; their verified domains are
+//     rows of org_domains, one organization per domain. Events carry their organization in a
+//     column, indexed with the sequence number.
+//   - A document written before organizations (schema 1) names no organization; migration
+//     0002 puts every row in organization default through the org columns, and such a
+//     document reads as default's. Group membership is a table with foreign keys
 //     both ways, so deleting a user or a group removes its memberships in the same statement.
 //   - The event log's sequence is a counter row updated in the writing transaction, never a
 //     PostgreSQL sequence: a rolled-back transaction returns its number, and the row lock

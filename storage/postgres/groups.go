@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -31,6 +32,7 @@ func (t *txn) groups(where string, args ...any) ([]directory.Group, error) {
 		if err := decode(r.doc, &g); err != nil {
 			return nil, err
 		}
+		g.Org = directory.OrgOrDefault(g.Org) // a group written before organizations is DefaultOrg's
 		g.Members = r.members
 		if g.Members == nil {
 			g.Members = []string{} // a group's member list is [] in every surface, never null
@@ -62,15 +64,11 @@ func (t *txn) GroupByDisplayName(idp, displayName string) (directory.Group, erro
 }
 
 func (t *txn) ScanGroups(q directory.ScanQuery, fn func(directory.Group) error) error {
+	where, args := scanWhere(q, "g.")
+	sql := fmt.Sprintf(`WHERE %sg.id > $%d ORDER BY g.id LIMIT $%d`, where, len(args)+1, len(args)+2)
 	after := q.After
 	for {
-		var page []directory.Group
-		var err error
-		if q.IdP == "" {
-			page, err = t.groups(`WHERE g.id > $1 ORDER BY g.id LIMIT $2`, after, pageSize)
-		} else {
-			page, err = t.groups(`WHERE g.idp = $1 AND g.id > $2 ORDER BY g.id LIMIT $3`, q.IdP, after, pageSize)
-		}
+		page, err := t.groups(sql, append(args, after, pageSize)...)
 		if err != nil {
 			return err
 		}
@@ -134,6 +132,7 @@ func (t *txn) PutGroup(g directory.Group) error {
 		return directory.Invalidf("member %q is not a user", *missing)
 	}
 
+	g.Org = directory.OrgOrDefault(g.Org)
 	g.Meta.Created, g.Meta.LastModified = g.Meta.Created.UTC(), g.Meta.LastModified.UTC()
 	g.Members = nil // members live in group_members
 	doc, err := json.Marshal(g)
@@ -143,9 +142,10 @@ func (t *txn) PutGroup(g directory.Group) error {
 	// Three statements, one round trip. Memberships that stay keep their rows (a large
 	// group's PATCH does not rewrite every row); only positions that moved are updated.
 	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO groups (id, idp, display_name_folded, doc) VALUES ($1, $2, $3, $4::jsonb)
-		ON CONFLICT (id) DO UPDATE SET idp = excluded.idp, display_name_folded = excluded.display_name_folded, doc = excluded.doc`,
-		g.ID, g.IdP, folded, doc)
+	b.Queue(`INSERT INTO groups (id, idp, display_name_folded, doc, org) VALUES ($1, $2, $3, $4::jsonb, $5)
+		ON CONFLICT (id) DO UPDATE SET idp = excluded.idp, display_name_folded = excluded.display_name_folded,
+			doc = excluded.doc, org = excluded.org`,
+		g.ID, g.IdP, folded, doc, g.Org)
 	b.Queue(`DELETE FROM group_members WHERE group_id = $1 AND NOT (user_id = ANY ($2::text[]))`, g.ID, members)
 	b.Queue(`INSERT INTO group_members (group_id, user_id, pos)
 		SELECT $1, l.m, l.o FROM unnest($2::text[]) WITH ORDINALITY AS l(m, o)

@@ -13,27 +13,41 @@ import (
 
 // --- tombstones -----------------------------------------------------------------------------
 
+// Records written before organizations have no org in their documents; they are
+// DefaultOrg's, and so is a record put without one.
+
 func (t *txn) Tombstone(id directory.Identity) (directory.Tombstone, error) {
 	var ts directory.Tombstone
-	err := t.getDoc(&ts, `SELECT doc FROM tombstones WHERE idp = $1 AND unique_user_id = $2`, id.IdP, id.UniqueUserID)
-	return ts, err
+	if err := t.getDoc(&ts, `SELECT doc FROM tombstones WHERE idp = $1 AND unique_user_id = $2`, id.IdP, id.UniqueUserID); err != nil {
+		return directory.Tombstone{}, err
+	}
+	ts.Org = directory.OrgOrDefault(ts.Org)
+	return ts, nil
 }
 
 func (t *txn) Tombstones(idp string) ([]directory.Tombstone, error) {
+	var out []directory.Tombstone
+	var err error
 	if idp == "" {
-		return docs[directory.Tombstone](t, `SELECT doc FROM tombstones ORDER BY idp, unique_user_id`)
+		out, err = docs[directory.Tombstone](t, `SELECT doc FROM tombstones ORDER BY idp, unique_user_id`)
+	} else {
+		out, err = docs[directory.Tombstone](t, `SELECT doc FROM tombstones WHERE idp = $1 ORDER BY unique_user_id`, idp)
 	}
-	return docs[directory.Tombstone](t, `SELECT doc FROM tombstones WHERE idp = $1 ORDER BY unique_user_id`, idp)
+	for i := range out {
+		out[i].Org = directory.OrgOrDefault(out[i].Org)
+	}
+	return out, err
 }
 
 func (t *txn) PutTombstone(ts directory.Tombstone) error {
 	ts.DeletedAt = ts.DeletedAt.UTC()
+	ts.Org = directory.OrgOrDefault(ts.Org)
 	doc, err := json.Marshal(ts)
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(`INSERT INTO tombstones (idp, unique_user_id, doc) VALUES ($1, $2, $3::jsonb)
-		ON CONFLICT (idp, unique_user_id) DO UPDATE SET doc = excluded.doc`, ts.IdP, ts.UniqueUserID, doc)
+	_, err = t.exec(`INSERT INTO tombstones (idp, unique_user_id, doc, org) VALUES ($1, $2, $3::jsonb, $4)
+		ON CONFLICT (idp, unique_user_id) DO UPDATE SET doc = excluded.doc, org = excluded.org`, ts.IdP, ts.UniqueUserID, doc, ts.Org)
 	return err
 }
 
@@ -46,12 +60,19 @@ func (t *txn) DeleteTombstone(id directory.Identity) error {
 
 func (t *txn) IdP(id string) (directory.IdP, error) {
 	var p directory.IdP
-	err := t.getDoc(&p, `SELECT doc FROM idps WHERE id = $1`, id)
-	return p, err
+	if err := t.getDoc(&p, `SELECT doc FROM idps WHERE id = $1`, id); err != nil {
+		return directory.IdP{}, err
+	}
+	p.Org = directory.OrgOrDefault(p.Org)
+	return p, nil
 }
 
 func (t *txn) IdPs() ([]directory.IdP, error) {
-	return docs[directory.IdP](t, `SELECT doc FROM idps ORDER BY id`)
+	ps, err := docs[directory.IdP](t, `SELECT doc FROM idps ORDER BY id`)
+	for i := range ps {
+		ps[i].Org = directory.OrgOrDefault(ps[i].Org)
+	}
+	return ps, err
 }
 
 func (t *txn) PutIdP(p directory.IdP) error {
@@ -59,11 +80,13 @@ func (t *txn) PutIdP(p directory.IdP) error {
 		return directory.Invalidf("an IdP needs an id")
 	}
 	p.Created, p.Updated = p.Created.UTC(), p.Updated.UTC()
+	p.Org = directory.OrgOrDefault(p.Org)
 	doc, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(`INSERT INTO idps (id, doc) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`, p.ID, doc)
+	_, err = t.exec(`INSERT INTO idps (id, doc, org) VALUES ($1, $2::jsonb, $3)
+		ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, org = excluded.org`, p.ID, doc, p.Org)
 	return err
 }
 
@@ -74,23 +97,36 @@ func (t *txn) DeleteIdP(id string) error {
 
 // --- tokens ---------------------------------------------------------------------------------
 
-func (t *txn) Token(id string) (directory.Token, error) {
+// Tokens written before organizations read as directory.UpgradeStoredToken makes them.
+
+func (t *txn) token(sql string, args ...any) (directory.Token, error) {
 	var tok directory.Token
-	err := t.getDoc(&tok, `SELECT doc FROM tokens WHERE id = $1`, id)
-	return tok, err
+	if err := t.getDoc(&tok, sql, args...); err != nil {
+		return directory.Token{}, err
+	}
+	return directory.UpgradeStoredToken(tok), nil
+}
+
+func (t *txn) Token(id string) (directory.Token, error) {
+	return t.token(`SELECT doc FROM tokens WHERE id = $1`, id)
 }
 
 func (t *txn) TokenByHash(hash []byte) (directory.Token, error) {
-	var tok directory.Token
-	err := t.getDoc(&tok, `SELECT doc FROM tokens WHERE hash = $1`, hash)
-	return tok, err
+	return t.token(`SELECT doc FROM tokens WHERE hash = $1`, hash)
 }
 
 func (t *txn) Tokens(kind directory.TokenKind, idp string) ([]directory.Token, error) {
+	var out []directory.Token
+	var err error
 	if idp == "" {
-		return docs[directory.Token](t, `SELECT doc FROM tokens WHERE kind = $1 ORDER BY id`, string(kind))
+		out, err = docs[directory.Token](t, `SELECT doc FROM tokens WHERE kind = $1 ORDER BY id`, string(kind))
+	} else {
+		out, err = docs[directory.Token](t, `SELECT doc FROM tokens WHERE kind = $1 AND idp = $2 ORDER BY id`, string(kind), idp)
 	}
-	return docs[directory.Token](t, `SELECT doc FROM tokens WHERE kind = $1 AND idp = $2 ORDER BY id`, string(kind), idp)
+	for i := range out {
+		out[i] = directory.UpgradeStoredToken(out[i])
+	}
+	return out, err
 }
 
 // putToken checks and writes like putUser: a hash of another token is reported, not written.
@@ -98,10 +134,11 @@ const putToken = `
 WITH clash AS (
 	SELECT id FROM tokens WHERE hash = $4 AND id <> $1
 ), put AS (
-	INSERT INTO tokens (id, kind, idp, hash, doc)
-	SELECT $1, $2, $3, $4::bytea, $5::jsonb
+	INSERT INTO tokens (id, kind, idp, hash, doc, org, role)
+	SELECT $1, $2, $3, $4::bytea, $5::jsonb, $6, $7
 	WHERE NOT EXISTS (SELECT FROM clash)
-	ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, idp = excluded.idp, hash = excluded.hash, doc = excluded.doc
+	ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, idp = excluded.idp, hash = excluded.hash, doc = excluded.doc,
+		org = excluded.org, role = excluded.role
 )
 SELECT id FROM clash`
 
@@ -111,12 +148,13 @@ func (t *txn) PutToken(tok directory.Token) error {
 	}
 	tok.Created, tok.ExpiresAt = tok.Created.UTC(), tok.ExpiresAt.UTC()
 	tok.RevokedAt, tok.LastUsedAt = tok.RevokedAt.UTC(), tok.LastUsedAt.UTC()
+	tok = directory.UpgradeStoredToken(tok)
 	doc, err := json.Marshal(tok)
 	if err != nil {
 		return err
 	}
 	var other string
-	err = t.queryRow(putToken, tok.ID, string(tok.Kind), tok.IdP, tok.Hash, doc).Scan(&other)
+	err = t.queryRow(putToken, tok.ID, string(tok.Kind), tok.IdP, tok.Hash, doc, tok.Org, string(tok.Role)).Scan(&other)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil
@@ -142,8 +180,8 @@ const appendEvent = `
 WITH next AS (
 	UPDATE event_seq SET seq = seq + 1 RETURNING seq
 )
-INSERT INTO events (seq, time, type, doc)
-SELECT next.seq, $1, $2, jsonb_set($3::jsonb, '{seq}', to_jsonb(next.seq)) FROM next
+INSERT INTO events (seq, time, type, doc, org)
+SELECT next.seq, $1, $2, jsonb_set($3::jsonb, '{seq}', to_jsonb(next.seq)), $4 FROM next
 RETURNING seq`
 
 func (t *txn) AppendEvent(e directory.Event) (uint64, error) {
@@ -154,7 +192,7 @@ func (t *txn) AppendEvent(e directory.Event) (uint64, error) {
 		return 0, err
 	}
 	var seq int64
-	if err := t.queryRow(appendEvent, e.Time, e.Type, doc).Scan(&seq); err != nil {
+	if err := t.queryRow(appendEvent, e.Time, e.Type, doc, e.Org).Scan(&seq); err != nil {
 		return 0, t.fail(err)
 	}
 	return uint64(seq), nil
@@ -164,15 +202,30 @@ func (t *txn) Events(after uint64, limit int) ([]directory.Event, error) {
 	if limit <= 0 || after >= math.MaxInt64 {
 		return []directory.Event{}, nil
 	}
+	return t.events(`SELECT seq, org, doc FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(after), limit)
+}
+
+func (t *txn) OrgEvents(org string, after uint64, limit int) ([]directory.Event, error) {
+	if org == "" || limit <= 0 || after >= math.MaxInt64 {
+		return []directory.Event{}, nil
+	}
+	return t.events(`SELECT seq, org, doc FROM events WHERE org = $1 AND seq > $2 ORDER BY seq LIMIT $3`, org, int64(after), limit)
+}
+
+// events reads the events sql selects as (seq, org, doc). An event's organization is its
+// column's: the documents of events written before organizations name none, and their
+// column says "default".
+func (t *txn) events(sql string, args ...any) ([]directory.Event, error) {
 	type row struct {
 		seq int64
+		org string
 		doc []byte
 	}
 	raws, err := collect(t, func(r pgx.CollectableRow) (row, error) {
 		var x row
-		err := r.Scan(&x.seq, &x.doc)
+		err := r.Scan(&x.seq, &x.org, &x.doc)
 		return x, err
-	}, `SELECT seq, doc FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(after), limit)
+	}, sql, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +235,7 @@ func (t *txn) Events(after uint64, limit int) ([]directory.Event, error) {
 		if err := decode(r.doc, &e); err != nil {
 			return nil, err
 		}
-		e.Seq = uint64(r.seq)
+		e.Seq, e.Org = uint64(r.seq), r.org
 		out = append(out, e)
 	}
 	return out, nil

@@ -75,7 +75,7 @@ func TestDataOutlivesTheStore(t *testing.T) {
 	s.Close()
 	again := openAt(t, connURL) // the migrations find nothing to do
 	err := again.View(context.Background(), func(tx directory.ReadTx) error {
-		_, err := tx.UserByUserName("ADA")
+		_, err := tx.UserByUserName(directory.DefaultOrg, "ADA")
 		return err
 	})
 	if err != nil {
@@ -227,7 +227,7 @@ func TestReplicasRacingOnOneIdentitySeeEachOther(t *testing.T) {
 	}
 	wg.Wait()
 	err := replicas[0].View(context.Background(), func(tx directory.ReadTx) error {
-		if n, err := tx.CountUsers("okta"); err != nil || n != 1 {
+		if n, err := tx.CountUsers("", "okta"); err != nil || n != 1 {
 			t.Errorf("%d users, want 1 (err: %v)", n, err)
 		}
 		u, err := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "00u1"})
@@ -287,7 +287,7 @@ func TestReadsDoNotWaitForQueuedWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.View(ctx, func(tx directory.ReadTx) error {
-		_, err := tx.UserByUserName("ADA")
+		_, err := tx.UserByUserName(directory.DefaultOrg, "ADA")
 		return err
 	})
 	if err != nil {

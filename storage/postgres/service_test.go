@@ -54,7 +54,7 @@ func TestServiceOnTwoReplicasKeepsOnePersonOneUser(t *testing.T) {
 
 	var user directory.User
 	err = a.View(ctx, func(tx directory.ReadTx) error {
-		if n, err := tx.CountUsers(""); err != nil || n != 1 {
+		if n, err := tx.CountUsers("", ""); err != nil || n != 1 {
 			t.Errorf("%d users, %v; want 1", n, err)
 		}
 		var err error

@@ -251,6 +251,7 @@ func conflictFromConstraint(pe *pgconn.PgError) error {
 		"users_identity_key":      "identity",
 		"groups_display_name_key": "displayName",
 		"tokens_hash_key":         "token",
+		"org_domains_pkey":        "domain",
 	}[pe.ConstraintName]
 	if field == "" {
 		field = "id"

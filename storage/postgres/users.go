@@ -3,56 +3,87 @@ package postgres
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rosterhq/roster/directory"
 )
 
-func (t *txn) User(id string) (directory.User, error) {
-	var u directory.User
-	err := t.getDoc(&u, `SELECT doc FROM users WHERE id = $1`, id)
-	return u, err
+// A user written before organizations has no org in its document and is DefaultOrg's.
+
+// users reads the users sql selects, in order.
+func (t *txn) users(sql string, args ...any) ([]directory.User, error) {
+	us, err := docs[directory.User](t, sql, args...)
+	for i := range us {
+		us[i].Org = directory.OrgOrDefault(us[i].Org)
+	}
+	return us, err
 }
 
-func (t *txn) UserByUserName(userName string) (directory.User, error) {
+func (t *txn) user(sql string, args ...any) (directory.User, error) {
 	var u directory.User
-	err := t.getDoc(&u, `SELECT doc FROM users WHERE user_name_folded = $1`, directory.FoldUserName(userName))
-	return u, err
+	if err := t.getDoc(&u, sql, args...); err != nil {
+		return directory.User{}, err
+	}
+	u.Org = directory.OrgOrDefault(u.Org)
+	return u, nil
+}
+
+func (t *txn) User(id string) (directory.User, error) {
+	return t.user(`SELECT doc FROM users WHERE id = $1`, id)
+}
+
+func (t *txn) UserByUserName(org, userName string) (directory.User, error) {
+	return t.user(`SELECT doc FROM users WHERE org = $1 AND user_name_folded = $2`,
+		directory.OrgOrDefault(org), directory.FoldUserName(userName))
 }
 
 func (t *txn) UserByIdentity(id directory.Identity) (directory.User, error) {
-	var u directory.User
-	err := t.getDoc(&u, `SELECT doc FROM users WHERE idp = $1 AND unique_user_id = $2`, id.IdP, id.UniqueUserID)
-	return u, err
+	return t.user(`SELECT doc FROM users WHERE idp = $1 AND unique_user_id = $2`, id.IdP, id.UniqueUserID)
 }
 
 func (t *txn) UsersByExternalID(idp, externalID string) ([]directory.User, error) {
 	if externalID == "" {
 		return []directory.User{}, nil
 	}
-	return docs[directory.User](t, `SELECT doc FROM users WHERE idp = $1 AND external_id = $2 ORDER BY id`, idp, externalID)
+	return t.users(`SELECT doc FROM users WHERE idp = $1 AND external_id = $2 ORDER BY id`, idp, externalID)
 }
 
-func (t *txn) UsersByEmail(email string) ([]directory.User, error) {
+func (t *txn) UsersByEmail(org, email string) ([]directory.User, error) {
 	folded := directory.FoldEmail(email)
 	if folded == "" {
 		return []directory.User{}, nil
 	}
 	// @> with a one-element array is what the GIN index on emails serves.
-	return docs[directory.User](t, `SELECT doc FROM users WHERE emails @> ARRAY[$1::text] ORDER BY id`, folded)
+	return t.users(`SELECT doc FROM users WHERE emails @> ARRAY[$2::text] AND org = $1 ORDER BY id`,
+		directory.OrgOrDefault(org), folded)
+}
+
+// scanWhere is the condition of a scan of q, each term followed by AND, on the columns of
+// table (a qualifier such as "g." or ""), and its arguments, numbered from $1; the caller
+// adds the page's.
+func scanWhere(q directory.ScanQuery, table string) (string, []any) {
+	var where strings.Builder
+	var args []any
+	if q.Org != "" {
+		args = append(args, q.Org)
+		fmt.Fprintf(&where, "%sorg = $%d AND ", table, len(args))
+	}
+	if q.IdP != "" {
+		args = append(args, q.IdP)
+		fmt.Fprintf(&where, "%sidp = $%d AND ", table, len(args))
+	}
+	return where.String(), args
 }
 
 func (t *txn) ScanUsers(q directory.ScanQuery, fn func(directory.User) error) error {
+	where, args := scanWhere(q, "")
+	sql := fmt.Sprintf(`SELECT doc FROM users WHERE %sid > $%d ORDER BY id LIMIT $%d`, where, len(args)+1, len(args)+2)
 	after := q.After
 	for {
-		var page []directory.User
-		var err error
-		if q.IdP == "" {
-			page, err = docs[directory.User](t, `SELECT doc FROM users WHERE id > $1 ORDER BY id LIMIT $2`, after, pageSize)
-		} else {
-			page, err = docs[directory.User](t, `SELECT doc FROM users WHERE idp = $1 AND id > $2 ORDER BY id LIMIT $3`, q.IdP, after, pageSize)
-		}
+		page, err := t.users(sql, append(args, after, pageSize)...)
 		if err != nil {
 			return err
 		}
@@ -68,14 +99,10 @@ func (t *txn) ScanUsers(q directory.ScanQuery, fn func(directory.User) error) er
 	}
 }
 
-func (t *txn) CountUsers(idp string) (int, error) {
+func (t *txn) CountUsers(org, idp string) (int, error) {
+	where, args := scanWhere(directory.ScanQuery{Org: org, IdP: idp}, "")
 	var n int
-	var err error
-	if idp == "" {
-		err = t.queryRow(`SELECT count(*) FROM users`).Scan(&n)
-	} else {
-		err = t.queryRow(`SELECT count(*) FROM users WHERE idp = $1`, idp).Scan(&n)
-	}
+	err := t.queryRow(`SELECT count(*) FROM users WHERE `+where+`true`, args...).Scan(&n)
 	return n, t.fail(err)
 }
 
@@ -101,19 +128,19 @@ func emailKeys(u directory.User) []string {
 // runs the whole transaction again.
 const putUser = `
 WITH clash AS (
-	SELECT CASE WHEN user_name_folded = $2 THEN 'userName' ELSE 'identity' END AS field
+	SELECT CASE WHEN org = $8 AND user_name_folded = $2 THEN 'userName' ELSE 'identity' END AS field
 	FROM users
-	WHERE id <> $1 AND (user_name_folded = $2 OR (idp = $3 AND unique_user_id = $4::text))
-	ORDER BY user_name_folded = $2 DESC
+	WHERE id <> $1 AND ((org = $8 AND user_name_folded = $2) OR (idp = $3 AND unique_user_id = $4::text))
+	ORDER BY (org = $8 AND user_name_folded = $2) DESC
 	LIMIT 1
 ), put AS (
-	INSERT INTO users (id, user_name_folded, idp, unique_user_id, external_id, emails, doc)
-	SELECT $1, $2, $3, $4::text, $5::text, $6::text[], $7::jsonb
+	INSERT INTO users (id, user_name_folded, idp, unique_user_id, external_id, emails, doc, org)
+	SELECT $1, $2, $3, $4::text, $5::text, $6::text[], $7::jsonb, $8
 	WHERE NOT EXISTS (SELECT FROM clash)
 	ON CONFLICT (id) DO UPDATE SET
 		user_name_folded = excluded.user_name_folded, idp = excluded.idp,
 		unique_user_id = excluded.unique_user_id, external_id = excluded.external_id,
-		emails = excluded.emails, doc = excluded.doc
+		emails = excluded.emails, doc = excluded.doc, org = excluded.org
 )
 SELECT field FROM clash`
 
@@ -125,6 +152,7 @@ func (t *txn) PutUser(u directory.User) error {
 	if folded == "" {
 		return directory.Invalidf("a user needs a userName")
 	}
+	u.Org = directory.OrgOrDefault(u.Org)
 	u.Meta.Created, u.Meta.LastModified = u.Meta.Created.UTC(), u.Meta.LastModified.UTC()
 	u.LastLoginAt, u.SessionsValidAfter = u.LastLoginAt.UTC(), u.SessionsValidAfter.UTC()
 	doc, err := json.Marshal(u)
@@ -138,7 +166,7 @@ func (t *txn) PutUser(u directory.User) error {
 		uniqueUserID = &ident.UniqueUserID
 	}
 	var field string
-	err = t.queryRow(putUser, u.ID, folded, u.IdP, uniqueUserID, nullIfEmpty(u.ExternalID), emailKeys(u), doc).Scan(&field)
+	err = t.queryRow(putUser, u.ID, folded, u.IdP, uniqueUserID, nullIfEmpty(u.ExternalID), emailKeys(u), doc, u.Org).Scan(&field)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil // no clash: the user was written

@@ -43,6 +43,15 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"KV expiry, insert-if-absent and purge", kv},
 		{"50 goroutines racing to create one identity make one user (R7)", raceIdentity},
 		{"concurrent writers keep the event log gap-free", raceEvents},
+		{"a new store holds organization default", newStoreHasDefaultOrg},
+		{"records without an org are default's; old admin tokens are owners", recordsWithoutOrg},
+		{"userName and email are per organization (R8, R13)", userNamePerOrg},
+		{"50 goroutines racing to create one userName in one organization make one user", raceUserNameInOrg},
+		{"organizations round-trip, list and delete", orgCRUD},
+		{"a domain is verified by one organization at most", domainOneOrg},
+		{"scans and counts of one organization", scanOneOrg},
+		{"events of one organization", orgEvents},
+		{"index keys are length-safe", lengthSafeKeys},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -100,7 +109,7 @@ func userRoundTrip(t *testing.T, s directory.Store) {
 		PhoneNumbers: []directory.MultiValue{{Value: "+44 1", Type: "mobile"}},
 		Addresses:    []directory.Address{{Locality: "London", Country: "GB", Primary: true}},
 		ExternalID:   "ext-1", Enterprise: directory.Enterprise{Department: "Maths", ManagerID: "u0"},
-		IdP: "entra", UniqueUserID: "oid-1", Owner: directory.OwnerSCIM, PasswordHash: "hash",
+		Org: "acme", IdP: "entra", UniqueUserID: "oid-1", Owner: directory.OwnerSCIM, PasswordHash: "hash",
 		LastLoginAt: t0.Add(time.Hour), SessionsValidAfter: t0.Add(2 * time.Hour),
 		Meta: directory.Meta{Created: t0, LastModified: t0.Add(time.Minute), Version: 7},
 	}
@@ -121,7 +130,7 @@ func missingIsNotFound(t *testing.T, s directory.Store) {
 	view(t, s, func(tx directory.ReadTx) error {
 		checks := map[string]error{}
 		_, checks["User"] = tx.User("nope")
-		_, checks["UserByUserName"] = tx.UserByUserName("nope")
+		_, checks["UserByUserName"] = tx.UserByUserName(directory.DefaultOrg, "nope")
 		_, checks["UserByIdentity"] = tx.UserByIdentity(directory.Identity{IdP: "a", UniqueUserID: "b"})
 		_, checks["Group"] = tx.Group("nope")
 		_, checks["GroupByDisplayName"] = tx.GroupByDisplayName("a", "nope")
@@ -147,7 +156,7 @@ func userNameUnique(t *testing.T, s directory.Store) {
 		t.Fatalf("second user with the same folded userName: %v, want a userName ConflictError", err)
 	}
 	view(t, s, func(tx directory.ReadTx) error {
-		u, err := tx.UserByUserName("ADA@example.COM")
+		u, err := tx.UserByUserName(directory.DefaultOrg, "ADA@example.COM")
 		if err != nil || u.ID != "u1" {
 			t.Errorf("lookup by other casing = %v, %v; want u1", u.ID, err)
 		}
@@ -189,7 +198,7 @@ func indexesFollowUpdates(t *testing.T, s directory.Store) {
 	// The old values are free again.
 	putUsers(t, s, user("u2", "old@example.com", "okta", "k1"))
 	view(t, s, func(tx directory.ReadTx) error {
-		if got, err := tx.UserByUserName("new@example.com"); err != nil || got.ID != "u1" {
+		if got, err := tx.UserByUserName(directory.DefaultOrg, "new@example.com"); err != nil || got.ID != "u1" {
 			t.Errorf("new userName finds %q (err: %v)", got.ID, err)
 		}
 		if got, err := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "k2"}); err != nil || got.ID != "u1" {
@@ -198,10 +207,10 @@ func indexesFollowUpdates(t *testing.T, s directory.Store) {
 		if got, err := tx.UsersByExternalID("okta", "e1"); err != nil || len(got) != 0 {
 			t.Errorf("old externalId still finds %d users (err: %v)", len(got), err)
 		}
-		if got, err := tx.UsersByEmail("old@example.com"); err != nil || len(got) != 0 {
+		if got, err := tx.UsersByEmail(directory.DefaultOrg, "old@example.com"); err != nil || len(got) != 0 {
 			t.Errorf("old email still finds %d users (err: %v)", len(got), err)
 		}
-		if got, err := tx.UsersByEmail("NEW@example.com"); err != nil || len(got) != 1 || got[0].ID != "u1" {
+		if got, err := tx.UsersByEmail(directory.DefaultOrg, "NEW@example.com"); err != nil || len(got) != 1 || got[0].ID != "u1" {
 			t.Errorf("new email finds %v (err: %v)", got, err)
 		}
 		return nil
@@ -223,7 +232,7 @@ func externalIDAndEmail(t *testing.T, s directory.Store) {
 		if err != nil || len(got) != 2 {
 			t.Errorf("externalId x at okta: %d users, %v; want 2", len(got), err)
 		}
-		got, err = tx.UsersByEmail("SHARED@example.com")
+		got, err = tx.UsersByEmail(directory.DefaultOrg, "SHARED@example.com")
 		if err != nil || len(got) != 2 {
 			t.Errorf("shared email: %d users, %v; want 2", len(got), err)
 		}
@@ -265,7 +274,7 @@ func scanOrder(t *testing.T, s directory.Store) {
 	}
 	view(t, s, func(tx directory.ReadTx) error {
 		for idp, want := range map[string]int{"okta": 5, "entra": 5, "": 10, "none": 0} {
-			if n, err := tx.CountUsers(idp); err != nil || n != want {
+			if n, err := tx.CountUsers("", idp); err != nil || n != want {
 				t.Errorf("CountUsers(%q) = %d, %v; want %d", idp, n, err, want)
 			}
 		}
@@ -326,7 +335,7 @@ func deleteUserMemberships(t *testing.T, s directory.Store) {
 		if !cmp.Equal(g.Members, []string{"u2"}) {
 			t.Errorf("members after deleting u1: %v, want [u2]", g.Members)
 		}
-		if _, err := tx.UserByUserName("a"); !errors.Is(err, directory.ErrNotFound) {
+		if _, err := tx.UserByUserName(directory.DefaultOrg, "a"); !errors.Is(err, directory.ErrNotFound) {
 			t.Errorf("deleted user's userName still indexed: %v", err)
 		}
 		if _, err := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "1"}); !errors.Is(err, directory.ErrNotFound) {
@@ -360,7 +369,7 @@ func groupMembersExist(t *testing.T, s directory.Store) {
 }
 
 func tombstones(t *testing.T, s directory.Store) {
-	ts := directory.Tombstone{IdP: "okta", UniqueUserID: "00u1", UserID: "u1", UserName: "a", DeletedAt: t0, Actor: "scim:t"}
+	ts := directory.Tombstone{Org: "acme", IdP: "okta", UniqueUserID: "00u1", UserID: "u1", UserName: "a", DeletedAt: t0, Actor: "scim:t"}
 	mustUpdate(t, s, func(tx directory.Tx) error {
 		if err := tx.PutTombstone(ts); err != nil {
 			return err
@@ -392,7 +401,7 @@ func tombstones(t *testing.T, s directory.Store) {
 }
 
 func idps(t *testing.T, s directory.Store) {
-	p := directory.IdP{ID: "entra", Name: "Entra ID", Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth,
+	p := directory.IdP{ID: "entra", Org: "acme", Name: "Entra ID", Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth,
 		SAML: directory.SAMLSettings{MetadataXML: "<x/>"}, Mapping: directory.Mapping{UniqueUserID: "userUniqueId"},
 		SCIMMatch: "externalId", LinkPolicy: "none", LoginAuthoritative: []string{"email"}, DefaultGroups: []string{},
 		Created: t0, Updated: t0}
@@ -417,7 +426,7 @@ func idps(t *testing.T, s directory.Store) {
 }
 
 func tokens(t *testing.T, s directory.Store) {
-	tok := directory.Token{ID: "t1", Kind: directory.TokenSCIM, IdP: "okta", Name: "prod", Hash: directory.HashSecret("s1"),
+	tok := directory.Token{ID: "t1", Kind: directory.TokenSCIM, IdP: "okta", Org: "acme", Name: "prod", Hash: directory.HashSecret("s1"),
 		Created: t0, ExpiresAt: t0.Add(time.Hour)}
 	admin := directory.Token{ID: "t2", Kind: directory.TokenAdmin, Hash: directory.HashSecret("s2"), Created: t0}
 	mustUpdate(t, s, func(tx directory.Tx) error {
@@ -559,7 +568,7 @@ func nilAndEmpty(t *testing.T, s directory.Store) {
 		if ids, err := tx.GroupsOfUser("u1"); err != nil || ids == nil {
 			t.Errorf("GroupsOfUser returned nil for no groups (err: %v)", err)
 		}
-		if l, err := tx.UsersByEmail("none@example.com"); err != nil || l == nil {
+		if l, err := tx.UsersByEmail(directory.DefaultOrg, "none@example.com"); err != nil || l == nil {
 			t.Errorf("UsersByEmail returned nil for no users (err: %v)", err)
 		}
 		if l, err := tx.Events(0, 10); err != nil || l == nil {
@@ -648,43 +657,57 @@ func racers(n int, fn func(i int)) (maxInFlight int) {
 }
 
 func raceIdentity(t *testing.T, s directory.Store) {
+	raceOneCreation(t, s, func(tx directory.ReadTx) (directory.User, error) {
+		return tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "00u1"})
+	}, func(i int) directory.User {
+		return user(fmt.Sprintf("u%02d", i), fmt.Sprintf("user%d", i), "okta", "00u1")
+	})
+}
+
+// raceOneCreation runs 50 goroutines, released together, each creating racer(i) with a
+// creation event unless lookup finds a user already — check-then-insert inside the
+// transaction, as Service does — and checks that exactly one user came of it, lookup's, with
+// one creation event, the winner's. The check inside the transaction sees every committed
+// creation, so no racer's insert ever collides: the store serialises them, or runs a loser
+// again on fresh data.
+func raceOneCreation(t *testing.T, s directory.Store, lookup func(tx directory.ReadTx) (directory.User, error), racer func(i int) directory.User) {
 	const n = 50
 	errs := make([]error, n)
+	var before uint64
+	view(t, s, func(tx directory.ReadTx) (err error) { before, err = tx.LastSeq(); return err })
 	overlap := racers(n, func(i int) {
 		errs[i] = s.Update(context.Background(), func(tx directory.Tx) error {
-			// Check-then-insert inside the transaction, as Service does.
-			if _, err := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "00u1"}); err == nil {
+			if _, err := lookup(tx); err == nil {
 				return nil
 			} else if !errors.Is(err, directory.ErrNotFound) {
 				return err
 			}
-			if err := tx.PutUser(user(fmt.Sprintf("u%02d", i), fmt.Sprintf("user%d", i), "okta", "00u1")); err != nil {
+			u := racer(i)
+			if err := tx.PutUser(u); err != nil {
 				return err
 			}
-			_, err := tx.AppendEvent(directory.Event{ID: fmt.Sprint(i), Type: "user.created", Time: t0})
+			_, err := tx.AppendEvent(directory.Event{ID: fmt.Sprint(i), Type: "user.created", Org: u.Org, Time: t0})
 			return err
 		})
 	})
 	if overlap < 2 {
 		t.Errorf("at most %d transaction in flight at once: the goroutines did not race", overlap)
 	}
-	// The check inside the transaction sees every committed creation, so no racer's insert
-	// ever collides: the store serialises them, or runs a loser again on fresh data.
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("goroutine %d: %v", i, err)
 		}
 	}
 	view(t, s, func(tx directory.ReadTx) error {
-		if n, err := tx.CountUsers("okta"); err != nil || n != 1 {
-			t.Errorf("%d users for one identity, want 1 (err: %v)", n, err)
-		}
-		u, err := tx.UserByIdentity(directory.Identity{IdP: "okta", UniqueUserID: "00u1"})
+		u, err := lookup(tx)
 		if err != nil {
 			return err
 		}
+		if n, err := tx.CountUsers(u.Org, u.IdP); err != nil || n != 1 {
+			t.Errorf("%d users of %s at %s, want 1 (err: %v)", n, u.Org, u.IdP, err)
+		}
 		// The one creation event is the winner's, written with its user.
-		evs, err := tx.Events(0, 100)
+		evs, err := tx.Events(before, 100)
 		if err != nil || len(evs) != 1 || winnerEvent(u.ID) != evs[0].ID {
 			t.Errorf("creation events %+v for user %s, want one, the winner's (err: %v)", evs, u.ID, err)
 		}
@@ -692,7 +715,7 @@ func raceIdentity(t *testing.T, s directory.Store) {
 	})
 }
 
-// winnerEvent is the id of the event raceIdentity's goroutine appends with user id ("u07" → "7").
+// winnerEvent is the id of the event raceOneCreation's goroutine appends with user id ("u07" → "7").
 func winnerEvent(userID string) string {
 	n, err := strconv.Atoi(strings.TrimPrefix(userID, "u"))
 	if err != nil {

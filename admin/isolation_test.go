@@ -1,0 +1,502 @@
+package admin_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/testdns"
+	"github.com/rosterhq/roster/internal/testserver"
+)
+
+// orgsEnv is a server with two organizations, a and b, each with an IdP (idp-a, idp-b) in
+// mode both, a user, a SCIM token and a claimed domain; and one admin credential of each kind
+// the isolation matrix tries.
+type orgsEnv struct {
+	*env
+	dns *testdns.Server
+	// tokens are the secrets of the principals, by name (see principals).
+	tokens map[string]string
+	// users are the ids of each organization's user.
+	users map[string]string
+	// hook is a webhook endpoint on loopback that takes every delivery.
+	hook string
+	n    int
+}
+
+// principals are the credentials the matrix tries, in order.
+var principals = []string{"owner", "admin-a", "admin-b", "viewer-a", "viewer"}
+
+func newOrgsEnv(t *testing.T) *orgsEnv {
+	t.Helper()
+	dnsSrv := testdns.Start(t)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(receiver.Close)
+	e := &orgsEnv{env: newEnvWith(t, testserver.Config{DNSResolver: dnsSrv.Addr}), dns: dnsSrv,
+		users: map[string]string{}, hook: receiver.URL + "/hook"}
+	for _, org := range []string{"a", "b"} {
+		e.createOrg(org)
+		e.createIdPIn(org, "idp-"+org, directory.ModeBoth)
+		e.users[org] = e.scimCreate("idp-"+org, "00u-"+org, "person@"+org+".example").ID
+		e.want(e.do("POST", "/admin/api/v1/idps/idp-"+org+"/scim-tokens", map[string]any{"name": "connector"}), http.StatusCreated)
+		e.want(e.do("POST", "/admin/api/v1/orgs/"+org+"/domains", map[string]any{"domain": org + ".example"}), http.StatusCreated)
+	}
+	e.tokens = map[string]string{
+		"owner":    e.token,
+		"admin-a":  e.adminToken("admin of a", directory.RoleOrgAdmin, "a"),
+		"admin-b":  e.adminToken("admin of b", directory.RoleOrgAdmin, "b"),
+		"viewer-a": e.adminToken("viewer of a", directory.RoleViewer, "a"),
+		"viewer":   e.adminToken("viewer of all", directory.RoleViewer, ""),
+	}
+	return e
+}
+
+// fresh returns a name not used before in this test.
+func (e *orgsEnv) fresh(prefix string) string {
+	e.n++
+	return fmt.Sprintf("%s%d", prefix, e.n)
+}
+
+// freshUser creates a user of org's IdP through SCIM.
+func (e *orgsEnv) freshUser(org string) directory.User {
+	name := e.fresh("u")
+	return e.scimCreate("idp-"+org, "00u-"+name, name+"@"+org+".example")
+}
+
+// freshDomain claims a new domain for org as the owner and returns its answer.
+func (e *orgsEnv) freshDomain(org string) domainAnswer {
+	var d domainAnswer
+	e.want(e.do("POST", "/admin/api/v1/orgs/"+org+"/domains", map[string]any{"domain": e.fresh("d") + "." + org + ".example"}),
+		http.StatusCreated).json(e.t, &d)
+	return d
+}
+
+type domainAnswer struct {
+	Domain     string  `json:"domain"`
+	Verified   bool    `json:"verified"`
+	VerifiedAt *string `json:"verified_at"`
+	TXTName    string  `json:"txt_name"`
+	TXTValue   string  `json:"txt_value"`
+}
+
+// state is everything a refused request must leave as it was.
+type state struct {
+	Orgs       []directory.Organization
+	IdPs       []directory.IdP
+	Tokens     []directory.Token
+	Users      []directory.User
+	Groups     []directory.Group
+	Tombstones []directory.Tombstone
+	Webhooks   []directory.Webhook
+	LastSeq    uint64
+}
+
+func (e *env) state() state {
+	e.t.Helper()
+	var s state
+	err := e.svc.View(e.t.Context(), func(tx directory.ReadTx) error {
+		var err error
+		if s.Orgs, err = tx.Orgs(); err != nil {
+			return err
+		}
+		if s.IdPs, err = tx.IdPs(); err != nil {
+			return err
+		}
+		for _, kind := range []directory.TokenKind{directory.TokenAdmin, directory.TokenSCIM} {
+			ts, err := tx.Tokens(kind, "")
+			if err != nil {
+				return err
+			}
+			s.Tokens = append(s.Tokens, ts...)
+		}
+		if err := tx.ScanUsers(directory.ScanQuery{}, func(u directory.User) error { s.Users = append(s.Users, u); return nil }); err != nil {
+			return err
+		}
+		if err := tx.ScanGroups(directory.ScanQuery{}, func(g directory.Group) error { s.Groups = append(s.Groups, g); return nil }); err != nil {
+			return err
+		}
+		for _, p := range s.IdPs {
+			ts, err := tx.Tombstones(p.ID)
+			if err != nil {
+				return err
+			}
+			s.Tombstones = append(s.Tombstones, ts...)
+		}
+		s.LastSeq, err = tx.LastSeq()
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if s.Webhooks, err = e.svc.Webhooks(e.t.Context()); err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+// unchanged compares two states. A token's last use is recorded by authentication itself, and
+// a webhook's delivery progress by its worker.
+func unchanged(before, after state) string {
+	return cmp.Diff(before, after, cmpopts.IgnoreFields(directory.Token{}, "LastUsedAt"),
+		cmpopts.IgnoreFields(directory.Webhook{}, "State"), cmpopts.EquateEmpty())
+}
+
+// request is one request of the matrix, built against a resource of one organization.
+type request struct {
+	method, path string
+	body         any
+}
+
+// class says who may do what a route does (DESIGN, "Administrators and roles"): the status
+// each principal gets for a resource of a and of b, where "ok" is the route's own success
+// status. An unscoped class is of routes on what belongs to no organization; they are tried
+// once, and only the first column counts.
+type class struct {
+	unscoped bool
+	want     map[string][2]int
+}
+
+const ok = 0
+
+var (
+	// reads of an organization's resources: an org-scoped credential does not see another
+	// organization's.
+	reads = class{want: map[string][2]int{"owner": {ok, ok}, "admin-a": {ok, 404}, "admin-b": {404, ok}, "viewer-a": {ok, 404}, "viewer": {ok, ok}}}
+	// writes of an organization's resources: viewers may not write.
+	writes = class{want: map[string][2]int{"owner": {ok, ok}, "admin-a": {ok, 404}, "admin-b": {404, ok}, "viewer-a": {403, 404}, "viewer": {403, 403}}}
+	// what only an owner may do to an organization.
+	ownersOfOrg = class{want: map[string][2]int{"owner": {ok, ok}, "admin-a": {403, 404}, "admin-b": {404, 403}, "viewer-a": {403, 404}, "viewer": {403, 403}}}
+	// what belongs to no organization and only an owner may do.
+	ownersOnly = class{unscoped: true, want: map[string][2]int{"owner": {ok}, "admin-a": {403}, "admin-b": {403}, "viewer-a": {403}, "viewer": {403}}}
+	// what belongs to no organization and every credential may read.
+	anyone = class{unscoped: true, want: map[string][2]int{"owner": {ok}, "admin-a": {ok}, "admin-b": {ok}, "viewer-a": {ok}, "viewer": {ok}}}
+)
+
+type matrixRoute struct {
+	name string
+	who  class
+	// ok is the status of a request that is allowed.
+	ok int
+	// build makes the request against a resource of org (a or b; "" for the routes of no
+	// organization), creating as the owner whatever it needs first.
+	build func(e *orgsEnv, org string) request
+}
+
+func matrixRoutes() []matrixRoute {
+	const api = "/admin/api/v1"
+	return []matrixRoute{
+		{"GET /orgs", anyone, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/orgs", nil} }},
+		{"POST /orgs", ownersOnly, 201, func(e *orgsEnv, _ string) request {
+			return request{"POST", api + "/orgs", map[string]any{"id": e.fresh("org")}}
+		}},
+		{"GET /orgs/{org}", reads, 200, func(e *orgsEnv, org string) request { return request{"GET", api + "/orgs/" + org, nil} }},
+		{"PATCH /orgs/{org}", ownersOfOrg, 200, func(e *orgsEnv, org string) request {
+			return request{"PATCH", api + "/orgs/" + org, map[string]any{"name": e.fresh("Renamed ")}}
+		}},
+		// Both organizations still have an IdP and users, so even the owner is refused.
+		{"DELETE /orgs/{org}", ownersOfOrg, 409, func(e *orgsEnv, org string) request { return request{"DELETE", api + "/orgs/" + org, nil} }},
+		{"POST /orgs/{org}/domains", writes, 201, func(e *orgsEnv, org string) request {
+			return request{"POST", api + "/orgs/" + org + "/domains", map[string]any{"domain": e.fresh("new") + "." + org + ".example"}}
+		}},
+		{"POST /orgs/{org}/domains/{domain}/verify", writes, 200, func(e *orgsEnv, org string) request {
+			d := e.freshDomain(org)
+			e.dns.SetTXT(d.TXTName, d.TXTValue)
+			return request{"POST", api + "/orgs/" + org + "/domains/" + d.Domain + "/verify", nil}
+		}},
+		{"DELETE /orgs/{org}/domains/{domain}", writes, 204, func(e *orgsEnv, org string) request {
+			return request{"DELETE", api + "/orgs/" + org + "/domains/" + e.freshDomain(org).Domain, nil}
+		}},
+		{"GET /admin-tokens", ownersOnly, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/admin-tokens", nil} }},
+		{"POST /admin-tokens", ownersOnly, 201, func(e *orgsEnv, _ string) request {
+			return request{"POST", api + "/admin-tokens", map[string]any{"name": e.fresh("t"), "role": "viewer", "org": "a"}}
+		}},
+		{"DELETE /admin-tokens/{id}", ownersOnly, 200, func(e *orgsEnv, _ string) request {
+			var tok struct{ ID string }
+			e.want(e.do("POST", api+"/admin-tokens", map[string]any{"name": e.fresh("t"), "role": "viewer"}), 201).json(e.t, &tok)
+			return request{"DELETE", api + "/admin-tokens/" + tok.ID, nil}
+		}},
+		{"GET /whoami", anyone, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/whoami", nil} }},
+		{"GET /presets", anyone, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/presets", nil} }},
+		{"GET /backup", ownersOnly, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/backup", nil} }},
+		{"GET /idps", anyone, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/idps", nil} }},
+		{"GET /idps?org=", reads, 200, func(e *orgsEnv, org string) request { return request{"GET", api + "/idps?org=" + org, nil} }},
+		{"POST /idps", writes, 201, func(e *orgsEnv, org string) request {
+			body := oidcIdP(e.fresh("idp"), directory.ModeJIT)
+			body["org"] = org
+			return request{"POST", api + "/idps", body}
+		}},
+		{"POST /idps?org=", writes, 201, func(e *orgsEnv, org string) request {
+			return request{"POST", api + "/idps?org=" + org, oidcIdP(e.fresh("idp"), directory.ModeJIT)}
+		}},
+		{"GET /idps/{id}", reads, 200, func(e *orgsEnv, org string) request { return request{"GET", api + "/idps/idp-" + org, nil} }},
+		{"PATCH /idps/{id}", writes, 200, func(e *orgsEnv, org string) request {
+			return request{"PATCH", api + "/idps/idp-" + org, map[string]any{"name": e.fresh("Renamed ")}}
+		}},
+		{"DELETE /idps/{id}", writes, 204, func(e *orgsEnv, org string) request {
+			id := e.fresh("gone")
+			e.createIdPIn(org, id, directory.ModeJIT)
+			return request{"DELETE", api + "/idps/" + id, nil}
+		}},
+		{"GET /idps/{id}/scim-tokens", reads, 200, func(e *orgsEnv, org string) request {
+			return request{"GET", api + "/idps/idp-" + org + "/scim-tokens", nil}
+		}},
+		{"POST /idps/{id}/scim-tokens", writes, 201, func(e *orgsEnv, org string) request {
+			return request{"POST", api + "/idps/idp-" + org + "/scim-tokens", map[string]any{"name": e.fresh("c")}}
+		}},
+		{"GET /idps/{id}/reconciliation", reads, 200, func(e *orgsEnv, org string) request {
+			return request{"GET", api + "/idps/idp-" + org + "/reconciliation", nil}
+		}},
+		{"DELETE /scim-tokens/{id}", writes, 200, func(e *orgsEnv, org string) request {
+			var tok struct{ ID string }
+			e.want(e.do("POST", api+"/idps/idp-"+org+"/scim-tokens", map[string]any{}), 201).json(e.t, &tok)
+			return request{"DELETE", api + "/scim-tokens/" + tok.ID, nil}
+		}},
+		{"GET /users", anyone, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/users", nil} }},
+		{"GET /users?org=", reads, 200, func(e *orgsEnv, org string) request { return request{"GET", api + "/users?org=" + org, nil} }},
+		{"GET /users/{id}", reads, 200, func(e *orgsEnv, org string) request { return request{"GET", api + "/users/" + e.users[org], nil} }},
+		{"POST /users/{id}/deactivate", writes, 200, func(e *orgsEnv, org string) request {
+			return request{"POST", api + "/users/" + e.freshUser(org).ID + "/deactivate", nil}
+		}},
+		{"DELETE /tombstones/{idp}/{uid}", writes, 204, func(e *orgsEnv, org string) request {
+			u := e.freshUser(org)
+			if err := e.svc.SCIMDeleteUser(e.t.Context(), directory.SCIMActor{IdP: "idp-" + org, TokenID: "test"}, u.ID, 0); err != nil {
+				e.t.Fatal(err)
+			}
+			return request{"DELETE", api + "/tombstones/idp-" + org + "/" + u.UniqueUserID, nil}
+		}},
+		{"GET /groups", anyone, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/groups", nil} }},
+		{"GET /groups?org=", reads, 200, func(e *orgsEnv, org string) request { return request{"GET", api + "/groups?org=" + org, nil} }},
+		{"GET /events", anyone, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/events", nil} }},
+		{"GET /events?org=", reads, 200, func(e *orgsEnv, org string) request { return request{"GET", api + "/events?org=" + org, nil} }},
+		// Webhooks carry every organization's events; only an owner manages them.
+		{"GET /webhooks", ownersOnly, 200, func(e *orgsEnv, _ string) request { return request{"GET", api + "/webhooks", nil} }},
+		{"POST /webhooks", ownersOnly, 201, func(e *orgsEnv, _ string) request {
+			return request{"POST", api + "/webhooks", map[string]any{"url": e.hook}}
+		}},
+		{"DELETE /webhooks/{id}", ownersOnly, 204, func(e *orgsEnv, _ string) request {
+			var hook struct{ ID string }
+			e.want(e.do("POST", api+"/webhooks", map[string]any{"url": e.hook}), 201).json(e.t, &hook)
+			return request{"DELETE", api + "/webhooks/" + hook.ID, nil}
+		}},
+	}
+}
+
+// TestIsolationMatrix: every admin route, with every kind of credential, on a resource of
+// organization a and of b, gets exactly the status DESIGN's roles give it; a refused write
+// changes nothing.
+func TestIsolationMatrix(t *testing.T) {
+	e := newOrgsEnv(t)
+	for _, rt := range matrixRoutes() {
+		orgs := []string{"a", "b"}
+		if rt.who.unscoped {
+			orgs = []string{""}
+		}
+		for i, org := range orgs {
+			for _, p := range principals {
+				want := rt.who.want[p][i]
+				if want == ok {
+					want = rt.ok
+				}
+				name := fmt.Sprintf("%s/%s/%s", rt.name, p, orgLabel(org))
+				t.Run(name, func(t *testing.T) {
+					parent := e.t
+					e.t = t
+					defer func() { e.t = parent }()
+					req := rt.build(e, org)
+					before := e.state()
+					r := e.doWith(req.method, req.path, req.body, e.tokens[p])
+					if r.status != want {
+						t.Fatalf("%s %s as %s: status %d, want %d; body %s", req.method, req.path, p, r.status, want, r.body)
+					}
+					if r.status >= 400 {
+						msg, _ := r.errBody(t)
+						if r.status == 403 && !strings.Contains(msg, "viewer") && !strings.Contains(msg, "owner") {
+							t.Errorf("a 403 that does not say which role may do this: %q", msg)
+						}
+						if req.method != "GET" {
+							if d := unchanged(before, e.state()); d != "" {
+								t.Errorf("a refused %s changed the store (-before +after):\n%s", req.method, d)
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func orgLabel(org string) string {
+	if org == "" {
+		return "unscoped"
+	}
+	return "of-" + org
+}
+
+// TestListsShowOnlyWhatTheCredentialMaySee: without ?org=, a list holds the items of the
+// organizations the credential may read; with ?org= of an organization it may not see, the
+// answer is the 404 of an organization that does not exist.
+func TestListsShowOnlyWhatTheCredentialMaySee(t *testing.T) {
+	e := newOrgsEnv(t)
+	see := map[string][]string{"owner": {"a", "b"}, "admin-a": {"a"}, "admin-b": {"b"}, "viewer-a": {"a"}, "viewer": {"a", "b"}}
+	type item struct {
+		ID  string `json:"id"`
+		Org string `json:"org"`
+	}
+	for _, p := range principals {
+		for _, path := range []string{"/idps", "/users", "/groups", "/events", "/orgs"} {
+			t.Run(p+path, func(t *testing.T) {
+				var page struct{ Items []item }
+				e.want(e.doWith("GET", "/admin/api/v1"+path+"?limit=1000", nil, e.tokens[p]), 200).json(t, &page)
+				orgs := map[string]bool{}
+				for _, it := range page.Items {
+					org := it.Org
+					if path == "/orgs" {
+						org = it.ID
+					}
+					orgs[org] = true
+				}
+				for org := range orgs {
+					if org != directory.DefaultOrg && org != "" && !slices.Contains(see[p], org) {
+						t.Errorf("%s lists an item of organization %q", p, org)
+					}
+				}
+				if path == "/groups" {
+					return // no groups were made
+				}
+				for _, org := range see[p] {
+					if !orgs[org] {
+						t.Errorf("%s lists nothing of organization %q: %+v", p, org, page.Items)
+					}
+				}
+				if (p == "admin-a" || p == "viewer-a") && (orgs[directory.DefaultOrg] || orgs[""]) {
+					t.Errorf("%s lists items of no organization or of the default one: %+v", p, page.Items)
+				}
+			})
+		}
+	}
+	// ?org= of an organization the credential may not see reads as one that does not exist.
+	for _, path := range []string{"/idps", "/users", "/groups", "/events"} {
+		hidden := e.want(e.doWith("GET", "/admin/api/v1"+path+"?org=b", nil, e.tokens["admin-a"]), 404)
+		missing := e.want(e.doWith("GET", "/admin/api/v1"+path+"?org=zz", nil, e.tokens["admin-a"]), 404)
+		if got, want := string(hidden.body), strings.ReplaceAll(string(missing.body), `\"zz\"`, `\"b\"`); got != want {
+			t.Errorf("%s?org=b as admin of a: %s, want the answer of a missing organization %s", path, got, want)
+		}
+	}
+}
+
+// TestHiddenReadsAsMissing: a resource of another organization is answered with the very
+// body of a resource that does not exist.
+func TestHiddenReadsAsMissing(t *testing.T) {
+	e := newOrgsEnv(t)
+	var scimToken struct{ ID string }
+	e.want(e.do("POST", "/admin/api/v1/idps/idp-b/scim-tokens", map[string]any{}), 201).json(t, &scimToken)
+	cases := []struct {
+		method, hidden, missing string
+		id, ghost               string
+	}{
+		{"GET", "/orgs/b", "/orgs/zz", "b", "zz"},
+		{"POST", "/orgs/b/domains", "/orgs/zz/domains", "b", "zz"},
+		{"GET", "/idps/idp-b", "/idps/idp-zz", "idp-b", "idp-zz"},
+		{"PATCH", "/idps/idp-b", "/idps/idp-zz", "idp-b", "idp-zz"},
+		{"DELETE", "/idps/idp-b", "/idps/idp-zz", "idp-b", "idp-zz"},
+		{"GET", "/idps/idp-b/scim-tokens", "/idps/idp-zz/scim-tokens", "idp-b", "idp-zz"},
+		{"GET", "/users/" + e.users["b"], "/users/zz-user", e.users["b"], "zz-user"},
+		{"POST", "/users/" + e.users["b"] + "/deactivate", "/users/zz-user/deactivate", e.users["b"], "zz-user"},
+		{"DELETE", "/scim-tokens/" + scimToken.ID, "/scim-tokens/zz-token", scimToken.ID, "zz-token"},
+		{"DELETE", "/tombstones/idp-b/00u-b", "/tombstones/idp-zz/00u-b", "idp-b", "idp-zz"},
+	}
+	for _, c := range cases {
+		t.Run(c.method+" "+c.hidden, func(t *testing.T) {
+			var body any
+			if c.method == "POST" || c.method == "PATCH" {
+				body = map[string]any{"domain": "x.b.example", "name": "x"}
+			}
+			before := e.state()
+			hidden := e.doWith(c.method, "/admin/api/v1"+c.hidden, body, e.tokens["admin-a"])
+			missing := e.doWith(c.method, "/admin/api/v1"+c.missing, body, e.tokens["admin-a"])
+			if hidden.status != 404 || missing.status != 404 {
+				t.Fatalf("statuses %d and %d, want 404 and 404", hidden.status, missing.status)
+			}
+			if got, want := string(hidden.body), strings.ReplaceAll(string(missing.body), c.ghost, c.id); got != want {
+				t.Errorf("hidden: %s\nmissing, with the id swapped: %s", got, want)
+			}
+			if d := unchanged(before, e.state()); d != "" {
+				t.Errorf("store changed:\n%s", d)
+			}
+		})
+	}
+}
+
+type scimList struct {
+	TotalResults int `json:"totalResults"`
+	Resources    []struct {
+		ID       string `json:"id"`
+		UserName string `json:"userName"`
+	} `json:"Resources"`
+}
+
+// TestSCIMIsolation: a SCIM token of organization a never sees, counts or collides with b's
+// users: the same userName in both is two users, each created with a 201; filters and
+// totalResults answer only a's; b's user is a's 404.
+func TestSCIMIsolation(t *testing.T) {
+	e := newOrgsEnv(t)
+	secrets := map[string]string{}
+	for _, org := range []string{"a", "b"} {
+		var tok struct{ Token string }
+		e.want(e.do("POST", "/admin/api/v1/idps/idp-"+org+"/scim-tokens", map[string]any{"name": "isolation"}), 201).json(t, &tok)
+		secrets[org] = tok.Token
+	}
+	scim := func(org, method, path string, body any) testserver.Response {
+		return testserver.Request(t, method, e.url+"/scim/v2"+path, secrets[org], body)
+	}
+	ids := map[string]string{}
+	for _, org := range []string{"b", "a"} {
+		r := scim(org, "POST", "/Users", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
+			"userName": "Same.Person@shared.example", "externalId": "00u-same-" + org, "active": true})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("SCIM create in %s: %d %s", org, r.Status, r.Body)
+		}
+		var u struct{ ID string }
+		r.JSON(t, &u)
+		ids[org] = u.ID
+	}
+	if ids["a"] == ids["b"] {
+		t.Fatalf("one user for two organizations")
+	}
+	for _, org := range []string{"a", "b"} {
+		var l scimList
+		r := scim(org, "GET", `/Users?filter=userName%20eq%20%22same.person@shared.example%22`, nil)
+		r.JSON(t, &l)
+		if r.Status != 200 || l.TotalResults != 1 || len(l.Resources) != 1 || l.Resources[0].ID != ids[org] {
+			t.Errorf("%s's filter: %d %s", org, r.Status, r.Body)
+		}
+		// Each organization has its fixture user and this one.
+		r = scim(org, "GET", "/Users", nil)
+		r.JSON(t, &l)
+		if l.TotalResults != 2 {
+			t.Errorf("%s counts %d users: %s", org, l.TotalResults, r.Body)
+		}
+		for _, res := range l.Resources {
+			if res.ID == ids[other(org)] || res.ID == e.users[other(org)] {
+				t.Errorf("%s's list holds %s's user %s", org, other(org), res.ID)
+			}
+		}
+		if r := scim(org, "GET", "/Users/"+ids[other(org)], nil); r.Status != 404 {
+			t.Errorf("%s reads %s's user: %d %s", org, other(org), r.Status, r.Body)
+		}
+	}
+}
+
+func other(org string) string {
+	if org == "a" {
+		return "b"
+	}
+	return "a"
+}
