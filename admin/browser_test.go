@@ -104,6 +104,23 @@ func voidOf[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
 	}
 }
 
+// stepper returns step, which runs actions one by one, each with its own time limit, so that a
+// failure names the action and shows what the page said.
+func stepper(t *testing.T, ctx context.Context, problems func() []string) func(what string, actions ...chromedp.Action[chromedp.Void]) {
+	return func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		for i, a := range actions {
+			actx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			err := chromedp.Do(actx, a)
+			cancel()
+			if err != nil {
+				body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+				t.Fatalf("%s, action %d: %v\npage problems: %q\npage text:\n%s", what, i+1, err, problems(), body)
+			}
+		}
+	}
+}
+
 // text reads an element's text.
 func text(t *testing.T, ctx context.Context, id string) string {
 	t.Helper()
@@ -120,20 +137,7 @@ func text(t *testing.T, ctx context.Context, id string) string {
 func TestConsoleInBrowser(t *testing.T) {
 	e := newEnv(t)
 	ctx, problems := browser(t)
-	// step runs actions one by one, each with its own time limit, so a failure names the
-	// action and shows what the page said.
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		for i, a := range actions {
-			actx, cancel := context.WithTimeout(ctx, 20*time.Second)
-			err := chromedp.Do(actx, a)
-			cancel()
-			if err != nil {
-				body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-				t.Fatalf("%s, action %d: %v\npage problems: %q\npage text:\n%s", what, i+1, err, problems(), body)
-			}
-		}
-	}
+	step := stepper(t, ctx, problems)
 
 	step("signing in and opening the IdP form",
 		chromedp.Navigate(e.url+"/admin"),

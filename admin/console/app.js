@@ -10,6 +10,7 @@ let presets = [];
 let baseURL = ""; // the server's public URL, for the values to paste shown while an IdP is added
 let eventsLoop = null; // cancels the live events long-poll when the view changes
 let me = null; // GET /whoami: the signed-in credential's id, name, role and organization
+let routeGen = 0; // counts page changes; a read answered after the page changed is dropped
 let orgs = []; // the organizations this credential may see
 
 // --- what the credential may do ---------------------------------------------------------------
@@ -55,7 +56,22 @@ class APIError extends Error {
   }
 }
 
+// StaleRead is a read that was answered after the person went to another page: the slower
+// page must not draw over the newer one.
+class StaleRead extends Error {
+  constructor() { super("the page changed"); this.stale = true; }
+}
+
+// api is a request made by a page; request is one whose answer is wanted whatever the page
+// (who is signed in, the presets, the organizations).
 async function api(method, path, body, signal) {
+  const gen = routeGen;
+  const data = await request(method, path, body, signal);
+  if (method === "GET" && gen !== routeGen) throw new StaleRead();
+  return data;
+}
+
+async function request(method, path, body, signal) {
   const headers = { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY) };
   const init = { method, headers, signal, credentials: "omit", cache: "no-store" };
   if (body !== undefined) {
@@ -123,7 +139,7 @@ function fmtTime(t) {
 
 function view(title, ...children) {
   const v = document.getElementById("view");
-  v.replaceChildren(el("h1", { text: title }), ...children);
+  v.replaceChildren(el("h1", { text: title }), ...children.flat(2).filter((c) => c !== null && c !== undefined && c !== ""));
   document.title = title + " — Roster console";
   document.getElementById("main").focus();
   return v;
@@ -161,14 +177,14 @@ async function signIn(ev) {
 async function start() {
   document.getElementById("signin").hidden = true;
   try {
-    me = await api("GET", "/whoami");
+    me = await request("GET", "/whoami");
   } catch (e) {
     if (e.status !== 401) showSignIn("The server did not say who this token is: " + e.message);
     return;
   }
   baseURL = me.base_url || "";
   try {
-    presets = (await api("GET", "/presets")).items;
+    presets = (await request("GET", "/presets")).items;
   } catch (e) {
     presets = [];
   }
@@ -181,7 +197,7 @@ async function start() {
 
 async function loadOrgs() {
   try {
-    orgs = (await api("GET", "/orgs")).items || [];
+    orgs = (await request("GET", "/orgs")).items || [];
   } catch (e) {
     orgs = me.org ? [{ id: me.org, name: me.org }] : [];
   }
@@ -222,6 +238,7 @@ function switchOrg(org) {
 // --- routing ------------------------------------------------------------------------------------
 
 async function route() {
+  routeGen++;
   if (!sessionStorage.getItem(TOKEN_KEY)) { showSignIn(); return; }
   if (!me) return; // start() routes once it knows who this is
   if (eventsLoop) { eventsLoop.abort(); eventsLoop = null; }
@@ -246,7 +263,7 @@ async function route() {
     if (parts[0] === "events") return liveEvents();
     notFound();
   } catch (e) {
-    if (e.status === 401) return;
+    if (e.status === 401 || e.stale) return;
     view("Error", errorBox(e));
   }
 }

@@ -65,7 +65,13 @@ type cliEnv struct {
 // OpenID provider.
 func newCLIEnv(t *testing.T, withBackup bool) *cliEnv {
 	t.Helper()
-	s := testserver.Start(t, testserver.Config{Backup: withBackup, SkipOIDCDiscovery: true})
+	return newCLIEnvWith(t, testserver.Config{Backup: withBackup, SkipOIDCDiscovery: true})
+}
+
+// newCLIEnvWith serves a test server made with cfg.
+func newCLIEnvWith(t *testing.T, cfg testserver.Config) *cliEnv {
+	t.Helper()
+	s := testserver.Start(t, cfg)
 	return &cliEnv{t: t, url: s.URL, svc: s.Service}
 }
 
