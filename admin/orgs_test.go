@@ -98,9 +98,18 @@ func TestOrganizations(t *testing.T) {
 	var withConsole orgAnswer
 	e.want(e.do("PATCH", "/admin/api/v1/orgs/acme", map[string]any{"console_access": map[string]any{"idp": "acme-okta", "admin_groups": []string{"it"}}}), 200).json(t, &withConsole)
 
+	// The default organization is where every store keeps what belongs to no other.
+	e.wantProblem(e.do("DELETE", "/admin/api/v1/orgs/default", nil), 409, `"default"`)
+
+	// Deleting an organization revokes the credentials limited to it, so that one created
+	// later under the same id inherits none of them.
 	e.createOrg("empty")
+	admin := e.adminToken("empty it", directory.RoleOrgAdmin, "empty")
+	e.want(e.doWith("GET", "/admin/api/v1/orgs/empty", nil, admin), 200)
 	e.want(e.do("DELETE", "/admin/api/v1/orgs/empty", nil), 204)
 	e.want(e.do("GET", "/admin/api/v1/orgs/empty", nil), 404)
+	e.createOrg("empty")
+	e.wantProblem(e.doWith("GET", "/admin/api/v1/orgs/empty", nil, admin), 401, "unknown, revoked or expired")
 }
 
 func TestDomainVerification(t *testing.T) {
