@@ -782,7 +782,8 @@ async function orgPage(id) {
     const dpath = "/orgs/" + enc + "/domains/" + encodeURIComponent(d.domain);
     return el("tr", { "data-domain": d.domain },
       el("td", { text: d.domain }),
-      el("td", {}, el("span", { class: "badge " + (d.verified ? "on" : "off"), text: d.verified ? "verified" : "not verified" })),
+      el("td", {}, el("span", { class: "badge " + (d.verified ? "on" : "off"), text: d.verified ? "verified" : "not verified" }),
+        d.verified ? el("div", { class: "hint", text: fmtTime(d.verified_at) }) : ""),
       el("td", {}, el("div", { class: "paste" }, copyRow("TXT name", d.txt_name), copyRow("TXT value", d.txt_value))),
       write ? el("td", {},
         d.verified ? "" : el("button", { type: "button", class: "verify", "aria-label": "Verify " + d.domain,
@@ -863,11 +864,16 @@ async function adminTokens() {
   const out = el("div", { id: "admin-token-out" });
   const errors = el("div", { id: "admin-token-errors" });
   const orgSel = el("select", { id: "a-org" }, el("option", { value: "", text: "every organization" }),
-    orgs.map((o) => el("option", { value: o.id, text: o.name + " (" + o.id + ")" })));
+    orgs.map((o) => el("option", { value: o.id, text: o.name + " (" + o.id + ")", selected: o.id === currentOrg() ? true : null })));
   const roleSel = el("select", { id: "a-role" },
-    el("option", { value: "org-admin", text: "org-admin — one organization's IdPs, tokens, users, domains and events" }),
-    el("option", { value: "viewer", text: "viewer — reads only" }),
-    el("option", { value: "owner", text: "owner — everything, organizations and admin credentials too" }));
+    el("option", { value: "org-admin", text: "org-admin (one organization)" }),
+    el("option", { value: "viewer", text: "viewer (reads only)" }),
+    el("option", { value: "owner", text: "owner (everything)" }));
+  // An owner acts in every organization; the choice of one is then not offered.
+  roleSel.addEventListener("change", () => {
+    orgSel.disabled = roleSel.value === "owner";
+    if (orgSel.disabled) orgSel.value = "";
+  });
   const form = el("form", { id: "admin-token-form", method: "post", novalidate: true },
     el("div", { class: "row" },
       el("div", {}, el("label", { for: "a-name", text: "Name (who holds it)" }), el("input", { id: "a-name", type: "text", autocomplete: "off", required: true })),
@@ -901,7 +907,7 @@ async function adminTokens() {
         try { await api("DELETE", "/admin-tokens/" + encodeURIComponent(t.id)); status("Admin token revoked"); route(); } catch (e) { if (e.status !== 401) status(e.message); }
       } }, "Revoke"))));
   view("Admin credentials",
-    el("p", { class: "hint", text: "Each credential has a role: an owner does everything; an org-admin manages one organization; a viewer reads, in one organization or in all." }),
+    el("p", { class: "hint", text: "Each credential has a role: an owner does everything, organizations and admin credentials included; an org-admin manages one organization's IdPs, SCIM tokens, users, domains and events; a viewer reads, in one organization or in all." }),
     form, errors, out,
     el("h2", { text: "Credentials" }),
     el("table", { id: "admin-tokens" }, headRow(["Id", "Name", "Role", "Organization", "Status", "Created", "Expires", "Last used", ""]), el("tbody", {}, rows)));
