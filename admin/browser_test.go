@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -294,6 +295,75 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	if ps := problems(); len(ps) > 0 {
 		t.Errorf("the page reported problems (CSP violations or script errors): %q", ps)
+	}
+}
+
+// TestConsoleDropsAnAnswerForAPageLeft holds the browser's request for an IdP's page until the
+// person has gone on to the users, then lets it through: the late answer must not draw the
+// IdP's page over the one the person is reading.
+func TestConsoleDropsAnAnswerForAPageLeft(t *testing.T) {
+	e := newEnv(t)
+	e.createIdP("okta", directory.ModeJIT)
+	ctx, problems := browser(t)
+	step := stepper(t, ctx, problems)
+	step("signing in",
+		chromedp.Navigate(e.url+"/admin#/events"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), e.token+"\r"),
+		waitText("#events", "idp.created"),
+	)
+	idpURL := e.url + "/admin/api/v1/idps/okta"
+	paused := make(chan fetch.RequestID, 1)
+	call := func(what string, fn func(ctx context.Context, tg *chromedp.Target) error) {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.Action[chromedp.Void](func(actx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			return chromedp.Void{}, fn(actx, tg)
+		}))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	call("holding the IdP's request", func(actx context.Context, tg *chromedp.Target) error {
+		// The subscription starts here, before any request can be held.
+		held := cdp.Events(ctx, tg, fetch.RequestPaused)
+		go func() {
+			for ev, err := range held {
+				if err == nil {
+					paused <- ev.RequestID
+				}
+				return
+			}
+		}()
+		_, err := cdp.Call(actx, tg, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: idpURL}}})
+		return err
+	})
+	step("opening the IdP's page", goTo("#/idps/okta"))
+	var id fetch.RequestID
+	select {
+	case id = <-paused:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the IdP page's request was never made")
+	}
+	step("going on to the users",
+		goTo("#/users"),
+		chromedp.WaitVisible(chromedp.ID("user-search")),
+		waitFor(`!!document.querySelector("#user-results p, #user-results table")`),
+	)
+	call("letting the IdP's request through", func(actx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(actx, tg, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(actx, tg, fetch.Disable, cdp.Empty{})
+		return err
+	})
+	// Once the answer has arrived, the page has had it; give its script a moment to act on it.
+	step("receiving the late answer", waitFor(fmt.Sprintf(`performance.getEntriesByName(%q).length > 0`, idpURL)))
+	time.Sleep(500 * time.Millisecond)
+	if h1 := text(t, ctx, "view"); !strings.HasPrefix(h1, "Users") {
+		t.Errorf("the late answer drew over the users page:\n%s", h1)
+	}
+	if ps := problems(); len(ps) > 0 {
+		t.Errorf("the page reported problems: %q", ps)
 	}
 }
 
