@@ -85,8 +85,7 @@ func TestConsoleRolesInBrowser(t *testing.T) {
 	// --- an org-admin of acme ---
 	step("signing in as acme's org-admin",
 		chromedp.Navigate(e.url+"/admin#/idps"),
-		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), orgAdmin+"\r"),
+		signIn(orgAdmin),
 		waitText("#idps", "okta"),
 	)
 	if got := ids("idps"); got != "okta" {
@@ -166,8 +165,7 @@ func TestConsoleRolesInBrowser(t *testing.T) {
 	// --- a viewer of every organization ---
 	step("signing in as a viewer",
 		chromedp.Click(chromedp.ID("signout")),
-		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), viewer+"\r"),
+		signIn(viewer),
 		goTo("#/idps"),
 		waitText("#idps", "okta"),
 		waitText("#idps", "kc"),
@@ -193,8 +191,7 @@ func TestConsoleRolesInBrowser(t *testing.T) {
 	// --- the owner ---
 	step("signing in as the owner",
 		chromedp.Click(chromedp.ID("signout")),
-		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), e.token+"\r"),
+		signIn(e.token),
 		goTo("#/idps"),
 		waitText("#idps", "kc"),
 		waitText("#idps", "Organization"),

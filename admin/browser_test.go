@@ -105,6 +105,12 @@ func voidOf[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
 	}
 }
 
+// signIn waits for the sign-in form and signs in with token, by keyboard only: type the token
+// and press Enter.
+func signIn(token string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.WaitVisible(chromedp.ID("token")), chromedp.SendKeys(chromedp.ID("token"), token+"\r"))
+}
+
 // stepper returns step, which runs actions one by one, each with its own time limit, so that a
 // failure names the action and shows what the page said.
 func stepper(t *testing.T, ctx context.Context, problems func() []string) func(what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -142,9 +148,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	step("signing in and opening the IdP form",
 		chromedp.Navigate(e.url+"/admin"),
-		chromedp.WaitVisible(chromedp.ID("token")),
-		// Keyboard only: type the token and press Enter.
-		chromedp.SendKeys(chromedp.ID("token"), e.token+"\r"),
+		signIn(e.token),
 		chromedp.WaitVisible(chromedp.ID("add-idp")),
 		chromedp.Click(chromedp.ID("add-idp")),
 		chromedp.WaitVisible(chromedp.ID("idp-form")),
@@ -308,8 +312,7 @@ func TestConsoleDropsAnAnswerForAPageLeft(t *testing.T) {
 	step := stepper(t, ctx, problems)
 	step("signing in",
 		chromedp.Navigate(e.url+"/admin#/events"),
-		chromedp.WaitVisible(chromedp.ID("token")),
-		chromedp.SendKeys(chromedp.ID("token"), e.token+"\r"),
+		signIn(e.token),
 		waitText("#events", "idp.created"),
 	)
 	idpURL := e.url + "/admin/api/v1/idps/okta"
