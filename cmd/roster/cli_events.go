@@ -15,7 +15,7 @@ import (
 
 func init() {
 	register(command{name: "events", summary: "follow the event log (tail)",
-		run: subcommands("events", map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		run: subcommands("events", map[string]subcommandFunc{
 			"tail": eventsTail,
 		}, []string{"tail"})})
 }
@@ -28,6 +28,7 @@ type eventOut struct {
 	Actor   string    `json:"actor"`
 	Subject string    `json:"subject"`
 	IdP     string    `json:"idp"`
+	Org     string    `json:"org"`
 	Rule    string    `json:"rule"`
 	Reason  string    `json:"reason"`
 	Changes []string  `json:"changes"`
@@ -45,6 +46,7 @@ func eventsTail(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	follow := fs.Bool("follow", true, "keep waiting for new events; false stops at the end of the log")
 	maxN := fs.Int("max", 0, "stop after this many events (0: no limit)")
 	wait := fs.Int("wait", 25, "seconds each long poll waits for new events (at most 60)")
+	org := fs.String("org", "", "only events of this organization")
 	idp := fs.String("idp", "", "only events of this IdP")
 	subject := fs.String("subject", "", "only events about this subject (a user, group, IdP or token id)")
 	pos, err := parseArgs(fs, args)
@@ -86,6 +88,9 @@ func eventsTail(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		first = false
 		if *follow {
 			q.Set("wait", strconv.Itoa(*wait))
+		}
+		if *org != "" {
+			q.Set("org", *org)
 		}
 		if *idp != "" {
 			q.Set("idp", *idp)
@@ -131,6 +136,9 @@ func printEvent(w io.Writer, e eventOut) {
 		rule = " [" + e.Rule + "]"
 	}
 	line := fmt.Sprintf("%d %s %s%s actor=%s subject=%s", e.Seq, e.Time.UTC().Format(time.RFC3339), e.Type, rule, e.Actor, e.Subject)
+	if e.Org != "" {
+		line += " org=" + e.Org
+	}
 	if e.IdP != "" {
 		line += " idp=" + e.IdP
 	}

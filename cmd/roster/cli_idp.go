@@ -12,7 +12,7 @@ import (
 
 func init() {
 	register(command{name: "idp", summary: "manage identity providers (add|list|show|set-mode|mode-preview|rm)",
-		run: subcommands("idp", map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		run: subcommands("idp", map[string]subcommandFunc{
 			"add": idpAdd, "list": idpList, "show": idpShow, "set-mode": idpSetMode, "mode-preview": idpModePreview, "rm": idpRemove,
 		}, []string{"add", "list", "show", "set-mode", "mode-preview", "rm"})})
 }
@@ -20,6 +20,7 @@ func init() {
 // idpOut is the part of the API's IdP shape the tables show.
 type idpOut struct {
 	ID        string `json:"id"`
+	Org       string `json:"org"`
 	Name      string `json:"name"`
 	Protocol  string `json:"protocol"`
 	Mode      string `json:"mode"`
@@ -69,6 +70,7 @@ func presetFor(ctx context.Context, c *apiClient, id string) (presetOut, bool) {
 func printIdP(w io.Writer, p idpOut, preset presetOut, havePreset bool) {
 	tw := newTable(w)
 	fmt.Fprintf(tw, "id:\t%s\n", p.ID)
+	fmt.Fprintf(tw, "organization:\t%s\n", orDash(p.Org))
 	fmt.Fprintf(tw, "name:\t%s\n", p.Name)
 	fmt.Fprintf(tw, "protocol:\t%s\n", p.Protocol)
 	fmt.Fprintf(tw, "mode:\t%s\n", p.Mode)
@@ -100,6 +102,7 @@ func idpAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := newFlagSet("idp add", "<id> [flags]", stderr)
 	var cf clientFlags
 	cf.register(fs)
+	org := fs.String("org", "", "the organization the IdP belongs to (may be left out while only one exists)")
 	name := fs.String("name", "", "display name (default: the id)")
 	protocol := fs.String("protocol", "saml", "saml or oidc")
 	mode := fs.String("mode", "jit", "provisioning mode: jit, scim or both")
@@ -132,6 +135,9 @@ func idpAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if !json.Valid(raw) {
 			return usagef("--file %s is not valid JSON", *fromFile)
 		}
+		if *org != "" {
+			return usagef("give the organization inside --file as \"org\", not with --org")
+		}
 		body = raw
 	case len(pos) != 1:
 		fs.Usage()
@@ -153,6 +159,9 @@ func idpAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			oidc["scopes"] = strings.Fields(*scopes)
 		}
 		p["oidc"] = oidc
+		if *org != "" {
+			p["org"] = *org
+		}
 		if *uidAttr != "" {
 			p["mapping"] = map[string]any{"uniqueUserId": *uidAttr}
 		}
@@ -178,9 +187,10 @@ func idpAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 func idpList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("idp list", "[flags]", stderr)
+	fs := newFlagSet("idp list", "[--org ORG] [flags]", stderr)
 	var cf clientFlags
 	cf.register(fs)
+	org := fs.String("org", "", "only IdPs of this organization")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return parseFailed(err)
@@ -194,7 +204,7 @@ func idpList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	var out struct{ Items []idpOut }
 	var raw []byte
-	if err := c.call(ctx, "GET", "/idps", nil, &out, &raw); err != nil {
+	if err := c.call(ctx, "GET", "/idps"+orgQuery(*org), nil, &out, &raw); err != nil {
 		return err
 	}
 	if cf.json {
@@ -202,9 +212,9 @@ func idpList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return nil
 	}
 	tw := newTable(stdout)
-	fmt.Fprintln(tw, "ID\tNAME\tPROTOCOL\tMODE\tPRESET")
+	fmt.Fprintln(tw, "ID\tORG\tNAME\tPROTOCOL\tMODE\tPRESET")
 	for _, p := range out.Items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.Protocol, p.Mode, orDash(p.Preset))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, orDash(p.Org), p.Name, p.Protocol, p.Mode, orDash(p.Preset))
 	}
 	return tw.Flush()
 }

@@ -10,7 +10,7 @@ import (
 
 func init() {
 	register(command{name: "token", summary: "manage SCIM tokens of an IdP (create|list|revoke)",
-		run: subcommands("token", map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		run: subcommands("token", map[string]subcommandFunc{
 			"create": tokenCreate, "list": tokenList, "revoke": tokenRevoke,
 		}, []string{"create", "list", "revoke"})})
 }

@@ -13,7 +13,7 @@ import (
 
 func init() {
 	register(command{name: "user", summary: "users (list|show|deactivate|reactivate|rm|sessions|signout)",
-		run: subcommands("user", map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		run: subcommands("user", map[string]subcommandFunc{
 			"list": userList, "show": userShow, "deactivate": userDeactivate, "reactivate": userReactivate, "rm": userRemove,
 			"sessions": userSessions, "signout": userSignOut,
 		}, []string{"list", "show", "deactivate", "reactivate", "rm", "sessions", "signout"})})
@@ -47,10 +47,11 @@ func activeWord(a bool) string {
 }
 
 func userList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("user list", "[--filter EXPR] [--idp ID] [--limit N] [--cursor C] [flags]", stderr)
+	fs := newFlagSet("user list", "[--filter EXPR] [--org ORG] [--idp ID] [--limit N] [--cursor C] [flags]", stderr)
 	var cf clientFlags
 	cf.register(fs)
 	filter := fs.String("filter", "", `SCIM filter over the user's attributes plus idp, uniqueUserId and owner, e.g. 'uniqueUserId eq "00u1"'`)
+	org := fs.String("org", "", "only users of this organization")
 	idp := fs.String("idp", "", "only users of this IdP")
 	limit := fs.Int("limit", 50, "users per page (at most 500)")
 	cursor := fs.String("cursor", "", "continue after this cursor (printed when there are more)")
@@ -72,6 +73,9 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	q := url.Values{"limit": {strconv.Itoa(*limit)}}
 	if *filter != "" {
 		q.Set("filter", *filter)
+	}
+	if *org != "" {
+		q.Set("org", *org)
 	}
 	if *idp != "" {
 		q.Set("idp", *idp)
@@ -118,9 +122,9 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	}
 	tw := newTable(stdout)
-	fmt.Fprintln(tw, "ID\tUSERNAME\tIDP\tUNIQUEUSERID\tOWNER\tSTATUS\tLAST LOGIN")
+	fmt.Fprintln(tw, "ID\tUSERNAME\tORG\tIDP\tUNIQUEUSERID\tOWNER\tSTATUS\tLAST LOGIN")
 	for _, u := range out.Items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.UserName, orDash(u.IdP), orDash(u.UniqueUserID), u.Owner, activeWord(u.Active), fmtTime(u.LastLoginAt))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.UserName, orDash(u.Org), orDash(u.IdP), orDash(u.UniqueUserID), u.Owner, activeWord(u.Active), fmtTime(u.LastLoginAt))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -143,6 +147,7 @@ func printUser(w io.Writer, u userOut) {
 	tw := newTable(w)
 	fmt.Fprintf(tw, "id:\t%s\n", u.ID)
 	fmt.Fprintf(tw, "userName:\t%s\n", u.UserName)
+	fmt.Fprintf(tw, "organization:\t%s\n", orDash(u.Org))
 	fmt.Fprintf(tw, "displayName:\t%s\n", orDash(u.DisplayName))
 	fmt.Fprintf(tw, "status:\t%s\n", activeWord(u.Active))
 	fmt.Fprintf(tw, "owner:\t%s\n", u.Owner)

@@ -11,7 +11,7 @@ import (
 
 func init() {
 	register(command{name: "webhook", summary: "manage webhooks (list|create|rm|resume|replay)",
-		run: subcommands("webhook", map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		run: subcommands("webhook", map[string]subcommandFunc{
 			"list": webhookList, "create": webhookCreate, "rm": webhookRemove, "resume": webhookResume, "replay": webhookReplay,
 		}, []string{"list", "create", "rm", "resume", "replay"})})
 }
