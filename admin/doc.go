@@ -130,8 +130,12 @@
 //   - Every write goes through directory.Service, so the provisioning rules apply and each
 //     change is one event (R12); reads use Service.View.
 //   - Every request needs an administrator bearer token (directory.TokenAdmin) in the
-//     Authorization header, or, without that header, a console or set-up session cookie. Failed attempts are counted per client address; past a threshold
-//     the address gets 429 until its window ends, without the token being checked at all.
+//     Authorization header, or, without that header, a console or set-up session cookie. A
+//     correct credential always passes. Wrong, missing or ended ones are counted by one
+//     limiter for every admin route, the webhooks API's included (limiter.go), per client
+//     address (behind --trusted-proxies, the one X-Forwarded-For names) and per credential
+//     prefix; past a threshold they are answered slowly with 429, and failures are
+//     admin.auth_failed events, a bounded number per minute.
 //   - Authorization is decided once per request, before the handler runs, in one place
 //     (access.go): each route declares its directory.Action and how the organization of its
 //     resource is found (a path's organization, IdP, user, SCIM token, tombstone, webhook or

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rosterhq/roster/directory"
@@ -61,11 +59,16 @@ type Config struct {
 	// ValidateIdP reports the protocol problems of an IdP's sign-in settings (SAML metadata,
 	// OIDC issuer); nil skips protocol checks.
 	ValidateIdP func(ctx context.Context, p directory.IdP) []string
+	// Limiter slows and records failed authentications (limiter.go); server.New shares one
+	// with the webhooks API. nil makes one from MaxAuthFailures, AuthFailureWindow and Now.
+	Limiter *AuthLimiter
 	// MaxAuthFailures is how many failed authentications one address may make within
-	// AuthFailureWindow before it gets 429; 0 means 10.
+	// AuthFailureWindow before its failures are slowed and answered 429; 0 means 10.
 	MaxAuthFailures int
 	// AuthFailureWindow is how long failures are remembered; 0 means 15 minutes.
 	AuthFailureWindow time.Duration
+	// AuthFailureDelay is how long a failure past the limit waits for its answer; 0 means 1s.
+	AuthFailureDelay time.Duration
 	// Now is the clock of the failure counter; nil means time.Now.
 	Now func() time.Time
 	// DNS looks up the TXT records that verify an organization's domains; nil asks the
@@ -84,7 +87,7 @@ type Handler struct {
 	cfg     Config
 	log     *slog.Logger
 	mux     *http.ServeMux
-	limiter *failureLimiter
+	limiter *AuthLimiter
 	dns     *dnscheck.Resolver
 }
 
@@ -94,17 +97,11 @@ func New(svc *directory.Service, cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.MaxAuthFailures <= 0 {
-		cfg.MaxAuthFailures = 10
+	if cfg.Limiter == nil {
+		cfg.Limiter = NewAuthLimiter(svc, LimiterConfig{MaxFailures: cfg.MaxAuthFailures, Window: cfg.AuthFailureWindow,
+			Delay: cfg.AuthFailureDelay, Now: cfg.Now, Logger: cfg.Logger})
 	}
-	if cfg.AuthFailureWindow <= 0 {
-		cfg.AuthFailureWindow = 15 * time.Minute
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	h := &Handler{svc: svc, cfg: cfg, log: cfg.Logger, dns: cfg.DNS,
-		limiter: newFailureLimiter(cfg.MaxAuthFailures, cfg.AuthFailureWindow, cfg.Now)}
+	h := &Handler{svc: svc, cfg: cfg, log: cfg.Logger, dns: cfg.DNS, limiter: cfg.Limiter}
 	if h.dns == nil {
 		h.dns, _ = dnscheck.New("") // the system resolver needs no address to check
 	}
@@ -211,29 +208,25 @@ func (h *Handler) api(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w)
 		w.Header().Set("Cache-Control", "no-store")
-		addr := clientAddr(r)
-		if wait, blocked := h.limiter.blocked(addr); blocked {
-			w.Header().Set("Retry-After", retryAfter(wait))
-			writeError(w, http.StatusTooManyRequests, "too many failed sign-in attempts from this address; try again later")
-			return
-		}
-		if p, handled := h.sessionCredential(w, r, addr); handled {
+		// A correct credential always passes; only a wrong, missing or ended one meets the
+		// limiter.
+		if p, handled := h.sessionCredential(w, r); handled {
 			if p != nil {
 				h.serveAs(w, r, rt, *p)
 			}
 			return
 		}
 		secret, ok := bearer(r)
-		if !ok {
-			h.limiter.fail(addr)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="roster-admin"`)
-			writeError(w, http.StatusUnauthorized, "an admin token is required: send it as \"Authorization: Bearer <token>\"")
-			return
-		}
 		tok, err := h.svc.Authenticate(r.Context(), directory.TokenAdmin, secret)
-		if errors.Is(err, directory.ErrUnauthenticated) {
-			h.limiter.fail(addr)
-			h.log.WarnContext(r.Context(), "admin: authentication failed", "remote", addr)
+		if !ok || errors.Is(err, directory.ErrUnauthenticated) {
+			if h.limitFailure(w, r, secret) {
+				return
+			}
+			if !ok {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="roster-admin"`)
+				writeError(w, http.StatusUnauthorized, "an admin token is required: send it as \"Authorization: Bearer <token>\"")
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="roster-admin", error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, "the admin token is unknown, revoked or expired")
 			return
@@ -242,7 +235,6 @@ func (h *Handler) api(rt route) http.Handler {
 			h.fail(w, r, err)
 			return
 		}
-		h.limiter.succeed(addr)
 		h.serveAs(w, r, rt, principalOf(tok))
 	})
 }
@@ -271,14 +263,16 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(secret), true
 }
 
-// clientAddr is the address failures are counted for. It is the TCP peer, not a forwarded
-// header, because a header is whatever the attacker writes into it.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// limitFailure reports a failed authentication to the limiter and, when the client is over
+// the limit, answers 429 and returns true.
+func (h *Handler) limitFailure(w http.ResponseWriter, r *http.Request, credential string) bool {
+	status, wait := h.limiter.Failed(r, credential)
+	if status != http.StatusTooManyRequests {
+		return false
 	}
-	return host
+	w.Header().Set("Retry-After", retryAfter(wait))
+	writeError(w, http.StatusTooManyRequests, "too many failed authentications from this address; try again later")
+	return true
 }
 
 func retryAfter(d time.Duration) string {
@@ -406,82 +400,4 @@ func jsonProblem(err error) error {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
-}
-
-// --- failed authentication --------------------------------------------------------------------
-
-// failureLimiter counts failed authentications per address. It slows guessing and keeps a
-// flood of bad tokens from costing a store lookup each. Memory is bounded: past maxEntries
-// addresses, expired entries are dropped, and if none are, the oldest window goes.
-type failureLimiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	now    func() time.Time
-	byAddr map[string]*failures
-}
-
-type failures struct {
-	count int
-	start time.Time
-}
-
-const maxEntries = 10000
-
-func newFailureLimiter(max int, window time.Duration, now func() time.Time) *failureLimiter {
-	return &failureLimiter{max: max, window: window, now: now, byAddr: map[string]*failures{}}
-}
-
-// blocked reports whether addr has failed too often, and for how much longer it is blocked.
-func (l *failureLimiter) blocked(addr string) (time.Duration, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f, ok := l.byAddr[addr]
-	if !ok {
-		return 0, false
-	}
-	left := f.start.Add(l.window).Sub(l.now())
-	if left <= 0 {
-		delete(l.byAddr, addr)
-		return 0, false
-	}
-	return left, f.count >= l.max
-}
-
-func (l *failureLimiter) fail(addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	f, ok := l.byAddr[addr]
-	if !ok || now.Sub(f.start) >= l.window {
-		if len(l.byAddr) >= maxEntries {
-			l.prune(now)
-		}
-		f = &failures{start: now}
-		l.byAddr[addr] = f
-	}
-	f.count++
-}
-
-func (l *failureLimiter) succeed(addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.byAddr, addr)
-}
-
-func (l *failureLimiter) prune(now time.Time) {
-	var oldest string
-	var oldestStart time.Time
-	for a, f := range l.byAddr {
-		if now.Sub(f.start) >= l.window {
-			delete(l.byAddr, a)
-			continue
-		}
-		if oldest == "" || f.start.Before(oldestStart) {
-			oldest, oldestStart = a, f.start
-		}
-	}
-	if len(l.byAddr) >= maxEntries && oldest != "" {
-		delete(l.byAddr, oldest)
-	}
 }

@@ -42,7 +42,7 @@ type idpInput struct {
 // readOnlyIdPFields are answer-only fields; a client that sends an IdP back as it got it
 // should not be refused for them, so they are dropped from input.
 var readOnlyIdPFields = []string{"sp_entity_id", "acs_url", "sp_metadata_url", "redirect_uri", "scim_base_url",
-	"login_url", "created", "updated", "users", "preset_info"}
+	"login_url", "created", "updated", "users", "preset_info", "warnings"}
 
 // idpView is an IdP as the API answers it: the settings plus the values to paste into the IdP.
 type idpView struct {
@@ -55,6 +55,25 @@ type idpView struct {
 	RedirectURI   string    `json:"redirect_uri"`
 	SCIMBaseURL   string    `json:"scim_base_url"`
 	LoginURL      string    `json:"login_url"`
+	// Warnings name settings that weaken sign-in, each with what it gives up.
+	Warnings []string `json:"warnings"`
+}
+
+// warnings says what an IdP's settings give up, for the administrator to weigh.
+func warnings(p directory.IdP) []string {
+	out := []string{}
+	if p.Protocol != directory.ProtocolSAML {
+		return out
+	}
+	if p.SAML.AllowSHA1 {
+		out = append(out, "saml.allow_sha1: responses signed with SHA-1 (RSA-SHA1, DSA-SHA1) are accepted. SHA-1 collisions can be computed; "+
+			"switch the IdP's signing algorithm to RSA-SHA256 and turn this off.")
+	}
+	if p.SAML.AllowIdPInitiated {
+		out = append(out, "saml.allow_idp_initiated: sign-ins started at the IdP are bound to no browser, so a valid response for one "+
+			"account can sign another person's browser in to it (login CSRF).")
+	}
+	return out
 }
 
 func (in idpInput) idp() directory.IdP {
@@ -86,7 +105,8 @@ func (h *Handler) view(p directory.IdP) idpView {
 	sso := h.cfg.BaseURL + "/sso/" + url.PathEscape(p.ID)
 	return idpView{idpInput: in, Created: p.Created, Updated: p.Updated,
 		SPEntityID: sso + "/saml/metadata", ACSURL: sso + "/saml/acs", SPMetadataURL: sso + "/saml/metadata",
-		RedirectURI: sso + "/oidc/callback", SCIMBaseURL: h.cfg.BaseURL + "/scim/v2", LoginURL: sso + "/login"}
+		RedirectURI: sso + "/oidc/callback", SCIMBaseURL: h.cfg.BaseURL + "/scim/v2", LoginURL: sso + "/login",
+		Warnings: warnings(p)}
 }
 
 // maxProblemBytes bounds one protocol problem in an API answer.

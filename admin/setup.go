@@ -52,7 +52,7 @@ const defaultSetupLinkTTL = 7 * 24 * time.Hour
 // request is not the cookie's to answer; when it is, p is the principal, or nil after the
 // refusal has been answered: a session that ended (401, the cookie cleared) or a write
 // without the console's header (403).
-func (h *Handler) sessionCredential(w http.ResponseWriter, r *http.Request, addr string) (p *directory.Principal, handled bool) {
+func (h *Handler) sessionCredential(w http.ResponseWriter, r *http.Request) (p *directory.Principal, handled bool) {
 	if r.Header.Get("Authorization") != "" {
 		return nil, false
 	}
@@ -61,9 +61,10 @@ func (h *Handler) sessionCredential(w http.ResponseWriter, r *http.Request, addr
 	case !ok:
 		return nil, false
 	case errors.Is(err, adminsession.ErrEnded):
-		h.limiter.fail(addr)
 		adminsession.Clear(w, s.Cookie, h.secure())
-		writeError(w, http.StatusUnauthorized, "your session has ended: sign in to the console again, or open your set-up link again")
+		if !h.limitFailure(w, r, s.Secret) {
+			writeError(w, http.StatusUnauthorized, "your session has ended: sign in to the console again, or open your set-up link again")
+		}
 		return nil, true
 	case err != nil:
 		h.fail(w, r, err)
@@ -72,7 +73,6 @@ func (h *Handler) sessionCredential(w http.ResponseWriter, r *http.Request, addr
 		writeError(w, http.StatusForbidden, fmt.Sprintf("a change made with a console or set-up session must be sent by the console, with the header %s: 1", adminsession.WriteHeader))
 		return nil, true
 	}
-	h.limiter.succeed(addr)
 	return &s.Principal, true
 }
 
@@ -239,7 +239,7 @@ func (h *Handler) serveSetup(w http.ResponseWriter, r *http.Request) {
 		if le.State != directory.SetupLinkUnknown {
 			status = http.StatusGone
 		}
-		h.log.InfoContext(r.Context(), "admin: a set-up link was refused", "state", le.State, "remote", clientAddr(r))
+		h.log.InfoContext(r.Context(), "admin: a set-up link was refused", "state", le.State, "remote", h.limiter.ClientAddr(r))
 		renderSetupPage(w, status, p)
 		return
 	case err != nil:

@@ -516,3 +516,62 @@ func TestIdPHealthAPI(t *testing.T) {
 	}
 	e.want(e.do("GET", "/admin/api/v1/idps/nope/health", nil), http.StatusNotFound)
 }
+
+// TestEndedSessionsMeetTheLimiter (issue 17, V4, with the session cookies main added): a
+// console or set-up session cookie that has ended is a failed authentication like a wrong
+// token, counted by the same limiter — 429 with Retry-After past the limit, an
+// admin.auth_failed event naming only the kind of credential — while a live session and the
+// admin token from the same address still pass.
+func TestEndedSessionsMeetTheLimiter(t *testing.T) {
+	e := newEnv(t)
+	e.createOrg("acme")
+	live := e.browser()
+	live.open(e.setupLink("acme", "all").URL)
+	ended := e.setupLink("acme", "all")
+	r := e.browser().open(ended.URL)
+	cookie := setCookie(r.header, adminsession.SetupCookie)
+	if cookie == nil {
+		t.Fatalf("opening a set-up link set no cookie: %d", r.status)
+	}
+	e.want(e.do("DELETE", "/admin/api/v1/setup-links/"+ended.ID, nil), http.StatusOK)
+
+	seq := e.lastSeq()
+	withEnded := func() resp {
+		req, err := http.NewRequest(http.MethodGet, e.url+"/admin/api/v1/whoami", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return resp{status: res.StatusCode, header: res.Header, body: body}
+	}
+	for i := range 10 {
+		if r := withEnded(); r.status != http.StatusUnauthorized {
+			t.Fatalf("request %d with the ended session: %d, want 401", i+1, r.status)
+		}
+	}
+	if r := withEnded(); r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Errorf("the 11th request with the ended session: %d, Retry-After %q; want 429 with it", r.status, r.header.Get("Retry-After"))
+	}
+	if status, who := live.whoami(); status != http.StatusOK || who.Kind != "setup" {
+		t.Errorf("a live set-up session from the limited address: %d %+v, want 200", status, who)
+	}
+	e.want(e.do("GET", "/admin/api/v1/whoami", nil), http.StatusOK)
+	var kinds []string
+	for _, ev := range e.dir.Events(seq) {
+		if ev.Type == directory.EventAdminAuthFailed {
+			kinds = append(kinds, ev.Reason)
+			if strings.Contains(ev.Reason, cookie.Value) || !strings.Contains(ev.Reason, "rst_setupsess_") {
+				t.Errorf("auth failure event %q: want the kind of credential and nothing of its secret", ev.Reason)
+			}
+		}
+	}
+	if len(kinds) != 2 {
+		t.Errorf("auth failure events %q, want two: the first failure and the crossing of the limit", kinds)
+	}
+}

@@ -14,6 +14,11 @@
 //   - Every IdP belongs to one organization, and its users, groups, tombstones, SCIM tokens
 //     and events are that organization's. A store starts with organization default, and a
 //     store written before organizations holds everything in it.
+//   - What people and IdPs send passes one input policy (input.go) before it reaches a store:
+//     valid UTF-8, no control or invisible format characters in identifiers, limits per
+//     attribute and per multi-valued attribute; a refusal names the attribute (ErrInvalid).
+//     userNames are unique, and emails compared, under NFKC and full case folding, so
+//     look-alikes are one name; a userName mixing scripts within a word is refused.
 //   - The rule functions in rules.go are pure: state in, decision and reason out. A decision
 //     names its rule (a Rule constant; no other file spells a rule id) and the type of the
 //     event that records it, and the executors take both from it.

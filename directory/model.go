@@ -181,12 +181,6 @@ func cloneSlice[T any](s []T) []T {
 	return append(make([]T, 0, len(s)), s...)
 }
 
-// FoldUserName is the case-folded form under which userNames are unique (R8).
-func FoldUserName(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
-// FoldEmail is the form under which emails are indexed and compared.
-func FoldEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
 // Group is a named set of users.
 type Group struct {
 	ID          string `json:"id"`
@@ -233,6 +227,9 @@ type SAMLSettings struct {
 	MetadataXML       string `json:"metadata_xml,omitempty"`
 	MetadataURL       string `json:"metadata_url,omitempty"`
 	AllowIdPInitiated bool   `json:"allow_idp_initiated"`
+	// AllowSHA1 accepts responses signed or digested with SHA-1 (RSA-SHA1, DSA-SHA1), for
+	// old IdPs that cannot sign otherwise; off, they are refused.
+	AllowSHA1 bool `json:"allow_sha1,omitempty"`
 }
 
 // OIDCSettings configure the OpenID Connect connection of an IdP.
@@ -353,6 +350,9 @@ type Event struct {
 	// User and Group are snapshots of the resource after the change, when there is one.
 	User  *User  `json:"user,omitempty"`
 	Group *Group `json:"group,omitempty"`
+	// Partial says the snapshot leaves attributes out because the resource is larger than
+	// an event keeps (snapshot.go).
+	Partial bool `json:"partial,omitempty"`
 
 	// KeySource says, for a sign-in's event, where its uniqueUserId came from (R1), and
 	// Warnings what an administrator should know about it in plain words: a key taken from a

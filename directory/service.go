@@ -81,18 +81,18 @@ func (s *Service) Changed() <-chan struct{} {
 	return s.changed
 }
 
-// appendEvent fills an event's id and time and stores it. Snapshots never carry password hashes.
+// appendEvent fills an event's id and time and stores it. Snapshots are bounded and never
+// carry password hashes (snapshot.go).
 func (s *Service) appendEvent(tx Tx, e Event) (Event, error) {
 	e.ID = s.newID()
 	e.Time = s.Now()
 	if e.User != nil {
-		u := e.User.Clone()
-		u.PasswordHash = ""
-		e.User = &u
+		u, partial := snapshotUser(*e.User)
+		e.User, e.Partial = &u, e.Partial || partial
 	}
 	if e.Group != nil {
-		g := e.Group.Clone()
-		e.Group = &g
+		g, partial := snapshotGroup(*e.Group)
+		e.Group, e.Partial = &g, e.Partial || partial
 	}
 	seq, err := tx.AppendEvent(e)
 	e.Seq = seq

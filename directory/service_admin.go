@@ -96,6 +96,9 @@ func (s *Service) putToken(ctx context.Context, actor string, t Token, expires t
 				return err
 			}
 			t.Org = p.Org
+			if err := checkSCIMTokenCap(tx, t.IdP, t.Created); err != nil {
+				return err
+			}
 		case t.Org != "":
 			if _, err := tx.Org(t.Org); errors.Is(err, ErrNotFound) {
 				return Invalidf("organization %q does not exist", t.Org)
@@ -323,13 +326,18 @@ type sessionRecord struct {
 }
 
 // CreateSession starts a sign-in session for a user and returns its secret, the cookie value.
-// Only the secret's hash is stored, so a copy of the store cannot sign anybody in.
+// Only the secret's hash is stored, so a copy of the store cannot sign anybody in. A user has
+// at most MaxSessionsPerUser live sessions; the oldest ends to make room (limits.go).
 func (s *Service) CreateSession(ctx context.Context, userID, idp string, ttl time.Duration) (string, error) {
 	secret := newSecret(sessionPrefix)
 	now := s.Now()
 	rec, _ := json.Marshal(sessionRecord{UserID: userID, IdP: idp, Created: now, Expires: now.Add(ttl)})
+	key := base64.RawURLEncoding.EncodeToString(HashSecret(secret))
 	err := s.store.Update(ctx, func(tx Tx) error {
-		return tx.PutKV(sessionNS, base64.RawURLEncoding.EncodeToString(HashSecret(secret)), rec, now.Add(ttl))
+		if err := tx.PutKV(sessionNS, key, rec, now.Add(ttl)); err != nil {
+			return err
+		}
+		return trackSession(tx, userID, key, now, now.Add(ttl))
 	})
 	return secret, err
 }

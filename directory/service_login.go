@@ -19,6 +19,9 @@ import (
 // the same key: when one cannot be used, nothing is changed or recorded and the error matches
 // ErrUsed. A sign-in the rules refuse uses its keys all the same.
 func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, error) {
+	if err := CheckLogin(in); err != nil {
+		return User{}, err
+	}
 	in.UniqueUserID = strings.TrimSpace(in.UniqueUserID)
 	var out User
 	var refusal *Refusal

@@ -98,6 +98,9 @@ func (s *Service) refuseSCIM(ctx context.Context, a SCIMActor, subject string, r
 // a JIT-created user, that user is adopted and keeps its id (R5). A taken userName or identity
 // is a *ConflictError (R7, R8), recorded as an event.
 func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User, opts ...WriteOption) (User, error) {
+	if err := CheckUser(in); err != nil {
+		return User{}, err
+	}
 	o := applyWriteOptions(opts)
 	var out User
 	var decision SCIMDecision
@@ -243,6 +246,9 @@ func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, ex
 		if err != nil {
 			return err
 		}
+		if err := CheckUser(in); err != nil {
+			return err
+		}
 		d, err := DecideSCIMUpdate(idp, old, in, s.Now())
 		if err != nil {
 			return err
@@ -352,6 +358,9 @@ func checkMembers(tx ReadTx, idp string, members []string) ([]string, error) {
 // SCIMCreateGroup creates a group of the actor's IdP. A displayName taken within the IdP is a
 // *ConflictError.
 func (s *Service) SCIMCreateGroup(ctx context.Context, a SCIMActor, in Group) (Group, error) {
+	if err := CheckGroup(in); err != nil {
+		return Group{}, err
+	}
 	var out Group
 	err := s.update(ctx, func(tx Tx) error {
 		idp, err := s.scimIdP(tx, a, in.DisplayName)
@@ -396,6 +405,9 @@ func (s *Service) SCIMUpdateGroup(ctx context.Context, a SCIMActor, id string, e
 		}
 		g, err := fn(old.Clone())
 		if err != nil {
+			return err
+		}
+		if err := CheckGroup(g); err != nil {
 			return err
 		}
 		g.ID, g.Org, g.IdP, g.Meta, g.Owner = old.ID, old.Org, old.IdP, old.Meta, OwnerSCIM

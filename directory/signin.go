@@ -75,12 +75,24 @@ type LoginTest struct {
 // uses them.
 func (s *Service) TestLogin(ctx context.Context, actor string, in Login, warnings []string, uses ...OnceUse) (LoginTest, error) {
 	in.UniqueUserID = strings.TrimSpace(in.UniqueUserID)
+	// What the input policy refuses, a sign-in never gets past (Login): the rules are not
+	// asked, and the warning names the attribute, not what was asserted.
+	policy := CheckLogin(in)
 	var out LoginTest
 	err := s.update(ctx, func(tx Tx) error {
 		if err := applyOnce(tx, s.Now(), uses); err != nil {
 			return err
 		}
-		idp, _, d, err := decideLoginIn(tx, in, s.Now())
+		var idp IdP
+		var d LoginDecision
+		var err error
+		if policy != nil {
+			idp, err = tx.IdP(in.IdP)
+			d = LoginDecision{Action: LoginRefuse, Code: RefuseInvalidInput,
+				Reason: fmt.Sprintf("the IdP asserts a %s that the input policy refuses", RefusedAttribute(policy))}
+		} else {
+			idp, _, d, err = decideLoginIn(tx, in, s.Now())
+		}
 		if err != nil {
 			return err
 		}
@@ -112,9 +124,13 @@ func decisionWarning(idp IdP, d LoginDecision) string {
 		RefuseTombstoned:    "SCIM deleted this person's user, so the sign-in would be refused until SCIM creates it again or an administrator clears the tombstone",
 		RefuseUserNameTaken: "the userName this person would get belongs to another user, so the sign-in would be refused",
 		RefuseEmailDomain:   "the person's email is outside the organization's verified domains, so the sign-in would be refused",
+		RefuseInvalidInput:  d.Reason + ", so the sign-in would be refused",
 	}[d.Code]
 	if what == "" {
 		what = "the sign-in would be refused (" + d.Code + ")"
+	}
+	if d.Rule == "" {
+		return what // the input policy's refusal, which no rule decides
 	}
 	return fmt.Sprintf("%s (%s)", what, d.Rule)
 }
@@ -131,6 +147,9 @@ func testReason(d LoginDecision, warnings int) string {
 	verdict := "test sign-in passed"
 	if warnings > 0 {
 		verdict = fmt.Sprintf("test sign-in has %d warning(s)", warnings)
+	}
+	if d.Rule == "" {
+		return fmt.Sprintf("%s: Roster would %s; nothing was stored", verdict, would)
 	}
 	return fmt.Sprintf("%s: the rules would %s (%s); nothing was stored", verdict, would, d.Rule)
 }

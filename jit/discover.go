@@ -44,7 +44,7 @@ func (h *Handler) serveDiscover(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := strings.TrimSpace(q.Get("email"))
-	if len(email) > maxEmail || directory.EmailDomain(email) == "" || strings.ContainsAny(email, " \t\r\n") {
+	if len(email) > maxEmail || directory.EmailDomain(email) == "" || strings.ContainsAny(email, " \t\r\n") || directory.CheckEmail(email) != nil {
 		if wantsJSON(r) {
 			writeJSONError(w, http.StatusBadRequest, "email must be an email address, such as ada@example.com")
 			return

@@ -31,6 +31,13 @@
 //     plain words what was refused and whose detail keeps the library's message (at most 120
 //     such events per IdP and minute in one process, so that posting garbage cannot flood the
 //     log), and the person sees a generic page quoting that event's id.
+//   - A sign-in started here — SP-initiated SAML and every OIDC login — can be finished only
+//     by the browser that started it: the pending request records the hash of a binding
+//     cookie, and a genuine response posted without that cookie is refused with an event
+//     (binding.go). IdP-initiated SAML, which nothing binds, is off unless an IdP allows it.
+//   - A sign-in of any purpose whose IdP asserted a value the directory's input policy refuses
+//     is refused with a login.refused event (code invalid_input) that names the attribute,
+//     never the value; a test sign-in reports the same refusal and stores nothing.
 //   - Every state that must survive a restart or be shared by replicas lives in the store, never
 //     in memory, kept through directory.Service operations made for it and never a
 //     transaction of this package's own: the SP key and certificate (SPKeyPair), issued

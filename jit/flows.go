@@ -237,6 +237,10 @@ func (h *Handler) finishConsole(w http.ResponseWriter, r *http.Request, id Ident
 		h.refuse(w, r, usedAlready(id.IdP, "console sign-in", err))
 		return
 	}
+	if errors.Is(err, directory.ErrInvalid) {
+		h.refuse(w, r, invalidInput(id.IdP, "console sign-in", err, uses))
+		return
+	}
 	if err != nil {
 		h.renderFailure(w, r, http.StatusInternalServerError, "", fmt.Errorf("applying the console sign-in of IdP %q: %w", id.IdP, err))
 		return

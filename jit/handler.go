@@ -19,9 +19,9 @@ type Config struct {
 	// the allowed redirect origin derive from it; an https base URL makes cookies Secure.
 	BaseURL string
 	Logger  *slog.Logger
-	// ClockSkew is the tolerance for NotBefore and NotOnOrAfter of SAML assertions. crewjam/saml
-	// applies its own package-wide bound (saml.MaxClockSkew, 3 minutes) first, so a larger value
-	// here has no effect beyond it.
+	// ClockSkew is the tolerance for NotBefore and NotOnOrAfter of SAML assertions and for the
+	// iat of an OIDC ID token. crewjam/saml applies its own package-wide bound
+	// (saml.MaxClockSkew, 3 minutes) first, so a larger value has no effect beyond it for SAML.
 	ClockSkew time.Duration
 	// SessionTTL is how long a sign-in session lasts.
 	SessionTTL time.Duration

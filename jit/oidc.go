@@ -36,12 +36,6 @@ const (
 	// password and pass MFA, short enough that a leaked state is soon worthless.
 	oidcStateTTL = 15 * time.Minute
 
-	// oidcBindingCookie holds a random value whose hash each pending login records, so that
-	// only the browser that started a login can finish it (no login CSRF, no state replayed
-	// from another browser). One value serves every login the browser has under way, so that
-	// two tabs signing in at once do not overwrite each other's binding.
-	oidcBindingCookie = "roster_oidc_binding"
-
 	// providerTTL is how long a discovery document is reused before it is fetched again, so
 	// that a changed endpoint reaches Roster within this time. Signing keys rotate faster than
 	// that without harm: go-oidc fetches the JWKS again when a token names a key it lacks.
@@ -208,12 +202,7 @@ func (h *Handler) serveOIDCLogin(w http.ResponseWriter, r *http.Request, p direc
 		h.renderFailure(w, r, http.StatusBadGateway, "The identity provider of this sign-in is not reachable or not set up correctly. Ask your administrator.", err)
 		return
 	}
-	binding := ""
-	if c, err := r.Cookie(oidcBindingCookie); err == nil && validRandom(c.Value) {
-		binding = c.Value
-	} else {
-		binding = randomToken()
-	}
+	binding := h.bindBrowser(w, r, oidcBindingCookie, oidcStateTTL, http.SameSiteLaxMode)
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
 	rec, _ := json.Marshal(oidcPending{IdP: p.ID, Nonce: nonce, Verifier: verifier, Binding: hashToken(binding), ReturnTo: returnTo, flow: f})
 	// The pending login lives in the store, so that any replica can answer the callback of a
@@ -222,16 +211,6 @@ func (h *Handler) serveOIDCLogin(w http.ResponseWriter, r *http.Request, p direc
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
 	}
-	// SameSite=Lax: the IdP's redirect back is a top-level GET, which carries Lax cookies.
-	http.SetCookie(w, &http.Cookie{
-		Name:     oidcBindingCookie,
-		Value:    binding,
-		Path:     "/sso/",
-		MaxAge:   int(oidcStateTTL / time.Second),
-		HttpOnly: true,
-		Secure:   h.secure,
-		SameSite: http.SameSiteLaxMode,
-	})
 	to := h.oauthConfig(p, prov).AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, to, http.StatusFound)
@@ -245,10 +224,6 @@ var errStateBinding = errors.New("the login state belongs to another browser")
 // left in place, so that a stranger who learned it cannot cancel the real person's login, and
 // the sign-in itself takes the state, in its own transaction.
 func (h *Handler) pendingLogin(ctx context.Context, idp, state string, r *http.Request) (oidcPending, error) {
-	binding := ""
-	if c, err := r.Cookie(oidcBindingCookie); err == nil {
-		binding = c.Value
-	}
 	raw, err := h.svc.PeekOnce(ctx, directory.OnceOIDCState, state)
 	if err != nil {
 		return oidcPending{}, err
@@ -260,7 +235,7 @@ func (h *Handler) pendingLogin(ctx context.Context, idp, state string, r *http.R
 	if rec.IdP != idp {
 		return oidcPending{}, fmt.Errorf("the state was issued for IdP %q: %w", rec.IdP, directory.ErrNotFound)
 	}
-	if binding == "" || subtle.ConstantTimeCompare([]byte(hashToken(binding)), []byte(rec.Binding)) != 1 {
+	if !boundBrowser(r, oidcBindingCookie, rec.Binding) {
 		return oidcPending{}, errStateBinding
 	}
 	return rec, nil
@@ -376,6 +351,11 @@ func (h *Handler) oidcIdentity(ctx context.Context, p directory.IdP, prov *oidc.
 	idt, err := prov.Verifier(&oidc.Config{ClientID: p.OIDC.ClientID, SupportedSigningAlgs: oidcSigningAlgs}).Verify(ctx, raw)
 	if err != nil {
 		return Identity{}, fmt.Errorf("verifying the ID token: %w", err)
+	}
+	// go-oidc checks exp but not iat. A token issued further ahead than the clock skew allows
+	// was minted by a clock that is wrong, or for later use; neither may sign anybody in now.
+	if now := time.Now(); idt.IssuedAt.After(now.Add(h.skew)) {
+		return Identity{}, fmt.Errorf("the ID token was issued in the future, at %s (now %s, skew %s)", idt.IssuedAt, now, h.skew)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pending.Nonce)) != 1 || pending.Nonce == "" {
 		return Identity{}, errors.New("the ID token's nonce is not the one this login sent")

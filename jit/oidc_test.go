@@ -526,6 +526,13 @@ func TestOIDCAttacks(t *testing.T) {
 			c["exp"] = time.Now().Add(-10 * time.Minute).Unix()
 			c["iat"] = time.Now().Add(-20 * time.Minute).Unix()
 		}),
+		tampered("issued a day ahead", "the ID token was issued in the future", func(c map[string]any) {
+			c["iat"] = time.Now().Add(24 * time.Hour).Unix()
+			c["exp"] = time.Now().Add(25 * time.Hour).Unix()
+		}),
+		tampered("issued ahead by more than the clock skew", "the ID token was issued in the future", func(c map[string]any) {
+			c["iat"] = time.Now().Add(3 * time.Minute).Unix()
+		}),
 		tampered("at_hash of another access token", "at_hash does not match the access token",
 			func(c map[string]any) { c["at_hash"] = "AAAAAAAAAAAAAAAAAAAAAA" }),
 		forged("signed with an unknown key", badSig, func(c map[string]any) string { return mustSignJWT(t, unknown, c) }),

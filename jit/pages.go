@@ -51,6 +51,10 @@ var refusalPages = map[string]page{
 		"An account with your user name already exists and belongs to another sign-in. Ask your administrator to sort it out; you were not signed in to that account.", ""},
 	directory.RefuseNoIdentity: {"Your sign-in could not be recognised",
 		"Your identity provider did not send the identifier needed to recognise you. Ask your administrator to check the single sign-on set-up.", ""},
+	directory.RefuseOtherBrowser: {"Start your sign-in again in this browser",
+		"This sign-in was started in another browser, or its cookie was lost. For your safety a sign-in can only be finished in the browser that started it. Go back to your application and sign in again from here.", ""},
+	directory.RefuseInvalidInput: {"Your details could not be accepted",
+		"Your identity provider sent details about you that cannot be accepted. Ask your administrator to check the single sign-on set-up.", ""},
 	directory.RefuseUnknownIdP: {"This sign-in is not set up",
 		"This sign-in link does not belong to a configured identity provider. Ask your administrator for the right link.", ""},
 	directory.RefuseEmailDomain: {"Your email address is not accepted here",
@@ -63,7 +67,10 @@ func renderPage(w http.ResponseWriter, status int, p page) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	// No page of the sign-in may be framed: a framed refusal or sign-in page is the start of a
+	// clickjacking attack.
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	h.Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	_ = pageTemplate.Execute(w, p)
 }
@@ -103,6 +110,11 @@ func (h *Handler) renderFailure(w http.ResponseWriter, r *http.Request, status i
 type refusal struct {
 	idp    string
 	status int
+	// code is the Refuse* code recorded with the event, "" for a failed protocol check
+	// ("protocol"); a code with a page of its own in refusalPages gets that page's words.
+	code string
+	// uniqueUserID is the identity key the refused response asserted, when it was genuine.
+	uniqueUserID string
 	// message is what the person reads; "" is the generic wording.
 	message string
 	// reason says in plain words, for the administrator, what was refused ("IdP-initiated
@@ -122,23 +134,31 @@ type refusal struct {
 // fails, or the IdP's budget of refusal events is spent — the page is renderFailure's, with a
 // reference in the log only.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, f refusal) {
+	p := page{Title: "Sign-in failed", Message: f.message}
+	if own, ok := refusalPages[f.code]; ok && f.message == "" {
+		p = own
+	}
 	if !h.refusalBudget.take(f.idp, time.Now()) {
-		h.renderFailure(w, r, f.status, f.message, fmt.Errorf("%s (not recorded as an event: too many refusals of IdP %q this minute): %w", f.reason, f.idp, f.cause))
+		h.renderFailure(w, r, f.status, p.Message, fmt.Errorf("%s (not recorded as an event: too many refusals of IdP %q this minute): %w", f.reason, f.idp, f.cause))
 		return
 	}
-	ref, err := h.svc.RefuseSignIn(r.Context(), directory.SignInRefusal{IdP: f.idp, Code: "protocol", Reason: f.reason,
-		Detail: f.cause.Error()}, f.uses...)
+	code := f.code
+	if code == "" {
+		code = "protocol"
+	}
+	ref, err := h.svc.RefuseSignIn(r.Context(), directory.SignInRefusal{IdP: f.idp, Code: code, Reason: f.reason,
+		Detail: f.cause.Error(), UniqueUserID: f.uniqueUserID}, f.uses...)
 	if err != nil {
-		h.renderFailure(w, r, f.status, f.message, fmt.Errorf("%s (not recorded as an event: %v): %w", f.reason, err, f.cause))
+		h.renderFailure(w, r, f.status, p.Message, fmt.Errorf("%s (not recorded as an event: %v): %w", f.reason, err, f.cause))
 		return
 	}
 	h.log.WarnContext(r.Context(), "jit: sign-in refused", "status", f.status, "reference", ref.EventID, "idp", f.idp,
-		"reason", f.reason, "path", r.URL.Path, "err", f.cause)
-	message := f.message
-	if message == "" {
-		message = "Your sign-in could not be completed. Start again from your application; if it keeps failing, ask your administrator."
+		"code", code, "reason", f.reason, "path", r.URL.Path, "err", f.cause)
+	if p.Message == "" {
+		p.Message = "Your sign-in could not be completed. Start again from your application; if it keeps failing, ask your administrator."
 	}
-	renderPage(w, f.status, page{Title: "Sign-in failed", Message: message, Reference: ref.EventID})
+	p.Reference = ref.EventID
+	renderPage(w, f.status, p)
 }
 
 // refusalBudget bounds the protocol refusals each IdP may record per minute in this process:

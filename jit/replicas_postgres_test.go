@@ -399,6 +399,10 @@ func TestTwoReplicasOnePostgres(t *testing.T) {
 				var wg sync.WaitGroup
 				for i := range posts {
 					poster, _ := c.browser(t, []*replica{a, b}[i%2])
+					// The posts carry the cookies of the browser that started the sign-in, as its
+					// own double submit would; a post from another browser is refused before it
+					// (binding_test.go).
+					poster.Follow.Jar, poster.NoFollow.Jar = br.Jar, br.Jar
 					wg.Add(1)
 					go func() {
 						defer wg.Done()

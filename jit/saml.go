@@ -33,6 +33,9 @@ type pendingRequest struct {
 	ReturnTo string `json:"returnTo"`
 	// flow is the sign-in's purpose (flows.go).
 	flow
+	// Binding is the base64url SHA-256 of the browser's SAML binding cookie (binding.go);
+	// only the browser that started the sign-in can finish it.
+	Binding string `json:"binding"`
 }
 
 // errNotSAML marks an IdP that has no SAML sign-in.
@@ -74,6 +77,9 @@ func (h *Handler) serviceProvider(ctx context.Context, p directory.IdP, md *idpM
 		AcsURL:            *acs,
 		AuthnNameIDFormat: saml.UnspecifiedNameIDFormat,
 		AllowIDPInitiated: p.SAML.AllowIdPInitiated,
+		// SHA-1 is broken for collision resistance; only an IdP that can do no better gets
+		// it, by the administrator's explicit choice, which the admin API shows as a warning.
+		RejectSHA1Signatures: !p.SAML.AllowSHA1,
 		// Signed AuthnRequests let IdPs that require them (and IdPs that check them when the SP
 		// metadata has a signing key) trust that a request came from Roster.
 		SignatureMethod: dsig.RSASHA256SignatureMethod,
@@ -126,9 +132,10 @@ func (h *Handler) renderIdPError(w http.ResponseWriter, r *http.Request, err err
 }
 
 // serveLogin starts an SP-initiated sign-in: it records the AuthnRequest's id with the
-// validated return_to in the store and redirects to the IdP with the HTTP-Redirect binding.
-// RelayState carries the request id, which names that record; the return_to itself never
-// travels through the IdP, so nobody can swap it on the way back.
+// validated return_to and the hash of the browser's binding in the store, sets the binding
+// cookie, and redirects to the IdP with the HTTP-Redirect binding. RelayState carries the
+// request id, which names that record; the return_to itself never travels through the IdP, so
+// nobody can swap it on the way back.
 func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID string, f flow) {
 	ctx := r.Context()
 	returnTo, err := h.safeReturnTo(r.URL.Query().Get("return_to"))
@@ -156,7 +163,8 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID strin
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
 	}
-	rec, _ := json.Marshal(pendingRequest{IdP: p.ID, ReturnTo: returnTo, flow: f})
+	binding := h.bindBrowser(w, r, samlBindingCookie, requestTTL, h.samlSameSite())
+	rec, _ := json.Marshal(pendingRequest{IdP: p.ID, ReturnTo: returnTo, flow: f, Binding: hashToken(binding)})
 	if err := h.svc.UseOnce(ctx, directory.PutOnce(directory.OnceSAMLRequest, req.ID, rec, time.Now().Add(requestTTL))); err != nil {
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
@@ -176,7 +184,11 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, maxResponseSize)
 	if err := r.ParseForm(); err != nil {
-		h.refuse(w, r, refusal{idp: idpID, status: http.StatusBadRequest, reason: "the sign-in post could not be read",
+		status := http.StatusBadRequest
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		h.refuse(w, r, refusal{idp: idpID, status: status, reason: "the sign-in post could not be read",
 			cause: fmt.Errorf("reading the ACS form: %w", err)})
 		return
 	}
@@ -244,6 +256,20 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 		return
 	}
 
+	subject, claims := samlSubject(assertion), samlClaims(assertion)
+	id := NewIdentity(p, subject, claims)
+	// A response to a request started in another browser is genuine, but posting it here
+	// would sign this browser in to someone else's account (login CSRF). The refusal uses the
+	// assertion up, so that one response is recorded once however often it is posted; the
+	// request stays pending for the browser that started it.
+	if len(possible) > 0 && !boundBrowser(r, samlBindingCookie, pending.Binding) {
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, code: directory.RefuseOtherBrowser,
+			uniqueUserID: id.UniqueUserID, uses: replay.uses,
+			reason: "a SAML response was posted by another browser than the one that started its sign-in (login CSRF, or a sign-in finished in another browser)",
+			cause:  fmt.Errorf("SAML response of IdP %q for request %q posted without the binding cookie of the browser that started it", p.ID, inResponseTo)})
+		return
+	}
+
 	// The sign-in records its assertion in the replay cache and, when it answers a request,
 	// takes that request, all in its own transaction: each assertion is used once, and each
 	// request is answered once, also by a second assertion of the IdP's.
@@ -262,8 +288,6 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 		}
 	}
 
-	subject, claims := samlSubject(assertion), samlClaims(assertion)
-	id := NewIdentity(p, subject, claims)
 	h.finishSignIn(w, r, p, id, received{subject: subject, claims: claims}, pending.flow, returnTo, uses...)
 }
 
@@ -285,6 +309,10 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identit
 			cause:  fmt.Errorf("sign-in of IdP %q refused: %w", id.IdP, err)})
 		return
 	}
+	if errors.Is(err, directory.ErrInvalid) {
+		h.refuse(w, r, invalidInput(id.IdP, "sign-in", err, uses))
+		return
+	}
 	if err != nil {
 		h.renderFailure(w, r, http.StatusInternalServerError, "", fmt.Errorf("applying the login of IdP %q: %w", id.IdP, err))
 		return
@@ -296,6 +324,16 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identit
 	h.log.InfoContext(ctx, "jit: signed in", "idp", id.IdP, "user", user.ID, "unique_user_id", id.UniqueUserID)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+}
+
+// invalidInput is the refusal of a sign-in whose IdP asserted a value the input policy
+// refuses (a control character, an overlong name): its reason names the attribute, never the
+// value, which may be what no store can hold, and the policy's words go to its detail. The
+// response and its request are used up with it.
+func invalidInput(idp, what string, err error, uses []directory.OnceUse) refusal {
+	return refusal{idp: idp, status: http.StatusBadRequest, code: directory.RefuseInvalidInput, uses: uses,
+		reason: fmt.Sprintf("the IdP asserted a %s that the input policy refuses", directory.RefusedAttribute(err)),
+		cause:  fmt.Errorf("%s of IdP %q refused by the input policy: %w", what, idp, err)}
 }
 
 // inspectResponse reads the unverified response for what must be known before validation (the
@@ -469,6 +507,9 @@ func samlRefusalReason(p directory.IdP, inResponseTo string, err error) string {
 		return "IdP-initiated sign-in is off for " + p.ID
 	case is(saml.ErrRequestIDMismatch):
 		return "the SAML response answers a sign-in request that was not started here, expired, or was answered already (InResponseTo " + inResponseTo + ")"
+	case !p.SAML.AllowSHA1 && strings.Contains(err.Error(), "SHA-1"):
+		// crewjam/saml does not export the error of its SHA-1 check (RejectSHA1Signatures).
+		return "the SAML response is signed or digested with SHA-1, which " + p.ID + " does not accept (saml.allow_sha1 is off)"
 	case is(saml.ErrInvalidSignature, saml.ErrUntrustedCertificate, saml.ErrCertificateNotValidNow, saml.ErrInvalidCertificate) ||
 		strings.Contains(err.Error(), "signature"):
 		return "the SAML response's signature does not verify with the certificate of " + p.ID + "'s metadata"

@@ -472,15 +472,17 @@ func TestConsoleSignInThroughSSO(t *testing.T) {
 			t.Errorf("a non-member got a console cookie")
 		}
 	}
+	// Read before the whoami below, which, having no credential, is a failed admin
+	// authentication with an event of its own.
+	evs := e.Events(seq)
+	if len(evs) != 1 || evs[0].Type != directory.EventConsoleRefused || evs[0].Org != "acme" || !strings.Contains(body, evs[0].ID) {
+		t.Errorf("events %+v; want one console.refused whose id the page quotes", evs)
+	}
 	if status, _ := outsider.consoleWhoami(e); status != http.StatusUnauthorized {
 		t.Errorf("a non-member's whoami: %d", status)
 	}
 	if _, err := e.userByIdentity("okta", "00u2"); err == nil {
 		t.Errorf("a refused console sign-in provisioned the person")
-	}
-	evs := e.Events(seq)
-	if len(evs) != 1 || evs[0].Type != directory.EventConsoleRefused || evs[0].Org != "acme" || !strings.Contains(body, evs[0].ID) {
-		t.Errorf("events %+v; want one console.refused whose id the page quotes", evs)
 	}
 
 	// R6: deactivating the person ends the console session at once.

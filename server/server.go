@@ -46,6 +46,10 @@ type Config struct {
 	// AllowOutbound lists the non-public CIDRs and host names that Roster's own requests
 	// (metadata URLs, OIDC issuers, webhooks) may reach, comma-separated; empty allows none.
 	AllowOutbound string
+	// TrustedProxies lists the reverse proxies (CIDRs or addresses, comma-separated) whose
+	// X-Forwarded-For names the client address, for the admin failure limiter and the access
+	// log; empty trusts none, and the TCP peer is the client.
+	TrustedProxies string
 	// DNSResolver is the host:port of the DNS server that domain verification asks; empty
 	// asks the system resolver.
 	DNSResolver string
@@ -79,13 +83,25 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	proxies, err := admin.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics()
 	}
 	cfg.Metrics.watch(svc)
-	r.Use(gin.Recovery(), cfg.Metrics.middleware(), accessLog(cfg.Logger))
+	// gin believes X-Forwarded-For from every peer unless told otherwise.
+	var proxyList []string
+	for _, p := range proxies {
+		proxyList = append(proxyList, p.String())
+	}
+	if err := r.SetTrustedProxies(proxyList); err != nil {
+		return nil, err
+	}
+	r.Use(gin.Recovery(), cfg.Metrics.middleware(), accessLog(cfg.Logger), limitRequests)
 	r.RedirectTrailingSlash = false
 
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
@@ -144,8 +160,11 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 			return jitHandler.ConnectionStatus(ctx, p)
 		}
 	}
+	// One failure limiter guards every admin route, the webhooks API's included.
+	limiter := admin.NewAuthLimiter(svc, admin.LimiterConfig{TrustedProxies: proxies, Logger: cfg.Logger})
 	adminHandler := admin.New(svc, admin.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger, Backup: cfg.Backup,
-		Presets: presets, ValidateIdP: validateIdP, DNS: dns, Webhooks: hooks, ConnectionStatus: connectionStatus})
+		Presets: presets, ValidateIdP: validateIdP, DNS: dns, Webhooks: hooks, ConnectionStatus: connectionStatus,
+		Limiter: limiter})
 	adminHandler.Routes(r)
 	mountOps(r, cfg.Metrics, adminHandler)
 	// Webhook delivery.

@@ -391,7 +391,10 @@ function idpForm(existing) {
   const samlSet = el("fieldset", { id: "saml-settings" }, el("legend", { text: "SAML" }),
     field("IdP metadata XML", "saml.metadata_xml", p.saml.metadata_xml, { textarea: true, hint: "Paste the IdP's federation metadata, or give its URL below (one of the two)." }),
     field("IdP metadata URL", "saml.metadata_url", p.saml.metadata_url, { type: "url" }),
-    el("label", { class: "choice", for: "f-allow-idp" }, el("input", { type: "checkbox", id: "f-allow-idp", name: "saml.allow_idp_initiated", checked: p.saml.allow_idp_initiated ? true : null }), "Allow IdP-initiated sign-in"));
+    el("label", { class: "choice", for: "f-allow-idp" }, el("input", { type: "checkbox", id: "f-allow-idp", name: "saml.allow_idp_initiated", checked: p.saml.allow_idp_initiated ? true : null, "aria-describedby": "f-allow-idp-hint" }), "Allow IdP-initiated sign-in"),
+    el("p", { class: "hint", id: "f-allow-idp-hint", text: "Off by default. A sign-in started at the IdP's portal is bound to no browser, so anyone holding a valid response for an account of this IdP can sign another person's browser in to that account (login CSRF), and a stolen response can be used until it expires or is first used. Sign-ins started here are bound to the browser that started them." }),
+    el("label", { class: "choice", for: "f-allow-sha1" }, el("input", { type: "checkbox", id: "f-allow-sha1", name: "saml.allow_sha1", checked: p.saml.allow_sha1 ? true : null, "aria-describedby": "f-allow-sha1-hint" }), "Accept SHA-1 signatures"),
+    el("p", { class: "hint", id: "f-allow-sha1-hint", text: "Off by default. Only for an old IdP that cannot sign with RSA-SHA256: SHA-1 collisions can be computed, and the IdP's page shows this as a warning while it is on." }));
   const oidcSet = el("fieldset", { id: "oidc-settings" }, el("legend", { text: "OpenID Connect" }),
     field("Issuer", "oidc.issuer", p.oidc.issuer, { type: "url" }),
     field("Client id", "oidc.client_id", p.oidc.client_id),
@@ -441,7 +444,7 @@ function idpForm(existing) {
     const f = form.elements;
     const body = {
       name: f.name.value.trim(), protocol: f.protocol.value, mode: f.mode.value, preset: f.preset.value,
-      saml: { metadata_xml: f["saml.metadata_xml"].value, metadata_url: f["saml.metadata_url"].value.trim(), allow_idp_initiated: f["saml.allow_idp_initiated"].checked },
+      saml: { metadata_xml: f["saml.metadata_xml"].value, metadata_url: f["saml.metadata_url"].value.trim(), allow_idp_initiated: f["saml.allow_idp_initiated"].checked, allow_sha1: f["saml.allow_sha1"].checked },
       oidc: { issuer: f["oidc.issuer"].value.trim(), client_id: f["oidc.client_id"].value.trim(), client_secret: f["oidc.client_secret"].value,
         scopes: f["oidc.scopes"].value.split(/\s+/).filter(Boolean) },
       mapping: {}, scim_match: f.scim_match.value, link_policy: f.link_policy.value,
@@ -546,6 +549,8 @@ async function idpPage(id) {
       el("dt", { text: "Preset" }), el("dd", { text: p.preset ? ((presetOf(p.preset) || {}).name || p.preset) : "—" }),
       el("dt", { text: "SCIM matching" }), el("dd", { text: p.scim_match }),
       el("dt", { text: "Link policy" }), el("dd", { text: p.link_policy })),
+    (p.warnings || []).length ? el("div", { class: "box error", id: "idp-warnings", role: "note" },
+      el("strong", { text: "Warning" }), el("ul", {}, p.warnings.map((w) => el("li", { text: w })))) : "",
     el("p", {}, write ? [el("a", { href: "#/idps/" + encodeURIComponent(id) + "/edit", id: "idp-edit" }, "Edit settings"), " · "] : "",
       el("a", { href: "#/idps/" + encodeURIComponent(id) + "/reconciliation", id: "recon-link" }, "Reconciliation"), " · ",
       el("a", { href: "#/users?idp=" + encodeURIComponent(id) }, "Users")),

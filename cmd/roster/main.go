@@ -4,6 +4,8 @@
 //	roster idp|token|user|events clients of the admin API of a running server
 //	roster org|admin-token       organizations, their domains, and admin credentials with roles
 //	roster backup <file>         a consistent online copy of the bbolt store
+//	roster check --data <file>   report stored data that the input policy refuses (offline)
+//	roster compact --data <file> reclaim a stopped server's free bbolt space
 package main
 
 import (

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -70,6 +69,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	defer store.Close()
 	metrics := server.NewMetrics()
 	svc := directory.New(timed.New(store, metrics.ObserveCommit))
+	// Indexes built under an older folding of userNames and emails are built again once; a
+	// user whose name now collides with another's is reported (roster check lists them too).
+	if n, collisions, err := svc.RefoldIndexes(ctx); err != nil {
+		fmt.Fprintln(stderr, "roster: re-indexing userNames and emails:", err)
+		return 1
+	} else if n > 0 || len(collisions) > 0 {
+		log.Info("re-indexed userNames and emails under the present folding", "users", n, "version", directory.FoldVersion)
+		for _, c := range collisions {
+			log.Warn("a userName collides with another user's under the present folding; run roster check",
+				"org", c.Org, "user", c.UserID, "user_name", c.UserName, "holder", c.Holder)
+		}
+	}
 
 	if cfg.OperatorOrg != "" {
 		if _, err := svc.Org(ctx, cfg.OperatorOrg); err != nil {
@@ -85,7 +96,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		BaseURL: cfg.BaseURL, Logger: log, Ready: store.ping,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, Backup: store.backup,
 		Context: workersCtx, Workers: &workers, AllowOutbound: cfg.AllowOutbound, DNSResolver: cfg.DNSResolver,
-		Metrics: metrics, OperatorOrg: cfg.OperatorOrg,
+		Metrics: metrics, OperatorOrg: cfg.OperatorOrg, TrustedProxies: cfg.TrustedProxies,
 	}, svc)
 	if err != nil {
 		fmt.Fprintln(stderr, "roster:", err)
@@ -100,7 +111,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if created {
 		fmt.Fprintf(stdout, "\nRoster is ready. This admin token is shown once; keep it safe:\n\n    %s\n\nConsole: %s/admin\n\n", secret, cfg.BaseURL)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := server.HTTPServer(handler)
 	log.Info("roster started", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "store", store.desc)
 
 	go purgeLoop(ctx, svc, log)

@@ -157,6 +157,14 @@ func (s *SAML) SetEncrypt(on bool) {
 	s.mu.Unlock()
 }
 
+// SetSignatureMethod makes the IdP sign with method (a goxmldsig method URI such as RSA-SHA1's),
+// as an old IdP does; "" is the default, RSA-SHA256.
+func (s *SAML) SetSignatureMethod(method string) {
+	s.mu.Lock()
+	s.idp.SignatureMethod = method
+	s.mu.Unlock()
+}
+
 // GetSession implements saml.SessionProvider: the person named by SignIn, at once.
 func (s *SAML) GetSession(w http.ResponseWriter, r *http.Request, req *saml.IdpAuthnRequest) *saml.Session {
 	s.mu.Lock()

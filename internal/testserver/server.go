@@ -51,6 +51,8 @@ type Config struct {
 	// DiscardLog throws the server's log away instead of keeping it in Logs (benchmarks,
 	// whose log would only grow).
 	DiscardLog bool
+	// TrustedProxies is server.Config's: the proxies whose X-Forwarded-For names the client.
+	TrustedProxies string
 	// OperatorOrg is server.Config's: the operator's own organization.
 	OperatorOrg string
 }
@@ -148,7 +150,7 @@ func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, e
 		BaseURL: base, Logger: log, Backup: backup,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, SkipOIDCDiscovery: cfg.SkipOIDCDiscovery,
 		Context: ctx, Workers: &workers, AllowOutbound: allowOutbound(cfg), DNSResolver: dnsResolver(cfg), Metrics: m,
-		OperatorOrg: cfg.OperatorOrg,
+		OperatorOrg: cfg.OperatorOrg, TrustedProxies: cfg.TrustedProxies,
 	}, svc)
 	if err != nil {
 		stopWorkers()
@@ -159,6 +161,7 @@ func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, e
 		h = cfg.Wrap(h)
 	}
 	ts.Config.Handler = h
+	server.SetTimeouts(ts.Config)
 	ts.Start()
 	return own, base, h, func() {
 		ts.Close()

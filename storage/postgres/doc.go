@@ -22,6 +22,11 @@
 //     0002 puts every row in organization default through the org columns, and such a
 //     document reads as default's. Group membership is a table with foreign keys
 //     both ways, so deleting a user or a group removes its memberships in the same statement.
+//   - Folded userNames and emails are computed by Roster (directory.FoldUserName, FoldEmail).
+//     When the folding changes, RefoldUsers recomputes the columns from the documents in one
+//     transaction (refold.go); a user whose userName another user of its organization holds
+//     under the new folding gets a NULL folded userName (migration 0003), which no lookup
+//     matches.
 //   - The event log's sequence is a counter row updated in the writing transaction, never a
 //     PostgreSQL sequence: a rolled-back transaction returns its number, and the row lock
 //     makes events commit in sequence order, so the log is gap-free and readers never see a
