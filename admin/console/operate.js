@@ -113,7 +113,7 @@ async function dashboardPage() {
       barChart("chart-users-owner", "Users by owner", sortedEntries(u.by_owner)),
       barChart("chart-users-status", "Users by status", [["active", u.active], ["inactive", u.inactive]]),
       seesAllOrgs() ? barChart("chart-webhook-lag", "Webhook lag (events not yet delivered)", webhooks.map((w) => [w.url.replace(/^https?:\/\//, "").slice(0, 28) + " (" + w.status + ")", w.lag])) : ""),
-    el("p", {}, el("a", { href: "#/events?type=" + encodeURIComponent("*.refused,login.refused") }, "Refusals in the events"), " · ",
+    el("p", {}, el("a", { href: "#/events?type=" + encodeURIComponent("login.refused,scim.refused,console.refused") }, "Refusals in the events"), " · ",
       el("a", { href: "#/users?status=inactive" }, "Inactive users")));
 }
 
@@ -374,8 +374,9 @@ async function groupPage(id) {
 
 // --- webhooks -----------------------------------------------------------------------------------
 
-// mayChangeWebhook: a webhook of every organization ("*") is changed by an owner only.
-function mayChangeWebhook(w) { return canWrite() && (w.org !== "*" || isOwner()); }
+// A webhook of every organization ("" or "*") is changed by an owner only.
+function everyOrgWebhook(w) { return !w.org || w.org === "*"; }
+function mayChangeWebhook(w) { return canWrite() && (!everyOrgWebhook(w) || isOwner()); }
 
 async function webhookList() {
   const org = currentOrg();
@@ -390,7 +391,7 @@ async function webhookList() {
     const from = el("input", { type: "text", class: "seq", "aria-label": "Replay from event", placeholder: "from seq", autocomplete: "off" });
     return el("tr", { "data-webhook": w.id },
       el("td", { class: "mono", text: w.id }), el("td", { class: "mono", text: w.url }),
-      el("td", { text: (w.event_types || []).join(", ") || "all" }), el("td", { text: w.org === "*" ? "every organization" : orgName(w.org) }),
+      el("td", { text: (w.event_types || []).join(", ") || "all" }), el("td", { text: everyOrgWebhook(w) ? "every organization" : orgName(w.org) }),
       el("td", {}, el("span", { class: "badge " + (w.status === "failing" ? "off" : "on"), text: w.status }),
         w.last_error ? el("div", { class: "hint", text: w.failures + " failures: " + w.last_error }) : ""),
       el("td", { text: String(w.cursor) }), el("td", { text: fmtTime(w.last_attempt) }),
@@ -423,7 +424,7 @@ async function webhookList() {
         event_types: document.getElementById("w-types").value.split(",").map((s) => s.trim()).filter(Boolean),
         idp: document.getElementById("w-idp").value.trim() };
       const o = document.getElementById("w-org");
-      if (o) body.org = o.value || "*";
+      if (o) body.org = o.value;
       try {
         const w = await api("POST", "/webhooks", body);
         errors.replaceChildren();
@@ -476,7 +477,7 @@ function modePreview(id, current, form) {
         previewGroups.map(([key, title]) => {
           const g = p[key] || { count: 0, items: [] };
           if (!g.count) return "";
-          return el("details", { id: "preview-" + key.replace(/_/g, "-"), open: key === "no_longer_signs_in" ? true : null },
+          return el("details", { id: "preview-" + key.replace(/_/g, "-"), open: g.count <= 20 ? true : null },
             el("summary", { text: title + " (" + g.count + ")" }),
             el("ul", {}, g.items.map((it) => el("li", {},
               it.user ? el("a", { href: "#/users/" + encodeURIComponent(it.user.id) }, it.user.userName)
