@@ -58,9 +58,9 @@ func TestConsoleOperatingInBrowser(t *testing.T) {
 	} else {
 		r.JSON(t, &tok)
 	}
-	scim := func(body string) int {
+	scim := func(resource, body string) int {
 		t.Helper()
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/scim/v2/Users", strings.NewReader(body))
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/scim/v2/"+resource, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+tok.Token)
 		req.Header.Set("Content-Type", "application/scim+json")
 		res, err := http.DefaultClient.Do(req)
@@ -72,10 +72,10 @@ func TestConsoleOperatingInBrowser(t *testing.T) {
 		return res.StatusCode
 	}
 	const bob = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bob@example.com","externalId":"00u-bob","active":true}`
-	if st := scim(bob); st != http.StatusCreated {
+	if st := scim("Users", bob); st != http.StatusCreated {
 		t.Fatalf("SCIM create: %d", st)
 	}
-	if st := scim(bob); st != http.StatusConflict {
+	if st := scim("Users", bob); st != http.StatusConflict {
 		t.Fatalf("SCIM create of the same user again: %d, want 409", st)
 	}
 	// A sign-in that creates its user (and a session), and one that R6 refuses: SCIM
@@ -110,12 +110,15 @@ func TestConsoleOperatingInBrowser(t *testing.T) {
 	}
 	reference := m[1]
 	fay := byKey("00u-fay")
+	if st := scim("Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Engineering","externalId":"g-eng","members":[{"value":"`+byKey("00u-bob").ID+`"}]}`); st != http.StatusCreated {
+		t.Fatalf("SCIM group create: %d", st)
+	}
 
 	bctx, problems := browser(t)
 	step := stepper(t, bctx, problems)
 
-	// The dashboard draws the sign-in, the refusal and the SCIM requests as lines, and the
-	// users as bars.
+	// The dashboard draws the sign-in, the refusal and the SCIM requests (a user and a group
+	// created, one create refused) as lines, and the users as bars.
 	step("opening the dashboard",
 		chromedp.Navigate(srv.URL+"/admin"),
 		signIn(srv.AdminToken),
@@ -128,7 +131,7 @@ func TestConsoleOperatingInBrowser(t *testing.T) {
 	for id, want := range map[string]string{
 		"chart-sign-ins":     "okta: 1",
 		"chart-refusals":     "okta · R6: 1",
-		"chart-scim":         "okta: 1",
+		"chart-scim":         "okta: 2",
 		"chart-scim-errors":  "okta",
 		"chart-users-idp":    "okta: 2",
 		"chart-users-owner":  "scim: 1",
@@ -164,8 +167,27 @@ func TestConsoleOperatingInBrowser(t *testing.T) {
 	if rows := eval[[]string](t, bctx, `[...document.querySelectorAll("#event-list tbody tr")].map((r) => r.textContent)`); len(rows) != 1 || !strings.Contains(rows[0], "Okta connector") {
 		t.Errorf("user.created by SCIM: %q", rows)
 	}
-	if n := eval[int](t, bctx, `document.querySelectorAll("#export-csv, #export-jsonl").length`); n != 2 {
-		t.Errorf("%d export buttons, want CSV and JSON Lines", n)
+	// The export is the API's, fetched with the console's credential.
+	step("exporting the filtered events",
+		chromedp.Click(chromedp.ID("export-csv")),
+		waitText("#status", "Exported as CSV"),
+		chromedp.Click(chromedp.ID("export-jsonl")),
+		waitText("#status", "Exported as JSON Lines"),
+	)
+
+	// The group's page lists its member, linked to the member's page.
+	step("opening a group",
+		chromedp.Click(chromedp.CSS(`nav a[href="#/groups"]`)),
+		waitText("#groups", "Engineering"),
+		chromedp.Click(chromedp.CSS(`#groups a`)),
+		chromedp.WaitVisible(chromedp.CSS(`#group-members a[href="#/users/`+byKey("00u-bob").ID+`"]`)),
+		chromedp.Click(chromedp.CSS(`#group-members a`)),
+		waitText("#user-groups", "Engineering"),
+	)
+	// Bob is deactivated by SCIM: the console sends the admin to the IdP instead of offering a
+	// reactivation the API would refuse.
+	if n := eval[int](t, bctx, `document.querySelectorAll("#reactivate").length + (document.getElementById("reactivate-in-idp") ? 10 : 0)`); n != 10 {
+		t.Errorf("a SCIM-deactivated user's page: reactivate offered or not explained (%d)", n)
 	}
 
 	// The users list filters and counts.

@@ -299,7 +299,8 @@ async function userPage(id) {
   const actions = !write ? "" : el("p", { class: "actions" },
     u.active ? el("button", { type: "button", class: "danger", id: "deactivate",
       onclick: () => act("POST", "/users/" + enc + "/deactivate", "Deactivated", "Deactivate " + u.userName + "? Their sessions end at once.") }, "Deactivate")
-      : el("button", { type: "button", id: "reactivate", onclick: () => act("POST", "/users/" + enc + "/reactivate", "Reactivated") }, "Reactivate"),
+      : u.owner === "scim" ? el("span", { class: "hint", id: "reactivate-in-idp", text: "SCIM provisions this user: reactivate it in the IdP, whose connector sends the change (R6). " })
+        : el("button", { type: "button", id: "reactivate", onclick: () => act("POST", "/users/" + enc + "/reactivate", "Reactivated") }, "Reactivate"),
     el("button", { type: "button", class: "danger", id: "delete-user", onclick: async () => {
       // The dry run says what the tombstone will do before anything is deleted.
       try {
