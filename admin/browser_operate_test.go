@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/rosterhq/roster/directory"
@@ -218,6 +219,29 @@ func TestConsoleOperatingInBrowser(t *testing.T) {
 		t.Errorf("the preview changed the mode to %s", p.Mode)
 	}
 	screenshot(t, bctx, step, "operate-mode-preview", 390, waitFor(`!!document.querySelector("#preview-adopted-later")`))
+
+	// On a 390 px screen the values to paste take the width of the page instead of being
+	// squeezed beside their labels; a dark preference gets dark colours.
+	step("narrowing the window", chromedp.EmulateViewport(390, 900), goTo("#/idps/okta"), chromedp.WaitVisible(chromedp.ID("v-redirect-uri")))
+	if w := eval[float64](t, bctx, `document.getElementById("v-redirect-uri").getBoundingClientRect().width`); w < 250 {
+		t.Errorf("at 390 px the redirect URI is %.0f px wide", w)
+	}
+	if w := eval[float64](t, bctx, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("at 390 px the page is %.0f px wide", w)
+	}
+	step("widening the window", chromedp.EmulateViewport(1280, 1000))
+	if _, err := chromedp.Call(bctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if bg := eval[string](t, bctx, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(13, 17, 23)" {
+		t.Errorf("with a dark preference the page's background is %s", bg)
+	}
+	if _, err := chromedp.Call(bctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if bg := eval[string](t, bctx, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(255, 255, 255)" {
+		t.Errorf("with a light preference the page's background is %s", bg)
+	}
 
 	// Fay's page: her session, sign out everywhere, deactivate, reactivate, delete.
 	step("signing fay out everywhere",
