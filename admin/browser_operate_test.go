@@ -332,6 +332,35 @@ func TestConsoleOperatingInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#webhooks button[aria-label^="Delete"]`)),
 		chromedp.WaitVisible(chromedp.ID("no-webhooks")),
 	)
+	// A viewer is shown the same pages with nothing that changes anything: no reactivation,
+	// deletion or sign-out of a user, no webhook form or buttons, no mode form (and so no
+	// preview to make).
+	var viewer struct{ Token string }
+	if r := srv.Admin(http.MethodPost, "/admin/api/v1/admin-tokens", map[string]any{"name": "auditor", "role": directory.RoleViewer}); r.Status != http.StatusCreated {
+		t.Fatalf("creating a viewer: %d %s", r.Status, r.Body)
+	} else {
+		r.JSON(t, &viewer)
+	}
+	hook := srv.Admin(http.MethodPost, "/admin/api/v1/webhooks", map[string]any{"url": receiver.URL + "/hook"})
+	if hook.Status != http.StatusCreated {
+		t.Fatalf("creating a webhook: %d %s", hook.Status, hook.Body)
+	}
+	const changers = `[...document.querySelectorAll("#view form:not(#user-search):not(#event-search), #view button.danger, #reactivate, #signout-everywhere, #delete-user, #webhooks button, #webhooks input, #mode-form, #mode-preview")].map((e) => e.id || e.textContent)`
+	step("signing in as a viewer",
+		chromedp.Click(chromedp.ID("signout")),
+		signIn(viewer.Token),
+		waitText("#whoami", "viewer"),
+		goTo("#/users/"+byKey("00u-bob").ID),
+		chromedp.WaitVisible(chromedp.ID("user-facts")),
+	)
+	for _, page := range []struct{ hash, ready string }{
+		{"#/users/" + byKey("00u-bob").ID, "user-facts"}, {"#/webhooks", "webhooks"}, {"#/idps/okta", "paste"}, {"#/dashboard", "chart-sign-ins"},
+	} {
+		step("opening "+page.hash+" as a viewer", goTo(page.hash), chromedp.WaitVisible(chromedp.ID(page.ready)))
+		if got := eval[[]string](t, bctx, changers); len(got) != 0 {
+			t.Errorf("a viewer is offered on %s: %q", page.hash, got)
+		}
+	}
 	if ps := problems(); len(ps) > 0 {
 		t.Errorf("the page reported problems (CSP violations or script errors): %q", ps)
 	}
