@@ -184,6 +184,12 @@ func TestConsoleOperatingInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#group-members a[href="#/users/`+byKey("00u-bob").ID+`"]`)),
 		chromedp.Click(chromedp.CSS(`#group-members a`)),
 		waitText("#user-groups", "Engineering"),
+		// and the user's page links back to the group.
+		chromedp.Click(chromedp.CSS(`#user-groups a`)),
+		waitText("#view h1", "Engineering"),
+		chromedp.WaitVisible(chromedp.ID("group-members")),
+		voidOf(chromedp.NavigateBack()),
+		chromedp.WaitVisible(chromedp.ID("user-groups")),
 	)
 	// Bob is deactivated by SCIM: the console sends the admin to the IdP instead of offering a
 	// reactivation the API would refuse.

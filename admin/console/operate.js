@@ -333,7 +333,7 @@ async function userPage(id) {
       el("dt", { text: "Active" }), el("dd", { id: "user-active" }, el("span", { class: "badge " + (u.active ? "on" : "off"), text: u.active ? "active" : "inactive" })),
       el("dt", { text: "Last sign-in" }), el("dd", { text: fmtTime(u.lastLoginAt) }),
       el("dt", { text: "Groups" }), el("dd", { id: "user-groups" }, u.groups.length ? u.groups.map((g, i) =>
-        [i ? ", " : "", el("a", { href: "#/groups/" + encodeURIComponent(g.value) }, g.displayName || g.value)]) : "none")),
+        [i ? ", " : "", el("a", { href: "#/groups/" + encodeURIComponent(g.id) }, g.displayName || g.id)]) : "none")),
     actions, out,
     el("h2", { text: "Sessions (" + sessions.length + ")" }),
     sessions.length ? el("table", { id: "sessions" }, headRow(["Id", "IdP", "Started", "Expires"]), el("tbody", {}, sessionRows)) : el("p", { id: "no-sessions", text: "No live session." }),
