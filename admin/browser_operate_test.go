@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -247,6 +248,18 @@ func TestConsoleOperatingInBrowser(t *testing.T) {
 	}
 	if bg := eval[string](t, bctx, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(255, 255, 255)" {
 		t.Errorf("with a light preference the page's background is %s", bg)
+	}
+
+	// While an IdP is added, the values to paste follow the protocol and mode chosen.
+	shownValues := `["p-sp-entity-id", "p-acs-url", "p-sp-metadata-url", "p-redirect-uri", "p-login-url", "p-scim-base-url"].filter((id) => document.getElementById(id))`
+	step("adding a SAML IdP", goTo("#/idps/new"), chromedp.WaitVisible(chromedp.ID("f-id")), chromedp.SendKeys(chromedp.ID("f-id"), "entra"),
+		chromedp.Click(chromedp.ID("mode-scim")), chromedp.WaitVisible(chromedp.ID("p-scim-base-url")))
+	if got := eval[[]string](t, bctx, shownValues); !slices.Equal(got, []string{"p-sp-entity-id", "p-acs-url", "p-sp-metadata-url", "p-login-url", "p-scim-base-url"}) {
+		t.Errorf("SAML in mode scim shows %v", got)
+	}
+	step("choosing OIDC and JIT", chromedp.Click(chromedp.ID("protocol-oidc")), chromedp.Click(chromedp.ID("mode-jit")), chromedp.WaitVisible(chromedp.ID("p-redirect-uri")))
+	if got := eval[[]string](t, bctx, shownValues); !slices.Equal(got, []string{"p-redirect-uri", "p-login-url"}) {
+		t.Errorf("OIDC in mode jit shows %v", got)
 	}
 
 	// Fay's page: her session, sign out everywhere, deactivate, reactivate, delete.

@@ -359,13 +359,15 @@ function idpForm(existing) {
     const id = form.elements.id ? form.elements.id.value.trim() : p.id;
     if (!id || !baseURL) { preview.replaceChildren(); return; }
     const sso = baseURL + "/sso/" + encodeURIComponent(id);
+    const saml = !form.elements.protocol || form.elements.protocol.value === "saml";
+    const jit = form.elements.mode && form.elements.mode.value === "jit";
     preview.replaceChildren(el("h2", { text: "Values to paste into the IdP" }),
       el("div", { class: "paste" },
-        copyRow("SP entity id", sso + "/saml/metadata", "p-sp-entity-id"),
-        copyRow("ACS URL", sso + "/saml/acs", "p-acs-url"),
-        copyRow("SP metadata URL", sso + "/saml/metadata", "p-sp-metadata-url"),
-        copyRow("OIDC redirect URI", sso + "/oidc/callback", "p-redirect-uri"),
-        copyRow("SCIM base URL", baseURL + "/scim/v2", "p-scim-base-url")));
+        saml ? [copyRow("SP entity id", sso + "/saml/metadata", "p-sp-entity-id"),
+          copyRow("ACS URL", sso + "/saml/acs", "p-acs-url"),
+          copyRow("SP metadata URL", sso + "/saml/metadata", "p-sp-metadata-url")] : copyRow("OIDC redirect URI", sso + "/oidc/callback", "p-redirect-uri"),
+        copyRow("Sign-in URL (login_url)", sso + "/login", "p-login-url"),
+        jit ? "" : copyRow("SCIM base URL", baseURL + "/scim/v2", "p-scim-base-url")));
   }
 
   const mappingFields = ["uniqueUserId", "firstName", "lastName", "email", "groups"].map((k) =>
@@ -416,6 +418,8 @@ function idpForm(existing) {
     oidcSet.hidden = proto !== "oidc";
   }
   protocolSet.addEventListener("change", showProtocol);
+  protocolSet.addEventListener("change", showPreview);
+  modeSet.addEventListener("change", showPreview);
 
   form.append(
     orgChoice,

@@ -294,7 +294,7 @@ async function userPage(id) {
   const out = el("div", { id: "user-action" });
   async function act(method, path, done, ask) {
     if (ask && !confirm(ask)) return;
-    try { await api(method, path); status(done); route(); } catch (e) { if (e.status !== 401) out.replaceChildren(errorBox(e)); }
+    try { await api(method, path); await route(); status(done); } catch (e) { if (e.status !== 401) out.replaceChildren(errorBox(e)); }
   }
   const actions = !write ? "" : el("p", { class: "actions" },
     u.active ? el("button", { type: "button", class: "danger", id: "deactivate",
@@ -385,7 +385,7 @@ async function webhookList() {
   const out = el("div", { id: "webhook-out" });
   const errors = el("div", { id: "webhook-errors" });
   async function act(method, path, body, done) {
-    try { await api(method, path, body); status(done); route(); } catch (e) { if (e.status !== 401) errors.replaceChildren(errorBox(e)); }
+    try { await api(method, path, body); await route(); status(done); } catch (e) { if (e.status !== 401) errors.replaceChildren(errorBox(e)); }
   }
   const rows = data.items.map((w) => {
     const enc = encodeURIComponent(w.id);
