@@ -41,8 +41,8 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 }
 
 // writeControls lists the controls on the page that would change something: every form but the
-// user search, and the buttons and links that create, verify, revoke, clear or delete.
-const writeControls = `[...document.querySelectorAll("#view form:not(#user-search), #view button.danger, #view button.verify, " +
+// user and event searches, and the buttons and links that create, verify, revoke, clear or delete.
+const writeControls = `[...document.querySelectorAll("#view form:not(#user-search):not(#event-search), #view button.danger, #view button.verify, " +
 	"#view #tokens button, #view #tombstones button, #add-idp, #org-add-idp, #idp-edit")].map((e) => e.id || e.textContent)`
 
 // TestConsoleRolesInBrowser signs in to the console in a real Chromium with a credential of each

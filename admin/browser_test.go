@@ -186,11 +186,16 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("idp-save")),
 		chromedp.WaitVisible(chromedp.ID("paste")),
 	)
-	for id, want := range map[string]string{"v-acs-url": e.url + "/sso/okta/saml/acs", "v-sp-entity-id": e.url + "/sso/okta/saml/metadata",
-		"v-sp-metadata-url": e.url + "/sso/okta/saml/metadata", "v-redirect-uri": e.url + "/sso/okta/oidc/callback", "v-scim-base-url": e.url + "/scim/v2"} {
-		if got := text(t, ctx, id); got != want {
-			t.Errorf("#%s shows %q, want %q", id, got, want)
-		}
+	// An OIDC IdP in mode jit shows its redirect URI and sign-in URL only: no SAML values, no
+	// SCIM URL.
+	if got, want := text(t, ctx, "v-redirect-uri"), e.url+"/sso/okta/oidc/callback"; got != want {
+		t.Errorf("#v-redirect-uri shows %q, want %q", got, want)
+	}
+	if got := text(t, ctx, "v-login-url"); !strings.HasPrefix(got, e.url+"/sso/okta/") {
+		t.Errorf("#v-login-url shows %q", got)
+	}
+	if shown := eval[[]string](t, ctx, `["v-acs-url", "v-sp-entity-id", "v-sp-metadata-url", "v-scim-base-url"].filter((id) => document.getElementById(id))`); len(shown) != 0 {
+		t.Errorf("an OIDC IdP in mode jit shows %v", shown)
 	}
 	p, err := e.svc.IdP(t.Context(), "okta")
 	if err != nil || p.Mode != directory.ModeJIT || p.Preset != "okta" || p.OIDC.ClientID != "roster-app" || p.Mapping.UniqueUserID != "uniqueUserId" {

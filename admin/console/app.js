@@ -12,6 +12,10 @@ let eventsLoop = null; // cancels the live events long-poll when the view change
 let me = null; // GET /whoami: the signed-in credential's id, name, role and organization
 let routeGen = 0; // counts page changes; a read answered after the page changed is dropped
 let orgs = []; // the organizations this credential may see
+// pages maps a route's first part to the function that draws it (operate.js adds its pages);
+// navLinks are the main links every credential gets.
+const pages = Object.create(null);
+const navLinks = [["#/idps", "Identity providers"], ["#/users", "Users"], ["#/events", "Events"]];
 
 // --- what the credential may do ---------------------------------------------------------------
 // The server decides every request; the console only leaves out what the role would be refused,
@@ -41,7 +45,7 @@ function el(tag, attrs, ...children) {
     else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
     else e.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -208,7 +212,7 @@ async function loadOrgs() {
 // credentials of every organization, the organization's name for the others. What the role may
 // not use is not in the page at all.
 function buildNav() {
-  const links = [["#/idps", "Identity providers"], ["#/users", "Users"], ["#/events", "Events"]];
+  const links = navLinks.slice();
   links.push(seesAllOrgs() ? ["#/orgs", "Organizations"] : ["#/orgs/" + encodeURIComponent(me.org), "Organization"]);
   if (isOwner()) links.push(["#/admin-tokens", "Admin credentials"]);
   document.getElementById("nav-links").replaceChildren(...links.map(([href, label]) =>
@@ -258,9 +262,7 @@ async function route() {
     if (parts[0] === "idps" && parts[2] === "edit") return idpForm(await api("GET", "/idps/" + encodeURIComponent(parts[1])));
     if (parts[0] === "idps" && parts[2] === "reconciliation") return await reconciliation(parts[1]);
     if (parts[0] === "idps" && parts[1]) return await idpPage(parts[1]);
-    if (parts[0] === "users" && parts[1]) return await userPage(parts[1]);
-    if (parts[0] === "users") return await userList();
-    if (parts[0] === "events") return liveEvents();
+    if (pages[parts[0]]) return await pages[parts[0]](parts);
     notFound();
   } catch (e) {
     if (e.status === 401 || e.stale) return;
@@ -357,13 +359,15 @@ function idpForm(existing) {
     const id = form.elements.id ? form.elements.id.value.trim() : p.id;
     if (!id || !baseURL) { preview.replaceChildren(); return; }
     const sso = baseURL + "/sso/" + encodeURIComponent(id);
+    const saml = !form.elements.protocol || form.elements.protocol.value === "saml";
+    const jit = form.elements.mode && form.elements.mode.value === "jit";
     preview.replaceChildren(el("h2", { text: "Values to paste into the IdP" }),
       el("div", { class: "paste" },
-        copyRow("SP entity id", sso + "/saml/metadata", "p-sp-entity-id"),
-        copyRow("ACS URL", sso + "/saml/acs", "p-acs-url"),
-        copyRow("SP metadata URL", sso + "/saml/metadata", "p-sp-metadata-url"),
-        copyRow("OIDC redirect URI", sso + "/oidc/callback", "p-redirect-uri"),
-        copyRow("SCIM base URL", baseURL + "/scim/v2", "p-scim-base-url")));
+        saml ? [copyRow("SP entity id", sso + "/saml/metadata", "p-sp-entity-id"),
+          copyRow("ACS URL", sso + "/saml/acs", "p-acs-url"),
+          copyRow("SP metadata URL", sso + "/saml/metadata", "p-sp-metadata-url")] : copyRow("OIDC redirect URI", sso + "/oidc/callback", "p-redirect-uri"),
+        copyRow("Sign-in URL (login_url)", sso + "/login", "p-login-url"),
+        jit ? "" : copyRow("SCIM base URL", baseURL + "/scim/v2", "p-scim-base-url")));
   }
 
   const mappingFields = ["uniqueUserId", "firstName", "lastName", "email", "groups"].map((k) =>
@@ -417,6 +421,8 @@ function idpForm(existing) {
     oidcSet.hidden = proto !== "oidc";
   }
   protocolSet.addEventListener("change", showProtocol);
+  protocolSet.addEventListener("change", showPreview);
+  modeSet.addEventListener("change", showPreview);
 
   form.append(
     orgChoice,
@@ -475,12 +481,14 @@ function idpForm(existing) {
 async function idpPage(id) {
   const p = await api("GET", "/idps/" + encodeURIComponent(id));
   const tokens = (await api("GET", "/idps/" + encodeURIComponent(id) + "/scim-tokens")).items;
+  // Only the values of the IdP's protocol, and the SCIM URL only where SCIM provisions.
+  const saml = p.protocol === "saml";
   const paste = el("div", { class: "paste", id: "paste" },
-    copyRow("SP entity id", p.sp_entity_id, "v-sp-entity-id"),
-    copyRow("ACS URL", p.acs_url, "v-acs-url"),
-    copyRow("SP metadata URL", p.sp_metadata_url, "v-sp-metadata-url"),
-    copyRow("OIDC redirect URI", p.redirect_uri, "v-redirect-uri"),
-    copyRow("SCIM base URL", p.scim_base_url, "v-scim-base-url"));
+    saml ? [copyRow("SP entity id", p.sp_entity_id, "v-sp-entity-id"),
+      copyRow("ACS URL", p.acs_url, "v-acs-url"),
+      copyRow("SP metadata URL", p.sp_metadata_url, "v-sp-metadata-url")] : copyRow("OIDC redirect URI", p.redirect_uri, "v-redirect-uri"),
+    copyRow("Sign-in URL (login_url)", p.login_url, "v-login-url"),
+    p.mode === "jit" ? "" : copyRow("SCIM base URL", p.scim_base_url, "v-scim-base-url"));
 
   const modeForm = el("form", { id: "mode-form", method: "post" },
     el("fieldset", {}, el("legend", { text: "Provisioning mode" }),
@@ -489,6 +497,7 @@ async function idpPage(id) {
     el("button", { type: "submit", id: "mode-save" }, "Change mode"));
   const modeErr = el("div");
   modeForm.append(modeErr);
+  modePreview(id, p.mode, modeForm);
   modeForm.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
@@ -595,100 +604,23 @@ async function reconciliation(id) {
     r.recent_refusals.length ? eventTable(r.recent_refusals, "recent-refusals") : "");
 }
 
-// --- users --------------------------------------------------------------------------------------
+// --- events -------------------------------------------------------------------------------------
 
-function searchFilter(q) {
-  // A SCIM filter over the fields a person searches by; JSON string syntax is SCIM's too.
-  const s = JSON.stringify(q);
-  return "userName co " + s + " or displayName co " + s + " or emails co " + s + " or uniqueUserId eq " + s + " or externalId eq " + s + " or id eq " + s;
-}
+function eventHead() { return headRow(["Seq", "Reference", "Time", "Type", "Rule", "Actor", "Subject", orgHead(), "IdP", "Reason", "Changes"]); }
 
-async function userList() {
-  const params = new URLSearchParams(location.hash.split("?")[1] || "");
-  const results = el("div", { id: "user-results" });
-  const input = el("input", { id: "user-q", type: "search", autocomplete: "off", value: params.get("q") || "" });
-  const raw = el("input", { id: "user-filter", type: "text", autocomplete: "off", spellcheck: "false" });
-  const form = el("form", { id: "user-search", role: "search", class: "row" },
-    el("div", {}, el("label", { for: "user-q", text: "Search users (name, email, uniqueUserId)" }), input),
-    el("div", {}, el("label", { for: "user-filter", text: "or a SCIM filter" }), raw),
-    el("button", { type: "submit", id: "user-search-button" }, "Search"));
-  const idp = params.get("idp") || "";
-  const org = params.get("org") || currentOrg();
-  let cursor = "";
-  let latest = 0;
-  async function load(append) {
-    // Answers may arrive out of order (the first listing and a search typed meanwhile): only
-    // the newest load may render.
-    const mine = ++latest;
-    const qs = new URLSearchParams({ limit: "50" });
-    const f = raw.value.trim() || (input.value.trim() ? searchFilter(input.value.trim()) : "");
-    if (f) qs.set("filter", f);
-    if (idp) qs.set("idp", idp);
-    orgParam(qs, org);
-    if (append && cursor) qs.set("cursor", cursor);
-    try {
-      const data = await api("GET", "/users?" + qs.toString());
-      if (mine !== latest) return;
-      cursor = data.next_cursor;
-      results.dataset.filter = f;
-      const more = cursor ? el("button", { type: "button", class: "secondary", onclick: () => load(true) }, "More") : "";
-      const table = userTable(data.items, "users");
-      if (append) {
-        results.querySelector("tbody").append(...table.querySelector("tbody").children);
-        results.querySelector("button") && results.querySelector("button").remove();
-        if (more) results.append(more);
-      } else {
-        results.replaceChildren(data.items.length ? table : el("p", { text: "No user matches." }), more);
-      }
-    } catch (e) { if (e.status !== 401) results.replaceChildren(errorBox(e)); }
-  }
-  form.addEventListener("submit", (ev) => { ev.preventDefault(); cursor = ""; load(false); });
-  view(idp ? "Users of " + idp : org ? "Users of " + orgName(org) : "Users", form, results);
-  await load(false);
-}
-
-function eventHead() { return headRow(["Seq", "Time", "Type", "Rule", "Actor", "Subject", orgHead(), "IdP", "Reason", "Changes"]); }
+// subjectLinks are the pages of an event's subject, by its subject_type.
+const subjectLinks = { user: "#/users/", group: "#/groups/", idp: "#/idps/", org: "#/orgs/" };
 
 function eventTable(events, id) {
   return el("table", { id }, eventHead(), el("tbody", {}, events.map(eventRow)));
 }
 
 function eventRow(e) {
-  return el("tr", {}, el("td", { text: e.seq }), el("td", { text: fmtTime(e.time) }), el("td", { text: e.type }),
-    el("td", { text: e.rule || "" }), el("td", { class: "mono", text: e.actor }), el("td", { class: "mono", text: e.subject }),
+  const link = subjectLinks[e.subject_type];
+  return el("tr", { "data-event": e.id }, el("td", { text: e.seq }), el("td", { class: "mono", text: e.id }), el("td", { text: fmtTime(e.time) }), el("td", { text: e.type }),
+    el("td", { text: e.rule || "" }), el("td", { title: e.actor }, e.actor_name || e.actor),
+    el("td", { class: "mono" }, link && e.subject ? el("a", { href: link + encodeURIComponent(e.subject) }, e.subject) : e.subject || ""),
     orgCell(e.org), el("td", { text: e.idp || "" }), el("td", { text: e.reason || "" }), el("td", { text: (e.changes || []).join(", ") }));
-}
-
-async function userPage(id) {
-  const u = await api("GET", "/users/" + encodeURIComponent(id));
-  const evs = [];
-  let after = 0;
-  for (let i = 0; i < 20; i++) {
-    const page = await api("GET", "/events?subject=" + encodeURIComponent(id) + "&after=" + after + "&limit=500");
-    evs.push(...page.items);
-    if (page.next_after === after) break;
-    after = page.next_after;
-  }
-  const deact = u.active && canWrite() ? el("button", { type: "button", class: "danger", id: "deactivate", onclick: async () => {
-    if (!confirm("Deactivate " + u.userName + "? Their sessions end at once.")) return;
-    try { await api("POST", "/users/" + encodeURIComponent(id) + "/deactivate"); status("Deactivated"); route(); } catch (e) { if (e.status !== 401) status(e.message); }
-  } }, "Deactivate") : "";
-  view(u.displayName || u.userName,
-    el("dl", { class: "facts", id: "user-facts" },
-      el("dt", { text: "User name" }), el("dd", { text: u.userName }),
-      el("dt", { text: "Id" }), el("dd", { class: "mono", text: u.id }),
-      el("dt", { text: "Organization" }), el("dd", { id: "user-org", text: orgName(u.org) }),
-      el("dt", { text: "Owner" }), el("dd", { id: "user-owner", text: u.owner }),
-      el("dt", { text: "Identity" }), el("dd", { id: "user-identity", text: u.idp ? u.idp + " / " + u.uniqueUserId : "none" }),
-      el("dt", { text: "External id" }), el("dd", { text: u.externalId || "—" }),
-      el("dt", { text: "Name" }), el("dd", { text: [u.name.givenName, u.name.familyName].filter(Boolean).join(" ") || "—" }),
-      el("dt", { text: "Emails" }), el("dd", { text: u.emails.map((e) => e.value).join(", ") || "—" }),
-      el("dt", { text: "Active" }), el("dd", {}, el("span", { class: "badge " + (u.active ? "on" : "off"), text: u.active ? "active" : "inactive" })),
-      el("dt", { text: "Last sign-in" }), el("dd", { text: fmtTime(u.lastLoginAt) }),
-      el("dt", { text: "Groups" }), el("dd", { id: "user-groups", text: u.groups.map((g) => g.displayName).join(", ") || "none" })),
-    deact,
-    el("h2", { id: "user-events-title", text: "Events of this user" }),
-    evs.length ? eventTable(evs, "user-events") : el("p", { text: "No events." }));
 }
 
 // --- live events --------------------------------------------------------------------------------
