@@ -12,6 +12,8 @@ let eventsLoop = null; // cancels the live events long-poll when the view change
 let me = null; // GET /whoami: the signed-in credential's id, name, role and organization
 let routeGen = 0; // counts page changes; a read answered after the page changed is dropped
 let orgs = []; // the organizations this credential may see
+// pages are the views other scripts add (setup.js), by the first part of the route.
+const pages = {};
 
 // --- what the credential may do ---------------------------------------------------------------
 // The server decides every request; the console only leaves out what the role would be refused,
@@ -71,9 +73,12 @@ async function api(method, path, body, signal) {
   return data;
 }
 
+// Without an admin token the console runs in a console or set-up session: its HttpOnly cookie
+// goes along, and every write carries the header a cross-site form cannot send.
 async function request(method, path, body, signal) {
-  const headers = { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY) };
-  const init = { method, headers, signal, credentials: "omit", cache: "no-store" };
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const headers = token ? { "Authorization": "Bearer " + token } : method === "GET" ? {} : { "X-Roster-Console": "1" };
+  const init = { method, headers, signal, credentials: token ? "omit" : "same-origin", cache: "no-store" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -81,7 +86,7 @@ async function request(method, path, body, signal) {
   const res = await fetch(API + path, init);
   if (res.status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
-    showSignIn("Your admin token is no longer accepted; sign in again.");
+    showSignIn(token ? "Your admin token is no longer accepted; sign in again." : me ? "Your session has ended." : "");
     throw new APIError(401, { error: "signed out" });
   }
   if (res.status === 204) return null;
@@ -191,7 +196,7 @@ async function start() {
   await loadOrgs();
   buildNav();
   document.getElementById("nav").hidden = false;
-  if (!location.hash || location.hash === "#") location.hash = "#/idps";
+  if (!location.hash || location.hash === "#") location.hash = me.kind === "setup" ? "#/setup" : "#/idps";
   else route();
 }
 
@@ -208,8 +213,8 @@ async function loadOrgs() {
 // credentials of every organization, the organization's name for the others. What the role may
 // not use is not in the page at all.
 function buildNav() {
-  const links = [["#/idps", "Identity providers"], ["#/users", "Users"], ["#/events", "Events"]];
-  links.push(seesAllOrgs() ? ["#/orgs", "Organizations"] : ["#/orgs/" + encodeURIComponent(me.org), "Organization"]);
+  const links = me.kind === "setup" ? [["#/setup", "Set-up"]] : [["#/idps", "Identity providers"], ["#/users", "Users"], ["#/events", "Events"]];
+  if (me.kind !== "setup") links.push(seesAllOrgs() ? ["#/orgs", "Organizations"] : ["#/orgs/" + encodeURIComponent(me.org), "Organization"]);
   if (isOwner()) links.push(["#/admin-tokens", "Admin credentials"]);
   document.getElementById("nav-links").replaceChildren(...links.map(([href, label]) =>
     el("li", {}, el("a", { href, "data-section": href.split("/")[1] }, label))));
@@ -239,7 +244,7 @@ function switchOrg(org) {
 
 async function route() {
   routeGen++;
-  if (!sessionStorage.getItem(TOKEN_KEY)) { showSignIn(); return; }
+  if (!sessionStorage.getItem(TOKEN_KEY) && !me) { showSignIn(); return; }
   if (!me) return; // start() routes once it knows who this is
   if (eventsLoop) { eventsLoop.abort(); eventsLoop = null; }
   const parts = location.hash.replace(/^#\/?/, "").split("?")[0].split("/").map(decodeURIComponent);
@@ -261,6 +266,7 @@ async function route() {
     if (parts[0] === "users" && parts[1]) return await userPage(parts[1]);
     if (parts[0] === "users") return await userList();
     if (parts[0] === "events") return liveEvents();
+    if (pages[parts[0]]) return await pages[parts[0]](parts);
     notFound();
   } catch (e) {
     if (e.status === 401 || e.stale) return;
@@ -556,6 +562,7 @@ async function idpPage(id) {
     tokens.length ? el("table", { id: "tokens" }, headRow(["Id", "Name", "Status", "Created", "Expires", "Last used", write ? "" : null]),
       el("tbody", {}, tokenRows)) : el("p", { text: "No SCIM token yet." }),
     write ? [tokenForm, tokenOut, el("h2", { text: "Delete" }), delForm] : "");
+  if (typeof idpHealth === "function") await idpHealth(p);
 }
 
 function userTable(users, id) {
@@ -855,6 +862,7 @@ async function orgPage(id) {
     el("h2", { text: "Recent events" }),
     events.items.length ? eventTable(events.items.slice().reverse(), "org-events") : el("p", { text: "No events." }),
     settings);
+  if (typeof orgSetupLinks === "function" && write) await orgSetupLinks(o);
 }
 
 // --- admin credentials (owner only) -------------------------------------------------------------
@@ -918,6 +926,7 @@ async function adminTokens() {
 document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("signin-form").addEventListener("submit", signIn);
   document.getElementById("signout").addEventListener("click", () => {
+    if (!sessionStorage.getItem(TOKEN_KEY)) request("POST", "/logout").catch(() => {});
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(ORG_KEY);
     me = null;
@@ -925,5 +934,5 @@ document.addEventListener("DOMContentLoaded", () => {
     showSignIn("Signed out.");
   });
   window.addEventListener("hashchange", route);
-  if (sessionStorage.getItem(TOKEN_KEY)) start(); else showSignIn();
+  start(); // with an admin token, or else a console or set-up session's cookie
 });
