@@ -38,7 +38,7 @@ function guideSteps(steps, values, id) {
   return el("ol", { class: "guide", id }, (steps || []).map((s, i) => el("li", {},
     el("h3", { text: s.title }),
     s.text ? el("p", { text: s.text }) : "",
-    (s.paste || []).length ? el("div", { class: "paste" }, s.paste.map((v) => {
+    (s.paste || []).length ? el("div", { class: "paste" }, s.paste.flatMap((v) => {
       const value = v.value || values[v.name] || "";
       return value ? copyRow(v.label, value, id + "-" + i + "-" + v.name)
         : [el("span", { text: v.label }), el("span", { class: "hint", text: v.name === "scim_token" ? "the SCIM token, shown once when you create it below" : "—" }), el("span")];
@@ -272,12 +272,12 @@ async function drawHealth(node, p, follow) {
     (h.warnings || []).map((w) => el("p", { class: "box warn health-warning", text: w })),
     el("dl", { class: "facts", id: "health-facts" },
       el("dt", { text: "Metadata" }), el("dd", { text: h.metadata.valid ? "valid (" + h.metadata.source + ")" : h.metadata.problem || "not checked" }),
-      (h.certificates || []).map((c) => [el("dt", { text: "Signing certificate" }),
+      (h.certificates || []).flatMap((c) => [el("dt", { text: "Signing certificate" }),
         el("dd", { text: c.subject + ", expires " + fmtTime(c.not_after) + " (" + c.days_left + " days)" + (c.warning ? " — " + c.warning : "") })]),
       el("dt", { text: "Last SCIM request" }), el("dd", { id: "health-scim-last", text: act(scim.last_request) }),
       el("dt", { text: "Last SCIM errors" }), el("dd", { id: "health-scim-errors" }, (scim.recent_errors || []).length
         ? el("ul", {}, scim.recent_errors.slice(0, 5).map((x) => el("li", { text: act(x) }))) : "none"),
-      (scim.tokens || []).map((t) => [el("dt", { text: "SCIM token " + (t.name || t.id) }),
+      (scim.tokens || []).flatMap((t) => [el("dt", { text: "SCIM token " + (t.name || t.id) }),
         el("dd", { text: t.status + (t.expires_at ? ", expires " + fmtTime(t.expires_at) : ", never expires") + (t.warning ? " — " + t.warning : "") })]),
       el("dt", { text: "Last sign-in" }), el("dd", { id: "health-last-sign-in", text: act(si.last) }),
       el("dt", { text: "Last refusal" }), el("dd", { id: "health-last-refusal", text: act(si.last_refusal) }),
