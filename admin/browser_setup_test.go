@@ -160,7 +160,10 @@ func TestSetupLinkJourneySAMLInBrowser(t *testing.T) {
 		waitText("#health-scim-last", "ok"),
 	)
 	if *update {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.scrollTo(0, 0); true`)); err != nil {
+			t.Fatal(err)
+		}
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			t.Fatal(err)
 		}
