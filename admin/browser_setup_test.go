@@ -315,3 +315,50 @@ func TestSetupLinksOnOrgPageInBrowser(t *testing.T) {
 		t.Errorf("page problems: %q", ps)
 	}
 }
+
+// TestIdPHealthInBrowser: an owner with an admin token opens the IdP page, runs a test sign-in
+// from it (through a single-use URL, since a navigation carries no admin token) whose key comes
+// from the NameID fallback and is warned of, and, once someone signs in that way for real, the
+// page's health says so.
+func TestIdPHealthInBrowser(t *testing.T) {
+	e := newEnv(t)
+	idp := testidp.NewSAML(t)
+	e.want(e.do("POST", "/admin/api/v1/idps", map[string]any{"id": "okta", "protocol": "saml", "preset": "okta", "mode": "both",
+		"saml": map[string]any{"metadata_url": idp.MetadataURL()}}), http.StatusCreated)
+	// The IdP sends no uniqueUserId attribute: the NameID stands in, which SCIM's externalId
+	// would most likely not match.
+	idp.SignIn(testidp.Person{NameID: "ada-nameid", Attrs: testidp.Attrs("email", "ada@example.com")})
+	ctx, problems := browser(t)
+	step := stepper(t, ctx, problems)
+	step("opening the IdP page",
+		chromedp.Navigate(e.url+"/admin#/idps/okta"),
+		signIn(e.token),
+		chromedp.WaitVisible(chromedp.ID("checklist")),
+		waitFor(`!!document.querySelector('#checklist li[data-check="metadata_valid"][data-done="true"]')`),
+		waitFor(`!!document.querySelector('#checklist li[data-check="test_sign_in_passed"][data-done="false"]')`),
+	)
+	testSignInSteps(step)
+	if k, src := text(t, ctx, "test-key"), text(t, ctx, "test-key-source"); k != "ada-nameid" || !strings.Contains(src, "fallback") {
+		t.Errorf("the test's key %q from %q; want the NameID fallback", k, src)
+	}
+	if w := eval[string](t, ctx, `[...document.querySelectorAll("#test-result .warning")].map((p) => p.textContent).join("\n")`); !strings.Contains(w, "NameID") {
+		t.Errorf("the test warns %q; want a warning naming the NameID fallback", w)
+	}
+	if us := e.dir.Snapshot().Users; len(us) != 0 {
+		t.Errorf("a test sign-in stored users: %+v", us)
+	}
+	// A real sign-in keyed by the fallback the administrator was warned of.
+	step("signing in for real",
+		chromedp.Navigate(e.url+"/sso/okta/login"),
+		waitFor(`location.pathname !== "/sso/okta/login" && document.readyState === "complete"`),
+	)
+	step("reading the health after it",
+		chromedp.Navigate(e.url+"/admin#/idps/okta"),
+		chromedp.WaitVisible(chromedp.ID("checklist")),
+		waitText("#health-last-sign-in", "login"),
+		waitFor(`[...document.querySelectorAll(".health-warning")].some((p) => /fallback|NameID/.test(p.textContent))`),
+	)
+	if ps := problems(); len(ps) > 0 {
+		t.Errorf("page problems: %q", ps)
+	}
+}

@@ -206,21 +206,31 @@ function scimTokenForm(p) {
 
 // --- test sign-in -------------------------------------------------------------------------------
 
+// testURL is where a test sign-in starts. A console or set-up session's cookie goes along on
+// the navigation; an admin token does not, so with one the console asks for a single-use URL.
+async function testURL(p) {
+  const url = "/sso/" + encodeURIComponent(p.id) + "/login?test=1";
+  if (!sessionStorage.getItem(TOKEN_KEY)) return url;
+  return (await api("POST", "/idps/" + encodeURIComponent(p.id) + "/test-sign-in", { format: "html" })).url;
+}
+
 // testSignIn opens the real sign-in with test=1, in a new window (whose closing page, on this
 // origin, the console reads) or in this tab (the closing page shows the result itself).
 function testSignIn(p) {
-  const url = "/sso/" + encodeURIComponent(p.id) + "/login?test=1";
   const out = el("div", { id: "test-result", "aria-live": "polite" });
-  const start = el("button", { type: "button", id: "test-start", onclick: () => {
-    const win = window.open(url, "roster-test-" + p.id);
-    if (!win) { out.replaceChildren(el("p", { class: "error", text: "The browser blocked the new window; use the link to test in this tab." })); return; }
+  const start = el("button", { type: "button", id: "test-start", onclick: async () => {
+    // The window opens at once, within the click, so that no pop-up blocker stops it.
+    const win = window.open("", "roster-test-" + p.id);
+    if (!win) { out.replaceChildren(el("p", { class: "error", text: "The browser blocked the new window; test in this tab instead." })); return; }
+    try { win.location.href = await testURL(p); } catch (e) { win.close(); if (e.status !== 401) out.replaceChildren(errorBox(e)); return; }
     out.replaceChildren(el("p", { class: "hint", id: "test-waiting", text: "Waiting for the sign-in in the new window…" }));
     const gen = routeGen;
     const timer = setInterval(() => {
       if (gen !== routeGen) { clearInterval(timer); return; }
       if (win.closed) { clearInterval(timer); if (out.querySelector("#test-waiting")) out.replaceChildren(el("p", { class: "hint", text: "The window was closed before the sign-in ended." })); return; }
       let raw = null;
-      try { const n = win.document.getElementById("roster-test-result"); raw = n && n.textContent; } catch (e) { raw = null; } // still at the IdP
+      // While the window is at the IdP its document cannot be read; back on this origin it can.
+      try { const n = win.document.getElementById("roster-test-result"); raw = n && n.textContent; } catch (e) { raw = null; }
       if (!raw) return;
       clearInterval(timer);
       try { out.replaceChildren(testResult(JSON.parse(raw))); } catch (e) { out.replaceChildren(el("p", { class: "error", text: "The test's answer could not be read." })); }
@@ -228,7 +238,10 @@ function testSignIn(p) {
       refreshHealth();
     }, 300);
   } }, "Test sign-in");
-  return el("div", {}, el("p", {}, start, " or ", el("a", { href: url, id: "test-same-tab" }, "test in this tab")), out);
+  const here = el("button", { type: "button", class: "link", id: "test-same-tab", onclick: async () => {
+    try { location.href = await testURL(p); } catch (e) { if (e.status !== 401) out.replaceChildren(errorBox(e)); }
+  } }, "test in this tab");
+  return el("div", {}, el("p", {}, start, " or ", here), out);
 }
 
 function testResult(r) {
@@ -269,7 +282,7 @@ async function drawHealth(node, p, follow) {
     el("span", { class: "mark", "aria-hidden": "true", text: c.done ? "✓" : c.needed ? "○" : "–" }),
     el("span", {}, el("strong", { text: c.title }), el("span", { class: "offscreen", text: c.done ? " (done)" : c.needed ? " (to do)" : " (not needed)" }),
       c.detail ? el("span", { class: "hint", text: " " + c.detail }) : "")))),
-    (h.warnings || []).map((w) => el("p", { class: "box warn health-warning", text: w })),
+    el("div", { id: "health-warnings" }, (h.warnings || []).map((w) => el("p", { class: "box warn health-warning", text: w }))),
     el("dl", { class: "facts", id: "health-facts" },
       el("dt", { text: "Metadata" }), el("dd", { text: h.metadata.valid ? "valid (" + h.metadata.source + ")" : h.metadata.problem || "not checked" }),
       (h.certificates || []).flatMap((c) => [el("dt", { text: "Signing certificate" }),
@@ -296,7 +309,7 @@ async function idpHealth(p) {
   const h1 = document.querySelector("#view h1");
   h1.after(node);
   if (canWrite()) node.after(el("div", { id: "idp-test" }, el("h2", { text: "Test sign-in" }), testSignIn(p)));
-  await drawHealth(node, p, true);
+  try { await drawHealth(node, p, true); } catch (e) { if (e.status !== 401 && !e.stale) node.replaceChildren(el("h2", { text: "Connection health" }), errorBox(e)); }
 }
 
 // --- domains ------------------------------------------------------------------------------------
