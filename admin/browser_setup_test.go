@@ -362,3 +362,51 @@ func TestIdPHealthInBrowser(t *testing.T) {
 		t.Errorf("page problems: %q", ps)
 	}
 }
+
+// TestSetupTestSignInWarnsInBrowser is the OIDC case of issue 13: the provider releases the
+// uniqueUserId claim only with a scope the connection does not ask for. The set-up's test
+// sign-in says so before anyone depends on it, and stores nothing.
+func TestSetupTestSignInWarnsInBrowser(t *testing.T) {
+	e, _ := setupEnv(t)
+	op := testidp.NewOP(t, testidp.OPConfig{})
+	op.Register("roster-app", "s3cret", e.url+"/sso/oidc/oidc/callback")
+	op.SignIn(testidp.OPPerson{Sub: "sub-grace", IDToken: map[string]any{"email": "grace@acme.example"},
+		ScopedClaims: map[string]map[string]any{"roster": {"uniqueUserId": "00u-grace"}}})
+	link := e.setupLink("acme", "sso")
+	ctx, problems := browser(t)
+	step := stepper(t, ctx, problems)
+	step("connecting the provider",
+		chromedp.Navigate(link.URL),
+		chromedp.Click(chromedp.ID("vendor-other-oidc")),
+		chromedp.WaitVisible(chromedp.ID("setup-form")),
+		chromedp.SendKeys(chromedp.ID("f-s-issuer"), op.Issuer),
+		chromedp.SendKeys(chromedp.ID("f-s-client_id"), "roster-app"),
+		chromedp.SendKeys(chromedp.ID("f-s-client_secret"), "s3cret"),
+		chromedp.Click(chromedp.ID("setup-save")),
+		chromedp.WaitVisible(chromedp.ID("sso-steps")),
+	)
+	// A link for single sign-on only offers no SCIM token and no domains.
+	if n := eval[int](t, ctx, `document.querySelectorAll("#setup-token-form, #setup-domains").length`); n != 0 {
+		t.Errorf("an sso link offers SCIM tokens or domains")
+	}
+	testSignInSteps(step)
+	if v := text(t, ctx, "test-verdict"); !strings.Contains(v, "did not pass") {
+		t.Errorf("test sign-in: %q", v)
+	}
+	if k, src := text(t, ctx, "test-key"), text(t, ctx, "test-key-source"); k != "sub-grace" || !strings.Contains(src, "fallback") {
+		t.Errorf("the test's key %q from %q; want the sub fallback", k, src)
+	}
+	if w := eval[string](t, ctx, `[...document.querySelectorAll("#test-result .warning")].map((p) => p.textContent).join("\n")`); !strings.Contains(w, "uniqueUserId") || !strings.Contains(w, "sub") {
+		t.Errorf("the test warns %q; want the missing uniqueUserId claim and the sub fallback named", w)
+	}
+	if us := e.dir.Snapshot().Users; len(us) != 0 {
+		t.Errorf("a test sign-in stored users: %+v", us)
+	}
+	step("seeing the checklist item open",
+		chromedp.Click(chromedp.ID("health-refresh")),
+		waitFor(`!!document.querySelector('#checklist li[data-check="test_sign_in_passed"][data-done="false"]')`),
+	)
+	if ps := problems(); len(ps) > 0 {
+		t.Errorf("page problems: %q", ps)
+	}
+}
