@@ -292,9 +292,9 @@ func TestSetupLinksOnOrgPageInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("setup-link-form")),
 		pick("#sl-intent", "sso"),
 		chromedp.Click(chromedp.ID("setup-link-create")),
-		chromedp.WaitVisible(chromedp.ID("setup-link-url")),
+		chromedp.WaitVisible(chromedp.ID("setup-link-secret")),
 	)
-	u := text(t, ctx, "setup-link-url")
+	u := text(t, ctx, "setup-link-secret")
 	if !strings.HasPrefix(u, e.url+"/setup/") || eval[int](t, ctx, `document.querySelectorAll("#setup-link-copy").length`) != 1 {
 		t.Fatalf("the link shown: %q", u)
 	}

@@ -194,14 +194,20 @@ function scimTokenForm(p) {
     ev.preventDefault();
     try {
       const t = await api("POST", "/idps/" + encodeURIComponent(p.id) + "/scim-tokens", { name: document.getElementById("st-name").value.trim() });
-      const btn = el("button", { type: "button", id: "setup-token-copy", onclick: () => copyText(t.token, btn) }, "Copy token");
-      out.replaceChildren(el("div", { class: "box secret", role: "alert" },
-        el("p", {}, el("strong", { text: "This token is shown once. " }), "Paste it into your IdP's provisioning settings as the secret token, with the SCIM base URL above."),
-        el("p", {}, el("code", { class: "value", id: "setup-token-secret", text: t.token })), btn));
+      out.replaceChildren(shownOnce("This token is shown once. ", "Paste it into your IdP's provisioning settings as the secret token, with the SCIM base URL above.",
+        t.token, "setup-token", "Copy token"));
       form.hidden = true;
     } catch (e) { if (e.status !== 401) out.replaceChildren(errorBox(e)); }
   });
   return el("div", {}, form, out);
+}
+
+// shownOnce is the box of a secret shown this once (#<id>-secret), with its copy button
+// (#<id>-copy).
+function shownOnce(lead, text, secret, id, copyLabel) {
+  const btn = el("button", { type: "button", id: id + "-copy", onclick: () => copyText(secret, btn) }, copyLabel);
+  return el("div", { class: "box secret", role: "alert" }, el("p", {}, el("strong", { text: lead }), text),
+    el("p", {}, el("code", { class: "value", id: id + "-secret", text: secret })), btn);
 }
 
 // --- test sign-in -------------------------------------------------------------------------------
@@ -362,11 +368,10 @@ async function orgSetupLinks(o) {
     try {
       const l = await api("POST", "/orgs/" + enc + "/setup-links", { intent: intent.value, expires_in: exp.value.trim() || undefined });
       err.replaceChildren();
-      const btn = el("button", { type: "button", id: "setup-link-copy", onclick: () => copyText(l.url, btn) }, "Copy link");
-      out.replaceChildren(el("div", { class: "box secret", role: "alert" },
-        el("p", {}, el("strong", { text: "This link is shown once. " }), "Send it to the IT administrator of " + o.name + "; it works until " + fmtTime(l.expires_at) + "."),
-        el("p", {}, el("code", { class: "value", id: "setup-link-url", text: l.url })), btn,
-        el("button", { type: "button", class: "secondary", onclick: () => route() }, "Done")));
+      const box = shownOnce("This link is shown once. ", "Send it to the IT administrator of " + o.name + "; it works until " + fmtTime(l.expires_at) + ".",
+        l.url, "setup-link", "Copy link");
+      box.append(el("button", { type: "button", class: "secondary", onclick: () => route() }, "Done"));
+      out.replaceChildren(box);
     } catch (e) { if (e.status !== 401) err.replaceChildren(errorBox(e)); }
   });
   const rows = (data.items || []).map((l) => el("tr", { "data-link": l.id },
