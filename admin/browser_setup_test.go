@@ -410,3 +410,41 @@ func TestSetupTestSignInWarnsInBrowser(t *testing.T) {
 		t.Errorf("page problems: %q", ps)
 	}
 }
+
+// TestConsoleSSOInBrowser: a member of the organization's admin group signs in to the console
+// through the organization's SAML IdP, with no token to paste; the console runs in that
+// session's cookie, as org-admin of that organization alone, and shows the sign-in form again
+// once the person is deactivated.
+func TestConsoleSSOInBrowser(t *testing.T) {
+	e := newEnv(t)
+	e.createOrg("acme")
+	idp := testidp.NewSAML(t)
+	e.want(e.do("POST", "/admin/api/v1/idps", map[string]any{"id": "okta", "org": "acme", "protocol": "saml", "preset": "okta", "mode": "jit",
+		"saml": map[string]any{"metadata_url": idp.MetadataURL()}}), http.StatusCreated)
+	e.want(e.do("PATCH", "/admin/api/v1/orgs/acme", map[string]any{"console_access": map[string]any{"idp": "okta", "admin_groups": []string{"Roster Admins"}}}), http.StatusOK)
+	idp.SignIn(testidp.Person{NameID: "00u-ada", Attrs: testidp.Attrs("uniqueUserId", "00u-ada", "email", "ada@acme.example", "groups", "Roster Admins")})
+	ctx, problems := browser(t)
+	step := stepper(t, ctx, problems)
+	step("signing in through the organization's IdP",
+		chromedp.Navigate(e.url+"/admin/sso/acme"),
+		chromedp.WaitVisible(chromedp.ID("org-current")),
+		waitText("#whoami", "org-admin"),
+		chromedp.WaitVisible(chromedp.ID("idps")),
+	)
+	if links := eval[[]string](t, ctx, `[...document.querySelectorAll("#nav-links a")].map((a) => a.getAttribute("href"))`); len(links) != 4 {
+		t.Errorf("the console session's navigation: %q", links)
+	}
+	if stored := eval[bool](t, ctx, `sessionStorage.getItem("roster.adminToken") !== null`); stored {
+		t.Errorf("a console session keeps a token in session storage")
+	}
+	// Its set-up links: the organization page offers them to the organization's admin.
+	step("opening the organization page", goTo("#/orgs/acme"), chromedp.WaitVisible(chromedp.ID("setup-link-form")))
+
+	if _, err := e.svc.DeactivateUser(t.Context(), "admin:test", findUserID(t, e, "00u-ada")); err != nil {
+		t.Fatal(err)
+	}
+	step("seeing the session end", goTo("#/idps"), chromedp.WaitVisible(chromedp.ID("signin")), waitText("#signin-error", "session has ended"))
+	if ps := problems(); len(ps) > 0 {
+		t.Errorf("page problems: %q", ps)
+	}
+}
