@@ -448,3 +448,37 @@ func TestConsoleSSOInBrowser(t *testing.T) {
 		t.Errorf("page problems: %q", ps)
 	}
 }
+
+// TestSetupSCIMLinkInBrowser: a link for SCIM alone shows the existing connection's SCIM steps
+// and token, and offers neither a new connection, nor the mode, nor a test sign-in.
+func TestSetupSCIMLinkInBrowser(t *testing.T) {
+	e := newEnv(t)
+	e.createOrg("acme")
+	e.createIdPIn("acme", "okta", directory.ModeBoth)
+	link := e.setupLink("acme", "scim")
+	ctx, problems := browser(t)
+	step := stepper(t, ctx, problems)
+	step("opening the link and the connection",
+		chromedp.Navigate(link.URL),
+		chromedp.WaitVisible(chromedp.ID("setup-idps")),
+		chromedp.Click(chromedp.CSS(`#setup-idps a`)),
+		chromedp.WaitVisible(chromedp.ID("scim-steps")),
+		chromedp.WaitVisible(chromedp.ID("checklist")),
+	)
+	if n := eval[int](t, ctx, `document.querySelectorAll("#vendors, #sso-steps, #setup-mode, #test-start, #setup-domains").length`); n != 0 {
+		t.Errorf("a SCIM link offers %d controls of other intents", n)
+	}
+	if steps := text(t, ctx, "scim-steps"); !strings.Contains(steps, e.url+"/scim/v2") {
+		t.Errorf("the SCIM steps do not show the SCIM base URL: %s", steps)
+	}
+	step("creating the token",
+		chromedp.Click(chromedp.ID("setup-token-create")),
+		chromedp.WaitVisible(chromedp.ID("setup-token-secret")),
+	)
+	scimPost(t, e.url, text(t, ctx, "setup-token-secret"), "00u-lin", "lin@acme.example")
+	step("seeing the first SCIM request", chromedp.Click(chromedp.ID("health-refresh")),
+		waitFor(`!!document.querySelector('#checklist li[data-check="first_scim_request"][data-done="true"]')`))
+	if ps := problems(); len(ps) > 0 {
+		t.Errorf("page problems: %q", ps)
+	}
+}

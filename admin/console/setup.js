@@ -164,6 +164,9 @@ async function setupIdP(id) {
   if (may("scim") && p.mode !== "jit") {
     parts.push(el("h2", { text: "SCIM provisioning: the steps in " + (g.preset_name || p.name) }),
       guideSteps(g.guide.scim, g.values, "scim-steps"), scimTokenForm(p));
+  } else if (may("scim")) {
+    parts.push(el("h2", { text: "SCIM provisioning" }), el("p", { id: "scim-off", text: "This connection's mode is JIT, in which SCIM requests are refused. " +
+      (may("sso") ? "Choose SCIM or SCIM and JIT above to provision with SCIM." : "Ask whoever sent the link to change the mode to provision with SCIM.") }));
   }
   if (may("domain")) parts.push(await domainSection(p.org));
   view("Set up " + p.name + " (" + p.id + ")", parts);
