@@ -78,6 +78,18 @@ func verifyDomainSteps(t *testing.T, ctx context.Context, step func(string, ...c
 	)
 }
 
+// pasteOIDC fills in the OpenID provider's issuer and the client the tests register with it,
+// and saves the connection.
+func pasteOIDC(issuer string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.SendKeys(chromedp.ID("f-s-issuer"), issuer),
+		chromedp.SendKeys(chromedp.ID("f-s-client_id"), "roster-app"),
+		chromedp.SendKeys(chromedp.ID("f-s-client_secret"), "s3cret"),
+		chromedp.Click(chromedp.ID("setup-save")),
+		chromedp.WaitVisible(chromedp.ID("sso-steps")),
+	)
+}
+
 // testSignInSteps clicks "Test sign-in", lets the new window run the sign-in at the IdP and
 // waits for the result the console reads from the window's closing page.
 func testSignInSteps(step func(string, ...chromedp.Action[chromedp.Void])) {
@@ -207,14 +219,7 @@ func TestSetupLinkJourneyOIDCInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("setup-form")),
 		waitText("#steps", e.url+"/sso/oidc/oidc/callback"),
 	)
-	step("pasting the issuer and client and saving",
-		chromedp.SendKeys(chromedp.ID("f-s-issuer"), op.Issuer),
-		chromedp.SendKeys(chromedp.ID("f-s-client_id"), "roster-app"),
-		chromedp.SendKeys(chromedp.ID("f-s-client_secret"), "s3cret"),
-		chromedp.Click(chromedp.ID("mode-both")),
-		chromedp.Click(chromedp.ID("setup-save")),
-		chromedp.WaitVisible(chromedp.ID("sso-steps")),
-	)
+	step("pasting the issuer and client and saving", chromedp.Click(chromedp.ID("mode-both")), pasteOIDC(op.Issuer))
 	testSignInSteps(step)
 	if v := text(t, ctx, "test-verdict"); !strings.Contains(v, "passed") {
 		t.Fatalf("test sign-in: %q\n%s", v, text(t, ctx, "test-result"))
@@ -379,11 +384,7 @@ func TestSetupTestSignInWarnsInBrowser(t *testing.T) {
 		chromedp.Navigate(link.URL),
 		chromedp.Click(chromedp.ID("vendor-other-oidc")),
 		chromedp.WaitVisible(chromedp.ID("setup-form")),
-		chromedp.SendKeys(chromedp.ID("f-s-issuer"), op.Issuer),
-		chromedp.SendKeys(chromedp.ID("f-s-client_id"), "roster-app"),
-		chromedp.SendKeys(chromedp.ID("f-s-client_secret"), "s3cret"),
-		chromedp.Click(chromedp.ID("setup-save")),
-		chromedp.WaitVisible(chromedp.ID("sso-steps")),
+		pasteOIDC(op.Issuer),
 	)
 	// A link for single sign-on only offers no SCIM token and no domains.
 	if n := eval[int](t, ctx, `document.querySelectorAll("#setup-token-form, #setup-domains").length`); n != 0 {
