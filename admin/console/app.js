@@ -184,7 +184,7 @@ async function start() {
   try {
     me = await request("GET", "/whoami");
   } catch (e) {
-    if (e.status !== 401) showSignIn("The server did not say who this token is: " + e.message);
+    if (e.status !== 401) showSignIn(sessionStorage.getItem(TOKEN_KEY) ? "The server did not say who this token is: " + e.message : "");
     return;
   }
   baseURL = me.base_url || "";
@@ -934,5 +934,9 @@ document.addEventListener("DOMContentLoaded", () => {
     showSignIn("Signed out.");
   });
   window.addEventListener("hashchange", route);
-  start(); // with an admin token, or else a console or set-up session's cookie
+  // Without a token, the page asks who it is only where a session's sign-in lands (a set-up
+  // link on #/setup, a console sign-in on /admin/ with no fragment): a question without a
+  // credential counts as a failed authentication.
+  if (sessionStorage.getItem(TOKEN_KEY) || !location.hash || location.hash === "#" || location.hash.startsWith("#/setup")) start();
+  else showSignIn();
 });
