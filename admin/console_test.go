@@ -44,7 +44,7 @@ func TestConsoleIsStaticWithStrictHeaders(t *testing.T) {
 		regexp.MustCompile(`\sstyle=|\son[a-z]+=`).MatchString(html) {
 		t.Errorf("index.html has inline script, style or event handlers")
 	}
-	for _, name := range []string{"app.js", "operate.js"} {
+	for _, name := range []string{"app.js", "operate.js", "setup.js"} {
 		js := string(e.want(e.doWith("GET", "/admin/static/"+name, nil, ""), http.StatusOK).body)
 		if strings.Contains(js, "innerHTML") || strings.Contains(js, "eval(") {
 			t.Errorf("%s builds markup from strings; use textContent", name)

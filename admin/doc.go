@@ -162,4 +162,8 @@
 //     which a cross-site page can neither read nor make a browser send; the token never
 //     appears in a URL. With a console or set-up session it relies on the session's
 //     SameSite=Strict, HttpOnly cookie and sends X-Roster-Console: 1 on every write.
+//     console/app.js holds the pages of administration; console/setup.js the guided set-up a
+//     set-up link opens (#/setup), the IdP page's connection health and test sign-in, and an
+//     organization's set-up links. A test sign-in in a new window ends on a page of this
+//     origin, whose embedded result the console reads.
 package admin

@@ -12,8 +12,8 @@ let eventsLoop = null; // cancels the live events long-poll when the view change
 let me = null; // GET /whoami: the signed-in credential's id, name, role and organization
 let routeGen = 0; // counts page changes; a read answered after the page changed is dropped
 let orgs = []; // the organizations this credential may see
-// pages maps a route's first part to the function that draws it (operate.js adds its pages);
-// navLinks are the main links every credential gets.
+// pages maps a route's first part to the function that draws it (operate.js and setup.js add
+// their pages); navLinks are the main links every credential but a set-up session gets.
 const pages = Object.create(null);
 const navLinks = [["#/idps", "Identity providers"], ["#/users", "Users"], ["#/events", "Events"]];
 
@@ -75,9 +75,12 @@ async function api(method, path, body, signal) {
   return data;
 }
 
+// Without an admin token the console runs in a console or set-up session: its HttpOnly cookie
+// goes along, and every write carries the header a cross-site form cannot send.
 async function request(method, path, body, signal) {
-  const headers = { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY) };
-  const init = { method, headers, signal, credentials: "omit", cache: "no-store" };
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const headers = token ? { "Authorization": "Bearer " + token } : method === "GET" ? {} : { "X-Roster-Console": "1" };
+  const init = { method, headers, signal, credentials: token ? "omit" : "same-origin", cache: "no-store" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -85,7 +88,7 @@ async function request(method, path, body, signal) {
   const res = await fetch(API + path, init);
   if (res.status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
-    showSignIn("Your admin token is no longer accepted; sign in again.");
+    showSignIn(token ? "Your admin token is no longer accepted; sign in again." : me ? "Your session has ended." : "");
     throw new APIError(401, { error: "signed out" });
   }
   if (res.status === 204) return null;
@@ -183,7 +186,7 @@ async function start() {
   try {
     me = await request("GET", "/whoami");
   } catch (e) {
-    if (e.status !== 401) showSignIn("The server did not say who this token is: " + e.message);
+    if (e.status !== 401) showSignIn(sessionStorage.getItem(TOKEN_KEY) ? "The server did not say who this token is: " + e.message : "");
     return;
   }
   baseURL = me.base_url || "";
@@ -195,7 +198,7 @@ async function start() {
   await loadOrgs();
   buildNav();
   document.getElementById("nav").hidden = false;
-  if (!location.hash || location.hash === "#") location.hash = "#/idps";
+  if (!location.hash || location.hash === "#") location.hash = me.kind === "setup" ? "#/setup" : "#/idps";
   else route();
 }
 
@@ -212,8 +215,8 @@ async function loadOrgs() {
 // credentials of every organization, the organization's name for the others. What the role may
 // not use is not in the page at all.
 function buildNav() {
-  const links = navLinks.slice();
-  links.push(seesAllOrgs() ? ["#/orgs", "Organizations"] : ["#/orgs/" + encodeURIComponent(me.org), "Organization"]);
+  const links = me.kind === "setup" ? [["#/setup", "Set-up"]] : navLinks.slice();
+  if (me.kind !== "setup") links.push(seesAllOrgs() ? ["#/orgs", "Organizations"] : ["#/orgs/" + encodeURIComponent(me.org), "Organization"]);
   if (isOwner()) links.push(["#/admin-tokens", "Admin credentials"]);
   document.getElementById("nav-links").replaceChildren(...links.map(([href, label]) =>
     el("li", {}, el("a", { href, "data-section": href.split("/")[1] }, label))));
@@ -243,7 +246,7 @@ function switchOrg(org) {
 
 async function route() {
   routeGen++;
-  if (!sessionStorage.getItem(TOKEN_KEY)) { showSignIn(); return; }
+  if (!sessionStorage.getItem(TOKEN_KEY) && !me) { showSignIn(); return; }
   if (!me) return; // start() routes once it knows who this is
   if (eventsLoop) { eventsLoop.abort(); eventsLoop = null; }
   const parts = location.hash.replace(/^#\/?/, "").split("?")[0].split("/").map(decodeURIComponent);
@@ -570,6 +573,7 @@ async function idpPage(id) {
     tokens.length ? el("table", { id: "tokens" }, headRow(["Id", "Name", "Status", "Created", "Expires", "Last used", write ? "" : null]),
       el("tbody", {}, tokenRows)) : el("p", { text: "No SCIM token yet." }),
     write ? [tokenForm, tokenOut, el("h2", { text: "Delete" }), delForm] : "");
+  if (typeof idpHealth === "function") await idpHealth(p);
 }
 
 function userTable(users, id) {
@@ -792,6 +796,7 @@ async function orgPage(id) {
     el("h2", { text: "Recent events" }),
     events.items.length ? eventTable(events.items.slice().reverse(), "org-events") : el("p", { text: "No events." }),
     settings);
+  if (typeof orgSetupLinks === "function" && write) await orgSetupLinks(o);
 }
 
 // --- admin credentials (owner only) -------------------------------------------------------------
@@ -855,6 +860,7 @@ async function adminTokens() {
 document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("signin-form").addEventListener("submit", signIn);
   document.getElementById("signout").addEventListener("click", () => {
+    if (!sessionStorage.getItem(TOKEN_KEY)) request("POST", "/logout").catch(() => {});
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(ORG_KEY);
     me = null;
@@ -862,5 +868,9 @@ document.addEventListener("DOMContentLoaded", () => {
     showSignIn("Signed out.");
   });
   window.addEventListener("hashchange", route);
-  if (sessionStorage.getItem(TOKEN_KEY)) start(); else showSignIn();
+  // Without a token, the page asks who it is only where a session's sign-in lands (a set-up
+  // link on #/setup, a console sign-in on /admin/ with no fragment): a question without a
+  // credential counts as a failed authentication.
+  if (sessionStorage.getItem(TOKEN_KEY) || !location.hash || location.hash === "#" || location.hash.startsWith("#/setup")) start();
+  else showSignIn();
 });
