@@ -12,7 +12,7 @@ import (
 	. "github.com/rosterhq/roster/directory"
 )
 
-// rules_test.go is the executable spec of the provisioning rules R1–R12 as far as the pure rule
+// rules_test.go is the executable spec of the provisioning rules R1–R13 as far as the pure rule
 // functions decide them. Each case name starts with the rule that decides it, then the mode, the
 // state of the store and what the login or request carries.
 

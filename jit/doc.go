@@ -47,7 +47,7 @@
 //     Memory holds only caches of values derived from those (parsed IdP metadata, the parsed
 //     SP key).
 //   - SAML and OIDC both normalise to one Identity through the IdP's mapping and its preset
-//     (Identity.Login); directory.Service alone decides what a login does (R1–R12), and every
+//     (Identity.Login); directory.Service alone decides what a login does (R1–R13), and every
 //     outcome, refusals included, is one event written by it.
 //   - A redirect after sign-in goes only to a relative path or to the base URL's origin, so the
 //     sign-in endpoints cannot be used as an open redirect.
