@@ -32,22 +32,16 @@ func scope(org string) string {
 }
 
 func adminTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("admin-token create", "--role owner|org-admin|viewer [--org ORG] [--name NAME] [--expires-in 90d] [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	name := fs.String("name", "", "who holds the credential (required); events name it as admin:<name>")
-	role := fs.String("role", "", "owner (everything), org-admin (one organization) or viewer (reads only)")
-	org := fs.String("org", "", "the organization the credential acts in; required for org-admin, empty for every organization")
-	expiresIn := fs.String("expires-in", "", "lifetime such as 90d or 720h (default: no expiry)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) > 0 {
-		return usagef("admin-token create takes no arguments; name the credential with --name")
+	cl := newCommandLine("admin-token create", "--role owner|org-admin|viewer [--org ORG] [--name NAME] [--expires-in 90d] [flags]", stderr)
+	name := cl.fs.String("name", "", "who holds the credential (required); events name it as admin:<name>")
+	role := cl.fs.String("role", "", "owner (everything), org-admin (one organization) or viewer (reads only)")
+	org := cl.fs.String("org", "", "the organization the credential acts in; required for org-admin, empty for every organization")
+	expiresIn := cl.fs.String("expires-in", "", "lifetime such as 90d or 720h (default: no expiry)")
+	if _, err := cl.parse(args, 0, "admin-token create takes no arguments; name the credential with --name"); err != nil {
+		return err
 	}
 	if *role == "" {
-		fs.Usage()
+		cl.fs.Usage()
 		return usagef("admin-token create needs --role (owner, org-admin or viewer)")
 	}
 	body := map[string]any{"name": *name, "role": *role, "org": *org}
@@ -55,7 +49,7 @@ func adminTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 		body["expires_in"] = *expiresIn
 	}
 	var out adminTokenOut
-	return cf.send(ctx, stdout, "POST", "/admin-tokens", body, &out, func() {
+	return cl.cf.sendShow(ctx, stdout, "POST", "/admin-tokens", body, &out, func() {
 		fmt.Fprintf(stdout, "admin token %s: %s of %s (expires: %s)\n\n", out.ID, out.Role, scope(out.Org), fmtTime(out.ExpiresAt))
 		fmt.Fprintf(stdout, "    %s\n\n", out.Token)
 		fmt.Fprintln(stdout, "This secret is shown once. Hand it over as ROSTER_TOKEN or for the console's sign-in.")
@@ -63,18 +57,12 @@ func adminTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 func adminTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("admin-token list", "[--org ORG] [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	org := fs.String("org", "", "only credentials of this organization (those of every organization are left out too)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return parseFailed(err)
+	cl := newCommandLine("admin-token list", "[--org ORG] [flags]", stderr)
+	org := cl.fs.String("org", "", "only credentials of this organization (those of every organization are left out too)")
+	if _, err := cl.parse(args, 0, "admin-token list takes no arguments"); err != nil {
+		return err
 	}
-	if len(pos) > 0 {
-		return usagef("admin-token list takes no arguments")
-	}
-	c, err := cf.client()
+	c, err := cl.cf.client()
 	if err != nil {
 		return err
 	}
@@ -98,7 +86,7 @@ func adminTokenList(ctx context.Context, args []string, stdout, stderr io.Writer
 			items = append(items, t)
 		}
 	}
-	if cf.json {
+	if cl.cf.json {
 		b, err := json.Marshal(struct {
 			Items []json.RawMessage `json:"items"`
 		}{keep})
@@ -130,7 +118,7 @@ func adminTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	return cf.send(ctx, stdout, "DELETE", "/admin-tokens/"+url.PathEscape(id), nil, nil, func() {
+	return cf.sendShow(ctx, stdout, "DELETE", "/admin-tokens/"+url.PathEscape(id), nil, nil, func() {
 		cf.done(stdout, "revoked", id, "revoked admin token %s; requests with it now answer 401", id)
 	})
 }

@@ -82,6 +82,36 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// commandLine is the command line of one client subcommand: its flag set, with the flags every
+// client subcommand takes already registered. A subcommand adds its own flags to fs, then parses.
+type commandLine struct {
+	fs *flag.FlagSet
+	cf clientFlags
+}
+
+func newCommandLine(name, args string, stderr io.Writer) *commandLine {
+	cl := &commandLine{fs: newFlagSet(name, args, stderr)}
+	cl.cf.register(cl.fs)
+	return cl
+}
+
+// parse parses args and returns the positional arguments, which must be exactly n; need is the
+// usage error otherwise. A subcommand that takes arguments prints its usage before it, so that
+// the person sees which arguments it wants; one that takes none only says so.
+func (cl *commandLine) parse(args []string, n int, need string) ([]string, error) {
+	pos, err := parseArgs(cl.fs, args)
+	if err != nil {
+		return nil, parseFailed(err)
+	}
+	if len(pos) != n {
+		if n > 0 {
+			cl.fs.Usage()
+		}
+		return nil, &usageError{msg: need}
+	}
+	return pos, nil
+}
+
 // apiClient talks to the admin API.
 type apiClient struct {
 	base  string
@@ -188,19 +218,25 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, out any
 	return nil
 }
 
-// send makes one request for a command and prints its answer: the server's JSON as it came
+// sendShow makes one request for a command and prints its answer: the server's JSON as it came
 // with --json, otherwise what show prints from out. An answer without a body (a deletion) is
 // always left to show, which then says what was done in the form asked for.
-func (cf *clientFlags) send(ctx context.Context, stdout io.Writer, method, path string, body, out any, show func()) error {
+func (cf *clientFlags) sendShow(ctx context.Context, stdout io.Writer, method, path string, body, out any, show func()) error {
 	c, err := cf.client()
 	if err != nil {
 		return err
 	}
+	return c.sendShow(ctx, cf.json, stdout, method, path, body, out, show)
+}
+
+// sendShow is clientFlags.sendShow on a client the command already holds, for a show that
+// makes further requests; asJSON is the --json flag.
+func (c *apiClient) sendShow(ctx context.Context, asJSON bool, stdout io.Writer, method, path string, body, out any, show func()) error {
 	var raw []byte
 	if err := c.call(ctx, method, path, body, out, &raw); err != nil {
 		return err
 	}
-	if cf.json && len(raw) > 0 {
+	if asJSON && len(raw) > 0 {
 		writeJSONOut(stdout, raw)
 		return nil
 	}

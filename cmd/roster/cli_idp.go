@@ -187,52 +187,30 @@ func idpAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 func idpList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("idp list", "[--org ORG] [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	org := fs.String("org", "", "only IdPs of this organization")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) > 0 {
-		return usagef("idp list takes no arguments")
-	}
-	c, err := cf.client()
-	if err != nil {
+	cl := newCommandLine("idp list", "[--org ORG] [flags]", stderr)
+	org := cl.fs.String("org", "", "only IdPs of this organization")
+	if _, err := cl.parse(args, 0, "idp list takes no arguments"); err != nil {
 		return err
 	}
 	var out struct{ Items []idpOut }
-	var raw []byte
-	if err := c.call(ctx, "GET", "/idps"+orgQuery(*org), nil, &out, &raw); err != nil {
-		return err
-	}
-	if cf.json {
-		writeJSONOut(stdout, raw)
-		return nil
-	}
-	tw := newTable(stdout)
-	fmt.Fprintln(tw, "ID\tORG\tNAME\tPROTOCOL\tMODE\tPRESET")
-	for _, p := range out.Items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, orDash(p.Org), p.Name, p.Protocol, p.Mode, orDash(p.Preset))
-	}
-	return tw.Flush()
+	return cl.cf.sendShow(ctx, stdout, "GET", "/idps"+orgQuery(*org), nil, &out, func() {
+		tw := newTable(stdout)
+		fmt.Fprintln(tw, "ID\tORG\tNAME\tPROTOCOL\tMODE\tPRESET")
+		for _, p := range out.Items {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, orDash(p.Org), p.Name, p.Protocol, p.Mode, orDash(p.Preset))
+		}
+		tw.Flush()
+	})
 }
 
 // oneID parses flags and exactly one positional id.
 func oneID(name string, args []string, stderr io.Writer) (clientFlags, string, error) {
-	fs := newFlagSet(name, "<id> [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseArgs(fs, args)
+	cl := newCommandLine(name, "<id> [flags]", stderr)
+	pos, err := cl.parse(args, 1, name+" needs exactly one id")
 	if err != nil {
-		return cf, "", parseFailed(err)
+		return cl.cf, "", err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return cf, "", usagef("%s needs exactly one id", name)
-	}
-	return cf, pos[0], nil
+	return cl.cf, pos[0], nil
 }
 
 func idpShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -245,37 +223,24 @@ func idpShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	var out idpOut
-	var raw []byte
-	if err := c.call(ctx, "GET", "/idps/"+url.PathEscape(id), nil, &out, &raw); err != nil {
-		return err
-	}
-	if cf.json {
-		writeJSONOut(stdout, raw)
-		return nil
-	}
-	pr, ok := presetFor(ctx, c, out.Preset)
-	printIdP(stdout, out, pr, ok)
-	return nil
+	return c.sendShow(ctx, cf.json, stdout, "GET", "/idps/"+url.PathEscape(id), nil, &out, func() {
+		pr, ok := presetFor(ctx, c, out.Preset)
+		printIdP(stdout, out, pr, ok)
+	})
 }
 
 func idpSetMode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("idp set-mode", "<id> <jit|scim|both> [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseArgs(fs, args)
+	cl := newCommandLine("idp set-mode", "<id> <jit|scim|both> [flags]", stderr)
+	pos, err := cl.parse(args, 2, "idp set-mode needs an id and a mode")
 	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return usagef("idp set-mode needs an id and a mode")
+		return err
 	}
 	switch pos[1] {
 	case "jit", "scim", "both":
 	default:
 		return usagef("mode %q is not known; use jit, scim or both", pos[1])
 	}
-	c, err := cf.client()
+	c, err := cl.cf.client()
 	if err != nil {
 		return err
 	}
@@ -284,36 +249,19 @@ func idpSetMode(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	var out idpOut
-	var raw []byte
-	if err := c.call(ctx, "PATCH", "/idps/"+url.PathEscape(pos[0]), map[string]string{"mode": pos[1]}, &out, &raw); err != nil {
-		return err
-	}
-	if cf.json {
-		writeJSONOut(stdout, raw)
-		return nil
-	}
-	if before.Mode == out.Mode {
-		fmt.Fprintf(stdout, "%s: mode is already %s\n", out.ID, out.Mode)
-		return nil
-	}
-	fmt.Fprintf(stdout, "%s: mode %s -> %s (R11: no user was removed; see 'roster events tail' for what was kept)\n", out.ID, before.Mode, out.Mode)
-	return nil
+	return c.sendShow(ctx, cl.cf.json, stdout, "PATCH", "/idps/"+url.PathEscape(pos[0]), map[string]string{"mode": pos[1]}, &out, func() {
+		if before.Mode == out.Mode {
+			fmt.Fprintf(stdout, "%s: mode is already %s\n", out.ID, out.Mode)
+			return
+		}
+		fmt.Fprintf(stdout, "%s: mode %s -> %s (R11: no user was removed; see 'roster events tail' for what was kept)\n", out.ID, before.Mode, out.Mode)
+	})
 }
 
 func idpRemove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("idp rm", "<id> [--force] [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	force := fs.Bool("force", false, "also delete the IdP's users and groups")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("idp rm needs exactly one id")
-	}
-	c, err := cf.client()
+	cl := newCommandLine("idp rm", "<id> [--force] [flags]", stderr)
+	force := cl.fs.Bool("force", false, "also delete the IdP's users and groups")
+	pos, err := cl.parse(args, 1, "idp rm needs exactly one id")
 	if err != nil {
 		return err
 	}
@@ -321,13 +269,8 @@ func idpRemove(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *force {
 		path += "?force=true"
 	}
-	if err := c.call(ctx, "DELETE", path, nil, nil, nil); err != nil {
-		return err
-	}
-	if cf.json {
-		fmt.Fprintf(stdout, "{\"deleted\": %q}\n", pos[0])
-		return nil
-	}
-	fmt.Fprintf(stdout, "deleted IdP %s\n", pos[0])
-	return nil
+	// The answer is 204 without a body, so show says what was done in either form.
+	return cl.cf.sendShow(ctx, stdout, "DELETE", path, nil, nil, func() {
+		cl.cf.done(stdout, "deleted", pos[0], "deleted IdP %s", pos[0])
+	})
 }

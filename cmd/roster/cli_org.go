@@ -70,43 +70,31 @@ func printOrg(w io.Writer, o orgOut) {
 func txtRecord(d domainOut) string { return fmt.Sprintf("%s TXT %q", d.TXTName, d.TXTValue) }
 
 func orgAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("org add", "<id> [--name NAME] [--email-domains any|verified] [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	name := fs.String("name", "", "display name (default: the id)")
-	emailDomains := fs.String("email-domains", "", `"any" (default) or "verified": refuse SCIM writes and sign-ins whose email is outside the organization's verified domains (R13)`)
-	pos, err := parseArgs(fs, args)
+	cl := newCommandLine("org add", "<id> [--name NAME] [--email-domains any|verified] [flags]", stderr)
+	name := cl.fs.String("name", "", "display name (default: the id)")
+	emailDomains := cl.fs.String("email-domains", "", `"any" (default) or "verified": refuse SCIM writes and sign-ins whose email is outside the organization's verified domains (R13)`)
+	pos, err := cl.parse(args, 1, "org add needs exactly one id")
 	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("org add needs exactly one id")
+		return err
 	}
 	body := map[string]any{"id": pos[0], "name": *name}
 	if *emailDomains != "" {
 		body["email_domains"] = *emailDomains
 	}
 	var out orgOut
-	return cf.send(ctx, stdout, "POST", "/orgs", body, &out, func() {
+	return cl.cf.sendShow(ctx, stdout, "POST", "/orgs", body, &out, func() {
 		fmt.Fprintf(stdout, "added organization %s\n\n", out.ID)
 		printOrg(stdout, out)
 	})
 }
 
 func orgList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("org list", "[flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) > 0 {
-		return usagef("org list takes no arguments")
+	cl := newCommandLine("org list", "[flags]", stderr)
+	if _, err := cl.parse(args, 0, "org list takes no arguments"); err != nil {
+		return err
 	}
 	var out struct{ Items []orgOut }
-	return cf.send(ctx, stdout, "GET", "/orgs", nil, &out, func() {
+	return cl.cf.sendShow(ctx, stdout, "GET", "/orgs", nil, &out, func() {
 		tw := newTable(stdout)
 		fmt.Fprintln(tw, "ID\tNAME\tEMAIL DOMAINS\tDOMAINS")
 		for _, o := range out.Items {
@@ -128,7 +116,7 @@ func orgShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	var out orgOut
-	return cf.send(ctx, stdout, "GET", orgPath(id), nil, &out, func() { printOrg(stdout, out) })
+	return cf.sendShow(ctx, stdout, "GET", orgPath(id), nil, &out, func() { printOrg(stdout, out) })
 }
 
 func orgRemove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -136,25 +124,19 @@ func orgRemove(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	return cf.send(ctx, stdout, "DELETE", orgPath(id), nil, nil, func() {
+	return cf.sendShow(ctx, stdout, "DELETE", orgPath(id), nil, nil, func() {
 		cf.done(stdout, "deleted", id, "deleted organization %s", id)
 	})
 }
 
 // orgAndDomain parses flags and the two positional arguments of the domain subcommands.
 func orgAndDomain(name string, args []string, stderr io.Writer) (clientFlags, string, string, error) {
-	fs := newFlagSet(name, "<org> <domain> [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseArgs(fs, args)
+	cl := newCommandLine(name, "<org> <domain> [flags]", stderr)
+	pos, err := cl.parse(args, 2, name+" needs an organization id and a domain")
 	if err != nil {
-		return cf, "", "", parseFailed(err)
+		return cl.cf, "", "", err
 	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return cf, "", "", usagef("%s needs an organization id and a domain", name)
-	}
-	return cf, pos[0], pos[1], nil
+	return cl.cf, pos[0], pos[1], nil
 }
 
 func domainAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -163,7 +145,7 @@ func domainAdd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	var out domainOut
-	return cf.send(ctx, stdout, "POST", orgPath(org)+"/domains", map[string]string{"domain": domain}, &out, func() {
+	return cf.sendShow(ctx, stdout, "POST", orgPath(org)+"/domains", map[string]string{"domain": domain}, &out, func() {
 		fmt.Fprintf(stdout, "organization %s claims %s (%s)\n\nPublish this DNS TXT record:\n\n", org, out.Domain, verifiedWord(out.Verified))
 		tw := newTable(stdout)
 		fmt.Fprintf(tw, "    name:\t%s\n", out.TXTName)
@@ -181,7 +163,7 @@ func domainVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// A record not found (yet) is a 409 whose message says what the look-up found; it is
 	// printed as any error of the API is.
 	var out domainOut
-	return cf.send(ctx, stdout, "POST", domainPath(org, domain)+"/verify", nil, &out, func() {
+	return cf.sendShow(ctx, stdout, "POST", domainPath(org, domain)+"/verify", nil, &out, func() {
 		fmt.Fprintf(stdout, "%s is verified for organization %s (at %s)\n", out.Domain, org, fmtTime(out.VerifiedAt))
 	})
 }
@@ -191,7 +173,7 @@ func domainRemove(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	return cf.send(ctx, stdout, "DELETE", domainPath(org, domain), nil, nil, func() {
+	return cf.sendShow(ctx, stdout, "DELETE", domainPath(org, domain), nil, nil, func() {
 		cf.done(stdout, "deleted", domain, "organization %s no longer claims %s", org, domain)
 	})
 }

@@ -53,23 +53,24 @@ func findUser(ctx context.Context, c *apiClient, arg string) (userOut, []byte, e
 // userCommand parses the arguments of a command on one user, named by its id or userName, and
 // returns the flags, the client and the user's id.
 func userCommand(name string, ctx context.Context, args []string, stderr io.Writer) (clientFlags, *apiClient, string, error) {
-	fs := newFlagSet(name, "<id or userName> [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseArgs(fs, args)
+	cl := newCommandLine(name, "<id or userName> [flags]", stderr)
+	c, u, err := cl.user(ctx, name, args)
+	return cl.cf, c, u.ID, err
+}
+
+// user parses the command line of the command name on one user, given as its only argument, and
+// reads that user.
+func (cl *commandLine) user(ctx context.Context, name string, args []string) (*apiClient, userOut, error) {
+	pos, err := cl.parse(args, 1, name+" needs one user: its id or userName")
 	if err != nil {
-		return cf, nil, "", parseFailed(err)
+		return nil, userOut{}, err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return cf, nil, "", usagef("%s needs one user: its id or userName", name)
-	}
-	c, err := cf.client()
+	c, err := cl.cf.client()
 	if err != nil {
-		return cf, nil, "", err
+		return nil, userOut{}, err
 	}
 	u, _, err := findUser(ctx, c, pos[0])
-	return cf, c, u.ID, err
+	return c, u, err
 }
 
 // userAnswer prints an answer about a user: the server's JSON with --json, else the line.
@@ -96,23 +97,9 @@ func userReactivate(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 func userRemove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("user rm", "<id or userName> [--dry-run] [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	dryRun := fs.Bool("dry-run", false, "say what deleting would do, and delete nothing")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("user rm needs one user: its id or userName")
-	}
-	c, err := cf.client()
-	if err != nil {
-		return err
-	}
-	u, _, err := findUser(ctx, c, pos[0])
+	cl := newCommandLine("user rm", "<id or userName> [--dry-run] [flags]", stderr)
+	dryRun := cl.fs.Bool("dry-run", false, "say what deleting would do, and delete nothing")
+	c, u, err := cl.user(ctx, "user rm", args)
 	if err != nil {
 		return err
 	}
@@ -140,7 +127,7 @@ func userRemove(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if out.Tombstone != nil {
 		line += fmt.Sprintf("; key %s of IdP %s tombstoned", out.Tombstone.UniqueUserID, out.Tombstone.IdP)
 	}
-	userAnswer(cf, stdout, raw, line+"\n"+out.Explanation)
+	userAnswer(cl.cf, stdout, raw, line+"\n"+out.Explanation)
 	return nil
 }
 

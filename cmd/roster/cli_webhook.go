@@ -32,18 +32,12 @@ type webhookOut struct {
 }
 
 func webhookList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("webhook list", "[flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) > 0 {
-		return usagef("webhook list takes no arguments")
+	cl := newCommandLine("webhook list", "[flags]", stderr)
+	if _, err := cl.parse(args, 0, "webhook list takes no arguments"); err != nil {
+		return err
 	}
 	var out struct{ Items []webhookOut }
-	return cf.sendShow(ctx, stdout, "GET", "/webhooks", nil, &out, func() {
+	return cl.cf.sendShow(ctx, stdout, "GET", "/webhooks", nil, &out, func() {
 		tw := newTable(stdout)
 		fmt.Fprintln(tw, "ID\tURL\tEVENTS\tIDP\tSTATUS\tCURSOR\tFAILURES\tLAST ATTEMPT\tLAST ERROR")
 		for _, w := range out.Items {
@@ -55,19 +49,13 @@ func webhookList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func webhookCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("webhook create", "<url> [--events TYPES] [--idp ID] [--from-seq N] [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	events := fs.String("events", "", `comma-separated event types to deliver, patterns like "user.*" allowed (default: every event)`)
-	idp := fs.String("idp", "", "deliver only the events of this IdP")
-	fromSeq := fs.Int64("from-seq", -1, "start delivery at the event with this seq (default: the events written from now on)")
-	pos, err := parseArgs(fs, args)
+	cl := newCommandLine("webhook create", "<url> [--events TYPES] [--idp ID] [--from-seq N] [flags]", stderr)
+	events := cl.fs.String("events", "", `comma-separated event types to deliver, patterns like "user.*" allowed (default: every event)`)
+	idp := cl.fs.String("idp", "", "deliver only the events of this IdP")
+	fromSeq := cl.fs.Int64("from-seq", -1, "start delivery at the event with this seq (default: the events written from now on)")
+	pos, err := cl.parse(args, 1, "webhook create needs the receiver's URL")
 	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("webhook create needs the receiver's URL")
+		return err
 	}
 	body := map[string]any{"url": pos[0]}
 	if *events != "" {
@@ -80,7 +68,7 @@ func webhookCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		body["from_seq"] = *fromSeq
 	}
 	var out webhookOut
-	return cf.sendShow(ctx, stdout, "POST", "/webhooks", body, &out, func() {
+	return cl.cf.sendShow(ctx, stdout, "POST", "/webhooks", body, &out, func() {
 		fmt.Fprintf(stdout, "created webhook %s to %s, delivering from event %d on\n\n", out.ID, out.URL, out.Cursor+1)
 		fmt.Fprintf(stdout, "Signing secret, shown once; the receiver verifies every delivery with it:\n\n    %s\n\n", out.Secret)
 	})
@@ -92,11 +80,7 @@ func webhookRemove(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	return cf.sendShow(ctx, stdout, "DELETE", "/webhooks/"+url.PathEscape(id), nil, nil, func() {
-		if cf.json {
-			fmt.Fprintf(stdout, "{%q: %q}\n", "deleted", id)
-			return
-		}
-		fmt.Fprintf(stdout, "deleted webhook %s\n", id)
+		cf.done(stdout, "deleted", id, "deleted webhook %s", id)
 	})
 }
 
@@ -112,40 +96,19 @@ func webhookResume(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func webhookReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("webhook replay", "<id> --from-seq N [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	fromSeq := fs.Int64("from-seq", -1, "deliver again from the event with this seq (1: the whole log)")
-	pos, err := parseArgs(fs, args)
+	cl := newCommandLine("webhook replay", "<id> --from-seq N [flags]", stderr)
+	fromSeq := cl.fs.Int64("from-seq", -1, "deliver again from the event with this seq (1: the whole log)")
+	const need = "webhook replay needs the webhook's id and --from-seq"
+	pos, err := cl.parse(args, 1, need)
 	if err != nil {
-		return parseFailed(err)
+		return err
 	}
-	if len(pos) != 1 || *fromSeq < 0 {
-		fs.Usage()
-		return usagef("webhook replay needs the webhook's id and --from-seq")
+	if *fromSeq < 0 {
+		cl.fs.Usage()
+		return usagef(need)
 	}
 	var out webhookOut
-	return cf.sendShow(ctx, stdout, "POST", "/webhooks/"+url.PathEscape(pos[0])+"/replay", map[string]any{"from_seq": *fromSeq}, &out, func() {
+	return cl.cf.sendShow(ctx, stdout, "POST", "/webhooks/"+url.PathEscape(pos[0])+"/replay", map[string]any{"from_seq": *fromSeq}, &out, func() {
 		fmt.Fprintf(stdout, "webhook %s delivers again from event %d on\n", out.ID, out.Cursor+1)
 	})
-}
-
-// sendShow makes one request and prints its answer: the server's JSON as it came with --json,
-// otherwise what show prints from out. An answer without a body (a deletion) is always left to
-// show.
-func (cf *clientFlags) sendShow(ctx context.Context, stdout io.Writer, method, path string, body, out any, show func()) error {
-	c, err := cf.client()
-	if err != nil {
-		return err
-	}
-	var raw []byte
-	if err := c.call(ctx, method, path, body, out, &raw); err != nil {
-		return err
-	}
-	if cf.json && len(raw) > 0 {
-		writeJSONOut(stdout, raw)
-		return nil
-	}
-	show()
-	return nil
 }
