@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -104,6 +105,29 @@ func voidOf[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
 	}
 }
 
+// signIn waits for the sign-in form and signs in with token, by keyboard only: type the token
+// and press Enter.
+func signIn(token string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.WaitVisible(chromedp.ID("token")), chromedp.SendKeys(chromedp.ID("token"), token+"\r"))
+}
+
+// stepper returns step, which runs actions one by one, each with its own time limit, so that a
+// failure names the action and shows what the page said.
+func stepper(t *testing.T, ctx context.Context, problems func() []string) func(what string, actions ...chromedp.Action[chromedp.Void]) {
+	return func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		for i, a := range actions {
+			actx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			err := chromedp.Do(actx, a)
+			cancel()
+			if err != nil {
+				body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+				t.Fatalf("%s, action %d: %v\npage problems: %q\npage text:\n%s", what, i+1, err, problems(), body)
+			}
+		}
+	}
+}
+
 // text reads an element's text.
 func text(t *testing.T, ctx context.Context, id string) string {
 	t.Helper()
@@ -120,26 +144,11 @@ func text(t *testing.T, ctx context.Context, id string) string {
 func TestConsoleInBrowser(t *testing.T) {
 	e := newEnv(t)
 	ctx, problems := browser(t)
-	// step runs actions one by one, each with its own time limit, so a failure names the
-	// action and shows what the page said.
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		for i, a := range actions {
-			actx, cancel := context.WithTimeout(ctx, 20*time.Second)
-			err := chromedp.Do(actx, a)
-			cancel()
-			if err != nil {
-				body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-				t.Fatalf("%s, action %d: %v\npage problems: %q\npage text:\n%s", what, i+1, err, problems(), body)
-			}
-		}
-	}
+	step := stepper(t, ctx, problems)
 
 	step("signing in and opening the IdP form",
 		chromedp.Navigate(e.url+"/admin"),
-		chromedp.WaitVisible(chromedp.ID("token")),
-		// Keyboard only: type the token and press Enter.
-		chromedp.SendKeys(chromedp.ID("token"), e.token+"\r"),
+		signIn(e.token),
 		chromedp.WaitVisible(chromedp.ID("add-idp")),
 		chromedp.Click(chromedp.ID("add-idp")),
 		chromedp.WaitVisible(chromedp.ID("idp-form")),
@@ -177,11 +186,16 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("idp-save")),
 		chromedp.WaitVisible(chromedp.ID("paste")),
 	)
-	for id, want := range map[string]string{"v-acs-url": e.url + "/sso/okta/saml/acs", "v-sp-entity-id": e.url + "/sso/okta/saml/metadata",
-		"v-sp-metadata-url": e.url + "/sso/okta/saml/metadata", "v-redirect-uri": e.url + "/sso/okta/oidc/callback", "v-scim-base-url": e.url + "/scim/v2"} {
-		if got := text(t, ctx, id); got != want {
-			t.Errorf("#%s shows %q, want %q", id, got, want)
-		}
+	// An OIDC IdP in mode jit shows its redirect URI and sign-in URL only: no SAML values, no
+	// SCIM URL.
+	if got, want := text(t, ctx, "v-redirect-uri"), e.url+"/sso/okta/oidc/callback"; got != want {
+		t.Errorf("#v-redirect-uri shows %q, want %q", got, want)
+	}
+	if got := text(t, ctx, "v-login-url"); !strings.HasPrefix(got, e.url+"/sso/okta/") {
+		t.Errorf("#v-login-url shows %q", got)
+	}
+	if shown := eval[[]string](t, ctx, `["v-acs-url", "v-sp-entity-id", "v-sp-metadata-url", "v-scim-base-url"].filter((id) => document.getElementById(id))`); len(shown) != 0 {
+		t.Errorf("an OIDC IdP in mode jit shows %v", shown)
 	}
 	p, err := e.svc.IdP(t.Context(), "okta")
 	if err != nil || p.Mode != directory.ModeJIT || p.Preset != "okta" || p.OIDC.ClientID != "roster-app" || p.Mapping.UniqueUserID != "uniqueUserId" {
@@ -290,6 +304,74 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	if ps := problems(); len(ps) > 0 {
 		t.Errorf("the page reported problems (CSP violations or script errors): %q", ps)
+	}
+}
+
+// TestConsoleDropsAnAnswerForAPageLeft holds the browser's request for an IdP's page until the
+// person has gone on to the users, then lets it through: the late answer must not draw the
+// IdP's page over the one the person is reading.
+func TestConsoleDropsAnAnswerForAPageLeft(t *testing.T) {
+	e := newEnv(t)
+	e.createIdP("okta", directory.ModeJIT)
+	ctx, problems := browser(t)
+	step := stepper(t, ctx, problems)
+	step("signing in",
+		chromedp.Navigate(e.url+"/admin#/events"),
+		signIn(e.token),
+		waitText("#events", "idp.created"),
+	)
+	idpURL := e.url + "/admin/api/v1/idps/okta"
+	paused := make(chan fetch.RequestID, 1)
+	call := func(what string, fn func(ctx context.Context, tg *chromedp.Target) error) {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.Action[chromedp.Void](func(actx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			return chromedp.Void{}, fn(actx, tg)
+		}))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	call("holding the IdP's request", func(actx context.Context, tg *chromedp.Target) error {
+		// The subscription starts here, before any request can be held.
+		held := cdp.Events(ctx, tg, fetch.RequestPaused)
+		go func() {
+			for ev, err := range held {
+				if err == nil {
+					paused <- ev.RequestID
+				}
+				return
+			}
+		}()
+		_, err := cdp.Call(actx, tg, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: idpURL}}})
+		return err
+	})
+	step("opening the IdP's page", goTo("#/idps/okta"))
+	var id fetch.RequestID
+	select {
+	case id = <-paused:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the IdP page's request was never made")
+	}
+	step("going on to the users",
+		goTo("#/users"),
+		chromedp.WaitVisible(chromedp.ID("user-search")),
+		waitFor(`!!document.querySelector("#user-results p, #user-results table")`),
+	)
+	call("letting the IdP's request through", func(actx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(actx, tg, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(actx, tg, fetch.Disable, cdp.Empty{})
+		return err
+	})
+	// Once the answer has arrived, the page has had it; give its script a moment to act on it.
+	step("receiving the late answer", waitFor(fmt.Sprintf(`performance.getEntriesByName(%q).length > 0`, idpURL)))
+	time.Sleep(500 * time.Millisecond)
+	if h1 := text(t, ctx, "view"); !strings.HasPrefix(h1, "Users") {
+		t.Errorf("the late answer drew over the users page:\n%s", h1)
+	}
+	if ps := problems(); len(ps) > 0 {
+		t.Errorf("the page reported problems: %q", ps)
 	}
 }
 

@@ -44,9 +44,11 @@ func TestConsoleIsStaticWithStrictHeaders(t *testing.T) {
 		regexp.MustCompile(`\sstyle=|\son[a-z]+=`).MatchString(html) {
 		t.Errorf("index.html has inline script, style or event handlers")
 	}
-	js := string(e.want(e.doWith("GET", "/admin/static/app.js", nil, ""), http.StatusOK).body)
-	if strings.Contains(js, "innerHTML") || strings.Contains(js, "eval(") {
-		t.Errorf("app.js builds markup from strings; use textContent")
+	for _, name := range []string{"app.js", "operate.js", "setup.js"} {
+		js := string(e.want(e.doWith("GET", "/admin/static/"+name, nil, ""), http.StatusOK).body)
+		if strings.Contains(js, "innerHTML") || strings.Contains(js, "eval(") {
+			t.Errorf("%s builds markup from strings; use textContent", name)
+		}
 	}
 	// Nothing else is served below /admin/static/, and the API keeps its JSON errors.
 	e.want(e.doWith("GET", "/admin/static/", nil, ""), http.StatusNotFound)

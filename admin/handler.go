@@ -6,13 +6,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/dnscheck"
+	"github.com/rosterhq/roster/internal/view"
 )
 
 // Prefix is where the admin API is mounted.
@@ -38,6 +38,9 @@ type PresetInfo struct {
 	SCIMMatch string `json:"scim_match"`
 	// SCIMConnector says in one line what the vendor's SCIM connector sends as externalId.
 	SCIMConnector string `json:"scim_connector"`
+	// Guide is the set-up in the vendor's console, step by step; the values to paste are
+	// named, and GET /idps/{id}/setup-guide fills them in for one IdP.
+	Guide view.Guide `json:"guide"`
 }
 
 // Config is what the admin surface needs from its deployment.
@@ -51,16 +54,30 @@ type Config struct {
 	Backup func(w io.Writer) (int64, error)
 	// Presets are the vendor presets the console offers; nil offers none.
 	Presets []PresetInfo
+	// Webhooks serves the webhook routes, which the API admits like its own; nil serves none.
+	Webhooks WebhookAPI
 	// ValidateIdP reports the protocol problems of an IdP's sign-in settings (SAML metadata,
 	// OIDC issuer); nil skips protocol checks.
 	ValidateIdP func(ctx context.Context, p directory.IdP) []string
+	// Limiter slows and records failed authentications (limiter.go); server.New shares one
+	// with the webhooks API. nil makes one from MaxAuthFailures, AuthFailureWindow and Now.
+	Limiter *AuthLimiter
 	// MaxAuthFailures is how many failed authentications one address may make within
-	// AuthFailureWindow before it gets 429; 0 means 10.
+	// AuthFailureWindow before its failures are slowed and answered 429; 0 means 10.
 	MaxAuthFailures int
 	// AuthFailureWindow is how long failures are remembered; 0 means 15 minutes.
 	AuthFailureWindow time.Duration
+	// AuthFailureDelay is how long a failure past the limit waits for its answer; 0 means 1s.
+	AuthFailureDelay time.Duration
 	// Now is the clock of the failure counter; nil means time.Now.
 	Now func() time.Time
+	// DNS looks up the TXT records that verify an organization's domains; nil asks the
+	// system resolver.
+	DNS *dnscheck.Resolver
+	// ConnectionStatus says what the sign-in edge finds about an IdP's connection now (its
+	// metadata or discovery, its signing certificates), for GET /idps/{id}/health; nil
+	// reports it unchecked.
+	ConnectionStatus func(ctx context.Context, p directory.IdP) directory.ProtocolStatus
 }
 
 // Handler serves the admin API and the console. It is an http.Handler, so tests drive it
@@ -70,7 +87,8 @@ type Handler struct {
 	cfg     Config
 	log     *slog.Logger
 	mux     *http.ServeMux
-	limiter *failureLimiter
+	limiter *AuthLimiter
+	dns     *dnscheck.Resolver
 }
 
 // New returns the admin handler over svc.
@@ -79,25 +97,24 @@ func New(svc *directory.Service, cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.MaxAuthFailures <= 0 {
-		cfg.MaxAuthFailures = 10
+	if cfg.Limiter == nil {
+		cfg.Limiter = NewAuthLimiter(svc, LimiterConfig{MaxFailures: cfg.MaxAuthFailures, Window: cfg.AuthFailureWindow,
+			Delay: cfg.AuthFailureDelay, Now: cfg.Now, Logger: cfg.Logger})
 	}
-	if cfg.AuthFailureWindow <= 0 {
-		cfg.AuthFailureWindow = 15 * time.Minute
+	h := &Handler{svc: svc, cfg: cfg, log: cfg.Logger, dns: cfg.DNS, limiter: cfg.Limiter}
+	if h.dns == nil {
+		h.dns, _ = dnscheck.New("") // the system resolver needs no address to check
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	h := &Handler{svc: svc, cfg: cfg, log: cfg.Logger,
-		limiter: newFailureLimiter(cfg.MaxAuthFailures, cfg.AuthFailureWindow, cfg.Now)}
 	h.mux = http.NewServeMux()
 	for _, rt := range h.apiRoutes() {
-		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.api(rt.handle))
+		h.mux.Handle(rt.method+" "+Prefix+rt.path, h.api(rt))
 	}
 	console := consoleHandler()
 	h.mux.Handle("GET /admin", console)
 	h.mux.Handle("GET /admin/{$}", console)
 	h.mux.Handle("GET /admin/static/", console)
+	h.mux.HandleFunc("GET /admin/sso/{org}", h.serveConsoleSSO)
+	h.mux.HandleFunc("GET /setup/{secret}", h.serveSetup)
 	// Anything else below the API prefix is a JSON 404 rather than the mux's plain text.
 	h.mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w)
@@ -106,32 +123,67 @@ func New(svc *directory.Service, cfg Config) *Handler {
 	return h
 }
 
+// route is one endpoint of the API: what it does, as far as authorization cares (action), and
+// how the organization of its resource is found (scope). The middleware decides once per
+// request from these two; handlers check no role.
 type route struct {
 	method, path string
-	handle       func(w http.ResponseWriter, r *http.Request, actor string) error
+	action       directory.Action
+	scope        scope
+	handle       func(w http.ResponseWriter, r *http.Request, a access) error
 }
 
 func (h *Handler) apiRoutes() []route {
-	return []route{
-		{"GET", "/idps", h.listIdPs},
-		{"POST", "/idps", h.createIdP},
-		{"GET", "/idps/{id}", h.getIdP},
-		{"PATCH", "/idps/{id}", h.patchIdP},
-		{"DELETE", "/idps/{id}", h.deleteIdP},
-		{"GET", "/idps/{id}/scim-tokens", h.listTokens},
-		{"POST", "/idps/{id}/scim-tokens", h.createToken},
-		{"GET", "/idps/{id}/reconciliation", h.reconciliation},
-		{"DELETE", "/scim-tokens/{id}", h.revokeToken},
-		{"GET", "/users", h.listUsers},
-		{"GET", "/users/{id}", h.getUser},
-		{"POST", "/users/{id}/deactivate", h.deactivateUser},
-		{"DELETE", "/tombstones/{idp}/{uid...}", h.clearTombstone},
-		{"GET", "/groups", h.listGroups},
-		{"GET", "/events", h.listEvents},
-		{"GET", "/presets", h.listPresets},
-		{"GET", "/backup", h.backup},
-		{"GET", "/whoami", h.whoami},
+	const read, write, owner = directory.ActionRead, directory.ActionWrite, directory.ActionOwner
+	routes := []route{
+		{"GET", "/orgs", read, unscoped, h.listOrgs},
+		{"POST", "/orgs", owner, unscoped, h.createOrg},
+		{"GET", "/orgs/{org}", read, inOrgPath, h.getOrg},
+		// Console access may make a group of the operator's organization owners, so only an
+		// owner changes an organization's settings.
+		{"PATCH", "/orgs/{org}", owner, inOrgPath, h.patchOrg},
+		{"DELETE", "/orgs/{org}", owner, inOrgPath, h.deleteOrg},
+		{"POST", "/orgs/{org}/domains", write, inOrgPath, h.addDomain},
+		{"POST", "/orgs/{org}/domains/{domain}/verify", write, inOrgPath, h.verifyDomain},
+		{"DELETE", "/orgs/{org}/domains/{domain}", write, inOrgPath, h.removeDomain},
+		{"GET", "/orgs/{org}/setup-links", read, inOrgPath, h.listSetupLinks},
+		{"POST", "/orgs/{org}/setup-links", write, inOrgPath, h.createSetupLink},
+		{"DELETE", "/setup-links/{id}", write, ofSetupLinkPath, h.revokeSetupLink},
+		{"GET", "/admin-tokens", owner, unscoped, h.listAdminTokens},
+		{"POST", "/admin-tokens", owner, unscoped, h.createAdminToken},
+		{"DELETE", "/admin-tokens/{id}", owner, unscoped, h.revokeAdminToken},
+		{"GET", "/idps", read, orgQuery, h.listIdPs},
+		{"POST", "/idps", write, inOrgOfBody, h.createIdP},
+		{"GET", "/idps/{id}", read, ofIdPPath, h.getIdP},
+		{"PATCH", "/idps/{id}", write, ofIdPPath, h.patchIdP},
+		{"DELETE", "/idps/{id}", write, ofIdPPath, h.deleteIdP},
+		{"GET", "/idps/{id}/scim-tokens", read, ofIdPPath, h.listTokens},
+		{"POST", "/idps/{id}/scim-tokens", write, ofIdPPath, h.createToken},
+		{"GET", "/idps/{id}/reconciliation", read, ofIdPPath, h.reconciliation},
+		{"GET", "/idps/{id}/health", read, ofIdPPath, h.idpHealth},
+		{"GET", "/idps/{id}/setup-guide", read, ofIdPPath, h.setupGuide},
+		{"POST", "/idps/{id}/test-sign-in", write, ofIdPPath, h.createTestTicket},
+		{"GET", "/idps/{id}/mode-preview", read, ofIdPPath, h.modePreview},
+		{"DELETE", "/scim-tokens/{id}", write, ofSCIMTokenPath, h.revokeToken},
+		{"GET", "/users", read, orgQuery, h.listUsers},
+		{"GET", "/users/{id}", read, ofUserPath, h.getUser},
+		{"POST", "/users/{id}/deactivate", write, ofUserPath, h.deactivateUser},
+		{"POST", "/users/{id}/reactivate", write, ofUserPath, h.reactivateUser},
+		{"DELETE", "/users/{id}", write, ofUserPath, h.deleteUser},
+		{"GET", "/users/{id}/sessions", read, ofUserPath, h.listSessions},
+		{"POST", "/users/{id}/sessions/revoke", write, ofUserPath, h.revokeSessions},
+		{"DELETE", "/tombstones/{idp}/{uid...}", write, ofTombstonePath, h.clearTombstone},
+		{"GET", "/groups", read, orgQuery, h.listGroups},
+		{"GET", "/groups/{id}", read, ofGroupPath, h.getGroup},
+		{"GET", "/events", read, orgQuery, h.listEvents},
+		{"GET", "/stats", read, orgQuery, h.stats},
+		{"GET", "/presets", read, unscoped, h.listPresets},
+		// A backup is every organization's data at once.
+		{"GET", "/backup", owner, unscoped, h.backup},
+		{"GET", "/whoami", read, unscoped, h.whoami},
+		{"POST", "/logout", read, unscoped, h.logout},
 	}
+	return append(routes, h.webhookRoutes()...)
 }
 
 // ServeHTTP serves the API and the console.
@@ -150,28 +202,31 @@ func securityHeaders(w http.ResponseWriter) {
 	hd.Set("Referrer-Policy", "no-referrer")
 }
 
-// api wraps an endpoint with headers, authentication, the body limit and error mapping.
-func (h *Handler) api(fn func(w http.ResponseWriter, r *http.Request, actor string) error) http.Handler {
+// api wraps an endpoint with headers, authentication, the body limit, the one authorization
+// decision and error mapping.
+func (h *Handler) api(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w)
 		w.Header().Set("Cache-Control", "no-store")
-		addr := clientAddr(r)
-		if wait, blocked := h.limiter.blocked(addr); blocked {
-			w.Header().Set("Retry-After", retryAfter(wait))
-			writeError(w, http.StatusTooManyRequests, "too many failed sign-in attempts from this address; try again later")
+		// A correct credential always passes; only a wrong, missing or ended one meets the
+		// limiter.
+		if p, handled := h.sessionCredential(w, r); handled {
+			if p != nil {
+				h.serveAs(w, r, rt, *p)
+			}
 			return
 		}
 		secret, ok := bearer(r)
-		if !ok {
-			h.limiter.fail(addr)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="roster-admin"`)
-			writeError(w, http.StatusUnauthorized, "an admin token is required: send it as \"Authorization: Bearer <token>\"")
-			return
-		}
 		tok, err := h.svc.Authenticate(r.Context(), directory.TokenAdmin, secret)
-		if errors.Is(err, directory.ErrUnauthenticated) {
-			h.limiter.fail(addr)
-			h.log.WarnContext(r.Context(), "admin: authentication failed", "remote", addr)
+		if !ok || errors.Is(err, directory.ErrUnauthenticated) {
+			if h.limitFailure(w, r, secret) {
+				return
+			}
+			if !ok {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="roster-admin"`)
+				writeError(w, http.StatusUnauthorized, "an admin token is required: send it as \"Authorization: Bearer <token>\"")
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="roster-admin", error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, "the admin token is unknown, revoked or expired")
 			return
@@ -180,14 +235,23 @@ func (h *Handler) api(fn func(w http.ResponseWriter, r *http.Request, actor stri
 			h.fail(w, r, err)
 			return
 		}
-		h.limiter.succeed(addr)
-		if r.Body != nil && r.Body != http.NoBody && (r.Method == http.MethodPost || r.Method == http.MethodPatch || r.Method == http.MethodPut) {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		}
-		if err := fn(w, r, "admin:"+tok.ID); err != nil {
-			h.fail(w, r, err)
-		}
+		h.serveAs(w, r, rt, principalOf(tok))
 	})
+}
+
+// serveAs serves an authenticated request: the body limit, the one authorization decision
+// and the handler, with errors mapped.
+func (h *Handler) serveAs(w http.ResponseWriter, r *http.Request, rt route, p directory.Principal) {
+	if r.Body != nil && r.Body != http.NoBody && (r.Method == http.MethodPost || r.Method == http.MethodPatch || r.Method == http.MethodPut) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	}
+	a, err := h.authorize(r, p, rt)
+	if err == nil {
+		err = rt.handle(w, r, a)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+	}
 }
 
 func bearer(r *http.Request) (string, bool) {
@@ -199,14 +263,16 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(secret), true
 }
 
-// clientAddr is the address failures are counted for. It is the TCP peer, not a forwarded
-// header, because a header is whatever the attacker writes into it.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// limitFailure reports a failed authentication to the limiter and, when the client is over
+// the limit, answers 429 and returns true.
+func (h *Handler) limitFailure(w http.ResponseWriter, r *http.Request, credential string) bool {
+	status, wait := h.limiter.Failed(r, credential)
+	if status != http.StatusTooManyRequests {
+		return false
 	}
-	return host
+	w.Header().Set("Retry-After", retryAfter(wait))
+	writeError(w, http.StatusTooManyRequests, "too many failed authentications from this address; try again later")
+	return true
 }
 
 func retryAfter(d time.Duration) string {
@@ -238,6 +304,12 @@ type errorBody struct {
 
 func writeError(w http.ResponseWriter, status int, msg string, problems ...string) {
 	writeJSON(w, status, errorBody{Error: msg, Problems: problems})
+}
+
+// writeCreated answers 201 with the new resource and where it lives.
+func writeCreated(w http.ResponseWriter, location string, v any) {
+	w.Header().Set("Location", location)
+	writeJSON(w, http.StatusCreated, v)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -328,82 +400,4 @@ func jsonProblem(err error) error {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
-}
-
-// --- failed authentication --------------------------------------------------------------------
-
-// failureLimiter counts failed authentications per address. It slows guessing and keeps a
-// flood of bad tokens from costing a store lookup each. Memory is bounded: past maxEntries
-// addresses, expired entries are dropped, and if none are, the oldest window goes.
-type failureLimiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	now    func() time.Time
-	byAddr map[string]*failures
-}
-
-type failures struct {
-	count int
-	start time.Time
-}
-
-const maxEntries = 10000
-
-func newFailureLimiter(max int, window time.Duration, now func() time.Time) *failureLimiter {
-	return &failureLimiter{max: max, window: window, now: now, byAddr: map[string]*failures{}}
-}
-
-// blocked reports whether addr has failed too often, and for how much longer it is blocked.
-func (l *failureLimiter) blocked(addr string) (time.Duration, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f, ok := l.byAddr[addr]
-	if !ok {
-		return 0, false
-	}
-	left := f.start.Add(l.window).Sub(l.now())
-	if left <= 0 {
-		delete(l.byAddr, addr)
-		return 0, false
-	}
-	return left, f.count >= l.max
-}
-
-func (l *failureLimiter) fail(addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	f, ok := l.byAddr[addr]
-	if !ok || now.Sub(f.start) >= l.window {
-		if len(l.byAddr) >= maxEntries {
-			l.prune(now)
-		}
-		f = &failures{start: now}
-		l.byAddr[addr] = f
-	}
-	f.count++
-}
-
-func (l *failureLimiter) succeed(addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.byAddr, addr)
-}
-
-func (l *failureLimiter) prune(now time.Time) {
-	var oldest string
-	var oldestStart time.Time
-	for a, f := range l.byAddr {
-		if now.Sub(f.start) >= l.window {
-			delete(l.byAddr, a)
-			continue
-		}
-		if oldest == "" || f.start.Before(oldestStart) {
-			oldest, oldestStart = a, f.start
-		}
-	}
-	if len(l.byAddr) >= maxEntries && oldest != "" {
-		delete(l.byAddr, oldest)
-	}
 }

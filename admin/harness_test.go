@@ -27,7 +27,14 @@ type env struct {
 // is tested in server/ against a real OpenID provider.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	s := testserver.Start(t, testserver.Config{Backup: true, SkipOIDCDiscovery: true})
+	return newEnvWith(t, testserver.Config{})
+}
+
+// newEnvWith is newEnv with more of the server's settings (a DNS resolver, PostgreSQL).
+func newEnvWith(t *testing.T, cfg testserver.Config) *env {
+	t.Helper()
+	cfg.Backup, cfg.SkipOIDCDiscovery = true, true
+	s := testserver.Start(t, cfg)
 	return &env{t: t, dir: s.Directory, svc: s.Service, url: s.URL, token: s.AdminToken}
 }
 
@@ -126,6 +133,33 @@ func (e *env) idps() []directory.IdP {
 		e.t.Fatal(err)
 	}
 	return ps
+}
+
+// createOrg creates an organization as the owner.
+func (e *env) createOrg(id string) {
+	e.t.Helper()
+	e.want(e.do("POST", "/admin/api/v1/orgs", map[string]any{"id": id, "name": "Org " + id}), http.StatusCreated)
+}
+
+// createIdPIn creates an IdP in organization org as the owner.
+func (e *env) createIdPIn(org, id string, mode directory.Mode) {
+	e.t.Helper()
+	body := oidcIdP(id, mode)
+	body["org"] = org
+	e.want(e.do("POST", "/admin/api/v1/idps", body), http.StatusCreated)
+}
+
+// adminToken creates an admin credential as the owner and returns its secret.
+func (e *env) adminToken(name string, role directory.Role, org string) string {
+	e.t.Helper()
+	var out struct {
+		Token string `json:"token"`
+	}
+	e.want(e.do("POST", "/admin/api/v1/admin-tokens", map[string]any{"name": name, "role": role, "org": org}), http.StatusCreated).json(e.t, &out)
+	if out.Token == "" {
+		e.t.Fatalf("no secret for admin token %s", name)
+	}
+	return out.Token
 }
 
 func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }

@@ -1,11 +1,14 @@
 package admin
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rosterhq/roster/directory"
@@ -40,50 +43,159 @@ func userExtra(u directory.User) map[string]string {
 	return map[string]string{"idp": u.IdP, "uniqueUserId": u.UniqueUserID, "owner": string(u.Owner)}
 }
 
-func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ string) error {
-	limit, err := pageLimit(r, 50, 500)
+// userList is GET /users's page; Total counts every match when asked for (total=true) or
+// when the list is sorted, which reads every match anyway.
+type userList struct {
+	Items      []userView `json:"items"`
+	NextCursor string     `json:"next_cursor"`
+	Total      *int       `json:"total,omitempty"`
+}
+
+// usersQuery is GET /users's query: a SCIM filter, the IdP, status and owner, the order and
+// the page.
+type usersQuery struct {
+	scan   directory.ScanQuery
+	expr   filter.Expr
+	active *bool
+	owner  directory.Owner
+	// sortBy is "" (id order) or a key of userSortKeys; desc reverses it.
+	sortBy string
+	desc   bool
+	total  bool
+	limit  int
+}
+
+// userSortKeys are the orders GET /users offers: each maps a user to a key that sorts as
+// strings do (times in a fixed-width UTC form, so "never" sorts first).
+var userSortKeys = map[string]func(directory.User) string{
+	"userName":     func(u directory.User) string { return directory.FoldUserName(u.UserName) },
+	"displayName":  func(u directory.User) string { return strings.ToLower(u.DisplayName) },
+	"lastLoginAt":  func(u directory.User) string { return sortableTime(u.LastLoginAt) },
+	"created":      func(u directory.User) string { return sortableTime(u.Meta.Created) },
+	"lastModified": func(u directory.User) string { return sortableTime(u.Meta.LastModified) },
+}
+
+func sortableTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000000000")
+}
+
+func (h *Handler) usersQuery(r *http.Request, a access) (usersQuery, error) {
+	qv := r.URL.Query()
+	q := usersQuery{scan: directory.ScanQuery{Org: a.org, IdP: qv.Get("idp"), After: qv.Get("cursor")}}
+	var err error
+	if q.limit, err = pageLimit(r, 50, 500); err != nil {
+		return q, err
+	}
+	if f := qv.Get("filter"); f != "" {
+		if q.expr, err = filter.Parse(f); err != nil {
+			return q, badRequest("filter: "+err.Error(), `filters use SCIM syntax, e.g. userName sw "a" or uniqueUserId eq "00u1"`)
+		}
+	}
+	var problems []string
+	switch v := qv.Get("status"); v {
+	case "":
+	case "active", "inactive":
+		active := v == "active"
+		q.active = &active
+	default:
+		problems = append(problems, fmt.Sprintf(`status=%q: use "active" or "inactive"`, v))
+	}
+	switch v := directory.Owner(qv.Get("owner")); v {
+	case "":
+	case directory.OwnerSCIM, directory.OwnerJIT, directory.OwnerAdmin:
+		q.owner = v
+	default:
+		problems = append(problems, fmt.Sprintf(`owner=%q: use "scim", "jit" or "admin"`, v))
+	}
+	if v := qv.Get("sort"); v != "" && v != "id" {
+		q.sortBy, q.desc = strings.CutPrefix(v, "-")
+		if _, ok := userSortKeys[q.sortBy]; !ok {
+			problems = append(problems, fmt.Sprintf(`sort=%q: use userName, displayName, lastLoginAt, created or lastModified, with "-" before it for the reverse order`, v))
+		}
+	}
+	if q.total, err = boolQuery(r, "total"); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		return q, badRequest("bad query", problems...)
+	}
+	return q, nil
+}
+
+// match reports whether u is selected by everything but the page.
+func (q usersQuery) match(u directory.User) bool {
+	return (q.scan.IdP == "" || u.IdP == q.scan.IdP) && (q.scan.Org == "" || directory.OrgOrDefault(u.Org) == q.scan.Org) &&
+		(q.active == nil || u.Active == *q.active) && (q.owner == "" || u.Owner == q.owner) &&
+		(q.expr == nil || filter.MatchUser(q.expr, u, userExtra(u)))
+}
+
+// eachMatch calls fn with every user q selects, in id order, from id after on: from an index
+// when the filter is an equality one answers, so that "userName eq …" never scans 100k users,
+// else by a scan.
+func eachMatch(tx directory.ReadTx, q usersQuery, after string, fn func(directory.User) error) error {
+	scan := q.scan
+	scan.After = after
+	cands, ok, err := indexedUsers(tx, q.expr, scan)
 	if err != nil {
 		return err
 	}
-	var expr filter.Expr
-	if f := r.URL.Query().Get("filter"); f != "" {
-		if expr, err = filter.Parse(f); err != nil {
-			return badRequest("filter: "+err.Error(), `filters use SCIM syntax, e.g. userName sw "a" or uniqueUserId eq "00u1"`)
-		}
-	}
-	q := directory.ScanQuery{IdP: r.URL.Query().Get("idp"), After: r.URL.Query().Get("cursor")}
-	out := list[userView]{Items: []userView{}}
-	err = h.svc.View(r.Context(), func(tx directory.ReadTx) error {
-		// An equality an index answers ("roster user list --filter 'userName eq …'") must not
-		// scan 100k users; the filter is still evaluated on what the index returns.
-		if cands, ok, err := indexedUsers(tx, expr, q.IdP); err != nil {
-			return err
-		} else if ok {
-			sort.Slice(cands, func(i, j int) bool { return cands[i].ID < cands[j].ID })
-			for _, u := range cands {
-				if u.ID <= q.After || (q.IdP != "" && u.IdP != q.IdP) || !filter.MatchUser(expr, u, userExtra(u)) {
-					continue
-				}
-				if len(out.Items) == limit {
-					out.NextCursor = out.Items[len(out.Items)-1].ID
-					return nil
-				}
-				v, err := userViewTx(tx, u)
-				if err != nil {
-					return err
-				}
-				out.Items = append(out.Items, v)
-			}
-			return nil
-		}
-		return tx.ScanUsers(q, func(u directory.User) error {
-			if expr != nil && !filter.MatchUser(expr, u, userExtra(u)) {
+	if !ok {
+		err := tx.ScanUsers(scan, func(u directory.User) error {
+			if !q.match(u) {
 				return nil
 			}
-			if len(out.Items) == limit {
+			return fn(u)
+		})
+		return err
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].ID < cands[j].ID })
+	for _, u := range cands {
+		if u.ID <= after || !q.match(u) {
+			continue
+		}
+		if err := fn(u); errors.Is(err, directory.ErrStopScan) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) error {
+	q, err := h.usersQuery(r, a)
+	if err != nil {
+		return err
+	}
+	out := userList{Items: []userView{}}
+	err = h.svc.View(r.Context(), func(tx directory.ReadTx) error {
+		if q.sortBy != "" {
+			return sortedUsers(tx, q, &out)
+		}
+		total := 0
+		// Counting every match reads them all; without total=true the read stops after the
+		// page.
+		from := q.scan.After
+		if q.total {
+			from = ""
+		}
+		err := eachMatch(tx, q, from, func(u directory.User) error {
+			total++
+			if u.ID <= q.scan.After {
+				return nil
+			}
+			if len(out.Items) == q.limit {
 				// One more match exists, so there is a next page; it starts after the last
 				// item of this one.
-				out.NextCursor = out.Items[len(out.Items)-1].ID
+				if out.NextCursor == "" {
+					out.NextCursor = out.Items[len(out.Items)-1].ID
+				}
+				if q.total {
+					return nil
+				}
 				return directory.ErrStopScan
 			}
 			v, err := userViewTx(tx, u)
@@ -93,6 +205,10 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ string) er
 			out.Items = append(out.Items, v)
 			return nil
 		})
+		if q.total {
+			out.Total = &total
+		}
+		return err
 	})
 	if err != nil {
 		return err
@@ -101,21 +217,72 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, _ string) er
 	return nil
 }
 
+// sortedUsers pages the users q selects in the order it asks for. It reads every match, keeping
+// only its id and sort key, sorts them, and reads the page's users; the cursor is the last
+// item's key and id, so that a page goes on where the previous one ended even while users
+// change.
+func sortedUsers(tx directory.ReadTx, q usersQuery, out *userList) error {
+	type entry struct{ key, id string }
+	keyOf := userSortKeys[q.sortBy]
+	var all []entry
+	if err := eachMatch(tx, q, "", func(u directory.User) error {
+		all = append(all, entry{keyOf(u), u.ID})
+		return nil
+	}); err != nil {
+		return err
+	}
+	less := func(a, b entry) int {
+		c := strings.Compare(a.key, b.key)
+		if c == 0 {
+			c = strings.Compare(a.id, b.id)
+		}
+		if q.desc {
+			return -c
+		}
+		return c
+	}
+	slices.SortFunc(all, less)
+	total := len(all)
+	out.Total = &total
+	start := 0
+	if q.scan.After != "" {
+		var cur entry
+		raw, err := base64.RawURLEncoding.DecodeString(q.scan.After)
+		if k, id, ok := strings.Cut(string(raw), "\x00"); err == nil && ok {
+			cur = entry{k, id}
+		} else {
+			return badRequest("cursor: use the next_cursor of the previous page of the same sort")
+		}
+		start, _ = slices.BinarySearchFunc(all, cur, less)
+		if start < len(all) && all[start] == cur {
+			start++
+		}
+	}
+	end := min(start+q.limit, len(all))
+	for _, e := range all[start:end] {
+		u, err := tx.User(e.id)
+		if err != nil {
+			return err
+		}
+		v, err := userViewTx(tx, u)
+		if err != nil {
+			return err
+		}
+		out.Items = append(out.Items, v)
+	}
+	if end < len(all) {
+		last := all[end-1]
+		out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(last.key + "\x00" + last.id))
+	}
+	return nil
+}
+
 // indexedUsers returns the candidates of an equality that a store index answers, and false
-// when the filter has none and the caller must scan. Every user the filter matches is among
-// the candidates.
-func indexedUsers(tx directory.ReadTx, expr filter.Expr, idp string) ([]directory.User, bool, error) {
+// when the filter has none and the caller must scan. Every user of q's organization and IdP
+// that the filter matches is among the candidates.
+func indexedUsers(tx directory.ReadTx, expr filter.Expr, q directory.ScanQuery) ([]directory.User, bool, error) {
 	if expr == nil {
 		return nil, false, nil
-	}
-	one := func(u directory.User, err error) ([]directory.User, bool, error) {
-		if errors.Is(err, directory.ErrNotFound) {
-			return []directory.User{}, true, nil
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		return []directory.User{u}, true, nil
 	}
 	// uniqueUserId eq … is not answered from the identity index: the filter compares
 	// uniqueUserId case-insensitively and the index is exact, so the two could disagree.
@@ -125,42 +292,61 @@ func indexedUsers(tx directory.ReadTx, expr filter.Expr, idp string) ([]director
 	}
 	switch attr {
 	case "id":
-		return one(tx.User(value))
-	case "username", "emails.value":
-		// userNames and emails are indexed per organization; the list spans them all.
-		orgs, err := tx.Orgs()
+		u, err := tx.User(value)
+		if errors.Is(err, directory.ErrNotFound) {
+			return []directory.User{}, true, nil
+		}
 		if err != nil {
 			return nil, false, err
 		}
-		all := []directory.User{}
-		for _, o := range orgs {
-			var us []directory.User
-			if attr == "username" {
-				var u directory.User
-				if u, err = tx.UserByUserName(o.ID, value); err == nil {
-					us = []directory.User{u}
-				} else if errors.Is(err, directory.ErrNotFound) {
-					err = nil
-				}
-			} else {
-				us, err = tx.UsersByEmail(o.ID, value)
+		return []directory.User{u}, true, nil
+	case "username":
+		us, err := inEachOrg(tx, q.Org, func(org string) ([]directory.User, error) {
+			u, err := tx.UserByUserName(org, value)
+			if errors.Is(err, directory.ErrNotFound) {
+				return nil, nil
 			}
-			if err != nil {
-				return nil, false, err
-			}
-			all = append(all, us...)
-		}
-		return all, true, nil
+			return []directory.User{u}, err
+		})
+		return us, err == nil, err
+	case "emails.value":
+		us, err := inEachOrg(tx, q.Org, func(org string) ([]directory.User, error) { return tx.UsersByEmail(org, value) })
+		return us, err == nil, err
 	case "externalid":
-		if idp != "" {
-			us, err := tx.UsersByExternalID(idp, value)
+		if q.IdP != "" {
+			us, err := tx.UsersByExternalID(q.IdP, value)
 			return us, err == nil, err
 		}
 	}
 	return nil, false, nil
 }
 
-func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, _ string) error {
+// inEachOrg runs a per-organization index lookup in org, or in every organization when org
+// is "", and gathers what it finds.
+func inEachOrg(tx directory.ReadTx, org string, lookup func(org string) ([]directory.User, error)) ([]directory.User, error) {
+	if org != "" {
+		us, err := lookup(org)
+		if us == nil {
+			us = []directory.User{}
+		}
+		return us, err
+	}
+	orgs, err := tx.Orgs()
+	if err != nil {
+		return nil, err
+	}
+	out := []directory.User{}
+	for _, o := range orgs {
+		us, err := lookup(o.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, us...)
+	}
+	return out, nil
+}
+
+func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, _ access) error {
 	id := r.PathValue("id")
 	var v userView
 	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
@@ -172,7 +358,7 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, _ string) erro
 		return err
 	})
 	if errors.Is(err, directory.ErrNotFound) {
-		return notFound(fmt.Sprintf("user %q does not exist", id))
+		return userMissing(id)
 	}
 	if err != nil {
 		return err
@@ -181,11 +367,11 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, _ string) erro
 	return nil
 }
 
-func (h *Handler) deactivateUser(w http.ResponseWriter, r *http.Request, actor string) error {
+func (h *Handler) deactivateUser(w http.ResponseWriter, r *http.Request, a access) error {
 	id := r.PathValue("id")
-	u, err := h.svc.DeactivateUser(r.Context(), actor, id)
+	u, err := h.svc.DeactivateUser(r.Context(), a.actor(), id)
 	if errors.Is(err, directory.ErrNotFound) {
-		return notFound(fmt.Sprintf("user %q does not exist", id))
+		return userMissing(id)
 	}
 	if err != nil {
 		return err
@@ -202,11 +388,11 @@ func (h *Handler) deactivateUser(w http.ResponseWriter, r *http.Request, actor s
 	return nil
 }
 
-func (h *Handler) clearTombstone(w http.ResponseWriter, r *http.Request, actor string) error {
+func (h *Handler) clearTombstone(w http.ResponseWriter, r *http.Request, a access) error {
 	id := directory.Identity{IdP: r.PathValue("idp"), UniqueUserID: r.PathValue("uid")}
-	err := h.svc.ClearTombstone(r.Context(), actor, id)
+	err := h.svc.ClearTombstone(r.Context(), a.actor(), id)
 	if errors.Is(err, directory.ErrNotFound) {
-		return notFound(fmt.Sprintf("no tombstone for uniqueUserId %q of IdP %q", id.UniqueUserID, id.IdP))
+		return tombstoneMissing(id.IdP, id.UniqueUserID)
 	}
 	if err != nil {
 		return err
@@ -217,6 +403,7 @@ func (h *Handler) clearTombstone(w http.ResponseWriter, r *http.Request, actor s
 
 type groupView struct {
 	ID          string          `json:"id"`
+	Org         string          `json:"org"`
 	DisplayName string          `json:"displayName"`
 	ExternalID  string          `json:"externalId"`
 	IdP         string          `json:"idp"`
@@ -225,12 +412,21 @@ type groupView struct {
 	Meta        directory.Meta  `json:"meta"`
 }
 
-func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, _ string) error {
+func groupViewOf(g directory.Group) groupView {
+	members := g.Members
+	if members == nil {
+		members = []string{}
+	}
+	return groupView{ID: g.ID, Org: directory.OrgOrDefault(g.Org), DisplayName: g.DisplayName, ExternalID: g.ExternalID,
+		IdP: g.IdP, Owner: g.Owner, Members: members, Meta: g.Meta}
+}
+
+func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, a access) error {
 	limit, err := pageLimit(r, 100, 1000)
 	if err != nil {
 		return err
 	}
-	q := directory.ScanQuery{IdP: r.URL.Query().Get("idp"), After: r.URL.Query().Get("cursor")}
+	q := directory.ScanQuery{Org: a.org, IdP: r.URL.Query().Get("idp"), After: r.URL.Query().Get("cursor")}
 	out := list[groupView]{Items: []groupView{}}
 	err = h.svc.View(r.Context(), func(tx directory.ReadTx) error {
 		return tx.ScanGroups(q, func(g directory.Group) error {
@@ -238,12 +434,7 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, _ string) e
 				out.NextCursor = out.Items[len(out.Items)-1].ID
 				return directory.ErrStopScan
 			}
-			members := g.Members
-			if members == nil {
-				members = []string{}
-			}
-			out.Items = append(out.Items, groupView{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID,
-				IdP: g.IdP, Owner: g.Owner, Members: members, Meta: g.Meta})
+			out.Items = append(out.Items, groupViewOf(g))
 			return nil
 		})
 	})
@@ -251,148 +442,6 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, _ string) e
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-// --- events -------------------------------------------------------------------------------------
-
-type eventView struct {
-	Seq     uint64    `json:"seq"`
-	ID      string    `json:"id"`
-	Time    time.Time `json:"time"`
-	Type    string    `json:"type"`
-	Actor   string    `json:"actor"`
-	Subject string    `json:"subject"`
-	IdP     string    `json:"idp"`
-	Rule    string    `json:"rule"`
-	Reason  string    `json:"reason"`
-	Changes []string  `json:"changes"`
-}
-
-func eventViewOf(e directory.Event) eventView {
-	ch := e.Changes
-	if ch == nil {
-		ch = []string{}
-	}
-	return eventView{Seq: e.Seq, ID: e.ID, Time: e.Time, Type: e.Type, Actor: e.Actor, Subject: e.Subject,
-		IdP: e.IdP, Rule: string(e.Rule), Reason: e.Reason, Changes: ch}
-}
-
-type eventPage struct {
-	Items     []eventView `json:"items"`
-	NextAfter uint64      `json:"next_after"`
-}
-
-// maxWait bounds a long poll, below common proxy idle timeouts.
-const maxWait = 60
-
-// filteredScanBudget bounds how many events one filtered request reads, so that a filter that
-// matches nothing cannot make one request read the whole log; the client goes on from
-// next_after.
-const filteredScanBudget = 20000
-
-func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request, _ string) error {
-	qv := r.URL.Query()
-	var problems []string
-	var after uint64
-	if v := qv.Get("after"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("after=%q: use the seq of the last event seen (0 from the start)", v))
-		}
-		after = n
-	}
-	limit := 100
-	if v := qv.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			problems = append(problems, fmt.Sprintf("limit=%q: use a whole number from 1 to 1000", v))
-		}
-		limit = min(max(n, 1), 1000)
-	}
-	var wait time.Duration
-	if v := qv.Get("wait"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			problems = append(problems, fmt.Sprintf("wait=%q: use a whole number of seconds from 0 to %d", v, maxWait))
-		}
-		wait = time.Duration(min(max(n, 0), maxWait)) * time.Second
-	}
-	// last=N starts N events before the end of the log, as tail does; a console or a CLI that
-	// opens on a large log wants the recent events, not the first ones.
-	if v := qv.Get("last"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		switch {
-		case err != nil || n < 1 || n > 1000:
-			problems = append(problems, fmt.Sprintf("last=%q: use a whole number from 1 to 1000", v))
-		case qv.Has("after"):
-			problems = append(problems, "use either after or last, not both")
-		default:
-			var lastSeq uint64
-			if err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
-				var err error
-				lastSeq, err = tx.LastSeq()
-				return err
-			}); err != nil {
-				return err
-			}
-			if lastSeq > n {
-				after = lastSeq - n
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return badRequest("bad query", problems...)
-	}
-	subject, idp, typ := qv.Get("subject"), qv.Get("idp"), qv.Get("type")
-	page := eventPage{Items: []eventView{}, NextAfter: after}
-	if subject == "" && idp == "" && typ == "" {
-		evs, err := h.svc.Events(r.Context(), after, limit, wait)
-		if err != nil {
-			return err
-		}
-		for _, e := range evs {
-			page.Items = append(page.Items, eventViewOf(e))
-			page.NextAfter = e.Seq
-		}
-		writeJSON(w, http.StatusOK, page)
-		return nil
-	}
-	// Filtered reads scan forward from after; next_after is the last event read, matched or
-	// not, so the client resumes without reading the same events again. A long poll first
-	// waits for any event past after, so a follower with a filter does not spin.
-	if wait > 0 {
-		if _, err := h.svc.Events(r.Context(), after, 1, wait); err != nil {
-			return err
-		}
-	}
-	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
-		read := 0
-		for read < filteredScanBudget && len(page.Items) < limit {
-			evs, err := tx.Events(page.NextAfter, 1000)
-			if err != nil {
-				return err
-			}
-			if len(evs) == 0 {
-				return nil
-			}
-			for _, e := range evs {
-				read++
-				page.NextAfter = e.Seq
-				if (subject == "" || e.Subject == subject) && (idp == "" || e.IdP == idp) && (typ == "" || e.Type == typ) {
-					page.Items = append(page.Items, eventViewOf(e))
-					if len(page.Items) == limit {
-						return nil
-					}
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, page)
 	return nil
 }
 
@@ -429,11 +478,11 @@ type refusalsOfRule struct {
 	Last  time.Time `json:"last"`
 }
 
-func (h *Handler) reconciliation(w http.ResponseWriter, r *http.Request, _ string) error {
+func (h *Handler) reconciliation(w http.ResponseWriter, r *http.Request, _ access) error {
 	id := r.PathValue("id")
 	rec, err := h.svc.Reconcile(r.Context(), id)
 	if errors.Is(err, directory.ErrNotFound) {
-		return notFound(fmt.Sprintf("IdP %q does not exist", id))
+		return idpMissing(id)
 	}
 	if err != nil {
 		return err
@@ -470,7 +519,7 @@ func memberViews(us []directory.MemberUser) []userView {
 
 // --- backup -------------------------------------------------------------------------------------
 
-func (h *Handler) backup(w http.ResponseWriter, r *http.Request, actor string) error {
+func (h *Handler) backup(w http.ResponseWriter, r *http.Request, a access) error {
 	if h.cfg.Backup == nil {
 		return &apiError{status: http.StatusNotImplemented,
 			msg: "this server's store has no online backup; back up PostgreSQL with the database's own tools (pg_dump)"}
@@ -479,7 +528,7 @@ func (h *Handler) backup(w http.ResponseWriter, r *http.Request, actor string) e
 	w.Header().Set("Content-Disposition", `attachment; filename="roster.db"`)
 	n, err := h.cfg.Backup(w)
 	if err != nil {
-		h.log.ErrorContext(r.Context(), "admin: backup failed", "actor", actor, "written", n, "err", err)
+		h.log.ErrorContext(r.Context(), "admin: backup failed", "actor", a.actor(), "written", n, "err", err)
 		// The status is sent already; cutting the connection before the final chunk is the
 		// only way left to tell the client that what it received is incomplete. gin's
 		// recovery swallows http.ErrAbortHandler, so hijack and close where we can.
@@ -489,6 +538,6 @@ func (h *Handler) backup(w http.ResponseWriter, r *http.Request, actor string) e
 		}
 		panic(http.ErrAbortHandler)
 	}
-	h.log.InfoContext(r.Context(), "admin: backup written", "actor", actor, "bytes", n)
+	h.log.InfoContext(r.Context(), "admin: backup written", "actor", a.actor(), "bytes", n)
 	return nil
 }

@@ -45,6 +45,18 @@ func TestAuthorize(t *testing.T) {
 		{"viewer of A reads unscoped", viewerA, ActionRead, "", ok},
 		{"viewer of A writes unscoped", viewerA, ActionWrite, "", fb},
 
+		// A resource of every organization (a webhook of every organization's events): only a
+		// principal of every organization sees it, only an owner changes it.
+		{"owner reads every org's", owner, ActionRead, AllOrgs, ok},
+		{"owner writes every org's", owner, ActionWrite, AllOrgs, ok},
+		{"org-admin of A reads every org's: does not exist", adminA, ActionRead, AllOrgs, nf},
+		{"org-admin of A writes every org's: does not exist", adminA, ActionWrite, AllOrgs, nf},
+		{"viewer of all reads every org's", viewerAll, ActionRead, AllOrgs, ok},
+		{"viewer of all writes every org's", viewerAll, ActionWrite, AllOrgs, fb},
+		{"viewer of A reads every org's: does not exist", viewerA, ActionRead, AllOrgs, nf},
+		{"viewer of A writes every org's: does not exist", viewerA, ActionWrite, AllOrgs, nf},
+		{"org-admin of no org reads every org's", adminNoOrg, ActionRead, AllOrgs, fb},
+
 		{"org-admin of no org reads A", adminNoOrg, ActionRead, "a", fb},
 		{"org-admin of no org writes unscoped", adminNoOrg, ActionWrite, "", fb},
 		{"unknown role reads", unknownRole, ActionRead, "a", fb},

@@ -15,13 +15,31 @@
 //   - Every IdP belongs to one organization, and its users, groups, tombstones, SCIM tokens
 //     and events are that organization's. A store starts with organization default, and a
 //     store written before organizations holds everything in it.
+//   - What people and IdPs send passes one input policy (input.go) before it reaches a store:
+//     valid UTF-8, no control or invisible format characters in identifiers, limits per
+//     attribute and per multi-valued attribute; a refusal names the attribute (ErrInvalid).
+//     userNames are unique, and emails compared, under NFKC and full case folding, so
+//     look-alikes are one name; a userName mixing scripts within a word is refused.
 //   - The rule functions in rules.go are pure: state in, decision and reason out. A decision
 //     names its rule (a Rule constant; no other file spells a rule id) and the type of the
 //     event that records it, and the executors take both from it.
 //   - Nothing outside directory and storage/... opens a store transaction (a test keeps it
 //     so). What the edges keep between requests — the one-time keys of sign-in, the SAML SP
-//     key, the webhooks' configuration, cursors and leases — they keep through operations
-//     made for it (service_once.go, service_webhooks.go), which can touch nothing else.
+//     key, the webhooks' configuration, cursors and leases, console and set-up sessions, the
+//     signing certificates an IdP's metadata URL served last — they keep through operations
+//     made for it (service_once.go, service_webhooks.go, service_setup.go, console.go,
+//     health.go), which can touch nothing else.
+//   - Authorization is one pure decision, AuthorizeArea: Authorize's by role and
+//     organization, and for a set-up session (a set-up link opened in a browser) the check
+//     that the link's intent reaches the area of the request. A set-up session is never more
+//     than an org-admin of its link's organization, and ends when the link expires or is
+//     revoked; a console session (a sign-in through the organization's console IdP, whose
+//     role DecideConsoleAccess took from the asserted groups) ends when its user is
+//     deactivated or deleted (R6). Only hashes of their secrets are stored.
+//   - Every sign-in's event says where its key came from (KeySource) and carries, as a warning
+//     and in its reason, why a fallback key should worry an administrator (R1, R12). A test
+//     sign-in (TestLogin) runs the same decision on the current state, stores nothing about
+//     the person, and writes one login.tested event that holds neither key nor attribute.
 //
 // # Provisioning rules
 //

@@ -66,6 +66,12 @@ const (
 	RefuseConflict       = "conflict"        // R7, R8: a SCIM create would break uniqueness
 	RefuseUnknownIdP     = "unknown_idp"
 	RefuseEmailDomain    = "email_domain" // R13: an email outside the organization's verified domains
+	// RefuseOtherBrowser: a sign-in was finished in another browser than the one that started
+	// it (login CSRF). No provisioning rule decides it, so its refusal names none.
+	RefuseOtherBrowser = "other_browser"
+	// RefuseInvalidInput: the IdP asserted a value the input policy refuses (input.go), so the
+	// sign-in cannot be applied; no provisioning rule decides it either.
+	RefuseInvalidInput = "invalid_input"
 )
 
 // Refusal is the error returned when a provisioning rule refuses an operation. It names the
@@ -78,7 +84,12 @@ type Refusal struct {
 	EventID string
 }
 
-func (r *Refusal) Error() string { return fmt.Sprintf("refused by %s: %s", r.Rule, r.Reason) }
+func (r *Refusal) Error() string {
+	if r.Rule == "" {
+		return "refused: " + r.Reason
+	}
+	return fmt.Sprintf("refused by %s: %s", r.Rule, r.Reason)
+}
 
 // AsRefusal returns the Refusal inside err, if any.
 func AsRefusal(err error) (*Refusal, bool) {

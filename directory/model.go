@@ -181,12 +181,6 @@ func cloneSlice[T any](s []T) []T {
 	return append(make([]T, 0, len(s)), s...)
 }
 
-// FoldUserName is the case-folded form under which userNames are unique (R8).
-func FoldUserName(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
-// FoldEmail is the form under which emails are indexed and compared.
-func FoldEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
 // Group is a named set of users.
 type Group struct {
 	ID          string `json:"id"`
@@ -233,6 +227,9 @@ type SAMLSettings struct {
 	MetadataXML       string `json:"metadata_xml,omitempty"`
 	MetadataURL       string `json:"metadata_url,omitempty"`
 	AllowIdPInitiated bool   `json:"allow_idp_initiated"`
+	// AllowSHA1 accepts responses signed or digested with SHA-1 (RSA-SHA1, DSA-SHA1), for
+	// old IdPs that cannot sign otherwise; off, they are refused.
+	AllowSHA1 bool `json:"allow_sha1,omitempty"`
 }
 
 // OIDCSettings configure the OpenID Connect connection of an IdP.
@@ -301,6 +298,9 @@ type TokenKind string
 const (
 	TokenSCIM  TokenKind = "scim"
 	TokenAdmin TokenKind = "admin"
+	// TokenSetup is a set-up link's secret (service_setup.go): a credential of one
+	// organization, limited to an intent.
+	TokenSetup TokenKind = "setup"
 )
 
 // Token is a bearer credential. Only the SHA-256 hash of the secret is stored.
@@ -320,6 +320,9 @@ type Token struct {
 	ExpiresAt  time.Time `json:"expiresAt"`
 	RevokedAt  time.Time `json:"revokedAt"`
 	LastUsedAt time.Time `json:"lastUsedAt"`
+
+	// Intent is what a set-up link may be used for; empty for other tokens.
+	Intent SetupIntent `json:"intent,omitempty"`
 }
 
 // Usable reports whether the token may authenticate a request at now.
@@ -349,9 +352,21 @@ type Event struct {
 	Rule    Rule     `json:"rule,omitempty"`
 	Reason  string   `json:"reason,omitempty"`
 	Changes []string `json:"changes,omitempty"`
+	// Detail keeps what a library or a protocol check said, for the administrator, where Reason
+	// says in plain words what happened (a sign-in refused before any rule applied).
+	Detail string `json:"detail,omitempty"`
 	// User and Group are snapshots of the resource after the change, when there is one.
 	User  *User  `json:"user,omitempty"`
 	Group *Group `json:"group,omitempty"`
+	// Partial says the snapshot leaves attributes out because the resource is larger than
+	// an event keeps (snapshot.go).
+	Partial bool `json:"partial,omitempty"`
+
+	// KeySource says, for a sign-in's event, where its uniqueUserId came from (R1), and
+	// Warnings what an administrator should know about it in plain words: a key taken from a
+	// fallback, an attribute the mapping names that never arrived.
+	KeySource KeySource `json:"key_source,omitempty"`
+	Warnings  []string  `json:"warnings,omitempty"`
 }
 
 // Event types.

@@ -248,9 +248,24 @@ type Principal struct {
 	Role Role
 	Org  string
 	// Kind prefixes the actor of the events the principal causes: "admin", "setup" or
-	// "console". "" is "admin".
+	// "console" (KindSetup, KindConsole). "" is "admin".
 	Kind string
+
+	// Intent limits a set-up session (Kind "setup") to what its link was made for;
+	// AuthorizeArea applies it.
+	Intent SetupIntent
+	// ExpiresAt is when the credential ends, for a caller to show; zero when it does not.
+	ExpiresAt time.Time
 }
+
+// Kinds of principal besides admin tokens.
+const (
+	// KindSetup is a set-up session: a set-up link opened in a browser.
+	KindSetup = "setup"
+	// KindConsole is a console session: a person signed in to the console through the
+	// organization's IdP.
+	KindConsole = "console"
+)
 
 // Actor is the event actor naming the credential: "admin:<name>", "setup:<link id>",
 // "console:<user id>".

@@ -70,6 +70,12 @@ type Login struct {
 	// GroupsAsserted is true when the IdP sent a groups attribute at all, so that an empty
 	// list means "member of nothing" rather than "not told".
 	GroupsAsserted bool
+
+	// KeySource says where UniqueUserID came from, and KeyWarning, when set, why that should
+	// worry an administrator (a fallback in place of the mapped attribute). The login's event
+	// carries both, so that the key is always explained (R1, R12).
+	KeySource  KeySource
+	KeyWarning string
 }
 
 // DesiredUserName is the userName a user created from this login gets.
@@ -582,5 +588,113 @@ func diffUsers(a, b User) []string {
 	add("password", a.PasswordHash != b.PasswordHash)
 	add("uniqueUserId", a.UniqueUserID != b.UniqueUserID)
 	add("owner", a.Owner != b.Owner)
+	return out
+}
+
+// RefuseSCIMOwned says an administrator asked for what the user's SCIM connector decides (R6).
+const RefuseSCIMOwned = "scim_owned"
+
+// DecideAdminReactivation applies R6 to an administrator reactivating u, a user of idp (nil for
+// a user of no IdP). A user that SCIM provisions — SCIM-owned, of an IdP in mode scim or
+// both — is the connector's to reactivate: reactivated here, it would regain the access its IdP
+// took away, and the IdP, which believes it inactive already, would not say so again. Such a
+// request is refused and nothing changes. An active user stays as it is, with no event. The
+// sessions ended by the deactivation stay ended.
+func DecideAdminReactivation(idp *IdP, u User) (Decision, *Refusal) {
+	if u.Active {
+		return Decision{User: u}, nil
+	}
+	if u.Owner == OwnerSCIM && idp != nil && idp.Mode != ModeJIT {
+		return Decision{}, &Refusal{Rule: RuleR6, Code: RefuseSCIMOwned, Reason: fmt.Sprintf(
+			"user %q is provisioned by SCIM from IdP %q (mode %s): reactivate it in the IdP, whose connector then sends active=true; deprovisioning by SCIM sticks",
+			u.UserName, idp.ID, idp.Mode)}
+	}
+	u = u.Clone()
+	u.Active = true
+	return Decision{Event: EventUserReactivated, Rule: RuleR6, Changes: []string{"active"}, User: u,
+		Reason: "an administrator reactivated the user; its earlier sessions stay ended, and a login never reactivates a user"}, nil
+}
+
+// DecideAdminDelete applies R6 to an administrator deleting u, a user of idp (nil for a user of
+// no IdP): the user and its memberships go, its sessions end, and a user with an identity has
+// its key tombstoned. The reason says what the tombstone does in the IdP's mode, since that is
+// what an administrator must know before deleting.
+func DecideAdminDelete(idp *IdP, u User) Decision {
+	_, keyed := u.Identity()
+	d := Decision{Event: EventUserDeleted, Rule: RuleR6, Tombstone: keyed}
+	switch {
+	case !keyed || idp == nil:
+		d.Tombstone = false
+		d.Reason = "an administrator deleted the user; it has no identity of an existing IdP, so no key is tombstoned"
+	case idp.Mode == ModeJIT:
+		d.Reason = fmt.Sprintf("an administrator deleted the user; its key is tombstoned, but IdP %q is in mode jit, which does not enforce tombstones: the person's next sign-in creates a new user", idp.ID)
+	default:
+		d.Reason = fmt.Sprintf("an administrator deleted the user; its key is tombstoned: sign-ins through IdP %q are refused until SCIM creates the user again or an administrator clears the tombstone", idp.ID)
+		if u.Owner == OwnerSCIM {
+			d.Reason += "; the IdP's connector still holds the user: its next update of it answers 404, and a SCIM create brings it back"
+		}
+	}
+	return d
+}
+
+// ModeOutcome is what changing an IdP's mode means for one user, one tombstoned key, or a
+// person who has no user yet.
+type ModeOutcome string
+
+const (
+	// ModeKeepsWorking: signs in before and after.
+	ModeKeepsWorking ModeOutcome = "keeps_working"
+	// ModeAdoptedLater: a JIT-created user that keeps signing in and that SCIM adopts when its
+	// connector creates a user with the same key (R5, R11).
+	ModeAdoptedLater ModeOutcome = "adopted_later"
+	// ModeNoLongerSignsIn: signs in before, is refused after.
+	ModeNoLongerSignsIn ModeOutcome = "no_longer_signs_in"
+	// ModeSignsInAgain: refused before, signs in after.
+	ModeSignsInAgain ModeOutcome = "signs_in_again"
+	// ModeStaysRefused: refused before and after.
+	ModeStaysRefused ModeOutcome = "stays_refused"
+)
+
+// ModePreviewDecision is the outcome of DecideModePreview: the outcome, and the rule and reason
+// of the decision a sign-in would get in the new mode.
+type ModePreviewDecision struct {
+	Outcome ModeOutcome
+	Rule    Rule
+	Reason  string
+}
+
+// DecideModePreview says what switching idp to mode to means for the person whose state is st
+// (ByKey: the user; Tombstone alone: a deleted key; neither: someone with no user yet) by asking
+// DecideLogin about a sign-in of that person in the current mode and in the new one. It writes
+// nothing and is what the mode-switch preview lists. A "change" to the same mode keeps
+// everyone as they are.
+func DecideModePreview(idp IdP, to Mode, st LoginState, now time.Time) ModePreviewDecision {
+	key := "(someone without a user)"
+	switch {
+	case st.ByKey != nil:
+		key = st.ByKey.UniqueUserID
+	case st.Tombstone != nil:
+		key = st.Tombstone.UniqueUserID
+	}
+	in := Login{IdP: idp.ID, UniqueUserID: key}
+	before := DecideLogin(idp, st, in, now)
+	next := idp
+	next.Mode = to
+	after := DecideLogin(next, st, in, now)
+	out := ModePreviewDecision{Rule: after.Rule, Reason: after.Reason}
+	wasRefused, isRefused := before.Action == LoginRefuse, after.Action == LoginRefuse
+	switch {
+	case wasRefused && isRefused:
+		out.Outcome = ModeStaysRefused
+	case wasRefused:
+		out.Outcome = ModeSignsInAgain
+	case isRefused:
+		out.Outcome = ModeNoLongerSignsIn
+	case st.ByKey != nil && st.ByKey.Owner == OwnerJIT && to != ModeJIT:
+		out.Outcome, out.Rule = ModeAdoptedLater, RuleR5
+		out.Reason = fmt.Sprintf("keeps signing in (%s: %s); SCIM adopts the user when its connector creates a user with the same key", after.Rule, after.Reason)
+	default:
+		out.Outcome = ModeKeepsWorking
+	}
 	return out
 }

@@ -12,7 +12,7 @@ import (
 	. "github.com/rosterhq/roster/directory"
 )
 
-// rules_test.go is the executable spec of the provisioning rules R1–R12 as far as the pure rule
+// rules_test.go is the executable spec of the provisioning rules R1–R13 as far as the pure rule
 // functions decide them. Each case name starts with the rule that decides it, then the mode, the
 // state of the store and what the login or request carries.
 
@@ -754,6 +754,139 @@ func TestLoginDecisionEventType(t *testing.T) {
 		if got := (LoginDecision{Action: action}).EventType(); got != want {
 			t.Errorf("%s: event type %q, want %q", action, got, want)
 		}
+	}
+}
+
+func TestDecideModePreview(t *testing.T) {
+	tomb := &Tombstone{IdP: "okta", UniqueUserID: "00u9", UserID: "u-gone", DeletedAt: earlier}
+	jitAda, scimAda := ada(OwnerJIT), ada(OwnerSCIM)
+	jitOff, scimOff := ada(OwnerJIT, inactive), ada(OwnerSCIM, inactive)
+	for _, c := range []struct {
+		name     string
+		from, to Mode
+		st       LoginState
+		want     ModePreviewDecision
+	}{
+		{"R5/jit → both: an active JIT user keeps signing in and is adopted later", ModeJIT, ModeBoth,
+			LoginState{ByKey: &jitAda}, ModePreviewDecision{Outcome: ModeAdoptedLater, Rule: RuleR5}},
+		{"R5/jit → scim: an active JIT user keeps signing in and is adopted later", ModeJIT, ModeSCIM,
+			LoginState{ByKey: &jitAda}, ModePreviewDecision{Outcome: ModeAdoptedLater, Rule: RuleR5}},
+		{"R4/jit → both: a JIT user that SCIM adopted keeps working", ModeJIT, ModeBoth,
+			LoginState{ByKey: &scimAda}, ModePreviewDecision{Outcome: ModeKeepsWorking, Rule: RuleR4}},
+		{"R11/scim → jit: a SCIM-owned user keeps working and logins update it", ModeSCIM, ModeJIT,
+			LoginState{ByKey: &scimAda}, ModePreviewDecision{Outcome: ModeKeepsWorking, Rule: RuleR11}},
+		{"R2/both → jit: a JIT user keeps working", ModeBoth, ModeJIT,
+			LoginState{ByKey: &jitAda}, ModePreviewDecision{Outcome: ModeKeepsWorking, Rule: RuleR2}},
+		{"R6/scim → jit: a user SCIM deactivated stays refused", ModeSCIM, ModeJIT,
+			LoginState{ByKey: &scimOff}, ModePreviewDecision{Outcome: ModeStaysRefused, Rule: RuleR6}},
+		{"R3/jit → scim: a deactivated JIT user stays refused", ModeJIT, ModeSCIM,
+			LoginState{ByKey: &jitOff}, ModePreviewDecision{Outcome: ModeStaysRefused, Rule: RuleR3}},
+		{"R6/jit → scim: a tombstoned key could no longer sign in", ModeJIT, ModeSCIM,
+			LoginState{Tombstone: tomb}, ModePreviewDecision{Outcome: ModeNoLongerSignsIn, Rule: RuleR6}},
+		{"R6/jit → both: a tombstoned key could no longer sign in", ModeJIT, ModeBoth,
+			LoginState{Tombstone: tomb}, ModePreviewDecision{Outcome: ModeNoLongerSignsIn, Rule: RuleR6}},
+		{"R2/scim → jit: a tombstoned key could sign in again", ModeSCIM, ModeJIT,
+			LoginState{Tombstone: tomb}, ModePreviewDecision{Outcome: ModeSignsInAgain, Rule: RuleR2}},
+		{"R6/scim → both: a tombstoned key stays refused", ModeSCIM, ModeBoth,
+			LoginState{Tombstone: tomb}, ModePreviewDecision{Outcome: ModeStaysRefused, Rule: RuleR6}},
+		{"R3/jit → scim: someone without a user could no longer sign in", ModeJIT, ModeSCIM,
+			LoginState{}, ModePreviewDecision{Outcome: ModeNoLongerSignsIn, Rule: RuleR3}},
+		{"R4/scim → both: someone without a user could sign in again", ModeSCIM, ModeBoth,
+			LoginState{}, ModePreviewDecision{Outcome: ModeSignsInAgain, Rule: RuleR4}},
+		{"R4/jit → both: someone without a user keeps being created at sign-in", ModeJIT, ModeBoth,
+			LoginState{}, ModePreviewDecision{Outcome: ModeKeepsWorking, Rule: RuleR4}},
+		{"R3/scim → scim: the same mode changes nothing", ModeSCIM, ModeSCIM,
+			LoginState{ByKey: &scimAda}, ModePreviewDecision{Outcome: ModeKeepsWorking, Rule: RuleR3}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := c.st
+			got := DecideModePreview(ruleIdP(c.from), c.to, c.st, ruleNow)
+			if diff := cmp.Diff(c.want, got, cmpopts.IgnoreFields(ModePreviewDecision{}, "Reason")); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if got.Reason == "" {
+				t.Error("no reason")
+			}
+			if diff := cmp.Diff(before, c.st); diff != "" {
+				t.Errorf("the preview changed its input:\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDecideAdminReactivation(t *testing.T) {
+	jitIdP, scimIdP, bothIdP := ruleIdP(ModeJIT), ruleIdP(ModeSCIM), ruleIdP(ModeBoth)
+	for _, c := range []struct {
+		name    string
+		idp     *IdP
+		user    User
+		refused bool
+	}{
+		{"R6/jit: a deactivated JIT user is reactivated", &jitIdP, ada(OwnerJIT, inactive), false},
+		{"R6/both: a deactivated JIT user is reactivated", &bothIdP, ada(OwnerJIT, inactive), false},
+		{"R6/jit: a SCIM-owned user kept from an earlier mode is reactivated", &jitIdP, ada(OwnerSCIM, inactive), false},
+		{"R6/scim: a user SCIM provisions is the connector's to reactivate", &scimIdP, ada(OwnerSCIM, inactive), true},
+		{"R6/both: a user SCIM provisions is the connector's to reactivate", &bothIdP, ada(OwnerSCIM, inactive), true},
+		{"R6/no IdP: an administrator's user is reactivated", nil, ada(OwnerAdmin, inactive, noIdentity), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, r := DecideAdminReactivation(c.idp, c.user)
+			if c.refused {
+				if r == nil || r.Rule != RuleR6 || r.Code != RefuseSCIMOwned || !strings.Contains(r.Reason, "reactivate it in the IdP") {
+					t.Fatalf("refusal %+v, want R6 %s telling to reactivate in the IdP", r, RefuseSCIMOwned)
+				}
+				if d.Event != "" {
+					t.Errorf("a refusal with a decision: %+v", d)
+				}
+				return
+			}
+			if r != nil {
+				t.Fatalf("refused: %+v", r)
+			}
+			want := c.user.Clone()
+			want.Active = true
+			if diff := cmp.Diff(Decision{Event: EventUserReactivated, Rule: RuleR6, Changes: []string{"active"}, User: want}, d,
+				cmpopts.IgnoreFields(Decision{}, "Reason")); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if !d.User.SessionsValidAfter.Equal(c.user.SessionsValidAfter) {
+				t.Error("reactivation moved the sessions' cut-off")
+			}
+		})
+	}
+	if d, r := DecideAdminReactivation(&jitIdP, ada(OwnerJIT)); r != nil || d.Event != "" {
+		t.Errorf("an active user: %+v %+v, want nothing to do", d, r)
+	}
+}
+
+func TestDecideAdminDelete(t *testing.T) {
+	jitIdP, scimIdP, bothIdP := ruleIdP(ModeJIT), ruleIdP(ModeSCIM), ruleIdP(ModeBoth)
+	for _, c := range []struct {
+		name      string
+		idp       *IdP
+		user      User
+		tombstone bool
+		says      []string
+	}{
+		{"R6/scim: a SCIM user's key is tombstoned, and the connector's next update answers 404", &scimIdP, ada(OwnerSCIM), true,
+			[]string{"tombstoned", "refused until SCIM creates the user again", "404"}},
+		{"R6/both: a JIT user's key is tombstoned", &bothIdP, ada(OwnerJIT), true, []string{"tombstoned", "refused"}},
+		{"R6/jit: the key is tombstoned, but mode jit does not enforce it", &jitIdP, ada(OwnerJIT), true,
+			[]string{"mode jit", "does not enforce", "creates a new user"}},
+		{"R6/no identity: nothing to tombstone", nil, ada(OwnerAdmin, noIdentity), false, []string{"no key is tombstoned"}},
+		{"R6/IdP gone: nothing to tombstone", nil, ada(OwnerJIT), false, []string{"no key is tombstoned"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := DecideAdminDelete(c.idp, c.user)
+			if d.Event != EventUserDeleted || d.Rule != RuleR6 || d.Tombstone != c.tombstone {
+				t.Errorf("decision %+v, want %s by R6 with tombstone %v", d, EventUserDeleted, c.tombstone)
+			}
+			for _, s := range c.says {
+				if !strings.Contains(d.Reason, s) {
+					t.Errorf("reason %q does not say %q", d.Reason, s)
+				}
+			}
+		})
 	}
 }
 

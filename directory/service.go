@@ -22,6 +22,9 @@ type Service struct {
 	changed chan struct{} // closed and replaced after every committed write
 	// listening is set once the store's EventNotifier wakes changed as well.
 	listening bool
+
+	// observers see the events of every committed write (service_observe.go).
+	observers eventObservers
 }
 
 // Option configures a Service.
@@ -60,9 +63,10 @@ func (s *Service) View(ctx context.Context, fn func(tx ReadTx) error) error {
 	return s.store.View(ctx, fn)
 }
 
-// update runs fn in a write transaction and wakes event waiters after a commit.
+// update runs fn in a write transaction and wakes event waiters after a commit; the events
+// it wrote go to the observers then.
 func (s *Service) update(ctx context.Context, fn func(tx Tx) error) error {
-	err := s.store.Update(ctx, fn)
+	err := s.observers.update(ctx, s.store, fn)
 	if err == nil {
 		s.wake()
 	}
@@ -90,18 +94,18 @@ func (s *Service) Changed() <-chan struct{} {
 	return s.changed
 }
 
-// appendEvent fills an event's id and time and stores it. Snapshots never carry password hashes.
+// appendEvent fills an event's id and time and stores it. Snapshots are bounded and never
+// carry password hashes (snapshot.go).
 func (s *Service) appendEvent(tx Tx, e Event) (Event, error) {
 	e.ID = s.newID()
 	e.Time = s.Now()
 	if e.User != nil {
-		u := e.User.Clone()
-		u.PasswordHash = ""
-		e.User = &u
+		u, partial := snapshotUser(*e.User)
+		e.User, e.Partial = &u, e.Partial || partial
 	}
 	if e.Group != nil {
-		g := e.Group.Clone()
-		e.Group = &g
+		g, partial := snapshotGroup(*e.Group)
+		e.Group, e.Partial = &g, e.Partial || partial
 	}
 	seq, err := tx.AppendEvent(e)
 	e.Seq = seq
@@ -436,6 +440,10 @@ func (s *Service) DeleteIdP(ctx context.Context, actor, id string, force bool) e
 			}
 		}
 		if err := tx.DeleteIdP(id); err != nil {
+			return err
+		}
+		// An IdP made again under this id starts without the certificates of this one.
+		if err := tx.DeleteKV(certificatesNS, id); err != nil {
 			return err
 		}
 		_, err = s.appendEvent(tx, Event{Type: EventIdPDeleted, Actor: actor, Subject: id, Org: org, IdP: id,

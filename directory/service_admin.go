@@ -82,6 +82,10 @@ func (s *Service) putToken(ctx context.Context, actor string, t Token, expires t
 	if t.Kind == TokenAdmin {
 		what = fmt.Sprintf("admin token %q (%s) created", t.Name, describeRole(t.Role, t.Org))
 	}
+	typ := EventTokenCreated
+	if t.Kind == TokenSetup {
+		typ, what = EventSetupLinkCreated, fmt.Sprintf("set-up link (intent %s) created, expires %s", t.Intent, t.ExpiresAt.Format(time.RFC3339))
+	}
 	var stored Token
 	err := s.update(ctx, func(tx Tx) error {
 		t := t
@@ -92,6 +96,9 @@ func (s *Service) putToken(ctx context.Context, actor string, t Token, expires t
 				return err
 			}
 			t.Org = p.Org
+			if err := checkSCIMTokenCap(tx, t.IdP, t.Created); err != nil {
+				return err
+			}
 		case t.Org != "":
 			if _, err := tx.Org(t.Org); errors.Is(err, ErrNotFound) {
 				return Invalidf("organization %q does not exist", t.Org)
@@ -102,7 +109,7 @@ func (s *Service) putToken(ctx context.Context, actor string, t Token, expires t
 		if err := tx.PutToken(t); err != nil {
 			return err
 		}
-		_, err := s.appendEvent(tx, Event{Type: EventTokenCreated, Actor: actor, Subject: t.ID, Org: t.Org, IdP: t.IdP, Reason: what})
+		_, err := s.appendEvent(tx, Event{Type: typ, Actor: actor, Subject: t.ID, Org: t.Org, IdP: t.IdP, Reason: what})
 		stored = t
 		return err
 	})
@@ -319,7 +326,8 @@ type sessionRecord struct {
 }
 
 // CreateSession starts a sign-in session for a user and returns its secret, the cookie value.
-// Only the secret's hash is stored, so a copy of the store cannot sign anybody in.
+// Only the secret's hash is stored, so a copy of the store cannot sign anybody in. A user has
+// at most MaxSessionsPerUser live sessions; the oldest ends to make room (limits.go).
 func (s *Service) CreateSession(ctx context.Context, userID, idp string, ttl time.Duration) (string, error) {
 	secret := newSecret(sessionPrefix)
 	now := s.Now()
@@ -330,7 +338,11 @@ func (s *Service) CreateSession(ctx context.Context, userID, idp string, ttl tim
 // putSession stores the session of secret, begun at now, in tx.
 func putSession(tx Tx, secret, userID, idp string, now time.Time, ttl time.Duration) error {
 	rec, _ := json.Marshal(sessionRecord{UserID: userID, IdP: idp, Created: now, Expires: now.Add(ttl)})
-	return tx.PutKV(sessionNS, base64.RawURLEncoding.EncodeToString(HashSecret(secret)), rec, now.Add(ttl))
+	key := base64.RawURLEncoding.EncodeToString(HashSecret(secret))
+	if err := tx.PutKV(sessionNS, key, rec, now.Add(ttl)); err != nil {
+		return err
+	}
+	return trackSession(tx, userID, key, now, now.Add(ttl))
 }
 
 // SessionUser returns the user of a live session. A session ends when it expires, when it is

@@ -25,7 +25,8 @@ func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, e
 
 // SignIn is Login followed, unless the rules refuse it, by a session of the user that lasts
 // ttl, created in the sign-in's own transaction: one store transaction per sign-in. It returns
-// the session's secret, the cookie value (see CreateSession).
+// the session's secret, the cookie value (see CreateSession); the session counts towards the
+// user's MaxSessionsPerUser as one CreateSession would.
 func (s *Service) SignIn(ctx context.Context, in Login, ttl time.Duration, uses ...OnceUse) (User, string, error) {
 	if ttl <= 0 {
 		return User{}, "", Invalidf("a session must last a positive time, not %s", ttl)
@@ -35,6 +36,9 @@ func (s *Service) SignIn(ctx context.Context, in Login, ttl time.Duration, uses 
 
 // login is Login, and SignIn when ttl is positive.
 func (s *Service) login(ctx context.Context, in Login, ttl time.Duration, uses []OnceUse) (User, string, error) {
+	if err := CheckLogin(in); err != nil {
+		return User{}, "", err
+	}
 	in.UniqueUserID = strings.TrimSpace(in.UniqueUserID)
 	var secret string
 	if ttl > 0 {
@@ -49,30 +53,18 @@ func (s *Service) login(ctx context.Context, in Login, ttl time.Duration, uses [
 			if err := applyOnce(tx, s.Now(), uses); err != nil {
 				return err
 			}
-			idp, err := tx.IdP(in.IdP)
-			if err != nil {
-				return err
-			}
-			st, err := loadLoginState(tx, idp, in)
-			if err != nil {
-				return err
-			}
-			org, err := tx.Org(idp.Org)
-			if err != nil {
-				return err
-			}
 			now := s.Now()
-			d := DecideLogin(idp, st, in, now)
-			if r := DecideEmailDomains(org, []string{in.Email}); r != nil {
-				d = LoginDecision{Action: LoginRefuse, Rule: r.Rule, Code: r.Code, Reason: r.Reason}
+			idp, st, d, err := decideLoginIn(tx, in, now)
+			if err != nil {
+				return err
 			}
 			subject := in.UniqueUserID
 			if st.ByKey != nil {
 				subject = st.ByKey.ID
 			}
 			if d.Action == LoginRefuse {
-				e, err := s.appendEvent(tx, Event{Type: d.EventType(), Actor: actor, Subject: subject, Org: idp.Org, IdP: idp.ID,
-					Rule: d.Rule, Reason: d.Reason + " [" + d.Code + "] uniqueUserId=" + in.UniqueUserID})
+				e, err := s.appendEvent(tx, in.explainKey(Event{Type: d.EventType(), Actor: actor, Subject: subject, Org: idp.Org, IdP: idp.ID,
+					Rule: d.Rule, Reason: d.Reason + " [" + d.Code + "] uniqueUserId=" + in.UniqueUserID}))
 				refusal = &Refusal{Rule: d.Rule, Code: d.Code, Reason: d.Reason, EventID: e.ID}
 				return err
 			}
@@ -106,8 +98,8 @@ func (s *Service) login(ctx context.Context, in Login, ttl time.Duration, uses [
 					changes = append(changes, "groups")
 				}
 			}
-			if _, err := s.appendEvent(tx, Event{Type: d.EventType(), Actor: actor, Subject: u.ID, Org: idp.Org, IdP: idp.ID,
-				Rule: d.Rule, Reason: d.Reason, Changes: changes, User: &u}); err != nil {
+			if _, err := s.appendEvent(tx, in.explainKey(Event{Type: d.EventType(), Actor: actor, Subject: u.ID, Org: idp.Org, IdP: idp.ID,
+				Rule: d.Rule, Reason: d.Reason, Changes: changes, User: &u})); err != nil {
 				return err
 			}
 			if secret != "" {
@@ -129,6 +121,29 @@ func (s *Service) login(ctx context.Context, in Login, ttl time.Duration, uses [
 		return User{}, "", refusal
 	}
 	return out, secret, nil
+}
+
+// decideLoginIn reads what bears on a login and decides it: DecideLogin on the current state,
+// with R13's email domains of the IdP's organization over it. Login carries the decision out;
+// TestLogin only reports it.
+func decideLoginIn(tx ReadTx, in Login, now time.Time) (IdP, LoginState, LoginDecision, error) {
+	idp, err := tx.IdP(in.IdP)
+	if err != nil {
+		return IdP{}, LoginState{}, LoginDecision{}, err
+	}
+	st, err := loadLoginState(tx, idp, in)
+	if err != nil {
+		return IdP{}, LoginState{}, LoginDecision{}, err
+	}
+	org, err := tx.Org(idp.Org)
+	if err != nil {
+		return IdP{}, LoginState{}, LoginDecision{}, err
+	}
+	d := DecideLogin(idp, st, in, now)
+	if r := DecideEmailDomains(org, []string{in.Email}); r != nil {
+		d = LoginDecision{Action: LoginRefuse, Rule: r.Rule, Code: r.Code, Reason: r.Reason}
+	}
+	return idp, st, d, nil
 }
 
 func loadLoginState(tx ReadTx, idp IdP, in Login) (LoginState, error) {

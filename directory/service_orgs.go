@@ -146,8 +146,8 @@ func consoleAccessEqual(a, b *ConsoleAccess) bool {
 }
 
 // DeleteOrg removes an organization that holds no IdP and no user; otherwise it is a
-// *ConflictError naming what is left. The admin tokens limited to the organization are
-// revoked with it, each with its event.
+// *ConflictError naming what is left. The admin tokens limited to the organization and its
+// set-up links are revoked with it, each with its event.
 func (s *Service) DeleteOrg(ctx context.Context, actor, id string) error {
 	return s.update(ctx, func(tx Tx) error {
 		if _, err := tx.Org(id); err != nil {
@@ -182,6 +182,11 @@ func (s *Service) DeleteOrg(ctx context.Context, actor, id string) error {
 		if err != nil {
 			return err
 		}
+		links, err := tx.Tokens(TokenSetup, "")
+		if err != nil {
+			return err
+		}
+		tokens = append(tokens, links...)
 		now := s.Now()
 		for _, t := range tokens {
 			if t.Org != id || !t.RevokedAt.IsZero() {
@@ -192,7 +197,7 @@ func (s *Service) DeleteOrg(ctx context.Context, actor, id string) error {
 				return err
 			}
 			if _, err := s.appendEvent(tx, Event{Type: EventTokenRevoked, Actor: actor, Subject: t.ID, Org: id,
-				Reason: fmt.Sprintf("admin token %q revoked with its organization", t.Name)}); err != nil {
+				Reason: fmt.Sprintf("%s token %q revoked with its organization", t.Kind, t.Name)}); err != nil {
 				return err
 			}
 		}

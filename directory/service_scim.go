@@ -49,27 +49,39 @@ func (s *Service) CheckSCIMAccess(ctx context.Context, a SCIMActor, subject stri
 	return s.recordRefusal(ctx, a, subject, err)
 }
 
+// scoped loads one record with get and hides it unless idpOf says it belongs to the IdP idp
+// (R10): a record of another IdP reads as not found, the same answer as one that does not exist.
+func scoped[T any](get func(id string) (T, error), idpOf func(T) string, idp, id string) (T, error) {
+	var none T
+	v, err := get(id)
+	if err != nil {
+		return none, err
+	}
+	if idpOf(v) != idp {
+		return none, ErrNotFound
+	}
+	return v, nil
+}
+
+// viewScoped reads one record of the actor's IdP with lookup, in a read transaction.
+func viewScoped[T any](ctx context.Context, s *Service, a SCIMActor, id string, lookup func(tx ReadTx, idp, id string) (T, error)) (T, error) {
+	var v T
+	err := s.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		v, err = lookup(tx, a.IdP, id)
+		return err
+	})
+	return v, err
+}
+
 // scopedUser loads a user and hides it unless it belongs to the actor's IdP (R10).
 func scopedUser(tx ReadTx, idp, id string) (User, error) {
-	u, err := tx.User(id)
-	if err != nil {
-		return User{}, err
-	}
-	if u.IdP != idp {
-		return User{}, ErrNotFound
-	}
-	return u, nil
+	return scoped(tx.User, func(u User) string { return u.IdP }, idp, id)
 }
 
 // SCIMUser returns one user of the actor's IdP.
 func (s *Service) SCIMUser(ctx context.Context, a SCIMActor, id string) (User, error) {
-	var u User
-	err := s.store.View(ctx, func(tx ReadTx) error {
-		var err error
-		u, err = scopedUser(tx, a.IdP, id)
-		return err
-	})
-	return u, err
+	return viewScoped(ctx, s, a, id, scopedUser)
 }
 
 // refuseSCIM records a SCIM refusal as an event and returns it as a *Refusal.
@@ -98,6 +110,9 @@ func (s *Service) refuseSCIM(ctx context.Context, a SCIMActor, subject string, r
 // a JIT-created user, that user is adopted and keeps its id (R5). A taken userName or identity
 // is a *ConflictError (R7, R8), recorded as an event.
 func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User, opts ...WriteOption) (User, error) {
+	if err := CheckUser(in); err != nil {
+		return User{}, err
+	}
 	o := applyWriteOptions(opts)
 	var out User
 	var decision SCIMDecision
@@ -247,6 +262,9 @@ func (s *Service) SCIMUpdateUser(ctx context.Context, a SCIMActor, id string, ex
 		if err != nil {
 			return err
 		}
+		if err := CheckUser(in); err != nil {
+			return err
+		}
 		d, err := DecideSCIMUpdate(idp, old, in, s.Now())
 		if err != nil {
 			return err
@@ -313,25 +331,12 @@ func (s *Service) SCIMDeleteUser(ctx context.Context, a SCIMActor, id string, ex
 
 // scopedGroup loads a group and hides it unless it belongs to the actor's IdP (R10).
 func scopedGroup(tx ReadTx, idp, id string) (Group, error) {
-	g, err := tx.Group(id)
-	if err != nil {
-		return Group{}, err
-	}
-	if g.IdP != idp {
-		return Group{}, ErrNotFound
-	}
-	return g, nil
+	return scoped(tx.Group, func(g Group) string { return g.IdP }, idp, id)
 }
 
 // SCIMGroup returns one group of the actor's IdP.
 func (s *Service) SCIMGroup(ctx context.Context, a SCIMActor, id string) (Group, error) {
-	var g Group
-	err := s.store.View(ctx, func(tx ReadTx) error {
-		var err error
-		g, err = scopedGroup(tx, a.IdP, id)
-		return err
-	})
-	return g, err
+	return viewScoped(ctx, s, a, id, scopedGroup)
 }
 
 // checkMembers makes sure every member is a user of the IdP (R10) and drops duplicates.
@@ -356,6 +361,9 @@ func checkMembers(tx ReadTx, idp string, members []string) ([]string, error) {
 // SCIMCreateGroup creates a group of the actor's IdP. A displayName taken within the IdP is a
 // *ConflictError.
 func (s *Service) SCIMCreateGroup(ctx context.Context, a SCIMActor, in Group) (Group, error) {
+	if err := CheckGroup(in); err != nil {
+		return Group{}, err
+	}
 	var out Group
 	err := s.update(ctx, func(tx Tx) error {
 		idp, err := s.scimIdP(tx, a, in.DisplayName)
@@ -400,6 +408,9 @@ func (s *Service) SCIMUpdateGroup(ctx context.Context, a SCIMActor, id string, e
 		}
 		g, err := fn(old.Clone())
 		if err != nil {
+			return err
+		}
+		if err := CheckGroup(g); err != nil {
 			return err
 		}
 		g.ID, g.Org, g.IdP, g.Meta, g.Owner = old.ID, old.Org, old.IdP, old.Meta, OwnerSCIM

@@ -113,6 +113,12 @@ type Tx interface {
 	PutUser(u User) error
 	// DeleteUser removes a user and its memberships.
 	DeleteUser(id string) error
+	// RefoldUsers rebuilds the indexes of users' userNames and emails from the user records
+	// under the present folding (FoldUserName, FoldEmail), changing no record. A user whose
+	// userName now folds to another's of its organization keeps no userName index entry, the
+	// holder being the one FoldHolders decides; such users are returned as collisions.
+	// reindexed counts the users whose index entries changed.
+	RefoldUsers() (reindexed int, collisions []FoldCollision, err error)
 
 	// PutGroup creates or replaces a group. Members that are not users are an ErrInvalid.
 	// A displayName already used by another group of the same IdP is a *ConflictError.

@@ -155,7 +155,7 @@ func TestForgedResponsesAreRefused(t *testing.T) {
 					t.Errorf("a session cookie was set")
 				}
 			}
-			e.MustUnchanged(before)
+			e.MustRecordRefusal(before, pageReference(t, body))
 			logged := e.logs.String()[logStart:]
 			if !strings.Contains(strings.ToLower(logged), strings.ToLower(tc.cause)) {
 				t.Errorf("the log does not name the cause %q:\n%s", tc.cause, logged)
@@ -215,7 +215,10 @@ func TestReplayIsRefused(t *testing.T) {
 			if resp.StatusCode != http.StatusForbidden {
 				t.Errorf("replay: %d, want 403\n%s", resp.StatusCode, body)
 			}
-			e.MustUnchanged(before)
+			ev := e.MustRecordRefusal(before, pageReference(t, body))
+			if flow == "idp-initiated" && !strings.Contains(ev.Reason, "used already (a replay)") {
+				t.Errorf("the replay's event does not say so: %q", ev.Reason)
+			}
 			if flow == "idp-initiated" && !strings.Contains(e.logs.String()[logStart:], "already been used") {
 				t.Errorf("the replay was not refused by the replay cache:\n%s", e.logs.String()[logStart:])
 			}

@@ -19,9 +19,9 @@ type Config struct {
 	// the allowed redirect origin derive from it; an https base URL makes cookies Secure.
 	BaseURL string
 	Logger  *slog.Logger
-	// ClockSkew is the tolerance for NotBefore and NotOnOrAfter of SAML assertions. crewjam/saml
-	// applies its own package-wide bound (saml.MaxClockSkew, 3 minutes) first, so a larger value
-	// here has no effect beyond it.
+	// ClockSkew is the tolerance for NotBefore and NotOnOrAfter of SAML assertions and for the
+	// iat of an OIDC ID token. crewjam/saml applies its own package-wide bound
+	// (saml.MaxClockSkew, 3 minutes) first, so a larger value has no effect beyond it for SAML.
 	ClockSkew time.Duration
 	// SessionTTL is how long a sign-in session lasts.
 	SessionTTL time.Duration
@@ -29,6 +29,13 @@ type Config struct {
 	// and token requests; nil uses a client of the outbound policy that allows no non-public
 	// destination.
 	HTTPClient *http.Client
+
+	// OperatorOrg is the operator's own organization: its console admin groups sign in to
+	// the console as owners, its viewer groups as viewers of every organization; "" is none.
+	OperatorOrg string
+	// MetadataTTL is how long metadata fetched from a metadata URL is reused before it is
+	// fetched again; 0 means 10 minutes.
+	MetadataTTL time.Duration
 }
 
 // Handler serves the sign-in routes. It is an http.Handler so tests drive it without gin;
@@ -42,6 +49,9 @@ type Handler struct {
 	ttl        time.Duration
 	httpClient *http.Client
 	secure     bool
+	// operatorOrg and mdTTL are Config's OperatorOrg and MetadataTTL.
+	operatorOrg string
+	mdTTL       time.Duration
 
 	mdCache metadataCache
 	// oidcCache keeps OIDC discovery per issuer (oidc.go).
@@ -50,6 +60,9 @@ type Handler struct {
 	// spKey caches the SP key pair read from the store; it never changes once created.
 	spKeyMu sync.Mutex
 	spKey   *spKeyPair
+
+	// refusalBudget bounds the protocol refusals recorded as events (pages.go).
+	refusalBudget refusalBudget
 }
 
 // New returns the sign-in handler.
@@ -74,6 +87,9 @@ func New(svc *directory.Service, cfg Config) (*Handler, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = outbound.Policy{}.Client()
 	}
+	if cfg.MetadataTTL <= 0 {
+		cfg.MetadataTTL = metadataTTL
+	}
 	return &Handler{
 		svc:        svc,
 		base:       base,
@@ -83,6 +99,9 @@ func New(svc *directory.Service, cfg Config) (*Handler, error) {
 		ttl:        cfg.SessionTTL,
 		httpClient: cfg.HTTPClient,
 		secure:     base.Scheme == "https",
+
+		operatorOrg: strings.TrimSpace(cfg.OperatorOrg),
+		mdTTL:       cfg.MetadataTTL,
 	}, nil
 }
 
@@ -99,6 +118,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveVerify(w, r)
 	case path == "/sso/logout":
 		h.only(w, r, h.serveLogout, http.MethodPost)
+	case path == "/sso/discover":
+		// No IdP route is /sso/<id> alone, so an IdP named "discover" keeps its routes.
+		h.only(w, r, h.serveDiscover, http.MethodGet, http.MethodHead)
 	case strings.HasPrefix(path, "/sso/"):
 		rest := strings.TrimPrefix(path, "/sso/")
 		idp, action, ok := strings.Cut(rest, "/")

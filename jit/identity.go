@@ -32,13 +32,26 @@ func (c Claims) lookup(names []string) ([]string, bool) {
 
 // first returns the first non-blank value of the first of names present.
 func (c Claims) first(names []string) string {
-	vs, _ := c.lookup(names)
-	for _, v := range vs {
-		if v = strings.TrimSpace(v); v != "" {
-			return v
+	v, _ := c.firstNamed(names)
+	return v
+}
+
+// firstNamed is first, and the name (of names) it was found under.
+func (c Claims) firstNamed(names []string) (string, string) {
+	for _, n := range names {
+		if n == "" {
+			continue
+		}
+		if vs, ok := c.lookup([]string{n}); ok {
+			for _, v := range vs {
+				if v = strings.TrimSpace(v); v != "" {
+					return v, n
+				}
+			}
+			return "", n
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // Subject is the protocol's own name for the person: the SAML NameID, or the OIDC sub.
@@ -63,6 +76,13 @@ type Identity struct {
 	// GroupsAsserted is true when the IdP sent the groups attribute at all, so that an empty
 	// list can end memberships rather than leave them.
 	GroupsAsserted bool
+
+	// KeySource says where UniqueUserID came from, KeyAttribute the attribute or claim name
+	// it was read under ("" for a fallback to the subject), and KeyWarning, when set, why an
+	// administrator should worry about it (keysource.go).
+	KeySource    directory.KeySource
+	KeyAttribute string
+	KeyWarning   string
 }
 
 // emailVerifiedNames are the claims that say the IdP verified the email. SAML has no standard
@@ -95,16 +115,20 @@ func NewIdentity(idp directory.IdP, subject Subject, claims Claims) Identity {
 	if m := idp.Mapping.UniqueUserID; m != "" && !containsFold(preset.Accepted[FieldUniqueUserID], m) {
 		uidNames = []string{m}
 	}
+	uid, uidName := claims.firstNamed(uidNames)
 	id := Identity{
 		IdP:          idp.ID,
-		UniqueUserID: claims.first(uidNames),
+		UniqueUserID: uid,
 		FirstName:    claims.first(names(FieldFirstName, idp.Mapping.FirstName)),
 		LastName:     claims.first(names(FieldLastName, idp.Mapping.LastName)),
 		Email:        claims.first(names(FieldEmail, idp.Mapping.Email)),
 	}
-	if id.UniqueUserID == "" && subject.Persistent {
-		id.UniqueUserID = strings.TrimSpace(subject.Value)
+	if uid != "" {
+		id.KeySource, id.KeyAttribute = keySourceOf(idp, preset, uidName), uidName
+	} else if subject.Persistent && strings.TrimSpace(subject.Value) != "" {
+		id.UniqueUserID, id.KeySource = strings.TrimSpace(subject.Value), directory.KeyFallback
 	}
+	id.KeyWarning = keyWarning(idp, preset, subject, id)
 	switch strings.ToLower(claims.first(emailVerifiedNames)) {
 	case "true", "1", "yes":
 		id.EmailVerified = true
@@ -136,6 +160,8 @@ func (id Identity) Login() directory.Login {
 		EmailVerified:  id.EmailVerified,
 		Groups:         append([]string(nil), id.Groups...),
 		GroupsAsserted: id.GroupsAsserted,
+		KeySource:      id.KeySource,
+		KeyWarning:     id.KeyWarning,
 	}
 }
 

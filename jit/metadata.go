@@ -25,8 +25,9 @@ import (
 // a few kilobytes, so anything much larger is a mistake or an attack.
 const maxMetadataSize = 1 << 20
 
-// metadataTTL is how long metadata fetched from a URL is reused before it is fetched again,
-// so that a certificate rollover at the IdP reaches Roster within this time.
+// metadataTTL is how long metadata fetched from a URL is reused before it is fetched again, by
+// default (Config.MetadataTTL), so that a certificate rollover at the IdP reaches Roster
+// within this time.
 const metadataTTL = 10 * time.Minute
 
 // idpMetadata is the parsed metadata of one IdP and the facts Roster checks about it.
@@ -64,7 +65,7 @@ func (h *Handler) metadata(ctx context.Context, p directory.IdP) (*idpMetadata, 
 	h.mdCache.mu.Lock()
 	e, ok := h.mdCache.entries[key]
 	h.mdCache.mu.Unlock()
-	if ok && (strings.HasPrefix(key, "xml:") || now.Sub(e.fetched) < metadataTTL) {
+	if ok && (strings.HasPrefix(key, "xml:") || now.Sub(e.fetched) < h.mdTTL) {
 		return e.md, nil
 	}
 	raw, err := h.metadataBytes(ctx, p.SAML)
@@ -87,6 +88,9 @@ func (h *Handler) metadata(ctx context.Context, p directory.IdP) (*idpMetadata, 
 	}
 	h.mdCache.entries[key] = metadataEntry{md: md, fetched: now}
 	h.mdCache.mu.Unlock()
+	if strings.HasPrefix(key, "url:") {
+		h.observeCertificates(ctx, p, md)
+	}
 	return md, nil
 }
 

@@ -36,12 +36,6 @@ const (
 	// password and pass MFA, short enough that a leaked state is soon worthless.
 	oidcStateTTL = 15 * time.Minute
 
-	// oidcBindingCookie holds a random value whose hash each pending login records, so that
-	// only the browser that started a login can finish it (no login CSRF, no state replayed
-	// from another browser). One value serves every login the browser has under way, so that
-	// two tabs signing in at once do not overwrite each other's binding.
-	oidcBindingCookie = "roster_oidc_binding"
-
 	// providerTTL is how long a discovery document is reused before it is fetched again, so
 	// that a changed endpoint reaches Roster within this time. Signing keys rotate faster than
 	// that without harm: go-oidc fetches the JWKS again when a token names a key it lacks.
@@ -71,6 +65,8 @@ type oidcPending struct {
 	// itself is never stored.
 	Binding  string `json:"binding"`
 	ReturnTo string `json:"returnTo"`
+	// flow is the sign-in's purpose (flows.go).
+	flow
 }
 
 // oidcProviders caches discovery per issuer. It is only a cache of what the issuer publishes;
@@ -176,18 +172,25 @@ func (h *Handler) oauthConfig(p directory.IdP, prov *oidc.Provider) *oauth2.Conf
 // serveLoginByProtocol starts a sign-in the way the IdP's protocol does it.
 func (h *Handler) serveLoginByProtocol(w http.ResponseWriter, r *http.Request, idpID string) {
 	p, err := h.svc.IdP(r.Context(), idpID)
+	var f flow
+	if err == nil {
+		var ok bool
+		if f, ok = h.startFlow(w, r, p); !ok {
+			return
+		}
+	}
 	if err == nil && p.Protocol == directory.ProtocolOIDC {
-		h.serveOIDCLogin(w, r, p)
+		h.serveOIDCLogin(w, r, p, f)
 		return
 	}
 	// SAML, and every error (a missing IdP among them), is answered by the SAML start as before.
-	h.serveLogin(w, r, idpID)
+	h.serveLogin(w, r, idpID, f)
 }
 
 // serveOIDCLogin starts an OIDC sign-in: it records state, nonce, PKCE verifier, return_to and
 // the hash of the browser's binding in the store, sets the binding cookie, and redirects to
 // the IdP's authorization endpoint.
-func (h *Handler) serveOIDCLogin(w http.ResponseWriter, r *http.Request, p directory.IdP) {
+func (h *Handler) serveOIDCLogin(w http.ResponseWriter, r *http.Request, p directory.IdP, f flow) {
 	ctx := r.Context()
 	returnTo, err := h.safeReturnTo(r.URL.Query().Get("return_to"))
 	if err != nil {
@@ -199,30 +202,15 @@ func (h *Handler) serveOIDCLogin(w http.ResponseWriter, r *http.Request, p direc
 		h.renderFailure(w, r, http.StatusBadGateway, "The identity provider of this sign-in is not reachable or not set up correctly. Ask your administrator.", err)
 		return
 	}
-	binding := ""
-	if c, err := r.Cookie(oidcBindingCookie); err == nil && validRandom(c.Value) {
-		binding = c.Value
-	} else {
-		binding = randomToken()
-	}
+	binding := h.bindBrowser(w, r, oidcBindingCookie, oidcStateTTL, http.SameSiteLaxMode)
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
-	rec, _ := json.Marshal(oidcPending{IdP: p.ID, Nonce: nonce, Verifier: verifier, Binding: hashToken(binding), ReturnTo: returnTo})
+	rec, _ := json.Marshal(oidcPending{IdP: p.ID, Nonce: nonce, Verifier: verifier, Binding: hashToken(binding), ReturnTo: returnTo, flow: f})
 	// The pending login lives in the store, so that any replica can answer the callback of a
 	// login another replica started.
 	if err := h.svc.UseOnce(ctx, directory.PutOnce(directory.OnceOIDCState, state, rec, time.Now().Add(oidcStateTTL))); err != nil {
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
 	}
-	// SameSite=Lax: the IdP's redirect back is a top-level GET, which carries Lax cookies.
-	http.SetCookie(w, &http.Cookie{
-		Name:     oidcBindingCookie,
-		Value:    binding,
-		Path:     "/sso/",
-		MaxAge:   int(oidcStateTTL / time.Second),
-		HttpOnly: true,
-		Secure:   h.secure,
-		SameSite: http.SameSiteLaxMode,
-	})
 	to := h.oauthConfig(p, prov).AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, to, http.StatusFound)
@@ -236,10 +224,6 @@ var errStateBinding = errors.New("the login state belongs to another browser")
 // left in place, so that a stranger who learned it cannot cancel the real person's login, and
 // the sign-in itself takes the state, in its own transaction.
 func (h *Handler) pendingLogin(ctx context.Context, idp, state string, r *http.Request) (oidcPending, error) {
-	binding := ""
-	if c, err := r.Cookie(oidcBindingCookie); err == nil {
-		binding = c.Value
-	}
 	raw, err := h.svc.PeekOnce(ctx, directory.OnceOIDCState, state)
 	if err != nil {
 		return oidcPending{}, err
@@ -251,7 +235,7 @@ func (h *Handler) pendingLogin(ctx context.Context, idp, state string, r *http.R
 	if rec.IdP != idp {
 		return oidcPending{}, fmt.Errorf("the state was issued for IdP %q: %w", rec.IdP, directory.ErrNotFound)
 	}
-	if binding == "" || subtle.ConstantTimeCompare([]byte(hashToken(binding)), []byte(rec.Binding)) != 1 {
+	if !boundBrowser(r, oidcBindingCookie, rec.Binding) {
 		return oidcPending{}, errStateBinding
 	}
 	return rec, nil
@@ -270,12 +254,18 @@ func (h *Handler) serveOIDCCallback(w http.ResponseWriter, r *http.Request, idpI
 	}
 	state := q.Get("state")
 	if state == "" {
-		h.renderFailure(w, r, http.StatusBadRequest, "", errors.New("the OIDC callback carries no state"))
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusBadRequest, reason: "the OIDC callback carries no state",
+			cause: errors.New("the OIDC callback carries no state")})
 		return
 	}
 	pending, err := h.pendingLogin(ctx, p.ID, state, r)
 	if err != nil {
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("OIDC callback of IdP %q: state refused: %w", p.ID, err))
+		reason := "the OIDC login state is unknown, expired or used already"
+		if errors.Is(err, errStateBinding) {
+			reason = "the OIDC sign-in was started in another browser"
+		}
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, reason: reason,
+			cause: fmt.Errorf("OIDC callback of IdP %q: state refused: %w", p.ID, err)})
 		return
 	}
 	// This callback is the one answer of the login the browser started. Should it fail before
@@ -292,38 +282,44 @@ func (h *Handler) serveOIDCCallback(w http.ResponseWriter, r *http.Request, idpI
 	}()
 	if e := q.Get("error"); e != "" {
 		// The IdP refused or the person cancelled; its words go to the log, not the page.
-		h.renderFailure(w, r, http.StatusForbidden, "Your identity provider did not sign you in. Start again from your application; if it keeps failing, ask your administrator.",
-			fmt.Errorf("OIDC IdP %q answered error %q: %s", p.ID, e, q.Get("error_description")))
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, reason: fmt.Sprintf("the IdP did not sign the person in (error %q)", e),
+			message: "Your identity provider did not sign you in. Start again from your application; if it keeps failing, ask your administrator.",
+			cause:   fmt.Errorf("OIDC IdP %q answered error %q: %s", p.ID, e, q.Get("error_description"))})
 		return
 	}
 	code := q.Get("code")
 	if code == "" {
-		h.renderFailure(w, r, http.StatusBadRequest, "", errors.New("the OIDC callback carries no code"))
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusBadRequest, reason: "the OIDC callback carries no code",
+			cause: errors.New("the OIDC callback carries no code")})
 		return
 	}
 	prov, err := h.oidcProvider(ctx, p.OIDC.Issuer)
 	if err != nil {
-		h.renderFailure(w, r, http.StatusBadGateway, "The identity provider of this sign-in is not reachable or not set up correctly. Ask your administrator.", err)
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusBadGateway, reason: "the IdP's OpenID discovery document could not be loaded",
+			message: "The identity provider of this sign-in is not reachable or not set up correctly. Ask your administrator.", cause: err})
 		return
 	}
 	// RFC 9207: an IdP that names itself in the authorization response must be the one this
 	// login went to, else a response from another IdP is being passed off (a mix-up attack).
 	if iss := q.Get("iss"); iss != "" && iss != strings.TrimSpace(p.OIDC.Issuer) {
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("OIDC callback of IdP %q names issuer %q", p.ID, iss))
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, reason: fmt.Sprintf("the OIDC callback names another issuer (%q)", iss),
+			cause: fmt.Errorf("OIDC callback of IdP %q names issuer %q", p.ID, iss)})
 		return
 	}
-	id, err := h.oidcIdentity(ctx, p, prov, code, pending)
+	var seen received
+	id, err := h.oidcIdentity(ctx, p, prov, code, pending, &seen)
 	if err != nil {
 		status := http.StatusForbidden
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 500 {
 			status = http.StatusBadGateway
 		}
-		h.renderFailure(w, r, status, "", fmt.Errorf("OIDC sign-in of IdP %q refused: %w", p.ID, err))
+		h.refuse(w, r, refusal{idp: p.ID, status: status, reason: oidcRefusalReason(err),
+			cause: fmt.Errorf("OIDC sign-in of IdP %q refused: %w", p.ID, err)})
 		return
 	}
 	taken = true
-	h.finishLogin(w, r, id, pending.ReturnTo, directory.TakeOnce(directory.OnceOIDCState, state))
+	h.finishSignIn(w, r, p, id, seen, pending.flow, pending.ReturnTo, directory.TakeOnce(directory.OnceOIDCState, state))
 }
 
 // renderOIDCIdPError answers an OIDC route whose IdP is missing or speaks SAML.
@@ -337,8 +333,9 @@ func (h *Handler) renderOIDCIdPError(w http.ResponseWriter, r *http.Request, err
 }
 
 // oidcIdentity redeems the code and turns what the IdP says into an Identity. Every check
-// that fails is an error; nothing reaches the directory before all have passed.
-func (h *Handler) oidcIdentity(ctx context.Context, p directory.IdP, prov *oidc.Provider, code string, pending oidcPending) (Identity, error) {
+// that fails is an error; nothing reaches the directory before all have passed. seen receives
+// the subject and claims the identity was made of, which a test sign-in shows.
+func (h *Handler) oidcIdentity(ctx context.Context, p directory.IdP, prov *oidc.Provider, code string, pending oidcPending, seen *received) (Identity, error) {
 	ctx = oidc.ClientContext(context.WithValue(ctx, oauth2.HTTPClient, h.httpClient), h.httpClient)
 	cfg := h.oauthConfig(p, prov)
 	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(pending.Verifier))
@@ -354,6 +351,11 @@ func (h *Handler) oidcIdentity(ctx context.Context, p directory.IdP, prov *oidc.
 	idt, err := prov.Verifier(&oidc.Config{ClientID: p.OIDC.ClientID, SupportedSigningAlgs: oidcSigningAlgs}).Verify(ctx, raw)
 	if err != nil {
 		return Identity{}, fmt.Errorf("verifying the ID token: %w", err)
+	}
+	// go-oidc checks exp but not iat. A token issued further ahead than the clock skew allows
+	// was minted by a clock that is wrong, or for later use; neither may sign anybody in now.
+	if now := time.Now(); idt.IssuedAt.After(now.Add(h.skew)) {
+		return Identity{}, fmt.Errorf("the ID token was issued in the future, at %s (now %s, skew %s)", idt.IssuedAt, now, h.skew)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pending.Nonce)) != 1 || pending.Nonce == "" {
 		return Identity{}, errors.New("the ID token's nonce is not the one this login sent")
@@ -401,6 +403,7 @@ func (h *Handler) oidcIdentity(ctx context.Context, p directory.IdP, prov *oidc.
 		}
 		mergeUserInfo(claims, oidcClaims(uiJSON))
 	}
+	*seen = received{subject: subject, claims: claims}
 	id := NewIdentity(p, subject, claims)
 	// email_verified speaks of the email claim. When the mapping takes the address from
 	// another claim (upn, preferred_username), nobody verified that one, so it never links (R9).
@@ -590,4 +593,20 @@ func validRandom(s string) bool {
 func hashToken(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// oidcRefusalReason says in plain words why oidcIdentity refused a sign-in: its errors begin
+// with Roster's own words for the check that failed, before the library's.
+func oidcRefusalReason(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "redeeming the code"):
+		return "the IdP did not redeem the sign-in's code"
+	case strings.HasPrefix(msg, "verifying the ID token"):
+		return "the ID token did not verify (signature, issuer, audience or expiry)"
+	case strings.HasPrefix(msg, "reading userinfo"):
+		return "the IdP's userinfo could not be read"
+	}
+	head, _, _ := strings.Cut(msg, ": ")
+	return "the OIDC sign-in was refused: " + head
 }

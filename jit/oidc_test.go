@@ -298,10 +298,11 @@ func TestOIDCEntraTenant(t *testing.T) {
 	e.op.SignIn(person)
 	before := e.Snapshot()
 	b := newBrowser(t)
-	if resp, body := b.Get(b.oidcCallback(e, "entra", "/")); resp.StatusCode != http.StatusForbidden {
+	resp, body := b.Get(b.oidcCallback(e, "entra", "/"))
+	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("token of another tenant: %d:\n%s", resp.StatusCode, body)
 	}
-	e.MustUnchanged(before)
+	e.MustRecordRefusal(before, pageReference(t, body))
 }
 
 func TestOIDCUserInfo(t *testing.T) {
@@ -525,6 +526,13 @@ func TestOIDCAttacks(t *testing.T) {
 			c["exp"] = time.Now().Add(-10 * time.Minute).Unix()
 			c["iat"] = time.Now().Add(-20 * time.Minute).Unix()
 		}),
+		tampered("issued a day ahead", "the ID token was issued in the future", func(c map[string]any) {
+			c["iat"] = time.Now().Add(24 * time.Hour).Unix()
+			c["exp"] = time.Now().Add(25 * time.Hour).Unix()
+		}),
+		tampered("issued ahead by more than the clock skew", "the ID token was issued in the future", func(c map[string]any) {
+			c["iat"] = time.Now().Add(3 * time.Minute).Unix()
+		}),
 		tampered("at_hash of another access token", "at_hash does not match the access token",
 			func(c map[string]any) { c["at_hash"] = "AAAAAAAAAAAAAAAAAAAAAA" }),
 		forged("signed with an unknown key", badSig, func(c map[string]any) string { return mustSignJWT(t, unknown, c) }),
@@ -576,7 +584,7 @@ func TestOIDCAttacks(t *testing.T) {
 			if code, _ := b.me(e.env); code != http.StatusUnauthorized {
 				t.Errorf("/api/v1/me = %d, want 401", code)
 			}
-			e.MustUnchanged(before)
+			e.MustRecordRefusal(before, pageReference(t, body))
 		})
 	}
 
@@ -587,6 +595,16 @@ func TestOIDCAttacks(t *testing.T) {
 	if _, me := b.me(e.env); me.Name.GivenName != "Changed" {
 		t.Errorf("after the attacks an honest login gave %+v", me)
 	}
+}
+
+// pageReference is the reference a sign-in's failure page quotes.
+func pageReference(t *testing.T, body string) string {
+	t.Helper()
+	ref := referenceRE.FindStringSubmatch(body)
+	if ref == nil {
+		t.Fatalf("the page shows no reference:\n%s", body)
+	}
+	return ref[1]
 }
 
 // refusalLogged returns the error the server logged for the refusal whose page is body: the

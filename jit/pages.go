@@ -1,8 +1,11 @@
 package jit
 
 import (
+	"fmt"
 	"html/template"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -11,7 +14,9 @@ import (
 
 // This file is the one place where sign-in failures become what a person sees: a refusal by a
 // provisioning rule gets a page in plain words and the refusal event's id as its reference; a
-// failed protocol check gets a generic page, with its cause logged under a fresh reference.
+// failed protocol check at an IdP that exists is recorded as a refusal event too (refuse), and
+// its generic page quotes that event's id; any other failure gets a generic page, with its
+// cause logged under a fresh reference.
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
@@ -46,6 +51,10 @@ var refusalPages = map[string]page{
 		"An account with your user name already exists and belongs to another sign-in. Ask your administrator to sort it out; you were not signed in to that account.", ""},
 	directory.RefuseNoIdentity: {"Your sign-in could not be recognised",
 		"Your identity provider did not send the identifier needed to recognise you. Ask your administrator to check the single sign-on set-up.", ""},
+	directory.RefuseOtherBrowser: {"Start your sign-in again in this browser",
+		"This sign-in was started in another browser, or its cookie was lost. For your safety a sign-in can only be finished in the browser that started it. Go back to your application and sign in again from here.", ""},
+	directory.RefuseInvalidInput: {"Your details could not be accepted",
+		"Your identity provider sent details about you that cannot be accepted. Ask your administrator to check the single sign-on set-up.", ""},
 	directory.RefuseUnknownIdP: {"This sign-in is not set up",
 		"This sign-in link does not belong to a configured identity provider. Ask your administrator for the right link.", ""},
 	directory.RefuseEmailDomain: {"Your email address is not accepted here",
@@ -58,7 +67,10 @@ func renderPage(w http.ResponseWriter, status int, p page) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	// No page of the sign-in may be framed: a framed refusal or sign-in page is the start of a
+	// clickjacking attack.
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	h.Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	_ = pageTemplate.Execute(w, p)
 }
@@ -91,4 +103,85 @@ func (h *Handler) renderFailure(w http.ResponseWriter, r *http.Request, status i
 		message = "Your sign-in could not be completed. Start again from your application; if it keeps failing, ask your administrator."
 	}
 	renderPage(w, status, page{Title: title, Message: message, Reference: ref})
+}
+
+// refusal is a sign-in refused by a protocol check at an IdP that exists, before any
+// provisioning rule applied.
+type refusal struct {
+	idp    string
+	status int
+	// code is the Refuse* code recorded with the event, "" for a failed protocol check
+	// ("protocol"); a code with a page of its own in refusalPages gets that page's words.
+	code string
+	// uniqueUserID is the identity key the refused response asserted, when it was genuine.
+	uniqueUserID string
+	// message is what the person reads; "" is the generic wording.
+	message string
+	// reason says in plain words, for the administrator, what was refused ("IdP-initiated
+	// sign-in is off for okta"); cause is what the library or the check said, kept as the
+	// event's detail.
+	reason string
+	cause  error
+	// uses are the one-time keys the refused response would have used (its assertion in the
+	// replay cache): used with the refusal, so one response is recorded once.
+	uses []directory.OnceUse
+}
+
+// refuse records a protocol refusal as a login.refused event of the IdP's organization and
+// renders the page with the event's id as the reference, so that the reference a person reads
+// out finds the event in the log; the cause goes to the event's detail and to the log. When
+// nothing can be recorded — the IdP is unknown, the response was recorded already, the store
+// fails, or the IdP's budget of refusal events is spent — the page is renderFailure's, with a
+// reference in the log only.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, f refusal) {
+	p := page{Title: "Sign-in failed", Message: f.message}
+	if own, ok := refusalPages[f.code]; ok && f.message == "" {
+		p = own
+	}
+	if !h.refusalBudget.take(f.idp, time.Now()) {
+		h.renderFailure(w, r, f.status, p.Message, fmt.Errorf("%s (not recorded as an event: too many refusals of IdP %q this minute): %w", f.reason, f.idp, f.cause))
+		return
+	}
+	code := f.code
+	if code == "" {
+		code = "protocol"
+	}
+	ref, err := h.svc.RefuseSignIn(r.Context(), directory.SignInRefusal{IdP: f.idp, Code: code, Reason: f.reason,
+		Detail: f.cause.Error(), UniqueUserID: f.uniqueUserID}, f.uses...)
+	if err != nil {
+		h.renderFailure(w, r, f.status, p.Message, fmt.Errorf("%s (not recorded as an event: %v): %w", f.reason, err, f.cause))
+		return
+	}
+	h.log.WarnContext(r.Context(), "jit: sign-in refused", "status", f.status, "reference", ref.EventID, "idp", f.idp,
+		"code", code, "reason", f.reason, "path", r.URL.Path, "err", f.cause)
+	if p.Message == "" {
+		p.Message = "Your sign-in could not be completed. Start again from your application; if it keeps failing, ask your administrator."
+	}
+	p.Reference = ref.EventID
+	renderPage(w, f.status, p)
+}
+
+// refusalBudget bounds the protocol refusals each IdP may record per minute in this process:
+// anyone can post to an ACS or call a callback, and a flood of bad responses must not flood
+// the event log. Past the budget a refusal is logged only.
+type refusalBudget struct {
+	mu     sync.Mutex
+	minute time.Time
+	used   map[string]int
+}
+
+// refusalsPerMinute is each IdP's budget; an honest IdP's failing sign-ins stay far below it.
+const refusalsPerMinute = 120
+
+func (b *refusalBudget) take(idp string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if m := now.Truncate(time.Minute); !m.Equal(b.minute) || b.used == nil {
+		b.minute, b.used = m, map[string]int{}
+	}
+	if b.used[idp] >= refusalsPerMinute {
+		return false
+	}
+	b.used[idp]++
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/view"
 )
 
 // Preset is what Roster knows about one identity provider product: the attribute names its
@@ -30,6 +31,13 @@ type Preset struct {
 	// SCIMConnector says, in one line, what the vendor's SCIM connector sends as externalId
 	// unless the administrator remaps it.
 	SCIMConnector string
+	// OIDCSubIsKey says that the vendor's OIDC sub is the immutable user id this preset's
+	// set-up feeds to uniqueUserId on both sides, so that a sign-in keyed by the sub needs no
+	// warning (R1). It is false where sub is another value: Entra ID's differs per
+	// application, and unknown providers may send anything.
+	OIDCSubIsKey bool
+	// Guide is the set-up in the vendor's console, step by step (guides.go).
+	Guide view.Guide
 }
 
 // Field names of an Identity, as used in Preset.Accepted and directory.Mapping.
@@ -96,6 +104,7 @@ var presets = []Preset{
 			"mappings map objectId to externalId, or set SCIM matching to userName and map userPrincipalName to both.",
 		SCIMMatch:     directory.MatchExternalID,
 		SCIMConnector: "Sends externalId: mailNickname by default, not the objectId that SSO sends, unless remapped to objectId.",
+		Guide:         entraGuide,
 	},
 	{
 		ID: "okta", Name: "Okta", Protocols: bothProtocols,
@@ -106,6 +115,7 @@ var presets = []Preset{
 			"that externalId carries user.id, the same value the SAML attribute uniqueUserId carries.",
 		SCIMMatch:     directory.MatchExternalID,
 		SCIMConnector: "Sends externalId: the Okta user id (user.id), the value SSO sends as uniqueUserId.",
+		OIDCSubIsKey:  true, Guide: oktaGuide,
 	},
 	{
 		ID: "pingone", Name: "PingOne", Protocols: bothProtocols,
@@ -116,6 +126,7 @@ var presets = []Preset{
 			"userName and send the same value as the username.",
 		SCIMMatch:     directory.MatchExternalID,
 		SCIMConnector: "Sends externalId only as mapped in the SCIM connection: map the PingOne User ID to it.",
+		OIDCSubIsKey:  true, Guide: pingOneGuide,
 	},
 	{
 		ID: "google", Name: "Google Workspace", Protocols: bothProtocols,
@@ -128,6 +139,7 @@ var presets = []Preset{
 			"address becomes a new user, or feed the same immutable id on both sides.",
 		SCIMMatch:     directory.MatchUserName,
 		SCIMConnector: "Sends no immutable id as externalId: it identifies users by their primary email as userName.",
+		OIDCSubIsKey:  true, Guide: googleGuide,
 	},
 	{
 		ID: "onelogin", Name: "OneLogin", Protocols: bothProtocols,
@@ -144,6 +156,7 @@ var presets = []Preset{
 			"OneLogin user id, the same value the SAML attribute uniqueUserId carries.",
 		SCIMMatch:     directory.MatchExternalID,
 		SCIMConnector: "Sends externalId as its JSON template says: make it the OneLogin user id (User.id).",
+		OIDCSubIsKey:  true, Guide: oneLoginGuide,
 	},
 	{
 		ID: "jumpcloud", Name: "JumpCloud", Protocols: bothProtocols,
@@ -154,6 +167,7 @@ var presets = []Preset{
 			"same user id as externalId that the SSO attribute uniqueUserId carries; else match on userName.",
 		SCIMMatch:     directory.MatchExternalID,
 		SCIMConnector: "Sends externalId: the JumpCloud user id, when the connector is set to send it.",
+		Guide:         jumpCloudGuide,
 	},
 	{
 		ID: "keycloak", Name: "Keycloak", Protocols: bothProtocols,
@@ -164,6 +178,7 @@ var presets = []Preset{
 			"sends the Keycloak user id as externalId, in which case choose externalId matching.",
 		SCIMMatch:     directory.MatchUserName,
 		SCIMConnector: "Has no SCIM connector of its own: what a SCIM extension sends as externalId depends on that extension.",
+		OIDCSubIsKey:  true, Guide: keycloakGuide,
 	},
 	{
 		ID: "generic", Name: "Other SAML 2.0 / OpenID Connect provider", Protocols: bothProtocols,
@@ -175,6 +190,7 @@ var presets = []Preset{
 			"externalId matching and send that id from SSO.",
 		SCIMMatch:     directory.MatchUserName,
 		SCIMConnector: "Unknown connector: it surely sends userName (RFC 7643 requires it), externalId only if it says so.",
+		Guide:         genericGuide,
 	},
 }
 
@@ -209,5 +225,6 @@ func (p Preset) clone() Preset {
 		acc[k] = append([]string(nil), v...)
 	}
 	p.Accepted = acc
+	p.Guide = p.Guide.Clone()
 	return p
 }

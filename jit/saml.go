@@ -33,6 +33,11 @@ const maxResponseSize = 1 << 20
 type pendingRequest struct {
 	IdP      string `json:"idp"`
 	ReturnTo string `json:"returnTo"`
+	// flow is the sign-in's purpose (flows.go).
+	flow
+	// Binding is the base64url SHA-256 of the browser's SAML binding cookie (binding.go);
+	// only the browser that started the sign-in can finish it.
+	Binding string `json:"binding"`
 }
 
 // errNotSAML marks an IdP that has no SAML sign-in.
@@ -74,6 +79,9 @@ func (h *Handler) serviceProvider(ctx context.Context, p directory.IdP, md *idpM
 		AcsURL:            *acs,
 		AuthnNameIDFormat: saml.UnspecifiedNameIDFormat,
 		AllowIDPInitiated: p.SAML.AllowIdPInitiated,
+		// SHA-1 is broken for collision resistance; only an IdP that can do no better gets
+		// it, by the administrator's explicit choice, which the admin API shows as a warning.
+		RejectSHA1Signatures: !p.SAML.AllowSHA1,
 		// Signed AuthnRequests let IdPs that require them (and IdPs that check them when the SP
 		// metadata has a signing key) trust that a request came from Roster.
 		SignatureMethod: dsig.RSASHA256SignatureMethod,
@@ -126,10 +134,11 @@ func (h *Handler) renderIdPError(w http.ResponseWriter, r *http.Request, err err
 }
 
 // serveLogin starts an SP-initiated sign-in: it records the AuthnRequest's id with the
-// validated return_to in the store and redirects to the IdP with the HTTP-Redirect binding.
-// RelayState carries the request id, which names that record; the return_to itself never
-// travels through the IdP, so nobody can swap it on the way back.
-func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID string) {
+// validated return_to and the hash of the browser's binding in the store, sets the binding
+// cookie, and redirects to the IdP with the HTTP-Redirect binding. RelayState carries the
+// request id, which names that record; the return_to itself never travels through the IdP, so
+// nobody can swap it on the way back.
+func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID string, f flow) {
 	ctx := r.Context()
 	returnTo, err := h.safeReturnTo(r.URL.Query().Get("return_to"))
 	if err != nil {
@@ -156,7 +165,8 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request, idpID strin
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
 	}
-	rec, _ := json.Marshal(pendingRequest{IdP: p.ID, ReturnTo: returnTo})
+	binding := h.bindBrowser(w, r, samlBindingCookie, requestTTL, h.samlSameSite())
+	rec, _ := json.Marshal(pendingRequest{IdP: p.ID, ReturnTo: returnTo, flow: f, Binding: hashToken(binding)})
 	if err := h.svc.UseOnce(ctx, directory.PutOnce(directory.OnceSAMLRequest, req.ID, rec, time.Now().Add(requestTTL))); err != nil {
 		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
 		return
@@ -176,22 +186,29 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, maxResponseSize)
 	if err := r.ParseForm(); err != nil {
-		h.renderFailure(w, r, http.StatusBadRequest, "", fmt.Errorf("reading the ACS form: %w", err))
+		status := http.StatusBadRequest
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		h.refuse(w, r, refusal{idp: idpID, status: status, reason: "the sign-in post could not be read",
+			cause: fmt.Errorf("reading the ACS form: %w", err)})
 		return
 	}
 	encoded := r.PostForm.Get("SAMLResponse")
 	if encoded == "" {
-		h.renderFailure(w, r, http.StatusBadRequest, "", errors.New("the POST carries no SAMLResponse"))
+		h.refuse(w, r, refusal{idp: idpID, status: http.StatusBadRequest, reason: "the sign-in post carries no SAML response",
+			cause: errors.New("the POST carries no SAMLResponse")})
 		return
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(encoded), ""))
 	if err != nil {
-		h.renderFailure(w, r, http.StatusBadRequest, "", fmt.Errorf("SAMLResponse is not base64: %w", err))
+		h.refuse(w, r, refusal{idp: idpID, status: http.StatusBadRequest, reason: "the SAML response is not base64",
+			cause: fmt.Errorf("SAMLResponse is not base64: %w", err)})
 		return
 	}
 	inResponseTo, err := inspectResponse(raw)
 	if err != nil {
-		h.renderFailure(w, r, http.StatusBadRequest, "", err)
+		h.refuse(w, r, refusal{idp: idpID, status: http.StatusBadRequest, reason: "the SAML response is malformed", cause: err})
 		return
 	}
 	p, err := h.samlIdP(ctx, idpID)
@@ -201,7 +218,8 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 	}
 	md, err := h.metadata(ctx, p)
 	if err != nil {
-		h.renderFailure(w, r, http.StatusBadGateway, "The identity provider of this sign-in is not set up correctly. Ask your administrator.", err)
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusBadGateway, reason: "the IdP's SAML metadata could not be loaded",
+			message: "The identity provider of this sign-in is not set up correctly. Ask your administrator.", cause: err})
 		return
 	}
 
@@ -227,18 +245,30 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 		if errors.As(err, &ire) && ire.PrivateErr != nil {
 			err = ire.PrivateErr
 		}
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("SAML response from IdP %q refused: %w", p.ID, err))
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, reason: samlRefusalReason(p, inResponseTo, err),
+			cause: fmt.Errorf("SAML response from IdP %q refused: %w", p.ID, err)})
 		return
 	}
 	if err := h.checkValidityWindow(assertion, time.Now()); err != nil {
 		// The assertion passed every check of crewjam's, so it is used up all the same, as it
-		// would be had crewjam recorded it itself.
-		if len(replay.uses) > 0 {
-			if uerr := h.svc.UseOnce(ctx, replay.uses...); uerr != nil && !errors.Is(uerr, directory.ErrUsed) {
-				h.log.WarnContext(ctx, "jit: recording a refused assertion in the replay cache", "idp", p.ID, "err", uerr)
-			}
-		}
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("SAML assertion from IdP %q refused: %w", p.ID, err))
+		// would be had crewjam recorded it itself, with the refusal.
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, uses: replay.uses,
+			reason: fmt.Sprintf("the SAML assertion is outside its validity window (allowing %s of clock skew)", h.skew),
+			cause:  fmt.Errorf("SAML assertion from IdP %q refused: %w", p.ID, err)})
+		return
+	}
+
+	subject, claims := samlSubject(assertion), samlClaims(assertion)
+	id := NewIdentity(p, subject, claims)
+	// A response to a request started in another browser is genuine, but posting it here
+	// would sign this browser in to someone else's account (login CSRF). The refusal uses the
+	// assertion up, so that one response is recorded once however often it is posted; the
+	// request stays pending for the browser that started it.
+	if len(possible) > 0 && !boundBrowser(r, samlBindingCookie, pending.Binding) {
+		h.refuse(w, r, refusal{idp: p.ID, status: http.StatusForbidden, code: directory.RefuseOtherBrowser,
+			uniqueUserID: id.UniqueUserID, uses: replay.uses,
+			reason: "a SAML response was posted by another browser than the one that started its sign-in (login CSRF, or a sign-in finished in another browser)",
+			cause:  fmt.Errorf("SAML response of IdP %q for request %q posted without the binding cookie of the browser that started it", p.ID, inResponseTo)})
 		return
 	}
 
@@ -260,8 +290,7 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 		}
 	}
 
-	id := NewIdentity(p, samlSubject(assertion), samlClaims(assertion))
-	h.finishLogin(w, r, id, returnTo, uses...)
+	h.finishSignIn(w, r, p, id, received{subject: subject, claims: claims}, pending.flow, returnTo, uses...)
 }
 
 // finishLogin applies a validated identity to the directory, using up the one-time keys of the
@@ -277,7 +306,13 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identit
 	if errors.Is(err, directory.ErrUsed) {
 		// Another request, here or on another replica, used the same response or login state
 		// first (a replay, or a double submit).
-		h.renderFailure(w, r, http.StatusForbidden, "", fmt.Errorf("sign-in of IdP %q refused: %w", id.IdP, err))
+		h.refuse(w, r, refusal{idp: id.IdP, status: http.StatusForbidden,
+			reason: "the response or login state was used already (a replay, or the same sign-in submitted twice)",
+			cause:  fmt.Errorf("sign-in of IdP %q refused: %w", id.IdP, err)})
+		return
+	}
+	if errors.Is(err, directory.ErrInvalid) {
+		h.refuse(w, r, invalidInput(id.IdP, "sign-in", err, uses))
 		return
 	}
 	if err != nil {
@@ -288,6 +323,16 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identit
 	h.log.InfoContext(ctx, "jit: signed in", "idp", id.IdP, "user", user.ID, "unique_user_id", id.UniqueUserID)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+}
+
+// invalidInput is the refusal of a sign-in whose IdP asserted a value the input policy
+// refuses (a control character, an overlong name): its reason names the attribute, never the
+// value, which may be what no store can hold, and the policy's words go to its detail. The
+// response and its request are used up with it.
+func invalidInput(idp, what string, err error, uses []directory.OnceUse) refusal {
+	return refusal{idp: idp, status: http.StatusBadRequest, code: directory.RefuseInvalidInput, uses: uses,
+		reason: fmt.Sprintf("the IdP asserted a %s that the input policy refuses", directory.RefusedAttribute(err)),
+		cause:  fmt.Errorf("%s of IdP %q refused by the input policy: %w", what, idp, err)}
 }
 
 // inspectResponse reads the unverified response for what must be known before validation (the
@@ -514,4 +559,42 @@ func (c *replayCheck) Consume(assertionID string, expiresAt time.Time) error {
 	}
 	c.uses = append(c.uses, directory.PutOnce(directory.OnceSAMLAssertion, key, []byte{1}, expiresAt))
 	return nil
+}
+
+// samlRefusalReason says in plain words why crewjam/saml refused a response of IdP p, for the
+// refusal event; inResponseTo is what the response claims to answer.
+func samlRefusalReason(p directory.IdP, inResponseTo string, err error) string {
+	is := func(kinds ...error) bool {
+		for _, k := range kinds {
+			if errors.Is(err, k) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case is(saml.ErrAssertionReplayed):
+		return "this SAML response was used already (a replay)"
+	case is(saml.ErrRequestIDMismatch) && inResponseTo == "" && !p.SAML.AllowIdPInitiated:
+		return "IdP-initiated sign-in is off for " + p.ID
+	case is(saml.ErrRequestIDMismatch):
+		return "the SAML response answers a sign-in request that was not started here, expired, or was answered already (InResponseTo " + inResponseTo + ")"
+	case !p.SAML.AllowSHA1 && strings.Contains(err.Error(), "SHA-1"):
+		// crewjam/saml does not export the error of its SHA-1 check (RejectSHA1Signatures).
+		return "the SAML response is signed or digested with SHA-1, which " + p.ID + " does not accept (saml.allow_sha1 is off)"
+	case is(saml.ErrInvalidSignature, saml.ErrUntrustedCertificate, saml.ErrCertificateNotValidNow, saml.ErrInvalidCertificate) ||
+		strings.Contains(err.Error(), "signature"):
+		return "the SAML response's signature does not verify with the certificate of " + p.ID + "'s metadata"
+	case is(saml.ErrExpired, saml.ErrNotYetValid):
+		return "the SAML assertion has expired or is not valid yet"
+	case is(saml.ErrIssuerMismatch):
+		return "the SAML response names another issuer than " + p.ID + "'s metadata"
+	case is(saml.ErrDestinationMismatch, saml.ErrAudienceMismatch):
+		return "the SAML response is addressed to another service provider or URL"
+	case is(saml.ErrDecryptionFailed):
+		return "the SAML assertion could not be decrypted with Roster's key"
+	case is(saml.ErrMalformedMessage, saml.ErrMissingElement, saml.ErrUnsupported):
+		return "the SAML response is malformed or incomplete"
+	}
+	return "the SAML response was refused by a protocol check"
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/rosterhq/roster/directory"
@@ -77,8 +80,16 @@ func (h *Handler) serveVerify(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveLogout ends the session and clears its cookie. With a safe return_to it redirects
-// there; otherwise it answers 204.
+// there; otherwise it answers 204. A POST a browser sends from another origin is refused
+// (403), so that no other site can sign a person out; the session cookie's SameSite=Lax
+// already keeps it off such a POST, and the Origin check holds where that does not (a
+// sibling subdomain is same-site).
 func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request) {
+	if !h.sameOrigin(r) {
+		h.log.WarnContext(r.Context(), "jit: logout from another origin refused", "origin", r.Header.Get("Origin"))
+		writeJSONError(w, http.StatusForbidden, "logout must be sent from this site")
+		return
+	}
 	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
 		if err := h.svc.EndSession(r.Context(), c.Value); err != nil {
 			h.log.ErrorContext(r.Context(), "jit: ending a session", "err", err)
@@ -96,6 +107,34 @@ func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// sameOrigin reports whether a state-changing request comes from the base URL's origin. Browsers
+// send Origin with every POST; a request without it is not a browser's cross-site one (a
+// command-line client's), and a Sec-Fetch-Site that says cross-site settles it where Origin is
+// missing.
+func (h *Handler) sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		site := r.Header.Get("Sec-Fetch-Site")
+		return site == "" || site == "same-origin" || site == "none"
+	}
+	u, err := url.Parse(origin)
+	return err == nil && webOrigin(u) == webOrigin(h.base)
+}
+
+// webOrigin is scheme://host[:port] in lower case, without the scheme's default port.
+func webOrigin(u *url.URL) string {
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if port != "" {
+		host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return scheme + "://" + host
 }
 
 func (h *Handler) unauthenticated(w http.ResponseWriter, r *http.Request, err error) {

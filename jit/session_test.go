@@ -106,7 +106,12 @@ func TestIdPInitiated(t *testing.T) {
 		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Sign-in failed") {
 			t.Fatalf("%d\n%s", resp.StatusCode, body)
 		}
-		e.MustUnchanged(before)
+		// The refusal is an event the page's reference finds, in plain words, with the
+		// library's message apart.
+		ev := e.MustRecordRefusal(before, pageReference(t, body))
+		if !strings.HasPrefix(ev.Reason, "IdP-initiated sign-in is off for closed") || !strings.Contains(ev.Detail, "InResponseTo") || ev.IdP != "closed" {
+			t.Errorf("event %+v", ev)
+		}
 	})
 }
 
@@ -133,6 +138,8 @@ func TestBadRequests(t *testing.T) {
 		}
 		return resp
 	}
+	// What reaches the ACS of an IdP that exists is a refused sign-in, recorded as an event
+	// the page's reference finds; everything else changes nothing.
 	cases := []struct {
 		name   string
 		do     func() *http.Response
@@ -180,6 +187,10 @@ func TestBadRequests(t *testing.T) {
 			body := string(testidp.ReadBody(t, resp))
 			if resp.StatusCode != tc.status || !strings.Contains(body, tc.words) {
 				t.Errorf("%d, want %d with %q:\n%s", resp.StatusCode, tc.status, tc.words, body)
+			}
+			if strings.HasPrefix(tc.name, "ACS with") || strings.HasPrefix(tc.name, "ACS without") {
+				e.MustRecordRefusal(before, pageReference(t, body))
+				return
 			}
 			e.MustUnchanged(before)
 		})
@@ -230,7 +241,36 @@ func TestReplicasShareState(t *testing.T) {
 			if log := a.logs.String()[logStart:]; !strings.Contains(log, "InResponseTo") {
 				t.Errorf("A did not refuse the replay for its used-up request:\n%s", log)
 			}
-			a.MustUnchanged(before)
+			a.MustRecordRefusal(before, pageReference(t, body))
 		})
+	}
+}
+
+// TestFloodOfBadPostsIsNotAFloodOfEvents: anyone can post to an ACS, so protocol refusals
+// recorded as events are budgeted per IdP; past the budget the refusal is logged and its page
+// quotes a reference of the log.
+func TestFloodOfBadPostsIsNotAFloodOfEvents(t *testing.T) {
+	e := newEnv(t)
+	e.addIdP(directory.IdP{ID: "acme", Mode: directory.ModeJIT})
+	seq := e.LastSeq()
+	start := time.Now()
+	for range 130 {
+		resp, err := http.PostForm(e.url("/sso/acme/saml/acs"), url.Values{"SAMLResponse": {"%%%"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := string(testidp.ReadBody(t, resp))
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="reference"`) {
+			t.Fatalf("%d\n%s", resp.StatusCode, body)
+		}
+	}
+	n := len(e.Events(seq))
+	// The budget is per clock minute: should the posts straddle one, the next minute's budget
+	// takes the rest.
+	if sameMinute := start.Truncate(time.Minute).Equal(time.Now().Truncate(time.Minute)); (sameMinute && n != 120) || n < 120 || n >= 130 {
+		t.Errorf("%d events for 130 bad posts (within one minute: %v), want the budget of 120", n, sameMinute)
+	}
+	if !strings.Contains(e.logs.String(), "too many refusals of IdP") {
+		t.Error("the refusals past the budget were not logged as such")
 	}
 }

@@ -18,8 +18,10 @@ import (
 
 // Bulk (RFC 7644 §3.7). Every operation of a bulk request is answered exactly as the request
 // it stands for would be: it takes the same path through route — normaliser, schema check,
-// Service operation, answer — against a view of the Service that runs on a shared write
-// transaction (directory.Service.RunBatch), so that many operations cost one commit.
+// input policy and caps, Service operation, answer — against a view of the Service that runs
+// on a shared write transaction (directory.Service.RunBatch), so that many operations cost one
+// commit. A PATCH is the exception: it runs on its own, as a PATCH request does, applied to a
+// copy before its short write transaction (runBulkSteps).
 //
 // Operations run in request order, except that one referring to a bulkId ("bulkId:qwerty" as
 // a value or as a path segment) runs after the operation that creates it. An operation whose
@@ -81,7 +83,11 @@ func (h *Handler) serveBulk(w http.ResponseWriter, r *http.Request, body []byte)
 			return nil
 		}
 	}
-	h.svc.RunBatch(r.Context(), steps, failOnErrors)
+	alone := make([]bool, len(order))
+	for n, i := range order {
+		alone[n] = ops[i].method == http.MethodPatch && ops[i].refused == nil
+	}
+	h.runBulkSteps(r.Context(), steps, alone, failOnErrors)
 
 	out := make([]map[string]any, 0, len(ops))
 	for i, op := range ops {
@@ -97,6 +103,47 @@ func (h *Handler) serveBulk(w http.ResponseWriter, r *http.Request, body []byte)
 		out = append(out, m)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{bulkResponseURN}, "Operations": out})
+}
+
+// runBulkSteps runs the steps in order, stopping after failOnErrors failures (0: never). The
+// steps marked alone — the PATCHes — run on the Service itself, exactly as a PATCH request
+// does: applied to a copy outside any write transaction and written with a version check
+// (patchCopy), within the same caps. Inside a batch they would be applied while the batch holds
+// the store's writer, and a bulk request of costly PATCHes would stall every other write as
+// one PATCH applied inside its transaction once did (issue 17, V3). The steps between them
+// share transactions (RunBatch).
+func (h *Handler) runBulkSteps(ctx context.Context, steps []directory.BatchStep, alone []bool, failOnErrors int) {
+	failures := 0
+	for i := 0; i < len(steps); {
+		if (failOnErrors > 0 && failures >= failOnErrors) || ctx.Err() != nil {
+			return
+		}
+		if alone[i] {
+			if steps[i](ctx, h.svc) != nil {
+				failures++
+			}
+			i++
+			continue
+		}
+		end := i
+		for end < len(steps) && !alone[end] {
+			end++
+		}
+		maxErrors := 0
+		if failOnErrors > 0 {
+			maxErrors = failOnErrors - failures
+		}
+		errs := h.svc.RunBatch(ctx, steps[i:end], maxErrors)
+		for _, err := range errs {
+			if err != nil {
+				failures++
+			}
+		}
+		if len(errs) < end-i {
+			return // RunBatch stopped: failOnErrors reached, or the request ended
+		}
+		i = end
+	}
 }
 
 // runBulkOp runs one operation through route, on the Service given, and reads its answer.

@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -101,7 +102,7 @@ func TestBulkCreatesAGroupWithMembersByBulkId(t *testing.T) {
 
 // TestBulkWritesWhatSingleRequestsWrite: the same operations as a bulk request and as single
 // requests leave the same users and groups and the same events (type, actor, rule, reason,
-// changes), refusals included.
+// changes), refusals included — those of the input policy and the PATCH caps among them.
 func TestBulkWritesWhatSingleRequestsWrite(t *testing.T) {
 	type step struct{ method, path, body string }
 	steps := []step{
@@ -111,6 +112,10 @@ func TestBulkWritesWhatSingleRequestsWrite(t *testing.T) {
 		{"POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"u3@example.com","externalId":"k3","active":false}`},
 		{"PATCH", "/Users/{u1}", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`},
 		{"PATCH", "/Users/{u1}", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"active"}]}`},
+		{"POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"u4@example.com","externalId":"k4","emails":[{"value":"u4@example.com\u0000"}]}`},
+		{"POST", "/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"\uff35\uff11@example.com","externalId":"k5"}`},
+		{"PATCH", "/Users/{u1}", patchBody(repeatOps(maxPatchOperations+1, `{"op":"replace","path":"title","value":"T"}`))},
+		{"PATCH", "/Users/{u1}", patchBody(`{"op":"add","path":"emails","value":[` + emailValues(directory.MaxEmails+1) + `]}`)},
 		{"POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G","members":[{"value":"{u1}"}]}`},
 		{"PUT", "/Users/{missing}", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x@example.com","externalId":"x"}`},
 		{"DELETE", "/Users/{u1}", ``},
@@ -361,4 +366,109 @@ func TestBulkIsolation(t *testing.T) {
 	}
 	e.addIdP(t, "jitonly", directory.ModeJIT, directory.MatchExternalID)
 	e.doAs(e.newToken(t, "jitonly"), "POST", "/scim/v2/Bulk", bulkBody(0, bulkUser("a", "a@example.com", "a"))).must(t, 403)
+}
+
+// repeatOps is n copies of one PATCH operation, comma-separated.
+func repeatOps(n int, op string) string {
+	return strings.TrimSuffix(strings.Repeat(op+",", n), ",")
+}
+
+// emailValues is n email values, comma-separated.
+func emailValues(n int) string {
+	vals := make([]string, n)
+	for i := range vals {
+		vals[i] = fmt.Sprintf(`{"value":"e%d@example.com"}`, i)
+	}
+	return strings.Join(vals, ",")
+}
+
+// TestBulkInputPolicyAndPatchCaps: an operation of a bulk request meets the input policy and
+// the PATCH caps exactly as its own request would, answered in its place with the same status
+// and error naming the attribute or the limit, and changes nothing; the operations around it
+// are written.
+func TestBulkInputPolicyAndPatchCaps(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("target@example.com", "ext-target")
+	had := len(e.user(id).Emails)
+	e.createUser("stra\u00dfe@example.com", "ext-strasse")
+	var costly []string
+	for i := range 200 {
+		costly = append(costly, fmt.Sprintf(`{"op":"remove","path":"emails[value eq \"e%d@example.com\" or type eq \"none\"]"}`, i))
+	}
+	patch := func(bulkID, body string) string {
+		return fmt.Sprintf(`{"method":"PATCH","path":"/Users/%s","bulkId":%q,"data":%s}`, id, bulkID, body)
+	}
+	cases := []struct {
+		bulkID, op, status, scimType, detail string
+	}{
+		{"ok1", bulkUser("ok1", "ok1@example.com", "ok1"), "201", "", ""},
+		{"nul", `{"method":"POST","path":"/Users","bulkId":"nul","data":{"userName":"nul@example.com","externalId":"nul","emails":[{"value":"victim@example.com\u0000"}]}}`,
+			"400", "invalidValue", "emails[0].value"},
+		{"long", bulkUser("long", strings.Repeat("u", directory.MaxUserNameBytes+1), "long"), "400", "invalidValue", "userName"},
+		{"mixed", bulkUser("mixed", "\u0430dmin@example.com", "mixed"), "400", "invalidValue", "userName"},
+		{"lookalike", bulkUser("lookalike", "STRASSE@example.com", "lookalike"), "409", "uniqueness", ""},
+		{"ops", patch("ops", patchBody(repeatOps(maxPatchOperations+1, `{"op":"replace","path":"title","value":"T"}`))), "400", "tooMany",
+			fmt.Sprint(maxPatchOperations)},
+		{"filters", patch("filters", patchBody(`{"op":"add","path":"emails","value":[`+emailValues(2000)+`]},`+strings.Join(costly, ","))),
+			"400", "tooMany", "filters"},
+		{"emails", patch("emails", patchBody(`{"op":"add","path":"emails","value":[`+emailValues(directory.MaxEmails+1)+`]}`)), "400", "invalidValue", "emails has"},
+		{"title", patch("title", patchBody(`{"op":"replace","path":"title","value":"Engineer"}`)), "200", "", ""},
+		{"ok2", bulkUser("ok2", "ok2@example.com", "ok2"), "201", "", ""},
+	}
+	var ops []string
+	for _, c := range cases {
+		ops = append(ops, c.op)
+	}
+	got := bulkOps(t, e.do("POST", "/scim/v2/Bulk", bulkBody(0, ops...)).must(t, 200))
+	for _, c := range cases {
+		op := got[c.bulkID]
+		resp, _ := op["response"].(map[string]any)
+		detail, _ := resp["detail"].(string)
+		scimType, _ := resp["scimType"].(string)
+		if opStatus(op) != c.status || scimType != c.scimType || !strings.Contains(detail, c.detail) {
+			t.Errorf("%s: status %s, scimType %q, detail %q; want %s, %q, naming %q", c.bulkID, opStatus(op), scimType, detail, c.status, c.scimType, c.detail)
+		}
+	}
+	if u := e.user(id); u.Title != "Engineer" || len(u.Emails) != had {
+		t.Errorf("the target after the bulk request: title %q, %d emails; want only the accepted PATCH applied", u.Title, len(u.Emails))
+	}
+	var users []string
+	_ = e.svc.View(context.Background(), func(tx directory.ReadTx) error {
+		return tx.ScanUsers(directory.ScanQuery{}, func(u directory.User) error { users = append(users, u.UserName); return nil })
+	})
+	slices.Sort(users)
+	if want := []string{"ok1@example.com", "ok2@example.com", "stra\u00dfe@example.com", "target@example.com"}; !slices.Equal(users, want) {
+		t.Errorf("users %q, want %q", users, want)
+	}
+}
+
+// TestBulkFailOnErrorsAcrossPatches: PATCH operations, which run on their own, count towards
+// failOnErrors like the others, and nothing runs after the limit is reached, whichever kind of
+// operation reached it.
+func TestBulkFailOnErrorsAcrossPatches(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("target@example.com", "ext-target")
+	title := func(bulkID, userID, value string) string {
+		return fmt.Sprintf(`{"method":"PATCH","path":"/Users/%s","bulkId":%q,"data":%s}`, userID, bulkID,
+			patchBody(fmt.Sprintf(`{"op":"replace","path":"title","value":%q}`, value)))
+	}
+	missing := "00000000-0000-4000-8000-000000000000"
+	got := bulkOps(t, e.do("POST", "/scim/v2/Bulk", bulkBody(2,
+		bulkUser("a", "a@example.com", "a"),
+		title("p1", missing, "x"),                // 404, the first failure
+		title("p2", id, "Second"),                // runs
+		bulkUser("b", "target@example.com", "b"), // 409, the second failure
+		title("p3", id, "Third"),                 // does not run
+		bulkUser("c", "c@example.com", "c"),      // does not run
+	)).must(t, 200))
+	statuses := map[string]string{}
+	for k, op := range got {
+		statuses[k] = opStatus(op)
+	}
+	if want := map[string]string{"a": "201", "p1": "404", "p2": "200", "b": "409"}; !maps.Equal(statuses, want) {
+		t.Errorf("answered %v, want %v", statuses, want)
+	}
+	if u := e.user(id); u.Title != "Second" {
+		t.Errorf("title %q after the bulk request, want the one PATCH that ran before the limit", u.Title)
+	}
 }

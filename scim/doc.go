@@ -3,14 +3,18 @@
 // their validation and the error type are those of github.com/elimity-com/scim.
 //
 // A request takes one path: the mount-prefix strip, bearer authentication (401), the body
-// limit (1 MiB, else 413), the mode check (R2), then the handler of its route (scim.go). A
+// limit (1 MiB, else 413), the body's media type (JSON, else 415) and encoding (UTF-8 without
+// lone surrogate escapes, else 400; input.go), the mode check (R2), then the handler of its
+// route (scim.go). A
 // write's body is decoded once into generic JSON and rewritten in place by the vendor
 // normaliser (normalize.go: the one place where what Entra ID, Okta, PingOne and OneLogin
 // really send is put into RFC form). A POST or PUT is then validated against the library's
 // schema (resource.go) and read into a directory.User or Group; a PATCH has each operation's
-// path and value checked against the schema before the write, and applied inside it to the
-// stored resource in generic form (patch.go). The Service returns what it wrote — for a user,
-// with its groups read in the same transaction — and the answer is encoded once.
+// path and value checked against the schema, is applied to a copy of the stored resource in
+// generic form outside the write transaction (patch.go), and the result is written only if the
+// resource is still the version the copy was read at, else read and applied again (writes.go).
+// The Service returns what it wrote — for a user, with its groups read in the same
+// transaction — and the answer is encoded once.
 //
 // Invariants:
 //   - Every write goes through directory.Service (SCIMCreateUser, SCIMUpdateUser, …), so the
@@ -30,6 +34,10 @@
 //     If-None-Match with the current one is 304.
 //   - Directory errors become SCIM error bodies in one place (errors.go). A client mistake is
 //     never a 500; an internal error is logged and answered with a generic message.
+//   - No request does expensive work while it holds the store's writer: a PATCH's operations
+//     run before its transaction, and one PATCH carries at most 1000 operations and a bounded
+//     amount of value-filter work (400 tooMany past either); each operation costs time linear
+//     in the values it touches.
 //   - A password is stored only as a salted hash and never returned; a user's groups are
 //     computed from memberships and read-only.
 //   - No request decodes its body or encodes its answer twice, and no answer needs a
@@ -38,8 +46,11 @@
 //     of the Service on a shared transaction (directory.Service.RunBatch): the same rules,
 //     events and scope as single requests, one commit for many. An operation that fails inside
 //     its transaction never leaves part of its change: its batch is abandoned and run again
-//     without it, and it runs alone. References to bulkIds run after their POST; circular
-//     ones are 409.
+//     without it, and it runs alone. A PATCH operation always runs alone, as its own request
+//     would: applied to a copy outside any write transaction, within the same caps, so that a
+//     bulk request of PATCHes holds the writer no longer than its writes. The input policy is
+//     the Service's, the same for every operation. References to bulkIds run after their
+//     POST; circular ones are 409.
 //   - meta times are shown with six fractional digits and compared at that precision
 //     (scimfilter.TimePrecision), in filters and sorting alike.
 //   - /Schemas advertises only what is kept and done: Group members are users (no nested

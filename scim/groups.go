@@ -103,20 +103,28 @@ func groupFromBody(obj map[string]any) (directory.Group, error) {
 }
 
 // patchGroup answers PATCH /Groups/{id}: 204 unless the request selects attributes, since
-// group pushes send many member changes and Entra ID expects no body back.
+// group pushes send many member changes and Entra ID expects no body back. Like a user's, the
+// PATCH is applied to a copy outside the write transaction (patchCopy).
 func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, id string, ops []patchOp) {
 	resolved, err := groupType.resolvePatch(ops)
 	if err != nil {
 		writeError(w, errorFor(h.log, r, err))
 		return
 	}
-	out, err := h.svc.SCIMUpdateGroup(r.Context(), actorFrom(r), id, expectedVersion(r), func(old directory.Group) (directory.Group, error) {
-		m := h.groupAttrsOf(old)
-		if err := applyPatch(m, resolved); err != nil {
-			return directory.Group{}, err
-		}
-		return groupFromAttrs(m)
-	})
+	ctx, actor := r.Context(), actorFrom(r)
+	out, err := patchCopy(
+		func() (directory.Group, error) { return h.svc.SCIMGroup(ctx, actor, id) },
+		func(g directory.Group) int64 { return g.Meta.Version },
+		func(old directory.Group) (directory.Group, error) {
+			m := h.groupAttrsOf(old)
+			if err := applyPatch(m, resolved); err != nil {
+				return directory.Group{}, err
+			}
+			return groupFromAttrs(m)
+		},
+		func(fn func(directory.Group) (directory.Group, error)) (directory.Group, error) {
+			return h.svc.SCIMUpdateGroup(ctx, actor, id, expectedVersion(r), fn)
+		})
 	if err == nil && selectionFromQuery(r).empty() {
 		w.Header().Set("ETag", etag(out.Meta.Version))
 		w.WriteHeader(http.StatusNoContent)

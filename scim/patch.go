@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"unsafe"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/schema"
@@ -41,8 +42,14 @@ func noTarget(detail string) error {
 // URN-qualified keys, or an extension's URN holding its attributes), becomes one operation per
 // attribute.
 func (rt *resourceType) resolvePatch(ops []patchOp) ([]resolvedOp, error) {
+	if len(ops) > maxPatchOperations {
+		return nil, tooManyOperations(len(ops))
+	}
 	var out []resolvedOp
 	add := func(op string, p filter.Path, value any) error {
+		if len(out) == maxPatchOperations {
+			return tooManyOperations(len(out) + 1)
+		}
 		ro, err := rt.resolveOp(op, p, value)
 		out = append(out, ro)
 		return err
@@ -204,9 +211,56 @@ func attribute(attrs []schema.CoreAttribute, name string) (schema.CoreAttribute,
 	return schema.CoreAttribute{}, false
 }
 
+// What one PATCH may cost. Real PATCH requests carry a handful of operations (Entra ID and Okta
+// send at most a few hundred member changes in one); the caps keep a hostile one from costing
+// more than a fraction of a second, although it no longer holds the writer either way (it is
+// applied to a copy outside the write transaction, writes.go).
+const (
+	// maxPatchOperations bounds the operations of one PATCH, counting each attribute of an
+	// operation without a path as one.
+	maxPatchOperations = 1000
+	// maxFilterWork bounds the value filters' work of one PATCH: each filter evaluated on one
+	// value costs the number of terms in the filter, and every scanValues values passed over
+	// because they lack the filter's `value eq` cost one (a string comparison, against the
+	// evaluation's allocations). It is about half a second of work at most.
+	maxFilterWork = 1_000_000
+	scanValues    = 16
+)
+
+func tooManyOperations(n int) error {
+	return badRequest(scimerrors.ScimTypeTooMany, fmt.Sprintf("the PATCH has %d operations; this server applies at most %d in one request — send the rest in another", n, maxPatchOperations))
+}
+
+// filterBudget is what is left of maxFilterWork while a PATCH is applied.
+type filterBudget struct{ left int }
+
+// spend charges units of work, refusing the PATCH once the budget is spent.
+func (b *filterBudget) spend(units int) error {
+	b.left -= units
+	if b.left < 0 {
+		return badRequest(scimerrors.ScimTypeTooMany, fmt.Sprintf("the PATCH's value filters would examine more than %d values in all; split it into smaller requests", maxFilterWork))
+	}
+	return nil
+}
+
+// exprTerms is the number of nodes of a filter, a measure of what evaluating it costs.
+func exprTerms(e filter.Expr) int {
+	switch x := e.(type) {
+	case *filter.Logical:
+		return 1 + exprTerms(x.Left) + exprTerms(x.Right)
+	case *filter.Not:
+		return 1 + exprTerms(x.X)
+	case *filter.ValuePath:
+		return 1 + exprTerms(x.Filter)
+	}
+	return 1
+}
+
 // applyPatch applies resolved operations, in order, to a resource in generic form. It never
-// changes the operations, so that a transaction that runs again applies the same ones.
+// changes the operations, so that a transaction that runs again applies the same ones. Each
+// operation costs time linear in the values it touches.
 func applyPatch(m map[string]any, ops []resolvedOp) error {
+	budget := &filterBudget{left: maxFilterWork}
 	for _, op := range ops {
 		container := m
 		if op.path.Attr.URN != "" {
@@ -227,11 +281,11 @@ func applyPatch(m map[string]any, ops []resolvedOp) error {
 		var err error
 		switch op.op {
 		case "add":
-			err = applyAdd(container, key, op.path, op.multi, value)
+			err = applyAdd(container, key, op.path, op.multi, value, budget)
 		case "replace":
-			err = applyReplace(container, key, op.path, op.multi, value)
+			err = applyReplace(container, key, op.path, op.multi, value, budget)
 		default:
-			err = applyRemove(container, key, op.path, op.multi, value)
+			err = applyRemove(container, key, op.path, op.multi, value, budget)
 		}
 		if err != nil {
 			return err
@@ -242,24 +296,33 @@ func applyPatch(m map[string]any, ops []resolvedOp) error {
 
 // applyAdd adds a value: appended to a multi-valued attribute, a value already there being
 // merged with it, or else set as setValue does.
-func applyAdd(c map[string]any, key string, p filter.Path, multi bool, value any) error {
+func applyAdd(c map[string]any, key string, p filter.Path, multi bool, value any, b *filterBudget) error {
 	if !multi || p.Filter != nil || p.Attr.Sub != "" {
-		return setValue(c, key, p, multi, value)
+		return setValue(c, key, p, multi, value, b)
 	}
 	list := asList(c[key])
+	byValue := indexByValue(list)
+	var primary map[string]any
 	for _, v := range asList(value) {
 		written, isObj := v.(map[string]any)
-		if existing := findByValue(list, v); existing != nil {
+		s, hasValue := valueOf(v)
+		if existing := byValue[s]; hasValue && existing != nil {
 			if isObj {
 				merge(existing, written)
 				written = existing
 			}
 		} else {
 			list = append(list, v)
+			if hasValue && isObj {
+				byValue[s] = written
+			}
 		}
-		if isObj {
-			onlyPrimary(list, written)
+		if isObj && isPrimary(written) {
+			primary = written
 		}
+	}
+	if primary != nil {
+		onlyPrimary(list, primary)
 	}
 	c[key] = list
 	return nil
@@ -267,9 +330,9 @@ func applyAdd(c map[string]any, key string, p filter.Path, multi bool, value any
 
 // applyReplace replaces a value: all the values of a multi-valued attribute, or else as
 // setValue does.
-func applyReplace(c map[string]any, key string, p filter.Path, multi bool, value any) error {
+func applyReplace(c map[string]any, key string, p filter.Path, multi bool, value any, b *filterBudget) error {
 	if !multi || p.Filter != nil || p.Attr.Sub != "" {
-		return setValue(c, key, p, multi, value)
+		return setValue(c, key, p, multi, value, b)
 	}
 	c[key] = asList(value)
 	return nil
@@ -278,10 +341,10 @@ func applyReplace(c map[string]any, key string, p filter.Path, multi bool, value
 // setValue writes a value where add and replace agree: on the values a filter selects (or on
 // a new one the filter describes), on a sub-attribute, merged into a complex attribute, or as
 // the attribute's value.
-func setValue(c map[string]any, key string, p filter.Path, multi bool, value any) error {
+func setValue(c map[string]any, key string, p filter.Path, multi bool, value any, b *filterBudget) error {
 	switch {
 	case p.Filter != nil:
-		return setMatching(c, key, p, value)
+		return setMatching(c, key, p, value, b)
 	case p.Attr.Sub != "":
 		return setSub(c, key, p.Attr.Sub, multi, value)
 	}
@@ -297,10 +360,10 @@ func setValue(c map[string]any, key string, p filter.Path, multi bool, value any
 
 // applyRemove removes the values a filter selects (or their sub-attribute), a sub-attribute,
 // the listed values of a multi-valued attribute, or the attribute.
-func applyRemove(c map[string]any, key string, p filter.Path, multi bool, value any) error {
+func applyRemove(c map[string]any, key string, p filter.Path, multi bool, value any, b *filterBudget) error {
 	switch {
 	case p.Filter != nil:
-		return removeMatching(c, key, p)
+		return removeMatching(c, key, p, b)
 	case p.Attr.Sub != "":
 		switch x := c[key].(type) {
 		case map[string]any:
@@ -315,9 +378,10 @@ func applyRemove(c map[string]any, key string, p filter.Path, multi bool, value 
 		return nil
 	case multi && value != nil:
 		// Entra ID removes members by value: {"op":"Remove","path":"members","value":[{"value":"…"}]}.
+		gone := indexByValue(asList(value))
 		kept := []any{}
 		for _, el := range asList(c[key]) {
-			if findByValue(asList(value), el) == nil {
+			if s, ok := valueOf(el); !ok || gone[s] == nil {
 				kept = append(kept, el)
 			}
 		}
@@ -328,24 +392,51 @@ func applyRemove(c map[string]any, key string, p filter.Path, multi bool, value 
 	return nil
 }
 
-// matching returns the values of c[key] that p's filter selects.
-func matching(c map[string]any, key string, p filter.Path) (list []any, matched []map[string]any) {
+// matching returns the values of c[key] that p's filter selects. A filter that requires a
+// value (`members[value eq "…"]`, as Okta removes a member) is evaluated only on the values
+// that have it, as a store index would pick them.
+func matching(c map[string]any, key string, p filter.Path, b *filterBudget) (list []any, matched []map[string]any, err error) {
 	list = asList(c[key])
 	name := strings.ToLower(p.Attr.Name)
+	want, prefilter := filter.ValueEquality(p.Filter)
+	want = strings.ToLower(want)
+	terms := exprTerms(p.Filter)
+	if prefilter {
+		if err := b.spend(len(list)/scanValues + 1); err != nil {
+			return nil, nil, err
+		}
+	}
 	for _, el := range list {
-		if em, ok := el.(map[string]any); ok && filter.MatchValue(p.Filter, em, name) {
+		em, ok := el.(map[string]any)
+		if !ok {
+			continue
+		}
+		if prefilter {
+			// Equal in lower case is what a case-insensitive match means; a case-exact one
+			// implies it.
+			if v, _ := em[findKey(em, "value")].(string); strings.ToLower(v) != want {
+				continue
+			}
+		}
+		if err := b.spend(terms); err != nil {
+			return nil, nil, err
+		}
+		if filter.MatchValue(p.Filter, em, name) {
 			matched = append(matched, em)
 		}
 	}
-	return list, matched
+	return list, matched, nil
 }
 
 // setMatching sets value on the values p's filter selects: their sub-attribute p.ValueSub, or
 // the sub-attributes value gives. When none is selected, the filter's equalities describe the
 // value to create, as Entra ID expects when it replaces emails[type eq "work"].value on a user
 // without a work email.
-func setMatching(c map[string]any, key string, p filter.Path, value any) error {
-	list, matched := matching(c, key, p)
+func setMatching(c map[string]any, key string, p filter.Path, value any, b *filterBudget) error {
+	list, matched, err := matching(c, key, p, b)
+	if err != nil {
+		return err
+	}
 	if len(matched) == 0 {
 		seed := filter.EqualityTerms(p.Filter)
 		if seed == nil {
@@ -357,6 +448,7 @@ func setMatching(c map[string]any, key string, p filter.Path, value any) error {
 		c[key] = list
 		matched = []map[string]any{em}
 	}
+	var primary map[string]any
 	for _, em := range matched {
 		if p.ValueSub != "" {
 			em[findKey(em, p.ValueSub)] = value
@@ -365,15 +457,23 @@ func setMatching(c map[string]any, key string, p filter.Path, value any) error {
 		} else {
 			return badRequest(scimerrors.ScimTypeInvalidValue, fmt.Sprintf("the value for %s must be an object", p))
 		}
-		onlyPrimary(list, em)
+		if isPrimary(em) {
+			primary = em
+		}
+	}
+	if primary != nil {
+		onlyPrimary(list, primary)
 	}
 	return nil
 }
 
 // removeMatching removes the values p's filter selects, or only their sub-attribute
 // p.ValueSub.
-func removeMatching(c map[string]any, key string, p filter.Path) error {
-	list, matched := matching(c, key, p)
+func removeMatching(c map[string]any, key string, p filter.Path, b *filterBudget) error {
+	list, matched, err := matching(c, key, p, b)
+	if err != nil {
+		return err
+	}
 	if len(matched) == 0 {
 		if p.Attr.Name == "members" {
 			return nil // removing a member that is not one is already done
@@ -386,10 +486,14 @@ func removeMatching(c map[string]any, key string, p filter.Path) error {
 		}
 		return nil
 	}
+	gone := make(map[unsafe.Pointer]bool, len(matched))
+	for _, em := range matched {
+		gone[mapIdentity(em)] = true
+	}
 	kept := list[:0:0]
 	for _, el := range list {
 		em, _ := el.(map[string]any)
-		if em == nil || !containsMap(matched, em) {
+		if em == nil || !gone[mapIdentity(em)] {
 			kept = append(kept, el)
 		}
 	}
@@ -458,19 +562,16 @@ func valueOf(v any) (string, bool) {
 	return s, ok
 }
 
-// findByValue returns the element of list with the same "value" sub-attribute as v, if any.
-func findByValue(list []any, v any) map[string]any {
-	s, ok := valueOf(v)
-	if !ok {
-		return nil
-	}
+// indexByValue maps the "value" sub-attribute of each element of list to the first element
+// having it, so that finding a value among many costs one lookup.
+func indexByValue(list []any) map[string]map[string]any {
+	idx := make(map[string]map[string]any, len(list))
 	for _, el := range list {
-		if es, ok := valueOf(el); ok && es == s {
-			em, _ := el.(map[string]any)
-			return em
+		if s, ok := valueOf(el); ok && idx[s] == nil {
+			idx[s], _ = el.(map[string]any)
 		}
 	}
-	return nil
+	return idx
 }
 
 func merge(dst, src map[string]any) {
@@ -499,10 +600,17 @@ func cloneValue(v any) any {
 	return v
 }
 
+// isPrimary reports whether a value of a multi-valued attribute is marked primary.
+func isPrimary(m map[string]any) bool {
+	p, _ := m[findKey(m, "primary")].(bool)
+	return p
+}
+
 // onlyPrimary clears primary on every element but keep, since at most one value may be
-// primary (RFC 7643 §2.4) and the one just written wins.
+// primary (RFC 7643 §2.4) and the one written last wins. An operation calls it once, after
+// writing all its values, so that it costs one pass over the list.
 func onlyPrimary(list []any, keep map[string]any) {
-	if p, _ := keep[findKey(keep, "primary")].(bool); !p {
+	if !isPrimary(keep) {
 		return
 	}
 	for _, el := range list {
@@ -517,14 +625,10 @@ func onlyPrimary(list []any, keep map[string]any) {
 // sameMap reports whether a and b are the same map (not equal contents): an element found by
 // the filter is identified by identity.
 func sameMap(a, b map[string]any) bool {
-	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+	return mapIdentity(a) == mapIdentity(b)
 }
 
-func containsMap(list []map[string]any, m map[string]any) bool {
-	for _, x := range list {
-		if sameMap(x, m) {
-			return true
-		}
-	}
-	return false
+// mapIdentity is what tells one map from another with equal contents.
+func mapIdentity(m map[string]any) unsafe.Pointer {
+	return reflect.ValueOf(m).UnsafePointer()
 }

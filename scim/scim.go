@@ -107,6 +107,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, scimerrors.ScimError{Status: http.StatusRequestEntityTooLarge, Detail: detail})
 			return
 		}
+		if len(body) > 0 {
+			if se := checkBody(r, body); se != nil {
+				writeError(w, *se)
+				return
+			}
+		}
 	}
 
 	// User creates and updates leave the mode check (R2) to the Service, which records the

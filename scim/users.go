@@ -408,22 +408,30 @@ func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request, id string,
 	h.answerUser(w, r, http.StatusOK, out, groups, err)
 }
 
-// patchUser answers PATCH /Users/{id}. The operations are checked against the schema before
-// the transaction, and applied inside it to the stored user in generic form.
+// patchUser answers PATCH /Users/{id}. The operations are checked against the schema, then
+// applied to a copy of the stored user in generic form outside the write transaction, which
+// stores the result if the user has not changed meanwhile (patchCopy).
 func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, id string, ops []patchOp) {
 	resolved, err := userType.resolvePatch(ops)
 	if err != nil {
 		writeError(w, errorFor(h.log, r, err))
 		return
 	}
+	ctx, actor := r.Context(), actorFrom(r)
 	var groups []directory.GroupRef
-	out, err := h.svc.SCIMUpdateUser(r.Context(), actorFrom(r), id, expectedVersion(r), func(old directory.User) (directory.User, error) {
-		m := h.userAttrsOf(old, nil)
-		if err := applyPatch(m, resolved); err != nil {
-			return directory.User{}, err
-		}
-		return userFromAttrs(m, &old)
-	}, directory.ReadGroups(&groups))
+	out, err := patchCopy(
+		func() (directory.User, error) { return h.svc.SCIMUser(ctx, actor, id) },
+		func(u directory.User) int64 { return u.Meta.Version },
+		func(old directory.User) (directory.User, error) {
+			m := h.userAttrsOf(old, nil)
+			if err := applyPatch(m, resolved); err != nil {
+				return directory.User{}, err
+			}
+			return userFromAttrs(m, &old)
+		},
+		func(fn func(directory.User) (directory.User, error)) (directory.User, error) {
+			return h.svc.SCIMUpdateUser(ctx, actor, id, expectedVersion(r), fn, directory.ReadGroups(&groups))
+		})
 	h.answerUser(w, r, http.StatusOK, out, groups, err)
 }
 

@@ -1,6 +1,13 @@
 package scim
 
-import "net/http"
+import (
+	"errors"
+	"net/http"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+
+	"github.com/rosterhq/roster/directory"
+)
 
 // serveWrite answers POST to a collection (id "") and PUT or PATCH of one resource. The body
 // is decoded once and normalised for the vendor that sent it; the handlers validate it against
@@ -48,4 +55,55 @@ func (h *Handler) answer(w http.ResponseWriter, status int, path string, version
 		w.Header().Set("Location", h.scimBase()+path)
 	}
 	writeJSON(w, status, body)
+}
+
+// errChanged says the stored resource is no longer the version a PATCH was applied to.
+var errChanged = errors.New("the resource changed while the PATCH was applied to it")
+
+// patchAttempts bounds how often a PATCH is applied again to a resource that keeps changing
+// under it.
+const patchAttempts = 5
+
+// patchCopy carries out a PATCH without doing its work inside the write transaction, which
+// every writer of the store waits for: it reads the resource, applies the operations to that
+// copy (apply), and has write store the result only if the stored resource is still the
+// version it read, reading and applying again when it is not. write runs the Service's update
+// with the function it is given; the Service's own checks (the mode, R2; the IdP's scope, R10;
+// If-Match) run before that function, so a PATCH is refused for the same reasons, in the same
+// order, as when it was applied inside. What apply reports is reported from inside too, after
+// those checks.
+//
+// Server-kept fields that change without a new version (a user's lastLoginAt) are taken from
+// the stored resource inside the transaction, so the copy's stale ones are never written.
+func patchCopy[T interface{ Clone() T }](read func() (T, error), version func(T) int64, apply func(T) (T, error),
+	write func(fn func(T) (T, error)) (T, error)) (T, error) {
+	var zero T
+	for range patchAttempts {
+		base, readErr := read()
+		if readErr != nil && !errors.Is(readErr, directory.ErrNotFound) {
+			return zero, readErr
+		}
+		var patched T
+		var applyErr error
+		if readErr == nil {
+			patched, applyErr = apply(base.Clone())
+		}
+		out, err := write(func(cur T) (T, error) {
+			// A missing resource that now exists, or one at another version, was changed by
+			// someone else since it was read.
+			if readErr != nil || version(cur) != version(base) {
+				return zero, errChanged
+			}
+			if applyErr != nil {
+				return zero, applyErr
+			}
+			// The function may run more than once; each run returns its own copy.
+			return patched.Clone(), nil
+		})
+		if !errors.Is(err, errChanged) {
+			return out, err
+		}
+	}
+	return zero, scimerrors.ScimError{Status: http.StatusConflict,
+		Detail: "The resource kept changing while this PATCH was applied to it; send the PATCH again."}
 }

@@ -10,4 +10,9 @@
 //   - It reads no files, flags or environment; cmd/roster does, and hands over a Config.
 //   - Background work (webhook delivery) stops when Config.Context ends, and Config.Workers
 //     lets the caller wait for it before closing the store.
+//   - No client holds a request open by sending it slowly: the http.Server (HTTPServer) has
+//     header, request and idle timeouts, and each group of routes a body size and a time for
+//     its body to arrive (limits.go), the unauthenticated sign-in routes the shortest.
+//   - One failure limiter guards every admin route, the webhooks API's included; the trusted
+//     proxies decide the client address for it and for the access log.
 package server

@@ -14,6 +14,7 @@ import (
 	"github.com/rosterhq/roster/admin"
 	"github.com/rosterhq/roster/admin/webhooks"
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/dnscheck"
 	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/jit"
 	"github.com/rosterhq/roster/scim"
@@ -34,7 +35,8 @@ type Config struct {
 	// Backup writes a consistent copy of the store; nil when the backend has no such copy
 	// (PostgreSQL deployments use the database's own tools).
 	Backup func(w io.Writer) (int64, error)
-	// SkipOIDCDiscovery saves OIDC IdPs without fetching their issuer's discovery document.
+	// SkipOIDCDiscovery saves OIDC IdPs without fetching their issuer's discovery document, and
+	// an IdP's health reports it unchecked rather than fetching it.
 	// Only tests whose IdPs name placeholder issuers set it.
 	SkipOIDCDiscovery bool
 	// Context ends the background workers (webhook delivery); nil runs them for the life of
@@ -44,6 +46,20 @@ type Config struct {
 	// AllowOutbound lists the non-public CIDRs and host names that Roster's own requests
 	// (metadata URLs, OIDC issuers, webhooks) may reach, comma-separated; empty allows none.
 	AllowOutbound string
+	// TrustedProxies lists the reverse proxies (CIDRs or addresses, comma-separated) whose
+	// X-Forwarded-For names the client address, for the admin failure limiter and the access
+	// log; empty trusts none, and the TCP peer is the client.
+	TrustedProxies string
+	// DNSResolver is the host:port of the DNS server that domain verification asks; empty
+	// asks the system resolver.
+	DNSResolver string
+	// Metrics is what GET /metrics shows; nil makes one, without store commit latency (which
+	// needs the store wrapped by storage/timed, reporting to Metrics.ObserveCommit, before
+	// directory.New).
+	Metrics *Metrics
+	// OperatorOrg is the operator's own organization: its console admin groups sign in to the
+	// console as owners, its viewer groups as viewers of every organization; empty is none.
+	OperatorOrg string
 }
 
 // New returns the handler of every surface.
@@ -63,9 +79,29 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		return nil, err
 	}
 	outboundClient := outbound.Policy{Allow: allow}.Client()
+	dns, err := dnscheck.New(cfg.DNSResolver)
+	if err != nil {
+		return nil, err
+	}
+	proxies, err := admin.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(gin.Recovery(), accessLog(cfg.Logger))
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	cfg.Metrics.watch(svc)
+	// gin believes X-Forwarded-For from every peer unless told otherwise.
+	var proxyList []string
+	for _, p := range proxies {
+		proxyList = append(proxyList, p.String())
+	}
+	if err := r.SetTrustedProxies(proxyList); err != nil {
+		return nil, err
+	}
+	r.Use(gin.Recovery(), cfg.Metrics.middleware(), accessLog(cfg.Logger), limitRequests)
 	r.RedirectTrailingSlash = false
 
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") })
@@ -87,17 +123,20 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 	r.Any(scim.Prefix+"/*path", gin.WrapH(scimHandler))
 	// mount: jit
 	jitHandler, err := jit.New(svc, jit.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger,
-		ClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, HTTPClient: outboundClient})
+		ClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, HTTPClient: outboundClient, OperatorOrg: cfg.OperatorOrg})
 	if err != nil {
 		return nil, err
 	}
 	jitHandler.Routes(r)
+	// mount: webhooks. Their routes are the admin API's, which admits their requests like its
+	// own and mounts them with its own routes; their delivery starts below.
+	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger, HTTPClient: outboundClient})
 	// mount: admin
 	var presets []admin.PresetInfo
 	for _, p := range jit.Presets() {
 		info := admin.PresetInfo{ID: p.ID, Name: p.Name, Mapping: p.Mapping,
 			UniqueUserIDSource: p.UniqueUserIDSource, SCIMMatchAdvice: p.SCIMMatchAdvice,
-			SCIMMatch: p.SCIMMatch, SCIMConnector: p.SCIMConnector}
+			SCIMMatch: p.SCIMMatch, SCIMConnector: p.SCIMConnector, Guide: p.Guide}
 		for _, proto := range p.Protocols {
 			info.Protocols = append(info.Protocols, string(proto))
 		}
@@ -112,12 +151,23 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		}
 		return problems
 	}
+	connectionStatus := jitHandler.ConnectionStatus
+	if cfg.SkipOIDCDiscovery {
+		connectionStatus = func(ctx context.Context, p directory.IdP) directory.ProtocolStatus {
+			if p.Protocol == directory.ProtocolOIDC {
+				return directory.ProtocolStatus{Source: "discovery", Problem: "discovery is not fetched by this server (SkipOIDCDiscovery)"}
+			}
+			return jitHandler.ConnectionStatus(ctx, p)
+		}
+	}
+	// One failure limiter guards every admin route, the webhooks API's included.
+	limiter := admin.NewAuthLimiter(svc, admin.LimiterConfig{TrustedProxies: proxies, Logger: cfg.Logger})
 	adminHandler := admin.New(svc, admin.Config{BaseURL: cfg.BaseURL, Logger: cfg.Logger, Backup: cfg.Backup,
-		Presets: presets, ValidateIdP: validateIdP})
+		Presets: presets, ValidateIdP: validateIdP, DNS: dns, Webhooks: hooks, ConnectionStatus: connectionStatus,
+		Limiter: limiter})
 	adminHandler.Routes(r)
-	// mount: webhooks
-	hooks := webhooks.New(svc, webhooks.Config{Logger: cfg.Logger, HTTPClient: outboundClient})
-	hooks.Routes(r)
+	mountOps(r, cfg.Metrics, adminHandler)
+	// Webhook delivery.
 	runCtx := cfg.Context
 	if runCtx == nil {
 		runCtx = context.Background()
@@ -136,7 +186,7 @@ func New(cfg Config, svc *directory.Service) (http.Handler, error) {
 		}
 	}()
 
-	return r, nil
+	return headAsGet(r), nil
 }
 
 // accessLog writes one structured line per request.

@@ -5,9 +5,34 @@
 
 const API = "/admin/api/v1";
 const TOKEN_KEY = "roster.adminToken";
+const ORG_KEY = "roster.org";
 let presets = [];
 let baseURL = ""; // the server's public URL, for the values to paste shown while an IdP is added
 let eventsLoop = null; // cancels the live events long-poll when the view changes
+let me = null; // GET /whoami: the signed-in credential's id, name, role and organization
+let routeGen = 0; // counts page changes; a read answered after the page changed is dropped
+let orgs = []; // the organizations this credential may see
+// pages maps a route's first part to the function that draws it (operate.js and setup.js add
+// their pages); navLinks are the main links every credential but a set-up session gets.
+const pages = Object.create(null);
+const navLinks = [["#/idps", "Identity providers"], ["#/users", "Users"], ["#/events", "Events"]];
+
+// --- what the credential may do ---------------------------------------------------------------
+// The server decides every request; the console only leaves out what the role would be refused,
+// so that nobody is offered a button that cannot work. An org-admin or a viewer of one
+// organization sees nothing of another, so whatever they see is theirs.
+
+function isOwner() { return me && me.role === "owner"; }
+function canWrite() { return me && (me.role === "owner" || (me.role === "org-admin" && !!me.org)); }
+function seesAllOrgs() { return me && !me.org; }
+// The organization the pages show: the credential's own, or the switcher's choice ("" = all).
+function currentOrg() { return me.org || sessionStorage.getItem(ORG_KEY) || ""; }
+function orgName(id) { const o = orgs.find((x) => x.id === id); return o ? o.name : id; }
+function orgParam(qs, org) { if (org) qs.set("org", org); return qs; }
+function describeMe() {
+  const who = me.name || me.id;
+  return who + " · " + me.role + (me.org ? " of " + orgName(me.org) : seesAllOrgs() && me.role !== "owner" ? " of every organization" : "");
+}
 
 // --- helpers ----------------------------------------------------------------------------------
 
@@ -20,7 +45,7 @@ function el(tag, attrs, ...children) {
     else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
     else e.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -35,9 +60,27 @@ class APIError extends Error {
   }
 }
 
+// StaleRead is a read that was answered after the person went to another page: the slower
+// page must not draw over the newer one.
+class StaleRead extends Error {
+  constructor() { super("the page changed"); this.stale = true; }
+}
+
+// api is a request made by a page; request is one whose answer is wanted whatever the page
+// (who is signed in, the presets, the organizations).
 async function api(method, path, body, signal) {
-  const headers = { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY) };
-  const init = { method, headers, signal, credentials: "omit", cache: "no-store" };
+  const gen = routeGen;
+  const data = await request(method, path, body, signal);
+  if (method === "GET" && gen !== routeGen) throw new StaleRead();
+  return data;
+}
+
+// Without an admin token the console runs in a console or set-up session: its HttpOnly cookie
+// goes along, and every write carries the header a cross-site form cannot send.
+async function request(method, path, body, signal) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const headers = token ? { "Authorization": "Bearer " + token } : method === "GET" ? {} : { "X-Roster-Console": "1" };
+  const init = { method, headers, signal, credentials: token ? "omit" : "same-origin", cache: "no-store" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -45,7 +88,7 @@ async function api(method, path, body, signal) {
   const res = await fetch(API + path, init);
   if (res.status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
-    showSignIn("Your admin token is no longer accepted; sign in again.");
+    showSignIn(token ? "Your admin token is no longer accepted; sign in again." : me ? "Your session has ended." : "");
     throw new APIError(401, { error: "signed out" });
   }
   if (res.status === 204) return null;
@@ -103,7 +146,7 @@ function fmtTime(t) {
 
 function view(title, ...children) {
   const v = document.getElementById("view");
-  v.replaceChildren(el("h1", { text: title }), ...children);
+  v.replaceChildren(el("h1", { text: title }), ...children.flat(2).filter((c) => c !== null && c !== undefined && c !== ""));
   document.title = title + " — Roster console";
   document.getElementById("main").focus();
   return v;
@@ -112,6 +155,7 @@ function view(title, ...children) {
 // --- sign-in ------------------------------------------------------------------------------------
 
 function showSignIn(message) {
+  me = null;
   document.getElementById("nav").hidden = true;
   document.getElementById("view").replaceChildren();
   document.getElementById("signin").hidden = false;
@@ -132,48 +176,104 @@ async function signIn(ev) {
     return;
   }
   sessionStorage.setItem(TOKEN_KEY, token);
+  sessionStorage.removeItem(ORG_KEY);
   input.value = "";
   start();
 }
 
 async function start() {
   document.getElementById("signin").hidden = true;
-  document.getElementById("nav").hidden = false;
   try {
-    presets = (await api("GET", "/presets")).items;
-    baseURL = (await api("GET", "/whoami")).base_url;
+    me = await request("GET", "/whoami");
+  } catch (e) {
+    if (e.status !== 401) showSignIn(sessionStorage.getItem(TOKEN_KEY) ? "The server did not say who this token is: " + e.message : "");
+    return;
+  }
+  baseURL = me.base_url || "";
+  try {
+    presets = (await request("GET", "/presets")).items;
   } catch (e) {
     presets = [];
   }
-  if (!location.hash || location.hash === "#") location.hash = "#/idps";
+  await loadOrgs();
+  buildNav();
+  document.getElementById("nav").hidden = false;
+  if (!location.hash || location.hash === "#") location.hash = me.kind === "setup" ? "#/setup" : "#/idps";
+  else route();
+}
+
+async function loadOrgs() {
+  try {
+    orgs = (await request("GET", "/orgs")).items || [];
+  } catch (e) {
+    orgs = me.org ? [{ id: me.org, name: me.org }] : [];
+  }
+  if (seesAllOrgs() && currentOrg() && !orgs.some((o) => o.id === currentOrg())) sessionStorage.removeItem(ORG_KEY);
+}
+
+// buildNav shows the links and the organization scope this credential may use: a switcher for
+// credentials of every organization, the organization's name for the others. What the role may
+// not use is not in the page at all.
+function buildNav() {
+  const links = me.kind === "setup" ? [["#/setup", "Set-up"]] : navLinks.slice();
+  if (me.kind !== "setup") links.push(seesAllOrgs() ? ["#/orgs", "Organizations"] : ["#/orgs/" + encodeURIComponent(me.org), "Organization"]);
+  if (isOwner()) links.push(["#/admin-tokens", "Admin credentials"]);
+  document.getElementById("nav-links").replaceChildren(...links.map(([href, label]) =>
+    el("li", {}, el("a", { href, "data-section": href.split("/")[1] }, label))));
+  const scope = document.getElementById("org-scope");
+  if (seesAllOrgs()) {
+    const sel = el("select", { id: "org-switch", "aria-label": "Organization" },
+      el("option", { value: "", text: "All organizations" }),
+      orgs.map((o) => el("option", { value: o.id, text: o.name + " (" + o.id + ")", selected: o.id === currentOrg() ? true : null })));
+    sel.addEventListener("change", () => switchOrg(sel.value));
+    scope.replaceChildren(el("label", { for: "org-switch", class: "offscreen", text: "Organization" }), sel);
+  } else {
+    scope.replaceChildren(el("span", { id: "org-current", class: "badge", text: orgName(me.org) }));
+  }
+  document.getElementById("whoami").textContent = describeMe();
+}
+
+// switchOrg changes the organization the pages show and shows the same page for it.
+function switchOrg(org) {
+  if (org) sessionStorage.setItem(ORG_KEY, org); else sessionStorage.removeItem(ORG_KEY);
+  const parts = location.hash.replace(/^#\/?/, "").split("?")[0].split("/");
+  if (parts[0] === "orgs") location.hash = org ? "#/orgs/" + encodeURIComponent(org) : "#/orgs";
+  else if (parts.length > 1 && parts[0] !== "admin-tokens") location.hash = "#/" + parts[0];
   else route();
 }
 
 // --- routing ------------------------------------------------------------------------------------
 
 async function route() {
-  if (!sessionStorage.getItem(TOKEN_KEY)) { showSignIn(); return; }
+  routeGen++;
+  if (!sessionStorage.getItem(TOKEN_KEY) && !me) { showSignIn(); return; }
+  if (!me) return; // start() routes once it knows who this is
   if (eventsLoop) { eventsLoop.abort(); eventsLoop = null; }
   const parts = location.hash.replace(/^#\/?/, "").split("?")[0].split("/").map(decodeURIComponent);
   for (const a of document.querySelectorAll("nav a")) {
-    const on = a.getAttribute("href") === "#/" + parts[0];
+    const on = a.dataset.section === parts[0];
     if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   }
   try {
+    if (parts[0] === "orgs" && !parts[1] && !seesAllOrgs()) { location.hash = "#/orgs/" + encodeURIComponent(me.org); return; }
+    if (parts[0] === "orgs" && !parts[1]) return await orgList();
+    if (parts[0] === "orgs") return await orgPage(parts[1]);
+    if (parts[0] === "admin-tokens" && isOwner()) return await adminTokens();
+    if (parts[0] === "idps" && parts[1] === "new" && !canWrite()) return notFound();
     if (parts[0] === "idps" && parts.length === 1) return await idpList();
     if (parts[0] === "idps" && parts[1] === "new") return idpForm(null);
     if (parts[0] === "idps" && parts[2] === "edit") return idpForm(await api("GET", "/idps/" + encodeURIComponent(parts[1])));
     if (parts[0] === "idps" && parts[2] === "reconciliation") return await reconciliation(parts[1]);
     if (parts[0] === "idps" && parts[1]) return await idpPage(parts[1]);
-    if (parts[0] === "users" && parts[1]) return await userPage(parts[1]);
-    if (parts[0] === "users") return await userList();
-    if (parts[0] === "events") return liveEvents();
-    view("Not found", el("p", { text: "There is no such page." }));
+    if (pages[parts[0]]) return await pages[parts[0]](parts);
+    notFound();
   } catch (e) {
-    if (e.status === 401) return;
+    if (e.status === 401 || e.stale) return;
     view("Error", errorBox(e));
   }
 }
+
+function notFound() { view("Not found", el("p", { text: "There is no such page." })); }
 
 // --- IdPs ---------------------------------------------------------------------------------------
 
@@ -183,17 +283,30 @@ const modeText = {
   both: "SCIM provisions and deprovisions, and a first sign-in creates the user at once; SCIM adopts it later.",
 };
 
+// headRow is a table's header row; columns that are null are left out.
+function headRow(names) {
+  return el("thead", {}, el("tr", {}, names.filter((h) => h !== null).map((h) => el("th", { scope: "col", text: h }))));
+}
+
+// orgCell is the organization column, shown only to a credential that sees several.
+function orgCell(org) { return seesAllOrgs() ? el("td", { text: org ? orgName(org) : "—" }) : null; }
+function orgHead() { return seesAllOrgs() ? "Organization" : null; }
+
+function idpTable(items, id) {
+  return el("table", { id },
+    headRow(["Id", orgHead(), "Name", "Protocol", "Mode", "Preset"]),
+    el("tbody", {}, items.map((p) => el("tr", {},
+      el("td", {}, el("a", { href: "#/idps/" + encodeURIComponent(p.id) }, p.id)), orgCell(p.org),
+      el("td", { text: p.name }), el("td", { text: p.protocol }), el("td", { text: p.mode }),
+      el("td", { text: p.preset || "—" })))));
+}
+
 async function idpList() {
-  const data = await api("GET", "/idps");
-  const rows = data.items.map((p) => el("tr", {},
-    el("td", {}, el("a", { href: "#/idps/" + encodeURIComponent(p.id) }, p.id)),
-    el("td", { text: p.name }), el("td", { text: p.protocol }), el("td", { text: p.mode }),
-    el("td", { text: p.preset || "—" })));
-  view("Identity providers",
-    el("p", {}, el("a", { href: "#/idps/new", id: "add-idp" }, "Add an identity provider")),
-    data.items.length ? el("table", {},
-      el("thead", {}, el("tr", {}, ["Id", "Name", "Protocol", "Mode", "Preset"].map((h) => el("th", { scope: "col", text: h })))),
-      el("tbody", {}, rows)) : el("p", { text: "No identity provider yet." }));
+  const org = currentOrg();
+  const data = await api("GET", "/idps?" + orgParam(new URLSearchParams(), org).toString());
+  view(org ? "Identity providers of " + orgName(org) : "Identity providers",
+    canWrite() ? el("p", {}, el("a", { href: "#/idps/new", id: "add-idp" }, "Add an identity provider")) : "",
+    data.items.length ? idpTable(data.items, "idps") : el("p", { text: "No identity provider yet." }));
 }
 
 function presetOf(id) { return presets.find((p) => p.id === id); }
@@ -235,6 +348,11 @@ function idpForm(existing) {
     saml: {}, oidc: {}, mapping: {}, login_authoritative: [], default_groups: [], preset: "" };
   const form = el("form", { id: "idp-form", novalidate: true, method: "post" });
   const errors = el("div", { id: "idp-errors" });
+  // A new IdP goes into the organization chosen above the page; a credential of every
+  // organization that has not chosen one picks it here.
+  const chosen = new URLSearchParams(location.hash.split("?")[1] || "").get("org") || currentOrg();
+  const orgChoice = !existing && seesAllOrgs() ? el("div", {}, el("label", { for: "f-org", text: "Organization" }),
+    el("select", { id: "f-org", name: "org" }, orgs.map((o) => el("option", { value: o.id, text: o.name + " (" + o.id + ")", selected: o.id === chosen ? true : null })))) : "";
   const presetSel = el("select", { id: "f-preset", name: "preset" },
     el("option", { value: "", text: "— none —" }),
     presets.map((x) => el("option", { value: x.id, text: x.name, selected: x.id === p.preset ? true : null })));
@@ -244,13 +362,15 @@ function idpForm(existing) {
     const id = form.elements.id ? form.elements.id.value.trim() : p.id;
     if (!id || !baseURL) { preview.replaceChildren(); return; }
     const sso = baseURL + "/sso/" + encodeURIComponent(id);
+    const saml = !form.elements.protocol || form.elements.protocol.value === "saml";
+    const jit = form.elements.mode && form.elements.mode.value === "jit";
     preview.replaceChildren(el("h2", { text: "Values to paste into the IdP" }),
       el("div", { class: "paste" },
-        copyRow("SP entity id", sso + "/saml/metadata", "p-sp-entity-id"),
-        copyRow("ACS URL", sso + "/saml/acs", "p-acs-url"),
-        copyRow("SP metadata URL", sso + "/saml/metadata", "p-sp-metadata-url"),
-        copyRow("OIDC redirect URI", sso + "/oidc/callback", "p-redirect-uri"),
-        copyRow("SCIM base URL", baseURL + "/scim/v2", "p-scim-base-url")));
+        saml ? [copyRow("SP entity id", sso + "/saml/metadata", "p-sp-entity-id"),
+          copyRow("ACS URL", sso + "/saml/acs", "p-acs-url"),
+          copyRow("SP metadata URL", sso + "/saml/metadata", "p-sp-metadata-url")] : copyRow("OIDC redirect URI", sso + "/oidc/callback", "p-redirect-uri"),
+        copyRow("Sign-in URL (login_url)", sso + "/login", "p-login-url"),
+        jit ? "" : copyRow("SCIM base URL", baseURL + "/scim/v2", "p-scim-base-url")));
   }
 
   const mappingFields = ["uniqueUserId", "firstName", "lastName", "email", "groups"].map((k) =>
@@ -278,7 +398,10 @@ function idpForm(existing) {
   const samlSet = el("fieldset", { id: "saml-settings" }, el("legend", { text: "SAML" }),
     field("IdP metadata XML", "saml.metadata_xml", p.saml.metadata_xml, { textarea: true, hint: "Paste the IdP's federation metadata, or give its URL below (one of the two)." }),
     field("IdP metadata URL", "saml.metadata_url", p.saml.metadata_url, { type: "url" }),
-    el("label", { class: "choice", for: "f-allow-idp" }, el("input", { type: "checkbox", id: "f-allow-idp", name: "saml.allow_idp_initiated", checked: p.saml.allow_idp_initiated ? true : null }), "Allow IdP-initiated sign-in"));
+    el("label", { class: "choice", for: "f-allow-idp" }, el("input", { type: "checkbox", id: "f-allow-idp", name: "saml.allow_idp_initiated", checked: p.saml.allow_idp_initiated ? true : null, "aria-describedby": "f-allow-idp-hint" }), "Allow IdP-initiated sign-in"),
+    el("p", { class: "hint", id: "f-allow-idp-hint", text: "Off by default. A sign-in started at the IdP's portal is bound to no browser, so anyone holding a valid response for an account of this IdP can sign another person's browser in to that account (login CSRF), and a stolen response can be used until it expires or is first used. Sign-ins started here are bound to the browser that started them." }),
+    el("label", { class: "choice", for: "f-allow-sha1" }, el("input", { type: "checkbox", id: "f-allow-sha1", name: "saml.allow_sha1", checked: p.saml.allow_sha1 ? true : null, "aria-describedby": "f-allow-sha1-hint" }), "Accept SHA-1 signatures"),
+    el("p", { class: "hint", id: "f-allow-sha1-hint", text: "Off by default. Only for an old IdP that cannot sign with RSA-SHA256: SHA-1 collisions can be computed, and the IdP's page shows this as a warning while it is on." }));
   const oidcSet = el("fieldset", { id: "oidc-settings" }, el("legend", { text: "OpenID Connect" }),
     field("Issuer", "oidc.issuer", p.oidc.issuer, { type: "url" }),
     field("Client id", "oidc.client_id", p.oidc.client_id),
@@ -301,8 +424,11 @@ function idpForm(existing) {
     oidcSet.hidden = proto !== "oidc";
   }
   protocolSet.addEventListener("change", showProtocol);
+  protocolSet.addEventListener("change", showPreview);
+  modeSet.addEventListener("change", showPreview);
 
   form.append(
+    orgChoice,
     el("div", {}, el("label", { for: "f-preset", text: "Preset" }), presetSel,
       el("p", { class: "hint", text: "A preset pre-fills the attribute mapping for a vendor and says what must feed uniqueUserId." })),
     r1,
@@ -327,7 +453,7 @@ function idpForm(existing) {
     const f = form.elements;
     const body = {
       name: f.name.value.trim(), protocol: f.protocol.value, mode: f.mode.value, preset: f.preset.value,
-      saml: { metadata_xml: f["saml.metadata_xml"].value, metadata_url: f["saml.metadata_url"].value.trim(), allow_idp_initiated: f["saml.allow_idp_initiated"].checked },
+      saml: { metadata_xml: f["saml.metadata_xml"].value, metadata_url: f["saml.metadata_url"].value.trim(), allow_idp_initiated: f["saml.allow_idp_initiated"].checked, allow_sha1: f["saml.allow_sha1"].checked },
       oidc: { issuer: f["oidc.issuer"].value.trim(), client_id: f["oidc.client_id"].value.trim(), client_secret: f["oidc.client_secret"].value,
         scopes: f["oidc.scopes"].value.split(/\s+/).filter(Boolean) },
       mapping: {}, scim_match: f.scim_match.value, link_policy: f.link_policy.value,
@@ -338,7 +464,12 @@ function idpForm(existing) {
     try {
       let saved;
       if (existing) saved = await api("PATCH", "/idps/" + encodeURIComponent(p.id), body);
-      else { body.id = f.id.value.trim(); saved = await api("POST", "/idps", body); }
+      else {
+        body.id = f.id.value.trim();
+        const org = f.org ? f.org.value : me.org;
+        if (org) body.org = org;
+        saved = await api("POST", "/idps", body);
+      }
       status(existing ? "Saved" : "Identity provider added");
       location.hash = "#/idps/" + encodeURIComponent(saved.id);
     } catch (e) {
@@ -353,12 +484,14 @@ function idpForm(existing) {
 async function idpPage(id) {
   const p = await api("GET", "/idps/" + encodeURIComponent(id));
   const tokens = (await api("GET", "/idps/" + encodeURIComponent(id) + "/scim-tokens")).items;
+  // Only the values of the IdP's protocol, and the SCIM URL only where SCIM provisions.
+  const saml = p.protocol === "saml";
   const paste = el("div", { class: "paste", id: "paste" },
-    copyRow("SP entity id", p.sp_entity_id, "v-sp-entity-id"),
-    copyRow("ACS URL", p.acs_url, "v-acs-url"),
-    copyRow("SP metadata URL", p.sp_metadata_url, "v-sp-metadata-url"),
-    copyRow("OIDC redirect URI", p.redirect_uri, "v-redirect-uri"),
-    copyRow("SCIM base URL", p.scim_base_url, "v-scim-base-url"));
+    saml ? [copyRow("SP entity id", p.sp_entity_id, "v-sp-entity-id"),
+      copyRow("ACS URL", p.acs_url, "v-acs-url"),
+      copyRow("SP metadata URL", p.sp_metadata_url, "v-sp-metadata-url")] : copyRow("OIDC redirect URI", p.redirect_uri, "v-redirect-uri"),
+    copyRow("Sign-in URL (login_url)", p.login_url, "v-login-url"),
+    p.mode === "jit" ? "" : copyRow("SCIM base URL", p.scim_base_url, "v-scim-base-url"));
 
   const modeForm = el("form", { id: "mode-form", method: "post" },
     el("fieldset", {}, el("legend", { text: "Provisioning mode" }),
@@ -367,6 +500,7 @@ async function idpPage(id) {
     el("button", { type: "submit", id: "mode-save" }, "Change mode"));
   const modeErr = el("div");
   modeForm.append(modeErr);
+  modePreview(id, p.mode, modeForm);
   modeForm.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
@@ -380,7 +514,7 @@ async function idpPage(id) {
     el("td", { class: "mono", text: t.id }), el("td", { text: t.name || "—" }), el("td", { text: t.status }),
     el("td", { text: fmtTime(t.created) }), el("td", { text: t.expires_at ? fmtTime(t.expires_at) : "never" }),
     el("td", { text: fmtTime(t.last_used_at) }),
-    el("td", {}, t.status === "revoked" ? "" : el("button", { type: "button", class: "danger", "aria-label": "Revoke token " + t.id,
+    !canWrite() ? null : el("td", {}, t.status === "revoked" ? "" : el("button", { type: "button", class: "danger", "aria-label": "Revoke token " + t.id,
       onclick: async () => {
         if (!confirm("Revoke token " + t.id + "? The IdP's SCIM connector stops working until it gets a new token.")) return;
         try { await api("DELETE", "/scim-tokens/" + encodeURIComponent(t.id)); status("Token revoked"); route(); } catch (e) { if (e.status !== 401) status(e.message); }
@@ -418,31 +552,35 @@ async function idpPage(id) {
     catch (e) { if (e.status !== 401) delErr.replaceChildren(errorBox(e)); }
   });
 
+  const write = canWrite();
   view(p.name + " (" + p.id + ")",
     el("dl", { class: "facts" },
+      el("dt", { text: "Organization" }), el("dd", { id: "idp-org" }, el("a", { href: "#/orgs/" + encodeURIComponent(p.org || "") }, orgName(p.org))),
       el("dt", { text: "Protocol" }), el("dd", { text: p.protocol }),
       el("dt", { text: "Mode" }), el("dd", { id: "idp-mode", text: p.mode }),
       el("dt", { text: "Preset" }), el("dd", { text: p.preset ? ((presetOf(p.preset) || {}).name || p.preset) : "—" }),
       el("dt", { text: "SCIM matching" }), el("dd", { text: p.scim_match }),
       el("dt", { text: "Link policy" }), el("dd", { text: p.link_policy })),
-    el("p", {}, el("a", { href: "#/idps/" + encodeURIComponent(id) + "/edit" }, "Edit settings"), " · ",
+    (p.warnings || []).length ? el("div", { class: "box error", id: "idp-warnings", role: "note" },
+      el("strong", { text: "Warning" }), el("ul", {}, p.warnings.map((w) => el("li", { text: w })))) : "",
+    el("p", {}, write ? [el("a", { href: "#/idps/" + encodeURIComponent(id) + "/edit", id: "idp-edit" }, "Edit settings"), " · "] : "",
       el("a", { href: "#/idps/" + encodeURIComponent(id) + "/reconciliation", id: "recon-link" }, "Reconciliation"), " · ",
       el("a", { href: "#/users?idp=" + encodeURIComponent(id) }, "Users")),
     el("h2", { text: "Values to paste into the IdP" }), paste,
     r1Box(p.preset, p.scim_match),
-    el("h2", { text: "Mode" }), modeForm,
+    el("h2", { text: "Mode" }), write ? modeForm : el("p", { text: modeText[p.mode] }),
     el("h2", { text: "SCIM tokens" }),
-    tokens.length ? el("table", { id: "tokens" }, el("thead", {}, el("tr", {}, ["Id", "Name", "Status", "Created", "Expires", "Last used", ""].map((h) => el("th", { scope: "col", text: h })))),
+    tokens.length ? el("table", { id: "tokens" }, headRow(["Id", "Name", "Status", "Created", "Expires", "Last used", write ? "" : null]),
       el("tbody", {}, tokenRows)) : el("p", { text: "No SCIM token yet." }),
-    tokenForm, tokenOut,
-    el("h2", { text: "Delete" }), delForm);
+    write ? [tokenForm, tokenOut, el("h2", { text: "Delete" }), delForm] : "");
+  if (typeof idpHealth === "function") await idpHealth(p);
 }
 
 function userTable(users, id) {
-  return el("table", { id }, el("thead", {}, el("tr", {}, ["User name", "Display name", "IdP", "uniqueUserId", "Owner", "Active", "Last sign-in"].map((h) => el("th", { scope: "col", text: h })))),
+  return el("table", { id }, headRow(["User name", "Display name", orgHead(), "IdP", "uniqueUserId", "Owner", "Active", "Last sign-in"]),
     el("tbody", {}, users.map((u) => el("tr", {},
       el("td", {}, el("a", { href: "#/users/" + encodeURIComponent(u.id) }, u.userName)),
-      el("td", { text: u.displayName }), el("td", { text: u.idp || "—" }), el("td", { class: "mono", text: u.uniqueUserId || "—" }),
+      el("td", { text: u.displayName }), orgCell(u.org), el("td", { text: u.idp || "—" }), el("td", { class: "mono", text: u.uniqueUserId || "—" }),
       el("td", { text: u.owner }), el("td", {}, el("span", { class: "badge " + (u.active ? "on" : "off"), text: u.active ? "active" : "inactive" })),
       el("td", { text: fmtTime(u.lastLoginAt) })))));
 }
@@ -451,7 +589,7 @@ async function reconciliation(id) {
   const r = await api("GET", "/idps/" + encodeURIComponent(id) + "/reconciliation");
   const tomb = r.tombstones.map((t) => el("tr", {},
     el("td", { class: "mono", text: t.uniqueUserId }), el("td", { text: t.userName }), el("td", { text: fmtTime(t.deletedAt) }), el("td", { text: t.actor }),
-    el("td", {}, el("button", { type: "button", class: "secondary", onclick: async () => {
+    !canWrite() ? null : el("td", {}, el("button", { type: "button", class: "secondary", onclick: async () => {
       if (!confirm("Let " + t.uniqueUserId + " sign in again?")) return;
       try { await api("DELETE", "/tombstones/" + encodeURIComponent(id) + "/" + encodeURIComponent(t.uniqueUserId)); status("Tombstone cleared"); route(); } catch (e) { if (e.status !== 401) status(e.message); }
     } }, "Clear"))));
@@ -463,103 +601,30 @@ async function reconciliation(id) {
     el("h2", { text: "SCIM users who never signed in (" + r.scim_never_signed_in_count + ")" }),
     r.scim_never_signed_in.length ? userTable(r.scim_never_signed_in, "scim-never") : el("p", { text: "None." }),
     el("h2", { text: "Tombstoned keys (R6)" }),
-    r.tombstones.length ? el("table", {}, el("thead", {}, el("tr", {}, ["uniqueUserId", "User name", "Deleted", "By", ""].map((h) => el("th", { scope: "col", text: h })))), el("tbody", {}, tomb)) : el("p", { text: "None." }),
+    r.tombstones.length ? el("table", { id: "tombstones" }, headRow(["uniqueUserId", "User name", "Deleted", "By", canWrite() ? "" : null]), el("tbody", {}, tomb)) : el("p", { text: "None." }),
     el("h2", { text: "Recent refusals by rule" }),
     r.refusals.length ? el("table", {}, el("thead", {}, el("tr", {}, ["Rule", "Count", "Last"].map((h) => el("th", { scope: "col", text: h })))),
       el("tbody", {}, r.refusals.map((x) => el("tr", {}, el("td", { text: x.rule }), el("td", { text: x.count }), el("td", { text: fmtTime(x.last) }))))) : el("p", { text: "No refusal among the last " + r.events_examined + " events." }),
     r.recent_refusals.length ? eventTable(r.recent_refusals, "recent-refusals") : "");
 }
 
-// --- users --------------------------------------------------------------------------------------
+// --- events -------------------------------------------------------------------------------------
 
-function searchFilter(q) {
-  // A SCIM filter over the fields a person searches by; JSON string syntax is SCIM's too.
-  const s = JSON.stringify(q);
-  return "userName co " + s + " or displayName co " + s + " or emails co " + s + " or uniqueUserId eq " + s + " or externalId eq " + s + " or id eq " + s;
-}
+function eventHead() { return headRow(["Seq", "Reference", "Time", "Type", "Rule", "Actor", "Subject", orgHead(), "IdP", "Reason", "Changes"]); }
 
-async function userList() {
-  const params = new URLSearchParams(location.hash.split("?")[1] || "");
-  const results = el("div", { id: "user-results" });
-  const input = el("input", { id: "user-q", type: "search", autocomplete: "off", value: params.get("q") || "" });
-  const raw = el("input", { id: "user-filter", type: "text", autocomplete: "off", spellcheck: "false" });
-  const form = el("form", { id: "user-search", role: "search", class: "row" },
-    el("div", {}, el("label", { for: "user-q", text: "Search users (name, email, uniqueUserId)" }), input),
-    el("div", {}, el("label", { for: "user-filter", text: "or a SCIM filter" }), raw),
-    el("button", { type: "submit", id: "user-search-button" }, "Search"));
-  const idp = params.get("idp") || "";
-  let cursor = "";
-  let latest = 0;
-  async function load(append) {
-    // Answers may arrive out of order (the first listing and a search typed meanwhile): only
-    // the newest load may render.
-    const mine = ++latest;
-    const qs = new URLSearchParams({ limit: "50" });
-    const f = raw.value.trim() || (input.value.trim() ? searchFilter(input.value.trim()) : "");
-    if (f) qs.set("filter", f);
-    if (idp) qs.set("idp", idp);
-    if (append && cursor) qs.set("cursor", cursor);
-    try {
-      const data = await api("GET", "/users?" + qs.toString());
-      if (mine !== latest) return;
-      cursor = data.next_cursor;
-      results.dataset.filter = f;
-      const more = cursor ? el("button", { type: "button", class: "secondary", onclick: () => load(true) }, "More") : "";
-      const table = userTable(data.items, "users");
-      if (append) {
-        results.querySelector("tbody").append(...table.querySelector("tbody").children);
-        results.querySelector("button") && results.querySelector("button").remove();
-        if (more) results.append(more);
-      } else {
-        results.replaceChildren(data.items.length ? table : el("p", { text: "No user matches." }), more);
-      }
-    } catch (e) { if (e.status !== 401) results.replaceChildren(errorBox(e)); }
-  }
-  form.addEventListener("submit", (ev) => { ev.preventDefault(); cursor = ""; load(false); });
-  view(idp ? "Users of " + idp : "Users", form, results);
-  await load(false);
-}
+// subjectLinks are the pages of an event's subject, by its subject_type.
+const subjectLinks = { user: "#/users/", group: "#/groups/", idp: "#/idps/", org: "#/orgs/" };
 
 function eventTable(events, id) {
-  return el("table", { id }, el("thead", {}, el("tr", {}, ["Seq", "Time", "Type", "Rule", "Actor", "Subject", "IdP", "Reason", "Changes"].map((h) => el("th", { scope: "col", text: h })))),
-    el("tbody", {}, events.map(eventRow)));
+  return el("table", { id }, eventHead(), el("tbody", {}, events.map(eventRow)));
 }
 
 function eventRow(e) {
-  return el("tr", {}, el("td", { text: e.seq }), el("td", { text: fmtTime(e.time) }), el("td", { text: e.type }),
-    el("td", { text: e.rule || "" }), el("td", { class: "mono", text: e.actor }), el("td", { class: "mono", text: e.subject }),
-    el("td", { text: e.idp || "" }), el("td", { text: e.reason || "" }), el("td", { text: (e.changes || []).join(", ") }));
-}
-
-async function userPage(id) {
-  const u = await api("GET", "/users/" + encodeURIComponent(id));
-  const evs = [];
-  let after = 0;
-  for (let i = 0; i < 20; i++) {
-    const page = await api("GET", "/events?subject=" + encodeURIComponent(id) + "&after=" + after + "&limit=500");
-    evs.push(...page.items);
-    if (page.next_after === after) break;
-    after = page.next_after;
-  }
-  const deact = u.active ? el("button", { type: "button", class: "danger", id: "deactivate", onclick: async () => {
-    if (!confirm("Deactivate " + u.userName + "? Their sessions end at once.")) return;
-    try { await api("POST", "/users/" + encodeURIComponent(id) + "/deactivate"); status("Deactivated"); route(); } catch (e) { if (e.status !== 401) status(e.message); }
-  } }, "Deactivate") : "";
-  view(u.displayName || u.userName,
-    el("dl", { class: "facts", id: "user-facts" },
-      el("dt", { text: "User name" }), el("dd", { text: u.userName }),
-      el("dt", { text: "Id" }), el("dd", { class: "mono", text: u.id }),
-      el("dt", { text: "Owner" }), el("dd", { id: "user-owner", text: u.owner }),
-      el("dt", { text: "Identity" }), el("dd", { id: "user-identity", text: u.idp ? u.idp + " / " + u.uniqueUserId : "none" }),
-      el("dt", { text: "External id" }), el("dd", { text: u.externalId || "—" }),
-      el("dt", { text: "Name" }), el("dd", { text: [u.name.givenName, u.name.familyName].filter(Boolean).join(" ") || "—" }),
-      el("dt", { text: "Emails" }), el("dd", { text: u.emails.map((e) => e.value).join(", ") || "—" }),
-      el("dt", { text: "Active" }), el("dd", {}, el("span", { class: "badge " + (u.active ? "on" : "off"), text: u.active ? "active" : "inactive" })),
-      el("dt", { text: "Last sign-in" }), el("dd", { text: fmtTime(u.lastLoginAt) }),
-      el("dt", { text: "Groups" }), el("dd", { id: "user-groups", text: u.groups.map((g) => g.displayName).join(", ") || "none" })),
-    deact,
-    el("h2", { id: "user-events-title", text: "Events of this user" }),
-    evs.length ? eventTable(evs, "user-events") : el("p", { text: "No events." }));
+  const link = subjectLinks[e.subject_type];
+  return el("tr", { "data-event": e.id }, el("td", { text: e.seq }), el("td", { class: "mono", text: e.id }), el("td", { text: fmtTime(e.time) }), el("td", { text: e.type }),
+    el("td", { text: e.rule || "" }), el("td", { title: e.actor }, e.actor_name || e.actor),
+    el("td", { class: "mono" }, link && e.subject ? el("a", { href: link + encodeURIComponent(e.subject) }, e.subject) : e.subject || ""),
+    orgCell(e.org), el("td", { text: e.idp || "" }), el("td", { text: e.reason || "" }), el("td", { text: (e.changes || []).join(", ") }));
 }
 
 // --- live events --------------------------------------------------------------------------------
@@ -568,8 +633,9 @@ function liveEvents() {
   const body = el("tbody");
   const state = el("p", { class: "hint", id: "events-state", text: "Following new events…" });
   const pause = el("button", { type: "button", class: "secondary", id: "events-pause" }, "Pause");
-  view("Events", el("p", {}, "The 200 most recent events, newest first; new events appear as they happen."), pause, state,
-    el("table", { id: "events" }, el("thead", {}, el("tr", {}, ["Seq", "Time", "Type", "Rule", "Actor", "Subject", "IdP", "Reason", "Changes"].map((h) => el("th", { scope: "col", text: h })))), body));
+  const org = currentOrg();
+  view(org ? "Events of " + orgName(org) : "Events", el("p", {}, "The 200 most recent events, newest first; new events appear as they happen."), pause, state,
+    el("table", { id: "events" }, eventHead(), body));
   const ctl = new AbortController();
   eventsLoop = ctl;
   let paused = false;
@@ -580,8 +646,10 @@ function liveEvents() {
     while (!ctl.signal.aborted) {
       if (paused) { await new Promise((r) => setTimeout(r, 500)); continue; }
       try {
-        const from = after === null ? "last=200" : "after=" + after;
-        const page = await api("GET", "/events?" + from + "&limit=500&wait=" + wait, undefined, ctl.signal);
+        const qs = orgParam(new URLSearchParams(after === null ? { last: "200" } : { after: String(after) }), org);
+        qs.set("limit", "500");
+        qs.set("wait", String(wait));
+        const page = await api("GET", "/events?" + qs.toString(), undefined, ctl.signal);
         for (const e of page.items) body.prepend(eventRow(e));
         after = page.next_after;
         if (!page.items.length || page.items.length < 500) wait = 25;
@@ -594,15 +662,215 @@ function liveEvents() {
   })();
 }
 
+// --- organizations ------------------------------------------------------------------------------
+
+function verifiedCount(o) { return (o.domains || []).filter((d) => d.verified).length; }
+
+async function orgList() {
+  const data = await api("GET", "/orgs");
+  orgs = data.items;
+  const rows = data.items.map((o) => el("tr", {},
+    el("td", {}, el("a", { href: "#/orgs/" + encodeURIComponent(o.id) }, o.id)), el("td", { text: o.name }),
+    el("td", { text: o.email_domains }), el("td", { text: (o.domains || []).length + " (" + verifiedCount(o) + " verified)" })));
+  let add = "";
+  if (isOwner()) {
+    const errors = el("div", { id: "org-errors" });
+    const form = el("form", { id: "org-form", class: "row", method: "post", novalidate: true },
+      el("div", {}, el("label", { for: "o-id", text: "Id (slug)" }), el("input", { id: "o-id", type: "text", autocomplete: "off", spellcheck: "false", required: true })),
+      el("div", {}, el("label", { for: "o-name", text: "Name" }), el("input", { id: "o-name", type: "text", autocomplete: "off" })),
+      el("div", {}, el("label", { for: "o-email-domains", text: "Email domains (R13)" }), emailDomainsSelect("o-email-domains", "any")),
+      el("button", { type: "submit", id: "org-create" }, "Add organization"));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        const o = await api("POST", "/orgs", { id: document.getElementById("o-id").value.trim(), name: document.getElementById("o-name").value.trim(),
+          email_domains: document.getElementById("o-email-domains").value });
+        status("Organization added");
+        await loadOrgs();
+        buildNav();
+        location.hash = "#/orgs/" + encodeURIComponent(o.id);
+      } catch (e) { if (e.status !== 401) errors.replaceChildren(errorBox(e)); }
+    });
+    add = [el("h2", { text: "Add an organization" }), form, errors];
+  }
+  view("Organizations",
+    el("table", { id: "orgs" }, headRow(["Id", "Name", "Email domains", "Domains"]), el("tbody", {}, rows)),
+    add);
+}
+
+function emailDomainsSelect(id, value) {
+  return el("select", { id },
+    el("option", { value: "any", text: "any — accept every email domain", selected: value === "any" ? true : null }),
+    el("option", { value: "verified", text: "verified — refuse emails outside the verified domains", selected: value === "verified" ? true : null }));
+}
+
+async function orgPage(id) {
+  const enc = encodeURIComponent(id);
+  const o = await api("GET", "/orgs/" + enc);
+  const scoped = "?" + orgParam(new URLSearchParams(), id).toString();
+  const [idps, users, events] = await Promise.all([
+    api("GET", "/idps" + scoped),
+    api("GET", "/users" + scoped + "&limit=20"),
+    api("GET", "/events" + scoped + "&last=50&limit=50"),
+  ]);
+  const write = canWrite();
+
+  const domainErr = el("div", { id: "domain-error" });
+  async function domainAction(method, path, done) {
+    try { await api(method, path); status(done); route(); } catch (e) { if (e.status !== 401) domainErr.replaceChildren(errorBox(e)); }
+  }
+  const domainRows = (o.domains || []).map((d) => {
+    const dpath = "/orgs/" + enc + "/domains/" + encodeURIComponent(d.domain);
+    return el("tr", { "data-domain": d.domain },
+      el("td", { text: d.domain }),
+      el("td", {}, el("span", { class: "badge " + (d.verified ? "on" : "off"), text: d.verified ? "verified" : "not verified" }),
+        d.verified ? el("div", { class: "hint", text: fmtTime(d.verified_at) }) : ""),
+      el("td", {}, el("div", { class: "paste" }, copyRow("TXT name", d.txt_name), copyRow("TXT value", d.txt_value))),
+      write ? el("td", {},
+        d.verified ? "" : el("button", { type: "button", class: "verify", "aria-label": "Verify " + d.domain,
+          onclick: () => domainAction("POST", dpath + "/verify", d.domain + " verified") }, "Verify"),
+        el("button", { type: "button", class: "danger", "aria-label": "Remove " + d.domain, onclick: () => {
+          if (confirm("Remove " + d.domain + " from " + o.name + "?")) domainAction("DELETE", dpath, d.domain + " removed");
+        } }, "Remove")) : null);
+  });
+  const domainForm = el("form", { id: "domain-form", class: "row", method: "post", novalidate: true },
+    el("div", {}, el("label", { for: "d-name", text: "Domain (such as example.com)" }), el("input", { id: "d-name", type: "text", autocomplete: "off", spellcheck: "false", required: true })),
+    el("button", { type: "submit", id: "domain-add" }, "Add domain"));
+  domainForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const d = await api("POST", "/orgs/" + enc + "/domains", { domain: document.getElementById("d-name").value.trim() });
+      status("Publish the TXT record for " + d.domain + ", then verify it");
+      route();
+    } catch (e) { if (e.status !== 401) domainErr.replaceChildren(errorBox(e)); }
+  });
+
+  let settings = "";
+  if (isOwner()) {
+    const errors = el("div");
+    const form = el("form", { id: "org-settings", method: "post" },
+      field("Name", "org-name", o.name),
+      el("div", {}, el("label", { for: "org-email-domains", text: "Email domains (R13)" }), emailDomainsSelect("org-email-domains", o.email_domains)),
+      el("button", { type: "submit", id: "org-save" }, "Save"), errors);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        await api("PATCH", "/orgs/" + enc, { name: document.getElementById("f-org-name").value.trim(), email_domains: document.getElementById("org-email-domains").value });
+        status("Saved");
+        await loadOrgs();
+        buildNav();
+        route();
+      } catch (e) { if (e.status !== 401) errors.replaceChildren(errorBox(e)); }
+    });
+    const delErr = el("div");
+    const del = el("button", { type: "button", class: "danger", id: "org-delete", onclick: async () => {
+      if (!confirm("Delete organization " + o.name + "?")) return;
+      try {
+        await api("DELETE", "/orgs/" + enc);
+        status("Deleted");
+        if (currentOrg() === id) sessionStorage.removeItem(ORG_KEY);
+        await loadOrgs();
+        buildNav();
+        location.hash = "#/orgs";
+      } catch (e) { if (e.status !== 401) delErr.replaceChildren(errorBox(e)); }
+    } }, "Delete organization");
+    settings = [el("h2", { text: "Settings" }), form,
+      el("h2", { text: "Delete" }), el("p", { class: "hint", text: "Only an organization without identity providers and users can be deleted." }), del, delErr];
+  }
+
+  view(o.name + " (" + o.id + ")",
+    el("dl", { class: "facts", id: "org-facts" },
+      el("dt", { text: "Id" }), el("dd", { class: "mono", text: o.id }),
+      el("dt", { text: "Email domains" }), el("dd", { id: "org-email-policy", text: o.email_domains === "verified"
+        ? "verified: a SCIM write or a sign-in with an email outside the verified domains is refused (R13)" : "any" })),
+    el("h2", { text: "Domains" }),
+    el("p", { class: "hint", text: "Publish each domain's TXT record in its DNS zone, then verify it. A domain verified by one organization cannot be claimed by another." }),
+    (o.domains || []).length ? el("table", { id: "domains" }, headRow(["Domain", "Status", "TXT record to publish", write ? "" : null]), el("tbody", {}, domainRows))
+      : el("p", { text: "No domain yet." }),
+    write ? domainForm : "", domainErr,
+    el("h2", { text: "Identity providers" }),
+    write ? el("p", {}, el("a", { href: "#/idps/new?org=" + enc, id: "org-add-idp" }, "Add an identity provider")) : "",
+    idps.items.length ? idpTable(idps.items, "org-idps") : el("p", { text: "No identity provider yet." }),
+    el("h2", {}, "Users ", el("a", { href: "#/users?org=" + enc, class: "hint" }, "(all, with search)")),
+    users.items.length ? userTable(users.items, "org-users") : el("p", { text: "No user yet." }),
+    el("h2", { text: "Recent events" }),
+    events.items.length ? eventTable(events.items.slice().reverse(), "org-events") : el("p", { text: "No events." }),
+    settings);
+  if (typeof orgSetupLinks === "function" && write) await orgSetupLinks(o);
+}
+
+// --- admin credentials (owner only) -------------------------------------------------------------
+
+async function adminTokens() {
+  const data = await api("GET", "/admin-tokens");
+  const out = el("div", { id: "admin-token-out" });
+  const errors = el("div", { id: "admin-token-errors" });
+  const orgSel = el("select", { id: "a-org" }, el("option", { value: "", text: "every organization" }),
+    orgs.map((o) => el("option", { value: o.id, text: o.name + " (" + o.id + ")", selected: o.id === currentOrg() ? true : null })));
+  const roleSel = el("select", { id: "a-role" },
+    el("option", { value: "org-admin", text: "org-admin (one organization)" }),
+    el("option", { value: "viewer", text: "viewer (reads only)" }),
+    el("option", { value: "owner", text: "owner (everything)" }));
+  // An owner acts in every organization; the choice of one is then not offered.
+  roleSel.addEventListener("change", () => {
+    orgSel.disabled = roleSel.value === "owner";
+    if (orgSel.disabled) orgSel.value = "";
+  });
+  const form = el("form", { id: "admin-token-form", method: "post", novalidate: true },
+    el("div", { class: "row" },
+      el("div", {}, el("label", { for: "a-name", text: "Name (who holds it)" }), el("input", { id: "a-name", type: "text", autocomplete: "off", required: true })),
+      el("div", {}, el("label", { for: "a-role", text: "Role" }), roleSel),
+      el("div", {}, el("label", { for: "a-org", text: "Organization" }), orgSel),
+      el("div", {}, el("label", { for: "a-exp", text: "Expires in (e.g. 90d; empty = never)" }), el("input", { id: "a-exp", type: "text", autocomplete: "off" }))),
+    el("button", { type: "submit", id: "admin-token-create" }, "Create admin credential"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = { name: document.getElementById("a-name").value.trim(), role: roleSel.value, org: orgSel.value };
+    const exp = document.getElementById("a-exp").value.trim();
+    if (exp) body.expires_in = exp;
+    try {
+      const t = await api("POST", "/admin-tokens", body);
+      errors.replaceChildren();
+      const btn = el("button", { type: "button", id: "admin-token-copy", onclick: () => copyText(t.token, btn) }, "Copy token");
+      out.replaceChildren(el("div", { class: "box secret", role: "alert" },
+        el("p", {}, el("strong", { text: "This token is shown once. " }), t.name + " is " + t.role + " of " + (t.org ? orgName(t.org) : "every organization") + "; hand the token over safely."),
+        el("p", {}, el("code", { class: "value", id: "admin-token-secret", text: t.token })), btn,
+        el("button", { type: "button", class: "secondary", onclick: () => { out.replaceChildren(); route(); } }, "Done")));
+    } catch (e) { if (e.status !== 401) errors.replaceChildren(errorBox(e)); }
+  });
+  const rows = data.items.map((t) => el("tr", {},
+    el("td", { class: "mono", text: t.id }), el("td", { text: t.name || "—" }), el("td", { text: t.role }),
+    el("td", { text: t.org ? orgName(t.org) : "every organization" }), el("td", { text: t.status }),
+    el("td", { text: fmtTime(t.created) }), el("td", { text: t.expires_at ? fmtTime(t.expires_at) : "never" }), el("td", { text: fmtTime(t.last_used_at) }),
+    el("td", {}, t.status === "revoked" ? "" : el("button", { type: "button", class: "danger", "aria-label": "Revoke admin token " + t.id,
+      onclick: async () => {
+        const self = t.id === me.id ? " This is the credential you are signed in with." : "";
+        if (!confirm("Revoke admin token " + t.id + " (" + (t.name || "no name") + ")?" + self)) return;
+        try { await api("DELETE", "/admin-tokens/" + encodeURIComponent(t.id)); status("Admin token revoked"); route(); } catch (e) { if (e.status !== 401) status(e.message); }
+      } }, "Revoke"))));
+  view("Admin credentials",
+    el("p", { class: "hint", text: "Each credential has a role: an owner does everything, organizations and admin credentials included; an org-admin manages one organization's IdPs, SCIM tokens, users, domains and events; a viewer reads, in one organization or in all." }),
+    form, errors, out,
+    el("h2", { text: "Credentials" }),
+    el("table", { id: "admin-tokens" }, headRow(["Id", "Name", "Role", "Organization", "Status", "Created", "Expires", "Last used", ""]), el("tbody", {}, rows)));
+}
+
 // --- boot ---------------------------------------------------------------------------------------
 
 document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("signin-form").addEventListener("submit", signIn);
   document.getElementById("signout").addEventListener("click", () => {
+    if (!sessionStorage.getItem(TOKEN_KEY)) request("POST", "/logout").catch(() => {});
     sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(ORG_KEY);
+    me = null;
     if (eventsLoop) eventsLoop.abort();
     showSignIn("Signed out.");
   });
   window.addEventListener("hashchange", route);
-  if (sessionStorage.getItem(TOKEN_KEY)) start(); else showSignIn();
+  // Without a token, the page asks who it is only where a session's sign-in lands (a set-up
+  // link on #/setup, a console sign-in on /admin/ with no fragment): a question without a
+  // credential counts as a failed authentication.
+  if (sessionStorage.getItem(TOKEN_KEY) || !location.hash || location.hash === "#" || location.hash.startsWith("#/setup")) start();
+  else showSignIn();
 });

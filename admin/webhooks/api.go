@@ -64,7 +64,8 @@ type createRequest struct {
 	EventTypes []string `json:"event_types"`
 	IdP        string   `json:"idp"`
 	// Org limits the webhook to one organization's events; "" (of an IdP: the IdP's) is every
-	// organization's.
+	// organization's. The admin surface reads it to decide the request and passes on the
+	// organization it decided, which is what counts.
 	Org string `json:"org"`
 	// FromSeq, when set, makes the first delivery the event with this seq; without it the
 	// webhook receives the events written after its creation.
@@ -87,15 +88,14 @@ func errorf(status int, format string, args ...any) error {
 	return &apiError{status: status, msg: fmt.Sprintf(format, args...)}
 }
 
-// ServeHTTP serves the webhook routes below Prefix.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeWebhooks serves the webhook routes below Prefix for the admin surface
+// (admin.WebhookAPI), which mounts them and has authenticated and authorized the request
+// before it comes here: org is the organization it decided, which a list is limited to and a
+// new webhook is of ("" for every organization).
+func (h *Handler) ServeWebhooks(w http.ResponseWriter, r *http.Request, org string) {
 	rest, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	if !ok || (rest != "" && rest[0] != '/') {
 		h.fail(w, r, errorf(http.StatusNotFound, "no such route"))
-		return
-	}
-	if err := h.authenticate(r); err != nil {
-		h.fail(w, r, err)
 		return
 	}
 	parts := strings.Split(strings.Trim(rest, "/"), "/")
@@ -109,10 +109,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case len(parts) == 0:
 		switch r.Method {
 		case http.MethodGet:
-			out, err = h.list(r.Context(), r.URL.Query().Get("org"))
+			out, err = h.list(r.Context(), org)
 			status = http.StatusOK
 		case http.MethodPost:
-			out, err = h.create(w, r)
+			out, err = h.create(w, r, org)
 			status = http.StatusCreated
 		default:
 			err = methodNotAllowed(w, "GET, POST")
@@ -156,21 +156,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func methodNotAllowed(w http.ResponseWriter, allow string) error {
 	w.Header().Set("Allow", allow)
 	return errorf(http.StatusMethodNotAllowed, "method not allowed; use %s", allow)
-}
-
-func (h *Handler) authenticate(r *http.Request) error {
-	auth := r.Header.Get("Authorization")
-	scheme, secret, _ := strings.Cut(auth, " ")
-	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
-		return errorf(http.StatusUnauthorized, "an admin bearer token is required")
-	}
-	if _, err := h.svc.Authenticate(r.Context(), directory.TokenAdmin, strings.TrimSpace(secret)); err != nil {
-		if errors.Is(err, directory.ErrUnauthenticated) {
-			return errorf(http.StatusUnauthorized, "the admin token is unknown, expired or revoked")
-		}
-		return err
-	}
-	return nil
 }
 
 // fail maps an error to the API's JSON error body in one place; internal errors are logged and
@@ -227,7 +212,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 }
 
-// list answers GET /webhooks, or with ?org= the webhooks limited to that organization.
+// list answers GET /webhooks with the webhooks of org, or every webhook for "".
 func (h *Handler) list(ctx context.Context, org string) (any, error) {
 	ws, err := h.svc.Webhooks(ctx, org)
 	if err != nil {
@@ -254,7 +239,9 @@ func (h *Handler) get(ctx context.Context, id string) (Webhook, error) {
 	return view(w), nil
 }
 
-func (h *Handler) create(w http.ResponseWriter, r *http.Request) (Webhook, error) {
+// create answers POST /webhooks with a webhook of org ("" for every organization), which the
+// admin surface decided from the body's "org" or "idp" and the credential.
+func (h *Handler) create(w http.ResponseWriter, r *http.Request, org string) (Webhook, error) {
 	var in createRequest
 	if err := decode(w, r, &in); err != nil {
 		return Webhook{}, err
@@ -264,19 +251,17 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) (Webhook, error
 	problems = append(problems, urlProblems...)
 	types, typeProblems := checkEventTypes(in.EventTypes)
 	problems = append(problems, typeProblems...)
-	in.IdP, in.Org = strings.TrimSpace(in.IdP), strings.TrimSpace(in.Org)
+	in.IdP, in.Org = strings.TrimSpace(in.IdP), org
 	if in.IdP != "" {
-		if p, err := h.svc.IdP(r.Context(), in.IdP); errors.Is(err, directory.ErrNotFound) {
+		p, err := h.svc.IdP(r.Context(), in.IdP)
+		switch {
+		case errors.Is(err, directory.ErrNotFound) && in.Org == "":
 			problems = append(problems, fmt.Sprintf("idp: no IdP %q", in.IdP))
-		} else if err != nil {
-			return Webhook{}, err
-		} else if in.Org != "" && p.Org != in.Org {
-			problems = append(problems, fmt.Sprintf("idp: IdP %q is not of organization %q", in.IdP, in.Org))
-		}
-	} else if in.Org != "" {
-		if _, err := h.svc.Org(r.Context(), in.Org); errors.Is(err, directory.ErrNotFound) {
-			problems = append(problems, fmt.Sprintf("org: no organization %q", in.Org))
-		} else if err != nil {
+		case errors.Is(err, directory.ErrNotFound), err == nil && in.Org != "" && p.Org != in.Org:
+			// An IdP of another organization reads as one that does not exist, so that the
+			// answer tells an organization's administrator nothing of another's IdPs.
+			problems = append(problems, fmt.Sprintf("idp: organization %q has no IdP %q", in.Org, in.IdP))
+		case err != nil:
 			return Webhook{}, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/rosterhq/roster/admin"
 	"github.com/rosterhq/roster/admin/webhooks"
 	"github.com/rosterhq/roster/directory"
 )
@@ -27,7 +28,7 @@ func TestAPIRefusesBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := webhooks.New(e.svc, fastConfig())
+	h := e.api(webhooks.New(e.svc, fastConfig()))
 	const coll = "/admin/api/v1/webhooks"
 	valid := `{"url":"https://example.com/hook"}`
 	for _, tc := range []struct {
@@ -50,7 +51,7 @@ func TestAPIRefusesBadInput(t *testing.T) {
 		{"unknown field", "POST", coll, adminToken, `{"url":"https://example.com","secret":"whsec_mine"}`, 400, []string{"secret"}},
 		{"trailing data", "POST", coll, adminToken, valid + `{}`, 400, []string{"after"}},
 		{"array body", "POST", coll, adminToken, `[]`, 400, nil},
-		{"too large", "POST", coll, adminToken, `{"url":"https://example.com","event_types":["` + strings.Repeat("a", 1<<20) + `"]}`, 413, []string{"exceeds"}},
+		{"too large", "POST", coll, adminToken, `{"url":"https://example.com","event_types":["` + strings.Repeat("a", 1<<20) + `"]}`, 413, []string{"1 MiB"}},
 		{"missing url", "POST", coll, adminToken, `{}`, 400, []string{"url is required"}},
 		{"relative url", "POST", coll, adminToken, `{"url":"/hook"}`, 400, []string{"not absolute"}},
 		{"ftp url", "POST", coll, adminToken, `{"url":"ftp://example.com/hook"}`, 400, []string{"scheme \"ftp\""}},
@@ -58,15 +59,20 @@ func TestAPIRefusesBadInput(t *testing.T) {
 		{"userinfo", "POST", coll, adminToken, `{"url":"https://user:pw@example.com/hook"}`, 400, []string{"user information"}},
 		{"unparsable url", "POST", coll, adminToken, `{"url":"http://exa mple.com:x/"}`, 400, []string{"does not parse"}},
 		{"every problem at once", "POST", coll, adminToken,
-			`{"url":"ftp://user@/x","event_types":["User.Created","user.","*.x"],"idp":"nope"}`, 400,
-			[]string{"scheme \"ftp\"", "no host", "user information", `"User.Created"`, `"user."`, `"*.x"`, `no IdP "nope"`}},
-		{"unknown id", "GET", coll + "/nope", adminToken, "", 404, []string{"no such webhook"}},
+			`{"url":"ftp://user@/x","event_types":["User.Created","user.","*.x"],"org":"default","idp":"nope"}`, 400,
+			[]string{"scheme \"ftp\"", "no host", "user information", `"User.Created"`, `"user."`, `"*.x"`, `organization "default" has no IdP "nope"`}},
+		{"unknown idp", "POST", coll, adminToken, `{"url":"https://example.com/hook","idp":"nope"}`, 404, []string{`IdP "nope" does not exist`}},
+		{"unknown org", "POST", coll, adminToken, `{"url":"https://example.com/hook","org":"nope"}`, 404, []string{`organization "nope" does not exist`}},
+		{"org of wrong type", "POST", coll, adminToken, `{"url":"https://example.com/hook","org":5}`, 400, []string{"org must be"}},
+		{"idp of wrong type", "POST", coll, adminToken, `{"url":"https://example.com/hook","idp":["okta"]}`, 400, []string{"idp must be"}},
+		{"unknown id", "GET", coll + "/nope", adminToken, "", 404, []string{`webhook "nope" does not exist`}},
 		{"delete unknown id", "DELETE", coll + "/nope", adminToken, "", 404, nil},
 		{"resume unknown id", "POST", coll + "/nope/resume", adminToken, "", 404, nil},
 		{"replay unknown id", "POST", coll + "/nope/replay", adminToken, `{"from_seq":1}`, 404, nil},
 		{"unknown sub-route", "POST", coll + "/nope/pause", adminToken, "", 404, nil},
-		{"wrong method on collection", "PUT", coll, adminToken, valid, 405, nil},
-		{"wrong method on resume", "GET", coll + "/x/resume", adminToken, "", 405, nil},
+		// As on every admin route, a method the route does not have is no endpoint at all.
+		{"wrong method on collection", "PUT", coll, adminToken, valid, 404, []string{"no such endpoint"}},
+		{"wrong method on resume", "GET", coll + "/x/resume", adminToken, "", 404, []string{"no such endpoint"}},
 		{"outside the prefix", "GET", "/admin/api/v1/webhooksx", adminToken, "", 404, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,7 +112,7 @@ func TestAPIRefusesBadInput(t *testing.T) {
 func TestAPILifecycle(t *testing.T) {
 	e := newEnv(t)
 	e.idp("okta")
-	h := webhooks.New(e.svc, fastConfig())
+	h := e.api(webhooks.New(e.svc, fastConfig()))
 	const coll = "/admin/api/v1/webhooks"
 
 	var created webhooks.Webhook
@@ -170,16 +176,13 @@ func TestAPILifecycle(t *testing.T) {
 	}
 }
 
-// TestRoutes: the gin routes reach the handler for every path of the API, beside other
-// admin routes registered in the same router.
+// TestRoutes: mounted in gin with the rest of the admin API, as Roster serves them, the routes
+// reach the handler for every path of the API, and the admin API's own routes still answer.
 func TestRoutes(t *testing.T) {
 	e := newEnv(t)
-	h := webhooks.New(e.svc, fastConfig())
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	api := r.Group("")
-	api.GET("/admin/api/v1/idps", func(c *gin.Context) { c.String(200, "idps") })
-	h.Routes(r)
+	admin.New(e.svc, admin.Config{Webhooks: webhooks.New(e.svc, fastConfig())}).Routes(r)
 	var created webhooks.Webhook
 	if code := call(t, r, "POST", "/admin/api/v1/webhooks", adminToken, `{"url":"https://example.com/h"}`, &created); code != 201 {
 		t.Fatalf("create via gin: %d", code)
@@ -200,10 +203,8 @@ func TestRoutes(t *testing.T) {
 			t.Errorf("%s %s via gin: %d, want %d", tc.method, tc.path, code, tc.status)
 		}
 	}
-	req := httptest.NewRequest("GET", "/admin/api/v1/idps", nil)
-	rec := httptest.NewRecorder()
-	r.ServeHTTP(rec, req)
-	if rec.Body.String() != "idps" {
-		t.Errorf("neighbouring route: %d %q", rec.Code, rec.Body)
+	var orgs struct{ Items []struct{ ID string } }
+	if code := call(t, r, "GET", "/admin/api/v1/orgs", adminToken, nil, &orgs); code != 200 || len(orgs.Items) != 1 {
+		t.Errorf("neighbouring route GET /orgs: %d %+v", code, orgs.Items)
 	}
 }

@@ -105,7 +105,7 @@ func BenchmarkDelivery(b *testing.B) {
 	count.Store(0)
 	h := webhooks.New(e.svc, webhooks.Config{PollInterval: 10 * time.Millisecond, HTTPClient: loopbackClient()})
 	var created webhooks.Webhook
-	if code := call(b, h, "POST", "/admin/api/v1/webhooks", adminToken, map[string]any{"url": recv.URL, "from_seq": first}, &created); code != http.StatusCreated {
+	if code := call(b, e.api(h), "POST", "/admin/api/v1/webhooks", adminToken, map[string]any{"url": recv.URL, "from_seq": first}, &created); code != http.StatusCreated {
 		b.Fatalf("create: %d", code)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -36,6 +36,9 @@ type Payload struct {
 	Changes []string `json:"changes"`
 	User    *User    `json:"user,omitempty"`
 	Group   *Group   `json:"group,omitempty"`
+	// Partial says the snapshot leaves attributes out (a large group's members, a large
+	// user's multi-valued attributes); the resource itself has them.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // User is the user snapshot in a payload. It lists its fields rather than embedding
@@ -83,7 +86,7 @@ type Group struct {
 // NewPayload builds the delivery body of an event.
 func NewPayload(e directory.Event) Payload {
 	p := Payload{ID: e.ID, Seq: e.Seq, Type: e.Type, Time: e.Time.UTC(), Actor: e.Actor, Subject: e.Subject,
-		Org: e.Org, IdP: e.IdP, Rule: string(e.Rule), Reason: e.Reason, Changes: e.Changes}
+		Org: e.Org, IdP: e.IdP, Rule: string(e.Rule), Reason: e.Reason, Changes: e.Changes, Partial: e.Partial}
 	if p.Changes == nil {
 		p.Changes = []string{}
 	}

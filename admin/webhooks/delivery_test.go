@@ -437,7 +437,7 @@ func TestResumeOnAnotherReplica(t *testing.T) {
 	cfg.MaxAttempts = 2
 	cfg.MaxBackoff = time.Hour
 	worker, _ := e.start(cfg)
-	apiOnly := webhooks.New(e.svc, cfg) // a replica whose delivery loop is not running
+	apiOnly := e.api(webhooks.New(e.svc, cfg)) // a replica whose delivery loop is not running
 	r := newReceiver(t)
 	var down atomic.Bool
 	down.Store(true)

@@ -5,15 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/rosterhq/roster/internal/outbound"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/rosterhq/roster/admin"
 	"github.com/rosterhq/roster/admin/webhooks"
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/outbound"
 	"github.com/rosterhq/roster/internal/teststore"
 )
 
@@ -44,8 +46,15 @@ func fastConfig() webhooks.Config {
 		PollInterval: 50 * time.Millisecond, Timeout: 5 * time.Second, LeaseTTL: 3 * time.Second, HTTPClient: loopbackClient()}
 }
 
-// start returns a Handler whose delivery loop runs until the test ends (or stop is called).
-func (e *env) start(cfg webhooks.Config) (*webhooks.Handler, func()) {
+// api serves h's routes as Roster does: behind the admin API, which authenticates and
+// authorizes every request before h gets it.
+func (e *env) api(h *webhooks.Handler) http.Handler {
+	return admin.New(e.svc, admin.Config{Webhooks: h})
+}
+
+// start returns the admin API over a Handler whose delivery loop runs until the test ends (or
+// stop is called).
+func (e *env) start(cfg webhooks.Config) (http.Handler, func()) {
 	h := webhooks.New(e.svc, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -57,7 +66,7 @@ func (e *env) start(cfg webhooks.Config) (*webhooks.Handler, func()) {
 	}()
 	stop := func() { cancel(); <-done }
 	e.t.Cleanup(stop)
-	return h, stop
+	return e.api(h), stop
 }
 
 // call sends one admin API request to h and decodes the JSON answer into out (if not nil).
@@ -80,7 +89,7 @@ func call(t testing.TB, h http.Handler, method, path, token string, body any, ou
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if ct := rec.Header().Get("Content-Type"); rec.Code != http.StatusNoContent && ct != "application/json" {
+	if ct, _, _ := mime.ParseMediaType(rec.Header().Get("Content-Type")); rec.Code != http.StatusNoContent && ct != "application/json" {
 		t.Errorf("%s %s: Content-Type %q", method, path, ct)
 	}
 	if out != nil {

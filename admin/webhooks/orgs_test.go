@@ -75,7 +75,7 @@ func TestWebhookOfOneOrganization(t *testing.T) {
 
 // TestWebhookOrganizationAPI: "org" on create is checked against the organizations and the
 // IdP, a webhook of an IdP is of the IdP's organization, and GET ?org= lists one
-// organization's webhooks.
+// organization's webhooks. (What each role may do is admin's isolation matrix.)
 func TestWebhookOrganizationAPI(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -85,17 +85,20 @@ func TestWebhookOrganizationAPI(t *testing.T) {
 		}
 	}
 	e.AddIdP(directory.IdP{ID: "acme-okta", Org: "acme", Mode: directory.ModeBoth})
-	h := webhooks.New(e.svc, fastConfig())
+	h := e.api(webhooks.New(e.svc, fastConfig()))
 	const coll = "/admin/api/v1/webhooks"
 	for _, c := range []struct {
-		body, says string
+		body   string
+		status int
+		says   string
 	}{
-		{`{"url":"https://example.com/h","org":"initech"}`, `no organization "initech"`},
-		{`{"url":"https://example.com/h","org":"globex","idp":"acme-okta"}`, `IdP "acme-okta" is not of organization "globex"`},
+		{`{"url":"https://example.com/h","org":"initech"}`, 404, `organization "initech" does not exist`},
+		{`{"url":"https://example.com/h","idp":"initech-okta"}`, 404, `IdP "initech-okta" does not exist`},
+		{`{"url":"https://example.com/h","org":"globex","idp":"acme-okta"}`, 400, `organization "globex" has no IdP "acme-okta"`},
 	} {
 		var eb errorBody
-		if code := call(t, h, "POST", coll, adminToken, c.body, &eb); code != 400 || !strings.Contains(eb.Error, c.says) {
-			t.Errorf("POST %s: %d %q; want 400 saying %s", c.body, code, eb.Error, c.says)
+		if code := call(t, h, "POST", coll, adminToken, c.body, &eb); code != c.status || !strings.Contains(eb.Error, c.says) {
+			t.Errorf("POST %s: %d %q; want %d saying %s", c.body, code, eb.Error, c.status, c.says)
 		}
 	}
 	var ofIdP, ofGlobex, ofAll webhooks.Webhook
@@ -116,7 +119,10 @@ func TestWebhookOrganizationAPI(t *testing.T) {
 	if got := getWebhook(t, h, ofAll.ID); got.Org != "" {
 		t.Errorf("the webhook of every organization reads back as %q's", got.Org)
 	}
-	for query, want := range map[string][]string{"?org=acme": {ofIdP.ID}, "?org=globex": {ofGlobex.ID}, "?org=initech": {}, "": {ofIdP.ID, ofGlobex.ID, ofAll.ID}} {
+	if code := call(t, h, "GET", coll+"?org=initech", adminToken, nil, &errorBody{}); code != 404 {
+		t.Errorf("GET ?org= of no organization: %d, want 404", code)
+	}
+	for query, want := range map[string][]string{"?org=acme": {ofIdP.ID}, "?org=globex": {ofGlobex.ID}, "": {ofIdP.ID, ofGlobex.ID, ofAll.ID}} {
 		var list struct{ Items []webhooks.Webhook }
 		if code := call(t, h, "GET", coll+query, adminToken, nil, &list); code != 200 {
 			t.Fatalf("GET %s: %d", query, code)

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -35,7 +36,10 @@ func (cf *clientFlags) register(fs *flag.FlagSet) {
 		server = defaultServer
 	}
 	fs.StringVar(&cf.server, "server", server, "base URL of the Roster server (env ROSTER_SERVER)")
-	fs.StringVar(&cf.token, "token", os.Getenv("ROSTER_TOKEN"), "admin token (env ROSTER_TOKEN; prefer the variable: flags show in ps)")
+	// The token's default is read from the environment only when a request is made: a flag's
+	// default is printed by -h, and a secret must not end up in a terminal's scroll-back or a
+	// pasted help text.
+	fs.StringVar(&cf.token, "token", "", "admin token (default: from $ROSTER_TOKEN; prefer the variable: flags show in ps)")
 	fs.BoolVar(&cf.json, "json", false, "print JSON for scripts instead of a table")
 }
 
@@ -78,6 +82,36 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// commandLine is the command line of one client subcommand: its flag set, with the flags every
+// client subcommand takes already registered. A subcommand adds its own flags to fs, then parses.
+type commandLine struct {
+	fs *flag.FlagSet
+	cf clientFlags
+}
+
+func newCommandLine(name, args string, stderr io.Writer) *commandLine {
+	cl := &commandLine{fs: newFlagSet(name, args, stderr)}
+	cl.cf.register(cl.fs)
+	return cl
+}
+
+// parse parses args and returns the positional arguments, which must be exactly n; need is the
+// usage error otherwise. A subcommand that takes arguments prints its usage before it, so that
+// the person sees which arguments it wants; one that takes none only says so.
+func (cl *commandLine) parse(args []string, n int, need string) ([]string, error) {
+	pos, err := parseArgs(cl.fs, args)
+	if err != nil {
+		return nil, parseFailed(err)
+	}
+	if len(pos) != n {
+		if n > 0 {
+			cl.fs.Usage()
+		}
+		return nil, &usageError{msg: need}
+	}
+	return pos, nil
+}
+
 // apiClient talks to the admin API.
 type apiClient struct {
 	base  string
@@ -86,14 +120,18 @@ type apiClient struct {
 }
 
 func (cf *clientFlags) client() (*apiClient, error) {
-	if cf.token == "" {
+	token := cf.token
+	if token == "" {
+		token = os.Getenv("ROSTER_TOKEN")
+	}
+	if token == "" {
 		return nil, usagef("no admin token: set ROSTER_TOKEN or pass --token")
 	}
 	base := strings.TrimRight(cf.server, "/")
 	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
 		return nil, usagef("--server %q must be an http:// or https:// URL", cf.server)
 	}
-	return &apiClient{base: base, token: cf.token, http: &http.Client{}}, nil
+	return &apiClient{base: base, token: token, http: &http.Client{}}, nil
 }
 
 // httpError is an error answer of the API.
@@ -180,6 +218,41 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, out any
 	return nil
 }
 
+// sendShow makes one request for a command and prints its answer: the server's JSON as it came
+// with --json, otherwise what show prints from out. An answer without a body (a deletion) is
+// always left to show, which then says what was done in the form asked for.
+func (cf *clientFlags) sendShow(ctx context.Context, stdout io.Writer, method, path string, body, out any, show func()) error {
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	return c.sendShow(ctx, cf.json, stdout, method, path, body, out, show)
+}
+
+// sendShow is clientFlags.sendShow on a client the command already holds, for a show that
+// makes further requests; asJSON is the --json flag.
+func (c *apiClient) sendShow(ctx context.Context, asJSON bool, stdout io.Writer, method, path string, body, out any, show func()) error {
+	var raw []byte
+	if err := c.call(ctx, method, path, body, out, &raw); err != nil {
+		return err
+	}
+	if asJSON && len(raw) > 0 {
+		writeJSONOut(stdout, raw)
+		return nil
+	}
+	show()
+	return nil
+}
+
+// done says what an answer without a body did: {"<verb>": "<id>"} with --json, else the sentence.
+func (cf *clientFlags) done(w io.Writer, verb, id, format string, args ...any) {
+	if cf.json {
+		fmt.Fprintf(w, "{%q: %q}\n", verb, id)
+		return
+	}
+	fmt.Fprintf(w, format+"\n", args...)
+}
+
 // exitCode reports err on stderr and returns the exit code for it.
 func exitCode(stderr io.Writer, err error) int {
 	if err == nil {
@@ -190,7 +263,9 @@ func exitCode(stderr io.Writer, err error) int {
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintln(stderr, "roster:", ue.msg)
+		if ue.msg != "" {
+			fmt.Fprintln(stderr, "roster:", ue.msg)
+		}
 		return 2
 	}
 	if errors.Is(err, context.Canceled) {
@@ -220,6 +295,14 @@ func writeJSONOut(w io.Writer, raw []byte) {
 	w.Write(buf.Bytes())
 }
 
+// orgQuery is the "?org=" of a list limited to one organization, "" for no limit.
+func orgQuery(org string) string {
+	if org == "" {
+		return ""
+	}
+	return "?" + url.Values{"org": {org}}.Encode()
+}
+
 func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
 
 func orDash(s string) string {
@@ -236,23 +319,40 @@ func fmtTime(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// subcommandFunc is one subcommand of a client command.
+type subcommandFunc = func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
 // subcommands dispatches "roster <name> <sub> ..." to sub's function.
-func subcommands(name string, subs map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error, order []string) func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func subcommands(name string, subs map[string]subcommandFunc, order []string) func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	d := dispatch(name, subs, order)
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		return exitCode(stderr, d(ctx, args, stdout, stderr))
+	}
+}
+
+// errUsageShown is a usage error whose explanation has already been printed: exit code 2.
+var errUsageShown = &usageError{}
+
+// dispatch picks the subcommand named by the first argument. It is a subcommandFunc itself, so
+// subcommands nest ("roster org domain add").
+func dispatch(name string, subs map[string]subcommandFunc, order []string) subcommandFunc {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 			w := stderr
-			code := 2
 			if len(args) > 0 {
-				w, code = stdout, 0
+				w = stdout
 			}
 			fmt.Fprintf(w, "usage: roster %s <%s> [flags]\n\nrun 'roster %s <subcommand> -h' for its flags\n", name, strings.Join(order, "|"), name)
-			return code
+			if len(args) > 0 {
+				return flag.ErrHelp
+			}
+			return errUsageShown
 		}
 		fn, ok := subs[args[0]]
 		if !ok {
 			fmt.Fprintf(stderr, "roster %s: unknown subcommand %q; use one of %s\n", name, args[0], strings.Join(order, ", "))
-			return 2
+			return errUsageShown
 		}
-		return exitCode(stderr, fn(ctx, args[1:], stdout, stderr))
+		return fn(ctx, args[1:], stdout, stderr)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -14,7 +15,7 @@ import (
 
 func init() {
 	register(command{name: "events", summary: "follow the event log (tail)",
-		run: subcommands("events", map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		run: subcommands("events", map[string]subcommandFunc{
 			"tail": eventsTail,
 		}, []string{"tail"})})
 }
@@ -27,6 +28,7 @@ type eventOut struct {
 	Actor   string    `json:"actor"`
 	Subject string    `json:"subject"`
 	IdP     string    `json:"idp"`
+	Org     string    `json:"org"`
 	Rule    string    `json:"rule"`
 	Reason  string    `json:"reason"`
 	Changes []string  `json:"changes"`
@@ -40,10 +42,11 @@ func eventsTail(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var cf clientFlags
 	cf.register(fs)
 	after := fs.Uint64("after", 0, "start after this sequence number (0: from the first event)")
-	last := fs.Int("last", 0, "start with the last N events (at most 1000) instead of --after")
+	last := fs.Int("last", 20, "start with the last N events (at most 1000); --after, or --last 0, starts after a seq instead")
 	follow := fs.Bool("follow", true, "keep waiting for new events; false stops at the end of the log")
 	maxN := fs.Int("max", 0, "stop after this many events (0: no limit)")
 	wait := fs.Int("wait", 25, "seconds each long poll waits for new events (at most 60)")
+	org := fs.String("org", "", "only events of this organization")
 	idp := fs.String("idp", "", "only events of this IdP")
 	subject := fs.String("subject", "", "only events about this subject (a user, group, IdP or token id)")
 	pos, err := parseArgs(fs, args)
@@ -52,6 +55,15 @@ func eventsTail(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if len(pos) > 0 {
 		return usagef("events tail takes no arguments")
+	}
+	// A tail starts at the end of the log, as tail does, unless told where.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case set["after"] && set["last"] && *last != 0:
+		return usagef("use either --after or --last, not both")
+	case set["after"]:
+		*last = 0
 	}
 	if *last < 0 || *last > 1000 {
 		return usagef("--last must be from 1 to 1000")
@@ -76,6 +88,9 @@ func eventsTail(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		first = false
 		if *follow {
 			q.Set("wait", strconv.Itoa(*wait))
+		}
+		if *org != "" {
+			q.Set("org", *org)
 		}
 		if *idp != "" {
 			q.Set("idp", *idp)
@@ -121,6 +136,9 @@ func printEvent(w io.Writer, e eventOut) {
 		rule = " [" + e.Rule + "]"
 	}
 	line := fmt.Sprintf("%d %s %s%s actor=%s subject=%s", e.Seq, e.Time.UTC().Format(time.RFC3339), e.Type, rule, e.Actor, e.Subject)
+	if e.Org != "" {
+		line += " org=" + e.Org
+	}
 	if e.IdP != "" {
 		line += " idp=" + e.IdP
 	}

@@ -11,15 +11,16 @@ import (
 )
 
 func init() {
-	register(command{name: "idp", summary: "manage identity providers (add|list|show|set-mode|rm)",
-		run: subcommands("idp", map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-			"add": idpAdd, "list": idpList, "show": idpShow, "set-mode": idpSetMode, "rm": idpRemove,
-		}, []string{"add", "list", "show", "set-mode", "rm"})})
+	register(command{name: "idp", summary: "manage identity providers (add|list|show|set-mode|mode-preview|rm)",
+		run: subcommands("idp", map[string]subcommandFunc{
+			"add": idpAdd, "list": idpList, "show": idpShow, "set-mode": idpSetMode, "mode-preview": idpModePreview, "rm": idpRemove,
+		}, []string{"add", "list", "show", "set-mode", "mode-preview", "rm"})})
 }
 
 // idpOut is the part of the API's IdP shape the tables show.
 type idpOut struct {
 	ID        string `json:"id"`
+	Org       string `json:"org"`
 	Name      string `json:"name"`
 	Protocol  string `json:"protocol"`
 	Mode      string `json:"mode"`
@@ -69,6 +70,7 @@ func presetFor(ctx context.Context, c *apiClient, id string) (presetOut, bool) {
 func printIdP(w io.Writer, p idpOut, preset presetOut, havePreset bool) {
 	tw := newTable(w)
 	fmt.Fprintf(tw, "id:\t%s\n", p.ID)
+	fmt.Fprintf(tw, "organization:\t%s\n", orDash(p.Org))
 	fmt.Fprintf(tw, "name:\t%s\n", p.Name)
 	fmt.Fprintf(tw, "protocol:\t%s\n", p.Protocol)
 	fmt.Fprintf(tw, "mode:\t%s\n", p.Mode)
@@ -100,6 +102,7 @@ func idpAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := newFlagSet("idp add", "<id> [flags]", stderr)
 	var cf clientFlags
 	cf.register(fs)
+	org := fs.String("org", "", "the organization the IdP belongs to (may be left out while only one exists)")
 	name := fs.String("name", "", "display name (default: the id)")
 	protocol := fs.String("protocol", "saml", "saml or oidc")
 	mode := fs.String("mode", "jit", "provisioning mode: jit, scim or both")
@@ -132,6 +135,9 @@ func idpAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if !json.Valid(raw) {
 			return usagef("--file %s is not valid JSON", *fromFile)
 		}
+		if *org != "" {
+			return usagef("give the organization inside --file as \"org\", not with --org")
+		}
 		body = raw
 	case len(pos) != 1:
 		fs.Usage()
@@ -153,6 +159,9 @@ func idpAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			oidc["scopes"] = strings.Fields(*scopes)
 		}
 		p["oidc"] = oidc
+		if *org != "" {
+			p["org"] = *org
+		}
 		if *uidAttr != "" {
 			p["mapping"] = map[string]any{"uniqueUserId": *uidAttr}
 		}
@@ -178,51 +187,30 @@ func idpAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 func idpList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("idp list", "[flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) > 0 {
-		return usagef("idp list takes no arguments")
-	}
-	c, err := cf.client()
-	if err != nil {
+	cl := newCommandLine("idp list", "[--org ORG] [flags]", stderr)
+	org := cl.fs.String("org", "", "only IdPs of this organization")
+	if _, err := cl.parse(args, 0, "idp list takes no arguments"); err != nil {
 		return err
 	}
 	var out struct{ Items []idpOut }
-	var raw []byte
-	if err := c.call(ctx, "GET", "/idps", nil, &out, &raw); err != nil {
-		return err
-	}
-	if cf.json {
-		writeJSONOut(stdout, raw)
-		return nil
-	}
-	tw := newTable(stdout)
-	fmt.Fprintln(tw, "ID\tNAME\tPROTOCOL\tMODE\tPRESET")
-	for _, p := range out.Items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.Protocol, p.Mode, orDash(p.Preset))
-	}
-	return tw.Flush()
+	return cl.cf.sendShow(ctx, stdout, "GET", "/idps"+orgQuery(*org), nil, &out, func() {
+		tw := newTable(stdout)
+		fmt.Fprintln(tw, "ID\tORG\tNAME\tPROTOCOL\tMODE\tPRESET")
+		for _, p := range out.Items {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, orDash(p.Org), p.Name, p.Protocol, p.Mode, orDash(p.Preset))
+		}
+		tw.Flush()
+	})
 }
 
 // oneID parses flags and exactly one positional id.
 func oneID(name string, args []string, stderr io.Writer) (clientFlags, string, error) {
-	fs := newFlagSet(name, "<id> [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseArgs(fs, args)
+	cl := newCommandLine(name, "<id> [flags]", stderr)
+	pos, err := cl.parse(args, 1, name+" needs exactly one id")
 	if err != nil {
-		return cf, "", parseFailed(err)
+		return cl.cf, "", err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return cf, "", usagef("%s needs exactly one id", name)
-	}
-	return cf, pos[0], nil
+	return cl.cf, pos[0], nil
 }
 
 func idpShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -235,37 +223,24 @@ func idpShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	var out idpOut
-	var raw []byte
-	if err := c.call(ctx, "GET", "/idps/"+url.PathEscape(id), nil, &out, &raw); err != nil {
-		return err
-	}
-	if cf.json {
-		writeJSONOut(stdout, raw)
-		return nil
-	}
-	pr, ok := presetFor(ctx, c, out.Preset)
-	printIdP(stdout, out, pr, ok)
-	return nil
+	return c.sendShow(ctx, cf.json, stdout, "GET", "/idps/"+url.PathEscape(id), nil, &out, func() {
+		pr, ok := presetFor(ctx, c, out.Preset)
+		printIdP(stdout, out, pr, ok)
+	})
 }
 
 func idpSetMode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("idp set-mode", "<id> <jit|scim|both> [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	pos, err := parseArgs(fs, args)
+	cl := newCommandLine("idp set-mode", "<id> <jit|scim|both> [flags]", stderr)
+	pos, err := cl.parse(args, 2, "idp set-mode needs an id and a mode")
 	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return usagef("idp set-mode needs an id and a mode")
+		return err
 	}
 	switch pos[1] {
 	case "jit", "scim", "both":
 	default:
 		return usagef("mode %q is not known; use jit, scim or both", pos[1])
 	}
-	c, err := cf.client()
+	c, err := cl.cf.client()
 	if err != nil {
 		return err
 	}
@@ -274,36 +249,19 @@ func idpSetMode(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	var out idpOut
-	var raw []byte
-	if err := c.call(ctx, "PATCH", "/idps/"+url.PathEscape(pos[0]), map[string]string{"mode": pos[1]}, &out, &raw); err != nil {
-		return err
-	}
-	if cf.json {
-		writeJSONOut(stdout, raw)
-		return nil
-	}
-	if before.Mode == out.Mode {
-		fmt.Fprintf(stdout, "%s: mode is already %s\n", out.ID, out.Mode)
-		return nil
-	}
-	fmt.Fprintf(stdout, "%s: mode %s -> %s (R11: no user was removed; see 'roster events tail' for what was kept)\n", out.ID, before.Mode, out.Mode)
-	return nil
+	return c.sendShow(ctx, cl.cf.json, stdout, "PATCH", "/idps/"+url.PathEscape(pos[0]), map[string]string{"mode": pos[1]}, &out, func() {
+		if before.Mode == out.Mode {
+			fmt.Fprintf(stdout, "%s: mode is already %s\n", out.ID, out.Mode)
+			return
+		}
+		fmt.Fprintf(stdout, "%s: mode %s -> %s (R11: no user was removed; see 'roster events tail' for what was kept)\n", out.ID, before.Mode, out.Mode)
+	})
 }
 
 func idpRemove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("idp rm", "<id> [--force] [flags]", stderr)
-	var cf clientFlags
-	cf.register(fs)
-	force := fs.Bool("force", false, "also delete the IdP's users and groups")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return parseFailed(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("idp rm needs exactly one id")
-	}
-	c, err := cf.client()
+	cl := newCommandLine("idp rm", "<id> [--force] [flags]", stderr)
+	force := cl.fs.Bool("force", false, "also delete the IdP's users and groups")
+	pos, err := cl.parse(args, 1, "idp rm needs exactly one id")
 	if err != nil {
 		return err
 	}
@@ -311,13 +269,8 @@ func idpRemove(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *force {
 		path += "?force=true"
 	}
-	if err := c.call(ctx, "DELETE", path, nil, nil, nil); err != nil {
-		return err
-	}
-	if cf.json {
-		fmt.Fprintf(stdout, "{\"deleted\": %q}\n", pos[0])
-		return nil
-	}
-	fmt.Fprintf(stdout, "deleted IdP %s\n", pos[0])
-	return nil
+	// The answer is 204 without a body, so show says what was done in either form.
+	return cl.cf.sendShow(ctx, stdout, "DELETE", path, nil, nil, func() {
+		cl.cf.done(stdout, "deleted", pos[0], "deleted IdP %s", pos[0])
+	})
 }

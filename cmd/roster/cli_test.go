@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -64,7 +65,13 @@ type cliEnv struct {
 // OpenID provider.
 func newCLIEnv(t *testing.T, withBackup bool) *cliEnv {
 	t.Helper()
-	s := testserver.Start(t, testserver.Config{Backup: withBackup, SkipOIDCDiscovery: true})
+	return newCLIEnvWith(t, testserver.Config{Backup: withBackup, SkipOIDCDiscovery: true})
+}
+
+// newCLIEnvWith serves a test server made with cfg.
+func newCLIEnvWith(t *testing.T, cfg testserver.Config) *cliEnv {
+	t.Helper()
+	s := testserver.Start(t, cfg)
 	return &cliEnv{t: t, url: s.URL, svc: s.Service}
 }
 
@@ -421,5 +428,54 @@ func TestCLIBackup(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(other))
 	if len(entries) != 0 {
 		t.Errorf("a failed backup left %v", entries)
+	}
+}
+
+// TestCLIHelpShowsNoSecret walks every command's and subcommand's -h, found from the help
+// output itself, and checks that none prints the admin token held in the environment: a
+// flag's default is printed by -h, so a secret must never be one.
+func TestCLIHelpShowsNoSecret(t *testing.T) {
+	e := newCLIEnv(t, false)
+	const secret = "rst_admin_help-must-not-print-this"
+	env := []string{"ROSTER_SERVER=" + e.url, "ROSTER_TOKEN=" + secret, "ROSTER_ADMIN_TOKEN=" + secret}
+	top := e.want(e.runEnv(env, "-h"), 0)
+	var commands []string
+	for _, line := range strings.Split(top.stdout, "\n") {
+		if f := strings.Fields(line); strings.HasPrefix(line, "  ") && len(f) > 1 {
+			commands = append(commands, f[0])
+		}
+	}
+	// A list of subcommands is printed as "usage: roster <path> <a|b|c> [flags]" followed by
+	// "run 'roster <path> <subcommand> -h' for its flags".
+	listed := regexp.MustCompile(`^usage: roster [a-z -]+ <([a-z|-]+)> \[flags\]\s+run 'roster [a-z -]+ <subcommand> -h'`)
+	var seen []string
+	var walk func(path []string)
+	walk = func(path []string) {
+		r := e.runEnv(env, append(slices.Clone(path), "-h")...)
+		out := r.stdout + r.stderr
+		if r.code != 0 {
+			t.Errorf("roster %s -h: exit code %d\n%s", strings.Join(path, " "), r.code, out)
+		}
+		if strings.Contains(out, secret) {
+			t.Errorf("roster %s -h prints the value of ROSTER_TOKEN:\n%s", strings.Join(path, " "), out)
+		}
+		seen = append(seen, strings.Join(path, " "))
+		if m := listed.FindStringSubmatch(out); m != nil {
+			for _, sub := range strings.Split(m[1], "|") {
+				walk(append(slices.Clone(path), sub))
+			}
+		} else if strings.Contains(out, "  -token string") && !strings.Contains(out, "(default: from $ROSTER_TOKEN") {
+			t.Errorf("roster %s -h does not say where the token comes from:\n%s", strings.Join(path, " "), out)
+		}
+	}
+	for _, c := range commands {
+		walk([]string{c})
+	}
+	// The walk must have reached the client commands, nested ones included, or it proved nothing.
+	for _, want := range []string{"serve", "idp add", "token create", "user list", "events tail", "backup",
+		"org add", "org domain verify", "admin-token create"} {
+		if !slices.Contains(seen, want) {
+			t.Errorf("the walk of -h outputs did not reach %q; it saw %q", want, seen)
+		}
 	}
 }

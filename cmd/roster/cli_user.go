@@ -12,10 +12,11 @@ import (
 )
 
 func init() {
-	register(command{name: "user", summary: "list, show and deactivate users (list|show|deactivate)",
-		run: subcommands("user", map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-			"list": userList, "show": userShow, "deactivate": userDeactivate,
-		}, []string{"list", "show", "deactivate"})})
+	register(command{name: "user", summary: "users (list|show|deactivate|reactivate|rm|sessions|signout)",
+		run: subcommands("user", map[string]subcommandFunc{
+			"list": userList, "show": userShow, "deactivate": userDeactivate, "reactivate": userReactivate, "rm": userRemove,
+			"sessions": userSessions, "signout": userSignOut,
+		}, []string{"list", "show", "deactivate", "reactivate", "rm", "sessions", "signout"})})
 }
 
 type userOut struct {
@@ -24,6 +25,7 @@ type userOut struct {
 	DisplayName  string `json:"displayName"`
 	Active       bool   `json:"active"`
 	IdP          string `json:"idp"`
+	Org          string `json:"org"`
 	UniqueUserID string `json:"uniqueUserId"`
 	ExternalID   string `json:"externalId"`
 	Owner        string `json:"owner"`
@@ -45,10 +47,11 @@ func activeWord(a bool) string {
 }
 
 func userList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("user list", "[--filter EXPR] [--idp ID] [--limit N] [--cursor C] [flags]", stderr)
+	fs := newFlagSet("user list", "[--filter EXPR] [--org ORG] [--idp ID] [--limit N] [--cursor C] [flags]", stderr)
 	var cf clientFlags
 	cf.register(fs)
 	filter := fs.String("filter", "", `SCIM filter over the user's attributes plus idp, uniqueUserId and owner, e.g. 'uniqueUserId eq "00u1"'`)
+	org := fs.String("org", "", "only users of this organization")
 	idp := fs.String("idp", "", "only users of this IdP")
 	limit := fs.Int("limit", 50, "users per page (at most 500)")
 	cursor := fs.String("cursor", "", "continue after this cursor (printed when there are more)")
@@ -70,6 +73,9 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	q := url.Values{"limit": {strconv.Itoa(*limit)}}
 	if *filter != "" {
 		q.Set("filter", *filter)
+	}
+	if *org != "" {
+		q.Set("org", *org)
 	}
 	if *idp != "" {
 		q.Set("idp", *idp)
@@ -116,9 +122,9 @@ func userList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	}
 	tw := newTable(stdout)
-	fmt.Fprintln(tw, "ID\tUSERNAME\tIDP\tUNIQUEUSERID\tOWNER\tSTATUS\tLAST LOGIN")
+	fmt.Fprintln(tw, "ID\tUSERNAME\tORG\tIDP\tUNIQUEUSERID\tOWNER\tSTATUS\tLAST LOGIN")
 	for _, u := range out.Items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.UserName, orDash(u.IdP), orDash(u.UniqueUserID), u.Owner, activeWord(u.Active), fmtTime(u.LastLoginAt))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.UserName, orDash(u.Org), orDash(u.IdP), orDash(u.UniqueUserID), u.Owner, activeWord(u.Active), fmtTime(u.LastLoginAt))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -141,6 +147,7 @@ func printUser(w io.Writer, u userOut) {
 	tw := newTable(w)
 	fmt.Fprintf(tw, "id:\t%s\n", u.ID)
 	fmt.Fprintf(tw, "userName:\t%s\n", u.UserName)
+	fmt.Fprintf(tw, "organization:\t%s\n", orDash(u.Org))
 	fmt.Fprintf(tw, "displayName:\t%s\n", orDash(u.DisplayName))
 	fmt.Fprintf(tw, "status:\t%s\n", activeWord(u.Active))
 	fmt.Fprintf(tw, "owner:\t%s\n", u.Owner)
@@ -161,9 +168,8 @@ func userShow(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	var out userOut
-	var raw []byte
-	if err := c.call(ctx, "GET", "/users/"+url.PathEscape(id), nil, &out, &raw); err != nil {
+	out, raw, err := findUser(ctx, c, id)
+	if err != nil {
 		return err
 	}
 	if cf.json {
@@ -175,11 +181,7 @@ func userShow(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func userDeactivate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cf, id, err := oneID("user deactivate", args, stderr)
-	if err != nil {
-		return err
-	}
-	c, err := cf.client()
+	cf, c, id, err := userCommand("user deactivate", ctx, args, stderr)
 	if err != nil {
 		return err
 	}

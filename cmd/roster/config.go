@@ -14,22 +14,27 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/rosterhq/roster/admin"
+	"github.com/rosterhq/roster/internal/dnscheck"
 	"github.com/rosterhq/roster/internal/outbound"
 )
 
 // serveConfig is the configuration of `roster serve`. It is read from an optional YAML file,
 // then ROSTER_* environment variables, then flags, each over the one before.
 type serveConfig struct {
-	Addr          string        `yaml:"addr"`
-	Data          string        `yaml:"data"`
-	DatabaseURL   string        `yaml:"database_url"`
-	BaseURL       string        `yaml:"base_url"`
-	AdminToken    string        `yaml:"admin_token"`
-	LogLevel      string        `yaml:"log_level"`
-	SAMLClockSkew time.Duration `yaml:"saml_clock_skew"`
-	SessionTTL    time.Duration `yaml:"session_ttl"`
-	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
-	AllowOutbound string        `yaml:"allow_outbound"`
+	Addr           string        `yaml:"addr"`
+	Data           string        `yaml:"data"`
+	DatabaseURL    string        `yaml:"database_url"`
+	BaseURL        string        `yaml:"base_url"`
+	AdminToken     string        `yaml:"admin_token"`
+	LogLevel       string        `yaml:"log_level"`
+	SAMLClockSkew  time.Duration `yaml:"saml_clock_skew"`
+	SessionTTL     time.Duration `yaml:"session_ttl"`
+	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
+	AllowOutbound  string        `yaml:"allow_outbound"`
+	TrustedProxies string        `yaml:"trusted_proxies"`
+	DNSResolver    string        `yaml:"dns_resolver"`
+	OperatorOrg    string        `yaml:"operator_org"`
 }
 
 // flagHelp is returned when -h was asked for; the usage is already printed.
@@ -78,7 +83,10 @@ func loadServeConfig(args []string, getenv func(string) string, stderr io.Writer
 		{"saml-clock-skew", "ROSTER_SAML_CLOCK_SKEW", "tolerance for SAML assertion validity times (default 2m)", durationInto(&cfg.SAMLClockSkew)},
 		{"session-ttl", "ROSTER_SESSION_TTL", "sign-in session lifetime (default 12h)", durationInto(&cfg.SessionTTL)},
 		{"shutdown-grace", "ROSTER_SHUTDOWN_GRACE", "time to finish in-flight requests on SIGTERM (default 20s)", durationInto(&cfg.ShutdownGrace)},
+		{"trusted-proxies", "ROSTER_TRUSTED_PROXIES", "comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For names the client (e.g. 10.0.0.0/8); none by default", stringInto(&cfg.TrustedProxies)},
 		{"allow-outbound", "ROSTER_ALLOW_OUTBOUND", "comma-separated CIDRs and host names that metadata URLs, OIDC issuers and webhooks may reach although they are not public (e.g. 127.0.0.0/8,::1,idp.internal.example)", stringInto(&cfg.AllowOutbound)},
+		{"dns-resolver", "ROSTER_DNS_RESOLVER", "host:port of the DNS server that verifies organizations' domains (default: the system resolver)", stringInto(&cfg.DNSResolver)},
+		{"operator-org", "ROSTER_OPERATOR_ORG", "the operator's own organization: its console admin groups sign in to the console as owners, its viewer groups as viewers of every organization", stringInto(&cfg.OperatorOrg)},
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -189,6 +197,14 @@ func (c serveConfig) validate() []string {
 	}
 	if _, err := outbound.ParseAllowList(c.AllowOutbound); err != nil {
 		problems = append(problems, err.Error())
+	}
+	if _, err := admin.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if c.DNSResolver != "" {
+		if err := dnscheck.ValidateServer(c.DNSResolver); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	return problems
 }

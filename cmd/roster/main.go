@@ -2,7 +2,10 @@
 //
 //	roster serve                 run the server (the default when no subcommand is given)
 //	roster idp|token|user|events clients of the admin API of a running server
+//	roster org|admin-token       organizations, their domains, and admin credentials with roles
 //	roster backup <file>         a consistent online copy of the bbolt store
+//	roster check --data <file>   report stored data that the input policy refuses (offline)
+//	roster compact --data <file> reclaim a stopped server's free bbolt space
 package main
 
 import (
@@ -61,7 +64,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nrun 'roster <command> -h' for a command's flags")
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/rosterhq/roster/directory"
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/storage/bolt"
+	"github.com/rosterhq/roster/storage/timed"
 )
 
 func init() {
@@ -53,21 +53,40 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	// Listen first: a port in use must fail before anything else happens — no store opened or
+	// created, no admin token minted and none printed.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "roster: cannot listen on %s: %v\n", cfg.Addr, err)
+		return 1
+	}
+	defer ln.Close()
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "roster:", err)
 		return 1
 	}
 	defer store.Close()
-	svc := directory.New(store)
-
-	secret, created, err := svc.EnsureAdminToken(ctx, cfg.AdminToken)
-	if err != nil {
-		fmt.Fprintln(stderr, "roster: creating the admin token:", err)
+	metrics := server.NewMetrics()
+	svc := directory.New(timed.New(store, metrics.ObserveCommit))
+	// Indexes built under an older folding of userNames and emails are built again once; a
+	// user whose name now collides with another's is reported (roster check lists them too).
+	if n, collisions, err := svc.RefoldIndexes(ctx); err != nil {
+		fmt.Fprintln(stderr, "roster: re-indexing userNames and emails:", err)
 		return 1
+	} else if n > 0 || len(collisions) > 0 {
+		log.Info("re-indexed userNames and emails under the present folding", "users", n, "version", directory.FoldVersion)
+		for _, c := range collisions {
+			log.Warn("a userName collides with another user's under the present folding; run roster check",
+				"org", c.Org, "user", c.UserID, "user_name", c.UserName, "holder", c.Holder)
+		}
 	}
-	if created {
-		fmt.Fprintf(stdout, "\nRoster is ready. This admin token is shown once; keep it safe:\n\n    %s\n\nConsole: %s/admin\n\n", secret, cfg.BaseURL)
+
+	if cfg.OperatorOrg != "" {
+		if _, err := svc.Org(ctx, cfg.OperatorOrg); err != nil {
+			log.Warn("the operator organization does not exist (yet); console sign-ins make nobody an owner until it does",
+				"operator_org", cfg.OperatorOrg, "err", err)
+		}
 	}
 
 	workersCtx, stopWorkers := context.WithCancel(context.Background())
@@ -76,18 +95,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	handler, err := server.New(server.Config{
 		BaseURL: cfg.BaseURL, Logger: log, Ready: store.ping,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, Backup: store.backup,
-		Context: workersCtx, Workers: &workers, AllowOutbound: cfg.AllowOutbound,
+		Context: workersCtx, Workers: &workers, AllowOutbound: cfg.AllowOutbound, DNSResolver: cfg.DNSResolver,
+		Metrics: metrics, OperatorOrg: cfg.OperatorOrg, TrustedProxies: cfg.TrustedProxies,
 	}, svc)
 	if err != nil {
 		fmt.Fprintln(stderr, "roster:", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	// The token is minted, and Roster announced, only once everything else stands.
+	secret, created, err := svc.EnsureAdminToken(ctx, cfg.AdminToken)
 	if err != nil {
-		fmt.Fprintf(stderr, "roster: cannot listen on %s: %v\n", cfg.Addr, err)
+		fmt.Fprintln(stderr, "roster: creating the admin token:", err)
 		return 1
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	if created {
+		fmt.Fprintf(stdout, "\nRoster is ready. This admin token is shown once; keep it safe:\n\n    %s\n\nConsole: %s/admin\n\n", secret, cfg.BaseURL)
+	}
+	srv := server.HTTPServer(handler)
 	log.Info("roster started", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "store", store.desc)
 
 	go purgeLoop(ctx, svc, log)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -198,5 +199,56 @@ func TestServeBadDurationsReportedTogether(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not report %s:\n%v", want, err)
 		}
+	}
+}
+
+// TestServeOnAPortInUse: roster serve listens before anything else, so a port in use is an
+// error that prints no admin token, mints none, and leaves the store untouched — an existing
+// store as it was, and no new file where there was none.
+func TestServeOnAPortInUse(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dir := t.TempDir()
+
+	fresh := filepath.Join(dir, "fresh.db")
+	var stdout, stderr bytes.Buffer
+	if code := runMain(t.Context(), []string{"serve", "--addr", busy.Addr().String(), "--data", fresh}, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit code %d, want 1\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "cannot listen on "+busy.Addr().String()) {
+		t.Errorf("stderr does not say the port is in use: %s", stderr.String())
+	}
+	if strings.Contains(stdout.String()+stderr.String(), "rst_admin_") || strings.Contains(stdout.String(), "ready") {
+		t.Errorf("a failed start announced Roster or printed a token:\n%s%s", stdout.String(), stderr.String())
+	}
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Errorf("a failed start created the data file: %v", err)
+	}
+
+	// An existing store keeps its bytes and gets no admin token.
+	existing := filepath.Join(dir, "existing.db")
+	s, err := bolt.Open(existing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	before, err := os.ReadFile(existing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := runMain(t.Context(), []string{"serve", "--addr", busy.Addr().String(), "--data", existing}, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit code %d, want 1", code)
+	}
+	after, err := os.ReadFile(existing)
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("a failed start changed the store (%v)", err)
+	}
+	if stdout.Len() > 0 {
+		t.Errorf("stdout: %s", stdout.String())
 	}
 }

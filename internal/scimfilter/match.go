@@ -400,6 +400,12 @@ func IndexedEquality(e Expr) (attr, value string, ok bool) {
 	return "", "", false
 }
 
+// ValueEquality finds `value eq "…"` among the and-ed terms of a value filter such as the
+// one of `members[value eq "…"]`: every value the filter selects has that value, compared
+// case-insensitively or exactly depending on the attribute, so callers can skip the others
+// before evaluating the filter.
+func ValueEquality(e Expr) (string, bool) { return innerValueEq(e) }
+
 // innerValueEq finds `value eq "…"` among the and-ed terms of a value filter.
 func innerValueEq(e Expr) (string, bool) {
 	switch x := e.(type) {

@@ -66,6 +66,9 @@ type OPPerson struct {
 	Sub      string
 	IDToken  map[string]any
 	UserInfo map[string]any
+	// ScopedClaims are claims the ID token carries only when the login asked for their scope,
+	// by scope, as real providers release a custom claim with a custom scope.
+	ScopedClaims map[string]map[string]any
 }
 
 // SigningKey is an RSA key of the OP with its key id.
@@ -99,6 +102,7 @@ type opClient struct {
 
 type opGrant struct {
 	clientID, redirectURI, nonce, challenge string
+	scopes                                  []string
 	person                                  OPPerson
 	used                                    bool
 	// idToken is the token signed at authorization (OPConfig.SignAtAuthorization).
@@ -270,7 +274,7 @@ func (op *OP) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	code := rand.Text()
 	g := &opGrant{clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), nonce: q.Get("nonce"),
-		challenge: q.Get("code_challenge"), person: *op.next}
+		challenge: q.Get("code_challenge"), scopes: strings.Fields(q.Get("scope")), person: *op.next}
 	if op.presign {
 		var err error
 		if g.idToken, err = op.signIDToken(g); err != nil {
@@ -345,6 +349,13 @@ func (op *OP) signIDToken(g *opGrant) (string, error) {
 	}
 	for k, v := range g.person.IDToken {
 		claims[k] = v
+	}
+	for scope, scoped := range g.person.ScopedClaims {
+		if slices.Contains(g.scopes, scope) {
+			for k, v := range scoped {
+				claims[k] = v
+			}
+		}
 	}
 	if op.faults.Tamper != nil {
 		op.faults.Tamper(claims)

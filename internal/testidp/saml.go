@@ -24,6 +24,8 @@ type SAML struct {
 
 	idp *saml.IdentityProvider
 	key KeyPair
+	// keyMu guards the key the IdP signs with and publishes (SetKey).
+	keyMu sync.RWMutex
 
 	mu      sync.Mutex
 	next    *saml.Session
@@ -66,24 +68,45 @@ func NewSAML(tb testing.TB) *SAML {
 		SessionProvider:         s,
 		NameIDFormats:           []saml.NameIDFormat{saml.PersistentNameIDFormat, saml.UnspecifiedNameIDFormat},
 	}
-	mux.HandleFunc("/metadata", s.idp.ServeMetadata)
-	mux.HandleFunc("/sso", s.idp.ServeSSO)
-	mux.HandleFunc("/start", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/metadata", s.withKey(s.idp.ServeMetadata))
+	mux.HandleFunc("/sso", s.withKey(s.idp.ServeSSO))
+	mux.HandleFunc("/start", s.withKey(func(w http.ResponseWriter, r *http.Request) {
 		s.idp.ServeIDPInitiated(w, r, r.URL.Query().Get("sp"), r.URL.Query().Get("relay"))
-	})
+	}))
 	return s
+}
+
+// withKey runs h while the key cannot change.
+func (s *SAML) withKey(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.keyMu.RLock()
+		defer s.keyMu.RUnlock()
+		h(w, r)
+	}
+}
+
+// SetKey makes the IdP sign with k and publish k's certificate in its metadata, as an IdP does
+// when its signing certificate is rolled over.
+func (s *SAML) SetKey(k KeyPair) {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	s.key, s.idp.Key, s.idp.Certificate = k, k.Key, k.Cert
 }
 
 // MetadataURL is where the IdP serves its metadata.
 func (s *SAML) MetadataURL() string { return s.URL + "/metadata" }
 
 // Metadata is the IdP's metadata document.
-func (s *SAML) Metadata() *saml.EntityDescriptor { return s.idp.Metadata() }
+func (s *SAML) Metadata() *saml.EntityDescriptor {
+	s.keyMu.RLock()
+	defer s.keyMu.RUnlock()
+	return s.idp.Metadata()
+}
 
 // MetadataXML is the IdP's metadata, as an administrator would paste it.
 func (s *SAML) MetadataXML(tb testing.TB) string {
 	tb.Helper()
-	buf, err := xml.MarshalIndent(s.idp.Metadata(), "", "  ")
+	buf, err := xml.MarshalIndent(s.Metadata(), "", "  ")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -91,7 +114,11 @@ func (s *SAML) MetadataXML(tb testing.TB) string {
 }
 
 // Key is the key pair the IdP signs with.
-func (s *SAML) Key() KeyPair { return s.key }
+func (s *SAML) Key() KeyPair {
+	s.keyMu.RLock()
+	defer s.keyMu.RUnlock()
+	return s.key
+}
 
 // StartURL begins an IdP-initiated sign-in to the SP whose entity id is sp, with relay as its
 // RelayState.
@@ -127,6 +154,14 @@ func (s *SAML) SignIn(p Person) {
 func (s *SAML) SetEncrypt(on bool) {
 	s.mu.Lock()
 	s.encrypt = on
+	s.mu.Unlock()
+}
+
+// SetSignatureMethod makes the IdP sign with method (a goxmldsig method URI such as RSA-SHA1's),
+// as an old IdP does; "" is the default, RSA-SHA256.
+func (s *SAML) SetSignatureMethod(method string) {
+	s.mu.Lock()
+	s.idp.SignatureMethod = method
 	s.mu.Unlock()
 }
 

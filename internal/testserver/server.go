@@ -19,6 +19,7 @@ import (
 	"github.com/rosterhq/roster/internal/teststore"
 	"github.com/rosterhq/roster/server"
 	"github.com/rosterhq/roster/storage/bolt"
+	"github.com/rosterhq/roster/storage/timed"
 )
 
 // Config is how a test server is set up. The zero value is a server on a fresh bbolt file.
@@ -43,9 +44,17 @@ type Config struct {
 	// serve` runs: its own requests to the tests' loopback servers are refused. Otherwise the
 	// server allows 127.0.0.0/8 and ::1, where every test IdP and receiver listens.
 	RefuseLoopback bool
+	// DNSResolver is the DNS server (host:port) that domain verification asks, such as an
+	// internal/testdns server. "" is a loopback port where nothing listens: a test server
+	// never asks the system resolver, so no test sends a query off this machine.
+	DNSResolver string
 	// DiscardLog throws the server's log away instead of keeping it in Logs (benchmarks,
 	// whose log would only grow).
 	DiscardLog bool
+	// TrustedProxies is server.Config's: the proxies whose X-Forwarded-For names the client.
+	TrustedProxies string
+	// OperatorOrg is server.Config's: the operator's own organization.
+	OperatorOrg string
 }
 
 // Server is a running Roster.
@@ -59,9 +68,12 @@ type Server struct {
 	Handler http.Handler
 	// Logs is what the server logged (empty with Config.DiscardLog).
 	Logs *LogBuffer
+	// Metrics is what the server's /metrics shows; its store is timed too.
+	Metrics *server.Metrics
 
-	tb  testing.TB
-	cfg Config
+	tb     testing.TB
+	cfg    Config
+	backup func(io.Writer) (int64, error)
 }
 
 // Start starts a server; it stops, and its store closes, when the test ends. When the test
@@ -79,7 +91,8 @@ func Start(tb testing.TB, cfg Config) *Server {
 	if !cfg.Backup {
 		backup = nil
 	}
-	return startOn(tb, cfg, teststore.New(tb, st), backup)
+	m := server.NewMetrics()
+	return startOn(tb, cfg, teststore.New(tb, timed.New(st, m.ObserveCommit)), backup, m)
 }
 
 // Replica starts another server over the same data, with the same public base URL: on
@@ -90,25 +103,22 @@ func (s *Server) Replica(tb testing.TB, wrap func(http.Handler) http.Handler) *S
 	tb.Helper()
 	cfg := s.cfg
 	cfg.BaseURL, cfg.Wrap = s.BaseURL, wrap
-	st := s.Store
+	st, backup := s.Store, s.backup
+	m := server.NewMetrics()
 	if cfg.DatabaseURL != "" {
-		st = teststore.Postgres(tb, cfg.DatabaseURL)
+		st, backup = timed.New(teststore.Postgres(tb, cfg.DatabaseURL), m.ObserveCommit), nil
 	}
-	var backup func(io.Writer) (int64, error)
-	if b, ok := st.(*bolt.Store); ok && cfg.Backup {
-		backup = b.WriteTo
-	}
-	return startOn(tb, cfg, teststore.New(tb, st), backup)
+	return startOn(tb, cfg, teststore.New(tb, st), backup, m)
 }
 
-func startOn(tb testing.TB, cfg Config, d *teststore.Directory, backup func(io.Writer) (int64, error)) *Server {
+func startOn(tb testing.TB, cfg Config, d *teststore.Directory, backup func(io.Writer) (int64, error), m *server.Metrics) *Server {
 	tb.Helper()
 	logs := &LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	if cfg.DiscardLog {
 		log = slog.New(slog.DiscardHandler)
 	}
-	own, base, h, stop, err := listen(cfg, d.Service, backup, log)
+	own, base, h, stop, err := listen(cfg, d.Service, backup, log, m)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -120,12 +130,12 @@ func startOn(tb testing.TB, cfg Config, d *teststore.Directory, backup func(io.W
 			tb.Logf("server %s log:\n%s", own, logs)
 		}
 	})
-	return &Server{Directory: d, URL: own, BaseURL: base, Handler: h, Logs: logs, tb: tb, cfg: cfg}
+	return &Server{Directory: d, URL: own, BaseURL: base, Handler: h, Logs: logs, Metrics: m, tb: tb, cfg: cfg, backup: backup}
 }
 
 // listen serves server.New over svc on a loopback listener. stop closes the listener, ends the
 // background workers and waits for them.
-func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, error), log *slog.Logger) (own, base string, h http.Handler, stop func(), err error) {
+func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, error), log *slog.Logger, m *server.Metrics) (own, base string, h http.Handler, stop func(), err error) {
 	// The handler needs the base URL, known once the listener is: it is set before Start, so
 	// no request can see the server without it.
 	ts := httptest.NewUnstartedServer(nil)
@@ -139,7 +149,8 @@ func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, e
 	h, err = server.New(server.Config{
 		BaseURL: base, Logger: log, Backup: backup,
 		SAMLClockSkew: cfg.SAMLClockSkew, SessionTTL: cfg.SessionTTL, SkipOIDCDiscovery: cfg.SkipOIDCDiscovery,
-		Context: ctx, Workers: &workers, AllowOutbound: allowOutbound(cfg),
+		Context: ctx, Workers: &workers, AllowOutbound: allowOutbound(cfg), DNSResolver: dnsResolver(cfg), Metrics: m,
+		OperatorOrg: cfg.OperatorOrg, TrustedProxies: cfg.TrustedProxies,
 	}, svc)
 	if err != nil {
 		stopWorkers()
@@ -150,12 +161,24 @@ func listen(cfg Config, svc *directory.Service, backup func(io.Writer) (int64, e
 		h = cfg.Wrap(h)
 	}
 	ts.Config.Handler = h
+	server.SetTimeouts(ts.Config)
 	ts.Start()
 	return own, base, h, func() {
 		ts.Close()
 		stopWorkers()
 		workers.Wait()
 	}, nil
+}
+
+// noResolver is a loopback port where no DNS server listens (the discard port): a look-up
+// there fails at once.
+const noResolver = "127.0.0.1:9"
+
+func dnsResolver(cfg Config) string {
+	if cfg.DNSResolver != "" {
+		return cfg.DNSResolver
+	}
+	return noResolver
 }
 
 // Target is a server started by Open, as a black-box client knows it.
@@ -196,7 +219,7 @@ func Open(idp string) (t Target, stop func(), err error) {
 		closeStore()
 		return Target{}, nil, err
 	}
-	url, _, _, stopServer, err := listen(Config{}, svc, nil, slog.New(slog.DiscardHandler))
+	url, _, _, stopServer, err := listen(Config{}, svc, nil, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		closeStore()
 		return Target{}, nil, err

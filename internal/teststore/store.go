@@ -190,6 +190,31 @@ func (d *Directory) MustUnchanged(before Snapshot) {
 	}
 }
 
+// MustRecordRefusal fails the test (without stopping it) unless the users and groups are as
+// before and the log gained exactly one event: a login.refused that no rule decided (a
+// protocol refusal), whose id is reference — the one its page quotes — and which keeps the
+// library's words in its detail. It returns that event.
+func (d *Directory) MustRecordRefusal(before Snapshot, reference string) directory.Event {
+	d.tb.Helper()
+	after := d.Snapshot()
+	if diff := cmp.Diff(before.Users, after.Users); diff != "" {
+		d.tb.Errorf("users changed (-before +after):\n%s", diff)
+	}
+	if diff := cmp.Diff(before.Groups, after.Groups); diff != "" {
+		d.tb.Errorf("groups changed (-before +after):\n%s", diff)
+	}
+	evs := d.Events(before.LastSeq)
+	if len(evs) != 1 {
+		d.tb.Errorf("%d events written, want the one refusal: %+v", len(evs), evs)
+		return directory.Event{}
+	}
+	e := evs[0]
+	if e.Type != directory.EventLoginRefused || e.Rule != "" || e.ID != reference || e.Reason == "" || e.Detail == "" {
+		d.tb.Errorf("event %+v, want a login.refused without rule, with a reason and a detail, whose id is the page's reference %q", e, reference)
+	}
+	return e
+}
+
 // LastSeq is the event log's last sequence number.
 func (d *Directory) LastSeq() uint64 {
 	d.tb.Helper()

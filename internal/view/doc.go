@@ -1,6 +1,7 @@
-// Package view holds the JSON shapes that more than one surface answers with. Today that is
-// the user as the admin API shows it (DESIGN.md, "A user is …"), which GET /api/v1/me answers
-// too: admin and jit both build it here, so the two can never drift apart, and neither has to
+// Package view holds the JSON shapes that more than one surface answers with: the user as the
+// admin API shows it (DESIGN.md, "A user is …"), which GET /api/v1/me answers too, and a
+// vendor's set-up guide (Guide), which jit keeps with its presets and the admin API serves.
+// admin and jit both build them here, so the two can never drift apart, and neither has to
 // import the other.
 //
 // Invariants:

@@ -47,7 +47,7 @@ func UserOf(tx directory.ReadTx, u directory.User) (User, error) {
 func Of(u directory.User, groups []directory.GroupRef) User {
 	v := User{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName,
 		Name:   Name{GivenName: u.Name.GivenName, FamilyName: u.Name.FamilyName},
-		Emails: u.Emails, Active: u.Active, Org: u.Org, IdP: u.IdP, UniqueUserID: u.UniqueUserID,
+		Emails: u.Emails, Active: u.Active, Org: directory.OrgOrDefault(u.Org), IdP: u.IdP, UniqueUserID: u.UniqueUserID,
 		ExternalID: u.ExternalID, Owner: u.Owner, Groups: make([]GroupRef, 0, len(groups)), Meta: u.Meta}
 	if v.Emails == nil {
 		v.Emails = []directory.MultiValue{}

@@ -26,8 +26,15 @@
 //   - Records written before organizations (format 1) name no organization and read as
 //     organization default's; opening such a file upgrades it in one transaction
 //     (upgrade.go).
+//   - userNames and emails are indexed under directory.FoldUserName and FoldEmail. When the
+//     folding changes, RefoldUsers empties both indexes and fills them again from the records
+//     in one transaction (refold.go); a user whose userName another user of its organization
+//     holds under the new folding keeps no userName entry, and removing a user's entries never
+//     removes one that names another user.
 //   - The event log's sequence is the events bucket's own sequence, which rolls back with the
 //     transaction, so it is gap-free.
+//   - The file never shrinks by itself; Compact (roster compact) copies the live data into a
+//     new file, checks every bucket's key count, and renames it over the old one, offline.
 //   - A "meta" bucket marks the file as Roster's and records the format version; a file that is
 //     not Roster's, or is newer than this binary understands, is refused untouched.
 package bolt

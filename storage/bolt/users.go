@@ -186,22 +186,30 @@ type indexEntry struct {
 	k, v   []byte
 }
 
-// userIndexes lists every index entry of u. The email index holds each distinct folded email
-// once, under the user's organization.
+// userIndexes lists every index entry of u.
 func userIndexes(u directory.User) []indexEntry {
 	id := []byte(u.ID)
 	org := directory.OrgOrDefault(u.Org)
-	out := []indexEntry{
-		{bByUserName, userNameKey(org, u.UserName), id},
+	name, emails := foldedIndexes(u)
+	out := append([]indexEntry{name,
 		{bUsersByIdP, key(u.IdP, u.ID), nil},
 		{bUsersByOrg, key(org, u.ID), nil},
-	}
+	}, emails...)
 	if ident, ok := u.Identity(); ok {
 		out = append(out, indexEntry{bByIdentity, key(ident.IdP, ident.UniqueUserID), id})
 	}
 	if u.ExternalID != "" {
 		out = append(out, indexEntry{bByExternal, key(u.IdP, u.ExternalID, u.ID), nil})
 	}
+	return out
+}
+
+// foldedIndexes are the entries of u that depend on the folding of userNames and emails
+// (RefoldUsers rebuilds them): its userName, and each distinct folded email once, under the
+// user's organization.
+func foldedIndexes(u directory.User) (name indexEntry, emails []indexEntry) {
+	org := directory.OrgOrDefault(u.Org)
+	name = indexEntry{bByUserName, userNameKey(org, u.UserName), []byte(u.ID)}
 	seen := map[string]bool{}
 	for _, e := range u.Emails {
 		f := directory.FoldEmail(e.Value)
@@ -209,9 +217,9 @@ func userIndexes(u directory.User) []indexEntry {
 			continue
 		}
 		seen[f] = true
-		out = append(out, indexEntry{bByEmail, key(org, f, u.ID), nil})
+		emails = append(emails, indexEntry{bByEmail, key(org, f, u.ID), nil})
 	}
-	return out
+	return name, emails
 }
 
 func (t *txn) indexUser(u directory.User) error {
@@ -223,9 +231,17 @@ func (t *txn) indexUser(u directory.User) error {
 	return nil
 }
 
+// unindexUser removes the index entries of u. An entry that names a user (userName, identity)
+// is removed only while it names u: a user whose userName collides with another's under the
+// present folding (RefoldUsers) has no entry of its own, and the one under its name is the
+// holder's.
 func (t *txn) unindexUser(u directory.User) error {
 	for _, x := range userIndexes(u) {
-		if err := t.tx.Bucket(x.bucket).Delete(x.k); err != nil {
+		b := t.tx.Bucket(x.bucket)
+		if x.v != nil && !bytes.Equal(b.Get(x.k), x.v) {
+			continue
+		}
+		if err := b.Delete(x.k); err != nil {
 			return err
 		}
 	}
@@ -267,17 +283,23 @@ func (t *txn) PutUser(u directory.User) error {
 // that leaves every indexed value as it was (a sign-in's lastLoginAt, a title) then touches
 // no index page, which keeps the pages the commit writes, and its fsync, small. A user has a
 // handful of entries, so they are compared pairwise.
+//
+// An entry that names its user (a userName or identity) is checked against what the index
+// holds, not only against the old document: after a refold, a user whose userName collided
+// holds no userName entry (RefoldUsers), so its old entry must not delete the holder's, and
+// once the name is free its unchanged entry must still be written.
 func (t *txn) reindex(old, new []indexEntry) error {
 	same := func(a, b indexEntry) bool { return bytes.Equal(a.bucket, b.bucket) && bytes.Equal(a.k, b.k) }
+	held := func(x indexEntry) bool { return x.v == nil || bytes.Equal(t.tx.Bucket(x.bucket).Get(x.k), x.v) }
 	for _, x := range old {
-		if !slices.ContainsFunc(new, func(y indexEntry) bool { return same(x, y) }) {
+		if !slices.ContainsFunc(new, func(y indexEntry) bool { return same(x, y) }) && held(x) {
 			if err := t.tx.Bucket(x.bucket).Delete(x.k); err != nil {
 				return err
 			}
 		}
 	}
 	for _, x := range new {
-		if slices.ContainsFunc(old, func(y indexEntry) bool { return same(x, y) && bytes.Equal(x.v, y.v) }) {
+		if slices.ContainsFunc(old, func(y indexEntry) bool { return same(x, y) && bytes.Equal(x.v, y.v) }) && held(x) {
 			continue
 		}
 		if err := t.tx.Bucket(x.bucket).Put(x.k, x.v); err != nil {

@@ -46,7 +46,7 @@ func (r Report) String() string {
 }
 
 // tokenKinds are the kinds of token Copy lists; the port lists tokens by kind only.
-var tokenKinds = []directory.TokenKind{directory.TokenAdmin, directory.TokenSCIM}
+var tokenKinds = []directory.TokenKind{directory.TokenAdmin, directory.TokenSCIM, directory.TokenSetup}
 
 // Copy copies every organization, IdP, token, user (with its identity), group (with its
 // members), tombstone, event and — see KVLister — KV entry of src into dst, which must be

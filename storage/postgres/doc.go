@@ -31,6 +31,11 @@
 //     0002 puts every row in organization default through the org columns, and such a
 //     document reads as default's. Group membership is a table with foreign keys
 //     both ways, so deleting a user or a group removes its memberships in the same statement.
+//   - Folded userNames and emails are computed by Roster (directory.FoldUserName, FoldEmail).
+//     When the folding changes, RefoldUsers recomputes the columns from the documents in one
+//     transaction (refold.go); a user whose userName another user of its organization holds
+//     under the new folding gets a NULL folded userName (migration 0003), which no lookup
+//     matches.
 //   - Writers do not number their events: they store them in arrival order (a PostgreSQL
 //     sequence) and commit without waiting for one another. Numbering transactions, one at a
 //     time across replicas under an advisory lock, give committed events the next numbers of

@@ -1,6 +1,6 @@
--- 0003: events are numbered after their transaction commits, not while it runs.
+-- 0004: events are numbered after their transaction commits, not while it runs.
 --
--- Until schema 2 every writing transaction took the next number from the event_seq row and
+-- Until schema 3 every writing transaction took the next number from the event_seq row and
 -- held its lock until it committed, so writers committed one at a time, on every replica. Now
 -- a writer stores its events without a number, in the order of their arrival (a PostgreSQL
 -- sequence, which never blocks), and commits without waiting for anybody. A short numbering

@@ -1,0 +1,112 @@
+package directory_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	. "github.com/rosterhq/roster/directory"
+)
+
+// bigUser is a user as large as the input policy lets one be in its multi-valued attributes:
+// 100 emails, 200 roles and 200 entitlements, each with a long display.
+func bigUser() User {
+	u := scimAda()
+	display := strings.Repeat("d", 1000)
+	u.Emails = nil
+	for i := range MaxEmails {
+		u.Emails = append(u.Emails, MultiValue{Value: fmt.Sprintf("ada%d@example.com", i), Display: display, Primary: i == 7})
+	}
+	for i := range MaxRoles {
+		u.Roles = append(u.Roles, MultiValue{Value: fmt.Sprint("role-", i), Display: display})
+		u.Entitlements = append(u.Entitlements, MultiValue{Value: fmt.Sprint("ent-", i), Display: display})
+	}
+	return u
+}
+
+// TestEventSnapshotsAreBounded (issue 17, W3): twenty updates of a large user store twenty
+// partial snapshots of at most MaxSnapshotBytes each, which keep the user's identity and its
+// primary email, instead of twenty whole copies (about 0.5 MB each here; before, each event
+// carried the whole user). A small user's snapshot is whole.
+func TestEventSnapshotsAreBounded(t *testing.T) {
+	e := newEnv(t)
+	e.createIdP("okta", ModeBoth)
+	a := SCIMActor{IdP: "okta", TokenID: "t1"}
+	small := scimAda()
+	small.UserName, small.ExternalID = "small@example.com", "00u-small"
+	e.mustSCIMCreate(a, small)
+	big := e.mustSCIMCreate(a, bigUser())
+	if raw, _ := json.Marshal(big); len(raw) < 10*MaxSnapshotBytes {
+		t.Fatalf("the big user is only %d bytes; the test proves nothing", len(raw))
+	}
+	seq := e.lastSeq()
+	for i := range 20 {
+		if _, err := e.svc.SCIMUpdateUser(e.ctx, a, big.ID, 0, func(u User) (User, error) {
+			u.Title = fmt.Sprint("title ", i)
+			return u, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs := e.eventsAfter(seq)
+	if len(evs) != 20 {
+		t.Fatalf("%d events for 20 updates", len(evs))
+	}
+	for _, ev := range evs {
+		raw, _ := json.Marshal(ev)
+		if len(raw) > MaxSnapshotBytes+4096 || !ev.Partial || ev.User == nil {
+			t.Fatalf("event of %d bytes, partial %v: want a partial snapshot of at most %d bytes", len(raw), ev.Partial, MaxSnapshotBytes)
+		}
+		u := ev.User
+		if u.ID != big.ID || u.UserName != big.UserName || u.UniqueUserID != big.UniqueUserID || len(u.Emails) == 0 ||
+			u.Emails[0].Value != "ada7@example.com" || len(u.Roles) != 0 || !strings.Contains(strings.Join(ev.Changes, ","), "title") {
+			t.Errorf("partial snapshot %+v: want identity, userName, the primary email first, no roles, and changes naming title", u)
+		}
+	}
+	whole := e.eventsAfter(0)
+	for _, ev := range whole {
+		if ev.User != nil && ev.User.ID != big.ID && (ev.Partial || ev.User.Title != "Countess") {
+			t.Errorf("a small user's snapshot is partial or incomplete: %+v", ev)
+		}
+	}
+}
+
+// TestGroupSnapshotIsBounded: a group of more than MaxSnapshotMembers members is recorded
+// without its member list, marked partial; a smaller one with it.
+func TestGroupSnapshotIsBounded(t *testing.T) {
+	e := newEnv(t)
+	e.createIdP("okta", ModeBoth)
+	a := SCIMActor{IdP: "okta", TokenID: "t1"}
+	var ids []string
+	if err := e.store.Update(e.ctx, func(tx Tx) error {
+		for i := range MaxSnapshotMembers + 1 {
+			u := User{ID: fmt.Sprintf("u%04d", i), UserName: fmt.Sprintf("u%d@example.com", i), IdP: "okta",
+				UniqueUserID: fmt.Sprint("k", i), Owner: OwnerSCIM, Active: true}
+			if err := tx.PutUser(u); err != nil {
+				return err
+			}
+			ids = append(ids, u.ID)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	seq := e.lastSeq()
+	if _, err := e.svc.SCIMCreateGroup(e.ctx, a, Group{DisplayName: "all", Members: ids}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SCIMCreateGroup(e.ctx, a, Group{DisplayName: "few", Members: ids[:MaxSnapshotMembers]}); err != nil {
+		t.Fatal(err)
+	}
+	evs := e.eventsAfter(seq)
+	if len(evs) != 2 || evs[0].Group == nil || evs[1].Group == nil {
+		t.Fatalf("events %d, want two group events", len(evs))
+	}
+	if !evs[0].Partial || len(evs[0].Group.Members) != 0 || evs[0].Group.DisplayName != "all" {
+		t.Errorf("the big group's snapshot: partial %v, %d members; want partial without members", evs[0].Partial, len(evs[0].Group.Members))
+	}
+	if evs[1].Partial || len(evs[1].Group.Members) != MaxSnapshotMembers {
+		t.Errorf("the small group's snapshot: partial %v, %d members; want whole", evs[1].Partial, len(evs[1].Group.Members))
+	}
+}
