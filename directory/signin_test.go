@@ -100,3 +100,57 @@ func mustUserByKey(t *testing.T, svc *Service, idp, key string) User {
 	}
 	return u
 }
+
+// SignIn keeps what the login path does besides its one transaction: the input policy refuses
+// before anything is written, the session counts towards MaxSessionsPerUser (the oldest ends
+// first), the event says where the key came from, and the observers see each committed
+// sign-in's event once, after its commit.
+func TestSignInKeepsTheLoginPath(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	store := &countingStore{Store: st}
+	svc := New(store)
+	ctx := t.Context()
+	if _, err := svc.CreateIdP(ctx, "admin:test", IdP{ID: "okta", Protocol: ProtocolSAML, Mode: ModeJIT}); err != nil {
+		t.Fatal(err)
+	}
+	var seen []Event
+	svc.OnEvents(func(evs []Event) { seen = append(seen, evs...) })
+
+	store.updates.Store(0)
+	_, secret, err := svc.SignIn(ctx, Login{IdP: "okta", UniqueUserID: "00u\x07bell"}, time.Hour)
+	if !errors.Is(err, ErrInvalid) || secret != "" {
+		t.Errorf("a sign-in with a control character in its key: %v, secret %q; want ErrInvalid and no session", err, secret)
+	}
+	if n := store.updates.Load(); n != 0 || len(seen) != 0 {
+		t.Errorf("the refused input took %d write transactions and showed %d events, want none", n, len(seen))
+	}
+
+	in := Login{IdP: "okta", UniqueUserID: "00u1", Email: "ada@example.com", KeySource: KeyFallback, KeyWarning: "the NameID is not what SCIM sends"}
+	var secrets []string
+	for i := range MaxSessionsPerUser + 1 {
+		_, secret, err := svc.SignIn(ctx, in, time.Hour)
+		if err != nil {
+			t.Fatalf("sign-in %d: %v", i+1, err)
+		}
+		secrets = append(secrets, secret)
+		if len(seen) != i+1 {
+			t.Fatalf("after sign-in %d the observers saw %d events, want %d", i+1, len(seen), i+1)
+		}
+	}
+	if _, err := svc.SessionUser(ctx, secrets[0]); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("the first session after %d sign-ins: %v, want it ended by the cap", len(secrets), err)
+	}
+	for _, s := range secrets[1:] {
+		if _, err := svc.SessionUser(ctx, s); err != nil {
+			t.Errorf("a session within the cap: %v", err)
+		}
+	}
+	last := seen[len(seen)-1]
+	if last.KeySource != KeyFallback || len(last.Warnings) != 1 || last.Type != EventUserLogin {
+		t.Errorf("the last sign-in's event: type %q, key source %q, warnings %q; want a sign-in from the fallback key with its warning", last.Type, last.KeySource, last.Warnings)
+	}
+}
