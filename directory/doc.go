@@ -8,7 +8,8 @@
 // # Invariants
 //
 //   - Every change goes through Service, in one Store.Update transaction, together with the
-//     event that describes it. The event sequence is gap-free and ordered.
+//     event that describes it. The event sequence is gap-free and ordered. A sign-in (SignIn)
+//     is one transaction too: its one-time keys, the user, its events and the session.
 //   - For one (idp, uniqueUserId) at most one user exists, and a case-folded userName belongs to
 //     at most one user of an organization; both are enforced inside the store transaction.
 //   - Every IdP belongs to one organization, and its users, groups, tombstones, SCIM tokens

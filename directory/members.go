@@ -59,6 +59,14 @@ func applyWriteOptions(opts []WriteOption) writeOptions {
 	return o
 }
 
+// answerNone answers the options for a user known to be in no group.
+func (o writeOptions) answerNone() error {
+	if o.groups != nil {
+		*o.groups = []GroupRef{}
+	}
+	return nil
+}
+
 // answer reads, in tx, what the options ask about the user a write returns.
 func (o writeOptions) answer(tx ReadTx, userID string) error {
 	if o.groups == nil {

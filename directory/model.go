@@ -274,6 +274,14 @@ type IdP struct {
 	Updated            time.Time `json:"updated"`
 }
 
+// Clone returns a deep copy.
+func (p IdP) Clone() IdP {
+	p.LoginAuthoritative = cloneSlice(p.LoginAuthoritative)
+	p.DefaultGroups = cloneSlice(p.DefaultGroups)
+	p.OIDC.Scopes = cloneSlice(p.OIDC.Scopes)
+	return p
+}
+
 // LoginAuthoritativeFor reports whether a login may change attr on a SCIM-owned user.
 func (p IdP) LoginAuthoritativeFor(attr string) bool {
 	for _, a := range p.LoginAuthoritative {

@@ -20,6 +20,8 @@ type Service struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced after every committed write
+	// listening is set once the store's EventNotifier wakes changed as well.
+	listening bool
 
 	// observers see the events of every committed write (service_observe.go).
 	observers eventObservers
@@ -66,18 +68,29 @@ func (s *Service) View(ctx context.Context, fn func(tx ReadTx) error) error {
 func (s *Service) update(ctx context.Context, fn func(tx Tx) error) error {
 	err := s.observers.update(ctx, s.store, fn)
 	if err == nil {
-		s.mu.Lock()
-		close(s.changed)
-		s.changed = make(chan struct{})
-		s.mu.Unlock()
+		s.wake()
 	}
 	return err
 }
 
-// Changed returns a channel closed after the next write this Service commits.
+// wake closes changed, waking whoever waits for a write.
+func (s *Service) wake() {
+	s.mu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// Changed returns a channel closed after the next write this Service commits or, on a store
+// shared with other processes (EventNotifier), after the next events any of them commits. The
+// store is asked to notify only once somebody waits.
 func (s *Service) Changed() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if n, ok := s.store.(EventNotifier); ok && !s.listening {
+		s.listening = true
+		n.OnEvents(s.wake)
+	}
 	return s.changed
 }
 

@@ -331,15 +331,18 @@ type sessionRecord struct {
 func (s *Service) CreateSession(ctx context.Context, userID, idp string, ttl time.Duration) (string, error) {
 	secret := newSecret(sessionPrefix)
 	now := s.Now()
+	err := s.store.Update(ctx, func(tx Tx) error { return putSession(tx, secret, userID, idp, now, ttl) })
+	return secret, err
+}
+
+// putSession stores the session of secret, begun at now, in tx.
+func putSession(tx Tx, secret, userID, idp string, now time.Time, ttl time.Duration) error {
 	rec, _ := json.Marshal(sessionRecord{UserID: userID, IdP: idp, Created: now, Expires: now.Add(ttl)})
 	key := base64.RawURLEncoding.EncodeToString(HashSecret(secret))
-	err := s.store.Update(ctx, func(tx Tx) error {
-		if err := tx.PutKV(sessionNS, key, rec, now.Add(ttl)); err != nil {
-			return err
-		}
-		return trackSession(tx, userID, key, now, now.Add(ttl))
-	})
-	return secret, err
+	if err := tx.PutKV(sessionNS, key, rec, now.Add(ttl)); err != nil {
+		return err
+	}
+	return trackSession(tx, userID, key, now, now.Add(ttl))
 }
 
 // SessionUser returns the user of a live session. A session ends when it expires, when it is

@@ -19,10 +19,31 @@ import (
 // the same key: when one cannot be used, nothing is changed or recorded and the error matches
 // ErrUsed. A sign-in the rules refuse uses its keys all the same.
 func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, error) {
+	u, _, err := s.login(ctx, in, 0, uses)
+	return u, err
+}
+
+// SignIn is Login followed, unless the rules refuse it, by a session of the user that lasts
+// ttl, created in the sign-in's own transaction: one store transaction per sign-in. It returns
+// the session's secret, the cookie value (see CreateSession); the session counts towards the
+// user's MaxSessionsPerUser as one CreateSession would.
+func (s *Service) SignIn(ctx context.Context, in Login, ttl time.Duration, uses ...OnceUse) (User, string, error) {
+	if ttl <= 0 {
+		return User{}, "", Invalidf("a session must last a positive time, not %s", ttl)
+	}
+	return s.login(ctx, in, ttl, uses)
+}
+
+// login is Login, and SignIn when ttl is positive.
+func (s *Service) login(ctx context.Context, in Login, ttl time.Duration, uses []OnceUse) (User, string, error) {
 	if err := CheckLogin(in); err != nil {
-		return User{}, err
+		return User{}, "", err
 	}
 	in.UniqueUserID = strings.TrimSpace(in.UniqueUserID)
+	var secret string
+	if ttl > 0 {
+		secret = newSecret(sessionPrefix)
+	}
 	var out User
 	var refusal *Refusal
 	actor := "jit:" + in.IdP
@@ -81,20 +102,25 @@ func (s *Service) Login(ctx context.Context, in Login, uses ...OnceUse) (User, e
 				Rule: d.Rule, Reason: d.Reason, Changes: changes, User: &u})); err != nil {
 				return err
 			}
+			if secret != "" {
+				if err := putSession(tx, secret, u.ID, idp.ID, now, ttl); err != nil {
+					return err
+				}
+			}
 			out = u
 			return nil
 		})
 	})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return User{}, DecideUnknownIdP(in.IdP)
+			return User{}, "", DecideUnknownIdP(in.IdP)
 		}
-		return User{}, err
+		return User{}, "", err
 	}
 	if refusal != nil {
-		return User{}, refusal
+		return User{}, "", refusal
 	}
-	return out, nil
+	return out, secret, nil
 }
 
 // decideLoginIn reads what bears on a login and decides it: DecideLogin on the current state,

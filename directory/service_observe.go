@@ -9,7 +9,9 @@ import (
 // they were written, once each, right after the commit and in the writer's goroutine; so fn
 // must be quick and must not write. A write whose transaction fails or rolls back shows none:
 // an observer counts exactly what the log holds. Events written by another Service (another
-// replica sharing the database) are that Service's observers' to see.
+// replica sharing the database) are that Service's observers' to see. An event's Seq is what
+// the store's AppendEvent answered: 0 on a store that numbers events after the commit
+// (PostgreSQL), so an observer must not rely on it.
 //
 // Metrics use it to count sign-ins, refusals and SCIM operations at the point of the event
 // write (server/metrics.go).

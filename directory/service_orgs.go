@@ -423,7 +423,9 @@ func (s *Service) QueryEvents(ctx context.Context, q EventQuery) ([]Event, error
 		if left <= 0 {
 			return []Event{}, nil
 		}
-		// Another replica's writes do not close changed, so poll as well.
+		// Another replica's writes close changed only on a store that tells of them
+		// (EventNotifier), and a notice can be missed while its connection is down, so
+		// poll as well.
 		poll := min(left, 500*time.Millisecond)
 		t := time.NewTimer(poll)
 		select {

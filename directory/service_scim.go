@@ -182,6 +182,10 @@ func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User, opts
 				return err
 			}
 			out = u
+			if decision.Action != SCIMAdopt {
+				// A user with a fresh id belongs to no group yet: nothing to read.
+				return o.answerNone()
+			}
 			return o.answer(tx, u.ID)
 		})
 	})

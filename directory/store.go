@@ -31,6 +31,11 @@ type ScanQuery struct {
 	IdP string
 	// After starts the scan after this id ("" from the start).
 	After string
+	// Skip passes over the first Skip records the query selects (after After) before fn is
+	// first called. Backends skip from their indexes without reading the records where they
+	// can, so that a deep page (SCIM startIndex) does not cost a read of every record before
+	// it.
+	Skip int
 }
 
 // ReadTx is what a transaction can read. Lookups of a missing resource return ErrNotFound.
@@ -130,7 +135,11 @@ type Tx interface {
 	PutToken(t Token) error
 	DeleteToken(id string) error
 
-	// AppendEvent assigns the next sequence number, stores the event and returns its Seq.
+	// AppendEvent stores the event under the next sequence number. It returns that number, or
+	// 0 from a backend that numbers events only once their transaction has committed
+	// (PostgreSQL, so that writers do not take turns on one counter); either way the event
+	// is readable with its number when Update returns, and numbers run without a gap in
+	// the order readers see them.
 	AppendEvent(e Event) (uint64, error)
 
 	// PutKV stores an entry; a zero expires keeps it until deleted.
@@ -141,6 +150,14 @@ type Tx interface {
 	DeleteKV(ns, key string) error
 	// PurgeKV deletes up to limit entries that expired before now and returns how many.
 	PurgeKV(now time.Time, limit int) (int, error)
+}
+
+// EventNotifier is implemented by a Store that other processes write to as well (PostgreSQL,
+// shared by replicas). OnEvents registers fn to be called, from the store's own goroutine,
+// whenever any process has made new events readable; fn must not block. The Service uses it to
+// wake long polls and webhook workers for another replica's writes.
+type EventNotifier interface {
+	OnEvents(fn func())
 }
 
 // ErrStopScan ends a scan early without error.

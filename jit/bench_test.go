@@ -13,6 +13,7 @@ import (
 	"github.com/crewjam/saml"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/benchgoal"
 	"github.com/rosterhq/roster/internal/testidp"
 )
 
@@ -20,8 +21,8 @@ import (
 // response and assertion) to Roster's router in-process, and report logins per second beside
 // the cost of crewjam/saml verifying the same responses alone (ServiceProvider.ParseXMLResponse
 // without a replay cache), measured in the same run. The ratio "x-verify" is what a login costs
-// in units of bare signature-and-conditions checking; the rest is the replay cache, the
-// directory's rules and event, and the session, each a store write.
+// in units of bare signature-and-conditions checking; the rest is the sign-in's one store
+// transaction (replay entry, user, event, session) and the rules.
 
 // benchResponses asks the test IdP for n responses, one per person from uid(i).
 func benchResponses(b *testing.B, e *env, n int, uid func(i int) string) []testidp.Form {
@@ -36,23 +37,32 @@ func benchResponses(b *testing.B, e *env, n int, uid func(i int) string) []testi
 	return forms
 }
 
-// verifyOnly times crewjam/saml's verification of the responses with an SP configured like
-// Roster's, and returns the mean cost of one.
-func verifyOnly(b *testing.B, e *env, forms []testidp.Form) time.Duration {
+// verifier returns crewjam/saml's verification of responses with an SP configured like
+// Roster's, without a replay cache: the baseline of a sign-in.
+func verifier(b *testing.B, e *env) func(raw []byte) {
 	b.Helper()
 	entityID, _ := url.Parse(e.handler.SPEntityID("bench"))
 	acs, _ := url.Parse(e.handler.ACSURL("bench"))
 	sp := &saml.ServiceProvider{EntityID: entityID.String(), MetadataURL: *entityID, AcsURL: *acs,
 		IDPMetadata: e.idp.Metadata(), AllowIDPInitiated: true}
+	return func(raw []byte) {
+		if _, err := sp.ParseXMLResponse(raw, nil, *acs); err != nil {
+			b.Fatalf("baseline verification failed: %v", err)
+		}
+	}
+}
+
+// verifyOnly times the verification of the responses alone and returns the mean cost of one.
+func verifyOnly(b *testing.B, e *env, forms []testidp.Form) time.Duration {
+	b.Helper()
+	verify := verifier(b, e)
 	raws := make([][]byte, len(forms))
 	for i, f := range forms {
 		raws[i] = f.ResponseXML(b)
 	}
 	start := time.Now()
 	for _, raw := range raws {
-		if _, err := sp.ParseXMLResponse(raw, nil, *acs); err != nil {
-			b.Fatalf("baseline verification failed: %v", err)
-		}
+		verify(raw)
 	}
 	return time.Since(start) / time.Duration(len(raws))
 }
@@ -91,40 +101,64 @@ func report(b *testing.B, elapsed time.Duration, n int, verify time.Duration) {
 
 var benchRun atomic.Int64
 
-// BenchmarkACSNewUsers: every login creates its user (and joins a JIT group).
-func BenchmarkACSNewUsers(b *testing.B) {
+// signInsPerRound is how many sign-ins, and as many verifications, one round times.
+const signInsPerRound = 20
+
+// benchACS posts sign-ins one after another, in rounds that alternate with rounds of the
+// verification alone of as many responses: "x-verify" is a sign-in's cost in units of bare
+// signature-and-conditions checking, the median of the rounds. What a sign-in adds is its one
+// store transaction (the replay entry, the user, its event and group, the session, with
+// its fsync), the rules and the answer.
+func benchACS(b *testing.B, uid func(i int) string) {
 	e := benchEnv(b)
-	run := benchRun.Add(1)
-	forms := benchResponses(b, e, b.N, func(i int) string { return fmt.Sprintf("new-%d-%d", run, i) })
-	verify := verifyOnly(b, e, forms)
-	h := e.Handler
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		if err := postACS(h, forms[i]); err != nil {
-			b.Fatal(err)
-		}
+	rounds := 7 * b.N
+	forms := benchResponses(b, e, rounds*signInsPerRound+1, uid)
+	raws := make([][]byte, len(forms))
+	for i, f := range forms {
+		raws[i] = f.ResponseXML(b)
 	}
-	report(b, time.Since(start), b.N, verify)
+	h := e.Handler
+	if err := postACS(h, forms[0]); err != nil { // a returning user's first sign-in creates it
+		b.Fatal(err)
+	}
+	verify := verifier(b, e)
+	next := 1
+	benchSignIns(b, rounds, func(i int) { verify(raws[1+i%(len(raws)-1)]) }, func(int) error {
+		next++
+		return postACS(h, forms[next-1])
+	})
+}
+
+// benchSignIns alternates rounds of perRound bare verifications (verify) and sign-ins (signIn),
+// and reports both rates and "x-verify", a sign-in's cost in units of verification.
+func benchSignIns(b *testing.B, rounds int, verify func(i int), signIn func(i int) error) {
+	const perRound = signInsPerRound
+	done := 0
+	b.ResetTimer()
+	rs := benchgoal.Alternate(rounds,
+		func() float64 { return benchgoal.PerOp(perRound, func(i int) { verify(done + i) }) },
+		func() float64 {
+			defer func() { done += perRound }()
+			return benchgoal.PerOp(perRound, func(i int) {
+				if err := signIn(done + i); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	b.StopTimer()
+	rs.ReportRates(b, "logins/s", "verifies/s")
+	b.ReportMetric(rs.CostRatio(), "x-verify")
+}
+
+// BenchmarkACSNewUsers: every sign-in creates its user (and joins a JIT group).
+func BenchmarkACSNewUsers(b *testing.B) {
+	run := benchRun.Add(1)
+	benchACS(b, func(i int) string { return fmt.Sprintf("new-%d-%d", run, i) })
 }
 
 // BenchmarkACSReturningUser: the same person signs in again and again; only lastLoginAt changes.
 func BenchmarkACSReturningUser(b *testing.B) {
-	e := benchEnv(b)
-	forms := benchResponses(b, e, b.N+1, func(int) string { return "returning" })
-	verify := verifyOnly(b, e, forms[1:])
-	h := e.Handler
-	if err := postACS(h, forms[0]); err != nil { // the first login creates the user
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	start := time.Now()
-	for i := 1; i <= b.N; i++ {
-		if err := postACS(h, forms[i]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	report(b, time.Since(start), b.N, verify)
+	benchACS(b, func(int) string { return "returning" })
 }
 
 // BenchmarkACSNewUsersParallel: concurrent logins, where the store's group commit shares fsyncs.

@@ -17,19 +17,17 @@ func TestSessionCookieSecureBehindHTTPS(t *testing.T) {
 	if _, err := svc.CreateIdP(ctx, "admin:test", directory.IdP{ID: "acme", Protocol: directory.ProtocolSAML}); err != nil {
 		t.Fatal(err)
 	}
-	u, err := svc.Login(ctx, directory.Login{IdP: "acme", UniqueUserID: "k"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for base, secure := range map[string]bool{"https://roster.example.com": true, "http://127.0.0.1:8080": false} {
 		h, err := New(svc, Config{BaseURL: base})
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := httptest.NewRecorder()
-		if err := h.startSession(rec, httptest.NewRequest(http.MethodPost, "/sso/acme/saml/acs", nil), u, "acme"); err != nil {
+		u, secret, err := svc.SignIn(ctx, directory.Login{IdP: "acme", UniqueUserID: "k"}, h.ttl)
+		if err != nil {
 			t.Fatal(err)
 		}
+		rec := httptest.NewRecorder()
+		h.setSessionCookie(rec, secret)
 		cs := rec.Result().Cookies()
 		if len(cs) != 1 || cs[0].Name != SessionCookie || cs[0].Secure != secure || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteLaxMode {
 			t.Errorf("base %s: cookies %+v, want one HttpOnly Lax roster_session with Secure=%v", base, cs, secure)

@@ -42,8 +42,9 @@
 //     in memory, kept through directory.Service operations made for it and never a
 //     transaction of this package's own: the SP key and certificate (SPKeyPair), issued
 //     AuthnRequest ids, the replay cache of assertion ids and OIDC login state (one-time keys),
-//     sessions. A sign-in uses its one-time keys in its own transaction (Service.Login), so an
-//     assertion, a request and a login state are each used once even by replicas racing.
+//     sessions. A sign-in uses its one-time keys and starts its session in its own, single
+//     transaction (Service.SignIn), so an assertion, a request and a login state are each used
+//     once even by replicas racing, and a sign-in costs one commit.
 //     Memory holds only caches of values derived from those (parsed IdP metadata, the parsed
 //     SP key).
 //   - SAML and OIDC both normalise to one Identity through the IdP's mapping and its preset

@@ -1,12 +1,14 @@
 package jit
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -292,11 +294,11 @@ func (h *Handler) serveACS(w http.ResponseWriter, r *http.Request, idpID string)
 }
 
 // finishLogin applies a validated identity to the directory, using up the one-time keys of the
-// sign-in in the same transaction, and, unless a rule refuses it, starts a session and sends
-// the person on. OIDC sign-in ends here too.
+// sign-in and, unless a rule refuses it, starting a session, all in one store transaction, and
+// sends the person on. OIDC sign-in ends here too.
 func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identity, returnTo string, uses ...directory.OnceUse) {
 	ctx := r.Context()
-	user, err := h.svc.Login(ctx, id.Login(), uses...)
+	user, secret, err := h.svc.SignIn(ctx, id.Login(), h.ttl, uses...)
 	if ref, ok := directory.AsRefusal(err); ok {
 		h.renderRefusal(w, r, ref)
 		return
@@ -317,10 +319,7 @@ func (h *Handler) finishLogin(w http.ResponseWriter, r *http.Request, id Identit
 		h.renderFailure(w, r, http.StatusInternalServerError, "", fmt.Errorf("applying the login of IdP %q: %w", id.IdP, err))
 		return
 	}
-	if err := h.startSession(w, r, user, id.IdP); err != nil {
-		h.renderFailure(w, r, http.StatusInternalServerError, "", err)
-		return
-	}
+	h.setSessionCookie(w, secret)
 	h.log.InfoContext(ctx, "jit: signed in", "idp", id.IdP, "user", user.ID, "unique_user_id", id.UniqueUserID)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
@@ -340,7 +339,82 @@ func invalidInput(idp, what string, err error, uses []directory.OnceUse) refusal
 // InResponseTo that names a pending request) and refuses what no honest IdP sends: anything but
 // a samlp:Response, and XML comments, which canonicalisation drops from the signed form so that
 // a comment can split a NameID or attribute value without breaking the signature.
+//
+// crewjam/saml parses the whole response again to validate it, so this reads no more than it
+// must: outside a CDATA section a comment is the only place the bytes "<!--" can stand (a
+// literal "<" is not allowed in text or attribute values), and the InResponseTo is on the
+// root element, or, if the bytes hold it elsewhere, on the bearer confirmation. A response
+// with a CDATA section is read whole.
 func inspectResponse(raw []byte) (string, error) {
+	if bytes.Contains(raw, []byte("<![CDATA[")) {
+		return inspectResponseTree(raw)
+	}
+	if bytes.Contains(raw, []byte("<!--")) {
+		return "", errComment
+	}
+	dec := xml.NewDecoder(bytes.NewReader(raw))
+	root, err := firstElement(dec)
+	if err != nil {
+		return "", fmt.Errorf("SAMLResponse is not XML: %w", err)
+	}
+	if root.Name.Local != "Response" || root.Name.Space != "urn:oasis:names:tc:SAML:2.0:protocol" {
+		return "", errors.New("SAMLResponse is not a samlp:Response")
+	}
+	if v := attrValue(root, "InResponseTo"); v != "" || !bytes.Contains(raw, []byte("InResponseTo")) {
+		return v, nil
+	}
+	// An unsigned outer Response may omit InResponseTo; the assertion's bearer confirmation
+	// then names the request.
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return "", nil
+		} else if err != nil {
+			return "", fmt.Errorf("SAMLResponse is not XML: %w", err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "SubjectConfirmationData" {
+			if v := attrValue(se, "InResponseTo"); v != "" {
+				return v, nil
+			}
+		}
+	}
+}
+
+var errComment = errors.New("SAMLResponse contains an XML comment")
+
+// firstElement returns the document's root element, past the XML declaration and whitespace.
+func firstElement(dec *xml.Decoder) (xml.StartElement, error) {
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return xml.StartElement{}, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			return t, nil
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) > 0 {
+				return xml.StartElement{}, errors.New("text before the root element")
+			}
+		case xml.ProcInst:
+		default:
+			return xml.StartElement{}, fmt.Errorf("unexpected %T before the root element", tok)
+		}
+	}
+}
+
+func attrValue(se xml.StartElement, local string) string {
+	for _, a := range se.Attr {
+		if a.Name.Local == local && a.Name.Space == "" {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// inspectResponseTree is inspectResponse on the whole parsed document, for responses whose
+// bytes alone cannot tell a comment from text.
+func inspectResponseTree(raw []byte) (string, error) {
 	doc := etree.NewDocument()
 	doc.ReadSettings.Permissive = false
 	if err := doc.ReadFromBytes(raw); err != nil {
@@ -369,13 +443,11 @@ func inspectResponse(raw []byte) (string, error) {
 	}
 	walk(root)
 	if comment {
-		return "", errors.New("SAMLResponse contains an XML comment")
+		return "", errComment
 	}
 	if v := root.SelectAttrValue("InResponseTo", ""); v != "" {
 		return v, nil
 	}
-	// An unsigned outer Response may omit InResponseTo; the assertion's bearer confirmation
-	// then names the request.
 	for _, e := range root.FindElements(".//SubjectConfirmationData") {
 		if v := e.SelectAttrValue("InResponseTo", ""); v != "" {
 			return v, nil

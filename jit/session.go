@@ -18,15 +18,11 @@ import (
 // keeps only the secret's hash (directory.Service.CreateSession).
 const SessionCookie = "roster_session"
 
-// startSession creates a session for the user and sets its cookie: HttpOnly so scripts cannot
+// setSessionCookie sets the cookie of a session the sign-in created: HttpOnly so scripts cannot
 // read it, Secure behind an https base URL, SameSite=Lax so that it rides the top-level
 // redirect back from the IdP but not cross-site POSTs (which is what makes logout by POST safe
 // without a token).
-func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u directory.User, idp string) error {
-	secret, err := h.svc.CreateSession(r.Context(), u.ID, idp, h.ttl)
-	if err != nil {
-		return err
-	}
+func (h *Handler) setSessionCookie(w http.ResponseWriter, secret string) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     SessionCookie,
 		Value:    secret,
@@ -36,7 +32,6 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u directo
 		Secure:   h.secure,
 		SameSite: http.SameSiteLaxMode,
 	})
-	return nil
 }
 
 // sessionUser returns the user of the request's session. Deactivated and deleted users have

@@ -27,7 +27,9 @@
 //     itemsPerPage is the number of resources returned and Resources is never null. A query
 //     against the root (GET /, POST /.search) lists users, then groups.
 //   - Deep unfiltered paging resumes from remembered positions (cursor.go), which are valid
-//     only while the event sequence number is unchanged, i.e. while no write has happened.
+//     only while the event sequence number is unchanged, i.e. while no write has happened;
+//     without one, the store skips to the page on its index (ScanQuery.Skip), reading no user
+//     before it.
 //   - meta.version and the ETag are W/"<Meta.Version>"; If-Match with another version is 412,
 //     If-None-Match with the current one is 304.
 //   - Directory errors become SCIM error bodies in one place (errors.go). A client mistake is

@@ -438,6 +438,10 @@ func (h *Handler) listUsers(r *http.Request, actor directory.SCIMActor, e filter
 			q := directory.ScanQuery{IdP: actor.IdP}
 			if after, ok := h.cursors.after(seq, actor.IdP, p.StartIndex); ok {
 				q.After, win.skip = after, 0
+			} else if win.skip > 1 {
+				// The store skips on its index, reading no user before the page but the
+				// one just before it, whose id is remembered as where the page starts.
+				q.Skip, win.skip = win.skip-1, 1
 			}
 			var prev string // the id before the page, to remember where it starts
 			if p.StartIndex-1 < n && p.Count > 0 {

@@ -29,6 +29,7 @@ type OP struct {
 
 	mu         sync.Mutex
 	noUserInfo bool
+	presign    bool
 	clients    map[string]opClient
 	signing    SigningKey
 	published  []SigningKey
@@ -52,6 +53,11 @@ type OPConfig struct {
 	IssuerPath string
 	// NoUserInfo leaves userinfo_endpoint out of discovery.
 	NoUserInfo bool
+	// SignAtAuthorization makes the OP sign each ID token when it issues the code, not when
+	// the code is redeemed, so that a benchmark timing the relying party's callback does not
+	// time the OP's RSA signature: that is the OP's cost, not the relying party's. What the
+	// token endpoint answers is the same token either way.
+	SignAtAuthorization bool
 }
 
 // OPPerson is someone the OP signs in: the claims of the ID token (sub aside) and what
@@ -99,13 +105,15 @@ type opGrant struct {
 	scopes                                  []string
 	person                                  OPPerson
 	used                                    bool
+	// idToken is the token signed at authorization (OPConfig.SignAtAuthorization).
+	idToken string
 }
 
 // NewOP starts an OP signing with the first of OPKeys; it stops when the test ends.
 func NewOP(tb testing.TB, cfg OPConfig) *OP {
 	tb.Helper()
 	first, _, _ := OPKeys()
-	op := &OP{noUserInfo: cfg.NoUserInfo, clients: map[string]opClient{}, signing: first, published: []SigningKey{first},
+	op := &OP{noUserInfo: cfg.NoUserInfo, presign: cfg.SignAtAuthorization, clients: map[string]opClient{}, signing: first, published: []SigningKey{first},
 		grants: map[string]*opGrant{}, access: map[string]OPPerson{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", op.serveDiscovery)
@@ -265,8 +273,16 @@ func (op *OP) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := rand.Text()
-	op.grants[code] = &opGrant{clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), nonce: q.Get("nonce"),
+	g := &opGrant{clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), nonce: q.Get("nonce"),
 		challenge: q.Get("code_challenge"), scopes: strings.Fields(q.Get("scope")), person: *op.next}
+	if op.presign {
+		var err error
+		if g.idToken, err = op.signIDToken(g); err != nil {
+			http.Error(w, "test OP: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	op.grants[code] = g
 	// The OP names itself in the response (RFC 9207), as Entra ID and Keycloak do.
 	back.RawQuery = url.Values{"code": {code}, "state": {q.Get("state")}, "iss": {op.Issuer}}.Encode()
 	http.Redirect(w, r, back.String(), http.StatusFound)
@@ -302,9 +318,30 @@ func (op *OP) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.used = true
+	idToken := g.idToken
+	if idToken == "" {
+		var err error
+		if idToken, err = op.signIDToken(g); err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error", "error_description": err.Error()})
+			return
+		}
+	}
+	op.lastToken = idToken
+	if op.recording {
+		op.recorded = append(op.recorded, idToken)
+	}
+	access := rand.Text()
+	op.access[access] = g.person
+	writeJSON(w, http.StatusOK, map[string]any{
+		"access_token": access, "token_type": "Bearer", "expires_in": 300, "id_token": idToken,
+	})
+}
+
+// signIDToken makes the ID token of a grant, faults applied. The caller holds op.mu.
+func (op *OP) signIDToken(g *opGrant) (string, error) {
 	now := time.Now()
 	claims := map[string]any{
-		"iss": op.Issuer, "sub": g.person.Sub, "aud": clientID,
+		"iss": op.Issuer, "sub": g.person.Sub, "aud": g.clientID,
 		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "auth_time": now.Unix(),
 	}
 	if g.nonce != "" {
@@ -323,25 +360,10 @@ func (op *OP) serveToken(w http.ResponseWriter, r *http.Request) {
 	if op.faults.Tamper != nil {
 		op.faults.Tamper(claims)
 	}
-	var idToken string
 	if op.faults.Forge != nil {
-		idToken = op.faults.Forge(claims)
-	} else {
-		var err error
-		if idToken, err = SignJWT(op.signing, claims); err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error", "error_description": err.Error()})
-			return
-		}
+		return op.faults.Forge(claims), nil
 	}
-	op.lastToken = idToken
-	if op.recording {
-		op.recorded = append(op.recorded, idToken)
-	}
-	access := rand.Text()
-	op.access[access] = g.person
-	writeJSON(w, http.StatusOK, map[string]any{
-		"access_token": access, "token_type": "Bearer", "expires_in": 300, "id_token": idToken,
-	})
+	return SignJWT(op.signing, claims)
 }
 
 func (op *OP) serveUserInfo(w http.ResponseWriter, r *http.Request) {

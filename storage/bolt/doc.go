@@ -2,8 +2,18 @@
 //
 // Invariants:
 //   - Every directory.Store Update runs in one bbolt write transaction, grouped with concurrent
-//     ones by bbolt's Batch so that many writers share one fsync (group commit). The function may
-//     therefore run more than once, as the port documents.
+//     ones by one writer goroutine so that many writers share one fsync (group commit,
+//     groupcommit.go): a lone writer never waits for company, and under load a commit carries
+//     every call that arrived while the previous ones ran. When one call fails, it runs again
+//     alone and the others again together. The function may therefore run more than once, as
+//     the port documents.
+//   - A write puts only the index entries that change, so that an update leaving every indexed
+//     value alone (a sign-in's lastLoginAt) dirties no index page.
+//   - Tokens, IdPs and organizations, read by nearly every request, are decoded once and kept
+//     beside the bytes they came from; a read uses the kept value only while the stored bytes
+//     are those (decoded.go), so a revocation or an update is seen at once.
+//   - Scans skip (ScanQuery.Skip) on index keys, without reading the records they pass, and
+//     counts of an IdP or an organization count index keys.
 //   - Users are indexed by id, by (organization, case-folded userName) (unique), by (idp,
 //     uniqueUserId) (unique), by (idp, externalId), by (organization, case-folded email), by
 //     IdP and by organization; groups by id, by (idp, folded displayName) (unique), by IdP and

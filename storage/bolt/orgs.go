@@ -23,7 +23,10 @@ func (t *txn) Org(id string) (directory.Organization, error) {
 	if raw == nil {
 		return directory.Organization{}, directory.ErrNotFound
 	}
-	return decodeOrg(raw)
+	if t.cache == nil {
+		return decodeOrg(raw)
+	}
+	return t.cache.orgs.get(id, raw, decodeOrg, directory.Organization.Clone)
 }
 
 func (t *txn) Orgs() ([]directory.Organization, error) {

@@ -47,23 +47,33 @@ func (t *txn) DeleteTombstone(id directory.Identity) error {
 	return t.tx.Bucket(bTombstones).Delete(key(id.IdP, id.UniqueUserID))
 }
 
-func (t *txn) IdP(id string) (directory.IdP, error) {
+func decodeIdP(raw []byte) (directory.IdP, error) {
 	var p directory.IdP
-	if err := t.get(bIdPs, []byte(id), &p); err != nil {
+	if err := json.Unmarshal(raw, &p); err != nil {
 		return directory.IdP{}, err
 	}
 	p.Org = directory.OrgOrDefault(p.Org)
 	return p, nil
 }
 
+func (t *txn) IdP(id string) (directory.IdP, error) {
+	raw := t.tx.Bucket(bIdPs).Get([]byte(id))
+	if raw == nil {
+		return directory.IdP{}, directory.ErrNotFound
+	}
+	if t.cache == nil {
+		return decodeIdP(raw)
+	}
+	return t.cache.idps.get(id, raw, decodeIdP, directory.IdP.Clone)
+}
+
 func (t *txn) IdPs() ([]directory.IdP, error) {
 	out := []directory.IdP{}
 	err := t.tx.Bucket(bIdPs).ForEach(func(_, v []byte) error {
-		var p directory.IdP
-		if err := json.Unmarshal(v, &p); err != nil {
+		p, err := decodeIdP(v)
+		if err != nil {
 			return err
 		}
-		p.Org = directory.OrgOrDefault(p.Org)
 		out = append(out, p)
 		return nil
 	})
@@ -81,12 +91,26 @@ func (t *txn) PutIdP(p directory.IdP) error {
 
 func (t *txn) DeleteIdP(id string) error { return t.tx.Bucket(bIdPs).Delete([]byte(id)) }
 
-func (t *txn) Token(id string) (directory.Token, error) {
+func decodeToken(raw []byte) (directory.Token, error) {
 	var tok directory.Token
-	if err := t.get(bTokens, []byte(id), &tok); err != nil {
+	if err := json.Unmarshal(raw, &tok); err != nil {
 		return directory.Token{}, err
 	}
 	return directory.UpgradeStoredToken(tok), nil
+}
+
+// Token reads a token through the store's cache of decoded records: every request with a
+// bearer token reads one, and a revocation changes the stored bytes, so the next read decodes
+// the revoked token.
+func (t *txn) Token(id string) (directory.Token, error) {
+	raw := t.tx.Bucket(bTokens).Get([]byte(id))
+	if raw == nil {
+		return directory.Token{}, directory.ErrNotFound
+	}
+	if t.cache == nil {
+		return decodeToken(raw)
+	}
+	return t.cache.tokens.get(id, raw, decodeToken, cloneToken)
 }
 
 func (t *txn) TokenByHash(hash []byte) (directory.Token, error) {

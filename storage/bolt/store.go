@@ -63,6 +63,12 @@ type Store struct {
 	closed    bool
 	calls     chan *call
 	stopped   chan struct{}
+	// lastBatch and lastCommit are the size of the last group commit and the time its commit
+	// took; only the writer goroutine uses them (groupcommit.go).
+	lastBatch  int
+	lastCommit time.Duration
+
+	cache decodedCaches
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -77,7 +83,9 @@ func Open(path string) (*Store, error) {
 	} else if err == nil && fi.Size() > 0 {
 		existing = true
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, NoFreelistSync: false})
+	// The hashmap freelist finds free pages in constant time; the array one searches a list
+	// that grows with the file. Both store the same freelist on disk.
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, NoFreelistSync: false, FreelistType: bbolt.FreelistMapType})
 	switch {
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, fmt.Errorf("%s is locked by another running Roster; stop it or pass another --data file", path)
@@ -203,21 +211,24 @@ func (s *Store) Update(ctx context.Context, fn func(tx directory.Tx) error) erro
 	return <-c.done
 }
 
-// UpdateUnbatched runs fn in its own write transaction with its own fsync. Benchmarks use it
-// as the single-writer baseline.
+// UpdateUnbatched runs fn in its own write transaction with its own fsync, outside group
+// commit. Benchmarks use it to fill a file with many records per transaction.
 func (s *Store) UpdateUnbatched(ctx context.Context, fn func(tx directory.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(btx *bbolt.Tx) error { return fn(&txn{tx: btx}) })
+	return s.db.Update(func(btx *bbolt.Tx) error { return fn(s.txn(btx)) })
 }
+
+// txn wraps a bbolt transaction of the store.
+func (s *Store) txn(btx *bbolt.Tx) *txn { return &txn{tx: btx, cache: &s.cache} }
 
 // View runs fn in a read transaction.
 func (s *Store) View(ctx context.Context, fn func(tx directory.ReadTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.View(func(btx *bbolt.Tx) error { return fn(&txn{tx: btx}) })
+	return s.db.View(func(btx *bbolt.Tx) error { return fn(s.txn(btx)) })
 }
 
 // DB exposes the bbolt handle for the raw baseline benchmark.

@@ -11,8 +11,12 @@ import (
 )
 
 // txn implements directory.Tx (and so ReadTx) on one bbolt transaction. Records are JSON
-// documents; index entries are keys made of several values (key).
-type txn struct{ tx *bbolt.Tx }
+// documents; index entries are keys made of several values (key). cache, when set, is the
+// store's cache of decoded IdPs and organizations.
+type txn struct {
+	tx    *bbolt.Tx
+	cache *decodedCaches
+}
 
 // Index keys are length-safe: no value can extend into the next one, whatever bytes it holds.
 // Every part but the last is escaped (a zero byte becomes 0x00 0xFF) and ends with 0x00 0x01,

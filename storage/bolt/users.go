@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 
 	"github.com/rosterhq/roster/directory"
 )
@@ -75,22 +76,36 @@ func (t *txn) UsersByEmail(org, email string) ([]directory.User, error) {
 	return t.usersByIndex(bByEmail, prefix(directory.OrgOrDefault(org), folded))
 }
 
-// scanIndexed calls get with the ids an index lists under p, in id order, after the id after.
-func (t *txn) scanIndexed(index, p []byte, after string, get func(id string) error) error {
+// scanIndexed calls get with the ids an index lists under p, in id order, after the id after,
+// passing over the first skip entries without calling get.
+func (t *txn) scanIndexed(index, p []byte, after string, skip int, get func(id string) error) error {
 	var start []byte
 	if after != "" {
 		start = append(append([]byte{}, p...), after...)
 	}
-	return t.scanPrefix(index, p, start, func(id, _ []byte) error { return get(string(id)) })
+	return t.scanPrefix(index, p, start, func(id, _ []byte) error {
+		if skip > 0 {
+			skip--
+			return nil
+		}
+		return get(string(id))
+	})
 }
 
-// scanAll calls fn for each record of bucket in key order, after the key after.
-func (t *txn) scanAll(bucket []byte, after string, fn func(k, v []byte) error) error {
+// scanAll calls fn for each record of bucket in key order, after the key after, passing over
+// the first skip records without calling fn.
+func (t *txn) scanAll(bucket []byte, after string, skip int, fn func(k, v []byte) error) error {
 	var start []byte
 	if after != "" {
 		start = []byte(after)
 	}
-	return t.scanPrefix(bucket, nil, start, fn)
+	return t.scanPrefix(bucket, nil, start, func(k, v []byte) error {
+		if skip > 0 {
+			skip--
+			return nil
+		}
+		return fn(k, v)
+	})
 }
 
 func (t *txn) ScanUsers(q directory.ScanQuery, fn func(directory.User) error) error {
@@ -100,8 +115,15 @@ func (t *txn) ScanUsers(q directory.ScanQuery, fn func(directory.User) error) er
 // scanRecords calls fn for each user or group that q selects, in id order: through the IdP's
 // or the organization's index when q names one, else over the records. orgOf is a record's
 // organization; a scan of an IdP and an organization skips an IdP of another organization.
+// q.Skip is done on the index's keys alone, except for a scan of an IdP and an organization,
+// where a record of another organization must not count.
 func scanRecords[T any](t *txn, q directory.ScanQuery, records, byIdP, byOrg []byte,
 	decode func([]byte) (T, error), orgOf func(T) string, fn func(T) error) error {
+	// Skipping needs the records only when their organization decides whether they count.
+	var skip int
+	if q.IdP != "" && q.Org != "" {
+		skip = q.Skip
+	}
 	get := func(id string) error {
 		raw := t.tx.Bucket(records).Get([]byte(id))
 		if raw == nil {
@@ -114,15 +136,21 @@ func scanRecords[T any](t *txn, q directory.ScanQuery, records, byIdP, byOrg []b
 		if q.Org != "" && orgOf(r) != q.Org {
 			return nil
 		}
+		if skip > 0 {
+			skip--
+			return nil
+		}
 		return fn(r)
 	}
 	switch {
+	case q.IdP != "" && q.Org != "":
+		return t.scanIndexed(byIdP, prefix(q.IdP), q.After, 0, get)
 	case q.IdP != "":
-		return t.scanIndexed(byIdP, prefix(q.IdP), q.After, get)
+		return t.scanIndexed(byIdP, prefix(q.IdP), q.After, q.Skip, get)
 	case q.Org != "":
-		return t.scanIndexed(byOrg, prefix(q.Org), q.After, get)
+		return t.scanIndexed(byOrg, prefix(q.Org), q.After, q.Skip, get)
 	}
-	return t.scanAll(records, q.After, func(_, v []byte) error {
+	return t.scanAll(records, q.After, q.Skip, func(_, v []byte) error {
 		r, err := decode(v)
 		if err != nil {
 			return err
@@ -131,17 +159,24 @@ func scanRecords[T any](t *txn, q directory.ScanQuery, records, byIdP, byOrg []b
 	})
 }
 
+// CountUsers counts index keys, without reading the users, unless both an organization and
+// an IdP are named: then each user's organization must be read.
 func (t *txn) CountUsers(org, idp string) (int, error) {
-	if org == "" && idp == "" {
+	count := func(bucket, p []byte) (int, error) {
+		n := 0
+		err := t.scanPrefix(bucket, p, nil, func(_, _ []byte) error { n++; return nil })
+		return n, err
+	}
+	switch {
+	case org == "" && idp == "":
 		return t.tx.Bucket(bUsers).Stats().KeyN, nil
+	case org == "":
+		return count(bUsersByIdP, prefix(idp))
+	case idp == "":
+		return count(bUsersByOrg, prefix(org))
 	}
 	n := 0
-	var err error
-	if idp != "" {
-		err = t.ScanUsers(directory.ScanQuery{Org: org, IdP: idp}, func(directory.User) error { n++; return nil })
-	} else {
-		err = t.scanPrefix(bUsersByOrg, prefix(org), nil, func(_, _ []byte) error { n++; return nil })
-	}
+	err := t.ScanUsers(directory.ScanQuery{Org: org, IdP: idp}, func(directory.User) error { n++; return nil })
 	return n, err
 }
 
@@ -230,10 +265,9 @@ func (t *txn) PutUser(u directory.User) error {
 			return &directory.ConflictError{Field: "identity", Value: ident.IdP + "/" + ident.UniqueUserID}
 		}
 	}
+	var stale []indexEntry
 	if old, err := t.User(u.ID); err == nil {
-		if err := t.unindexUser(old); err != nil {
-			return err
-		}
+		stale = userIndexes(old)
 	} else if !errors.Is(err, directory.ErrNotFound) {
 		return err
 	}
@@ -242,7 +276,37 @@ func (t *txn) PutUser(u directory.User) error {
 	if err := t.put(bUsers, []byte(u.ID), u); err != nil {
 		return err
 	}
-	return t.indexUser(u)
+	return t.reindex(stale, userIndexes(u))
+}
+
+// reindex replaces the index entries old with new, writing only those that change: a change
+// that leaves every indexed value as it was (a sign-in's lastLoginAt, a title) then touches
+// no index page, which keeps the pages the commit writes, and its fsync, small. A user has a
+// handful of entries, so they are compared pairwise.
+//
+// An entry that names its user (a userName or identity) is checked against what the index
+// holds, not only against the old document: after a refold, a user whose userName collided
+// holds no userName entry (RefoldUsers), so its old entry must not delete the holder's, and
+// once the name is free its unchanged entry must still be written.
+func (t *txn) reindex(old, new []indexEntry) error {
+	same := func(a, b indexEntry) bool { return bytes.Equal(a.bucket, b.bucket) && bytes.Equal(a.k, b.k) }
+	held := func(x indexEntry) bool { return x.v == nil || bytes.Equal(t.tx.Bucket(x.bucket).Get(x.k), x.v) }
+	for _, x := range old {
+		if !slices.ContainsFunc(new, func(y indexEntry) bool { return same(x, y) }) && held(x) {
+			if err := t.tx.Bucket(x.bucket).Delete(x.k); err != nil {
+				return err
+			}
+		}
+	}
+	for _, x := range new {
+		if slices.ContainsFunc(old, func(y indexEntry) bool { return same(x, y) && bytes.Equal(x.v, y.v) }) && held(x) {
+			continue
+		}
+		if err := t.tx.Bucket(x.bucket).Put(x.k, x.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (t *txn) DeleteUser(id string) error {

@@ -87,27 +87,6 @@ func BenchmarkCreateSingleWriter(b *testing.B) {
 	reportCreates(b, st, start, i, raw)
 }
 
-// BenchmarkCreate32Writers: the same creates from 32 goroutines, as from several replicas'
-// request handlers; they contend for the event counter.
-func BenchmarkCreate32Writers(b *testing.B) {
-	raw := rawCommitRate(b)
-	st, svc, actor := newBenchService(b)
-	ctx := context.Background()
-	var next int64
-	b.SetParallelism((32 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := svc.SCIMCreateUser(ctx, actor, benchUser(atomic.AddInt64(&next, 1))); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	reportCreates(b, st, start, next, raw)
-}
-
 // seedUsers stores n users directly, 500 to a transaction.
 func seedUsers(b *testing.B, st *postgres.Store, n int) {
 	b.Helper()

@@ -4,13 +4,22 @@
 // the same storage/storagetest suite.
 //
 // Invariants:
-//   - Every Update is one SERIALIZABLE transaction. When PostgreSQL refuses it because of a
-//     concurrent writer (40001, 40P01, or a uniqueness or reference check overtaken by one),
-//     it is rolled back and its function runs again on fresh data, as the port allows; so
-//     replicas writing at once behave as if they wrote one after another. A retry, and every
-//     Update for a second after one, first queues on the event counter's table lock, so that
-//     contending writers take turns instead of failing again. View is a REPEATABLE READ,
-//     READ ONLY transaction: one snapshot, never refused, never queued.
+//   - Replicas writing at once interleave only in ways equivalent to one writer after
+//     another. The directory's traffic (SCIM, sign-ins, sessions, one-time keys, webhook
+//     cursors) writes concurrently at REPEATABLE READ, what it must not do at once being
+//     backed by unique indexes, foreign keys and write-write conflicts; a transaction that
+//     changes an organization, an IdP or a token, on which the others' decisions rest, runs
+//     alone among writers, restarted so at its first such write (Store.Update). When
+//     PostgreSQL refuses a transaction because of a concurrent writer (40001, 40P01, or a
+//     uniqueness or reference check overtaken by one), it is rolled back and its function
+//     runs again on fresh data, as the port allows; one that lost twice runs alone. View is a
+//     REPEATABLE READ, READ ONLY transaction: one snapshot, never refused, never queued.
+//   - A transaction's event inserts, which answer nothing, travel with its next statement or
+//     its commit, in the same round trip.
+//   - A store keeps the organizations and IdPs its writers read, by settings_version, which
+//     every transaction that changes settings (alone among writers) raises; a writer may use
+//     them before its first round trip, which reads the version, and runs again when they were
+//     not its snapshot's (settings.go).
 //   - Users and groups are JSON documents beside the columns their indexes need: id,
 //     organization, (organization, case-folded userName) (unique, R8, R13), (idp,
 //     uniqueUserId) (unique, R7), (idp, externalId), case-folded emails (a GIN-indexed array,
@@ -27,10 +36,15 @@
 //     transaction (refold.go); a user whose userName another user of its organization holds
 //     under the new folding gets a NULL folded userName (migration 0003), which no lookup
 //     matches.
-//   - The event log's sequence is a counter row updated in the writing transaction, never a
-//     PostgreSQL sequence: a rolled-back transaction returns its number, and the row lock
-//     makes events commit in sequence order, so the log is gap-free and readers never see a
-//     later event before an earlier one.
+//   - Writers do not number their events: they store them in arrival order (a PostgreSQL
+//     sequence) and commit without waiting for one another. Numbering transactions, one at a
+//     time across replicas under an advisory lock, give committed events the next numbers of
+//     the event_seq counter, a transaction's events together, and NOTIFY the replicas
+//     (numbering.go). Only committed events are numbered, and each numbering continues where
+//     the last one stopped, so the log is gap-free and a reader sees it grow at its end only.
+//     Update returns once its events are numbered, so a writer reads its own events. Each
+//     store LISTENs on its schema's channel on a connection of its own, from the first
+//     OnEvents on, so that long polls and webhook workers wake for other replicas' writes.
 //   - KV entries expire at their Unix-nanosecond expiry; InsertKV is one
 //     INSERT … ON CONFLICT … WHERE expired statement, so the SAML replay cache holds across
 //     replicas.

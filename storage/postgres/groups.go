@@ -65,10 +65,12 @@ func (t *txn) GroupByDisplayName(idp, displayName string) (directory.Group, erro
 
 func (t *txn) ScanGroups(q directory.ScanQuery, fn func(directory.Group) error) error {
 	where, args := scanWhere(q, "g.")
-	sql := fmt.Sprintf(`WHERE %sg.id > $%d ORDER BY g.id LIMIT $%d`, where, len(args)+1, len(args)+2)
-	after := q.After
+	sql := fmt.Sprintf(`WHERE %sg.id > $%d ORDER BY g.id LIMIT $%d OFFSET $%d`, where, len(args)+1, len(args)+2, len(args)+3)
+	// Groups are few per IdP; OFFSET skips them in the database, without sending them.
+	after, skip := q.After, max(q.Skip, 0)
 	for {
-		page, err := t.groups(sql, append(args, after, pageSize)...)
+		page, err := t.groups(sql, append(args, after, pageSize, skip)...)
+		skip = 0
 		if err != nil {
 			return err
 		}

@@ -19,9 +19,18 @@ func orgOf(o directory.Organization, err error) (directory.Organization, error) 
 	return o, nil
 }
 
+// Org reads an organization, from the store's kept settings when the transaction may use them.
 func (t *txn) Org(id string) (directory.Organization, error) {
+	k := settingsKey{'o', id}
+	if e, ok := t.kept(k); ok {
+		return e.org.Clone(), nil
+	}
 	var o directory.Organization
-	return orgOf(o, t.getDoc(&o, `SELECT doc FROM orgs WHERE id = $1`, id))
+	o, err := orgOf(o, t.getDoc(&o, `SELECT doc FROM orgs WHERE id = $1`, id))
+	if err == nil {
+		t.keep(k, keptSettings{org: o.Clone()})
+	}
+	return o, err
 }
 
 func (t *txn) Orgs() ([]directory.Organization, error) {
@@ -51,6 +60,9 @@ WITH clash AS (
 SELECT domain FROM clash`
 
 func (t *txn) PutOrg(o directory.Organization) error {
+	if err := t.settingsWrite(); err != nil {
+		return err
+	}
 	if o.ID == "" {
 		return directory.Invalidf("an organization needs an id")
 	}
@@ -82,6 +94,9 @@ func (t *txn) PutOrg(o directory.Organization) error {
 // DeleteOrg removes the organization; its rows in org_domains go with it through the foreign
 // key.
 func (t *txn) DeleteOrg(id string) error {
+	if err := t.settingsWrite(); err != nil {
+		return err
+	}
 	_, err := t.exec(`DELETE FROM orgs WHERE id = $1`, id)
 	return err
 }

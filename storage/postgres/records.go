@@ -58,12 +58,18 @@ func (t *txn) DeleteTombstone(id directory.Identity) error {
 
 // --- IdPs -----------------------------------------------------------------------------------
 
+// IdP reads an IdP, from the store's kept settings when the transaction may use them.
 func (t *txn) IdP(id string) (directory.IdP, error) {
+	k := settingsKey{'i', id}
+	if e, ok := t.kept(k); ok {
+		return e.idp.Clone(), nil
+	}
 	var p directory.IdP
 	if err := t.getDoc(&p, `SELECT doc FROM idps WHERE id = $1`, id); err != nil {
 		return directory.IdP{}, err
 	}
 	p.Org = directory.OrgOrDefault(p.Org)
+	t.keep(k, keptSettings{idp: p.Clone()})
 	return p, nil
 }
 
@@ -76,6 +82,9 @@ func (t *txn) IdPs() ([]directory.IdP, error) {
 }
 
 func (t *txn) PutIdP(p directory.IdP) error {
+	if err := t.settingsWrite(); err != nil {
+		return err
+	}
 	if p.ID == "" {
 		return directory.Invalidf("an IdP needs an id")
 	}
@@ -91,6 +100,9 @@ func (t *txn) PutIdP(p directory.IdP) error {
 }
 
 func (t *txn) DeleteIdP(id string) error {
+	if err := t.settingsWrite(); err != nil {
+		return err
+	}
 	_, err := t.exec(`DELETE FROM idps WHERE id = $1`, id)
 	return err
 }
@@ -143,6 +155,9 @@ WITH clash AS (
 SELECT id FROM clash`
 
 func (t *txn) PutToken(tok directory.Token) error {
+	if err := t.settingsWrite(); err != nil {
+		return err
+	}
 	if tok.ID == "" || len(tok.Hash) == 0 {
 		return directory.Invalidf("a token needs an id and a hash")
 	}
@@ -166,24 +181,24 @@ func (t *txn) PutToken(tok directory.Token) error {
 }
 
 func (t *txn) DeleteToken(id string) error {
+	if err := t.settingsWrite(); err != nil {
+		return err
+	}
 	_, err := t.exec(`DELETE FROM tokens WHERE id = $1`, id)
 	return err
 }
 
 // --- events ---------------------------------------------------------------------------------
 
-// appendEvent takes the next number from the counter row and stores the event under it, in
-// one statement. The row stays locked until the transaction ends, so sequence numbers are
-// handed out in commit order and a rollback returns its number: the log has no gap, and a
-// reader that has seen seq n has seen every event before it.
-const appendEvent = `
-WITH next AS (
-	UPDATE event_seq SET seq = seq + 1 RETURNING seq
-)
-INSERT INTO events (seq, time, type, doc, org)
-SELECT next.seq, $1, $2, jsonb_set($3::jsonb, '{seq}', to_jsonb(next.seq)), $4 FROM next
-RETURNING seq`
+// appendEvent stores an event without a number, in arrival order; numbering gives it its
+// number once the transaction has committed (numbering.go). Nothing here waits for another
+// writer.
+const appendEvent = `INSERT INTO events (arrival, time, type, doc, org) VALUES (nextval('event_arrival'), $1, $2, $3::jsonb, $4)`
 
+// AppendEvent stores e. Its number is not known inside the transaction, so AppendEvent returns
+// 0; Update returns once the event is numbered, and the event is read with its number. The
+// insert reads nothing and answers nothing, so it goes with the transaction's next round
+// trip, often its commit; should it fail, that statement or the commit reports it.
 func (t *txn) AppendEvent(e directory.Event) (uint64, error) {
 	e.Time = e.Time.UTC()
 	e.Seq = 0
@@ -191,11 +206,9 @@ func (t *txn) AppendEvent(e directory.Event) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var seq int64
-	if err := t.queryRow(appendEvent, e.Time, e.Type, doc, e.Org).Scan(&seq); err != nil {
-		return 0, t.fail(err)
-	}
-	return uint64(seq), nil
+	t.later(appendEvent, e.Time, e.Type, string(doc), e.Org)
+	t.appended = true
+	return 0, nil
 }
 
 func (t *txn) Events(after uint64, limit int) ([]directory.Event, error) {

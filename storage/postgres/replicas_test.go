@@ -283,7 +283,7 @@ func TestReadsDoNotWaitForQueuedWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer holder.Rollback(ctx)
-	if _, err := holder.Exec(ctx, `LOCK TABLE event_seq IN EXCLUSIVE MODE`); err != nil {
+	if _, err := holder.Exec(ctx, `LOCK TABLE writer_turns IN EXCLUSIVE MODE`); err != nil {
 		t.Fatal(err)
 	}
 	err = s.View(ctx, func(tx directory.ReadTx) error {

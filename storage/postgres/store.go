@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,25 +19,28 @@ import (
 // Store is a directory.Store on a PostgreSQL database, shared by any number of Roster replicas.
 type Store struct {
 	pool *pgxpool.Pool
+	// numbering numbers committed events (numbering.go); events tells the subscribers of this
+	// store when any replica has numbered some (listener.go).
+	numbering *numbering
+	events    *listener
+	closeOnce sync.Once
+	// settings are the organizations and IdPs writers read, kept by version (settings.go).
+	settings settingsCache
 	// retries counts the attempts that were run again because of a concurrent writer.
 	retries atomic.Int64
-	// queueUntil (Unix nanoseconds) is when this store's transactions go back to starting
-	// optimistically after the last collision; until then they start queued.
-	queueUntil atomic.Int64
 }
-
-// queueWindow is how long after a collision new transactions start queued. Under sustained
-// write load, when nearly every optimistic attempt would collide on the event counter and be
-// thrown away, transactions queue from the start instead; once the load is gone they go back
-// to not waiting for one another.
-const queueWindow = time.Second
 
 var _ directory.Store = (*Store)(nil)
 
 // maxAttempts bounds how often Update runs a transaction that keeps losing to concurrent
-// writers. From the second attempt on a transaction queues for the event counter before it
-// starts, so it can lose only to rare conflicts outside the counter; the bound is a safety net.
+// writers. From attempt queueFrom on a transaction runs alone among writers, so it cannot lose
+// again; the bound is a safety net.
 const maxAttempts = 30
+
+// queueFrom is the first attempt that runs alone. A transaction that lost runs again
+// concurrently once, after a random pause, and takes its turn alone only if it loses again;
+// other writers wait for it only while it runs.
+const queueFrom = 2
 
 // Open connects to the database at url (a postgres:// URL or a keyword/value connection
 // string; pgxpool settings such as pool_max_conns may be added to it), brings its schema up to
@@ -59,14 +63,31 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Store{pool: pool}, nil
+	// One channel per schema: replicas of one store hear one another, and stores in other
+	// schemas of the database (tests, other installations) are not woken by them.
+	var channel string
+	if err := pool.QueryRow(ctx, `SELECT 'roster_events_' || md5(current_schema())`).Scan(&channel); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %v", plainError(err))
+	}
+	return &Store{pool: pool, numbering: newNumbering(cfg.ConnConfig, channel), events: newListener(cfg.ConnConfig, channel)}, nil
 }
 
-// Close closes every connection of the pool, waiting for those in use to be released.
+// Close stops numbering and listening and closes every connection of the pool, waiting for
+// those in use to be released.
 func (s *Store) Close() error {
-	s.pool.Close()
+	s.closeOnce.Do(func() {
+		s.events.close()
+		s.numbering.close()
+		s.pool.Close()
+	})
 	return nil
 }
+
+// OnEvents registers fn to be called whenever any replica has made new events readable, so
+// that long polls and webhook workers here wake for another replica's writes
+// (directory.EventNotifier). fn is called from the listener's goroutine and must not block.
+func (s *Store) OnEvents(fn func()) { s.events.subscribe(fn) }
 
 // Retries reports how many transaction attempts have been run again since Open because a
 // concurrent writer made them fail: a measure of write contention between replicas.
@@ -80,27 +101,53 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Update runs fn in a SERIALIZABLE transaction and commits it. Replicas writing at once can
-// therefore interleave only in ways equivalent to one writer after another, which is what the
-// bbolt store gives by having a single writer and what the directory's rules assume. When
-// PostgreSQL refuses a transaction for that reason (a serialization failure or a deadlock),
-// Update rolls it back and runs fn again on fresh data, as the port allows.
+// Update runs fn in a transaction and commits it.
+//
+// Replicas writing at once must interleave only in ways equivalent to one writer after
+// another, which is what the bbolt store gives by having a single writer and what the
+// directory's rules assume. Two kinds of write get there two ways:
+//
+//   - The writes of the directory's traffic — SCIM, sign-ins, sessions, one-time keys,
+//     webhook cursors — run concurrently at REPEATABLE READ. What they must not do at once is
+//     backed by the database: unique indexes (one identity, one userName, one group name, one
+//     key), foreign keys (members are users), and write-write conflicts (two changes of one
+//     row: the second fails). When PostgreSQL refuses a transaction for such a reason, Update
+//     rolls it back and runs fn again on fresh data, as the port allows; run again, it sees
+//     the winner and decides as a single writer after it would have.
+//   - A transaction that changes what the others decide by — an organization, an IdP or a
+//     token (PutOrg, DeleteOrg, PutIdP, DeleteIdP, PutToken, DeleteToken) — runs alone among
+//     writers: at its first such write it is rolled back and run again after taking the
+//     writers' lock exclusively, which waits for the writers in flight and holds new ones
+//     back until it commits. Its reads (counting an IdP's users before deleting it, say) then
+//     cannot be overtaken by a writer, which snapshot isolation alone would allow.
+//
+// Serializable isolation would give the same guarantee to every transaction, but PostgreSQL
+// tracks a serializable transaction's reads page by page, so concurrent creates that insert
+// next to one another in an index (users created in userName order, as an IdP's first sync
+// sends them) fail each other most of the time although they touch different rows.
 func (s *Store) Update(ctx context.Context, fn func(tx directory.Tx) error) error {
 	var last error
+	alone := false
 	for attempt := range maxAttempts {
-		if attempt > 0 {
-			if err := pause(ctx, attempt); err != nil {
-				return err
+		r := s.attempt(ctx, fn, alone || attempt >= queueFrom)
+		switch {
+		case r.alone && !alone:
+			// fn changes settings; run it again, alone, at once.
+			alone = true
+			continue
+		case !r.retry:
+			if r.err == nil && r.appended {
+				// The caller reads its own events once Update returns, as with numbers taken
+				// inside the transaction.
+				s.numbering.await(ctx)
 			}
-		}
-		queue := attempt > 0 || time.Now().UnixNano() < s.queueUntil.Load()
-		retry, err := s.attempt(ctx, fn, queue)
-		if !retry {
-			return err
+			return r.err
 		}
 		s.retries.Add(1)
-		s.queueUntil.Store(time.Now().Add(queueWindow).UnixNano())
-		last = err
+		last = r.err
+		if err := pause(ctx, attempt+1); err != nil {
+			return err
+		}
 	}
 	return fmt.Errorf("postgres: the transaction lost to concurrent writers %d times in a row; giving up: %w", maxAttempts, last)
 }
@@ -119,56 +166,68 @@ func pause(ctx context.Context, attempt int) error {
 	}
 }
 
-// attempt runs fn once. retry reports that the transaction failed only because of concurrent
-// writers and should run again.
-//
-// Every transaction that appends an event updates the counter row, so under SERIALIZABLE two
-// of them that overlap in time cannot both commit: the later one fails, whatever else they
-// touch. With queue set, the transaction therefore first takes the counter's table lock in
-// EXCLUSIVE mode, before its snapshot is taken (LOCK is not a query, so the snapshot starts
-// after it). It then waits its turn instead of colliding: under contention writers make
-// progress one after another rather than failing over and over. Reads (View) never wait for
-// the lock.
-func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, queue bool) (retry bool, err error) {
+// outcome is how one attempt of Update ended. retry says that it failed only because of
+// concurrent writers and should run again; alone, that fn changes settings and must run alone
+// among writers; appended, that it committed events which are not numbered yet (a commit
+// numbers them itself when no numbering runs, numbering.idle).
+type outcome struct {
+	err                    error
+	retry, alone, appended bool
+}
+
+// attempt runs fn once, alone among writers when alone is set: the transaction then first takes
+// the writers' lock in exclusive mode, before its snapshot is taken. A transaction that lost
+// twice to concurrent writers runs alone too, so that it takes its turn instead of failing
+// over and over. Reads (View) never wait for the lock.
+func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, alone bool) outcome {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return false, translate(ctx, err)
+		return outcome{err: translate(ctx, err)}
 	}
 	defer conn.Release()
-	t := &txn{ctx: ctx, conn: conn, opts: pgx.TxOptions{IsoLevel: pgx.Serializable}, opening: []string{lockEventSeqShared}}
-	if queue {
-		t.opening = []string{lockEventSeqExclusive}
+	t := &txn{ctx: ctx, conn: conn, opts: pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, opening: []string{lockWritersShared},
+		alone: alone, settings: &s.settings, version: -1, assumed: -1}
+	if alone {
+		t.opening, t.settings = []string{lockWritersExclusive}, nil
 	}
 	defer t.rollback()
 	ferr := fn(t)
-	if t.retry {
+	// What fn decided on kept settings stands only if they were its snapshot's.
+	_ = t.verifyAssumed()
+	switch {
+	case t.needsAlone:
+		// Whatever fn made of the refused write, it runs again, alone.
+		return outcome{alone: true}
+	case t.retry:
 		// The database refused a statement because of a concurrent writer. Whatever fn made of
 		// that error, its decisions were taken on data that is no longer current.
-		return true, t.cause
-	}
-	if ferr != nil {
-		return false, ferr
-	}
-	if t.broken != nil {
+		return outcome{retry: true, err: t.cause}
+	case ferr != nil:
+		return outcome{err: ferr}
+	case t.broken != nil:
 		// fn carried on after a statement failed, and the transaction cannot commit.
-		return false, t.broken
+		return outcome{err: t.broken}
+	}
+	if t.appended && s.numbering.idle() {
+		t.numberOn = s.numbering.channel
 	}
 	if err := t.commit(); err != nil {
-		return isRetryable(err), translate(ctx, err)
+		return outcome{retry: isRetryable(err), err: translate(ctx, err)}
 	}
-	return false, nil
+	return outcome{appended: t.appended && !t.numbered}
 }
 
-// Every write transaction takes a lock on the event counter's table before anything else:
+// Every write transaction takes a lock on the table writer_turns before anything else:
 // optimistic ones a mode they share with one another, queued ones a mode that excludes every
-// other writer. A queued transaction therefore waits only at its start, holding nothing,
-// until the writers in flight have finished, and then runs alone among writers (readers are
-// not affected); new writers wait behind it, at their start too. So no writer ever waits
-// mid-transaction for a queued one while holding what that one needs, and the two modes
-// cannot deadlock — PostgreSQL would take deadlock_timeout (1 s) to notice one.
+// other writer. A queued transaction therefore waits only at its start, holding nothing, until
+// the writers in flight have finished, and then runs alone among writers (readers and event
+// numbering are not affected); new writers wait behind it, at their start too. So no writer
+// ever waits mid-transaction for a queued one while holding what that one needs, and the two
+// modes cannot deadlock — PostgreSQL would take deadlock_timeout (1 s) to notice one. LOCK is
+// not a query, so the transaction's snapshot starts after it.
 const (
-	lockEventSeqShared    = `LOCK TABLE event_seq IN ROW EXCLUSIVE MODE`
-	lockEventSeqExclusive = `LOCK TABLE event_seq IN EXCLUSIVE MODE`
+	lockWritersShared    = `LOCK TABLE writer_turns IN ROW EXCLUSIVE MODE`
+	lockWritersExclusive = `LOCK TABLE writer_turns IN EXCLUSIVE MODE`
 )
 
 // View runs fn in a REPEATABLE READ, READ ONLY transaction: every read of fn sees the same

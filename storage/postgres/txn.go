@@ -27,6 +27,11 @@ type txn struct {
 	opening []string
 	// tx is nil until the first statement has been sent.
 	tx pgx.Tx
+	// deferred are writes whose result nothing waits for (events): they are sent with the
+	// next statement, or with the commit, in its round trip. committed is set once a COMMIT
+	// sent that way has succeeded.
+	deferred  []*pgx.QueuedQuery
+	committed bool
 
 	// retry is set when a statement failed because of a concurrent writer; cause is what to
 	// report if the attempts run out.
@@ -35,6 +40,40 @@ type txn struct {
 	// broken is the first error after which PostgreSQL aborted the transaction: later
 	// statements fail, and the transaction cannot commit.
 	broken error
+	// appended is set once the transaction has stored an event, which numbering must number
+	// after the commit.
+	appended bool
+	// alone says the transaction runs alone among writers; needsAlone is set when it is not
+	// and fn changed a setting, so that Update runs it again alone (Store.Update).
+	alone, needsAlone bool
+
+	// settings are the store's kept settings, for a writer that does not run alone; version
+	// is settings_version in the transaction's snapshot and assumed the version of kept
+	// settings it used before it knew, -1 while unknown or none (settings.go).
+	// changedSettings is set by a settings write, which adds one to the version at commit.
+	settings         *settingsCache
+	version, assumed int64
+	changedSettings  bool
+
+	// numberOn, when set at commit, is the NOTIFY channel of a numbering transaction to run
+	// right after the commit in the same round trip; numbered says that it succeeded.
+	numberOn string
+	numbered bool
+}
+
+// errNeedsAlone is what a settings write returns in a transaction that does not run alone
+// among writers; Update runs the transaction again, alone, whatever fn made of it.
+var errNeedsAlone = errors.New("postgres: this change must run alone among writers")
+
+// settings is called by the writes of organizations, IdPs and tokens, on which other
+// transactions' decisions rest: they run only in a transaction alone among writers.
+func (t *txn) settingsWrite() error {
+	if t.alone {
+		t.changedSettings = true
+		return nil
+	}
+	t.needsAlone = true
+	return errNeedsAlone
 }
 
 var _ directory.Tx = (*txn)(nil)
@@ -74,33 +113,85 @@ func (t *txn) fail(err error) error {
 	return e
 }
 
-// send sends b in the transaction. Before the first statement it begins the transaction in
-// the same batch; the results of the opening statements are read here, so the caller reads
-// only b's.
+// send sends b in the transaction, after the deferred writes, in one round trip. Before the
+// first statement it begins the transaction in the same batch. The results of the opening
+// statements and of the deferred writes are read here (a deferred write's failure is send's
+// error), so the caller reads only b's.
 func (t *txn) send(b *pgx.Batch) (pgx.BatchResults, error) {
-	if t.tx != nil {
-		return t.tx.SendBatch(t.ctx, b), nil
-	}
 	full := &pgx.Batch{}
-	full.BeginTx(t.opts)
-	for _, sql := range t.opening {
-		full.Queue(sql)
+	begin := t.tx == nil
+	readsVersion := begin && t.settings != nil
+	if begin {
+		full.BeginTx(t.opts)
+		for _, sql := range t.opening {
+			full.Queue(sql)
+		}
+		if readsVersion {
+			full.Queue(readVersion)
+		}
 	}
+	full.QueuedQueries = append(full.QueuedQueries, t.deferred...)
 	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
-	br := t.conn.SendBatch(t.ctx, full)
-	t.tx = br.Tx()
-	for range 1 + len(t.opening) {
+	deferred := len(t.deferred)
+	t.deferred = nil
+	var br pgx.BatchResults
+	if begin {
+		br = t.conn.SendBatch(t.ctx, full)
+		t.tx = br.Tx()
+	} else {
+		br = t.tx.SendBatch(t.ctx, full)
+	}
+	fail := func(err error) (pgx.BatchResults, error) {
+		_ = br.Close()
+		return nil, err
+	}
+	if begin {
+		for range 1 + len(t.opening) {
+			if _, err := br.Exec(); err != nil {
+				return fail(err)
+			}
+		}
+		if readsVersion {
+			if err := br.QueryRow().Scan(&t.version); err != nil {
+				return fail(err)
+			}
+			t.checkAssumed()
+		}
+	}
+	for range deferred {
 		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			return nil, err
+			return fail(err)
 		}
 	}
 	return br, nil
 }
 
+// verifyAssumed makes sure that a transaction that used kept settings before sending anything
+// learns its version before it commits or answers: it begins the transaction, reading the
+// version, if no statement has.
+func (t *txn) verifyAssumed() error {
+	if t.assumed < 0 || t.tx != nil {
+		return nil
+	}
+	br, err := t.send(&pgx.Batch{})
+	if err != nil {
+		return t.fail(err)
+	}
+	return t.fail(br.Close())
+}
+
+// direct reports whether a statement can go straight to the open transaction: nothing is
+// waiting to be sent before it.
+func (t *txn) direct() bool { return t.tx != nil && len(t.deferred) == 0 }
+
+// later defers a write whose result nobody reads to the next round trip.
+func (t *txn) later(sql string, args ...any) {
+	t.deferred = append(t.deferred, &pgx.QueuedQuery{SQL: sql, Arguments: args})
+}
+
 // exec runs a statement that returns no rows.
 func (t *txn) exec(sql string, args ...any) (pgconn.CommandTag, error) {
-	if t.tx != nil {
+	if t.direct() {
 		tag, err := t.tx.Exec(t.ctx, sql, args...)
 		return tag, t.fail(err)
 	}
@@ -131,7 +222,7 @@ type lazyRow struct {
 
 func (r lazyRow) Scan(dest ...any) error {
 	t := r.t
-	if t.tx != nil {
+	if t.direct() {
 		return t.tx.QueryRow(t.ctx, r.sql, r.args...).Scan(dest...)
 	}
 	b := &pgx.Batch{}
@@ -152,7 +243,7 @@ func collect[T any](t *txn, fn pgx.RowToFunc[T], sql string, args ...any) ([]T, 
 	var rows pgx.Rows
 	var err error
 	done := func() error { return nil }
-	if t.tx != nil {
+	if t.direct() {
 		rows, err = t.tx.Query(t.ctx, sql, args...)
 	} else {
 		b := &pgx.Batch{}
@@ -186,19 +277,66 @@ func (t *txn) batch(b *pgx.Batch) error {
 	return t.fail(br.Close())
 }
 
-// commit commits the transaction, if any statement began it.
+// commit commits the transaction, if any statement began it, with the deferred writes in
+// the same round trip.
 func (t *txn) commit() error {
+	if t.changedSettings {
+		t.later(bumpVersion)
+	}
+	if len(t.deferred) > 0 || t.numberOn != "" {
+		b := &pgx.Batch{}
+		b.Queue("COMMIT")
+		if t.numberOn != "" {
+			// Numbering of this transaction's events (and any other committed ones), in a
+			// transaction of its own that starts once this one has committed (numbering.go).
+			b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
+			b.Queue(numberingLock)
+			b.Queue(numberEvents, t.numberOn)
+			b.Queue(`COMMIT`)
+		}
+		br, err := t.send(b)
+		if err != nil {
+			return err
+		}
+		_, err = br.Exec()
+		t.committed = err == nil
+		if err == nil && t.numberOn != "" {
+			t.numbered = numbered(br)
+		}
+		if cerr := br.Close(); err == nil && (t.numberOn == "" || t.numbered) {
+			err = cerr
+		}
+		return err
+	}
 	if t.tx == nil {
 		return nil
 	}
 	return t.tx.Commit(t.ctx)
 }
 
+// numbered reads the results of the numbering transaction of a commit's round trip and
+// reports whether it committed. Should it not have, the connection is left in its aborted
+// transaction, which the pool discards, and the events wait for the next numbering run.
+func numbered(br pgx.BatchResults) bool {
+	if _, err := br.Exec(); err != nil {
+		return false
+	}
+	if _, err := br.Exec(); err != nil {
+		return false
+	}
+	var last int64
+	if err := br.QueryRow().Scan(&last, nil); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return false
+	}
+	_, err := br.Exec()
+	return err == nil
+}
+
 // rollback ends the transaction if it is still open. It runs even when ctx is done, so that
 // the connection goes back to the pool clean; the pool destroys a connection left in a
 // transaction all the same.
 func (t *txn) rollback() {
-	if t.tx != nil {
+	if t.tx != nil && !t.committed {
 		_ = t.tx.Rollback(context.WithoutCancel(t.ctx))
 	}
 }

@@ -80,10 +80,21 @@ func scanWhere(q directory.ScanQuery, table string) (string, []any) {
 
 func (t *txn) ScanUsers(q directory.ScanQuery, fn func(directory.User) error) error {
 	where, args := scanWhere(q, "")
-	sql := fmt.Sprintf(`SELECT doc FROM users WHERE %sid > $%d ORDER BY id LIMIT $%d`, where, len(args)+1, len(args)+2)
+	a, l := len(args)+1, len(args)+2
+	sql := fmt.Sprintf(`SELECT doc FROM users WHERE %sid > $%d ORDER BY id LIMIT $%d`, where, a, l)
 	after := q.After
+	var page []directory.User
+	var err error
+	if q.Skip > 0 {
+		// The first page starts at the id found by skipping on the index alone (an
+		// index-only scan of (idp, id), (org, id) or id): no skipped document is read.
+		first := fmt.Sprintf(`SELECT doc FROM users WHERE %[1]sid >= (SELECT id FROM users WHERE %[1]sid > $%[2]d ORDER BY id OFFSET $%[4]d LIMIT 1)
+			ORDER BY id LIMIT $%[3]d`, where, a, l, l+1)
+		page, err = t.users(first, append(args, after, pageSize, q.Skip)...)
+	} else {
+		page, err = t.users(sql, append(args, after, pageSize)...)
+	}
 	for {
-		page, err := t.users(sql, append(args, after, pageSize)...)
 		if err != nil {
 			return err
 		}
@@ -96,6 +107,7 @@ func (t *txn) ScanUsers(q directory.ScanQuery, fn func(directory.User) error) er
 			return nil
 		}
 		after = page[len(page)-1].ID
+		page, err = t.users(sql, append(args, after, pageSize)...)
 	}
 }
 

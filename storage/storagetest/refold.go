@@ -204,4 +204,20 @@ func Refold(t *testing.T, st directory.Store, legacy LegacyWriter) {
 			t.Errorf("userName %q after deleting one collider and renaming the other: user %q, want %q", name, got, want)
 		}
 	}
+	// Once its holder is gone, a collider written with its name unchanged takes the name, so
+	// that no third user can then hold it beside it (R8).
+	mustUpdate(t, st, func(tx directory.Tx) error { return tx.DeleteUser(refoldFix8) })
+	retitled := users[refoldFix10]
+	retitled.DisplayName = "Fix, retitled"
+	mustUpdate(t, st, func(tx directory.Tx) error { return tx.PutUser(retitled) })
+	if got := userByName(refoldOrg, "fix@x.test"); got != refoldFix10 {
+		t.Errorf("userName of a collider written unchanged after its holder's deletion: user %q, want %q", got, refoldFix10)
+	}
+	third := users[refoldFix8]
+	third.ID = "refold-third"
+	third.UniqueUserID = "k-third"
+	err = update(t, st, func(tx directory.Tx) error { return tx.PutUser(third) })
+	if !errors.As(err, &conflict) || conflict.Field != "userName" {
+		t.Errorf("a new user under the name the collider took: %v, want a userName conflict", err)
+	}
 }

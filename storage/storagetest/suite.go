@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"indexes follow updates", indexesFollowUpdates},
 		{"externalId and email lookups", externalIDAndEmail},
 		{"scan is in id order with a cursor and IdP filter", scanOrder},
+		{"a scan skips as many records as asked, whatever it selects", scanSkip},
 		{"group membership both ways", groupMembership},
 		{"deleting a user removes its memberships", deleteUserMemberships},
 		{"group displayName unique per IdP", groupNameUnique},

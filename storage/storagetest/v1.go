@@ -187,7 +187,8 @@ func UpgradedV1(t *testing.T, s directory.Store, adminSecret string) {
 		if err := tx.PutUser(inOrg("acme", user("acme-ada", "ada@example.com", "acme-okta", "1"))); err != nil {
 			return err
 		}
-		if seq, err := tx.AppendEvent(directory.Event{ID: "after", Type: directory.EventTokenCreated, Time: t0}); err != nil || seq != 18 {
+		// A backend that numbers events after the commit answers 0; the read below checks 18.
+		if seq, err := tx.AppendEvent(directory.Event{ID: "after", Type: directory.EventTokenCreated, Time: t0}); err != nil || (seq != 18 && seq != 0) {
 			return errors.Join(err, errors.New("the first event after the upgrade is not 18"))
 		}
 		return nil
@@ -200,7 +201,7 @@ func UpgradedV1(t *testing.T, s directory.Store, adminSecret string) {
 	}
 	view(t, s, func(tx directory.ReadTx) error {
 		evs, err := tx.Events(17, 10)
-		if err != nil || len(evs) != 1 || evs[0].Org != "" {
+		if err != nil || len(evs) != 1 || evs[0].Org != "" || evs[0].Seq != 18 || evs[0].ID != "after" {
 			t.Errorf("events after 17: %+v, %v; want event 18 of no organization", evs, err)
 		}
 		if n, err := tx.CountUsers("acme", ""); err != nil || n != 1 {

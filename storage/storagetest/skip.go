@@ -1,0 +1,84 @@
+package storagetest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// scanSkip: a scan with Skip k returns what the same scan without it returns from its k-th
+// record on, for every kind of query — all records, one IdP, one organization, both (where a
+// record of another organization must not count), after a cursor — and every k up to past the
+// end; counts agree with scans.
+func scanSkip(t *testing.T, s directory.Store) {
+	var users []directory.User
+	for i := range 23 {
+		o, idp := "acme", "acme-okta"
+		switch i % 4 {
+		case 1:
+			o, idp = "globex", "globex-entra"
+		case 2:
+			idp = "acme-entra"
+		case 3:
+			// Another organization's users under an IdP name acme also uses: an
+			// organization's scan of that IdP must pass over them, skipping included.
+			o = "globex"
+		}
+		users = append(users, inOrg(o, user(fmt.Sprintf("u%02d", i), fmt.Sprint("n", i), idp, fmt.Sprint(i))))
+	}
+	putUsers(t, s, users...)
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		for i := range 9 {
+			g := group(fmt.Sprintf("g%d", i), fmt.Sprint("G", i), "acme-okta")
+			if i%3 == 1 {
+				g.IdP = "globex-entra"
+			}
+			if err := tx.PutGroup(g); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx directory.ReadTx) error {
+		scanIDs := func(q directory.ScanQuery, groups bool) []string {
+			ids := []string{}
+			var err error
+			if groups {
+				err = tx.ScanGroups(q, func(g directory.Group) error { ids = append(ids, g.ID); return nil })
+			} else {
+				err = tx.ScanUsers(q, func(u directory.User) error { ids = append(ids, u.ID); return nil })
+			}
+			if err != nil {
+				t.Fatalf("scan %+v: %v", q, err)
+			}
+			return ids
+		}
+		for _, groups := range []bool{false, true} {
+			for _, q := range []directory.ScanQuery{{}, {IdP: "acme-okta"}, {Org: "acme"}, {Org: "acme", IdP: "acme-okta"},
+				{Org: "globex", IdP: "acme-okta"}, {After: "u07"}, {IdP: "acme-okta", After: "u04"}, {Org: "globex", After: "u05"}} {
+				all := scanIDs(q, groups)
+				for k := 0; k <= len(all)+1; k++ {
+					q := q
+					q.Skip = k
+					want := []string{}
+					if k < len(all) {
+						want = all[k:]
+					}
+					if diff := cmp.Diff(want, scanIDs(q, groups)); diff != "" {
+						t.Errorf("groups %v, scan %+v (-want +got):\n%s", groups, q, diff)
+					}
+				}
+				if groups || q.After != "" {
+					continue
+				}
+				if n, err := tx.CountUsers(q.Org, q.IdP); err != nil || n != len(all) {
+					t.Errorf("CountUsers(%q, %q) = %d, %v; the scan finds %d", q.Org, q.IdP, n, err, len(all))
+				}
+			}
+		}
+		return nil
+	})
+}
