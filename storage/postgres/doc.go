@@ -36,15 +36,17 @@
 //     transaction (refold.go); a user whose userName another user of its organization holds
 //     under the new folding gets a NULL folded userName (migration 0003), which no lookup
 //     matches.
-//   - Writers do not number their events: they store them in arrival order (a PostgreSQL
-//     sequence) and commit without waiting for one another. Numbering transactions, one at a
-//     time across replicas under an advisory lock, give committed events the next numbers of
-//     the event_seq counter, a transaction's events together, and NOTIFY the replicas
-//     (numbering.go). Only committed events are numbered, and each numbering continues where
-//     the last one stopped, so the log is gap-free and a reader sees it grow at its end only.
-//     Update returns once its events are numbered, so a writer reads its own events. Each
-//     store LISTENs on its schema's channel on a connection of its own, from the first
-//     OnEvents on, so that long polls and webhook workers wake for other replicas' writes.
+//   - Writers do not number their events: they put them in event_inbox in arrival order (a
+//     PostgreSQL sequence) and commit without waiting for one another. Numbering
+//     transactions, one at a time across replicas under an advisory lock, move committed
+//     events from the inbox into events under the next numbers of the event_seq counter, a
+//     transaction's events together, and NOTIFY the replicas (numbering.go). Only committed
+//     events are numbered, and each numbering continues where the last one stopped, so the
+//     log is gap-free and a reader sees it grow at its end only; an event is written to events
+//     once. Update returns once its events are numbered, so a writer reads its own events; a
+//     lone writer numbers them in its commit's round trip. Each store LISTENs on its schema's
+//     channel on a connection of its own, from the first OnEvents on, so that long polls and
+//     webhook workers wake for other replicas' writes.
 //   - KV entries expire at their Unix-nanosecond expiry; InsertKV is one
 //     INSERT … ON CONFLICT … WHERE expired statement, so the SAML replay cache holds across
 //     replicas.

@@ -190,10 +190,10 @@ func (t *txn) DeleteToken(id string) error {
 
 // --- events ---------------------------------------------------------------------------------
 
-// appendEvent stores an event without a number, in arrival order; numbering gives it its
-// number once the transaction has committed (numbering.go). Nothing here waits for another
-// writer.
-const appendEvent = `INSERT INTO events (arrival, time, type, doc, org) VALUES (nextval('event_arrival'), $1, $2, $3::jsonb, $4)`
+// appendEvent puts an event in the inbox, in arrival order; numbering moves it into events
+// under its number once the transaction has committed (numbering.go). Nothing here waits for
+// another writer.
+const appendEvent = `INSERT INTO event_inbox (time, type, doc, org) VALUES ($1, $2, $3::jsonb, $4)`
 
 // AppendEvent stores e. Its number is not known inside the transaction, so AppendEvent returns
 // 0; Update returns once the event is numbered, and the event is read with its number. The

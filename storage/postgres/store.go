@@ -169,7 +169,7 @@ func pause(ctx context.Context, attempt int) error {
 // outcome is how one attempt of Update ended. retry says that it failed only because of
 // concurrent writers and should run again; alone, that fn changes settings and must run alone
 // among writers; appended, that it committed events which are not numbered yet (a commit
-// numbers them itself when no numbering runs, numbering.idle).
+// numbers them itself when no numbering runs, numbering.lead).
 type outcome struct {
 	err                    error
 	retry, alone, appended bool
@@ -208,8 +208,9 @@ func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, alo
 		// fn carried on after a statement failed, and the transaction cannot commit.
 		return outcome{err: t.broken}
 	}
-	if t.appended && s.numbering.idle() {
+	if t.appended && s.numbering.lead() {
 		t.numberOn = s.numbering.channel
+		defer func() { s.numbering.follow(t.moved) }()
 	}
 	if err := t.commit(); err != nil {
 		return outcome{retry: isRetryable(err), err: translate(ctx, err)}

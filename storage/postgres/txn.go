@@ -59,6 +59,7 @@ type txn struct {
 	// right after the commit in the same round trip; numbered says that it succeeded.
 	numberOn string
 	numbered bool
+	moved    int64
 }
 
 // errNeedsAlone is what a settings write returns in a transaction that does not run alone
@@ -289,10 +290,7 @@ func (t *txn) commit() error {
 		if t.numberOn != "" {
 			// Numbering of this transaction's events (and any other committed ones), in a
 			// transaction of its own that starts once this one has committed (numbering.go).
-			b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
-			b.Queue(numberingLock)
-			b.Queue(numberEvents, t.numberOn)
-			b.Queue(`COMMIT`)
+			queueNumbering(b, t.numberOn)
 		}
 		br, err := t.send(b)
 		if err != nil {
@@ -301,7 +299,10 @@ func (t *txn) commit() error {
 		_, err = br.Exec()
 		t.committed = err == nil
 		if err == nil && t.numberOn != "" {
-			t.numbered = numbered(br)
+			// Should the numbering fail, the connection is left in its aborted transaction,
+			// which the pool discards, and the events wait for the next numbering run.
+			moved, err := readNumbering(br)
+			t.numbered, t.moved = err == nil, moved
 		}
 		if cerr := br.Close(); err == nil && (t.numberOn == "" || t.numbered) {
 			err = cerr
@@ -312,24 +313,6 @@ func (t *txn) commit() error {
 		return nil
 	}
 	return t.tx.Commit(t.ctx)
-}
-
-// numbered reads the results of the numbering transaction of a commit's round trip and
-// reports whether it committed. Should it not have, the connection is left in its aborted
-// transaction, which the pool discards, and the events wait for the next numbering run.
-func numbered(br pgx.BatchResults) bool {
-	if _, err := br.Exec(); err != nil {
-		return false
-	}
-	if _, err := br.Exec(); err != nil {
-		return false
-	}
-	var last int64
-	if err := br.QueryRow().Scan(&last, nil); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return false
-	}
-	_, err := br.Exec()
-	return err == nil
 }
 
 // rollback ends the transaction if it is still open. It runs even when ctx is done, so that

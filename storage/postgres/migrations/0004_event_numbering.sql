@@ -2,25 +2,26 @@
 --
 -- Until schema 3 every writing transaction took the next number from the event_seq row and
 -- held its lock until it committed, so writers committed one at a time, on every replica. Now
--- a writer stores its events without a number, in the order of their arrival (a PostgreSQL
+-- a writer puts its events in event_inbox, in the order of their arrival (a PostgreSQL
 -- sequence, which never blocks), and commits without waiting for anybody. A short numbering
--- transaction (sequencer.go) then gives every committed, unnumbered event the next numbers
--- from event_seq, in arrival order, and notifies the other replicas. Numbering transactions
--- take turns under an advisory lock, so numbers still run 1, 2, 3… without a gap, and a reader,
--- who reads only numbered events, sees the log grow at its end only.
+-- transaction (numbering.go) then moves every committed event of the inbox into events under
+-- the next numbers from event_seq, a transaction's events together, and notifies the other
+-- replicas. Numbering transactions take turns under an advisory lock, so numbers still run
+-- 1, 2, 3… without a gap, and a reader of events sees the log grow at its end only. Events are
+-- written to their table once, numbered, and never updated.
 --
--- Events numbered before this migration keep their numbers and have no arrival; nothing is
--- rewritten.
-
-ALTER TABLE events DROP CONSTRAINT events_pkey;
-ALTER TABLE events ALTER COLUMN seq DROP NOT NULL;
-ALTER TABLE events ADD CONSTRAINT events_seq_key UNIQUE (seq);
+-- The events table does not change: events of schema 2 keep their numbers.
 
 CREATE SEQUENCE event_arrival;
-ALTER TABLE events ADD COLUMN arrival bigint;
 
--- What the sequencer looks for: the events still waiting for their numbers, in arrival order.
-CREATE INDEX events_unnumbered ON events (arrival) WHERE seq IS NULL;
+CREATE TABLE event_inbox (
+    arrival bigint NOT NULL DEFAULT nextval('event_arrival'),
+    tx      xid8 NOT NULL DEFAULT pg_current_xact_id(), -- the writing transaction
+    time    timestamptz NOT NULL,
+    type    text NOT NULL,
+    doc     jsonb NOT NULL,
+    org     text COLLATE "C" NOT NULL
+) WITH (vacuum_truncate = false); -- a truncating vacuum would wait for the writers' locks
 
 -- Writers that collided take turns under this table's lock (store.go); it was event_seq's,
 -- which numbering now updates. The table holds no rows.
