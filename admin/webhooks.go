@@ -12,10 +12,17 @@ import (
 // organization — and only then passes it on, with the organization it decided. A WebhookAPI
 // checks no credential and no role.
 type WebhookAPI interface {
-	// ServeWebhooks answers an admitted request. org is, for GET /webhooks, the organization
-	// the list is limited to ("" for every one); for POST /webhooks, the organization the new
-	// webhook is of ("" for every organization); for a route on one webhook, that webhook's.
-	ServeWebhooks(w http.ResponseWriter, r *http.Request, org string)
+	// ListWebhooks answers GET /webhooks; org is the organization the list is limited to ("" for
+	// every one).
+	ListWebhooks(w http.ResponseWriter, r *http.Request, org string)
+	// CreateWebhook answers POST /webhooks; org is the organization the new webhook is of (""
+	// for every organization).
+	CreateWebhook(w http.ResponseWriter, r *http.Request, org string)
+	// The routes on one webhook ({id} in the path), whose organization was decided already.
+	GetWebhook(w http.ResponseWriter, r *http.Request)
+	DeleteWebhook(w http.ResponseWriter, r *http.Request)
+	ResumeWebhook(w http.ResponseWriter, r *http.Request)
+	ReplayWebhook(w http.ResponseWriter, r *http.Request)
 }
 
 // webhookRoutes are the routes of the WebhookAPI, declared like the API's own: a webhook is of
@@ -26,17 +33,19 @@ func (h *Handler) webhookRoutes() []route {
 		return nil
 	}
 	const read, write = directory.ActionRead, directory.ActionWrite
-	return []route{
-		{"GET", "/webhooks", read, orgQuery, h.passToWebhooks},
-		{"POST", "/webhooks", write, ofWebhookBody, h.passToWebhooks},
-		{"GET", "/webhooks/{id}", read, ofWebhookPath, h.passToWebhooks},
-		{"DELETE", "/webhooks/{id}", write, ofWebhookPath, h.passToWebhooks},
-		{"POST", "/webhooks/{id}/resume", write, ofWebhookPath, h.passToWebhooks},
-		{"POST", "/webhooks/{id}/replay", write, ofWebhookPath, h.passToWebhooks},
+	api := h.cfg.Webhooks
+	withOrg := func(serve func(http.ResponseWriter, *http.Request, string)) func(http.ResponseWriter, *http.Request, access) error {
+		return func(w http.ResponseWriter, r *http.Request, a access) error { serve(w, r, a.org); return nil }
 	}
-}
-
-func (h *Handler) passToWebhooks(w http.ResponseWriter, r *http.Request, a access) error {
-	h.cfg.Webhooks.ServeWebhooks(w, r, a.org)
-	return nil
+	one := func(serve func(http.ResponseWriter, *http.Request)) func(http.ResponseWriter, *http.Request, access) error {
+		return func(w http.ResponseWriter, r *http.Request, _ access) error { serve(w, r); return nil }
+	}
+	return []route{
+		{"GET", "/webhooks", read, orgQuery, withOrg(api.ListWebhooks)},
+		{"POST", "/webhooks", write, ofWebhookBody, withOrg(api.CreateWebhook)},
+		{"GET", "/webhooks/{id}", read, ofWebhookPath, one(api.GetWebhook)},
+		{"DELETE", "/webhooks/{id}", write, ofWebhookPath, one(api.DeleteWebhook)},
+		{"POST", "/webhooks/{id}/resume", write, ofWebhookPath, one(api.ResumeWebhook)},
+		{"POST", "/webhooks/{id}/replay", write, ofWebhookPath, one(api.ReplayWebhook)},
+	}
 }

@@ -88,60 +88,48 @@ func errorf(status int, format string, args ...any) error {
 	return &apiError{status: status, msg: fmt.Sprintf(format, args...)}
 }
 
-// ServeWebhooks serves the webhook routes below Prefix for the admin surface
-// (admin.WebhookAPI), which mounts them and has authenticated and authorized the request
-// before it comes here: org is the organization it decided, which a list is limited to and a
-// new webhook is of ("" for every organization).
-func (h *Handler) ServeWebhooks(w http.ResponseWriter, r *http.Request, org string) {
-	rest, ok := strings.CutPrefix(r.URL.Path, Prefix)
-	if !ok || (rest != "" && rest[0] != '/') {
-		h.fail(w, r, errorf(http.StatusNotFound, "no such route"))
-		return
-	}
-	parts := strings.Split(strings.Trim(rest, "/"), "/")
-	if rest == "" || rest == "/" {
-		parts = nil
-	}
-	var status int
-	var out any
-	var err error
-	switch {
-	case len(parts) == 0:
-		switch r.Method {
-		case http.MethodGet:
-			out, err = h.list(r.Context(), org)
-			status = http.StatusOK
-		case http.MethodPost:
-			out, err = h.create(w, r, org)
-			status = http.StatusCreated
-		default:
-			err = methodNotAllowed(w, "GET, POST")
-		}
-	case len(parts) == 1:
-		switch r.Method {
-		case http.MethodGet:
-			out, err = h.get(r.Context(), parts[0])
-			status = http.StatusOK
-		case http.MethodDelete:
-			err = h.delete(r.Context(), parts[0])
-			status = http.StatusNoContent
-		default:
-			err = methodNotAllowed(w, "GET, DELETE")
-		}
-	case len(parts) == 2 && (parts[1] == "resume" || parts[1] == "replay"):
-		if r.Method != http.MethodPost {
-			err = methodNotAllowed(w, "POST")
-			break
-		}
-		if parts[1] == "resume" {
-			out, err = h.resume(r.Context(), parts[0])
-		} else {
-			out, err = h.replay(w, r, parts[0])
-		}
-		status = http.StatusOK
-	default:
-		err = errorf(http.StatusNotFound, "no such route")
-	}
+// The methods below serve the webhook routes for the admin surface (admin.WebhookAPI), which
+// routes each request and has authenticated and authorized it before it comes here. org is the
+// organization the admin surface decided: the one a list is limited to, or the one a new
+// webhook is of ("" for every organization).
+
+// ListWebhooks answers GET /webhooks.
+func (h *Handler) ListWebhooks(w http.ResponseWriter, r *http.Request, org string) {
+	out, err := h.list(r.Context(), org)
+	h.answer(w, r, http.StatusOK, out, err)
+}
+
+// CreateWebhook answers POST /webhooks.
+func (h *Handler) CreateWebhook(w http.ResponseWriter, r *http.Request, org string) {
+	out, err := h.create(w, r, org)
+	h.answer(w, r, http.StatusCreated, out, err)
+}
+
+// GetWebhook answers GET /webhooks/{id}.
+func (h *Handler) GetWebhook(w http.ResponseWriter, r *http.Request) {
+	out, err := h.get(r.Context(), r.PathValue("id"))
+	h.answer(w, r, http.StatusOK, out, err)
+}
+
+// DeleteWebhook answers DELETE /webhooks/{id}.
+func (h *Handler) DeleteWebhook(w http.ResponseWriter, r *http.Request) {
+	h.answer(w, r, http.StatusNoContent, nil, h.delete(r.Context(), r.PathValue("id")))
+}
+
+// ResumeWebhook answers POST /webhooks/{id}/resume.
+func (h *Handler) ResumeWebhook(w http.ResponseWriter, r *http.Request) {
+	out, err := h.resume(r.Context(), r.PathValue("id"))
+	h.answer(w, r, http.StatusOK, out, err)
+}
+
+// ReplayWebhook answers POST /webhooks/{id}/replay.
+func (h *Handler) ReplayWebhook(w http.ResponseWriter, r *http.Request) {
+	out, err := h.replay(w, r, r.PathValue("id"))
+	h.answer(w, r, http.StatusOK, out, err)
+}
+
+// answer writes out with status, or the error's answer.
+func (h *Handler) answer(w http.ResponseWriter, r *http.Request, status int, out any, err error) {
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -153,13 +141,6 @@ func (h *Handler) ServeWebhooks(w http.ResponseWriter, r *http.Request, org stri
 	writeJSON(w, status, out)
 }
 
-func methodNotAllowed(w http.ResponseWriter, allow string) error {
-	w.Header().Set("Allow", allow)
-	return errorf(http.StatusMethodNotAllowed, "method not allowed; use %s", allow)
-}
-
-// fail maps an error to the API's JSON error body in one place; internal errors are logged and
-// answered without their message.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	switch {

@@ -1,10 +1,11 @@
 // Package webhooks delivers Roster's event log to the product's HTTP endpoints as signed
 // webhooks, and serves the admin API that manages them under /admin/api/v1/webhooks.
 //
-// The admin surface (package admin) mounts that API with its own routes and admits every
-// request to it exactly as its own — the admin credential, the body limit, and the one
-// authorization decision on the webhook's organization — before ServeWebhooks runs, passing
-// the organization it decided. This package checks no credential and no role.
+// The admin surface (package admin) routes that API with its own route table and admits every
+// request exactly as its own — the admin credential, the body limit, and the one authorization
+// decision on the webhook's organization — before it calls the route's method here
+// (ListWebhooks, CreateWebhook, …) with the organization it decided. This package routes
+// nothing and checks no credential and no role.
 //
 // The event log is the outbox: every change to a user or group is appended to it in the same
 // store transaction as the change itself, so a change that committed has an event, and an
