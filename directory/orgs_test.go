@@ -403,13 +403,14 @@ func TestServiceR13UserNamesPerOrganization(t *testing.T) {
 	}
 	// Events follow: each organization's page holds its own only.
 	for _, org := range []string{"acme", "globex"} {
-		evs, err := e.svc.QueryEvents(e.ctx, EventQuery{Org: org})
+		var evs []Event
+		_, err := e.svc.SearchEvents(e.ctx, EventScan{Org: org}, func(ev Event) error { evs = append(evs, ev); return nil })
 		if err != nil || len(evs) == 0 {
 			t.Fatalf("events of %s: %d, %v", org, len(evs), err)
 		}
 		for _, ev := range evs {
 			if ev.Org != org {
-				t.Errorf("QueryEvents(%s) returned %s of %q", org, ev.Type, ev.Org)
+				t.Errorf("SearchEvents(%s) returned %s of %q", org, ev.Type, ev.Org)
 			}
 		}
 	}

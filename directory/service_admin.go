@@ -403,10 +403,3 @@ func (s *Service) PurgeExpired(ctx context.Context) (int, error) {
 		}
 	}
 }
-
-// --- events ---------------------------------------------------------------------------------
-
-// Events returns up to limit events after seq, of every organization; see QueryEvents.
-func (s *Service) Events(ctx context.Context, after uint64, limit int, wait time.Duration) ([]Event, error) {
-	return s.QueryEvents(ctx, EventQuery{After: after, Limit: limit, Wait: wait})
-}

@@ -383,37 +383,21 @@ func (s *Service) Tombstones(ctx context.Context, org, idp string) ([]Tombstone,
 	return out, err
 }
 
-// EventQuery selects events for QueryEvents.
-type EventQuery struct {
-	// After is the seq of the last event seen: events after it are returned.
-	After uint64
-	// Limit caps the page, 1000 at most (0 for 1000).
-	Limit int
-	// Org limits the page to the events of one organization; "" returns every event.
-	Org string
-	// Wait is how long to wait for an event when there is none yet (a long poll).
-	Wait time.Duration
-}
-
-// QueryEvents returns up to q.Limit events after q.After, of q.Org's if set, in order. If
-// there are none and q.Wait is positive, it waits up to q.Wait for one to be written, by this
-// process or, with a shared database, by another. A page of one organization is read from its
-// index: it costs the same whatever other organizations write.
-func (s *Service) QueryEvents(ctx context.Context, q EventQuery) ([]Event, error) {
-	if q.Limit <= 0 || q.Limit > 1000 {
-		q.Limit = 1000
+// Events returns up to limit events after seq, of every organization, in order (limit 0 or
+// over 1000 is 1000). If there are none and wait is positive, it waits up to wait for one to be
+// written, by this process or, with a shared database, by another. One organization's events
+// are read with SearchEvents, from that organization's index.
+func (s *Service) Events(ctx context.Context, after uint64, limit int, wait time.Duration) ([]Event, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
 	}
-	deadline := time.Now().Add(q.Wait)
+	deadline := time.Now().Add(wait)
 	for {
 		changed := s.Changed()
 		var evs []Event
 		err := s.store.View(ctx, func(tx ReadTx) error {
 			var err error
-			if q.Org != "" {
-				evs, err = tx.OrgEvents(q.Org, q.After, q.Limit)
-			} else {
-				evs, err = tx.Events(q.After, q.Limit)
-			}
+			evs, err = tx.Events(after, limit)
 			return err
 		})
 		if err != nil || len(evs) > 0 {

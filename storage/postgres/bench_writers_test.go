@@ -116,7 +116,7 @@ func BenchmarkCreate32WritersTwoReplicas(b *testing.B) {
 }
 
 // BenchmarkEventDeliveryAcrossReplicas: replica A creates users one after another, with a
-// pause between them so that replica B's long poll (Service.QueryEvents with a wait, as
+// pause between them so that replica B's long poll (Service.Events with a wait, as
 // GET /events?wait= does) is waiting when each event commits; B's poll wakes on A's NOTIFY.
 // "p99-ms" is the 99th percentile of the time from the event's time, which A sets inside its
 // transaction before the commit, to its delivery by B's poll: an upper bound of the time from
@@ -141,7 +141,7 @@ func BenchmarkEventDeliveryAcrossReplicas(b *testing.B) {
 	lat := make(chan time.Duration, n)
 	go func() {
 		for ctx.Err() == nil {
-			evs, err := bb.QueryEvents(ctx, directory.EventQuery{After: last, Wait: 5 * time.Second})
+			evs, err := bb.Events(ctx, last, 0, 5*time.Second)
 			now := time.Now()
 			if err != nil {
 				return
