@@ -301,12 +301,53 @@ func RefusedAttribute(err error) string {
 // (Latin "a" and Cyrillic "а") are not equivalent under any Unicode normalisation; a userName
 // that mixes them within a word is refused (mixedScript), and a word written wholly in
 // another script stays a different name, as it is one.
+//
+// Nearly every identifier is ASCII, and every index write folds one inside the store's write
+// transaction, so ASCII takes a shortcut: NFKC leaves ASCII as it is and full case folding
+// lowers its capitals, so lowering and trimming is the whole fold (TestFoldASCIIShortcut
+// compares the two on every ASCII character and on random strings).
 func foldIdentifier(s string) string {
+	if isASCII(s) {
+		return strings.TrimSpace(lowerASCII(s))
+	}
+	return foldUnicode(s)
+}
+
+// dotlessReplacer reads a dotless or dotted i (and a dotted j) as i (j).
+var dotlessReplacer = strings.NewReplacer("ı", "i", "i\u0307", "i", "j\u0307", "j")
+
+// foldUnicode is foldIdentifier without the ASCII shortcut.
+func foldUnicode(s string) string {
 	s = norm.NFKC.String(s)
 	s = strings.Map(cherokeeFold, cases.Fold().String(s))
-	s = strings.NewReplacer("ı", "i", "i\u0307", "i", "j\u0307", "j").Replace(s)
+	s = dotlessReplacer.Replace(s)
 	// Trimmed last, since normalising can make a leading space (˜ is a space and a tilde).
 	return strings.TrimSpace(norm.NFKC.String(s))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerASCII lowers the capitals of an ASCII string, without a copy when it has none.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // cherokeeFold maps Cherokee letters to the capitals Unicode case folding gives them

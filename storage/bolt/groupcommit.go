@@ -32,8 +32,12 @@ type call struct {
 // maxBatch bounds the calls of one transaction, and so the wait of the first of them.
 const maxBatch = 1000
 
-// maxLinger bounds the wait for returning writers before a commit.
-const maxLinger = 2 * time.Millisecond
+// maxLinger bounds the wait for returning writers before a commit, and maxLingerBackoff the
+// commits that go without lingering after lingers that gathered nobody.
+const (
+	maxLinger        = 2 * time.Millisecond
+	maxLingerBackoff = 64
+)
 
 // errStopped is returned by Update after Close.
 var errStopped = errors.New("the store is closed")
@@ -66,12 +70,27 @@ func (s *Store) drain(batch []*call) []*call {
 }
 
 // linger waits for the writers of the previous commit to come back (see above), returning
-// batch with those that did.
+// batch with those that did. A linger that gathers nobody is not tried again for a while
+// (1, 2, 4 … up to maxLingerBackoff commits): when every writer already rides in the batch —
+// 32 clients, all 32 waiting — nobody can come back, and waiting would only delay the fsync.
 func (s *Store) linger(batch []*call) []*call {
 	want := s.lastBatch + len(batch)
 	if s.lastBatch < 2 || len(batch) >= want {
 		return batch
 	}
+	if s.lingerSkips > 0 {
+		s.lingerSkips--
+		return batch
+	}
+	had := len(batch)
+	defer func() {
+		if len(batch) > had {
+			s.lingerBackoff = 0
+			return
+		}
+		s.lingerBackoff = min(max(2*s.lingerBackoff, 1), maxLingerBackoff)
+		s.lingerSkips = s.lingerBackoff
+	}()
 	timer := time.NewTimer(min(s.lastCommit/2, maxLinger))
 	defer timer.Stop()
 	for len(batch) < want && len(batch) < maxBatch {

@@ -106,38 +106,64 @@ func (t *txn) PutGroup(g directory.Group) error {
 	if id := b(bGroupByName).Get(groupNameKey(g.IdP, g.DisplayName)); id != nil && string(id) != g.ID {
 		return &directory.ConflictError{Field: "displayName", Value: g.DisplayName}
 	}
+	old, err := t.Group(g.ID)
+	exists := err == nil
+	if err != nil && !errors.Is(err, directory.ErrNotFound) {
+		return err
+	}
+	had := make(map[string]bool, len(old.Members))
+	for _, m := range old.Members {
+		had[m] = true
+	}
+	// Only a member the group did not have is looked up and gets a membership entry: joining
+	// one member to a large group reads and writes what that member changes, not every
+	// member's entry again (a bbolt Put dirties its page even when the value is the same).
 	seen := make(map[string]bool, len(g.Members))
 	members := make([]string, 0, len(g.Members))
+	var added []string
 	for _, m := range g.Members {
 		if seen[m] {
 			continue
 		}
 		seen[m] = true
-		if b(bUsers).Get([]byte(m)) == nil {
-			return directory.Invalidf("member %q is not a user", m)
+		if !had[m] {
+			if b(bUsers).Get([]byte(m)) == nil {
+				return directory.Invalidf("member %q is not a user", m)
+			}
+			added = append(added, m)
 		}
 		members = append(members, m)
 	}
 	g.Members = members
-	if old, err := t.Group(g.ID); err == nil {
-		// Memberships that stay keep their entries.
-		var gone []string
-		for _, m := range old.Members {
-			if !seen[m] {
-				gone = append(gone, m)
-			}
+	var gone []string
+	for _, m := range old.Members {
+		if !seen[m] {
+			gone = append(gone, m)
 		}
-		if err := t.unindexGroup(old, gone); err != nil {
+	}
+	for _, m := range gone {
+		if err := b(bMemberOf).Delete(key(m, g.ID)); err != nil {
 			return err
 		}
-	} else if !errors.Is(err, directory.ErrNotFound) {
+	}
+	// The group's other index entries change only when its name, IdP or organization does.
+	var stale []indexEntry
+	if exists {
+		stale = groupIndexes(old)
+	}
+	if err := t.reindex(stale, groupIndexes(g)); err != nil {
 		return err
 	}
 	g.Meta.Created, g.Meta.LastModified = g.Meta.Created.UTC(), g.Meta.LastModified.UTC()
 	if err := t.put(bGroups, []byte(g.ID), g); err != nil {
 		return err
 	}
-	return t.indexGroup(g, members)
+	for _, m := range added {
+		if err := b(bMemberOf).Put(key(m, g.ID), nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (t *txn) DeleteGroup(id string) error {

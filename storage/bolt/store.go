@@ -67,6 +67,9 @@ type Store struct {
 	// took; only the writer goroutine uses them (groupcommit.go).
 	lastBatch  int
 	lastCommit time.Duration
+	// lingerSkips is how many commits still go without lingering, and lingerBackoff how many
+	// the next fruitless linger sets it to (groupcommit.go). Only the writer goroutine uses them.
+	lingerSkips, lingerBackoff int
 
 	cache decodedCaches
 }
