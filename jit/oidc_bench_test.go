@@ -27,9 +27,7 @@ import (
 
 // oidcBenchEnv is an OIDC IdP in mode jit at a test OP that keeps the ID tokens it issues.
 func oidcBenchEnv(b *testing.B) *oidcEnv {
-	cfg := jitConfig()
-	cfg.DiscardLog = true
-	e := &oidcEnv{env: newEnvWith(b, cfg), op: testidp.NewOP(b, testidp.OPConfig{SignAtAuthorization: true})}
+	e := &oidcEnv{env: newEnvWith(b, benchConfig()), op: testidp.NewOP(b, testidp.OPConfig{SignAtAuthorization: true})}
 	e.addOIDCIdP(directory.IdP{ID: "bench", Preset: "okta"})
 	return e
 }
