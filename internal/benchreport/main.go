@@ -60,6 +60,7 @@ var goals = []goal{
 	{"4", "  server RSS at 1,000,000 users, MiB", mod + "cmd/roster", "BenchmarkUserNameLookupScale", "rss-MiB", true, 0},
 	{"5a", fmt.Sprintf("PostgreSQL, 32 writers: creates/s ÷ raw commits/s (3× the %.3g before)", beforePG), mod + "storage/postgres", "BenchmarkCreate32Writers", "x-raw-commit", false, 3 * beforePG},
 	{"5b", "PostgreSQL, 32 writers on two replicas ÷ on one", mod + "storage/postgres", "BenchmarkCreate32WritersTwoReplicas", "x-one-replica", false, 1.6},
+	{"5b", "  the same run's raw one-row commits of 32 writers on two connection pools ÷ on one", mod + "storage/postgres", "BenchmarkCreate32WritersTwoReplicas", "raw-x-one-pool", false, 0},
 	{"5c", "PostgreSQL, commit on replica A → long poll on B, p99 ms", mod + "storage/postgres", "BenchmarkEventDeliveryAcrossReplicas", "p99-ms", true, 50},
 	{"5c", "  the same run's raw NOTIFY from one connection to another, p99 ms", mod + "storage/postgres", "BenchmarkEventDeliveryAcrossReplicas", "raw-notify-p99-ms", true, 0},
 }
