@@ -63,13 +63,6 @@ type Store struct {
 	closed    bool
 	calls     chan *call
 	stopped   chan struct{}
-	// lastBatch and lastCommit are the size of the last group commit and the time its commit
-	// took; only the writer goroutine uses them (groupcommit.go).
-	lastBatch  int
-	lastCommit time.Duration
-	// lingerSkips is how many commits still go without lingering, and lingerBackoff how many
-	// the next fruitless linger sets it to (groupcommit.go). Only the writer goroutine uses them.
-	lingerSkips, lingerBackoff int
 
 	cache decodedCaches
 }
