@@ -1,6 +1,9 @@
 package directory_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -70,5 +73,74 @@ func TestSCIMUserWritesReadGroups(t *testing.T) {
 	}
 	if diff := cmp.Diff(want(), groups); diff != "" || same.Title != "Chair" {
 		t.Errorf("a write that changes nothing answered %+v with groups (-stored +answered):\n%s", same, diff)
+	}
+}
+
+// userReadingStore counts the users its write transactions read.
+type userReadingStore struct {
+	Store
+	userReads *int
+}
+
+type userReadingTx struct {
+	Tx
+	userReads *int
+}
+
+func (s userReadingStore) Update(ctx context.Context, fn func(tx Tx) error) error {
+	return s.Store.Update(ctx, func(tx Tx) error { return fn(userReadingTx{tx, s.userReads}) })
+}
+
+func (t userReadingTx) User(id string) (User, error) {
+	*t.userReads++
+	return t.Tx.User(id)
+}
+
+// A group's members must be users of its IdP (R10), but the members it already has were
+// checked when they joined: adding one member to a group of 300 reads that one user in the
+// write transaction, not all 301 (on the old code, every member was read and decoded on every
+// PATCH). A new member of another IdP, or no user at all, is still refused and changes nothing.
+func TestGroupUpdateReadsOnlyNewMembers(t *testing.T) {
+	e := newEnv(t)
+	reads := 0
+	svc := New(userReadingStore{e.store, &reads})
+	e.createIdP("okta", ModeBoth)
+	e.createIdP("entra", ModeBoth)
+	a := SCIMActor{IdP: "okta", TokenID: "t1"}
+	var members []string
+	for i := range 301 {
+		u := e.mustSCIMCreate(a, User{UserName: fmt.Sprintf("u%d@example.com", i), ExternalID: fmt.Sprint("x", i), Active: true})
+		members = append(members, u.ID)
+	}
+	other := e.mustSCIMCreate(SCIMActor{IdP: "entra", TokenID: "t2"}, User{UserName: "eve@example.com", ExternalID: "e1", Active: true})
+	g, err := svc.SCIMCreateGroup(e.ctx, a, Group{DisplayName: "everyone", Members: members[:300]})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	reads = 0
+	g, err = svc.SCIMUpdateGroup(e.ctx, a, g.ID, 0, func(g Group) (Group, error) {
+		g.Members = append(g.Members, members[300])
+		return g, nil
+	})
+	if err != nil || len(g.Members) != 301 {
+		t.Fatalf("adding a member: %d members, %v", len(g.Members), err)
+	}
+	if reads > 2 {
+		t.Errorf("adding one member to a group of 300 read %d users", reads)
+	}
+
+	for name, m := range map[string]string{"a user of another IdP": other.ID, "no user": "nobody"} {
+		_, err := svc.SCIMUpdateGroup(e.ctx, a, g.ID, 0, func(g Group) (Group, error) {
+			g.Members = append(g.Members, m)
+			return g, nil
+		})
+		var inv *InvalidError
+		if !errors.As(err, &inv) {
+			t.Errorf("adding %s: %v, want an invalid error (R10)", name, err)
+		}
+	}
+	if got, err := svc.SCIMGroup(e.ctx, a, g.ID); err != nil || len(got.Members) != 301 || got.Meta.Version != g.Meta.Version {
+		t.Errorf("the group after refused additions: %d members, version %d (want 301, %d), %v", len(got.Members), got.Meta.Version, g.Meta.Version, err)
 	}
 }

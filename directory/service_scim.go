@@ -340,7 +340,15 @@ func (s *Service) SCIMGroup(ctx context.Context, a SCIMActor, id string) (Group,
 }
 
 // checkMembers makes sure every member is a user of the IdP (R10) and drops duplicates.
-func checkMembers(tx ReadTx, idp string, members []string) ([]string, error) {
+// Members the group already has (had) were checked when they joined and are not read again:
+// a user leaves every group when deleted, and a user's IdP changes only when a user of no IdP
+// is linked (R9), who could not have been a member. So a PATCH that adds one member to a
+// group of thousands reads one user, not thousands.
+func checkMembers(tx ReadTx, idp string, members, had []string) ([]string, error) {
+	known := make(map[string]bool, len(had))
+	for _, m := range had {
+		known[m] = true
+	}
 	seen := make(map[string]bool, len(members))
 	out := make([]string, 0, len(members))
 	for _, m := range members {
@@ -348,10 +356,12 @@ func checkMembers(tx ReadTx, idp string, members []string) ([]string, error) {
 			continue
 		}
 		seen[m] = true
-		if _, err := scopedUser(tx, idp, m); errors.Is(err, ErrNotFound) {
-			return nil, Invalidf("member %q is not a user of this IdP", m)
-		} else if err != nil {
-			return nil, err
+		if !known[m] {
+			if _, err := scopedUser(tx, idp, m); errors.Is(err, ErrNotFound) {
+				return nil, Invalidf("member %q is not a user of this IdP", m)
+			} else if err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, m)
 	}
@@ -374,7 +384,7 @@ func (s *Service) SCIMCreateGroup(ctx context.Context, a SCIMActor, in Group) (G
 			return Invalidf("displayName is required")
 		}
 		g := in.Clone()
-		if g.Members, err = checkMembers(tx, a.IdP, g.Members); err != nil {
+		if g.Members, err = checkMembers(tx, a.IdP, g.Members, nil); err != nil {
 			return err
 		}
 		g.ID, g.Org, g.IdP, g.Owner, g.Meta = s.newID(), idp.Org, a.IdP, OwnerSCIM, Meta{}
@@ -417,7 +427,7 @@ func (s *Service) SCIMUpdateGroup(ctx context.Context, a SCIMActor, id string, e
 		if strings.TrimSpace(g.DisplayName) == "" {
 			return Invalidf("displayName is required")
 		}
-		if g.Members, err = checkMembers(tx, a.IdP, g.Members); err != nil {
+		if g.Members, err = checkMembers(tx, a.IdP, g.Members, old.Members); err != nil {
 			return err
 		}
 		var changes []string

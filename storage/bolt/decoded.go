@@ -16,6 +16,9 @@ import (
 type decoded[T any] struct {
 	mu      sync.Mutex
 	entries map[string]decodedEntry[T]
+	// minSize and limit, when set, keep only records of at least minSize bytes, at most limit
+	// of them (else maxDecoded).
+	minSize, limit int
 }
 
 type decodedEntry[T any] struct {
@@ -36,11 +39,15 @@ func (c *decoded[T]) get(key string, raw []byte, decode func([]byte) (T, error),
 		return clone(e.v), nil
 	}
 	v, err := decode(raw)
-	if err != nil {
+	if err != nil || len(raw) < c.minSize {
 		return v, err
 	}
+	limit := maxDecoded
+	if c.limit > 0 {
+		limit = c.limit
+	}
 	c.mu.Lock()
-	if c.entries == nil || len(c.entries) >= maxDecoded {
+	if c.entries == nil || len(c.entries) >= limit {
 		c.entries = map[string]decodedEntry[T]{}
 	}
 	c.entries[key] = decodedEntry[T]{raw: bytes.Clone(raw), v: clone(v)}
@@ -48,12 +55,23 @@ func (c *decoded[T]) get(key string, raw []byte, decode func([]byte) (T, error),
 	return v, nil
 }
 
-// decodedCaches are a store's caches, shared by its transactions.
+// decodedCaches are a store's caches, shared by its transactions. Large groups are kept too:
+// a group record holds its members, and a PATCH that adds one member to a group of thousands
+// reads the group two or three times (the PATCH's own read, the transaction's, the write's
+// comparison with what it replaces).
 type decodedCaches struct {
 	tokens decoded[directory.Token]
 	idps   decoded[directory.IdP]
 	orgs   decoded[directory.Organization]
+	groups decoded[directory.Group]
 }
+
+// Groups are kept from largeGroupBytes (about a hundred members), at most maxLargeGroups of
+// them: the few groups of everyone that IdPs keep filling.
+const (
+	largeGroupBytes = 4 << 10
+	maxLargeGroups  = 16
+)
 
 func cloneToken(t directory.Token) directory.Token {
 	t.Hash = bytes.Clone(t.Hash)

@@ -26,7 +26,7 @@ func (t *txn) Group(id string) (directory.Group, error) {
 	if raw == nil {
 		return directory.Group{Members: []string{}}, directory.ErrNotFound
 	}
-	return decodeGroup(raw)
+	return t.cache.groups.get(id, raw, decodeGroup, directory.Group.Clone)
 }
 
 func groupNameKey(idp, displayName string) []byte {
