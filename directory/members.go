@@ -18,14 +18,14 @@ func UserGroups(tx ReadTx, userID string) ([]GroupRef, error) {
 	}
 	refs := make([]GroupRef, 0, len(ids))
 	for _, id := range ids {
-		g, err := tx.Group(id)
+		name, err := tx.GroupName(id)
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		refs = append(refs, GroupRef{ID: g.ID, DisplayName: g.DisplayName})
+		refs = append(refs, GroupRef{ID: id, DisplayName: name})
 	}
 	return refs, nil
 }

@@ -66,6 +66,9 @@ type ReadTx interface {
 	CountUsers(org, idp string) (int, error)
 
 	Group(id string) (Group, error)
+	// GroupName is the displayName of group id (ErrNotFound when there is none), read without
+	// its members: what every view of a member of a large group names.
+	GroupName(id string) (string, error)
 	GroupByDisplayName(idp, displayName string) (Group, error)
 	ScanGroups(q ScanQuery, fn func(Group) error) error
 	// GroupsOfUser lists the ids of the groups the user is a member of, sorted.

@@ -201,11 +201,10 @@ func (h *Handler) groupRefs(tx directory.ReadTx, userID string, names map[string
 	for _, id := range ids {
 		name, ok := names[id]
 		if !ok {
-			g, err := tx.Group(id)
-			if err != nil {
+			var err error
+			if name, err = tx.GroupName(id); err != nil {
 				continue // removed meanwhile; memberships and groups change in one transaction
 			}
-			name = g.DisplayName
 			if names != nil {
 				names[id] = name
 			}

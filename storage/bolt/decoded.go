@@ -16,9 +16,9 @@ import (
 type decoded[T any] struct {
 	mu      sync.Mutex
 	entries map[string]decodedEntry[T]
-	// minSize and limit, when set, keep only records of at least minSize bytes, at most limit
-	// of them (else maxDecoded).
-	minSize, limit int
+	// minSize and maxBytes, when set, keep only records of at least minSize bytes, and start
+	// over before the kept bytes pass maxBytes.
+	minSize, maxBytes, held int
 }
 
 type decodedEntry[T any] struct {
@@ -42,17 +42,29 @@ func (c *decoded[T]) get(key string, raw []byte, decode func([]byte) (T, error),
 	if err != nil || len(raw) < c.minSize {
 		return v, err
 	}
-	limit := maxDecoded
-	if c.limit > 0 {
-		limit = c.limit
-	}
 	c.mu.Lock()
-	if c.entries == nil || len(c.entries) >= limit {
-		c.entries = map[string]decodedEntry[T]{}
+	if old, ok := c.entries[key]; ok {
+		c.held -= len(old.raw)
 	}
+	if c.entries == nil || len(c.entries) >= maxDecoded || (c.maxBytes > 0 && c.held+len(raw) > c.maxBytes) {
+		c.entries, c.held = map[string]decodedEntry[T]{}, 0
+	}
+	c.held += len(raw)
 	c.entries[key] = decodedEntry[T]{raw: bytes.Clone(raw), v: clone(v)}
 	c.mu.Unlock()
 	return v, nil
+}
+
+// peek returns the kept value of raw, the stored bytes of key, without a copy, for a caller that
+// only reads it; ok is false when none is kept for these bytes.
+func (c *decoded[T]) peek(key string, raw []byte) (v T, ok bool) {
+	c.mu.Lock()
+	e, found := c.entries[key]
+	c.mu.Unlock()
+	if !found || !bytes.Equal(e.raw, raw) {
+		return v, false
+	}
+	return e.v, true
 }
 
 // decodedCaches are a store's caches, shared by its transactions. Large groups are kept too:
@@ -66,11 +78,12 @@ type decodedCaches struct {
 	groups decoded[directory.Group]
 }
 
-// Groups are kept from largeGroupBytes (about a hundred members), at most maxLargeGroups of
-// them: the few groups of everyone that IdPs keep filling.
+// Groups are kept from largeGroupBytes (about a hundred members), up to largeGroupsBytes of
+// stored bytes (their decoded form takes about as much again): the groups of everyone or of a
+// department that IdPs keep filling, and that every view of one of their members names.
 const (
-	largeGroupBytes = 4 << 10
-	maxLargeGroups  = 16
+	largeGroupBytes  = 4 << 10
+	largeGroupsBytes = 32 << 20
 )
 
 func cloneToken(t directory.Token) directory.Token {

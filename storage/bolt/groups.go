@@ -29,6 +29,25 @@ func (t *txn) Group(id string) (directory.Group, error) {
 	return t.cache.groups.get(id, raw, decodeGroup, directory.Group.Clone)
 }
 
+func (t *txn) GroupName(id string) (string, error) {
+	raw := t.tx.Bucket(bGroups).Get([]byte(id))
+	if raw == nil {
+		return "", directory.ErrNotFound
+	}
+	if g, ok := t.cache.groups.peek(id, raw); ok {
+		return g.DisplayName, nil
+	}
+	if len(raw) >= largeGroupBytes {
+		g, err := t.Group(id) // kept for the next reader
+		return g.DisplayName, err
+	}
+	var named struct {
+		DisplayName string `json:"displayName"`
+	}
+	err := json.Unmarshal(raw, &named)
+	return named.DisplayName, err
+}
+
 func groupNameKey(idp, displayName string) []byte {
 	return key(idp, strings.ToLower(strings.TrimSpace(displayName)))
 }

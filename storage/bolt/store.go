@@ -93,7 +93,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path}
-	s.cache.groups.minSize, s.cache.groups.limit = largeGroupBytes, maxLargeGroups
+	s.cache.groups.minSize, s.cache.groups.maxBytes = largeGroupBytes, largeGroupsBytes
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, err

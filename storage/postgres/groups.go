@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -55,6 +56,16 @@ func (t *txn) group(where string, args ...any) (directory.Group, error) {
 
 func (t *txn) Group(id string) (directory.Group, error) {
 	return t.group(`WHERE g.id = $1`, id)
+}
+
+func (t *txn) GroupName(id string) (string, error) {
+	var name string
+	if err := t.queryRow(`SELECT doc->>'displayName' FROM groups WHERE id = $1`, id).Scan(&name); errors.Is(err, pgx.ErrNoRows) {
+		return "", directory.ErrNotFound
+	} else if err != nil {
+		return "", t.fail(err)
+	}
+	return name, nil
 }
 
 func foldGroupName(displayName string) string { return strings.ToLower(strings.TrimSpace(displayName)) }

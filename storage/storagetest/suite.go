@@ -134,6 +134,7 @@ func missingIsNotFound(t *testing.T, s directory.Store) {
 		_, checks["UserByUserName"] = tx.UserByUserName(directory.DefaultOrg, "nope")
 		_, checks["UserByIdentity"] = tx.UserByIdentity(directory.Identity{IdP: "a", UniqueUserID: "b"})
 		_, checks["Group"] = tx.Group("nope")
+		_, checks["GroupName"] = tx.GroupName("nope")
 		_, checks["GroupByDisplayName"] = tx.GroupByDisplayName("a", "nope")
 		_, checks["Tombstone"] = tx.Tombstone(directory.Identity{IdP: "a", UniqueUserID: "b"})
 		_, checks["IdP"] = tx.IdP("nope")
@@ -310,13 +311,56 @@ func groupMembership(t *testing.T, s directory.Store) {
 		if g, err := tx.GroupByDisplayName("okta", "engineering"); err != nil || g.ID != "g1" {
 			t.Errorf("renamed group by new name: %q, %v", g.ID, err)
 		}
+		if name, err := tx.GroupName("g1"); err != nil || name != "Engineering" {
+			t.Errorf("GroupName of the renamed group: %q, %v", name, err)
+		}
 		if _, err := tx.GroupByDisplayName("okta", "Eng"); !errors.Is(err, directory.ErrNotFound) {
 			t.Errorf("old group name still found: %v", err)
 		}
 		return nil
 	})
+	// A group large enough for a store to keep it decoded is named as it is now, renamed
+	// or not, and named as it was inside a transaction that renames it and rolls back.
+	var many []string
+	for i := range 200 {
+		many = append(many, fmt.Sprintf("member-%04d-of-a-large-group", i))
+	}
+	putUsers(t, s, func() []directory.User {
+		var us []directory.User
+		for i, id := range many {
+			us = append(us, user(id, id, "okta", fmt.Sprint("m", i)))
+		}
+		return us
+	}()...)
+	for _, name := range []string{"Everyone", "All staff"} {
+		mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g3", name, "okta", many...)) })
+		view(t, s, func(tx directory.ReadTx) error {
+			if got, err := tx.GroupName("g3"); err != nil || got != name {
+				t.Errorf("GroupName of a group of %d: %q, %v; want %q", len(many), got, err, name)
+			}
+			return nil
+		})
+	}
+	_ = update(t, s, func(tx directory.Tx) error {
+		if err := tx.PutGroup(group("g3", "Nobody", "okta", many...)); err != nil {
+			return err
+		}
+		if got, err := tx.GroupName("g3"); err != nil || got != "Nobody" {
+			t.Errorf("GroupName inside the renaming transaction: %q, %v", got, err)
+		}
+		return errors.New("rolled back")
+	})
+	view(t, s, func(tx directory.ReadTx) error {
+		if got, err := tx.GroupName("g3"); err != nil || got != "All staff" {
+			t.Errorf("GroupName after a rolled-back rename: %q, %v", got, err)
+		}
+		return nil
+	})
 	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteGroup("g1") })
 	view(t, s, func(tx directory.ReadTx) error {
+		if _, err := tx.GroupName("g1"); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("GroupName of a deleted group: %v", err)
+		}
 		if got, err := tx.GroupsOfUser("u2"); err != nil || len(got) != 0 {
 			t.Errorf("u2 still member of %v after the group was deleted (err: %v)", got, err)
 		}
