@@ -1,9 +1,11 @@
 package benchgoal
 
 import (
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -20,8 +22,12 @@ func (r Round) Ratio() float64 { return r.Subject / r.Baseline }
 // Rounds are the rounds of one comparison.
 type Rounds []Round
 
-// Alternate measures baseline and subject n times each, alternating which goes first.
+// Alternate measures baseline and subject n times each, alternating which goes first. It
+// settles first: what earlier benchmarks of the process left behind — garbage to collect,
+// dirty pages the kernel is still writing back (a 100,000-user import, say) — would otherwise
+// weigh on the first rounds of both sides, and on the side whose fsyncs meet it most.
 func Alternate(n int, baseline, subject func() float64) Rounds {
+	Settle()
 	out := make(Rounds, 0, n)
 	for i := range n {
 		var r Round
@@ -35,6 +41,12 @@ func Alternate(n int, baseline, subject func() float64) Rounds {
 		out = append(out, r)
 	}
 	return out
+}
+
+// Settle collects the garbage and has the kernel write every dirty page back.
+func Settle() {
+	runtime.GC()
+	syscall.Sync()
 }
 
 // CostRatio is the median of the rounds' subject-to-baseline ratios: how many times the
