@@ -63,16 +63,7 @@ var refusalPages = map[string]page{
 
 // renderPage writes a page with a status.
 func renderPage(w http.ResponseWriter, status int, p page) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	// No page of the sign-in may be framed: a framed refusal or sign-in page is the start of a
-	// clickjacking attack.
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	w.WriteHeader(status)
-	_ = pageTemplate.Execute(w, p)
+	renderTemplate(w, status, pageTemplate, p)
 }
 
 // renderRefusal writes the page for a rule's refusal: 403, the code's wording and the id of the

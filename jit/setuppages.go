@@ -68,7 +68,8 @@ var discoveryPage = template.Must(template.New("discovery").Parse(`{{define "tit
 </html>
 `))
 
-// renderTemplate writes a page of this file with a status.
+// renderTemplate writes a page of the sign-in with a status. No such page may be framed: a
+// framed refusal or sign-in page is the start of a clickjacking attack.
 func renderTemplate(w http.ResponseWriter, status int, t *template.Template, data any) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")

@@ -30,11 +30,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rosterhq/roster/internal/benchgoal"
 )
 
 const adminToken = "loadcmp-admin-token-0123456789" // the bootstrap token of every server it starts
@@ -150,7 +151,7 @@ func (s *server) setup(users, members int) {
 	json.Unmarshal(s.do("POST", "/admin/api/v1/idps/okta/scim-tokens", adminToken, `{}`, 201), &tok)
 	s.scimToken = tok.Token
 	ids := make([]string, users)
-	parallel(16, users, func(i int) {
+	benchgoal.OnClients(16, users, func(i int) {
 		var u struct{ ID string }
 		json.Unmarshal(s.do("POST", "/scim/v2/Users", s.scimToken, userBody(int64(i), "seed"), 201), &u)
 		ids[i] = u.ID
@@ -163,22 +164,6 @@ func (s *server) setup(users, members int) {
 	var g struct{ ID string }
 	json.Unmarshal(s.do("POST", "/scim/v2/Groups", s.scimToken, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Everyone","members":[%s]}`, strings.Join(ms, ",")), 201), &g)
 	s.groupID = g.ID
-}
-
-// parallel runs op(0..n-1) over clients goroutines and returns ops per second.
-func parallel(clients, n int, op func(i int)) float64 {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range clients {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				op(i)
-			}
-		})
-	}
-	wg.Wait()
-	return float64(n) / time.Since(start).Seconds()
 }
 
 type workload struct {
@@ -279,13 +264,13 @@ func main() {
 			}
 			for _, i := range order {
 				s := servers[i]
-				rates[i] = append(rates[i], parallel(w.clients, w.n, func(k int) { w.op(s, k) }))
+				rates[i] = append(rates[i], 1/benchgoal.OnClients(w.clients, w.n, func(k int) { w.op(s, k) }))
 			}
 		}
 		cells := []string{}
-		base := median(rates[0])
+		base := benchgoal.Median(rates[0])
 		for i := range servers {
-			m := median(rates[i])
+			m := benchgoal.Median(rates[i])
 			if i == 0 {
 				cells = append(cells, fmt.Sprintf("%.0f/s", m))
 			} else {
@@ -306,10 +291,4 @@ func labelsOf(ss []*server) []string {
 		out = append(out, s.label)
 	}
 	return out
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
