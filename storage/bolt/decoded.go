@@ -39,10 +39,23 @@ func (c *decoded[T]) get(key string, raw []byte, decode func([]byte) (T, error),
 		return clone(e.v), nil
 	}
 	v, err := decode(raw)
-	if err != nil || len(raw) < c.minSize {
+	if err != nil {
 		return v, err
 	}
+	c.keep(key, raw, clone(v))
+	return v, nil
+}
+
+// keep remembers v as the decoded form of raw, the bytes of key, if raw is large enough to be
+// kept; v is kept as it is, not copied. A writer that has just stored raw keeps the value it
+// encoded, so that the next reader does not decode it again. Keeping the value of a write that
+// is then rolled back is harmless: an entry is used only for bytes equal to its own.
+func (c *decoded[T]) keep(key string, raw []byte, v T) {
+	if len(raw) < c.minSize {
+		return
+	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if old, ok := c.entries[key]; ok {
 		c.held -= len(old.raw)
 	}
@@ -50,9 +63,7 @@ func (c *decoded[T]) get(key string, raw []byte, decode func([]byte) (T, error),
 		c.entries, c.held = map[string]decodedEntry[T]{}, 0
 	}
 	c.held += len(raw)
-	c.entries[key] = decodedEntry[T]{raw: bytes.Clone(raw), v: clone(v)}
-	c.mu.Unlock()
-	return v, nil
+	c.entries[key] = decodedEntry[T]{raw: bytes.Clone(raw), v: v}
 }
 
 // peek returns the kept value of raw, the stored bytes of key, without a copy, for a caller that

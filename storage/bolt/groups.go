@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rosterhq/roster/directory"
 )
@@ -174,8 +175,17 @@ func (t *txn) PutGroup(g directory.Group) error {
 		return err
 	}
 	g.Meta.Created, g.Meta.LastModified = g.Meta.Created.UTC(), g.Meta.LastModified.UTC()
-	if err := t.put(bGroups, []byte(g.ID), g); err != nil {
+	raw, err := json.Marshal(g)
+	if err != nil {
 		return err
+	}
+	if err := b(bGroups).Put([]byte(g.ID), raw); err != nil {
+		return err
+	}
+	// g is what decoding raw gives back (ids, names and times as JSON keeps them), unless a
+	// string is not valid UTF-8, which encoding replaces.
+	if t.cache != nil && len(raw) >= largeGroupBytes && validUTF8(g) {
+		t.cache.groups.keep(g.ID, raw, g.Clone())
 	}
 	for _, m := range added {
 		if err := b(bMemberOf).Put(key(m, g.ID), nil); err != nil {
@@ -194,4 +204,19 @@ func (t *txn) DeleteGroup(id string) error {
 		return err
 	}
 	return t.tx.Bucket(bGroups).Delete([]byte(id))
+}
+
+// validUTF8 reports whether every string of g is valid UTF-8, as JSON keeps it.
+func validUTF8(g directory.Group) bool {
+	for _, s := range [...]string{g.ID, g.Org, g.DisplayName, g.ExternalID, g.IdP, string(g.Owner)} {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	for _, m := range g.Members {
+		if !utf8.ValidString(m) {
+			return false
+		}
+	}
+	return true
 }
