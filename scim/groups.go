@@ -116,6 +116,9 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, id string, 
 		func() (directory.Group, error) { return h.svc.SCIMGroup(ctx, actor, id) },
 		func(g directory.Group) int64 { return g.Meta.Version },
 		func(old directory.Group) (directory.Group, error) {
+			if g, ok, err := patchMembers(old, resolved); ok {
+				return g, err
+			}
 			m := h.groupAttrsOf(old)
 			if err := applyPatch(m, resolved); err != nil {
 				return directory.Group{}, err
