@@ -19,17 +19,9 @@ import (
 
 func newBenchService(b *testing.B) (*directory.Service, directory.SCIMActor) {
 	b.Helper()
-	st := teststore.Bolt(b)
-	svc := directory.New(st)
-	ctx := context.Background()
-	if _, err := svc.CreateIdP(ctx, "bench", directory.IdP{ID: "okta", Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth}); err != nil {
-		b.Fatal(err)
-	}
-	tok, _, err := svc.CreateToken(ctx, "bench", directory.TokenSCIM, "okta", "bench", time.Time{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return svc, directory.SCIMActor{IdP: "okta", TokenID: tok.ID}
+	d := teststore.NewBolt(b)
+	d.AddIdP(directory.IdP{ID: "okta", Mode: directory.ModeBoth})
+	return d.Service, d.SCIMActor("okta")
 }
 
 func benchUser(i int64) directory.User {

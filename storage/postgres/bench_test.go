@@ -20,15 +20,7 @@ func newBenchService(b *testing.B) (*postgres.Store, *directory.Service, directo
 	b.Helper()
 	st := openFresh(b)
 	svc := directory.New(st)
-	ctx := context.Background()
-	if _, err := svc.CreateIdP(ctx, "bench", directory.IdP{ID: "okta", Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth}); err != nil {
-		b.Fatal(err)
-	}
-	tok, _, err := svc.CreateToken(ctx, "bench", directory.TokenSCIM, "okta", "bench", time.Time{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return st, svc, directory.SCIMActor{IdP: "okta", TokenID: tok.ID}
+	return st, svc, benchIdP(b, svc)
 }
 
 func benchUser(i int64) directory.User {
