@@ -82,7 +82,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 				"org", c.Org, "user", c.UserID, "user_name", c.UserName, "holder", c.Holder)
 		}
 	}
-	// A rebuild reads every user in one transaction (1.2 GB of heap at a million users); what it
+	// A rebuild reads every user in one transaction (1.4 GB of heap at a million users); what it
 	// held goes back to the system now rather than over the next minutes. After a start with
 	// nothing to rebuild this is one collection of a small heap.
 	debug.FreeOSMemory()

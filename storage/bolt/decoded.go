@@ -51,7 +51,7 @@ func (c *decoded[T]) get(key string, raw []byte, decode func([]byte) (T, error),
 // encoded, so that the next reader does not decode it again. Keeping the value of a write that
 // is then rolled back is harmless: an entry is used only for bytes equal to its own.
 func (c *decoded[T]) keep(key string, raw []byte, v T) {
-	if len(raw) < c.minSize {
+	if !c.keeps(raw) {
 		return
 	}
 	c.mu.Lock()
@@ -65,6 +65,9 @@ func (c *decoded[T]) keep(key string, raw []byte, v T) {
 	c.held += len(raw)
 	c.entries[key] = decodedEntry[T]{raw: bytes.Clone(raw), v: v}
 }
+
+// keeps reports whether a record of these bytes is kept once decoded.
+func (c *decoded[T]) keeps(raw []byte) bool { return len(raw) >= c.minSize }
 
 // peek returns the kept value of raw, the stored bytes of key, without a copy, for a caller that
 // only reads it; ok is false when none is kept for these bytes.

@@ -38,7 +38,7 @@ func (t *txn) GroupName(id string) (string, error) {
 	if g, ok := t.cache.groups.peek(id, raw); ok {
 		return g.DisplayName, nil
 	}
-	if len(raw) >= largeGroupBytes {
+	if t.cache.groups.keeps(raw) {
 		g, err := t.Group(id) // kept for the next reader
 		return g.DisplayName, err
 	}
@@ -184,7 +184,7 @@ func (t *txn) PutGroup(g directory.Group) error {
 	}
 	// g is what decoding raw gives back (ids, names and times as JSON keeps them), unless a
 	// string is not valid UTF-8, which encoding replaces.
-	if t.cache != nil && len(raw) >= largeGroupBytes && validUTF8(g) {
+	if t.cache != nil && t.cache.groups.keeps(raw) && validUTF8(g) {
 		t.cache.groups.keep(g.ID, raw, g.Clone())
 	}
 	for _, m := range added {
