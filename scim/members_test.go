@@ -172,3 +172,30 @@ func TestPatchMembersAgreesWithTheGeneralWay(t *testing.T) {
 	}
 	t.Logf("%d PATCHes the direct way, %d the general way", direct, general)
 }
+
+// A PATCH whose member filters would cost more than the filter budget is refused the direct
+// way as the general way refuses it, with the same error; one within the budget is applied.
+func TestPatchMembersKeepsTheFilterBudget(t *testing.T) {
+	h := &Handler{opts: Options{BaseURL: "https://roster.example.com"}}
+	g := directory.Group{DisplayName: "Everyone", Members: []string{}}
+	for i := range 17_000 {
+		g.Members = append(g.Members, fmt.Sprintf("user-%05d", i))
+	}
+	removes := func(n int) []resolvedOp {
+		var parts []string
+		for i := range n {
+			parts = append(parts, fmt.Sprintf(`{"op":"remove","path":"members[value eq \"user-%05d\"]"}`, i))
+		}
+		return resolveJSON(t, "["+strings.Join(parts, ",")+"]")
+	}
+	// Each remove scans 17,000 members (1,063 units of the 1,000,000): 1,000 of them are too many.
+	_, direct, err := patchMembers(g.Clone(), removes(1000))
+	_, wantErr := generalPatch(h, g.Clone(), removes(1000))
+	if !direct || err == nil || wantErr == nil || err.Error() != wantErr.Error() {
+		t.Fatalf("over the budget: direct %v, error %v; the general way: %v", direct, err, wantErr)
+	}
+	got, direct, err := patchMembers(g.Clone(), removes(900))
+	if !direct || err != nil || len(got.Members) != 17_000-900 || got.Members[0] != "user-00900" {
+		t.Fatalf("within the budget: direct %v, %v, %d members", direct, err, len(got.Members))
+	}
+}
