@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +41,11 @@ func checkSCIMTokenCap(tx ReadTx, idp string, now time.Time) error {
 
 // sessionsOfUserNS keeps, per user id, the keys of the user's sessions with their creation and
 // expiry, oldest first, so that the cap can be kept without scanning every session.
+//
+// The list is exact but for expiry: a logout takes its session off the list (untrackSession)
+// and the cap's evictions do, so a sign-in need not look each session up. Lists written before
+// that (JSON arrays, which logouts left as they were) are checked against the sessions when
+// next read, and written back in the encoding below.
 const sessionsOfUserNS = "session.user"
 
 type userSession struct {
@@ -48,32 +54,98 @@ type userSession struct {
 	Expires time.Time `json:"expires"`
 }
 
-// trackSession records a new session of a user and ends the user's oldest sessions beyond
-// MaxSessionsPerUser. Sessions that expired or were logged out leave the list as it is read.
-func trackSession(tx Tx, userID, key string, now, expires time.Time) error {
-	var list []userSession
-	raw, err := tx.KV(sessionsOfUserNS, userID, now)
-	switch {
-	case err == nil:
-		if json.Unmarshal(raw, &list) != nil {
-			list = nil
-		}
-	case !errors.Is(err, ErrNotFound):
-		return err
+// sessionListV1 starts an encoded list: after it, per session, the key's length (a uvarint),
+// the key, and the creation and expiry as Unix nanoseconds, 8 bytes each, big-endian. A user
+// at the cap signs in often; decoding and encoding 50 JSON entries with their RFC 3339 times
+// was most of such a sign-in's work.
+const sessionListV1 = 0x01
+
+func encodeSessions(list []userSession) []byte {
+	out := make([]byte, 1, 1+len(list)*(1+43+16))
+	out[0] = sessionListV1
+	for _, us := range list {
+		out = binary.AppendUvarint(out, uint64(len(us.Key)))
+		out = append(out, us.Key...)
+		out = binary.BigEndian.AppendUint64(out, uint64(us.Created.UnixNano()))
+		out = binary.BigEndian.AppendUint64(out, uint64(us.Expires.UnixNano()))
 	}
+	return out
+}
+
+// decodeSessions reads an encoded list; exact says it was, rather than a JSON list from
+// before, whose entries may have been logged out. What cannot be read is an empty list.
+func decodeSessions(raw []byte) (list []userSession, exact bool) {
+	if len(raw) == 0 || raw[0] != sessionListV1 {
+		if json.Unmarshal(raw, &list) != nil {
+			return nil, false
+		}
+		return list, false
+	}
+	for rest := raw[1:]; len(rest) > 0; {
+		n, w := binary.Uvarint(rest)
+		if w <= 0 || n > uint64(len(rest)-w) || uint64(len(rest)-w)-n < 16 {
+			return nil, true
+		}
+		rest = rest[w:]
+		key := string(rest[:n])
+		rest = rest[n:]
+		created := time.Unix(0, int64(binary.BigEndian.Uint64(rest))).UTC()
+		expires := time.Unix(0, int64(binary.BigEndian.Uint64(rest[8:]))).UTC()
+		rest = rest[16:]
+		list = append(list, userSession{Key: key, Created: created, Expires: expires})
+	}
+	return list, true
+}
+
+// liveSessions reads a user's list without the sessions that expired, and, for a list from
+// before logouts kept it, those logged out.
+func liveSessions(tx Tx, userID string, now time.Time) ([]userSession, error) {
+	raw, err := tx.KV(sessionsOfUserNS, userID, now)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	list, exact := decodeSessions(raw)
 	kept := list[:0]
 	for _, us := range list {
 		if !us.Expires.After(now) {
 			continue
 		}
-		if _, err := tx.KV(sessionNS, us.Key, now); errors.Is(err, ErrNotFound) {
-			continue
-		} else if err != nil {
-			return err
+		if !exact {
+			if _, err := tx.KV(sessionNS, us.Key, now); errors.Is(err, ErrNotFound) {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
 		}
 		kept = append(kept, us)
 	}
-	list = append(kept, userSession{Key: key, Created: now, Expires: expires})
+	return kept, nil
+}
+
+// putSessions writes a user's list, kept until its last session expires.
+func putSessions(tx Tx, userID string, list []userSession) error {
+	if len(list) == 0 {
+		return tx.DeleteKV(sessionsOfUserNS, userID)
+	}
+	last := list[0].Expires
+	for _, us := range list {
+		if us.Expires.After(last) {
+			last = us.Expires
+		}
+	}
+	return tx.PutKV(sessionsOfUserNS, userID, encodeSessions(list), last)
+}
+
+// trackSession records a new session of a user and ends the user's oldest sessions beyond
+// MaxSessionsPerUser.
+func trackSession(tx Tx, userID, key string, now, expires time.Time) error {
+	list, err := liveSessions(tx, userID, now)
+	if err != nil {
+		return err
+	}
+	list = append(list, userSession{Key: key, Created: now, Expires: expires})
 	slices.SortStableFunc(list, func(a, b userSession) int { return a.Created.Compare(b.Created) })
 	for len(list) > MaxSessionsPerUser {
 		if err := tx.DeleteKV(sessionNS, list[0].Key); err != nil {
@@ -81,15 +153,14 @@ func trackSession(tx Tx, userID, key string, now, expires time.Time) error {
 		}
 		list = list[1:]
 	}
-	last := expires
-	for _, us := range list {
-		if us.Expires.After(last) {
-			last = us.Expires
-		}
-	}
-	out, err := json.Marshal(list)
+	return putSessions(tx, userID, list)
+}
+
+// untrackSession takes a logged-out session off its user's list.
+func untrackSession(tx Tx, userID, key string, now time.Time) error {
+	list, err := liveSessions(tx, userID, now)
 	if err != nil {
 		return err
 	}
-	return tx.PutKV(sessionsOfUserNS, userID, out, last)
+	return putSessions(tx, userID, slices.DeleteFunc(list, func(us userSession) bool { return us.Key == key }))
 }

@@ -1,6 +1,9 @@
 package directory_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -92,5 +95,54 @@ func TestSessionCap(t *testing.T) {
 	secrets = append(secrets, e.mustSession(u.ID, "okta", time.Hour))
 	if _, err := e.svc.SessionUser(e.ctx, secrets[1]); err != nil {
 		t.Errorf("the oldest live session after a logout made room: %v, want it live", err)
+	}
+}
+
+// TestSessionCapReadsListsFromBefore: a user's list of sessions written before logouts took
+// their session off it (a JSON array) may name sessions that were logged out; the first
+// sign-in after reads it against the sessions, so a logged-out one still makes room and no
+// live session ends early, and later sign-ins keep the cap.
+func TestSessionCapReadsListsFromBefore(t *testing.T) {
+	e := newEnv(t)
+	e.createIdP("okta", ModeJIT)
+	u := e.mustLogin(adaLogin("okta"))
+	var secrets []string
+	for range MaxSessionsPerUser {
+		secrets = append(secrets, e.mustSession(u.ID, "okta", time.Hour))
+		e.clock.Advance(time.Second)
+	}
+	// As an earlier Roster left it: every session listed, in its JSON, although the newest was
+	// logged out (which then left the list alone).
+	type listed struct {
+		Key     string    `json:"key"`
+		Created time.Time `json:"created"`
+		Expires time.Time `json:"expires"`
+	}
+	var old []listed
+	for i, s := range secrets {
+		sum := sha256.Sum256([]byte(s))
+		created := time.Date(2026, 11, 29, 8, 0, i, 0, time.UTC)
+		old = append(old, listed{base64.RawURLEncoding.EncodeToString(sum[:]), created, created.Add(time.Hour)})
+	}
+	raw, _ := json.Marshal(old)
+	if err := e.svc.EndSession(e.ctx, secrets[len(secrets)-1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Update(e.ctx, func(tx Tx) error {
+		return tx.PutKV("session.user", u.ID, raw, e.clock.Now().Add(time.Hour))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	secrets = append(secrets, e.mustSession(u.ID, "okta", time.Hour))
+	if _, err := e.svc.SessionUser(e.ctx, secrets[0]); err != nil {
+		t.Errorf("the oldest session, after a sign-in that the logged-out one made room for: %v, want it live", err)
+	}
+	e.clock.Advance(time.Second)
+	secrets = append(secrets, e.mustSession(u.ID, "okta", time.Hour))
+	if _, err := e.svc.SessionUser(e.ctx, secrets[0]); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("the oldest session after one too many: %v, want it ended", err)
+	}
+	if _, err := e.svc.SessionUser(e.ctx, secrets[1]); err != nil {
+		t.Errorf("the second oldest session: %v, want it live", err)
 	}
 }

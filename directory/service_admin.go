@@ -382,8 +382,22 @@ func (s *Service) EndSession(ctx context.Context, secret string) error {
 	if secret == "" {
 		return nil
 	}
+	now := s.Now()
+	key := base64.RawURLEncoding.EncodeToString(HashSecret(secret))
 	return s.store.Update(ctx, func(tx Tx) error {
-		return tx.DeleteKV(sessionNS, base64.RawURLEncoding.EncodeToString(HashSecret(secret)))
+		raw, err := tx.KV(sessionNS, key, now)
+		if errors.Is(err, ErrNotFound) {
+			return tx.DeleteKV(sessionNS, key) // an expired record, if there is one
+		} else if err != nil {
+			return err
+		}
+		var rec sessionRecord
+		if json.Unmarshal(raw, &rec) == nil {
+			if err := untrackSession(tx, rec.UserID, key, now); err != nil {
+				return err
+			}
+		}
+		return tx.DeleteKV(sessionNS, key)
 	})
 }
 
