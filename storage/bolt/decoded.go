@@ -16,14 +16,24 @@ import (
 type decoded[T any] struct {
 	mu      sync.Mutex
 	entries map[string]decodedEntry[T]
-	// minSize and maxBytes, when set, keep only records of at least minSize bytes, and start
-	// over before the kept bytes pass maxBytes.
+	// minSize and maxBytes, when set, keep only records that weigh at least minSize, and start
+	// over before the kept weight passes maxBytes. A record weighs its stored bytes, or what
+	// weight says.
 	minSize, maxBytes, held int
+	weight                  func(raw []byte, v T) int
+}
+
+func (c *decoded[T]) weigh(raw []byte, v T) int {
+	if c.weight != nil {
+		return c.weight(raw, v)
+	}
+	return len(raw)
 }
 
 type decodedEntry[T any] struct {
-	raw []byte
-	v   T
+	raw    []byte
+	v      T
+	weight int
 }
 
 // maxDecoded bounds each cache; a full cache starts over.
@@ -51,23 +61,21 @@ func (c *decoded[T]) get(key string, raw []byte, decode func([]byte) (T, error),
 // encoded, so that the next reader does not decode it again. Keeping the value of a write that
 // is then rolled back is harmless: an entry is used only for bytes equal to its own.
 func (c *decoded[T]) keep(key string, raw []byte, v T) {
-	if !c.keeps(raw) {
+	w := c.weigh(raw, v)
+	if w < c.minSize {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.entries[key]; ok {
-		c.held -= len(old.raw)
+		c.held -= old.weight
 	}
-	if c.entries == nil || len(c.entries) >= maxDecoded || (c.maxBytes > 0 && c.held+len(raw) > c.maxBytes) {
+	if c.entries == nil || len(c.entries) >= maxDecoded || (c.maxBytes > 0 && c.held+w > c.maxBytes) {
 		c.entries, c.held = map[string]decodedEntry[T]{}, 0
 	}
-	c.held += len(raw)
-	c.entries[key] = decodedEntry[T]{raw: bytes.Clone(raw), v: v}
+	c.held += w
+	c.entries[key] = decodedEntry[T]{raw: bytes.Clone(raw), v: v, weight: w}
 }
-
-// keeps reports whether a record of these bytes is kept once decoded.
-func (c *decoded[T]) keeps(raw []byte) bool { return len(raw) >= c.minSize }
 
 // peek returns the kept value of raw, the stored bytes of key, without a copy, for a caller that
 // only reads it; ok is false when none is kept for these bytes.
@@ -81,10 +89,10 @@ func (c *decoded[T]) peek(key string, raw []byte) (v T, ok bool) {
 	return e.v, true
 }
 
-// decodedCaches are a store's caches, shared by its transactions. Large groups are kept too:
-// a group record holds its members, and a PATCH that adds one member to a group of thousands
-// reads the group two or three times (the PATCH's own read, the transaction's, the write's
-// comparison with what it replaces).
+// decodedCaches are a store's caches, shared by its transactions. Large groups are kept too,
+// with their members: a PATCH that adds one member to a group of thousands reads the group two
+// or three times (the PATCH's own read, the transaction's, the write's comparison with what it
+// replaces), and a sign-in joining it reads it again.
 type decodedCaches struct {
 	tokens decoded[directory.Token]
 	idps   decoded[directory.IdP]
@@ -93,12 +101,22 @@ type decodedCaches struct {
 }
 
 // Groups are kept from largeGroupBytes (about a hundred members), up to largeGroupsBytes of
-// stored bytes (their decoded form takes about as much again): the groups of everyone or of a
+// members' ids (their decoded form takes about as much again): the groups of everyone or of a
 // department that IdPs keep filling, and that every view of one of their members names.
 const (
 	largeGroupBytes  = 4 << 10
 	largeGroupsBytes = 32 << 20
 )
+
+// groupWeight is a group's record and the bytes of its members' ids, which a record written
+// since data format 3 does not hold.
+func groupWeight(raw []byte, g directory.Group) int {
+	w := len(raw)
+	for _, m := range g.Members {
+		w += len(m) + 4
+	}
+	return w
+}
 
 func cloneToken(t directory.Token) directory.Token {
 	t.Hash = bytes.Clone(t.Hash)

@@ -64,7 +64,7 @@ func TestWrittenLargeGroupIsKept(t *testing.T) {
 			if !ok {
 				continue
 			}
-			want, err := decodeGroup(raw)
+			want, err := (&txn{tx: btx}).decodeGroup(raw)
 			if err != nil {
 				return err
 			}

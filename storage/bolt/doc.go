@@ -23,6 +23,9 @@
 //   - Index keys are length-safe: every value but the last is escaped and terminated, so no
 //     value can run into the next one whatever bytes it holds, and keys sort as the tuples of
 //     their values (txn.go).
+//   - A group's members are stored beside its record in chunks of at most 256 ids, which the
+//     record lists (format 3, groups.go): a change rewrites the chunks it touches, not the
+//     list. A group written before holds its list in its record until its next write.
 //   - Records written before organizations (format 1) name no organization and read as
 //     organization default's; opening such a file upgrades it in one transaction
 //     (upgrade.go).

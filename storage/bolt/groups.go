@@ -1,8 +1,12 @@
 package bolt
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -10,16 +14,107 @@ import (
 	"github.com/rosterhq/roster/directory"
 )
 
-func decodeGroup(raw []byte) (directory.Group, error) {
-	var g directory.Group
-	if err := json.Unmarshal(raw, &g); err != nil {
+// A group's record holds everything but its members (data format 3). They live in
+// bGroupMembers, in chunks of at most chunkMembers ids keyed by the group's id and the chunk's
+// number, in the order of the group's list; the record lists its chunks (number and count). A
+// write rewrites only the chunks it changes: a sign-in that joins a group of 50,000 writes one
+// chunk, where the whole list was encoded and written again. Records written before format 3
+// hold their members ("members") and are read as they are; their next write chunks them.
+
+// chunkMembers is the most ids a chunk holds: about 10 kB of ids, a few pages.
+const chunkMembers = 256
+
+// chunkRef is a chunk's number and how many members it holds.
+type chunkRef [2]uint32
+
+// groupRecord is a group's stored record. Members is set only in a record from before format
+// 3. Rev changes at every write, so that the record's bytes — which the decoded cache compares
+// — change whenever a chunk does, even when no count does.
+type groupRecord struct {
+	directory.Group
+	Members []string   `json:"members,omitempty"`
+	Chunks  []chunkRef `json:"chunks,omitempty"`
+	Rev     uint64     `json:"rev,omitempty"`
+}
+
+func chunkKey(groupID string, num uint32) []byte {
+	return binary.BigEndian.AppendUint32(prefix(groupID), num)
+}
+
+// encodeChunk writes ids as their lengths (uvarint) and bytes.
+func encodeChunk(ids []string) []byte {
+	n := 0
+	for _, id := range ids {
+		n += len(id) + 1
+	}
+	out := make([]byte, 0, n)
+	for _, id := range ids {
+		out = binary.AppendUvarint(out, uint64(len(id)))
+		out = append(out, id...)
+	}
+	return out
+}
+
+func decodeChunk(raw []byte, into []string) ([]string, error) {
+	for len(raw) > 0 {
+		n, w := binary.Uvarint(raw)
+		if w <= 0 || n > uint64(len(raw)-w) {
+			return into, errors.New("a damaged chunk of members")
+		}
+		into = append(into, string(raw[w:w+int(n)]))
+		raw = raw[w+int(n):]
+	}
+	return into, nil
+}
+
+// decodeGroupRecord reads a group's record alone.
+func decodeGroupRecord(raw []byte) (groupRecord, error) {
+	var r groupRecord
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return groupRecord{}, err
+	}
+	r.Group.Org = directory.OrgOrDefault(r.Group.Org)
+	return r, nil
+}
+
+// decodeGroup reads a group: its record, and its members from its chunks (or the record).
+func (t *txn) decodeGroup(raw []byte) (directory.Group, error) {
+	r, err := decodeGroupRecord(raw)
+	if err != nil {
 		return directory.Group{}, err
 	}
-	g.Org = directory.OrgOrDefault(g.Org)
-	if g.Members == nil {
+	g := r.Group
+	switch {
+	case r.Chunks == nil && r.Members != nil:
+		g.Members = r.Members
+	case r.Chunks == nil:
 		g.Members = []string{}
+	default:
+		total := 0
+		for _, c := range r.Chunks {
+			total += int(c[1])
+		}
+		g.Members = make([]string, 0, total)
+		b := t.tx.Bucket(bGroupMembers)
+		for _, c := range r.Chunks {
+			had := len(g.Members)
+			if g.Members, err = decodeChunk(b.Get(chunkKey(g.ID, c[0])), g.Members); err != nil || len(g.Members)-had != int(c[1]) {
+				return directory.Group{}, fmt.Errorf("group %s: chunk %d of its members does not hold the %d its record lists", g.ID, c[0], c[1])
+			}
+		}
 	}
 	return g, nil
+}
+
+// groupToRead is the group of record raw for a caller that only reads it: the kept value
+// itself when there is one, not a copy.
+func (t *txn) groupToRead(id string, raw []byte) (directory.Group, error) {
+	if t.cache != nil {
+		if g, ok := t.cache.groups.peek(id, raw); ok {
+			return g, nil
+		}
+	}
+	return t.decodeGroup(raw)
 }
 
 func (t *txn) Group(id string) (directory.Group, error) {
@@ -27,7 +122,10 @@ func (t *txn) Group(id string) (directory.Group, error) {
 	if raw == nil {
 		return directory.Group{Members: []string{}}, directory.ErrNotFound
 	}
-	return t.cache.groups.get(id, raw, decodeGroup, directory.Group.Clone)
+	if t.cache == nil {
+		return t.decodeGroup(raw)
+	}
+	return t.cache.groups.get(id, raw, t.decodeGroup, directory.Group.Clone)
 }
 
 func (t *txn) GroupName(id string) (string, error) {
@@ -37,10 +135,6 @@ func (t *txn) GroupName(id string) (string, error) {
 	}
 	if g, ok := t.cache.groups.peek(id, raw); ok {
 		return g.DisplayName, nil
-	}
-	if t.cache.groups.keeps(raw) {
-		g, err := t.Group(id) // kept for the next reader
-		return g.DisplayName, err
 	}
 	var named struct {
 		DisplayName string `json:"displayName"`
@@ -62,7 +156,7 @@ func (t *txn) GroupByDisplayName(idp, displayName string) (directory.Group, erro
 }
 
 func (t *txn) ScanGroups(q directory.ScanQuery, fn func(directory.Group) error) error {
-	return scanRecords(t, q, bGroups, bGroupsByIdP, bGroupsByOrg, decodeGroup, func(g directory.Group) string { return g.Org }, fn)
+	return scanRecords(t, q, bGroups, bGroupsByIdP, bGroupsByOrg, t.decodeGroup, func(g directory.Group) string { return g.Org }, fn)
 }
 
 func (t *txn) GroupsOfUser(userID string) ([]string, error) {
@@ -122,50 +216,34 @@ func (t *txn) PutGroup(g directory.Group) error {
 		return directory.Invalidf("a group needs a displayName")
 	}
 	g.Org = directory.OrgOrDefault(g.Org)
-	b := t.tx.Bucket
-	if id := b(bGroupByName).Get(groupNameKey(g.IdP, g.DisplayName)); id != nil && string(id) != g.ID {
+	if id := t.tx.Bucket(bGroupByName).Get(groupNameKey(g.IdP, g.DisplayName)); id != nil && string(id) != g.ID {
 		return &directory.ConflictError{Field: "displayName", Value: g.DisplayName}
 	}
-	old, err := t.Group(g.ID)
-	exists := err == nil
-	if err != nil && !errors.Is(err, directory.ErrNotFound) {
-		return err
-	}
-	had := make(map[string]bool, len(old.Members))
-	for _, m := range old.Members {
-		had[m] = true
-	}
-	// Only a member the group did not have is looked up and gets a membership entry: joining
-	// one member to a large group reads and writes what that member changes, not every
-	// member's entry again (a bbolt Put dirties its page even when the value is the same).
-	seen := make(map[string]bool, len(g.Members))
-	members := make([]string, 0, len(g.Members))
-	var added []string
-	for _, m := range g.Members {
-		if seen[m] {
-			continue
+	return t.storeGroup(g)
+}
+
+// storeGroup writes g over what is stored under its id, if anything: its record, the chunks
+// of members that change, the memberships that change and, when its name, IdP or
+// organization change, its other index entries.
+func (t *txn) storeGroup(g directory.Group) error {
+	var old directory.Group
+	var rec groupRecord
+	raw := t.tx.Bucket(bGroups).Get([]byte(g.ID))
+	exists := raw != nil
+	if exists {
+		var err error
+		if rec, err = decodeGroupRecord(raw); err != nil {
+			return err
 		}
-		seen[m] = true
-		if !had[m] {
-			if b(bUsers).Get([]byte(m)) == nil {
-				return directory.Invalidf("member %q is not a user", m)
-			}
-			added = append(added, m)
-		}
-		members = append(members, m)
-	}
-	g.Members = members
-	var gone []string
-	for _, m := range old.Members {
-		if !seen[m] {
-			gone = append(gone, m)
-		}
-	}
-	for _, m := range gone {
-		if err := b(bMemberOf).Delete(key(m, g.ID)); err != nil {
+		if old, err = t.groupToRead(g.ID, raw); err != nil {
 			return err
 		}
 	}
+	members, chunks, err := t.storeMembers(g.ID, old.Members, rec, g.Members)
+	if err != nil {
+		return err
+	}
+	g.Members = members
 	// The group's other index entries change only when its name, IdP or organization does.
 	var stale []indexEntry
 	if exists {
@@ -175,27 +253,173 @@ func (t *txn) PutGroup(g directory.Group) error {
 		return err
 	}
 	g.Meta.Created, g.Meta.LastModified = g.Meta.Created.UTC(), g.Meta.LastModified.UTC()
-	raw, err := json.Marshal(g)
-	if err != nil {
+	out := groupRecord{Group: g, Chunks: chunks, Rev: rand.Uint64() | 1}
+	out.Group.Members = nil
+	if raw, err = json.Marshal(out); err != nil {
 		return err
 	}
-	if err := b(bGroups).Put([]byte(g.ID), raw); err != nil {
+	if err := t.tx.Bucket(bGroups).Put([]byte(g.ID), raw); err != nil {
 		return err
 	}
-	// g is what decoding raw gives back (ids, names and times as JSON keeps them), unless a
-	// string is not valid UTF-8, which encoding replaces.
-	if t.cache != nil && t.cache.groups.keeps(raw) && validUTF8(g) {
-		t.cache.groups.keep(g.ID, raw, g.Clone())
-	}
-	for _, m := range added {
-		if err := b(bMemberOf).Put(key(m, g.ID), nil); err != nil {
-			return err
-		}
+	// g is what decoding raw gives back (ids, names and times as JSON keeps them, members as
+	// the chunks keep them), unless a string of the record is not valid UTF-8, which encoding
+	// replaces. Its members are a list storeMembers made, which nothing else holds.
+	if t.cache != nil && validUTF8(g) {
+		t.cache.groups.keep(g.ID, raw, g)
 	}
 	return nil
 }
 
+// storeMembers writes the members want of group gid, whose stored members are old, laid out
+// as rec says, and returns the members as stored — want without repeats, the first of each
+// kept — and their chunks. Only the chunks between the longest run of unchanged chunks at the
+// start of the list and the one at its end are written: adding members at the end writes the
+// last chunk (and new ones), taking one out writes its chunk. Only members that join are
+// looked up, and only memberships that change are written.
+func (t *txn) storeMembers(gid string, old []string, rec groupRecord, want []string) ([]string, []chunkRef, error) {
+	chunks := rec.Chunks
+	if rec.Chunks == nil && len(old) > 0 {
+		chunks = nil // members held by the record: every one is rewritten, into chunks
+	}
+	k := len(chunks)
+	off := make([]int, k+1)
+	for i, c := range chunks {
+		off[i+1] = off[i] + int(c[1])
+	}
+	chunkOf := func(i int) []string { return old[off[i]:off[i+1]] }
+	// The unchanged chunks at the start (i0 of them, p members) and at the end (from j0, s
+	// members).
+	i0, p := 0, 0
+	for i0 < k && p+len(chunkOf(i0)) <= len(want) && slices.Equal(want[p:p+len(chunkOf(i0))], chunkOf(i0)) {
+		p += len(chunkOf(i0))
+		i0++
+	}
+	j0, s := k, 0
+	for j0 > i0 && p+s+len(chunkOf(j0-1)) <= len(want) && slices.Equal(want[len(want)-s-len(chunkOf(j0-1)):len(want)-s], chunkOf(j0-1)) {
+		s += len(chunkOf(j0 - 1))
+		j0--
+	}
+	// New chunks take the numbers of those they replace, so that they sort between the
+	// unchanged ones; when they need more, everything up to the end is rewritten.
+	needed := func(n int) int { return (n + chunkMembers - 1) / chunkMembers }
+	if j0 < k && needed(len(want)-s-p) > j0-i0 {
+		j0, s = k, 0
+	}
+	// Members added at the end fill the last chunk before they start one.
+	if j0 == k && i0 > 0 && chunks[i0-1][1] < chunkMembers {
+		i0--
+		p -= len(chunkOf(i0))
+	}
+	for {
+		region, mid := old[off[i0]:off[j0]], want[p:len(want)-s]
+		if rec.Chunks == nil {
+			region = old
+		}
+		kept, added, gone, repeated, err := t.diffMembers(gid, region, mid, i0 > 0 || j0 < k)
+		if err != nil {
+			return nil, nil, err
+		}
+		if repeated {
+			// A joining member is also in an unchanged chunk: which copy comes first is
+			// decided over the whole list.
+			i0, p, j0, s = 0, 0, k, 0
+			continue
+		}
+		mb, mo := t.tx.Bucket(bGroupMembers), t.tx.Bucket(bMemberOf)
+		var nums []uint32
+		for _, c := range chunks[i0:j0] {
+			nums = append(nums, c[0])
+			if err := mb.Delete(chunkKey(gid, c[0])); err != nil {
+				return nil, nil, err
+			}
+		}
+		next := uint32(0)
+		if len(nums) > 0 {
+			next = nums[len(nums)-1] + 1
+		} else if i0 > 0 {
+			next = chunks[i0-1][0] + 1
+		}
+		var refs []chunkRef
+		for from := 0; from < len(kept); from += chunkMembers {
+			part := kept[from:min(from+chunkMembers, len(kept))]
+			num := next
+			if len(refs) < len(nums) {
+				num = nums[len(refs)]
+			} else {
+				next++
+			}
+			if err := mb.Put(chunkKey(gid, num), encodeChunk(part)); err != nil {
+				return nil, nil, err
+			}
+			refs = append(refs, chunkRef{num, uint32(len(part))})
+		}
+		for _, m := range gone {
+			if err := mo.Delete(key(m, gid)); err != nil {
+				return nil, nil, err
+			}
+		}
+		for _, m := range added {
+			if err := mo.Put(key(m, gid), nil); err != nil {
+				return nil, nil, err
+			}
+		}
+		members := make([]string, 0, off[i0]+len(kept)+(len(old)-off[j0]))
+		members = append(append(append(members, old[:off[i0]]...), kept...), old[off[j0]:]...)
+		if rec.Chunks == nil {
+			members = kept
+		}
+		layout := make([]chunkRef, 0, i0+len(refs)+k-j0)
+		layout = append(append(append(layout, chunks[:i0]...), refs...), chunks[j0:]...)
+		return members, layout, nil
+	}
+}
+
+// diffMembers compares the members mid that replace region, a run of a group's stored
+// members: kept is mid without repeats, added the members of kept not in region (each a user,
+// else an ErrInvalid), gone those of region not in kept. With others (members outside region
+// the write keeps), a member of mid that is not in region but is a member all the same is in
+// one of them: repeated says so, and nothing else is returned.
+func (t *txn) diffMembers(gid string, region, mid []string, others bool) (kept, added, gone []string, repeated bool, err error) {
+	had := make(map[string]bool, len(region))
+	for _, m := range region {
+		had[m] = true
+	}
+	seen := make(map[string]bool, len(mid))
+	kept = make([]string, 0, len(mid))
+	users, memberOf := t.tx.Bucket(bUsers), t.tx.Bucket(bMemberOf)
+	for _, m := range mid {
+		if seen[m] {
+			continue
+		}
+		seen[m] = true
+		if !had[m] {
+			if others && memberOf.Get(key(m, gid)) != nil {
+				return nil, nil, nil, true, nil
+			}
+			if users.Get([]byte(m)) == nil {
+				return nil, nil, nil, false, directory.Invalidf("member %q is not a user", m)
+			}
+			added = append(added, m)
+		}
+		kept = append(kept, m)
+	}
+	for _, m := range region {
+		if !seen[m] {
+			gone = append(gone, m)
+		}
+	}
+	return kept, added, gone, false, nil
+}
+
 func (t *txn) DeleteGroup(id string) error {
+	raw := t.tx.Bucket(bGroups).Get([]byte(id))
+	if raw == nil {
+		return directory.ErrNotFound
+	}
+	rec, err := decodeGroupRecord(raw)
+	if err != nil {
+		return err
+	}
 	g, err := t.Group(id)
 	if err != nil {
 		return err
@@ -203,18 +427,19 @@ func (t *txn) DeleteGroup(id string) error {
 	if err := t.unindexGroup(g, g.Members); err != nil {
 		return err
 	}
+	for _, c := range rec.Chunks {
+		if err := t.tx.Bucket(bGroupMembers).Delete(chunkKey(id, c[0])); err != nil {
+			return err
+		}
+	}
 	return t.tx.Bucket(bGroups).Delete([]byte(id))
 }
 
-// validUTF8 reports whether every string of g is valid UTF-8, as JSON keeps it.
+// validUTF8 reports whether every string of g's record is valid UTF-8, as JSON keeps it
+// (chunks keep members' bytes as they are).
 func validUTF8(g directory.Group) bool {
 	for _, s := range [...]string{g.ID, g.Org, g.DisplayName, g.ExternalID, g.IdP, string(g.Owner)} {
 		if !utf8.ValidString(s) {
-			return false
-		}
-	}
-	for _, m := range g.Members {
-		if !utf8.ValidString(m) {
 			return false
 		}
 	}

@@ -18,38 +18,39 @@ import (
 // formatVersion is the version of the file layout this binary writes and understands.
 // Format 2 added organizations and length-safe index keys; a file of format 1 is upgraded
 // when it is opened (upgrade.go).
-const formatVersion = 2
+const formatVersion = 3
 
 const formatMarker = "roster-directory"
 
 var (
-	bMeta        = []byte("meta")
-	bUsers       = []byte("users")
-	bByUserName  = []byte("users_by_username") // (org, folded userName) → id
-	bByIdentity  = []byte("users_by_identity")
-	bByExternal  = []byte("users_by_external_id")
-	bByEmail     = []byte("users_by_email") // (org, folded email, id)
-	bUsersByIdP  = []byte("users_by_idp")
-	bUsersByOrg  = []byte("users_by_org")
-	bGroups      = []byte("groups")
-	bGroupByName = []byte("groups_by_name")
-	bGroupsByIdP = []byte("groups_by_idp")
-	bGroupsByOrg = []byte("groups_by_org")
-	bMemberOf    = []byte("member_of") // (userID, groupID)
-	bTombstones  = []byte("tombstones")
-	bIdPs        = []byte("idps")
-	bTokens      = []byte("tokens")
-	bTokenByHash = []byte("tokens_by_hash")
-	bEvents      = []byte("events")
-	bEventsByOrg = []byte("events_by_org") // (org, seq)
-	bOrgs        = []byte("orgs")
-	bOrgByDomain = []byte("orgs_by_domain") // verified domain → org id
-	bKV          = []byte("kv")
+	bMeta         = []byte("meta")
+	bUsers        = []byte("users")
+	bByUserName   = []byte("users_by_username") // (org, folded userName) → id
+	bByIdentity   = []byte("users_by_identity")
+	bByExternal   = []byte("users_by_external_id")
+	bByEmail      = []byte("users_by_email") // (org, folded email, id)
+	bUsersByIdP   = []byte("users_by_idp")
+	bUsersByOrg   = []byte("users_by_org")
+	bGroups       = []byte("groups")
+	bGroupByName  = []byte("groups_by_name")
+	bGroupsByIdP  = []byte("groups_by_idp")
+	bGroupsByOrg  = []byte("groups_by_org")
+	bMemberOf     = []byte("member_of")     // (userID, groupID)
+	bGroupMembers = []byte("group_members") // (groupID, chunk number) → a chunk of members
+	bTombstones   = []byte("tombstones")
+	bIdPs         = []byte("idps")
+	bTokens       = []byte("tokens")
+	bTokenByHash  = []byte("tokens_by_hash")
+	bEvents       = []byte("events")
+	bEventsByOrg  = []byte("events_by_org") // (org, seq)
+	bOrgs         = []byte("orgs")
+	bOrgByDomain  = []byte("orgs_by_domain") // verified domain → org id
+	bKV           = []byte("kv")
 
 	// indexBuckets hold nothing but what the records imply; upgrade rebuilds them.
 	indexBuckets = [][]byte{bByUserName, bByIdentity, bByExternal, bByEmail, bUsersByIdP, bUsersByOrg,
 		bGroupByName, bGroupsByIdP, bGroupsByOrg, bMemberOf, bTokenByHash, bEventsByOrg, bOrgByDomain}
-	recordBuckets = [][]byte{bMeta, bUsers, bGroups, bTombstones, bIdPs, bTokens, bEvents, bOrgs, bKV}
+	recordBuckets = [][]byte{bMeta, bUsers, bGroups, bGroupMembers, bTombstones, bIdPs, bTokens, bEvents, bOrgs, bKV}
 	allBuckets    = append(append([][]byte{}, recordBuckets...), indexBuckets...)
 )
 
@@ -94,6 +95,7 @@ func Open(path string) (*Store, error) {
 	}
 	s := &Store{db: db, path: path}
 	s.cache.groups.minSize, s.cache.groups.maxBytes = largeGroupBytes, largeGroupsBytes
+	s.cache.groups.weight = groupWeight
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, err

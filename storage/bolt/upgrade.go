@@ -30,10 +30,22 @@ func createDefaultOrg(btx *bbolt.Tx) error {
 // events before the upgrade are marked as DefaultOrg's by their sequence number
 // (metaOrgsFrom). Every index is rebuilt from the records, in the length-safe key layout and
 // with the per-organization indexes; ids and sequence numbers do not change.
+//
+// From format 2: nothing is rewritten. Format 3 keeps a group's members in chunks beside its
+// record (groups.go); a record that holds them is read as it is and chunked when next written.
+// The number changes so that an older Roster, which would read such a group as empty, refuses
+// the file.
 func upgrade(btx *bbolt.Tx, from int) error {
-	if from != 1 {
-		return fmt.Errorf("no upgrade from data format %d", from)
+	switch from {
+	case 1:
+		return upgradeV1(btx)
+	case 2:
+		return nil
 	}
+	return fmt.Errorf("no upgrade from data format %d", from)
+}
+
+func upgradeV1(btx *bbolt.Tx) error {
 	t := &txn{tx: btx}
 	next := btx.Bucket(bEvents).Sequence() + 1
 	if err := btx.Bucket(bMeta).Put(metaOrgsFrom, []byte(strconv.FormatUint(next, 10))); err != nil {
@@ -132,7 +144,7 @@ func rebuildIndexes(t *txn) error {
 		return err
 	}
 	if err := t.tx.Bucket(bGroups).ForEach(func(_, v []byte) error {
-		g, err := decodeGroup(v)
+		g, err := t.decodeGroup(v)
 		if err != nil {
 			return err
 		}

@@ -323,17 +323,8 @@ func (t *txn) DeleteUser(id string) error {
 		if err != nil {
 			return err
 		}
-		members := g.Members[:0]
-		for _, m := range g.Members {
-			if m != id {
-				members = append(members, m)
-			}
-		}
-		g.Members = members
-		if err := t.put(bGroups, []byte(g.ID), g); err != nil {
-			return err
-		}
-		if err := t.tx.Bucket(bMemberOf).Delete(key(id, gid)); err != nil {
+		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == id })
+		if err := t.storeGroup(g); err != nil { // and the membership
 			return err
 		}
 	}
