@@ -3,9 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -13,113 +11,45 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/storage/storagetest"
 )
 
-// TestGroupMembersFollowEveryWrite puts two groups through random writes of their member
-// lists — members added at the end, in the middle, taken out one by one or in runs, lists
-// reordered, replaced, repeated, with a member that is not a user — and users deleted, and
-// after each checks what a reader sees against a plain model of the list: the members in
-// order, each once (its first place kept), the memberships of every user both ways, a refused
-// write changing nothing, and the chunks laid out as the record says, none left over. The
-// same holds for a reader without the decoded cache and after the file is opened again.
+// TestGroupMembersFollowEveryWrite runs the storage suite's walk of random member-list
+// writes (storagetest.MemberWalk) on a bbolt file and checks, after every step, what bbolt
+// adds: the chunks are laid out as each group's record says, none too large or empty, none
+// left over; a reader without the decoded cache reads the same lists; and so does the file
+// opened again. A deleted group leaves no chunk.
 func TestGroupMembersFollowEveryWrite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "roster.db")
 	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	const pool = 4000
-	users := make([]string, pool)
-	alive := map[string]bool{}
-	if err := s.UpdateUnbatched(ctx, func(tx directory.Tx) error {
-		for i := range users {
-			users[i] = fmt.Sprintf("u-%04d", i)
-			alive[users[i]] = true
-			if err := tx.PutUser(directory.User{ID: users[i], UserName: users[i], IdP: "okta"}); err != nil {
-				return err
-			}
+	chunks := func(btx *bbolt.Tx, gid string) [][]byte {
+		var keys [][]byte
+		c := btx.Bucket(bGroupMembers).Cursor()
+		for k, _ := c.Seek(prefix(gid)); k != nil && bytes.HasPrefix(k, prefix(gid)); k, _ = c.Next() {
+			keys = append(keys, bytes.Clone(k))
 		}
-		for _, gid := range []string{"g-a", "g-b"} {
-			if err := tx.PutGroup(directory.Group{ID: gid, DisplayName: gid, IdP: "okta"}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
+		return keys
 	}
-	model := map[string][]string{"g-a": {}, "g-b": {}}
-	r := rand.New(rand.NewPCG(7, 11))
-	pick := func(n int) []string {
-		out := make([]string, n)
-		for i := range out {
-			out[i] = users[r.IntN(pool)]
-		}
-		return out
-	}
-	firsts := func(list []string) []string {
-		seen := map[string]bool{}
-		var out []string
-		for _, m := range list {
-			if !seen[m] {
-				seen[m] = true
-				out = append(out, m)
-			}
-		}
-		if out == nil {
-			out = []string{}
-		}
-		return out
-	}
-	// check reads both groups, the memberships of the users touched (every user's now and
-	// then) and the chunks.
-	check := func(step int, what string, touched []string) {
+	check := func(step int, what string, want map[string][]string) {
 		t.Helper()
-		if step%25 == 0 {
-			touched = users
-		}
 		if err := s.DB().View(func(btx *bbolt.Tx) error {
-			for _, tx := range []*txn{{tx: btx, cache: &s.cache}, {tx: btx}} {
-				for gid, want := range model {
-					g, err := tx.Group(gid)
-					if err != nil {
-						return err
-					}
-					if !slices.Equal(g.Members, want) {
-						t.Fatalf("step %d (%s): %s has %d members %v…, want %d %v…", step, what, gid, len(g.Members), g.Members[:min(5, len(g.Members))], len(want), want[:min(5, len(want))])
-					}
-				}
-			}
-			tx := &txn{tx: btx}
-			for _, u := range touched {
-				if !alive[u] {
-					continue
-				}
-				of, err := tx.GroupsOfUser(u)
+			for gid, members := range want {
+				raw := btx.Bucket(bGroups).Get([]byte(gid))
+				g, err := (&txn{tx: btx}).decodeGroup(raw)
 				if err != nil {
 					return err
 				}
-				var want []string
-				for _, gid := range []string{"g-a", "g-b"} {
-					if slices.Contains(model[gid], u) {
-						want = append(want, gid)
-					}
+				if !slices.Equal(g.Members, members) {
+					t.Fatalf("step %d (%s): without the cache, %s has %d members, want %d", step, what, gid, len(g.Members), len(members))
 				}
-				if !slices.Equal(of, want) && !(len(of) == 0 && len(want) == 0) {
-					t.Fatalf("step %d (%s): groups of %s are %v, want %v", step, what, u, of, want)
-				}
-			}
-			for gid := range model {
-				rec, err := decodeGroupRecord(btx.Bucket(bGroups).Get([]byte(gid)))
+				rec, err := decodeGroupRecord(raw)
 				if err != nil {
 					return err
 				}
-				var keys [][]byte
-				c := btx.Bucket(bGroupMembers).Cursor()
-				for k, _ := c.Seek(prefix(gid)); k != nil && bytes.HasPrefix(k, prefix(gid)); k, _ = c.Next() {
-					keys = append(keys, bytes.Clone(k))
-				}
+				keys := chunks(btx, gid)
 				if len(keys) != len(rec.Chunks) {
 					t.Fatalf("step %d (%s): %s has %d chunks stored and %d in its record", step, what, gid, len(keys), len(rec.Chunks))
 				}
@@ -134,97 +64,7 @@ func TestGroupMembersFollowEveryWrite(t *testing.T) {
 			t.Fatalf("step %d (%s): %v", step, what, err)
 		}
 	}
-	large := 0
-	for step := range 400 {
-		gid := []string{"g-a", "g-b"}[r.IntN(2)]
-		before, cur := model[gid], slices.Clone(model[gid])
-		if len(cur) > 2*chunkMembers {
-			large++
-		}
-		var next []string
-		var what string
-		switch op := r.IntN(10); op {
-		case 0, 1:
-			what, next = "add at the end", append(cur, pick(1+r.IntN(400))...)
-		case 2:
-			what = "insert in the middle"
-			at := r.IntN(len(cur) + 1)
-			next = slices.Insert(cur, at, pick(1+r.IntN(40))...)
-		case 3, 4:
-			what = "take some out"
-			next = cur
-			for range 1 + r.IntN(5) {
-				if len(next) > 0 {
-					i := r.IntN(len(next))
-					next = slices.Delete(next, i, i+1)
-				}
-			}
-		case 5:
-			what = "take a run out"
-			if len(cur) > 0 {
-				i := r.IntN(len(cur))
-				next = slices.Delete(cur, i, min(len(cur), i+r.IntN(300)))
-			}
-		case 6:
-			what = "swap two"
-			next = cur
-			if len(next) > 1 {
-				i, j := r.IntN(len(next)), r.IntN(len(next))
-				next[i], next[j] = next[j], next[i]
-			}
-		case 7:
-			what, next = "replace", pick(r.IntN(3000))
-		case 8:
-			what = "repeat members"
-			next = cur
-			if len(cur) > 0 {
-				for range 1 + r.IntN(3) {
-					next = slices.Insert(next, r.IntN(len(next)+1), cur[r.IntN(len(cur))])
-				}
-			}
-			next = append(next, pick(3)...)
-		case 9:
-			what = "delete a user"
-			victim := users[r.IntN(pool)]
-			if len(cur) > 0 && r.IntN(2) == 0 {
-				victim = cur[r.IntN(len(cur))]
-			}
-			if !alive[victim] {
-				continue
-			}
-			if err := s.Update(ctx, func(tx directory.Tx) error { return tx.DeleteUser(victim) }); err != nil {
-				t.Fatal(err)
-			}
-			delete(alive, victim)
-			for g := range model {
-				model[g] = slices.DeleteFunc(model[g], func(m string) bool { return m == victim })
-			}
-			check(step, what, []string{victim})
-			continue
-		}
-		// Deleted users are not users: a list naming one is refused whole.
-		refused := slices.ContainsFunc(next, func(m string) bool { return !alive[m] })
-		if r.IntN(15) == 0 {
-			what, refused = what+" with a stranger", true
-			next = slices.Insert(next, r.IntN(len(next)+1), "not-a-user")
-		}
-		err := s.Update(ctx, func(tx directory.Tx) error {
-			return tx.PutGroup(directory.Group{ID: gid, DisplayName: gid, IdP: "okta", Members: next})
-		})
-		switch {
-		case refused && !errors.Is(err, directory.ErrInvalid):
-			t.Fatalf("step %d (%s): a list with a member that is not a user: %v, want ErrInvalid", step, what, err)
-		case !refused && err != nil:
-			t.Fatalf("step %d (%s): %v", step, what, err)
-		case !refused:
-			model[gid] = firsts(next)
-		}
-		check(step, what, append(slices.Clone(before), next...))
-	}
-	// The walk must have had lists of several chunks to change in their middle.
-	if large < 120 {
-		t.Fatalf("only %d of the writes were to a group of more than %d members", large, 2*chunkMembers)
-	}
+	want := storagetest.MemberWalk{Steps: 400, Users: 4000, After: check}.Run(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -232,15 +72,13 @@ func TestGroupMembersFollowEveryWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	check(0, "opened again", nil)
-	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.DeleteGroup("g-a") }); err != nil {
+	check(0, "opened again", want)
+	if err := s.Update(context.Background(), func(tx directory.Tx) error { return tx.DeleteGroup("g-a") }); err != nil {
 		t.Fatal(err)
 	}
-	delete(model, "g-a")
-	check(0, "g-a deleted", nil)
 	if err := s.DB().View(func(btx *bbolt.Tx) error {
-		if k, _ := btx.Bucket(bGroupMembers).Cursor().Seek(prefix("g-a")); k != nil && bytes.HasPrefix(k, prefix("g-a")) {
-			t.Errorf("a chunk of the deleted group is left: %x", k)
+		if keys := chunks(btx, "g-a"); len(keys) > 0 {
+			t.Errorf("%d chunks of the deleted group are left", len(keys))
 		}
 		return nil
 	}); err != nil {

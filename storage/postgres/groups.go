@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -51,11 +52,35 @@ func (t *txn) group(where string, args ...any) (directory.Group, error) {
 	if len(gs) == 0 {
 		return directory.Group{}, directory.ErrNotFound
 	}
+	t.remember(gs[0].ID, gs[0].Members)
 	return gs[0], nil
 }
 
+// remember notes the members of group id in the transaction's snapshot; the list is the
+// caller's, which it must not change afterwards (a read hands out a copy).
+func (t *txn) remember(id string, members []string) {
+	if t.members == nil {
+		t.members = map[string][]string{}
+	}
+	t.members[id] = members
+}
+
+// membersOf is the member list of group id in the transaction's snapshot, in order.
+func (t *txn) membersOf(id string) ([]string, error) {
+	if m, ok := t.members[id]; ok {
+		return m, nil
+	}
+	m, err := collect(t, pgx.RowTo[string], `SELECT user_id FROM group_members WHERE group_id = $1 ORDER BY pos`, id)
+	if err == nil {
+		t.remember(id, m)
+	}
+	return m, err
+}
+
 func (t *txn) Group(id string) (directory.Group, error) {
-	return t.group(`WHERE g.id = $1`, id)
+	g, err := t.group(`WHERE g.id = $1`, id)
+	g.Members = slices.Clone(g.Members) // remembered as read
+	return g, err
 }
 
 func (t *txn) GroupName(id string) (string, error) {
@@ -71,7 +96,9 @@ func (t *txn) GroupName(id string) (string, error) {
 func foldGroupName(displayName string) string { return strings.ToLower(strings.TrimSpace(displayName)) }
 
 func (t *txn) GroupByDisplayName(idp, displayName string) (directory.Group, error) {
-	return t.group(`WHERE g.idp = $1 AND g.display_name_folded = $2`, idp, foldGroupName(displayName))
+	g, err := t.group(`WHERE g.idp = $1 AND g.display_name_folded = $2`, idp, foldGroupName(displayName))
+	g.Members = slices.Clone(g.Members) // remembered as read
+	return g, err
 }
 
 func (t *txn) ScanGroups(q directory.ScanQuery, fn func(directory.Group) error) error {
@@ -123,19 +150,29 @@ func (t *txn) PutGroup(g directory.Group) error {
 	if strings.TrimSpace(g.DisplayName) == "" {
 		return directory.Invalidf("a group needs a displayName")
 	}
-	seen := make(map[string]bool, len(g.Members))
-	members := make([]string, 0, len(g.Members))
-	for _, m := range g.Members {
-		if !seen[m] {
-			seen[m] = true
-			members = append(members, m)
+	old, err := t.membersOf(g.ID)
+	if err != nil {
+		return err
+	}
+	gone, added, members, ok := memberChange(old, g.Members)
+	all := !ok
+	if all {
+		members = firstOfEach(g.Members)
+		stay := make(map[string]bool, len(members))
+		for _, m := range members {
+			stay[m] = true
 		}
+		gone = slices.DeleteFunc(slices.Clone(old), func(m string) bool { return stay[m] })
 	}
 	folded := foldGroupName(g.DisplayName)
 
 	var clash bool
 	var missing *string
-	if err := t.queryRow(checkGroup, g.ID, g.IdP, folded, members).Scan(&clash, &missing); err != nil {
+	check := added
+	if all {
+		check = members
+	}
+	if err := t.queryRow(checkGroup, g.ID, g.IdP, folded, check).Scan(&clash, &missing); err != nil {
 		return t.fail(err)
 	}
 	if clash {
@@ -152,23 +189,96 @@ func (t *txn) PutGroup(g directory.Group) error {
 	if err != nil {
 		return err
 	}
-	// Three statements, one round trip. Memberships that stay keep their rows (a large
-	// group's PATCH does not rewrite every row); only positions that moved are updated.
+	// One round trip. When the change leaves the members that stay in their order and adds
+	// members only at the end — a member joins, some leave — only their rows are written, the
+	// new ones after the last position. Otherwise every member's position is set again, and
+	// only rows whose position moved are written.
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO groups (id, idp, display_name_folded, doc, org) VALUES ($1, $2, $3, $4::jsonb, $5)
 		ON CONFLICT (id) DO UPDATE SET idp = excluded.idp, display_name_folded = excluded.display_name_folded,
 			doc = excluded.doc, org = excluded.org`,
 		g.ID, g.IdP, folded, doc, g.Org)
-	b.Queue(`DELETE FROM group_members WHERE group_id = $1 AND NOT (user_id = ANY ($2::text[]))`, g.ID, members)
-	b.Queue(`INSERT INTO group_members (group_id, user_id, pos)
-		SELECT $1, l.m, l.o FROM unnest($2::text[]) WITH ORDINALITY AS l(m, o)
-		ON CONFLICT (group_id, user_id) DO UPDATE SET pos = excluded.pos WHERE group_members.pos <> excluded.pos`,
-		g.ID, members)
-	return t.batch(b)
+	if len(gone) > 0 {
+		b.Queue(`DELETE FROM group_members WHERE group_id = $1 AND user_id = ANY ($2::text[])`, g.ID, gone)
+	}
+	switch {
+	case all:
+		b.Queue(`INSERT INTO group_members (group_id, user_id, pos)
+			SELECT $1, l.m, l.o FROM unnest($2::text[]) WITH ORDINALITY AS l(m, o)
+			ON CONFLICT (group_id, user_id) DO UPDATE SET pos = excluded.pos WHERE group_members.pos <> excluded.pos`,
+			g.ID, members)
+	default:
+		if len(added) > 0 {
+			b.Queue(`INSERT INTO group_members (group_id, user_id, pos)
+				SELECT $1, l.m, coalesce((SELECT max(pos) FROM group_members WHERE group_id = $1), 0) + l.o
+				FROM unnest($2::text[]) WITH ORDINALITY AS l(m, o)`, g.ID, added)
+		}
+	}
+	if err := t.batch(b); err != nil {
+		return err
+	}
+	t.remember(g.ID, members)
+	return nil
+}
+
+// memberChange compares the member list want with old, the stored one: when want keeps the
+// members that stay in old's order and adds members only after them, ok is set, gone are the
+// members of old that want leaves out, added the new members (each once, in want's order) and
+// members the list as stored. Repeats of a member are dropped, the first kept, as PutGroup
+// does with any list. The comparison walks both lists once, which costs little when want was
+// made from old: the same strings.
+func memberChange(old, want []string) (gone, added, members []string, ok bool) {
+	j := 0
+	for _, m := range old {
+		if j < len(want) && want[j] == m {
+			j++
+		} else {
+			gone = append(gone, m)
+		}
+	}
+	rest := want[j:]
+	if len(rest) > 0 {
+		inOld := make(map[string]bool, len(old))
+		for _, m := range old {
+			inOld[m] = true
+		}
+		left := make(map[string]bool, len(gone))
+		for _, m := range gone {
+			left[m] = true
+		}
+		seen := map[string]bool{}
+		for _, m := range rest {
+			switch {
+			case left[m]:
+				return nil, nil, nil, false // a member moved
+			case inOld[m] || seen[m]:
+				continue // a repeat
+			}
+			seen[m] = true
+			added = append(added, m)
+		}
+	}
+	members = make([]string, 0, len(old)-len(gone)+len(added))
+	members = append(append(members, want[:j]...), added...)
+	return gone, added, members, true
+}
+
+// firstOfEach is list without repeats, the first of each kept.
+func firstOfEach(list []string) []string {
+	seen := make(map[string]bool, len(list))
+	out := make([]string, 0, len(list))
+	for _, m := range list {
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // DeleteGroup removes the group; its memberships go with it through the foreign key.
 func (t *txn) DeleteGroup(id string) error {
+	delete(t.members, id)
 	tag, err := t.exec(`DELETE FROM groups WHERE id = $1`, id)
 	if err != nil {
 		return err

@@ -60,6 +60,11 @@ type txn struct {
 	numberOn string
 	numbered bool
 	moved    int64
+
+	// members are the member lists of the groups this transaction has read or written, as its
+	// snapshot holds them, so that PutGroup can send what a write changes rather than the list
+	// (groups.go). A statement that may change them otherwise forgets them.
+	members map[string][]string
 }
 
 // errNeedsAlone is what a settings write returns in a transaction that does not run alone

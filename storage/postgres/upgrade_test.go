@@ -51,8 +51,8 @@ SELECT next.seq, $1, $2, jsonb_set($3::jsonb, '{seq}', to_jsonb(next.seq)), $4 F
 
 	s := openAt(t, connURL)
 	var version int
-	if err := pgxConnect(t, connURL).QueryRow(t.Context(), `SELECT max(version) FROM schema_migrations`).Scan(&version); err != nil || version != postgres.SchemaVersion() || version != 4 {
-		t.Fatalf("schema version after opening: %d (%v), want 4, this binary's %d", version, err, postgres.SchemaVersion())
+	if err := pgxConnect(t, connURL).QueryRow(t.Context(), `SELECT max(version) FROM schema_migrations`).Scan(&version); err != nil || version != postgres.SchemaVersion() || version != 5 {
+		t.Fatalf("schema version after opening: %d (%v), want 5, this binary's %d", version, err, postgres.SchemaVersion())
 	}
 	if err := s.Update(t.Context(), func(tx directory.Tx) error {
 		_, err := tx.AppendEvent(directory.Event{ID: "new-4", Type: directory.EventTokenCreated, Time: t0.Add(time.Minute), Org: directory.DefaultOrg})

@@ -194,6 +194,7 @@ func (t *txn) PutUser(u directory.User) error {
 // DeleteUser removes the user; the foreign keys of group_members remove its memberships in the
 // same statement.
 func (t *txn) DeleteUser(id string) error {
+	t.members = nil // its memberships go with it
 	tag, err := t.exec(`DELETE FROM users WHERE id = $1`, id)
 	if err != nil {
 		return err

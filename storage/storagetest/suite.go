@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"scan is in id order with a cursor and IdP filter", scanOrder},
 		{"a scan skips as many records as asked, whatever it selects", scanSkip},
 		{"group membership both ways", groupMembership},
+		{"group members follow every kind of write", memberWalk},
 		{"deleting a user removes its memberships", deleteUserMemberships},
 		{"group displayName unique per IdP", groupNameUnique},
 		{"group members must exist", groupMembersExist},

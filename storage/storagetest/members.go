@@ -1,0 +1,260 @@
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// MemberWalk puts two groups, g-a and g-b, through random writes of their member lists —
+// members added at the end, inserted in the middle, taken out one by one or in runs, lists
+// reordered, replaced, repeated, with a member that is not a user — and deletes users, and
+// after each step checks what a reader sees against a plain model of the lists: the members
+// in order, each once (its first place kept), the memberships of the users the step touched
+// both ways (of every user now and then), and a refused write changing nothing. Stores keep
+// lists in pieces and send only what a write changes; the walk goes where such code errs.
+type MemberWalk struct {
+	Steps, Users int
+	// After, when set, is called after every step's checks with the lists as they should be.
+	After func(step int, what string, want map[string][]string)
+}
+
+// Run walks s, which must be empty, and returns the lists as they should be at the end.
+func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
+	t.Helper()
+	ctx := context.Background()
+	users := make([]string, w.Users)
+	alive := map[string]bool{}
+	groups := []string{"g-a", "g-b"}
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		for i := range users {
+			users[i] = fmt.Sprintf("u-%05d", i)
+			alive[users[i]] = true
+			if err := tx.PutUser(directory.User{ID: users[i], UserName: users[i], IdP: "okta"}); err != nil {
+				return err
+			}
+		}
+		for _, gid := range groups {
+			if err := tx.PutGroup(directory.Group{ID: gid, DisplayName: gid, IdP: "okta"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	model := map[string][]string{"g-a": {}, "g-b": {}}
+	r := rand.New(rand.NewPCG(7, 11))
+	var dead []string
+	// pick draws n users, with repeats, none deleted.
+	pick := func(n int) []string {
+		out := make([]string, 0, n)
+		for len(out) < n {
+			if u := users[r.IntN(len(users))]; alive[u] {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	check := func(step int, what string, touched []string) {
+		t.Helper()
+		if step%50 == 0 {
+			touched = users
+		} else if len(touched) > 100 {
+			// A sample: each query is a round trip on a server.
+			touched = slices.Clone(touched)
+			r.Shuffle(len(touched), func(i, j int) { touched[i], touched[j] = touched[j], touched[i] })
+			touched = touched[:100]
+		}
+		if err := s.View(ctx, func(tx directory.ReadTx) error {
+			for gid, want := range model {
+				g, err := tx.Group(gid)
+				if err != nil {
+					return err
+				}
+				if !slices.Equal(g.Members, want) {
+					t.Fatalf("step %d (%s): %s has %d members %v…, want %d %v…", step, what, gid, len(g.Members), g.Members[:min(5, len(g.Members))], len(want), want[:min(5, len(want))])
+				}
+			}
+			for _, u := range touched {
+				if !alive[u] {
+					continue
+				}
+				of, err := tx.GroupsOfUser(u)
+				if err != nil {
+					return err
+				}
+				want := []string{}
+				for _, gid := range groups {
+					if slices.Contains(model[gid], u) {
+						want = append(want, gid)
+					}
+				}
+				if !slices.Equal(of, want) {
+					t.Fatalf("step %d (%s): groups of %s are %v, want %v", step, what, u, of, want)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatalf("step %d (%s): %v", step, what, err)
+		}
+		if w.After != nil {
+			w.After(step, what, model)
+		}
+	}
+	large := 0
+	for step := range w.Steps {
+		gid := groups[r.IntN(2)]
+		before, cur := model[gid], slices.Clone(model[gid])
+		if len(cur) > 512 {
+			large++
+		}
+		var next []string
+		var what string
+		switch r.IntN(11) {
+		case 0, 1:
+			what, next = "add at the end", append(cur, pick(1+r.IntN(w.Users/5))...)
+		case 2:
+			what = "insert in the middle"
+			next = slices.Insert(cur, r.IntN(len(cur)+1), pick(1+r.IntN(40))...)
+		case 3, 4:
+			what = "take some out"
+			next = cur
+			for range 1 + r.IntN(5) {
+				if len(next) > 0 {
+					i := r.IntN(len(next))
+					next = slices.Delete(next, i, i+1)
+				}
+			}
+		case 5:
+			what = "take a run out"
+			if len(cur) > 0 {
+				i := r.IntN(len(cur))
+				next = slices.Delete(cur, i, min(len(cur), i+r.IntN(100)))
+			}
+		case 6:
+			what = "swap two"
+			next = cur
+			if len(next) > 1 {
+				i, j := r.IntN(len(next)), r.IntN(len(next))
+				next[i], next[j] = next[j], next[i]
+			}
+		case 7:
+			what, next = "replace", pick(w.Users/4+r.IntN(w.Users))
+		case 8:
+			what = "repeat members"
+			next = cur
+			if len(cur) > 0 {
+				for range 1 + r.IntN(3) {
+					next = slices.Insert(next, r.IntN(len(next)+1), cur[r.IntN(len(cur))])
+				}
+			}
+			next = append(next, pick(3)...)
+		case 9:
+			what = "delete a user"
+			victim := users[r.IntN(len(users))]
+			if len(cur) > 0 && r.IntN(2) == 0 {
+				victim = cur[r.IntN(len(cur))]
+			}
+			if !alive[victim] {
+				continue
+			}
+			mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteUser(victim) })
+			delete(alive, victim)
+			dead = append(dead, victim)
+			for g := range model {
+				model[g] = slices.DeleteFunc(model[g], func(m string) bool { return m == victim })
+			}
+			check(step, what, []string{victim})
+			continue
+		case 10:
+			// The list read before the member was deleted still names it: refused, and the
+			// deletion with it.
+			what = "delete a member, then put the list read before"
+			if len(cur) == 0 {
+				continue
+			}
+			victim, extra := cur[r.IntN(len(cur))], pick(2)
+			err := s.Update(ctx, func(tx directory.Tx) error {
+				g, err := tx.Group(gid)
+				if err != nil {
+					return err
+				}
+				if err := tx.DeleteUser(victim); err != nil {
+					return err
+				}
+				g.Members = append(g.Members, extra...)
+				return tx.PutGroup(g)
+			})
+			if !errors.Is(err, directory.ErrInvalid) {
+				t.Fatalf("step %d (%s): %v, want ErrInvalid", step, what, err)
+			}
+			check(step, what, []string{victim})
+			continue
+		}
+		// A list naming one who is not a user, or no longer, is refused whole.
+		refused := false
+		switch stranger := r.IntN(20); {
+		case stranger == 0:
+			what, refused = what+" with a stranger", true
+			next = slices.Insert(next, r.IntN(len(next)+1), "not-a-user")
+		case stranger == 1 && len(dead) > 0:
+			what, refused = what+" with a deleted user", true
+			next = slices.Insert(next, r.IntN(len(next)+1), dead[r.IntN(len(dead))])
+		}
+		// Mostly as the directory writes a group, read in the same transaction and then put;
+		// now and then put without reading it, or put twice.
+		// (What fn uses is drawn before: a store may run fn more than once.)
+		how, first := r.IntN(6), slices.DeleteFunc(pick(50), func(m string) bool { return !alive[m] })
+		err := s.Update(ctx, func(tx directory.Tx) error {
+			g := directory.Group{ID: gid, DisplayName: gid, IdP: "okta"}
+			if how > 0 {
+				var err error
+				if g, err = tx.Group(gid); err != nil {
+					return err
+				}
+			}
+			if how == 1 {
+				g.Members = first
+				if err := tx.PutGroup(g); err != nil {
+					return err
+				}
+			}
+			g.Members = next
+			return tx.PutGroup(g)
+		})
+		switch {
+		case refused && !errors.Is(err, directory.ErrInvalid):
+			t.Fatalf("step %d (%s): a list with a member that is not a user: %v, want ErrInvalid", step, what, err)
+		case !refused && err != nil:
+			t.Fatalf("step %d (%s): %v", step, what, err)
+		case !refused:
+			model[gid] = firstOfEach(next)
+		}
+		check(step, what, append(slices.Clone(before), next...))
+	}
+	// The walk must have had long lists to change in their middle.
+	if large < w.Steps/4 {
+		t.Fatalf("only %d of the %d writes were to a group of more than 512 members", large, w.Steps)
+	}
+	return model
+}
+
+func firstOfEach(list []string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, m := range list {
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func memberWalk(t *testing.T, s directory.Store) {
+	MemberWalk{Steps: 150, Users: 2000}.Run(t, s)
+}
