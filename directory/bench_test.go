@@ -18,9 +18,15 @@ var largeGroupRun atomic.Int64
 // each join a group of 5,000 members — the group of everyone an IdP asserts — beside the same
 // sign-ins joining a group of 10, in alternating rounds: "x-small-group" is what joining the
 // large group costs in units of joining the small one (each sign-in also creates its user,
-// session and events, with an fsync, on a bbolt file).
+// session and events, durably), on a bbolt file and on PostgreSQL.
 func BenchmarkLoginJoinsLargeGroup(b *testing.B) {
-	d := teststore.NewBolt(b)
+	b.Run("store=bolt", func(b *testing.B) { benchLoginJoinsLargeGroup(b, teststore.NewBolt(b)) })
+	b.Run("store=postgres", func(b *testing.B) {
+		benchLoginJoinsLargeGroup(b, teststore.New(b, teststore.Postgres(b, teststore.PostgresURL(b))))
+	})
+}
+
+func benchLoginJoinsLargeGroup(b *testing.B, d *teststore.Directory) {
 	ctx := context.Background()
 	d.AddIdP(directory.IdP{ID: "okta", Mode: directory.ModeJIT})
 	now := time.Now().UTC()
