@@ -182,15 +182,27 @@ func loadLoginState(tx ReadTx, idp IdP, in Login) (LoginState, error) {
 // syncLoginGroups makes the user a member of the named groups of the IdP, creating missing ones
 // as JIT-owned. When the IdP asserted its groups, the user also leaves the JIT-owned groups of
 // the IdP that the login no longer names; groups SCIM or an administrator manage are left alone.
+//
+// A group the user is a member of is not read, only named: a returning member of a group of
+// thousands signs in without its list being read.
 func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string, asserted bool, actor string) (bool, error) {
 	want := make(map[string]bool)
 	changed := false
+	mine, err := tx.GroupsOfUser(userID)
+	if err != nil {
+		return false, err
+	}
 	for _, n := range names {
 		n = strings.TrimSpace(n)
 		if n == "" || want[strings.ToLower(n)] {
 			continue
 		}
 		want[strings.ToLower(n)] = true
+		if id, err := tx.GroupIDByDisplayName(idp.ID, n); err == nil && slices.Contains(mine, id) {
+			continue
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return false, err
+		}
 		g, err := tx.GroupByDisplayName(idp.ID, n)
 		created := false
 		if errors.Is(err, ErrNotFound) {
@@ -233,11 +245,18 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 		return false, err
 	}
 	for _, id := range ids {
+		name, err := tx.GroupName(id)
+		if err != nil {
+			return false, err
+		}
+		if want[strings.ToLower(strings.TrimSpace(name))] {
+			continue
+		}
 		g, err := tx.Group(id)
 		if err != nil {
 			return false, err
 		}
-		if g.IdP != idp.ID || g.Owner != OwnerJIT || want[strings.ToLower(strings.TrimSpace(g.DisplayName))] {
+		if g.IdP != idp.ID || g.Owner != OwnerJIT {
 			continue
 		}
 		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == userID })

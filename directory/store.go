@@ -70,6 +70,9 @@ type ReadTx interface {
 	// its members: what every view of a member of a large group names.
 	GroupName(id string) (string, error)
 	GroupByDisplayName(idp, displayName string) (Group, error)
+	// GroupIDByDisplayName is the id of the group of idp with displayName (compared as
+	// GroupByDisplayName does), read without its members.
+	GroupIDByDisplayName(idp, displayName string) (string, error)
 	ScanGroups(q ScanQuery, fn func(Group) error) error
 	// GroupsOfUser lists the ids of the groups the user is a member of, sorted.
 	GroupsOfUser(userID string) ([]string, error)

@@ -147,6 +147,14 @@ func groupNameKey(idp, displayName string) []byte {
 	return key(idp, strings.ToLower(strings.TrimSpace(displayName)))
 }
 
+func (t *txn) GroupIDByDisplayName(idp, displayName string) (string, error) {
+	id := t.tx.Bucket(bGroupByName).Get(groupNameKey(idp, displayName))
+	if id == nil {
+		return "", directory.ErrNotFound
+	}
+	return string(id), nil
+}
+
 func (t *txn) GroupByDisplayName(idp, displayName string) (directory.Group, error) {
 	id := t.tx.Bucket(bGroupByName).Get(groupNameKey(idp, displayName))
 	if id == nil {

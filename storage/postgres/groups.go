@@ -95,6 +95,17 @@ func (t *txn) GroupName(id string) (string, error) {
 
 func foldGroupName(displayName string) string { return strings.ToLower(strings.TrimSpace(displayName)) }
 
+func (t *txn) GroupIDByDisplayName(idp, displayName string) (string, error) {
+	var id string
+	err := t.queryRow(`SELECT id FROM groups WHERE idp = $1 AND display_name_folded = $2`, idp, foldGroupName(displayName)).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", directory.ErrNotFound
+	} else if err != nil {
+		return "", t.fail(err)
+	}
+	return id, nil
+}
+
 func (t *txn) GroupByDisplayName(idp, displayName string) (directory.Group, error) {
 	g, err := t.group(`WHERE g.idp = $1 AND g.display_name_folded = $2`, idp, foldGroupName(displayName))
 	g.Members = slices.Clone(g.Members) // remembered as read

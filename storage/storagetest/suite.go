@@ -399,6 +399,15 @@ func groupNameUnique(t *testing.T, s directory.Store) {
 		t.Errorf("second group named ENG at okta: %v, want ErrConflict", err)
 	}
 	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g3", "Eng", "entra")) })
+	view(t, s, func(tx directory.ReadTx) error {
+		for _, c := range []struct{ idp, name, want string }{{"okta", " eNG ", "g1"}, {"entra", "eng", "g3"}, {"okta", "Ops", ""}, {"google", "Eng", ""}} {
+			id, err := tx.GroupIDByDisplayName(c.idp, c.name)
+			if c.want == "" && !errors.Is(err, directory.ErrNotFound) || c.want != "" && (err != nil || id != c.want) {
+				t.Errorf("GroupIDByDisplayName(%q, %q) = %q, %v; want %q", c.idp, c.name, id, err, c.want)
+			}
+		}
+		return nil
+	})
 }
 
 func groupMembersExist(t *testing.T, s directory.Store) {
