@@ -285,10 +285,9 @@ func (t *txn) storeGroup(g directory.Group) error {
 // last chunk (and new ones), taking one out writes its chunk. Only members that join are
 // looked up, and only memberships that change are written.
 func (t *txn) storeMembers(gid string, old []string, rec groupRecord, want []string) ([]string, []chunkRef, error) {
+	// A record without chunks holds its members itself, if any (written before format 3):
+	// all of them are rewritten, into chunks.
 	chunks := rec.Chunks
-	if rec.Chunks == nil && len(old) > 0 {
-		chunks = nil // members held by the record: every one is rewritten, into chunks
-	}
 	k := len(chunks)
 	off := make([]int, k+1)
 	for i, c := range chunks {
