@@ -406,13 +406,14 @@ func (s *Service) PurgeExpired(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		var n int
+		var more bool
 		err := s.store.Update(ctx, func(tx Tx) error {
 			var err error
-			n, err = tx.PurgeKV(s.Now(), 1000)
+			n, more, err = tx.PurgeKV(s.Now(), 1000)
 			return err
 		})
 		total += n
-		if err != nil || n < 1000 {
+		if err != nil || !more {
 			return total, err
 		}
 	}

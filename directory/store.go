@@ -154,8 +154,10 @@ type Tx interface {
 	// One-time keys (the SAML replay cache among them) and webhook leases rely on it.
 	InsertKV(ns, key string, value []byte, expires time.Time, now time.Time) error
 	DeleteKV(ns, key string) error
-	// PurgeKV deletes up to limit entries that expired before now and returns how many.
-	PurgeKV(now time.Time, limit int) (int, error)
+	// PurgeKV deletes up to limit entries that expired before now and returns how many. It
+	// may look at only part of the entries, so as not to hold up other writers for long: more
+	// says that expired entries may remain, and the next call goes on where this one stopped.
+	PurgeKV(now time.Time, limit int) (purged int, more bool, err error)
 }
 
 // EventNotifier is implemented by a Store that other processes write to as well (PostgreSQL,

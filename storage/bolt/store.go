@@ -66,6 +66,7 @@ type Store struct {
 	stopped   chan struct{}
 
 	cache decodedCaches
+	purge purgeCursor
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -220,7 +221,7 @@ func (s *Store) UpdateUnbatched(ctx context.Context, fn func(tx directory.Tx) er
 }
 
 // txn wraps a bbolt transaction of the store.
-func (s *Store) txn(btx *bbolt.Tx) *txn { return &txn{tx: btx, cache: &s.cache} }
+func (s *Store) txn(btx *bbolt.Tx) *txn { return &txn{tx: btx, cache: &s.cache, purge: &s.purge} }
 
 // View runs fn in a read transaction.
 func (s *Store) View(ctx context.Context, fn func(tx directory.ReadTx) error) error {

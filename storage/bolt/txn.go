@@ -16,6 +16,7 @@ import (
 type txn struct {
 	tx    *bbolt.Tx
 	cache *decodedCaches
+	purge *purgeCursor
 }
 
 // Index keys are length-safe: no value can extend into the next one, whatever bytes it holds.

@@ -355,15 +355,17 @@ func (t *txn) DeleteKV(ns, key string) error {
 	return err
 }
 
-func (t *txn) PurgeKV(now time.Time, limit int) (int, error) {
+func (t *txn) PurgeKV(now time.Time, limit int) (int, bool, error) {
 	if limit <= 0 {
-		return 0, nil
+		return 0, false, nil
 	}
+	// The expiry index finds the expired entries, however many live ones there are.
 	tag, err := t.exec(`DELETE FROM kv WHERE (ns, key) IN (
 		SELECT ns, key FROM kv WHERE expires_unix_ns IS NOT NULL AND expires_unix_ns <= $1
 		ORDER BY expires_unix_ns LIMIT $2)`, now.UnixNano(), limit)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return int(tag.RowsAffected()), nil
+	n := int(tag.RowsAffected())
+	return n, n == limit, nil
 }
