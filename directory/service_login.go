@@ -198,37 +198,48 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 			continue
 		}
 		want[strings.ToLower(n)] = true
-		if id, err := tx.GroupIDByDisplayName(idp.ID, n); err == nil && slices.Contains(mine, id) {
+		id, err := tx.GroupIDByDisplayName(idp.ID, n)
+		switch {
+		case err == nil && slices.Contains(mine, id):
 			continue
-		} else if err != nil && !errors.Is(err, ErrNotFound) {
+		case errors.Is(err, ErrNotFound):
+			g := Group{ID: s.newID(), Org: idp.Org, DisplayName: n, IdP: idp.ID, Owner: OwnerJIT, Members: []string{userID}}
+			s.stampGroup(&g, true)
+			if err := tx.PutGroup(g); err != nil {
+				return false, err
+			}
+			if _, err := s.appendEvent(tx, Event{Type: EventGroupCreated, Actor: actor, Subject: g.ID, Org: idp.Org, IdP: idp.ID,
+				Changes: []string{"members"}, Reason: "group membership from the login's group claims", Group: &g}); err != nil {
+				return false, err
+			}
+			changed = true
+			continue
+		case err != nil:
 			return false, err
 		}
-		g, err := tx.GroupByDisplayName(idp.ID, n)
-		created := false
-		if errors.Is(err, ErrNotFound) {
-			g = Group{ID: s.newID(), Org: idp.Org, DisplayName: n, IdP: idp.ID, Owner: OwnerJIT, Members: []string{}}
-			s.stampGroup(&g, true)
-			created = true
-		} else if err != nil {
+		// The group's head, and its members only if the event can carry them: joining a group
+		// of thousands reads and writes what the join changes.
+		g, size, err := tx.GroupHead(id, MaxSnapshotMembers)
+		if err != nil {
 			return false, err
 		}
 		// A group of the same name that SCIM manages is SCIM's to fill; a login never joins it.
-		if g.Owner != OwnerJIT || g.HasMember(userID) {
+		if g.Owner != OwnerJIT {
 			continue
 		}
-		g.Members = append(g.Members, userID)
-		if !created {
-			s.stampGroup(&g, false)
-		}
-		if err := tx.PutGroup(g); err != nil {
+		s.stampGroup(&g, false)
+		if err := tx.AddGroupMember(g.ID, userID, g.Meta); err != nil {
 			return false, err
 		}
-		typ := EventGroupUpdated
-		if created {
-			typ = EventGroupCreated
+		e := Event{Type: EventGroupUpdated, Actor: actor, Subject: g.ID, Org: idp.Org, IdP: idp.ID,
+			Changes: []string{"members"}, Reason: "group membership from the login's group claims", Group: &g, Partial: true}
+		if size < MaxSnapshotMembers {
+			if g, err = tx.Group(id); err != nil {
+				return false, err
+			}
+			e.Group, e.Partial = &g, false
 		}
-		if _, err := s.appendEvent(tx, Event{Type: typ, Actor: actor, Subject: g.ID, Org: idp.Org, IdP: idp.ID,
-			Changes: []string{"members"}, Reason: "group membership from the login's group claims", Group: &g}); err != nil {
+		if _, err := s.appendEvent(tx, e); err != nil {
 			return false, err
 		}
 		changed = true

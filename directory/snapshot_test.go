@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/rosterhq/roster/directory"
 )
@@ -108,5 +109,70 @@ func TestGroupSnapshotIsBounded(t *testing.T) {
 	}
 	if evs[1].Partial || len(evs[1].Group.Members) != MaxSnapshotMembers {
 		t.Errorf("the small group's snapshot: partial %v, %d members; want whole", evs[1].Partial, len(evs[1].Group.Members))
+	}
+}
+
+// TestSignInJoiningAGroupRecordsItAsBefore: a sign-in joins a group without reading its
+// members (GroupHead, AddGroupMember); its event carries the group's members while the group,
+// joined, has at most MaxSnapshotMembers, and is partial past that — as when the group was
+// read and written whole. The join stamps the group once, and a member signing in again
+// changes nothing.
+func TestSignInJoiningAGroupRecordsItAsBefore(t *testing.T) {
+	e := newEnv(t)
+	e.createIdP("okta", ModeJIT)
+	now := e.clock.Now()
+	if err := e.store.Update(e.ctx, func(tx Tx) error {
+		g := Group{ID: "g-big", DisplayName: "Everyone", IdP: "okta", Owner: OwnerJIT, Meta: Meta{Created: now, LastModified: now, Version: 3}}
+		for i := range MaxSnapshotMembers - 1 {
+			u := User{ID: fmt.Sprintf("u%04d", i), UserName: fmt.Sprintf("u%d@example.com", i), IdP: "okta",
+				UniqueUserID: fmt.Sprint("k", i), Owner: OwnerJIT, Active: true}
+			if err := tx.PutUser(u); err != nil {
+				return err
+			}
+			g.Members = append(g.Members, u.ID)
+		}
+		return tx.PutGroup(g)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	join := func(uid string) (User, Event) {
+		t.Helper()
+		seq := e.lastSeq()
+		e.clock.Advance(time.Minute)
+		u := e.mustLogin(Login{IdP: "okta", UniqueUserID: uid, Email: uid + "@example.com", Groups: []string{"everyone"}, GroupsAsserted: true})
+		var ev Event
+		for _, x := range e.eventsAfter(seq) {
+			if x.Group != nil {
+				if ev.Group != nil {
+					t.Fatalf("%s's sign-in recorded two group events", uid)
+				}
+				ev = x
+			}
+		}
+		return u, ev
+	}
+	first, ev := join("joins-as-1000th")
+	if ev.Group == nil || ev.Type != EventGroupUpdated || ev.Partial || len(ev.Group.Members) != MaxSnapshotMembers ||
+		ev.Group.Members[MaxSnapshotMembers-1] != first.ID || ev.Group.Meta.Version != 4 || !ev.Group.Meta.LastModified.Equal(e.clock.Now()) {
+		t.Fatalf("the 1000th member's join: %s, partial %v, version %d; want the group whole, the new member last, version 4", ev.Type, ev.Partial, ev.Group.Meta.Version)
+	}
+	second, ev := join("joins-as-1001st")
+	if ev.Group == nil || !ev.Partial || len(ev.Group.Members) != 0 || ev.Group.DisplayName != "Everyone" || ev.Group.Meta.Version != 5 {
+		t.Fatalf("the 1001st member's join: partial %v, %d members, version %d; want partial, no members, version 5", ev.Partial, len(ev.Group.Members), ev.Group.Meta.Version)
+	}
+	if _, ev := join("joins-as-1001st"); ev.Group != nil {
+		t.Errorf("a member signing in again recorded %s", ev.Type)
+	}
+	if err := e.store.View(e.ctx, func(tx ReadTx) error {
+		g, err := tx.Group("g-big")
+		if err != nil {
+			return err
+		}
+		if len(g.Members) != MaxSnapshotMembers+1 || g.Members[MaxSnapshotMembers-1] != first.ID || g.Members[MaxSnapshotMembers] != second.ID || g.Meta.Version != 5 {
+			t.Errorf("the group has %d members, version %d; want %d, the two who joined last, version 5", len(g.Members), g.Meta.Version, MaxSnapshotMembers+1)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

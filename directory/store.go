@@ -73,6 +73,9 @@ type ReadTx interface {
 	// GroupIDByDisplayName is the id of the group of idp with displayName (compared as
 	// GroupByDisplayName does), read without its members.
 	GroupIDByDisplayName(idp, displayName string) (string, error)
+	// GroupHead is group id without its members (Members is nil) and how many members it has,
+	// counted up to limit+1: a group of thousands is not read to learn that it is large.
+	GroupHead(id string, limit int) (Group, int, error)
 	ScanGroups(q ScanQuery, fn func(Group) error) error
 	// GroupsOfUser lists the ids of the groups the user is a member of, sorted.
 	GroupsOfUser(userID string) ([]string, error)
@@ -129,6 +132,10 @@ type Tx interface {
 	// PutGroup creates or replaces a group. Members that are not users are an ErrInvalid.
 	// A displayName already used by another group of the same IdP is a *ConflictError.
 	PutGroup(g Group) error
+	// AddGroupMember adds userID at the end of group id's members, unless it is one, and sets
+	// the group's meta; nothing else of the group is read or written. A userID that is not a
+	// user is an ErrInvalid, an unknown group ErrNotFound.
+	AddGroupMember(id, userID string, meta Meta) error
 	DeleteGroup(id string) error
 
 	PutTombstone(t Tombstone) error

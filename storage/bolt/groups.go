@@ -155,6 +155,76 @@ func (t *txn) GroupIDByDisplayName(idp, displayName string) (string, error) {
 	return string(id), nil
 }
 
+// groupRecord reads group id's record alone.
+func (t *txn) groupRecord(id string) (groupRecord, error) {
+	raw := t.tx.Bucket(bGroups).Get([]byte(id))
+	if raw == nil {
+		return groupRecord{}, directory.ErrNotFound
+	}
+	return decodeGroupRecord(raw)
+}
+
+func (t *txn) GroupHead(id string, limit int) (directory.Group, int, error) {
+	rec, err := t.groupRecord(id)
+	if err != nil {
+		return directory.Group{}, 0, err
+	}
+	n := len(rec.Members)
+	for _, c := range rec.Chunks {
+		n += int(c[1])
+	}
+	g := rec.Group
+	g.Members = nil
+	return g, min(n, limit+1), nil
+}
+
+func (t *txn) AddGroupMember(id, userID string, meta directory.Meta) error {
+	rec, err := t.groupRecord(id)
+	if err != nil {
+		return err
+	}
+	if rec.Chunks == nil && len(rec.Members) > 0 {
+		// A record from before format 3 holds its members: written whole, into chunks.
+		g := rec.Group
+		g.Members, g.Meta = append(slices.Clone(rec.Members), userID), meta
+		return t.storeGroup(g)
+	}
+	if t.tx.Bucket(bMemberOf).Get(key(userID, id)) == nil {
+		if t.tx.Bucket(bUsers).Get([]byte(userID)) == nil {
+			return directory.Invalidf("member %q is not a user", userID)
+		}
+		// Into the last chunk while it has room, else a chunk of its own after it.
+		mb := t.tx.Bucket(bGroupMembers)
+		var last []string
+		ref := chunkRef{0, 0}
+		if n := len(rec.Chunks); n > 0 && rec.Chunks[n-1][1] < chunkMembers {
+			ref = rec.Chunks[n-1]
+			rec.Chunks = rec.Chunks[:n-1]
+			if last, err = decodeChunk(mb.Get(chunkKey(id, ref[0])), nil); err != nil || len(last) != int(ref[1]) {
+				return fmt.Errorf("group %s: chunk %d of its members does not hold the %d its record lists", id, ref[0], ref[1])
+			}
+		} else if n > 0 {
+			ref = chunkRef{rec.Chunks[n-1][0] + 1, 0}
+		}
+		last = append(last, userID)
+		if err := mb.Put(chunkKey(id, ref[0]), encodeChunk(last)); err != nil {
+			return err
+		}
+		rec.Chunks = append(rec.Chunks, chunkRef{ref[0], uint32(len(last))})
+		if err := t.tx.Bucket(bMemberOf).Put(key(userID, id), nil); err != nil {
+			return err
+		}
+	}
+	rec.Group.Meta = meta
+	rec.Group.Meta.Created, rec.Group.Meta.LastModified = meta.Created.UTC(), meta.LastModified.UTC()
+	rec.Group.Members, rec.Rev = nil, rand.Uint64()|1
+	out, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return t.tx.Bucket(bGroups).Put([]byte(id), out)
+}
+
 func (t *txn) GroupByDisplayName(idp, displayName string) (directory.Group, error) {
 	id := t.tx.Bucket(bGroupByName).Get(groupNameKey(idp, displayName))
 	if id == nil {
@@ -419,11 +489,7 @@ func (t *txn) diffMembers(gid string, region, mid []string, others bool) (kept, 
 }
 
 func (t *txn) DeleteGroup(id string) error {
-	raw := t.tx.Bucket(bGroups).Get([]byte(id))
-	if raw == nil {
-		return directory.ErrNotFound
-	}
-	rec, err := decodeGroupRecord(raw)
+	rec, err := t.groupRecord(id)
 	if err != nil {
 		return err
 	}

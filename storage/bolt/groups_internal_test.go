@@ -184,3 +184,56 @@ func TestGroupsFromFormat2(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A member who joins goes into the group's last chunk while it has room and into a chunk of
+// its own after it when it is full; the list reads back in order, from the cache or not.
+func TestJoinFillsTheLastChunkThenStartsOne(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	var members []string
+	if err := s.Update(ctx, func(tx directory.Tx) error {
+		g := directory.Group{ID: "g", DisplayName: "G", IdP: "okta"}
+		for i := range chunkMembers + 2 {
+			id := fmt.Sprintf("u-%04d", i)
+			if err := tx.PutUser(directory.User{ID: id, UserName: id, IdP: "okta"}); err != nil {
+				return err
+			}
+			members = append(members, id)
+		}
+		g.Members = members[:chunkMembers-1]
+		return tx.PutGroup(g)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members[chunkMembers-1:] {
+		if err := s.Update(ctx, func(tx directory.Tx) error { return tx.AddGroupMember("g", m, directory.Meta{Version: 2}) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DB().View(func(btx *bbolt.Tx) error {
+		raw := btx.Bucket(bGroups).Get([]byte("g"))
+		rec, err := decodeGroupRecord(raw)
+		if err != nil {
+			return err
+		}
+		if want := []chunkRef{{0, chunkMembers}, {1, 2}}; !slices.Equal(rec.Chunks, want) {
+			t.Errorf("chunks %v, want %v", rec.Chunks, want)
+		}
+		for _, tx := range []*txn{{tx: btx}, s.txn(btx)} {
+			g, err := tx.Group("g")
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(g.Members, members) || g.Meta.Version != 2 {
+				t.Errorf("members %d, version %d; want %d in order, version 2", len(g.Members), g.Meta.Version, len(members))
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -106,6 +106,63 @@ func (t *txn) GroupIDByDisplayName(idp, displayName string) (string, error) {
 	return id, nil
 }
 
+func (t *txn) GroupHead(id string, limit int) (directory.Group, int, error) {
+	var doc []byte
+	var n int
+	err := t.queryRow(`SELECT g.doc, (SELECT count(*) FROM (SELECT FROM group_members m WHERE m.group_id = g.id LIMIT $2) AS l)
+		FROM groups g WHERE g.id = $1`, id, limit+1).Scan(&doc, &n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return directory.Group{}, 0, directory.ErrNotFound
+	} else if err != nil {
+		return directory.Group{}, 0, t.fail(err)
+	}
+	var g directory.Group
+	if err := decode(doc, &g); err != nil {
+		return directory.Group{}, 0, err
+	}
+	g.Org = directory.OrgOrDefault(g.Org)
+	g.Members = nil
+	return g, n, nil
+}
+
+// addGroupMember sets a group's meta in its document and adds a member after the last
+// position, unless it is one; it answers whether the group exists and whether the member is
+// a user.
+const addGroupMember = `
+WITH g AS (
+	UPDATE groups SET doc = jsonb_set(doc, '{meta}', $3::jsonb) WHERE id = $1 RETURNING id
+), u AS (
+	SELECT id FROM users WHERE id = $2
+), added AS (
+	INSERT INTO group_members (group_id, user_id, pos)
+	SELECT g.id, u.id, coalesce((SELECT max(pos) FROM group_members WHERE group_id = $1), 0) + 1 FROM g, u
+	ON CONFLICT (group_id, user_id) DO NOTHING
+	RETURNING user_id
+)
+SELECT EXISTS (SELECT FROM g), EXISTS (SELECT FROM u), EXISTS (SELECT FROM added)`
+
+func (t *txn) AddGroupMember(id, userID string, meta directory.Meta) error {
+	meta.Created, meta.LastModified = meta.Created.UTC(), meta.LastModified.UTC()
+	doc, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	var group, user, added bool
+	if err := t.queryRow(addGroupMember, id, userID, doc).Scan(&group, &user, &added); err != nil {
+		return t.fail(err)
+	}
+	switch {
+	case !group:
+		return directory.ErrNotFound
+	case !user:
+		return directory.Invalidf("member %q is not a user", userID)
+	}
+	if added {
+		delete(t.members, id) // read again when next needed
+	}
+	return nil
+}
+
 func (t *txn) GroupByDisplayName(idp, displayName string) (directory.Group, error) {
 	g, err := t.group(`WHERE g.idp = $1 AND g.display_name_folded = $2`, idp, foldGroupName(displayName))
 	g.Members = slices.Clone(g.Members) // remembered as read

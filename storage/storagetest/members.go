@@ -47,6 +47,10 @@ func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
 		return nil
 	})
 	model := map[string][]string{"g-a": {}, "g-b": {}}
+	version := map[string]int64{} // as the last AddGroupMember set it; PutGroup keeps what it read
+	if err := update(t, s, func(tx directory.Tx) error { return tx.AddGroupMember("g-none", users[0], directory.Meta{}) }); !errors.Is(err, directory.ErrNotFound) {
+		t.Fatalf("AddGroupMember to a group that does not exist: %v, want ErrNotFound", err)
+	}
 	r := rand.New(rand.NewPCG(7, 11))
 	var dead []string
 	// pick draws n users, with repeats, none deleted.
@@ -77,6 +81,14 @@ func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
 				}
 				if !slices.Equal(g.Members, want) {
 					t.Fatalf("step %d (%s): %s has %d members %v…, want %d %v…", step, what, gid, len(g.Members), g.Members[:min(5, len(g.Members))], len(want), want[:min(5, len(want))])
+				}
+				head, n, err := tx.GroupHead(gid, 600)
+				if err != nil {
+					return err
+				}
+				if n != min(len(want), 601) || head.Members != nil || head.DisplayName != gid || head.Meta.Version != version[gid] {
+					t.Fatalf("step %d (%s): %s's head counts %d members (want %d), version %d (want %d), members %v",
+						step, what, gid, n, min(len(want), 601), head.Meta.Version, version[gid], head.Members != nil)
 				}
 			}
 			for _, u := range touched {
@@ -114,7 +126,7 @@ func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
 		}
 		var next []string
 		var what string
-		switch r.IntN(11) {
+		switch r.IntN(13) {
 		case 0, 1:
 			what, next = "add at the end", append(cur, pick(1+r.IntN(w.Users/5))...)
 		case 2:
@@ -169,6 +181,35 @@ func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
 				model[g] = slices.DeleteFunc(model[g], func(m string) bool { return m == victim })
 			}
 			check(step, what, []string{victim})
+			continue
+		case 11, 12:
+			// One member joins, as a sign-in joins it: a user, or one who already is a member,
+			// or who is no user (refused).
+			what = "one joins"
+			u := pick(1)[0]
+			switch c := r.IntN(20); {
+			case c < 3 && len(cur) > 0:
+				what, u = "a member joins again", cur[r.IntN(len(cur))]
+			case c == 3 && len(dead) > 0:
+				what, u = "a deleted user joins", dead[r.IntN(len(dead))]
+			case c == 4:
+				what, u = "a stranger joins", "not-a-user"
+			}
+			err := update(t, s, func(tx directory.Tx) error {
+				return tx.AddGroupMember(gid, u, directory.Meta{Version: int64(step + 1)})
+			})
+			switch {
+			case !alive[u] && !errors.Is(err, directory.ErrInvalid):
+				t.Fatalf("step %d (%s): %v, want ErrInvalid", step, what, err)
+			case alive[u] && err != nil:
+				t.Fatalf("step %d (%s): %v", step, what, err)
+			case alive[u]:
+				version[gid] = int64(step + 1)
+				if !slices.Contains(model[gid], u) {
+					model[gid] = append(model[gid], u)
+				}
+			}
+			check(step, what, []string{u})
 			continue
 		case 10:
 			// The list read before the member was deleted still names it: refused, and the
@@ -233,6 +274,9 @@ func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
 			t.Fatalf("step %d (%s): %v", step, what, err)
 		case !refused:
 			model[gid] = firstOfEach(next)
+			if how == 0 {
+				version[gid] = 0 // put as it was not read, with no meta
+			}
 		}
 		check(step, what, append(slices.Clone(before), next...))
 	}
