@@ -54,6 +54,12 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	return newEnvOn(t, store)
+}
+
+// newEnvOn is newEnv on a store the caller opened.
+func newEnvOn(t *testing.T, store Store) *env {
+	t.Helper()
 	var n atomic.Uint64
 	// The count leads as well as ends each id, so that token ids (an id's first 16 hex
 	// digits) differ too.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	. "github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/teststore"
 )
 
 // bigUser is a user as large as the input policy lets one be in its multi-valued attributes:
@@ -116,9 +117,15 @@ func TestGroupSnapshotIsBounded(t *testing.T) {
 // members (GroupHead, AddGroupMember); its event carries the group's members while the group,
 // joined, has at most MaxSnapshotMembers, and is partial past that — as when the group was
 // read and written whole. The join stamps the group once, and a member signing in again
-// changes nothing.
+// changes nothing. On both stores.
 func TestSignInJoiningAGroupRecordsItAsBefore(t *testing.T) {
-	e := newEnv(t)
+	t.Run("store=bolt", func(t *testing.T) { signInJoiningAGroup(t, newEnv(t)) })
+	t.Run("store=postgres", func(t *testing.T) {
+		signInJoiningAGroup(t, newEnvOn(t, teststore.Postgres(t, teststore.PostgresURL(t))))
+	})
+}
+
+func signInJoiningAGroup(t *testing.T, e *env) {
 	e.createIdP("okta", ModeJIT)
 	now := e.clock.Now()
 	if err := e.store.Update(e.ctx, func(tx Tx) error {
