@@ -179,6 +179,9 @@ func loadLoginState(tx ReadTx, idp IdP, in Login) (LoginState, error) {
 	return st, nil
 }
 
+// joinReason explains a group event of a sign-in that joins the group.
+const joinReason = "group membership from the login's group claims"
+
 // syncLoginGroups makes the user a member of the named groups of the IdP, creating missing ones
 // as JIT-owned. When the IdP asserted its groups, the user also leaves the JIT-owned groups of
 // the IdP that the login no longer names; groups SCIM or an administrator manage are left alone.
@@ -209,7 +212,7 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 				return false, err
 			}
 			if _, err := s.appendEvent(tx, Event{Type: EventGroupCreated, Actor: actor, Subject: g.ID, Org: idp.Org, IdP: idp.ID,
-				Changes: []string{"members"}, Reason: "group membership from the login's group claims", Group: &g}); err != nil {
+				Changes: []string{"members"}, Reason: joinReason, Group: &g}); err != nil {
 				return false, err
 			}
 			changed = true
@@ -232,7 +235,7 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 			return false, err
 		}
 		e := Event{Type: EventGroupUpdated, Actor: actor, Subject: g.ID, Org: idp.Org, IdP: idp.ID,
-			Changes: []string{"members"}, Reason: "group membership from the login's group claims", Group: &g, Partial: true}
+			Changes: []string{"members"}, Reason: joinReason, Group: &g, Partial: true}
 		if size < MaxSnapshotMembers {
 			if g, err = tx.Group(id); err != nil {
 				return false, err
