@@ -189,7 +189,7 @@ func (t *txn) AddGroupMember(id, userID string, meta directory.Meta) error {
 		g.Members, g.Meta = append(slices.Clone(rec.Members), userID), meta
 		return t.storeGroup(g)
 	}
-	if t.tx.Bucket(bMemberOf).Get(key(userID, id)) == nil {
+	if !has(t.tx.Bucket(bMemberOf), key(userID, id)) {
 		if t.tx.Bucket(bUsers).Get([]byte(userID)) == nil {
 			return directory.Invalidf("member %q is not a user", userID)
 		}
@@ -470,7 +470,7 @@ func (t *txn) diffMembers(gid string, region, mid []string, others bool) (kept, 
 		}
 		seen[m] = true
 		if !had[m] {
-			if others && memberOf.Get(key(m, gid)) != nil {
+			if others && has(memberOf, key(m, gid)) {
 				return nil, nil, nil, true, nil
 			}
 			if users.Get([]byte(m)) == nil {

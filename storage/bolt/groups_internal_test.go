@@ -263,3 +263,51 @@ func TestJoinFillsTheLastChunkThenStartsOne(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Memberships written earlier in the same transaction count: a list that repeats a member of
+// an unchanged chunk, put in the transaction that made it a member, keeps it once, and a
+// member added twice in one transaction is a member once. (bbolt's Get reads an entry without
+// a value, put in the same transaction, as absent.)
+func TestMembershipsOfTheSameTransactionCount(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var members []string
+	if err := s.Update(context.Background(), func(tx directory.Tx) error {
+		for i := range 601 {
+			id := fmt.Sprintf("u-%04d", i)
+			if err := tx.PutUser(directory.User{ID: id, UserName: id, IdP: "okta"}); err != nil {
+				return err
+			}
+			members = append(members, id)
+		}
+		g := directory.Group{ID: "g", DisplayName: "G", IdP: "okta", Members: members[:600]}
+		if err := tx.PutGroup(g); err != nil {
+			return err
+		}
+		g.Members = append(slices.Clone(members[:600]), members[5])
+		if err := tx.PutGroup(g); err != nil {
+			return err
+		}
+		if err := tx.AddGroupMember("g", members[600], directory.Meta{}); err != nil {
+			return err
+		}
+		return tx.AddGroupMember("g", members[600], directory.Meta{})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.View(context.Background(), func(tx directory.ReadTx) error {
+		g, err := tx.Group("g")
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(g.Members, members) {
+			t.Errorf("%d members, want the %d, each once", len(g.Members), len(members))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -62,6 +62,13 @@ func key(parts ...string) []byte {
 	return append(prefix(parts[:len(parts)-1]...), last...)
 }
 
+// has reports whether b holds key k. An index entry that names nothing holds no value, and in
+// the transaction that put it, Get reads such an entry as absent; a cursor finds it.
+func has(b *bbolt.Bucket, k []byte) bool {
+	found, _ := b.Cursor().Seek(k)
+	return bytes.Equal(found, k)
+}
+
 func (t *txn) get(bucket []byte, k []byte, v any) error {
 	raw := t.tx.Bucket(bucket).Get(k)
 	if raw == nil {

@@ -302,3 +302,64 @@ func firstOfEach(list []string) []string {
 func memberWalk(t *testing.T, s directory.Store) {
 	MemberWalk{Steps: 150, Users: 2000}.Run(t, s)
 }
+
+// raceJoins: 40 goroutines, released together, each add a member of their own to one group —
+// as sign-ins of new people asserting the group of everyone — and one of them joins twice.
+// Every one is a member once, after the members the group had, and the group's meta is one
+// of theirs: the store serialises joins, or runs a loser again on fresh data.
+func raceJoins(t *testing.T, s directory.Store) {
+	const n = 40
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		g := directory.Group{ID: "g", DisplayName: "Everyone", IdP: "okta"}
+		for i := range n + 3 {
+			id := fmt.Sprintf("u%02d", i)
+			if err := tx.PutUser(directory.User{ID: id, UserName: id, IdP: "okta"}); err != nil {
+				return err
+			}
+			if i >= n {
+				g.Members = append(g.Members, id)
+			}
+		}
+		return tx.PutGroup(g)
+	})
+	errs := make([]error, n)
+	racers(n, func(i int) {
+		errs[i] = s.Update(context.Background(), func(tx directory.Tx) error {
+			if err := tx.AddGroupMember("g", fmt.Sprintf("u%02d", i), directory.Meta{Version: int64(i + 1)}); err != nil {
+				return err
+			}
+			if i == 0 {
+				return tx.AddGroupMember("g", "u00", directory.Meta{Version: 1})
+			}
+			return nil
+		})
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("join %d: %v", i, err)
+		}
+	}
+	view(t, s, func(tx directory.ReadTx) error {
+		g, err := tx.Group("g")
+		if err != nil {
+			return err
+		}
+		want := map[string]bool{}
+		for i := range n {
+			want[fmt.Sprintf("u%02d", i)] = true
+		}
+		if len(g.Members) != n+3 || !slices.Equal(g.Members[:3], []string{"u40", "u41", "u42"}) {
+			t.Fatalf("%d members, first %v; want %d, the three it had first: %v", len(g.Members), g.Members[:min(3, len(g.Members))], n+3, g.Members)
+		}
+		for _, m := range g.Members[3:] {
+			if !want[m] {
+				t.Errorf("member %s is there twice, or was never added", m)
+			}
+			delete(want, m)
+		}
+		if g.Meta.Version < 1 || g.Meta.Version > n {
+			t.Errorf("the group's version is %d, none of the joins'", g.Meta.Version)
+		}
+		return nil
+	})
+}

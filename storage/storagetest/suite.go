@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"a scan skips as many records as asked, whatever it selects", scanSkip},
 		{"group membership both ways", groupMembership},
 		{"group members follow every kind of write", memberWalk},
+		{"40 goroutines joining one group each become a member once", raceJoins},
 		{"deleting a user removes its memberships", deleteUserMemberships},
 		{"group displayName unique per IdP", groupNameUnique},
 		{"group members must exist", groupMembersExist},
