@@ -254,11 +254,9 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 	for _, n := range idp.DefaultGroups {
 		want[strings.ToLower(strings.TrimSpace(n))] = true
 	}
-	ids, err := tx.GroupsOfUser(userID)
-	if err != nil {
-		return false, err
-	}
-	for _, id := range ids {
+	// The groups the login joined are all named, so the memberships read before it are the
+	// ones to look at.
+	for _, id := range mine {
 		name, err := tx.GroupName(id)
 		if err != nil {
 			return false, err

@@ -3,7 +3,6 @@ package bolt
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -18,11 +17,7 @@ import (
 // decoding the stored bytes gives. A small group, or one with a string JSON would change,
 // is not kept.
 func TestWrittenLargeGroupIsKept(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	ctx := context.Background()
 	created := time.Date(2026, 3, 1, 9, 30, 0, 123456789, time.FixedZone("CET", 3600))
 	big := directory.Group{ID: "g-big", DisplayName: "Everyone", IdP: "okta", ExternalID: "ext-1",

@@ -67,6 +67,16 @@ func decodeChunk(raw []byte, into []string) ([]string, error) {
 	return into, nil
 }
 
+// readChunk appends the members of group gid's chunk ref to into; a chunk that does not
+// hold what the record says is an error.
+func (t *txn) readChunk(gid string, ref chunkRef, into []string) ([]string, error) {
+	out, err := decodeChunk(t.tx.Bucket(bGroupMembers).Get(chunkKey(gid, ref[0])), into)
+	if err != nil || len(out)-len(into) != int(ref[1]) {
+		return into, fmt.Errorf("group %s: chunk %d of its members does not hold the %d its record lists", gid, ref[0], ref[1])
+	}
+	return out, nil
+}
+
 // decodeGroupRecord reads a group's record alone.
 func decodeGroupRecord(raw []byte) (groupRecord, error) {
 	var r groupRecord
@@ -83,6 +93,11 @@ func (t *txn) decodeGroup(raw []byte) (directory.Group, error) {
 	if err != nil {
 		return directory.Group{}, err
 	}
+	return t.groupOf(r)
+}
+
+// groupOf is the group of record r, with its members.
+func (t *txn) groupOf(r groupRecord) (directory.Group, error) {
 	g := r.Group
 	switch {
 	case r.Chunks == nil && r.Members != nil:
@@ -95,26 +110,14 @@ func (t *txn) decodeGroup(raw []byte) (directory.Group, error) {
 			total += int(c[1])
 		}
 		g.Members = make([]string, 0, total)
-		b := t.tx.Bucket(bGroupMembers)
 		for _, c := range r.Chunks {
-			had := len(g.Members)
-			if g.Members, err = decodeChunk(b.Get(chunkKey(g.ID, c[0])), g.Members); err != nil || len(g.Members)-had != int(c[1]) {
-				return directory.Group{}, fmt.Errorf("group %s: chunk %d of its members does not hold the %d its record lists", g.ID, c[0], c[1])
+			var err error
+			if g.Members, err = t.readChunk(g.ID, c, g.Members); err != nil {
+				return directory.Group{}, err
 			}
 		}
 	}
 	return g, nil
-}
-
-// groupToRead is the group of record raw for a caller that only reads it: the kept value
-// itself when there is one, not a copy.
-func (t *txn) groupToRead(id string, raw []byte) (directory.Group, error) {
-	if t.cache != nil {
-		if g, ok := t.cache.groups.peek(id, raw); ok {
-			return g, nil
-		}
-	}
-	return t.decodeGroup(raw)
 }
 
 func (t *txn) Group(id string) (directory.Group, error) {
@@ -194,20 +197,19 @@ func (t *txn) AddGroupMember(id, userID string, meta directory.Meta) error {
 			return directory.Invalidf("member %q is not a user", userID)
 		}
 		// Into the last chunk while it has room, else a chunk of its own after it.
-		mb := t.tx.Bucket(bGroupMembers)
 		var last []string
 		ref := chunkRef{0, 0}
 		if n := len(rec.Chunks); n > 0 && rec.Chunks[n-1][1] < chunkMembers {
 			ref = rec.Chunks[n-1]
 			rec.Chunks = rec.Chunks[:n-1]
-			if last, err = decodeChunk(mb.Get(chunkKey(id, ref[0])), nil); err != nil || len(last) != int(ref[1]) {
-				return fmt.Errorf("group %s: chunk %d of its members does not hold the %d its record lists", id, ref[0], ref[1])
+			if last, err = t.readChunk(id, ref, nil); err != nil {
+				return err
 			}
 		} else if n > 0 {
 			ref = chunkRef{rec.Chunks[n-1][0] + 1, 0}
 		}
 		last = append(last, userID)
-		if err := mb.Put(chunkKey(id, ref[0]), encodeChunk(last)); err != nil {
+		if err := t.tx.Bucket(bGroupMembers).Put(chunkKey(id, ref[0]), encodeChunk(last)); err != nil {
 			return err
 		}
 		rec.Chunks = append(rec.Chunks, chunkRef{ref[0], uint32(len(last))})
@@ -226,11 +228,11 @@ func (t *txn) AddGroupMember(id, userID string, meta directory.Meta) error {
 }
 
 func (t *txn) GroupByDisplayName(idp, displayName string) (directory.Group, error) {
-	id := t.tx.Bucket(bGroupByName).Get(groupNameKey(idp, displayName))
-	if id == nil {
-		return directory.Group{}, directory.ErrNotFound
+	id, err := t.GroupIDByDisplayName(idp, displayName)
+	if err != nil {
+		return directory.Group{}, err
 	}
-	return t.Group(string(id))
+	return t.Group(id)
 }
 
 func (t *txn) ScanGroups(q directory.ScanQuery, fn func(directory.Group) error) error {
@@ -313,8 +315,15 @@ func (t *txn) storeGroup(g directory.Group) error {
 		if rec, err = decodeGroupRecord(raw); err != nil {
 			return err
 		}
-		if old, err = t.groupToRead(g.ID, raw); err != nil {
-			return err
+		// The kept value when there is one (read only here, not copied); else the chunks.
+		var kept bool
+		if t.cache != nil {
+			old, kept = t.cache.groups.peek(g.ID, raw)
+		}
+		if !kept {
+			if old, err = t.groupOf(rec); err != nil {
+				return err
+			}
 		}
 	}
 	members, chunks, err := t.storeMembers(g.ID, old.Members, rec, g.Members)

@@ -214,11 +214,7 @@ func TestGroupsFromFormat2(t *testing.T) {
 // A member who joins goes into the group's last chunk while it has room and into a chunk of
 // its own after it when it is full; the list reads back in order, from the cache or not.
 func TestJoinFillsTheLastChunkThenStartsOne(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	ctx := context.Background()
 	var members []string
 	if err := s.Update(ctx, func(tx directory.Tx) error {
@@ -269,11 +265,7 @@ func TestJoinFillsTheLastChunkThenStartsOne(t *testing.T) {
 // member added twice in one transaction is a member once. (bbolt's Get reads an entry without
 // a value, put in the same transaction, as absent.)
 func TestMembershipsOfTheSameTransactionCount(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	var members []string
 	if err := s.Update(context.Background(), func(tx directory.Tx) error {
 		for i := range 601 {

@@ -18,11 +18,7 @@ import (
 func TestPurgeGoesOnWhereItStopped(t *testing.T) {
 	defer func(v int) { purgeVisits = v }(purgeVisits)
 	purgeVisits = 40
-	s, err := Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	key := func(i int) string { return fmt.Sprintf("%04d", (i*7919)%1000) } // spread over the bucket
@@ -77,4 +73,15 @@ func TestPurgeGoesOnWhereItStopped(t *testing.T) {
 	}); err != nil {
 		t.Errorf("an entry without expiry after two passes: %v", err)
 	}
+}
+
+// openTemp opens a store on a fresh file in the test's directory, closed when the test ends.
+func openTemp(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
