@@ -2,6 +2,8 @@ package directory_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -92,4 +94,85 @@ func benchLargeGroup(b *testing.B, d *teststore.Directory, login func(group stri
 	b.ReportMetric(benchgoal.Median(rounds.Baselines())*1e3, "ms-small-group")
 	b.ReportMetric(benchgoal.Median(rounds.Subjects())*1e3, "ms-large-group")
 	b.ReportMetric(rounds.CostRatio(), "x-small-group")
+}
+
+// BenchmarkUserSessions measures an administrator's look-up of one user's sessions
+// (UserSessions, which "sign out everywhere" makes too) in a store of 50,000 live sessions of
+// 5,000 users, beside what the look-up did before the lists were complete: a read of every
+// session, in alternating rounds. "x-every-session" is the look-up in units of that read. The
+// sessions are seeded as a Roster from before the lists left them, on no list, and
+// "listing-ms" is the one-time ListUnlistedSessions that puts them on their users' lists.
+func BenchmarkUserSessions(b *testing.B) {
+	eachStore(b, func(b *testing.B, d *teststore.Directory) {
+		ctx := context.Background()
+		const users, perUser = 5_000, 10
+		now := time.Now().UTC()
+		ids := make([]string, users)
+		for first := 0; first < users; first += 500 {
+			if err := d.Store.Update(ctx, func(tx directory.Tx) error {
+				for i := first; i < first+500; i++ {
+					ids[i] = fmt.Sprintf("sessions-%05d-0000-0000-000000000000", i)
+					if err := tx.PutUser(directory.User{ID: ids[i], UserName: ids[i] + "@example.com", Active: true,
+						Meta: directory.Meta{Created: now, LastModified: now, Version: 1}}); err != nil {
+						return err
+					}
+					for j := range perUser {
+						created := now.Add(-time.Duration(j) * time.Minute)
+						rec := fmt.Appendf(nil, `{"userId":%q,"idp":"okta","created":%q,"expires":%q}`,
+							ids[i], created.Format(time.RFC3339Nano), created.Add(12*time.Hour).Format(time.RFC3339Nano))
+						key := base64.RawURLEncoding.EncodeToString(directory.HashSecret(fmt.Sprintf("rs_bench-%d-%d", i, j)))
+						if err := tx.PutKV("session", key, rec, created.Add(12*time.Hour)); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		start := time.Now()
+		if n, err := d.Service.ListUnlistedSessions(ctx); err != nil || n != users*perUser {
+			b.Fatalf("ListUnlistedSessions: %d %v, want %d", n, err, users*perUser)
+		}
+		listing := time.Since(start)
+		everySession := func() float64 {
+			return benchgoal.PerOp(2, func(int) {
+				found := 0
+				if err := d.Store.View(ctx, func(tx directory.ReadTx) error {
+					return tx.ScanKV("session", time.Now(), func(_ string, value []byte) error {
+						var rec struct {
+							UserID  string    `json:"userId"`
+							IdP     string    `json:"idp"`
+							Created time.Time `json:"created"`
+							Expires time.Time `json:"expires"`
+						}
+						if json.Unmarshal(value, &rec) == nil && rec.UserID == ids[0] {
+							found++
+						}
+						return nil
+					})
+				}); err != nil || found != perUser {
+					b.Fatalf("reading every session: %d of the user's, %v", found, err)
+				}
+			})
+		}
+		var next int
+		lookUps := func() float64 {
+			return benchgoal.PerOp(200, func(int) {
+				next++
+				ss, err := d.Service.UserSessions(ctx, ids[(next*7919)%users])
+				if err != nil || len(ss) != perUser {
+					b.Fatalf("UserSessions: %d sessions, %v; want %d", len(ss), err, perUser)
+				}
+			})
+		}
+		b.ResetTimer()
+		rs := benchgoal.Alternate(5*b.N, everySession, lookUps)
+		b.StopTimer()
+		b.ReportMetric(rs.CostRatio(), "x-every-session")
+		b.ReportMetric(benchgoal.Median(rs.Subjects())*1e6, "look-up-µs")
+		b.ReportMetric(benchgoal.Median(rs.Baselines())*1e3, "every-session-ms")
+		b.ReportMetric(float64(listing.Milliseconds()), "listing-ms")
+	})
 }

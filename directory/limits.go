@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -99,7 +100,7 @@ func decodeSessions(raw []byte) (list []userSession, exact bool) {
 
 // liveSessions reads a user's list without the sessions that expired, and, for a list from
 // before logouts kept it, those logged out.
-func liveSessions(tx Tx, userID string, now time.Time) ([]userSession, error) {
+func liveSessions(tx ReadTx, userID string, now time.Time) ([]userSession, error) {
 	raw, err := tx.KV(sessionsOfUserNS, userID, now)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
@@ -163,4 +164,119 @@ func untrackSession(tx Tx, userID, key string, now time.Time) error {
 		return err
 	}
 	return putSessions(tx, userID, slices.DeleteFunc(list, func(us userSession) bool { return us.Key == key }))
+}
+
+// Sessions on no list. Roster from before the lists (issue 17) kept sessions by the hash of
+// their secret alone, so such a session is on no user's list until it expires. Once every
+// session is on its user's list, the marker below says so, and a user's sessions are read from
+// the list (UserSessions) instead of from every session of every user.
+const (
+	sessionListsNS       = "session.lists"
+	sessionListsComplete = "complete"
+)
+
+// sessionListsBatch is how many users' lists one transaction of ListUnlistedSessions writes.
+const sessionListsBatch = 500
+
+// ListUnlistedSessions puts every live session that is on no list on its user's list, once:
+// it reads every session, writes the lists that miss some, and records that every session is
+// listed, after which it returns at once. It returns how many sessions it listed. Sessions
+// begun meanwhile are listed as they begin; one logged out meanwhile is not listed again.
+func (s *Service) ListUnlistedSessions(ctx context.Context) (int, error) {
+	now := s.Now()
+	complete := false
+	missing := map[string][]userSession{} // by user
+	err := s.store.View(ctx, func(tx ReadTx) error {
+		if _, err := tx.KV(sessionListsNS, sessionListsComplete, now); err == nil {
+			complete = true
+			return nil
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		listed := map[string]map[string]bool{} // the keys on each user's list
+		return tx.ScanKV(sessionNS, now, func(key string, value []byte) error {
+			var rec sessionRecord
+			if json.Unmarshal(value, &rec) != nil || rec.UserID == "" {
+				return nil
+			}
+			keys, ok := listed[rec.UserID]
+			if !ok {
+				keys = map[string]bool{}
+				raw, err := tx.KV(sessionsOfUserNS, rec.UserID, now)
+				if err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+				list, _ := decodeSessions(raw)
+				for _, us := range list {
+					keys[us.Key] = true
+				}
+				listed[rec.UserID] = keys
+			}
+			if !keys[key] {
+				missing[rec.UserID] = append(missing[rec.UserID], userSession{Key: key, Created: rec.Created.UTC(), Expires: rec.Expires.UTC()})
+			}
+			return nil
+		})
+	})
+	if err != nil || complete {
+		return 0, err
+	}
+	users := make([]string, 0, len(missing))
+	for id := range missing {
+		users = append(users, id)
+	}
+	slices.Sort(users)
+	total := 0
+	for len(users) > 0 {
+		batch := users[:min(sessionListsBatch, len(users))]
+		users = users[len(batch):]
+		n := 0
+		err := s.store.Update(ctx, func(tx Tx) error {
+			n = 0
+			for _, id := range batch {
+				added, err := listSessions(tx, id, missing[id], now)
+				if err != nil {
+					return err
+				}
+				n += added
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		return tx.PutKV(sessionListsNS, sessionListsComplete, []byte(now.Format(time.RFC3339)), time.Time{})
+	})
+	return total, err
+}
+
+// listSessions adds to a user's list those of sessions that are still live and not on it yet,
+// and returns how many it added. It ends none: a user who had more than MaxSessionsPerUser
+// sessions keeps them until the next sign-in makes room.
+func listSessions(tx Tx, userID string, sessions []userSession, now time.Time) (int, error) {
+	list, err := liveSessions(tx, userID, now)
+	if err != nil {
+		return 0, err
+	}
+	added := 0
+	for _, us := range sessions {
+		if slices.ContainsFunc(list, func(on userSession) bool { return on.Key == us.Key }) {
+			continue
+		}
+		if _, err := tx.KV(sessionNS, us.Key, now); errors.Is(err, ErrNotFound) {
+			continue // logged out or expired since
+		} else if err != nil {
+			return 0, err
+		}
+		list = append(list, us)
+		added++
+	}
+	if added == 0 {
+		return 0, nil
+	}
+	slices.SortStableFunc(list, func(a, b userSession) int { return a.Created.Compare(b.Created) })
+	return added, putSessions(tx, userID, list)
 }

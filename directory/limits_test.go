@@ -10,6 +10,7 @@ import (
 	"time"
 
 	. "github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/teststore"
 )
 
 // TestSCIMTokenCap (issue 17, W6): an IdP has at most MaxSCIMTokens live SCIM tokens; a
@@ -144,5 +145,112 @@ func TestSessionCapReadsListsFromBefore(t *testing.T) {
 	}
 	if _, err := e.svc.SessionUser(e.ctx, secrets[1]); err != nil {
 		t.Errorf("the second oldest session: %v, want it live", err)
+	}
+}
+
+// TestSessionsOnNoList: sessions an older Roster began are on no user's list (it kept sessions
+// by their secret's hash alone). UserSessions lists them all the same — it puts them on their
+// users' lists first, once (ListUnlistedSessions) — and a logout, an expiry or a sign-out
+// everywhere ends them as it ends the others. On both stores.
+func TestSessionsOnNoList(t *testing.T) {
+	t.Run("store=bolt", func(t *testing.T) { sessionsOnNoList(t, newEnv(t)) })
+	t.Run("store=postgres", func(t *testing.T) {
+		sessionsOnNoList(t, newEnvOn(t, teststore.Postgres(t, teststore.PostgresURL(t))))
+	})
+}
+
+func sessionsOnNoList(t *testing.T, e *env) {
+	e.createIdP("okta", ModeJIT)
+	ada := e.mustLogin(adaLogin("okta"))
+	bob := e.mustLogin(Login{IdP: "okta", UniqueUserID: "00u2", FirstName: "Bob", LastName: "B", Email: "bob@example.com", EmailVerified: true})
+	listed := e.mustSession(ada.ID, "okta", time.Hour)
+	e.clock.Advance(time.Second)
+	// As a Roster from before the lists left them: the session alone.
+	type record struct {
+		UserID  string    `json:"userId"`
+		IdP     string    `json:"idp"`
+		Created time.Time `json:"created"`
+		Expires time.Time `json:"expires"`
+	}
+	keyOf := func(secret string) string { return base64.RawURLEncoding.EncodeToString(HashSecret(secret)) }
+	old := func(secret, user string, created time.Time, ttl time.Duration) {
+		t.Helper()
+		raw, _ := json.Marshal(record{user, "okta", created, created.Add(ttl)})
+		if err := e.store.Update(e.ctx, func(tx Tx) error { return tx.PutKV("session", keyOf(secret), raw, created.Add(ttl)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := e.clock.Now()
+	old("rs_old-ada-1", ada.ID, now.Add(-3*time.Minute), time.Hour)
+	old("rs_old-ada-2", ada.ID, now.Add(-2*time.Minute), 2*time.Minute+time.Second) // expires first
+	old("rs_old-bob", bob.ID, now.Add(-time.Minute), time.Hour)
+	old("rs_old-gone", "no-such-user", now.Add(-time.Minute), time.Hour)
+	if u, err := e.svc.SessionUser(e.ctx, "rs_old-ada-1"); err != nil || u.ID != ada.ID {
+		t.Fatalf("an old session signs in: %v %v", u.ID, err)
+	}
+
+	if n, err := e.svc.ListUnlistedSessions(e.ctx); err != nil || n != 4 {
+		t.Fatalf("ListUnlistedSessions: %d %v, want the 4 sessions on no list", n, err)
+	}
+	if n, err := e.svc.ListUnlistedSessions(e.ctx); err != nil || n != 0 {
+		t.Fatalf("ListUnlistedSessions again: %d %v, want nothing to do", n, err)
+	}
+	sessionsOf := func(u User) []string {
+		t.Helper()
+		ss, err := e.svc.UserSessions(e.ctx, u.ID)
+		if err != nil {
+			t.Fatalf("UserSessions(%s): %v", u.UserName, err)
+		}
+		var ids []string
+		for _, s := range ss {
+			if s.UserID != u.ID || s.IdP != "okta" {
+				t.Errorf("session %+v of %s", s, u.UserName)
+			}
+			ids = append(ids, s.ID)
+		}
+		return ids
+	}
+	short := func(secret string) string { return base64.RawURLEncoding.EncodeToString(HashSecret(secret)[:8]) }
+	if got, want := strings.Join(sessionsOf(ada), " "), strings.Join([]string{short(listed), short("rs_old-ada-2"), short("rs_old-ada-1")}, " "); got != want {
+		t.Errorf("ada's sessions %s, want %s (newest first)", got, want)
+	}
+	if got := sessionsOf(bob); len(got) != 1 || got[0] != short("rs_old-bob") {
+		t.Errorf("bob's sessions %v, want his old one", got)
+	}
+
+	// They end as the others do: by logout, by expiry, by a sign-out everywhere.
+	if err := e.svc.EndSession(e.ctx, "rs_old-ada-1"); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(2 * time.Second)
+	if got := sessionsOf(ada); len(got) != 1 || got[0] != short(listed) {
+		t.Errorf("ada's sessions after a logout and an expiry: %v, want only %s", got, short(listed))
+	}
+	if _, n, err := e.svc.SignOutEverywhere(e.ctx, "admin:test", bob.ID); err != nil || n != 1 {
+		t.Fatalf("SignOutEverywhere(bob): %d %v, want 1 session ended", n, err)
+	}
+	if got := sessionsOf(bob); len(got) != 0 {
+		t.Errorf("bob's sessions after signing out everywhere: %v", got)
+	}
+	// A session that was on no list counts toward the cap like any other: the next sign-ins
+	// end it first, as the oldest.
+	e.clock.Advance(time.Second)
+	old("rs_old-bob-2", bob.ID, e.clock.Now(), time.Hour)
+	if err := e.store.Update(e.ctx, func(tx Tx) error { return tx.DeleteKV("session.lists", "complete") }); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Second)
+	for range MaxSessionsPerUser {
+		e.mustSession(bob.ID, "okta", time.Hour)
+	}
+	if _, err := e.svc.SessionUser(e.ctx, "rs_old-bob-2"); err != nil {
+		t.Errorf("the old session, while still on no list: %v, want live", err)
+	}
+	if got := sessionsOf(bob); len(got) != MaxSessionsPerUser+1 {
+		t.Errorf("bob has %d sessions listed, want %d", len(got), MaxSessionsPerUser+1)
+	}
+	e.mustSession(bob.ID, "okta", time.Hour)
+	if _, err := e.svc.SessionUser(e.ctx, "rs_old-bob-2"); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("the old session after a sign-in past the cap: %v, want ended", err)
 	}
 }

@@ -138,29 +138,43 @@ type Session struct {
 }
 
 // UserSessions lists the live sessions of a user, newest first: those that have not expired,
-// were not logged out and began after the user's sessions were last ended. Sessions are kept
-// by the hash of their secret, not by user, so this reads every session; it is an
-// administrator's look-up, not a sign-in's. An unknown user is ErrNotFound.
+// were not logged out and began after the user's sessions were last ended. It reads the user's
+// list of sessions (limits.go), after listing, once, the sessions that an older Roster left on
+// no list. An unknown user is ErrNotFound.
 func (s *Service) UserSessions(ctx context.Context, userID string) ([]Session, error) {
+	if _, err := s.ListUnlistedSessions(ctx); err != nil {
+		return nil, err
+	}
 	out := []Session{}
+	now := s.Now()
 	err := s.store.View(ctx, func(tx ReadTx) error {
 		u, err := tx.User(userID)
 		if err != nil {
 			return err
 		}
+		list, err := liveSessions(tx, userID, now)
+		if err != nil {
+			return err
+		}
 		out = out[:0]
-		return tx.ScanKV(sessionNS, s.Now(), func(key string, value []byte) error {
-			var rec sessionRecord
-			if json.Unmarshal(value, &rec) != nil || rec.UserID != userID || !rec.Created.After(u.SessionsValidAfter) {
-				return nil
+		for _, us := range list {
+			raw, err := tx.KV(sessionNS, us.Key, now)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
 			}
-			id := key
-			if raw, err := base64.RawURLEncoding.DecodeString(key); err == nil && len(raw) >= 8 {
+			var rec sessionRecord
+			if json.Unmarshal(raw, &rec) != nil || rec.UserID != userID || !rec.Created.After(u.SessionsValidAfter) {
+				continue
+			}
+			id := us.Key
+			if raw, err := base64.RawURLEncoding.DecodeString(us.Key); err == nil && len(raw) >= 8 {
 				id = base64.RawURLEncoding.EncodeToString(raw[:8])
 			}
 			out = append(out, Session{ID: id, UserID: rec.UserID, IdP: rec.IdP, Created: rec.Created, Expires: rec.Expires})
-			return nil
-		})
+		}
+		return nil
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	return out, err

@@ -144,7 +144,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 // purgeLoop deletes expired sessions, login state and replay-cache entries every few minutes.
+// First it lists, once, the sessions an older Roster left on no user's list.
 func purgeLoop(ctx context.Context, svc *directory.Service, log *slog.Logger) {
+	if n, err := svc.ListUnlistedSessions(ctx); err != nil {
+		log.Warn("listing sessions by user", "err", err)
+	} else if n > 0 {
+		log.Info("listed sessions begun under an older version by user", "sessions", n)
+	}
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
 	for {
