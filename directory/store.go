@@ -136,6 +136,10 @@ type Tx interface {
 	// the group's meta; nothing else of the group is read or written. A userID that is not a
 	// user is an ErrInvalid, an unknown group ErrNotFound.
 	AddGroupMember(id, userID string, meta Meta) error
+	// RemoveGroupMember takes userID off group id's members, if it is one, keeping the order
+	// of the others, and sets the group's meta; nothing else of the group is written. An
+	// unknown group is ErrNotFound.
+	RemoveGroupMember(id, userID string, meta Meta) error
 	DeleteGroup(id string) error
 
 	PutTombstone(t Tombstone) error

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -217,6 +218,12 @@ func (t *txn) AddGroupMember(id, userID string, meta directory.Meta) error {
 			return err
 		}
 	}
+	return t.putGroupRecord(id, rec, meta)
+}
+
+// putGroupRecord writes a group's record, whose chunks a member's joining or leaving changed,
+// with the group's new meta and a new revision.
+func (t *txn) putGroupRecord(id string, rec groupRecord, meta directory.Meta) error {
 	rec.Group.Meta = meta
 	rec.Group.Meta.Created, rec.Group.Meta.LastModified = meta.Created.UTC(), meta.LastModified.UTC()
 	rec.Group.Members, rec.Rev = nil, rand.Uint64()|1
@@ -225,6 +232,59 @@ func (t *txn) AddGroupMember(id, userID string, meta directory.Meta) error {
 		return err
 	}
 	return t.tx.Bucket(bGroups).Put([]byte(id), out)
+}
+
+// RemoveGroupMember finds the member's chunk by looking for its encoding in each chunk's bytes,
+// decoding only the chunk that holds it, and rewrites that chunk alone (deletes it, if it was
+// the member's alone).
+func (t *txn) RemoveGroupMember(id, userID string, meta directory.Meta) error {
+	rec, err := t.groupRecord(id)
+	if err != nil {
+		return err
+	}
+	if rec.Chunks == nil && len(rec.Members) > 0 {
+		// A record from before format 3 holds its members: written whole, into chunks.
+		g := rec.Group
+		g.Members, g.Meta = slices.DeleteFunc(slices.Clone(rec.Members), func(m string) bool { return m == userID }), meta
+		return t.storeGroup(g)
+	}
+	mo := t.tx.Bucket(bMemberOf)
+	if has(mo, key(userID, id)) {
+		mb, needle := t.tx.Bucket(bGroupMembers), encodeChunk([]string{userID})
+		found := false
+		for i, ref := range rec.Chunks {
+			if !bytes.Contains(mb.Get(chunkKey(id, ref[0])), needle) {
+				continue
+			}
+			members, err := t.readChunk(id, ref, nil)
+			if err != nil {
+				return err
+			}
+			at := slices.Index(members, userID)
+			if at < 0 {
+				continue // the bytes were part of other ids
+			}
+			if members = slices.Delete(members, at, at+1); len(members) == 0 {
+				err = mb.Delete(chunkKey(id, ref[0]))
+				rec.Chunks = slices.Delete(rec.Chunks, i, i+1)
+			} else {
+				err = mb.Put(chunkKey(id, ref[0]), encodeChunk(members))
+				rec.Chunks[i][1] = uint32(len(members))
+			}
+			if err != nil {
+				return err
+			}
+			found = true
+			break
+		}
+		if !found {
+			return fmt.Errorf("group %s: %s is a member by its index but on none of the group's chunks", id, userID)
+		}
+		if err := mo.Delete(key(userID, id)); err != nil {
+			return err
+		}
+	}
+	return t.putGroupRecord(id, rec, meta)
 }
 
 func (t *txn) GroupByDisplayName(idp, displayName string) (directory.Group, error) {

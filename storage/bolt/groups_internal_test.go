@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -297,6 +298,105 @@ func TestMembershipsOfTheSameTransactionCount(t *testing.T) {
 		}
 		if !slices.Equal(g.Members, members) {
 			t.Errorf("%d members, want the %d, each once", len(g.Members), len(members))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A member who leaves is taken out of its chunk alone, which is rewritten, or deleted when it
+// held that member only; the others keep their order and chunks. A member whose id's encoding
+// is also inside another member's id is found all the same, and that other member stays.
+func TestLeaveRewritesOneChunk(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	var members []string
+	if err := s.Update(ctx, func(tx directory.Tx) error {
+		for i := range 2*chunkMembers + 1 {
+			id := fmt.Sprintf("u-%04d", i)
+			if i == 3 {
+				id = "x\x06u-0300" // holds the encoding of u-0300 (its length, then the id)
+			}
+			if err := tx.PutUser(directory.User{ID: id, UserName: fmt.Sprint("name-", i), IdP: "okta"}); err != nil {
+				return err
+			}
+			members = append(members, id)
+		}
+		return tx.PutGroup(directory.Group{ID: "g", DisplayName: "G", IdP: "okta", Members: members})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	chunkBytes := func() map[uint32][]byte {
+		out := map[uint32][]byte{}
+		if err := s.DB().View(func(btx *bbolt.Tx) error {
+			c := btx.Bucket(bGroupMembers).Cursor()
+			p := prefix("g")
+			for k, v := c.Seek(p); bytes.HasPrefix(k, p); k, v = c.Next() {
+				out[binary.BigEndian.Uint32(k[len(p):])] = slices.Clone(v)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	leave := func(id string, version int64) {
+		t.Helper()
+		before := chunkBytes()
+		if err := s.Update(ctx, func(tx directory.Tx) error { return tx.RemoveGroupMember("g", id, directory.Meta{Version: version}) }); err != nil {
+			t.Fatal(err)
+		}
+		members = slices.DeleteFunc(members, func(m string) bool { return m == id })
+		after := chunkBytes()
+		changed := 0
+		for num, raw := range before {
+			if !bytes.Equal(after[num], raw) {
+				changed++
+			}
+		}
+		if changed != 1 {
+			t.Errorf("%s leaving changed %d chunks, want 1", id, changed)
+		}
+		if err := s.View(ctx, func(tx directory.ReadTx) error {
+			g, err := tx.Group("g")
+			if err != nil {
+				return err
+			}
+			of, err := tx.GroupsOfUser(id)
+			if !slices.Equal(g.Members, members) || g.Meta.Version != version || len(of) != 0 || err != nil {
+				t.Errorf("after %s left: %d members (want %d in order), version %d, its groups %v %v", id, len(g.Members), len(members), g.Meta.Version, of, err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leave("u-0300", 2) // in chunk 1; its bytes are in chunk 0 too, inside x\x06u-0300
+	if _, ok := chunkBytes()[2]; !ok {
+		t.Fatal("the last chunk is gone before its member left")
+	}
+	leave(fmt.Sprintf("u-%04d", 2*chunkMembers), 3) // the last chunk's only member
+	if got := chunkBytes(); len(got) != 2 {
+		t.Errorf("%d chunks after the last one's only member left, want 2", len(got))
+	}
+	if err := s.DB().View(func(btx *bbolt.Tx) error {
+		rec, err := decodeGroupRecord(btx.Bucket(bGroups).Get([]byte("g")))
+		if want := []chunkRef{{0, chunkMembers}, {1, chunkMembers - 1}}; err != nil || !slices.Equal(rec.Chunks, want) {
+			t.Errorf("chunks %v %v, want %v", rec.Chunks, err, want)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// One who is no member leaves: nothing but the meta changes.
+	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.RemoveGroupMember("g", "u-0300", directory.Meta{Version: 4}) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.View(ctx, func(tx directory.ReadTx) error {
+		g, err := tx.Group("g")
+		if err != nil || !slices.Equal(g.Members, members) || g.Meta.Version != 4 {
+			t.Errorf("after a stranger left: %d members, version %d, %v", len(g.Members), g.Meta.Version, err)
 		}
 		return nil
 	}); err != nil {

@@ -163,6 +163,37 @@ func (t *txn) AddGroupMember(id, userID string, meta directory.Meta) error {
 	return nil
 }
 
+// removeGroupMember sets a group's meta in its document and deletes a membership; it answers
+// whether the group exists and whether the member left it. The positions of the others stay
+// as they are: they order the members, and need not be consecutive.
+const removeGroupMember = `
+WITH g AS (
+	UPDATE groups SET doc = jsonb_set(doc, '{meta}', $3::jsonb) WHERE id = $1 RETURNING id
+), removed AS (
+	DELETE FROM group_members WHERE group_id = $1 AND user_id = $2 AND EXISTS (SELECT FROM g)
+	RETURNING user_id
+)
+SELECT EXISTS (SELECT FROM g), EXISTS (SELECT FROM removed)`
+
+func (t *txn) RemoveGroupMember(id, userID string, meta directory.Meta) error {
+	meta.Created, meta.LastModified = meta.Created.UTC(), meta.LastModified.UTC()
+	doc, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	var group, removed bool
+	if err := t.queryRow(removeGroupMember, id, userID, doc).Scan(&group, &removed); err != nil {
+		return t.fail(err)
+	}
+	if !group {
+		return directory.ErrNotFound
+	}
+	if removed {
+		delete(t.members, id) // read again when next needed
+	}
+	return nil
+}
+
 func (t *txn) GroupByDisplayName(idp, displayName string) (directory.Group, error) {
 	g, err := t.group(`WHERE g.idp = $1 AND g.display_name_folded = $2`, idp, foldGroupName(displayName))
 	g.Members = slices.Clone(g.Members) // remembered as read

@@ -13,7 +13,8 @@ import (
 
 // MemberWalk puts two groups, g-a and g-b, through random writes of their member lists —
 // members added at the end, inserted in the middle, taken out one by one or in runs, lists
-// reordered, replaced, repeated, with a member that is not a user — and deletes users, and
+// reordered, replaced, repeated, with a member that is not a user; one member joining or
+// leaving (AddGroupMember, RemoveGroupMember) — and deletes users, and
 // after each step checks what a reader sees against a plain model of the lists: the members
 // in order, each once (its first place kept), the memberships of the users the step touched
 // both ways (of every user now and then), and a refused write changing nothing. Stores keep
@@ -50,6 +51,9 @@ func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
 	version := map[string]int64{} // as the last AddGroupMember set it; PutGroup keeps what it read
 	if err := update(t, s, func(tx directory.Tx) error { return tx.AddGroupMember("g-none", users[0], directory.Meta{}) }); !errors.Is(err, directory.ErrNotFound) {
 		t.Fatalf("AddGroupMember to a group that does not exist: %v, want ErrNotFound", err)
+	}
+	if err := update(t, s, func(tx directory.Tx) error { return tx.RemoveGroupMember("g-none", users[0], directory.Meta{}) }); !errors.Is(err, directory.ErrNotFound) {
+		t.Fatalf("RemoveGroupMember from a group that does not exist: %v, want ErrNotFound", err)
 	}
 	r := rand.New(rand.NewPCG(7, 11))
 	var dead []string
@@ -126,7 +130,7 @@ func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
 		}
 		var next []string
 		var what string
-		switch r.IntN(13) {
+		switch r.IntN(15) {
 		case 0, 1:
 			what, next = "add at the end", append(cur, pick(1+r.IntN(w.Users/5))...)
 		case 2:
@@ -208,6 +212,48 @@ func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
 				if !slices.Contains(model[gid], u) {
 					model[gid] = append(model[gid], u)
 				}
+			}
+			check(step, what, []string{u})
+			continue
+		case 13, 14:
+			// One member leaves, as a SCIM PATCH takes one out: a member (now and then one
+			// who joins again, or a user who joins and leaves, in the same transaction), or
+			// one who is not a member, or no user at all.
+			what = "one leaves"
+			u, again, joinFirst := pick(1)[0], false, false
+			switch c := r.IntN(20); {
+			case c < 14 && len(cur) > 0:
+				u = cur[r.IntN(len(cur))]
+				if c < 3 {
+					what, again = "a member leaves and joins again", true
+				}
+			case c == 14:
+				what, joinFirst = "a user joins and leaves", true
+			case c == 15 && len(dead) > 0:
+				what, u = "a deleted user leaves", dead[r.IntN(len(dead))]
+			case c == 16:
+				what, u = "a stranger leaves", "not-a-user"
+			default:
+				what = "one who may be no member leaves"
+			}
+			mustUpdate(t, s, func(tx directory.Tx) error {
+				if joinFirst {
+					if err := tx.AddGroupMember(gid, u, directory.Meta{Version: int64(step + 1)}); err != nil {
+						return err
+					}
+				}
+				if err := tx.RemoveGroupMember(gid, u, directory.Meta{Version: int64(step + 1)}); err != nil {
+					return err
+				}
+				if again {
+					return tx.AddGroupMember(gid, u, directory.Meta{Version: int64(step + 1)})
+				}
+				return nil
+			})
+			version[gid] = int64(step + 1)
+			model[gid] = slices.DeleteFunc(model[gid], func(m string) bool { return m == u })
+			if again {
+				model[gid] = append(model[gid], u)
 			}
 			check(step, what, []string{u})
 			continue
