@@ -176,3 +176,78 @@ func BenchmarkUserSessions(b *testing.B) {
 		b.ReportMetric(float64(listing.Milliseconds()), "listing-ms")
 	})
 }
+
+// BenchmarkSCIMMembersOfLargeGroup measures membership PATCHes as IdPs send them — one
+// member added, then taken out — on a group of 50,000 beside a group of 10, in alternating
+// rounds: "x-small-group" is what a change to the large group costs in units of one to the
+// small group, made without reading the members (SCIMChangeMembers, as PATCH /Groups/{id}
+// makes them). "whole-ms" is the same change to the large group made by reading and
+// writing the group whole (SCIMUpdateGroup, as every membership PATCH was made before), and
+// "direct-ms" the change as it is made now.
+func BenchmarkSCIMMembersOfLargeGroup(b *testing.B) {
+	eachStore(b, func(b *testing.B, d *teststore.Directory) {
+		ctx := context.Background()
+		d.AddIdP(directory.IdP{ID: "okta", Mode: directory.ModeSCIM})
+		a := d.SCIMActor("okta")
+		now := time.Now().UTC()
+		seed := func(name string, n int) (string, []string) {
+			var members []string
+			for first := 0; first < n; first += 5000 {
+				if err := d.Store.Update(ctx, func(tx directory.Tx) error {
+					for i := first; i < min(n, first+5000); i++ {
+						id := fmt.Sprintf("%s-%06d-0000-0000-000000000000", name, i)
+						if err := tx.PutUser(directory.User{ID: id, UserName: id + "@example.com", IdP: "okta", Owner: directory.OwnerSCIM,
+							Active: true, Meta: directory.Meta{Created: now, LastModified: now, Version: 1}}); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+				for i := first; i < min(n, first+5000); i++ {
+					members = append(members, fmt.Sprintf("%s-%06d-0000-0000-000000000000", name, i))
+				}
+			}
+			g, err := d.Service.SCIMCreateGroup(ctx, a, directory.Group{DisplayName: name, Members: members[:len(members)-100]})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return g.ID, members[len(members)-100:]
+		}
+		large, joiners := seed("everyone", 50_100)
+		small, _ := seed("few", 110)
+		change := func(gid string, i int) {
+			for _, add := range []bool{true, false} {
+				c := directory.MemberChange{Add: add, IDs: []string{joiners[i%len(joiners)]}}
+				if _, err := d.Service.SCIMChangeMembers(ctx, a, gid, 0, []directory.MemberChange{c}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		// The joiners are of "everyone"'s seeding; they join "few" as well, being the IdP's.
+		whole := benchgoal.PerOp(6, func(i int) {
+			for _, add := range []bool{true, false} {
+				if _, err := d.Service.SCIMUpdateGroup(ctx, a, large, 0, func(g directory.Group) (directory.Group, error) {
+					if add {
+						g.Members = append(g.Members, joiners[i])
+					} else {
+						g.Members = g.Members[:len(g.Members)-1]
+					}
+					return g, nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		const perRound = 20
+		b.ResetTimer()
+		rs := benchgoal.Alternate(5*b.N,
+			func() float64 { return benchgoal.PerOp(perRound, func(i int) { change(small, i) }) },
+			func() float64 { return benchgoal.PerOp(perRound, func(i int) { change(large, i) }) })
+		b.StopTimer()
+		b.ReportMetric(rs.CostRatio(), "x-small-group")
+		b.ReportMetric(benchgoal.Median(rs.Subjects())*1e3/2, "direct-ms")
+		b.ReportMetric(whole*1e3/2, "whole-ms")
+	})
+}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	. "github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/internal/teststore"
 )
 
 // TestSCIMTokenCap (issue 17, W6): an IdP has at most MaxSCIMTokens live SCIM tokens; a
@@ -153,10 +152,7 @@ func TestSessionCapReadsListsFromBefore(t *testing.T) {
 // users' lists first, once (ListUnlistedSessions) — and a logout, an expiry or a sign-out
 // everywhere ends them as it ends the others. On both stores.
 func TestSessionsOnNoList(t *testing.T) {
-	t.Run("store=bolt", func(t *testing.T) { sessionsOnNoList(t, newEnv(t)) })
-	t.Run("store=postgres", func(t *testing.T) {
-		sessionsOnNoList(t, newEnvOn(t, teststore.Postgres(t, teststore.PostgresURL(t))))
-	})
+	onEachStore(t, func(t *testing.T, fresh func() *env) { sessionsOnNoList(t, fresh()) })
 }
 
 func sessionsOnNoList(t *testing.T, e *env) {

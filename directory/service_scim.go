@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -453,6 +454,110 @@ func (s *Service) SCIMUpdateGroup(ctx context.Context, a SCIMActor, id string, e
 			return err
 		}
 		out = g
+		return nil
+	})
+	return out, s.recordRefusal(ctx, a, id, err)
+}
+
+// MemberChange is one operation of a PATCH that changes a group's members and nothing else:
+// the ids it adds (Add) or removes, in order.
+type MemberChange struct {
+	Add bool
+	IDs []string
+}
+
+// ErrWholeGroup says SCIMChangeMembers cannot apply a change without the group's members;
+// SCIMUpdateGroup can.
+var ErrWholeGroup = errors.New("the change needs the group's members")
+
+// SCIMChangeMembers applies changes — the operations of a membership PATCH, in order, no id in
+// two of them or twice in one — to a group of the actor's IdP without reading its members: it
+// asks the store whether each id is a member, adds the users who are not (each checked as
+// SCIMUpdateGroup checks a new member) and takes out those who are, one write each. The
+// outcome is what SCIMUpdateGroup gives for the same PATCH: the group's new version, or the
+// same group when nothing changes, and one event whose snapshot lists the members while they
+// are at most MaxSnapshotMembers. It returns the group without its members. A group whose
+// write through SCIMUpdateGroup would change more than its members (a displayName or
+// externalId it would trim or refuse, an owner other than SCIM) is ErrWholeGroup, changing
+// nothing.
+func (s *Service) SCIMChangeMembers(ctx context.Context, a SCIMActor, id string, expectVersion int64, changes []MemberChange) (Group, error) {
+	var out Group
+	err := s.update(ctx, func(tx Tx) error {
+		// As SCIMUpdateGroup's caller reads the group before it writes: a group that is not the
+		// IdP's is not found, whether or not the IdP may write.
+		// Counted far enough to tell whether the event can list the members after the change.
+		removing := 0
+		for _, c := range changes {
+			if !c.Add {
+				removing += len(c.IDs)
+			}
+		}
+		head, size, err := tx.GroupHead(id, MaxSnapshotMembers+removing)
+		if err != nil {
+			return err
+		}
+		if head.IdP != a.IdP {
+			return ErrNotFound
+		}
+		if _, err := s.scimIdP(tx, a, id); err != nil {
+			return err
+		}
+		if err := checkVersion(head.Meta.Version, expectVersion); err != nil {
+			return err
+		}
+		if head.Owner != OwnerSCIM || CheckGroup(head) != nil || strings.TrimSpace(head.DisplayName) == "" ||
+			strings.TrimSpace(head.DisplayName) != head.DisplayName || strings.TrimSpace(head.ExternalID) != head.ExternalID {
+			return ErrWholeGroup
+		}
+		var adds, removes []string
+		for _, c := range changes {
+			for _, uid := range c.IDs {
+				groups, err := tx.GroupsOfUser(uid)
+				if err != nil {
+					return err
+				}
+				member := slices.Contains(groups, id)
+				switch {
+				case c.Add && !member:
+					if _, err := scopedUser(tx, a.IdP, uid); errors.Is(err, ErrNotFound) {
+						return Invalidf("member %q is not a user of this IdP", uid)
+					} else if err != nil {
+						return err
+					}
+					adds = append(adds, uid)
+				case !c.Add && member:
+					removes = append(removes, uid)
+				}
+			}
+		}
+		out = head
+		if len(adds)+len(removes) == 0 {
+			return nil
+		}
+		s.stampGroup(&head, false)
+		for _, uid := range removes {
+			if err := tx.RemoveGroupMember(id, uid, head.Meta); err != nil {
+				return err
+			}
+		}
+		for _, uid := range adds {
+			if err := tx.AddGroupMember(id, uid, head.Meta); err != nil {
+				return err
+			}
+		}
+		e := Event{Type: EventGroupUpdated, Actor: a.String(), Subject: id, Org: head.Org, IdP: a.IdP,
+			Changes: []string{"members"}, Group: &head, Partial: true}
+		if size+len(adds)-len(removes) <= MaxSnapshotMembers {
+			g, err := tx.Group(id)
+			if err != nil {
+				return err
+			}
+			e.Group, e.Partial = &g, false
+		}
+		if _, err := s.appendEvent(tx, e); err != nil {
+			return err
+		}
+		out = head
 		return nil
 	})
 	return out, s.recordRefusal(ctx, a, id, err)

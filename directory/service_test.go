@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	. "github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/teststore"
 	"github.com/rosterhq/roster/storage/bolt"
 )
 
@@ -55,6 +56,15 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	return newEnvOn(t, store)
+}
+
+// onEachStore runs test on a bbolt file and on PostgreSQL; fresh opens an env on a new store
+// of the kind.
+func onEachStore(t *testing.T, test func(t *testing.T, fresh func() *env)) {
+	t.Run("store=bolt", func(t *testing.T) { test(t, func() *env { return newEnv(t) }) })
+	t.Run("store=postgres", func(t *testing.T) {
+		test(t, func() *env { return newEnvOn(t, teststore.Postgres(t, teststore.PostgresURL(t))) })
+	})
 }
 
 // newEnvOn is newEnv on a store the caller opened.

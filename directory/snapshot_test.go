@@ -3,12 +3,14 @@ package directory_test
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	. "github.com/rosterhq/roster/directory"
-	"github.com/rosterhq/roster/internal/teststore"
 )
 
 // bigUser is a user as large as the input policy lets one be in its multi-valued attributes:
@@ -119,10 +121,7 @@ func TestGroupSnapshotIsBounded(t *testing.T) {
 // read and written whole. The join stamps the group once, and a member signing in again
 // changes nothing. On both stores.
 func TestSignInJoiningAGroupRecordsItAsBefore(t *testing.T) {
-	t.Run("store=bolt", func(t *testing.T) { signInJoiningAGroup(t, newEnv(t)) })
-	t.Run("store=postgres", func(t *testing.T) {
-		signInJoiningAGroup(t, newEnvOn(t, teststore.Postgres(t, teststore.PostgresURL(t))))
-	})
+	onEachStore(t, func(t *testing.T, fresh func() *env) { signInJoiningAGroup(t, fresh()) })
 }
 
 func signInJoiningAGroup(t *testing.T, e *env) {
@@ -181,5 +180,150 @@ func signInJoiningAGroup(t *testing.T, e *env) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSCIMChangeMembersRecordsAsSCIMUpdateGroup: a membership PATCH applied without reading
+// the group (SCIMChangeMembers) leaves the group, its version and its event as the same PATCH
+// applied to the group read whole (SCIMUpdateGroup) does — across the boundary where the
+// event stops carrying the members (MaxSnapshotMembers) and back, for a change that changes
+// nothing, and for a new member who is not the IdP's. On both stores.
+func TestSCIMChangeMembersRecordsAsSCIMUpdateGroup(t *testing.T) {
+	onEachStore(t, func(t *testing.T, fresh func() *env) { changeMembersAsUpdate(t, fresh(), fresh()) })
+}
+
+func changeMembersAsUpdate(t *testing.T, direct, whole *env) {
+	var users []string
+	var gid string
+	var actor SCIMActor
+	for _, e := range []*env{direct, whole} {
+		e.createIdP("okta", ModeSCIM)
+		e.createIdP("entra", ModeSCIM)
+		actor = e.scimActor("okta")
+		users = nil
+		if err := e.store.Update(e.ctx, func(tx Tx) error {
+			now := e.clock.Now()
+			for i := range MaxSnapshotMembers + 2 {
+				id := fmt.Sprintf("member-%04d", i)
+				if err := tx.PutUser(User{ID: id, UserName: id + "@example.com", IdP: "okta", Owner: OwnerSCIM, Active: true,
+					Meta: Meta{Created: now, LastModified: now, Version: 1}}); err != nil {
+					return err
+				}
+				users = append(users, id)
+			}
+			return tx.PutUser(User{ID: "theirs", UserName: "theirs@example.com", IdP: "entra", Owner: OwnerSCIM, Active: true})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		g, err := e.svc.SCIMCreateGroup(e.ctx, actor, Group{DisplayName: "Everyone", Members: users[:MaxSnapshotMembers-1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gid = g.ID
+	}
+	for i, c := range []MemberChange{
+		{Add: true, IDs: []string{users[MaxSnapshotMembers-1]}},           // to MaxSnapshotMembers: the event lists them
+		{Add: true, IDs: []string{users[0]}},                              // a member already: nothing changes
+		{Add: true, IDs: []string{users[MaxSnapshotMembers]}},             // one more: the event lists none
+		{Add: false, IDs: []string{"member-0500"}},                        // back to MaxSnapshotMembers
+		{Add: false, IDs: []string{"member-0500"}},                        // no member: nothing changes
+		{Add: true, IDs: []string{users[MaxSnapshotMembers+1], "theirs"}}, // refused whole
+	} {
+		seqs := []uint64{direct.lastSeq(), whole.lastSeq()}
+		d, derr := direct.svc.SCIMChangeMembers(direct.ctx, actor, gid, 0, []MemberChange{c})
+		w, werr := whole.svc.SCIMUpdateGroup(whole.ctx, actor, gid, 0, func(g Group) (Group, error) {
+			if c.Add {
+				g.Members = append(g.Members, c.IDs...)
+			} else {
+				g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return slices.Contains(c.IDs, m) })
+			}
+			return g, nil
+		})
+		if fmt.Sprint(derr) != fmt.Sprint(werr) || d.Meta != w.Meta || d.Members != nil {
+			t.Fatalf("change %d (%+v): %+v %v directly, %+v %v reading the group", i, c, d.Meta, derr, w.Meta, werr)
+		}
+		dg, _ := direct.svc.SCIMGroup(direct.ctx, actor, gid)
+		wg, _ := whole.svc.SCIMGroup(whole.ctx, actor, gid)
+		if !reflect.DeepEqual(dg, wg) {
+			t.Fatalf("change %d: the group has %d members directly, %d reading it", i, len(dg.Members), len(wg.Members))
+		}
+		de, we := direct.eventsAfter(seqs[0]), whole.eventsAfter(seqs[1])
+		if !reflect.DeepEqual(de, we) {
+			t.Fatalf("change %d: events\n%+v directly,\n%+v reading the group", i, de, we)
+		}
+		if len(de) == 1 && de[0].Group != nil {
+			t.Logf("change %d: partial %v, %d members in the event", i, de[0].Partial, len(de[0].Group.Members))
+		}
+	}
+}
+
+// TestSCIMChangeMembersRace: 40 membership PATCHes of one group at once — 20 adding a member
+// each, 20 taking one out — on both stores. Every change lands once: the group has exactly
+// the members it should, in the order they stayed or joined, its version counts 40 changes,
+// and there are 40 events, each with a version of its own.
+func TestSCIMChangeMembersRace(t *testing.T) {
+	onEachStore(t, func(t *testing.T, fresh func() *env) { changeMembersRace(t, fresh()) })
+}
+
+func changeMembersRace(t *testing.T, e *env) {
+	e.createIdP("okta", ModeSCIM)
+	actor := e.scimActor("okta")
+	var users []string
+	if err := e.store.Update(e.ctx, func(tx Tx) error {
+		for i := range 60 {
+			id := fmt.Sprintf("racer-%02d", i)
+			if err := tx.PutUser(User{ID: id, UserName: id + "@example.com", IdP: "okta", Owner: OwnerSCIM, Active: true}); err != nil {
+				return err
+			}
+			users = append(users, id)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := e.svc.SCIMCreateGroup(e.ctx, actor, Group{DisplayName: "Racers", Members: users[:40]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := e.lastSeq()
+	var wg sync.WaitGroup
+	errs := make([]error, 40)
+	start := make(chan struct{})
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			c := MemberChange{Add: true, IDs: []string{users[40+i%20]}}
+			if i >= 20 {
+				c = MemberChange{IDs: []string{users[i-20]}} // the first 20 leave
+			}
+			_, errs[i] = e.svc.SCIMChangeMembers(e.ctx, actor, g.ID, 0, []MemberChange{c})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("change %d: %v", i, err)
+		}
+	}
+	got, err := e.svc.SCIMGroup(e.ctx, actor, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stayed, joined := got.Members[:min(20, len(got.Members))], got.Members[min(20, len(got.Members)):]
+	slices.Sort(joined)
+	if !slices.Equal(stayed, users[20:40]) || !slices.Equal(joined, users[40:60]) || got.Meta.Version != g.Meta.Version+40 {
+		t.Errorf("members %v, version %d; want %v then %v in any order, version %d", got.Members, got.Meta.Version, users[20:40], users[40:60], g.Meta.Version+40)
+	}
+	versions := map[int64]bool{}
+	for _, ev := range e.eventsAfter(seq) {
+		if ev.Type == EventGroupUpdated && ev.Group != nil {
+			versions[ev.Group.Meta.Version] = true
+		}
+	}
+	if len(versions) != 40 {
+		t.Errorf("%d events with versions of their own, want 40", len(versions))
 	}
 }

@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -103,8 +104,10 @@ func groupFromBody(obj map[string]any) (directory.Group, error) {
 }
 
 // patchGroup answers PATCH /Groups/{id}: 204 unless the request selects attributes, since
-// group pushes send many member changes and Entra ID expects no body back. Like a user's, the
-// PATCH is applied to a copy outside the write transaction (patchCopy).
+// group pushes send many member changes and Entra ID expects no body back. A PATCH that adds
+// and removes members by id changes them in the store without reading the group's members
+// (memberChanges, SCIMChangeMembers); any other is applied, like a user's, to a copy outside
+// the write transaction (patchCopy).
 func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, id string, ops []patchOp) {
 	resolved, err := groupType.resolvePatch(ops)
 	if err != nil {
@@ -112,6 +115,18 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, id string, 
 		return
 	}
 	ctx, actor := r.Context(), actorFrom(r)
+	if changes, ok := memberChanges(resolved); ok && selectionFromQuery(r).empty() {
+		out, err := h.svc.SCIMChangeMembers(ctx, actor, id, expectedVersion(r), changes)
+		switch {
+		case err == nil:
+			w.Header().Set("ETag", etag(out.Meta.Version))
+			w.WriteHeader(http.StatusNoContent)
+			return
+		case !errors.Is(err, directory.ErrWholeGroup):
+			writeError(w, errorFor(h.log, r, err))
+			return
+		}
+	}
 	out, err := patchCopy(
 		func() (directory.Group, error) { return h.svc.SCIMGroup(ctx, actor, id) },
 		func(g directory.Group) int64 { return g.Meta.Version },

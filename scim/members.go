@@ -147,3 +147,55 @@ func removeMatchingMembers(members []string, f filter.Expr, want string, budget 
 	}
 	return kept, nil
 }
+
+// memberChanges turns a PATCH whose operations all add or remove members by id — Entra ID's
+// add and remove with a list of members, Okta's remove of `members[value eq "<id>"]` — into
+// the changes SCIMChangeMembers makes without reading the group's members, or returns ok false
+// for anything else (a replace, a remove of every member, another attribute or filter, an id
+// named twice, a member patchMembers would not take as it is): those take the way that reads
+// the group.
+func memberChanges(ops []resolvedOp) (changes []directory.MemberChange, ok bool) {
+	seen := map[string]bool{}
+	named := func(ids []string) bool {
+		for _, id := range ids {
+			if seen[id] {
+				return false
+			}
+			seen[id] = true
+		}
+		return true
+	}
+	for _, op := range ops {
+		p := op.path
+		if p.Attr.URN != "" || p.Attr.Name != "members" || p.Attr.Sub != "" || p.ValueSub != "" {
+			return nil, false
+		}
+		var c directory.MemberChange
+		switch {
+		case op.op == "remove" && p.Filter != nil:
+			want, isEq := valueEquals(p.Filter)
+			if !isEq || want == "" {
+				return nil, false
+			}
+			// members.value is compared exactly: the filter names the one member whose id is
+			// want, as removeMatchingMembers finds it.
+			if !filter.MatchValue(p.Filter, map[string]any{"value": want}, "members") {
+				return nil, false
+			}
+			c.IDs = []string{want}
+		case p.Filter != nil || op.value == nil || (op.op != "add" && op.op != "remove"):
+			return nil, false
+		default:
+			ids, isList := memberIDs(op.value)
+			if !isList {
+				return nil, false
+			}
+			c = directory.MemberChange{Add: op.op == "add", IDs: ids}
+		}
+		if !named(c.IDs) {
+			return nil, false
+		}
+		changes = append(changes, c)
+	}
+	return changes, true
+}

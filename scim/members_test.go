@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster/directory"
 )
@@ -198,4 +199,150 @@ func TestPatchMembersKeepsTheFilterBudget(t *testing.T) {
 	if !direct || err != nil || len(got.Members) != 17_000-900 || got.Members[0] != "user-00900" {
 		t.Fatalf("within the budget: direct %v, %v, %d members", direct, err, len(got.Members))
 	}
+}
+
+// Membership PATCHes that name members by id (memberChanges) change the store without the
+// group's members being read (SCIMChangeMembers). Two servers with the same clock and ids take
+// the same random PATCHes — adds and removes by value, filters by value (upper-cased too),
+// members who are, were, or never were; users of another IdP, unknown ids, a stale If-Match,
+// a group of another IdP, now and then a replace — one as sent, the other with
+// ?attributes=id, which takes the way that reads the group. Each PATCH must be answered alike
+// (204 against 200, or the same error), and leave the same groups, memberships and events.
+func TestMemberChangesAgreeWithReadingTheGroup(t *testing.T) {
+	newServer := func() *env {
+		var n int
+		ids := func() string { n++; return fmt.Sprintf("%08x-0000-4000-8000-%012x", n, n) }
+		now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+		return newEnvWith(t, directory.WithIDs(ids), directory.WithClock(func() time.Time { return now }))
+	}
+	direct, reading := newServer(), newServer()
+	both := []*env{direct, reading}
+	r := rand.New(rand.NewPCG(3, 5))
+	var users []string
+	for i := range 30 {
+		var id string
+		for _, e := range both {
+			body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"m%d@example.com","externalId":"m%d"}`, i, i)
+			id = e.do("POST", "/scim/v2/Users", body).must(t, 201).str("id")
+		}
+		users = append(users, id)
+	}
+	var foreign, foreignGroup string
+	for _, e := range both {
+		e.addIdP(t, "entra", directory.ModeSCIM, directory.MatchExternalID)
+		tok := e.newToken(t, "entra")
+		foreign = e.doAs(tok, "POST", "/scim/v2/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"f@example.com","externalId":"f"}`).must(t, 201).str("id")
+		foreignGroup = e.doAs(tok, "POST", "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Theirs"}`).must(t, 201).str("id")
+	}
+	var groups []string
+	for _, name := range []string{"Eng", "Ops"} {
+		var id string
+		for _, e := range both {
+			ms := fmt.Sprintf(`[{"value":%q},{"value":%q}]`, users[0], users[1])
+			id = e.do("POST", "/scim/v2/Groups", fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":%q,"members":%s}`, name, ms)).must(t, 201).str("id")
+		}
+		groups = append(groups, id)
+	}
+	seq := []uint64{direct.dir.LastSeq(), reading.dir.LastSeq()}
+	if seq[0] != seq[1] {
+		t.Fatalf("the servers start at events %d and %d", seq[0], seq[1])
+	}
+	someone := func() string {
+		switch c := r.IntN(20); {
+		case c == 0:
+			return foreign
+		case c == 1:
+			return "00000000-0000-4000-8000-00000000ffff" // no user
+		case c == 2:
+			return strings.ToUpper(users[r.IntN(len(users))])
+		default:
+			return users[r.IntN(len(users))]
+		}
+	}
+	list := func() string {
+		var vs []string
+		for range 1 + r.IntN(4) {
+			vs = append(vs, fmt.Sprintf(`{"value":%q}`, someone()))
+		}
+		return "[" + strings.Join(vs, ",") + "]"
+	}
+	direct0, viaRead := 0, 0
+	for step := range 300 {
+		gid := groups[r.IntN(len(groups))]
+		if r.IntN(30) == 0 {
+			gid = foreignGroup
+		}
+		var ops []string
+		for range 1 + r.IntN(3) {
+			switch c := r.IntN(12); {
+			case c < 5:
+				ops = append(ops, `{"op":"add","path":"members","value":`+list()+`}`)
+			case c < 8:
+				ops = append(ops, `{"op":"remove","path":"members","value":`+list()+`}`)
+			case c < 11:
+				id := someone()
+				if r.IntN(4) == 0 {
+					id = strings.ToUpper(id)
+				}
+				ops = append(ops, fmt.Sprintf(`{"op":"remove","path":%s}`, jsonText(fmt.Sprintf(`members[value eq "%s"]`, id))))
+			default:
+				ops = append(ops, `{"op":"replace","path":"members","value":`+list()+`}`)
+			}
+		}
+		body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + strings.Join(ops, ",") + `]}`
+		var headers []string
+		if r.IntN(15) == 0 {
+			headers = []string{"If-Match", `W/"1"`}
+		}
+		a := direct.do("PATCH", "/scim/v2/Groups/"+gid, body, headers...)
+		b := reading.do("PATCH", "/scim/v2/Groups/"+gid+"?attributes=id", body, headers...)
+		if (a.Status == 204) != (b.Status == 200) || (a.Status != 204 && (a.Status != b.Status || a.str("detail") != b.str("detail"))) {
+			t.Fatalf("step %d: %s\nanswered %d %s directly, %d %s reading the group", step, body, a.Status, a.Raw, b.Status, b.Raw)
+		}
+		if a.Status == 204 && a.Header.Get("ETag") != b.Header.Get("ETag") {
+			t.Fatalf("step %d: %s\nETag %s directly, %s reading the group", step, body, a.Header.Get("ETag"), b.Header.Get("ETag"))
+		}
+		if resolved := resolveJSON(t, `[`+strings.Join(ops, ",")+`]`); resolved != nil {
+			if _, ok := memberChanges(resolved); ok {
+				direct0++
+			} else {
+				viaRead++
+			}
+		}
+		for _, g := range append([]string{foreignGroup}, groups...) {
+			tok := ""
+			if g == foreignGroup {
+				continue
+			}
+			ga, gb := direct.doAs(tok+direct.token, "GET", "/scim/v2/Groups/"+g, nil), reading.do("GET", "/scim/v2/Groups/"+g, nil)
+			if ga.Raw != gb.Raw {
+				t.Fatalf("step %d: %s\ngroup directly:\n%s\nreading the group:\n%s", step, body, ga.Raw, gb.Raw)
+			}
+		}
+		for _, u := range users[:5] {
+			ua, ub := direct.do("GET", "/scim/v2/Users/"+u, nil), reading.do("GET", "/scim/v2/Users/"+u, nil)
+			if ua.Raw != ub.Raw {
+				t.Fatalf("step %d: %s\nuser directly:\n%s\nreading the group:\n%s", step, body, ua.Raw, ub.Raw)
+			}
+		}
+		ea, eb := eventsJSON(t, direct, &seq[0]), eventsJSON(t, reading, &seq[1])
+		if ea != eb {
+			t.Fatalf("step %d: %s\nevents directly:\n%s\nreading the group:\n%s", step, body, ea, eb)
+		}
+	}
+	t.Logf("direct %d, reading %d", direct0, viaRead)
+	if direct0 < 150 || viaRead < 30 {
+		t.Errorf("%d PATCHes took the direct way and %d read the group; want both ways well tried", direct0, viaRead)
+	}
+}
+
+// eventsJSON is the events after *seq, and moves *seq past them.
+func eventsJSON(t *testing.T, e *env, seq *uint64) string {
+	t.Helper()
+	evs := e.dir.Events(*seq)
+	if len(evs) > 0 {
+		*seq = evs[len(evs)-1].Seq
+	}
+	raw, _ := json.MarshalIndent(evs, "", " ")
+	return string(raw)
 }
