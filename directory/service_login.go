@@ -264,20 +264,28 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 		if want[strings.ToLower(strings.TrimSpace(name))] {
 			continue
 		}
-		g, err := tx.Group(id)
+		// As a join: the group's head, one write, and the members only for an event that can
+		// carry them.
+		g, size, err := tx.GroupHead(id, MaxSnapshotMembers+1)
 		if err != nil {
 			return false, err
 		}
 		if g.IdP != idp.ID || g.Owner != OwnerJIT {
 			continue
 		}
-		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == userID })
 		s.stampGroup(&g, false)
-		if err := tx.PutGroup(g); err != nil {
+		if err := tx.RemoveGroupMember(g.ID, userID, g.Meta); err != nil {
 			return false, err
 		}
-		if _, err := s.appendEvent(tx, Event{Type: EventGroupUpdated, Actor: actor, Subject: g.ID, Org: idp.Org, IdP: idp.ID,
-			Changes: []string{"members"}, Reason: "the login no longer names this group", Group: &g}); err != nil {
+		e := Event{Type: EventGroupUpdated, Actor: actor, Subject: g.ID, Org: idp.Org, IdP: idp.ID,
+			Changes: []string{"members"}, Reason: "the login no longer names this group", Group: &g, Partial: true}
+		if size-1 <= MaxSnapshotMembers {
+			if g, err = tx.Group(id); err != nil {
+				return false, err
+			}
+			e.Group, e.Partial = &g, false
+		}
+		if _, err := s.appendEvent(tx, e); err != nil {
 			return false, err
 		}
 		changed = true

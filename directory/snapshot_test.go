@@ -119,7 +119,8 @@ func TestGroupSnapshotIsBounded(t *testing.T) {
 // members (GroupHead, AddGroupMember); its event carries the group's members while the group,
 // joined, has at most MaxSnapshotMembers, and is partial past that — as when the group was
 // read and written whole. The join stamps the group once, and a member signing in again
-// changes nothing. On both stores.
+// changes nothing. Leaving (RemoveGroupMember) is recorded the same way, the event listing
+// the members once they are MaxSnapshotMembers again. On both stores.
 func TestSignInJoiningAGroupRecordsItAsBefore(t *testing.T) {
 	onEachStore(t, func(t *testing.T, fresh func() *env) { signInJoiningAGroup(t, fresh()) })
 }
@@ -180,6 +181,31 @@ func signInJoiningAGroup(t *testing.T, e *env) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+	// Leaving, as a sign-in that no longer names the group leaves it: one write, and the
+	// event lists the members when they are MaxSnapshotMembers again.
+	leave := func(uid string) Event {
+		t.Helper()
+		seq := e.lastSeq()
+		e.clock.Advance(time.Minute)
+		e.mustLogin(Login{IdP: "okta", UniqueUserID: uid, Email: uid + "@example.com", Groups: []string{"others"}, GroupsAsserted: true})
+		var ev Event
+		for _, x := range e.eventsAfter(seq) {
+			if x.Group != nil && x.Subject == "g-big" {
+				ev = x
+			}
+		}
+		return ev
+	}
+	// Joining another, third member takes the group past MaxSnapshotMembers + 1.
+	third, _ := join("joins-as-1002nd")
+	if ev := leave("joins-as-1001st"); ev.Group == nil || !ev.Partial || len(ev.Group.Members) != 0 || ev.Group.Meta.Version != 7 {
+		t.Fatalf("a member leaving a group of %d: %+v; want a partial event, version 7", MaxSnapshotMembers+2, ev)
+	}
+	ev = leave("joins-as-1002nd")
+	if ev.Group == nil || ev.Partial || len(ev.Group.Members) != MaxSnapshotMembers || ev.Group.Members[MaxSnapshotMembers-1] != first.ID ||
+		slices.Contains(ev.Group.Members, third.ID) || ev.Group.Meta.Version != 8 || ev.Reason != "the login no longer names this group" {
+		t.Fatalf("a member leaving a group of %d: partial %v, %d members, version %d; want them all, version 8", MaxSnapshotMembers+1, ev.Partial, len(ev.Group.Members), ev.Group.Meta.Version)
 	}
 }
 
