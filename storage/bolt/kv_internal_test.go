@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/rosterhq/roster/directory"
 )
@@ -84,4 +87,36 @@ func openTemp(t *testing.T) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// The event log only grows at its end, so its pages are filled before they split: one event
+// appended per transaction, as writes append them, leaves the log's pages more than half used
+// (bbolt's default split leaves them at about 40% for events of some 800 bytes) and the
+// organization index's nearly full (50% by default).
+func TestEventPagesAreFilled(t *testing.T) {
+	s := openTemp(t)
+	s.db.NoSync = true // the layout is what is measured, not the disk
+	u := directory.User{ID: "u", UserName: strings.Repeat("x", 40), DisplayName: strings.Repeat("d", 300)}
+	for range 3000 {
+		if err := s.Update(context.Background(), func(tx directory.Tx) error {
+			_, err := tx.AppendEvent(directory.Event{ID: "e", Type: directory.EventUserCreated, Org: "default", Time: time.Now(), User: &u})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.db.View(func(btx *bbolt.Tx) error {
+		for _, c := range []struct {
+			bucket []byte
+			least  float64
+		}{{bEvents, 0.55}, {bEventsByOrg, 0.9}} {
+			st := btx.Bucket(c.bucket).Stats()
+			if used := float64(st.LeafInuse) / float64(st.LeafAlloc); used < c.least {
+				t.Errorf("%s: %d pages, %.0f%% used; want at least %.0f%%", c.bucket, st.LeafPageN, 100*used, 100*c.least)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
