@@ -18,7 +18,15 @@ import (
 
 func (t *txn) Tombstone(id directory.Identity) (directory.Tombstone, error) {
 	var ts directory.Tombstone
-	if err := t.getDoc(&ts, `SELECT doc FROM tombstones WHERE idp = $1 AND unique_user_id = $2`, id.IdP, id.UniqueUserID); err != nil {
+	if raw, read := t.tombstones[id]; read {
+		// Read with the identity's user, in this transaction.
+		if raw == nil {
+			return directory.Tombstone{}, directory.ErrNotFound
+		}
+		if err := decode(raw, &ts); err != nil {
+			return directory.Tombstone{}, err
+		}
+	} else if err := t.getDoc(&ts, `SELECT doc FROM tombstones WHERE idp = $1 AND unique_user_id = $2`, id.IdP, id.UniqueUserID); err != nil {
 		return directory.Tombstone{}, err
 	}
 	ts.Org = directory.OrgOrDefault(ts.Org)
@@ -40,6 +48,7 @@ func (t *txn) Tombstones(idp string) ([]directory.Tombstone, error) {
 }
 
 func (t *txn) PutTombstone(ts directory.Tombstone) error {
+	t.tombstones = nil
 	ts.DeletedAt = ts.DeletedAt.UTC()
 	ts.Org = directory.OrgOrDefault(ts.Org)
 	doc, err := json.Marshal(ts)
@@ -52,6 +61,7 @@ func (t *txn) PutTombstone(ts directory.Tombstone) error {
 }
 
 func (t *txn) DeleteTombstone(id directory.Identity) error {
+	t.tombstones = nil
 	_, err := t.exec(`DELETE FROM tombstones WHERE idp = $1 AND unique_user_id = $2`, id.IdP, id.UniqueUserID)
 	return err
 }

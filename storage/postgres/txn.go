@@ -65,6 +65,9 @@ type txn struct {
 	// snapshot holds them, so that PutGroup can send what a write changes rather than the list
 	// (groups.go). A statement that may change them otherwise forgets them.
 	members map[string][]string
+	// tombstones are the tombstones UserByIdentity read with the identities' users (nil: none),
+	// until the transaction writes a tombstone.
+	tombstones map[directory.Identity][]byte
 }
 
 // errNeedsAlone is what a settings write returns in a transaction that does not run alone

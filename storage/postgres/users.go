@@ -40,8 +40,30 @@ func (t *txn) UserByUserName(org, userName string) (directory.User, error) {
 		directory.OrgOrDefault(org), directory.FoldUserName(userName))
 }
 
+// userByIdentity reads an identity's user and, in the same statement, its tombstone: what a
+// SCIM create or a first sign-in reads next when the identity has no user (R2, R7). The
+// tombstone is kept for Tombstone until the transaction writes one (txn.tombstones).
+const userByIdentity = `SELECT (SELECT doc FROM users WHERE idp = $1 AND unique_user_id = $2),
+	(SELECT doc FROM tombstones WHERE idp = $1 AND unique_user_id = $2)`
+
 func (t *txn) UserByIdentity(id directory.Identity) (directory.User, error) {
-	return t.user(`SELECT doc FROM users WHERE idp = $1 AND unique_user_id = $2`, id.IdP, id.UniqueUserID)
+	var user, tomb []byte
+	if err := t.queryRow(userByIdentity, id.IdP, id.UniqueUserID).Scan(&user, &tomb); err != nil {
+		return directory.User{}, t.fail(err)
+	}
+	if t.tombstones == nil {
+		t.tombstones = map[directory.Identity][]byte{}
+	}
+	t.tombstones[id] = tomb
+	if user == nil {
+		return directory.User{}, directory.ErrNotFound
+	}
+	var u directory.User
+	if err := decode(user, &u); err != nil {
+		return directory.User{}, err
+	}
+	u.Org = directory.OrgOrDefault(u.Org)
+	return u, nil
 }
 
 func (t *txn) UsersByExternalID(idp, externalID string) ([]directory.User, error) {

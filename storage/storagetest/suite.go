@@ -454,6 +454,31 @@ func tombstones(t *testing.T, s directory.Store) {
 		}
 		return nil
 	})
+	// Within one transaction, a tombstone reads as the transaction left it, whatever was read
+	// of its identity before (a store may read the tombstone with the identity's user).
+	id := directory.Identity{IdP: "okta", UniqueUserID: "00u1"}
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		if _, err := tx.UserByIdentity(id); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("the user of a deleted identity: %v", err)
+		}
+		if _, err := tx.Tombstone(id); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("a cleared tombstone, read after its identity's user: %v", err)
+		}
+		if err := tx.PutTombstone(ts); err != nil {
+			return err
+		}
+		if got, err := tx.Tombstone(id); err != nil || got.UserID != ts.UserID {
+			t.Errorf("a tombstone written after its identity's user was read: %+v %v", got, err)
+		}
+		_, _ = tx.UserByIdentity(id)
+		if err := tx.DeleteTombstone(id); err != nil {
+			return err
+		}
+		if _, err := tx.Tombstone(id); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("a tombstone cleared after its identity's user was read: %v", err)
+		}
+		return nil
+	})
 }
 
 func idps(t *testing.T, s directory.Store) {
