@@ -152,7 +152,7 @@ func TestSessionCapReadsListsFromBefore(t *testing.T) {
 // users' lists first, once (ListUnlistedSessions) — and a logout, an expiry or a sign-out
 // everywhere ends them as it ends the others. On both stores.
 func TestSessionsOnNoList(t *testing.T) {
-	onEachStore(t, func(t *testing.T, fresh func() *env) { sessionsOnNoList(t, fresh()) })
+	onEachStore(t, func(t *testing.T, fresh func(...Option) *env) { sessionsOnNoList(t, fresh()) })
 }
 
 func sessionsOnNoList(t *testing.T, e *env) {

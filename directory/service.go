@@ -25,6 +25,10 @@ type Service struct {
 
 	// observers see the events of every committed write (service_observe.go).
 	observers eventObservers
+
+	// membersPerChange is how many members a group has per member a membership change names
+	// from which the change is made without reading the members (SCIMChangeMembers).
+	membersPerChange int
 }
 
 // Option configures a Service.
@@ -36,6 +40,11 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // WithIDs injects the generator of resource ids.
 func WithIDs(newID func() string) Option { return func(s *Service) { s.newID = newID } }
 
+// WithMembersPerChange sets from how many members per member named a membership PATCH is
+// applied without reading the group's members (SCIMChangeMembers); tests lower it so that
+// small groups take that way too.
+func WithMembersPerChange(n int) Option { return func(s *Service) { s.membersPerChange = max(n, 0) } }
+
 // New returns a Service over store.
 func New(store Store, opts ...Option) *Service {
 	s := &Service{
@@ -43,6 +52,8 @@ func New(store Store, opts ...Option) *Service {
 		now:     time.Now,
 		newID:   func() string { return uuid.NewString() },
 		changed: make(chan struct{}),
+
+		membersPerChange: defaultMembersPerChange,
 	}
 	for _, o := range opts {
 		o(s)

@@ -466,36 +466,47 @@ type MemberChange struct {
 	IDs []string
 }
 
-// ErrWholeGroup says SCIMChangeMembers cannot apply a change without the group's members;
-// SCIMUpdateGroup can.
-var ErrWholeGroup = errors.New("the change needs the group's members")
+// ErrWholeGroup says SCIMChangeMembers cannot apply a change; SCIMUpdateGroup can.
+var ErrWholeGroup = errors.New("the change needs the group written whole")
+
+// defaultMembersPerChange: a change is made member by member when the group has more than 500
+// members per member the change names. Member by member, each named member costs a few reads
+// and a write (on PostgreSQL, round trips); reading the group costs in proportion to its
+// members. Measured: one member joining a group of 50,000 costs 0.7–1 ms that way against
+// 8–10 ms read whole on bbolt, 2.7–4 against 28 ms on PostgreSQL; 500 joining an empty group
+// 9 against 3 ms on bbolt, 138 against 23 ms on PostgreSQL.
+const defaultMembersPerChange = 500
 
 // SCIMChangeMembers applies changes — the operations of a membership PATCH, in order, no id in
-// two of them or twice in one — to a group of the actor's IdP without reading its members: it
-// asks the store whether each id is a member, adds the users who are not (each checked as
-// SCIMUpdateGroup checks a new member) and takes out those who are, one write each. The
-// outcome is what SCIMUpdateGroup gives for the same PATCH: the group's new version, or the
-// same group when nothing changes, and one event whose snapshot lists the members while they
-// are at most MaxSnapshotMembers. It returns the group without its members. A group whose
-// write through SCIMUpdateGroup would change more than its members (a displayName or
-// externalId it would trim or refuse, an owner other than SCIM) is ErrWholeGroup, changing
-// nothing.
+// two of them or twice in one — to a group of the actor's IdP in one transaction. The outcome
+// is what SCIMUpdateGroup gives for the same PATCH: the group's new version, or the same group
+// when nothing changes; new members checked alike; one event whose snapshot lists the members
+// while they are at most MaxSnapshotMembers. It returns the group without its members.
+//
+// A large group (membersPerChange members or more per id named) is changed without reading its
+// members: the store says whether each id is a member, and each who joins or leaves is one
+// write. A smaller one is read and written whole, which costs less. A group whose write would
+// change more than its members (a displayName or externalId SCIMUpdateGroup would trim or
+// refuse, an owner other than SCIM) is ErrWholeGroup, changing nothing.
 func (s *Service) SCIMChangeMembers(ctx context.Context, a SCIMActor, id string, expectVersion int64, changes []MemberChange) (Group, error) {
+	named, removing := 0, 0
+	for _, c := range changes {
+		named += len(c.IDs)
+		if !c.Add {
+			removing += len(c.IDs)
+		}
+	}
+	large := s.membersPerChange * max(named, 1)
 	var out Group
 	err := s.update(ctx, func(tx Tx) error {
-		// As SCIMUpdateGroup's caller reads the group before it writes: a group that is not the
-		// IdP's is not found, whether or not the IdP may write.
-		// Counted far enough to tell whether the event can list the members after the change.
-		removing := 0
-		for _, c := range changes {
-			if !c.Add {
-				removing += len(c.IDs)
-			}
-		}
-		head, size, err := tx.GroupHead(id, MaxSnapshotMembers+removing)
+		// Counted far enough to tell a large group, and whether the event can list the
+		// members after the change.
+		head, size, err := tx.GroupHead(id, max(MaxSnapshotMembers+removing, large))
 		if err != nil {
 			return err
 		}
+		// As SCIMUpdateGroup's caller reads the group before it writes: a group that is not the
+		// IdP's is not found, whether or not the IdP may write.
 		if head.IdP != a.IdP {
 			return ErrNotFound
 		}
@@ -509,14 +520,30 @@ func (s *Service) SCIMChangeMembers(ctx context.Context, a SCIMActor, id string,
 			strings.TrimSpace(head.DisplayName) != head.DisplayName || strings.TrimSpace(head.ExternalID) != head.ExternalID {
 			return ErrWholeGroup
 		}
+		var whole *Group // the group read whole, when it is not large
+		isMember := func(uid string) (bool, error) {
+			groups, err := tx.GroupsOfUser(uid)
+			return slices.Contains(groups, id), err
+		}
+		if size < large {
+			g, err := tx.Group(id)
+			if err != nil {
+				return err
+			}
+			whole = &g
+			members := make(map[string]bool, len(g.Members))
+			for _, m := range g.Members {
+				members[m] = true
+			}
+			isMember = func(uid string) (bool, error) { return members[uid], nil }
+		}
 		var adds, removes []string
 		for _, c := range changes {
 			for _, uid := range c.IDs {
-				groups, err := tx.GroupsOfUser(uid)
+				member, err := isMember(uid)
 				if err != nil {
 					return err
 				}
-				member := slices.Contains(groups, id)
 				switch {
 				case c.Add && !member:
 					if _, err := scopedUser(tx, a.IdP, uid); errors.Is(err, ErrNotFound) {
@@ -535,24 +562,38 @@ func (s *Service) SCIMChangeMembers(ctx context.Context, a SCIMActor, id string,
 			return nil
 		}
 		s.stampGroup(&head, false)
-		for _, uid := range removes {
-			if err := tx.RemoveGroupMember(id, uid, head.Meta); err != nil {
+		e := Event{Type: EventGroupUpdated, Actor: a.String(), Subject: id, Org: head.Org, IdP: a.IdP, Changes: []string{"members"}}
+		if whole != nil {
+			g := whole.Clone()
+			gone := make(map[string]bool, len(removes))
+			for _, m := range removes {
+				gone[m] = true
+			}
+			g.Members = append(slices.DeleteFunc(g.Members, func(m string) bool { return gone[m] }), adds...)
+			g.Meta = head.Meta
+			if err := tx.PutGroup(g); err != nil {
 				return err
 			}
-		}
-		for _, uid := range adds {
-			if err := tx.AddGroupMember(id, uid, head.Meta); err != nil {
-				return err
+			e.Group = &g
+		} else {
+			for _, uid := range removes {
+				if err := tx.RemoveGroupMember(id, uid, head.Meta); err != nil {
+					return err
+				}
 			}
-		}
-		e := Event{Type: EventGroupUpdated, Actor: a.String(), Subject: id, Org: head.Org, IdP: a.IdP,
-			Changes: []string{"members"}, Group: &head, Partial: true}
-		if size+len(adds)-len(removes) <= MaxSnapshotMembers {
-			g, err := tx.Group(id)
-			if err != nil {
-				return err
+			for _, uid := range adds {
+				if err := tx.AddGroupMember(id, uid, head.Meta); err != nil {
+					return err
+				}
 			}
-			e.Group, e.Partial = &g, false
+			e.Group, e.Partial = &head, true
+			if size+len(adds)-len(removes) <= MaxSnapshotMembers {
+				g, err := tx.Group(id)
+				if err != nil {
+					return err
+				}
+				e.Group, e.Partial = &g, false
+			}
 		}
 		if _, err := s.appendEvent(tx, e); err != nil {
 			return err

@@ -48,34 +48,38 @@ type env struct {
 	clock *testClock
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...Option) *env {
 	t.Helper()
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "roster.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	return newEnvOn(t, store)
+	return newEnvOn(t, store, opts...)
 }
 
 // onEachStore runs test on a bbolt file and on PostgreSQL; fresh opens an env on a new store
 // of the kind.
-func onEachStore(t *testing.T, test func(t *testing.T, fresh func() *env)) {
-	t.Run("store=bolt", func(t *testing.T) { test(t, func() *env { return newEnv(t) }) })
+func onEachStore(t *testing.T, test func(t *testing.T, fresh func(opts ...Option) *env)) {
+	t.Run("store=bolt", func(t *testing.T) {
+		test(t, func(opts ...Option) *env { return newEnv(t, opts...) })
+	})
 	t.Run("store=postgres", func(t *testing.T) {
-		test(t, func() *env { return newEnvOn(t, teststore.Postgres(t, teststore.PostgresURL(t))) })
+		test(t, func(opts ...Option) *env {
+			return newEnvOn(t, teststore.Postgres(t, teststore.PostgresURL(t)), opts...)
+		})
 	})
 }
 
 // newEnvOn is newEnv on a store the caller opened.
-func newEnvOn(t *testing.T, store Store) *env {
+func newEnvOn(t *testing.T, store Store, opts ...Option) *env {
 	t.Helper()
 	var n atomic.Uint64
 	// The count leads as well as ends each id, so that token ids (an id's first 16 hex
 	// digits) differ too.
 	ids := func() string { i := n.Add(1); return fmt.Sprintf("%08d-0000-4000-8000-%012d", i, i) }
 	clock := &testClock{now: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)}
-	return &env{t: t, ctx: t.Context(), store: store, svc: New(store, WithClock(clock.Now), WithIDs(ids)), clock: clock}
+	return &env{t: t, ctx: t.Context(), store: store, svc: New(store, append([]Option{WithClock(clock.Now), WithIDs(ids)}, opts...)...), clock: clock}
 }
 
 func (e *env) createIdP(id string, mode Mode, opts ...func(*IdP)) IdP {

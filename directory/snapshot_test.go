@@ -122,7 +122,7 @@ func TestGroupSnapshotIsBounded(t *testing.T) {
 // changes nothing. Leaving (RemoveGroupMember) is recorded the same way, the event listing
 // the members once they are MaxSnapshotMembers again. On both stores.
 func TestSignInJoiningAGroupRecordsItAsBefore(t *testing.T) {
-	onEachStore(t, func(t *testing.T, fresh func() *env) { signInJoiningAGroup(t, fresh()) })
+	onEachStore(t, func(t *testing.T, fresh func(...Option) *env) { signInJoiningAGroup(t, fresh()) })
 }
 
 func signInJoiningAGroup(t *testing.T, e *env) {
@@ -215,7 +215,10 @@ func signInJoiningAGroup(t *testing.T, e *env) {
 // event stops carrying the members (MaxSnapshotMembers) and back, for a change that changes
 // nothing, and for a new member who is not the IdP's. On both stores.
 func TestSCIMChangeMembersRecordsAsSCIMUpdateGroup(t *testing.T) {
-	onEachStore(t, func(t *testing.T, fresh func() *env) { changeMembersAsUpdate(t, fresh(), fresh()) })
+	onEachStore(t, func(t *testing.T, fresh func(...Option) *env) {
+		t.Run("member by member", func(t *testing.T) { changeMembersAsUpdate(t, fresh(WithMembersPerChange(0)), fresh()) })
+		t.Run("read whole when small", func(t *testing.T) { changeMembersAsUpdate(t, fresh(WithMembersPerChange(1e6)), fresh()) })
+	})
 }
 
 func changeMembersAsUpdate(t *testing.T, direct, whole *env) {
@@ -288,7 +291,10 @@ func changeMembersAsUpdate(t *testing.T, direct, whole *env) {
 // the members it should, in the order they stayed or joined, its version counts 40 changes,
 // and there are 40 events, each with a version of its own.
 func TestSCIMChangeMembersRace(t *testing.T) {
-	onEachStore(t, func(t *testing.T, fresh func() *env) { changeMembersRace(t, fresh()) })
+	onEachStore(t, func(t *testing.T, fresh func(...Option) *env) {
+		t.Run("member by member", func(t *testing.T) { changeMembersRace(t, fresh(WithMembersPerChange(0))) })
+		t.Run("read whole when small", func(t *testing.T) { changeMembersRace(t, fresh()) })
+	})
 }
 
 func changeMembersRace(t *testing.T, e *env) {
