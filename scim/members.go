@@ -148,14 +148,23 @@ func removeMatchingMembers(members []string, f filter.Expr, want string, budget 
 	return kept, nil
 }
 
+// maxDirectFilters is the most `members[value eq "…"]` removes memberChanges takes in one PATCH.
+const maxDirectFilters = 16
+
 // memberChanges turns a PATCH whose operations all add or remove members by id — Entra ID's
 // add and remove with a list of members, Okta's remove of `members[value eq "<id>"]` — into
 // the changes SCIMChangeMembers makes without reading the group's members, or returns ok false
 // for anything else (a replace, a remove of every member, another attribute or filter, an id
 // named twice, a member patchMembers would not take as it is): those take the way that reads
 // the group.
+//
+// A filter's remove costs the general way a look at every member, charged to the PATCH's
+// filter budget (maxFilterWork), which refuses a PATCH of many such removes on a large group;
+// here it costs one look-up. So that a PATCH is refused or applied alike either way, one of
+// more than maxDirectFilters such removes takes the general way: with at most that many, the
+// budget runs out only on a group of about a million members.
 func memberChanges(ops []resolvedOp) (changes []directory.MemberChange, ok bool) {
-	seen := map[string]bool{}
+	seen, filters := map[string]bool{}, 0
 	named := func(ids []string) bool {
 		for _, id := range ids {
 			if seen[id] {
@@ -173,6 +182,9 @@ func memberChanges(ops []resolvedOp) (changes []directory.MemberChange, ok bool)
 		var c directory.MemberChange
 		switch {
 		case op.op == "remove" && p.Filter != nil:
+			if filters++; filters > maxDirectFilters {
+				return nil, false
+			}
 			want, isEq := valueEquals(p.Filter)
 			if !isEq || want == "" {
 				return nil, false

@@ -25,7 +25,7 @@ import (
 // (TestSmallGroupReadsUseTheIndex checks both plans.)
 
 // noLimit is the LIMIT of the statements that read a group's members.
-const noLimit = math.MaxInt64
+const noLimit int64 = math.MaxInt64
 
 // selectGroup reads a group's document and its members, in the order they were put.
 const selectGroup = `SELECT g.doc, ARRAY(SELECT m.user_id FROM group_members m WHERE m.group_id = $1 ORDER BY m.pos LIMIT $2)
