@@ -124,6 +124,14 @@ func TestGroupsFromFormat2(t *testing.T) {
 		if err := tx.indexGroup(other, other.Members); err != nil {
 			return err
 		}
+		// And a third, which one of its members leaves (RemoveGroupMember).
+		third := directory.Group{ID: "g-old3", Org: directory.DefaultOrg, DisplayName: "Few", IdP: "okta", Owner: directory.OwnerSCIM, Members: members[:200]}
+		if err := tx.put(bGroups, []byte(third.ID), third); err != nil {
+			return err
+		}
+		if err := tx.indexGroup(third, third.Members); err != nil {
+			return err
+		}
 		return btx.Bucket(bMeta).Put([]byte("version"), []byte("2"))
 	}); err != nil {
 		t.Fatal(err)
@@ -192,6 +200,26 @@ func TestGroupsFromFormat2(t *testing.T) {
 		}
 		if of, err := tx.GroupsOfUser("u-new"); err != nil || !slices.Contains(of, "g-old2") {
 			t.Errorf("groups of u-new: %v, %v", of, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	leaver := members[10]
+	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.RemoveGroupMember("g-old3", leaver, directory.Meta{Version: 9}) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.View(ctx, func(tx directory.ReadTx) error {
+		g, err := tx.Group("g-old3")
+		if err != nil {
+			return err
+		}
+		want := slices.DeleteFunc(slices.Clone(members[:200]), func(m string) bool { return m == leaver })
+		if !slices.Equal(g.Members, want) || g.Meta.Version != 9 {
+			t.Errorf("the third group after a member left: %d members, version %d; want %d, version 9", len(g.Members), g.Meta.Version, len(want))
+		}
+		if of, err := tx.GroupsOfUser(leaver); err != nil || slices.Contains(of, "g-old3") {
+			t.Errorf("groups of the member who left: %v, %v", of, err)
 		}
 		return nil
 	}); err != nil {
