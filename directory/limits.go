@@ -175,6 +175,15 @@ const (
 	sessionListsComplete = "complete"
 )
 
+// sessionsListed says whether every session is on its user's list (ListUnlistedSessions ran).
+func sessionsListed(tx ReadTx, now time.Time) (bool, error) {
+	_, err := tx.KV(sessionListsNS, sessionListsComplete, now)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // sessionListsBatch is how many users' lists one transaction of ListUnlistedSessions writes.
 const sessionListsBatch = 500
 
@@ -191,10 +200,8 @@ func (s *Service) ListUnlistedSessions(ctx context.Context) (int, error) {
 	complete := false
 	missing := map[string][]userSession{} // by user
 	err := s.store.View(ctx, func(tx ReadTx) error {
-		if _, err := tx.KV(sessionListsNS, sessionListsComplete, now); err == nil {
-			complete = true
-			return nil
-		} else if !errors.Is(err, ErrNotFound) {
+		var err error
+		if complete, err = sessionsListed(tx, now); err != nil || complete {
 			return err
 		}
 		listed := map[string]map[string]bool{} // the keys on each user's list

@@ -235,12 +235,9 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 			return false, err
 		}
 		e := Event{Type: EventGroupUpdated, Actor: actor, Subject: g.ID, Org: idp.Org, IdP: idp.ID,
-			Changes: []string{"members"}, Reason: joinReason, Group: &g, Partial: true}
-		if size < MaxSnapshotMembers {
-			if g, err = tx.Group(id); err != nil {
-				return false, err
-			}
-			e.Group, e.Partial = &g, false
+			Changes: []string{"members"}, Reason: joinReason}
+		if e.Group, e.Partial, err = groupAfterChange(tx, g, size+1); err != nil {
+			return false, err
 		}
 		if _, err := s.appendEvent(tx, e); err != nil {
 			return false, err
@@ -278,12 +275,9 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 			return false, err
 		}
 		e := Event{Type: EventGroupUpdated, Actor: actor, Subject: g.ID, Org: idp.Org, IdP: idp.ID,
-			Changes: []string{"members"}, Reason: "the login no longer names this group", Group: &g, Partial: true}
-		if size-1 <= MaxSnapshotMembers {
-			if g, err = tx.Group(id); err != nil {
-				return false, err
-			}
-			e.Group, e.Partial = &g, false
+			Changes: []string{"members"}, Reason: "the login no longer names this group"}
+		if e.Group, e.Partial, err = groupAfterChange(tx, g, size-1); err != nil {
+			return false, err
 		}
 		if _, err := s.appendEvent(tx, e); err != nil {
 			return false, err

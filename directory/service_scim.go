@@ -421,42 +421,49 @@ func (s *Service) SCIMUpdateGroup(ctx context.Context, a SCIMActor, id string, e
 		if err != nil {
 			return err
 		}
-		if err := CheckGroup(g); err != nil {
-			return err
-		}
-		g.ID, g.Org, g.IdP, g.Meta, g.Owner = old.ID, old.Org, old.IdP, old.Meta, OwnerSCIM
-		if strings.TrimSpace(g.DisplayName) == "" {
-			return Invalidf("displayName is required")
-		}
-		if g.Members, err = checkMembers(tx, a.IdP, g.Members, old.Members); err != nil {
-			return err
-		}
-		var changes []string
-		if g.DisplayName != old.DisplayName {
-			changes = append(changes, "displayName")
-		}
-		if g.ExternalID != old.ExternalID {
-			changes = append(changes, "externalId")
-		}
-		if !sameMembers(old.Members, g.Members) {
-			changes = append(changes, "members")
-		}
-		if len(changes) == 0 {
-			out = old
-			return nil
-		}
-		s.stampGroup(&g, false)
-		if err := tx.PutGroup(g); err != nil {
-			return err
-		}
-		if _, err := s.appendEvent(tx, Event{Type: EventGroupUpdated, Actor: a.String(), Subject: g.ID, Org: g.Org, IdP: a.IdP,
-			Changes: changes, Group: &g}); err != nil {
-			return err
-		}
-		out = g
-		return nil
+		out, err = s.writeSCIMGroup(tx, a, old, g)
+		return err
 	})
 	return out, s.recordRefusal(ctx, a, id, err)
+}
+
+// writeSCIMGroup writes g, what a SCIM write made of the group old, as SCIMUpdateGroup writes
+// it: checked, its members users of the IdP, and with its event — or not at all when nothing
+// changed, returning old.
+func (s *Service) writeSCIMGroup(tx Tx, a SCIMActor, old, g Group) (Group, error) {
+	if err := CheckGroup(g); err != nil {
+		return Group{}, err
+	}
+	g.ID, g.Org, g.IdP, g.Meta, g.Owner = old.ID, old.Org, old.IdP, old.Meta, OwnerSCIM
+	if strings.TrimSpace(g.DisplayName) == "" {
+		return Group{}, Invalidf("displayName is required")
+	}
+	var err error
+	if g.Members, err = checkMembers(tx, a.IdP, g.Members, old.Members); err != nil {
+		return Group{}, err
+	}
+	var changes []string
+	if g.DisplayName != old.DisplayName {
+		changes = append(changes, "displayName")
+	}
+	if g.ExternalID != old.ExternalID {
+		changes = append(changes, "externalId")
+	}
+	if !sameMembers(old.Members, g.Members) {
+		changes = append(changes, "members")
+	}
+	if len(changes) == 0 {
+		return old, nil
+	}
+	s.stampGroup(&g, false)
+	if err := tx.PutGroup(g); err != nil {
+		return Group{}, err
+	}
+	if _, err := s.appendEvent(tx, Event{Type: EventGroupUpdated, Actor: a.String(), Subject: g.ID, Org: g.Org, IdP: a.IdP,
+		Changes: changes, Group: &g}); err != nil {
+		return Group{}, err
+	}
+	return g, nil
 }
 
 // MemberChange is one operation of a PATCH that changes a group's members and nothing else:
@@ -520,31 +527,36 @@ func (s *Service) SCIMChangeMembers(ctx context.Context, a SCIMActor, id string,
 			strings.TrimSpace(head.DisplayName) != head.DisplayName || strings.TrimSpace(head.ExternalID) != head.ExternalID {
 			return ErrWholeGroup
 		}
-		var whole *Group // the group read whole, when it is not large
-		isMember := func(uid string) (bool, error) {
-			groups, err := tx.GroupsOfUser(uid)
-			return slices.Contains(groups, id), err
-		}
 		if size < large {
-			g, err := tx.Group(id)
+			// A small group is read and written whole, as SCIMUpdateGroup writes it.
+			old, err := tx.Group(id)
 			if err != nil {
 				return err
 			}
-			whole = &g
-			members := make(map[string]bool, len(g.Members))
-			for _, m := range g.Members {
-				members[m] = true
+			gone, g := map[string]bool{}, old.Clone()
+			var adds []string
+			for _, c := range changes {
+				for _, uid := range c.IDs {
+					if c.Add {
+						adds = append(adds, uid)
+					} else {
+						gone[uid] = true
+					}
+				}
 			}
-			isMember = func(uid string) (bool, error) { return members[uid], nil }
+			g.Members = append(slices.DeleteFunc(g.Members, func(m string) bool { return gone[m] }), adds...)
+			out, err = s.writeSCIMGroup(tx, a, old, g)
+			out.Members = nil
+			return err
 		}
 		var adds, removes []string
 		for _, c := range changes {
 			for _, uid := range c.IDs {
-				member, err := isMember(uid)
+				groups, err := tx.GroupsOfUser(uid)
 				if err != nil {
 					return err
 				}
-				switch {
+				switch member := slices.Contains(groups, id); {
 				case c.Add && !member:
 					if _, err := scopedUser(tx, a.IdP, uid); errors.Is(err, ErrNotFound) {
 						return Invalidf("member %q is not a user of this IdP", uid)
@@ -562,38 +574,19 @@ func (s *Service) SCIMChangeMembers(ctx context.Context, a SCIMActor, id string,
 			return nil
 		}
 		s.stampGroup(&head, false)
-		e := Event{Type: EventGroupUpdated, Actor: a.String(), Subject: id, Org: head.Org, IdP: a.IdP, Changes: []string{"members"}}
-		if whole != nil {
-			g := whole.Clone()
-			gone := make(map[string]bool, len(removes))
-			for _, m := range removes {
-				gone[m] = true
-			}
-			g.Members = append(slices.DeleteFunc(g.Members, func(m string) bool { return gone[m] }), adds...)
-			g.Meta = head.Meta
-			if err := tx.PutGroup(g); err != nil {
+		for _, uid := range removes {
+			if err := tx.RemoveGroupMember(id, uid, head.Meta); err != nil {
 				return err
 			}
-			e.Group = &g
-		} else {
-			for _, uid := range removes {
-				if err := tx.RemoveGroupMember(id, uid, head.Meta); err != nil {
-					return err
-				}
+		}
+		for _, uid := range adds {
+			if err := tx.AddGroupMember(id, uid, head.Meta); err != nil {
+				return err
 			}
-			for _, uid := range adds {
-				if err := tx.AddGroupMember(id, uid, head.Meta); err != nil {
-					return err
-				}
-			}
-			e.Group, e.Partial = &head, true
-			if size+len(adds)-len(removes) <= MaxSnapshotMembers {
-				g, err := tx.Group(id)
-				if err != nil {
-					return err
-				}
-				e.Group, e.Partial = &g, false
-			}
+		}
+		e := Event{Type: EventGroupUpdated, Actor: a.String(), Subject: id, Org: head.Org, IdP: a.IdP, Changes: []string{"members"}}
+		if e.Group, e.Partial, err = groupAfterChange(tx, head, size+len(adds)-len(removes)); err != nil {
+			return err
 		}
 		if _, err := s.appendEvent(tx, e); err != nil {
 			return err

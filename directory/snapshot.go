@@ -56,3 +56,14 @@ func snapshotGroup(g Group) (Group, bool) {
 	}
 	return g.Clone(), false
 }
+
+// groupAfterChange is the group an event records after a change of members made without
+// reading them (AddGroupMember, RemoveGroupMember): the group read whole when size, its
+// number of members after the change, fits a snapshot; else head, and the event is partial.
+func groupAfterChange(tx ReadTx, head Group, size int) (*Group, bool, error) {
+	if size > MaxSnapshotMembers {
+		return &head, true, nil
+	}
+	g, err := tx.Group(head.ID)
+	return &g, false, err
+}

@@ -187,11 +187,8 @@ func (t *txn) AddGroupMember(id, userID string, meta directory.Meta) error {
 	if err != nil {
 		return err
 	}
-	if rec.Chunks == nil && len(rec.Members) > 0 {
-		// A record from before format 3 holds its members: written whole, into chunks.
-		g := rec.Group
-		g.Members, g.Meta = append(slices.Clone(rec.Members), userID), meta
-		return t.storeGroup(g)
+	if legacy(rec) {
+		return t.storeLegacy(rec, append(slices.Clone(rec.Members), userID), meta)
 	}
 	if !has(t.tx.Bucket(bMemberOf), key(userID, id)) {
 		if t.tx.Bucket(bUsers).Get([]byte(userID)) == nil {
@@ -221,6 +218,17 @@ func (t *txn) AddGroupMember(id, userID string, meta directory.Meta) error {
 	return t.putGroupRecord(id, rec, meta)
 }
 
+// legacy says a record is from before format 3 and holds its members.
+func legacy(rec groupRecord) bool { return rec.Chunks == nil && len(rec.Members) > 0 }
+
+// storeLegacy writes the group of a record from before format 3 whole, with members and meta:
+// its members go into chunks.
+func (t *txn) storeLegacy(rec groupRecord, members []string, meta directory.Meta) error {
+	g := rec.Group
+	g.Members, g.Meta = members, meta
+	return t.storeGroup(g)
+}
+
 // putGroupRecord writes a group's record, whose chunks a member's joining or leaving changed,
 // with the group's new meta and a new revision.
 func (t *txn) putGroupRecord(id string, rec groupRecord, meta directory.Meta) error {
@@ -242,11 +250,8 @@ func (t *txn) RemoveGroupMember(id, userID string, meta directory.Meta) error {
 	if err != nil {
 		return err
 	}
-	if rec.Chunks == nil && len(rec.Members) > 0 {
-		// A record from before format 3 holds its members: written whole, into chunks.
-		g := rec.Group
-		g.Members, g.Meta = slices.DeleteFunc(slices.Clone(rec.Members), func(m string) bool { return m == userID }), meta
-		return t.storeGroup(g)
+	if legacy(rec) {
+		return t.storeLegacy(rec, slices.DeleteFunc(slices.Clone(rec.Members), func(m string) bool { return m == userID }), meta)
 	}
 	mo := t.tx.Bucket(bMemberOf)
 	if has(mo, key(userID, id)) {

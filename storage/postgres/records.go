@@ -17,16 +17,17 @@ import (
 // DefaultOrg's, and so is a record put without one.
 
 func (t *txn) Tombstone(id directory.Identity) (directory.Tombstone, error) {
+	raw, read := t.tombstones[id] // read with the identity's user in this transaction, if it was
+	if !read {
+		err := t.queryRow(`SELECT doc FROM tombstones WHERE idp = $1 AND unique_user_id = $2`, id.IdP, id.UniqueUserID).Scan(&raw)
+		if err != nil {
+			return directory.Tombstone{}, t.fail(err)
+		}
+	} else if raw == nil {
+		return directory.Tombstone{}, directory.ErrNotFound
+	}
 	var ts directory.Tombstone
-	if raw, read := t.tombstones[id]; read {
-		// Read with the identity's user, in this transaction.
-		if raw == nil {
-			return directory.Tombstone{}, directory.ErrNotFound
-		}
-		if err := decode(raw, &ts); err != nil {
-			return directory.Tombstone{}, err
-		}
-	} else if err := t.getDoc(&ts, `SELECT doc FROM tombstones WHERE idp = $1 AND unique_user_id = $2`, id.IdP, id.UniqueUserID); err != nil {
+	if err := decode(raw, &ts); err != nil {
 		return directory.Tombstone{}, err
 	}
 	ts.Org = directory.OrgOrDefault(ts.Org)

@@ -23,8 +23,17 @@ func (t *txn) users(sql string, args ...any) ([]directory.User, error) {
 }
 
 func (t *txn) user(sql string, args ...any) (directory.User, error) {
+	var raw []byte
+	if err := t.queryRow(sql, args...).Scan(&raw); err != nil {
+		return directory.User{}, t.fail(err)
+	}
+	return userOf(raw)
+}
+
+// userOf decodes a stored user; one stored before organizations is DefaultOrg's.
+func userOf(raw []byte) (directory.User, error) {
 	var u directory.User
-	if err := t.getDoc(&u, sql, args...); err != nil {
+	if err := decode(raw, &u); err != nil {
 		return directory.User{}, err
 	}
 	u.Org = directory.OrgOrDefault(u.Org)
@@ -58,12 +67,7 @@ func (t *txn) UserByIdentity(id directory.Identity) (directory.User, error) {
 	if user == nil {
 		return directory.User{}, directory.ErrNotFound
 	}
-	var u directory.User
-	if err := decode(user, &u); err != nil {
-		return directory.User{}, err
-	}
-	u.Org = directory.OrgOrDefault(u.Org)
-	return u, nil
+	return userOf(user)
 }
 
 func (t *txn) UsersByExternalID(idp, externalID string) ([]directory.User, error) {
