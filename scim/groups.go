@@ -105,9 +105,9 @@ func groupFromBody(obj map[string]any) (directory.Group, error) {
 
 // patchGroup answers PATCH /Groups/{id}: 204 unless the request selects attributes, since
 // group pushes send many member changes and Entra ID expects no body back. A PATCH that adds
-// and removes members by id changes them in the store without reading the group's members
-// (memberChanges, SCIMChangeMembers); any other is applied, like a user's, to a copy outside
-// the write transaction (patchCopy).
+// and removes members by id is made in one transaction, member by member on a large group
+// without reading its members (memberChanges, SCIMChangeMembers); any other is applied, like a
+// user's, to a copy outside the write transaction (patchCopy).
 func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, id string, ops []patchOp) {
 	resolved, err := groupType.resolvePatch(ops)
 	if err != nil {

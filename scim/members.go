@@ -153,14 +153,15 @@ const maxDirectFilters = 16
 
 // memberChanges turns a PATCH whose operations all add or remove members by id — Entra ID's
 // add and remove with a list of members, Okta's remove of `members[value eq "<id>"]` — into
-// the changes SCIMChangeMembers makes without reading the group's members, or returns ok false
+// the changes SCIMChangeMembers makes in one transaction (member by member on a large group,
+// without reading its members), or returns ok false
 // for anything else (a replace, a remove of every member, another attribute or filter, an id
 // named twice, a member patchMembers would not take as it is): those take the way that reads
 // the group.
 //
 // A filter's remove costs the general way a look at every member, charged to the PATCH's
 // filter budget (maxFilterWork), which refuses a PATCH of many such removes on a large group;
-// here it costs one look-up. So that a PATCH is refused or applied alike either way, one of
+// member by member it costs one look-up. So that a PATCH is refused or applied alike either way, one of
 // more than maxDirectFilters such removes takes the general way: with at most that many, the
 // budget runs out only on a group of about a million members.
 func memberChanges(ops []resolvedOp) (changes []directory.MemberChange, ok bool) {
