@@ -48,8 +48,8 @@ func BenchmarkLoginMemberOfLargeGroup(b *testing.B) {
 }
 
 // eachStore runs bench on a bbolt file and on PostgreSQL. A benchmark calls settle after
-// seeding many rows: on PostgreSQL it analyzes the tables, as autovacuum would in a minute,
-// so that statements are planned for the rows they will find rather than for empty tables.
+// seeding many rows: on PostgreSQL it analyzes the tables, as the store does itself within a
+// second of such a change, so that timing starts with statements planned for the rows there are.
 func eachStore(b *testing.B, bench func(b *testing.B, d *teststore.Directory, settle func())) {
 	b.Run("store=bolt", func(b *testing.B) { bench(b, teststore.NewBolt(b), func() {}) })
 	b.Run("store=postgres", func(b *testing.B) {

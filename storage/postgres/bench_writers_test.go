@@ -51,11 +51,10 @@ func rawCommitsOn(b *testing.B, pools int) func() float64 {
 
 var benchUsers atomic.Int64
 
-// analyzed runs ANALYZE on the schema of url before each round of round, untimed, as
-// PostgreSQL's autovacuum does on its own as tables grow. Without it, on a server that does
-// not (the test server here has autovacuum off), the plans a connection cached while a table
-// was empty stay those of an empty table — scans of the whole table — however much it grows,
-// and the rounds would measure that rather than the writes.
+// analyzed runs ANALYZE on the schema of url before each round of round, untimed. The store
+// analyzes its tables itself as they grow (stats.go), within a second of their change, but at
+// a moment of its own; analyzing before each round gives every round plans for the rows there
+// are, so that rounds measure the writes and not when the last analysis happened.
 func analyzed(b *testing.B, url string, round func() float64) func() float64 {
 	b.Helper()
 	return func() float64 {

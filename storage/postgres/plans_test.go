@@ -32,7 +32,7 @@ func TestSmallGroupReadsUseTheIndex(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		admin(t, url, "ANALYZE") // as autovacuum would: the users' writes are planned for the rows there are
+		admin(t, url, "ANALYZE") // as the store does itself as tables grow: the users' writes are planned for the rows there are
 	}
 	for i := range 5010 {
 		if id := fmt.Sprintf("u-%05d", i); i < 5000 {

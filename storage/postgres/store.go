@@ -28,6 +28,8 @@ type Store struct {
 	settings settingsCache
 	// retries counts the attempts that were run again because of a concurrent writer.
 	retries atomic.Int64
+	// stats analyzes the tables as writes change them (stats.go).
+	stats *statsKeeper
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -70,7 +72,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %v", plainError(err))
 	}
-	return &Store{pool: pool, numbering: newNumbering(cfg.ConnConfig, channel), events: newListener(cfg.ConnConfig, channel)}, nil
+	return &Store{pool: pool, numbering: newNumbering(cfg.ConnConfig, channel), events: newListener(cfg.ConnConfig, channel),
+		stats: newStatsKeeper(pool)}, nil
 }
 
 // Close stops numbering and listening and closes every connection of the pool, waiting for
@@ -79,6 +82,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.events.close()
 		s.numbering.close()
+		s.stats.close()
 		s.pool.Close()
 	})
 	return nil
@@ -136,6 +140,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx directory.Tx) error) erro
 			alone = true
 			continue
 		case !r.retry:
+			if r.err == nil {
+				s.stats.written()
+			}
 			if r.err == nil && r.appended {
 				// The caller reads its own events once Update returns, as with numbers taken
 				// inside the transaction.

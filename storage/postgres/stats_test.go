@@ -1,0 +1,197 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/storage/postgres"
+)
+
+// usersStats is what the statistics views say of the users table of the schema conn is on:
+// the rows changed since its last analysis, the rows inserted, the rows read (by sequential
+// scans, and fetched by index scans), and the rows its last analysis counted (-1 before any).
+type usersStats struct {
+	modified, inserted, read int64
+	counted                  float64
+}
+
+func readUsersStats(t *testing.T, conn *pgx.Conn) usersStats {
+	t.Helper()
+	var s usersStats
+	if err := conn.QueryRow(context.Background(), `
+		SELECT s.n_mod_since_analyze, s.n_tup_ins, s.seq_tup_read + coalesce(s.idx_tup_fetch, 0), c.reltuples
+		FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+		WHERE s.schemaname = current_schema() AND s.relname = 'users'`).Scan(&s.modified, &s.inserted, &s.read, &s.counted); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// awaitUsersStats polls the statistics views until ok holds of them. A server backend reports
+// its counts when a transaction ends at least a second after its last report, or after ten
+// seconds idle: the store under test, opened on one connection (oneConn), is pinged as it
+// waits, so that its connection reports soon.
+func awaitUsersStats(t *testing.T, conn *pgx.Conn, st *postgres.Store, what string, ok func(usersStats) bool) usersStats {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s := readUsersStats(t, conn)
+		if ok(s) {
+			return s
+		}
+		if err := st.Ping(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 30 s for %s; the users table's statistics stay %+v", what, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// noAutovacuum keeps the server's autovacuum (on by default, off on some servers) from
+// analyzing the users table of connURL's schema, so that only the store under test does.
+func noAutovacuum(t *testing.T, connURL string) {
+	t.Helper()
+	admin(t, connURL, "ALTER TABLE users SET (autovacuum_enabled = false)")
+}
+
+// oneConn limits the pool of a store opened on connURL to one connection.
+func oneConn(t *testing.T, connURL string) string {
+	t.Helper()
+	u, err := url.Parse(connURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", "1")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// putUsers writes n users numbered from first, in one transaction.
+func putUsers(t *testing.T, st *postgres.Store, first, n int) {
+	t.Helper()
+	if err := st.Update(context.Background(), func(tx directory.Tx) error {
+		for i := first; i < first+n; i++ {
+			id := fmt.Sprintf("u-%05d", i)
+			if err := tx.PutUser(directory.User{ID: id, UserName: id, IdP: "okta", UniqueUserID: id}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStoreAnalyzesTablesThatChanged: the store analyzes a table of its own once its rows
+// changed since the last analysis by autovacuum's threshold (50 plus 10% of the rows), not
+// before, and not while another replica holds the analysis lock.
+func TestStoreAnalyzesTablesThatChanged(t *testing.T) {
+	schemaURL := freshSchema(t)
+	st := openAt(t, oneConn(t, schemaURL))
+	st.StopKeepingStats() // the test looks when it chooses
+	noAutovacuum(t, schemaURL)
+	ctx := context.Background()
+	conn := pgxConnect(t, schemaURL)
+	var users string
+	if err := conn.QueryRow(ctx, `SELECT format('%I.users', current_schema())`).Scan(&users); err != nil {
+		t.Fatal(err)
+	}
+	analyzed := func() []string {
+		t.Helper()
+		tables, err := st.AnalyzeStale(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tables
+	}
+	modified := func(n int64) func(usersStats) bool { return func(s usersStats) bool { return s.modified == n } }
+
+	putUsers(t, st, 0, 300)
+	awaitUsersStats(t, conn, st, "300 changed rows", modified(300))
+	if got := analyzed(); !slices.Contains(got, users) {
+		t.Fatalf("300 users written to a table never analyzed: analyzed %v, want %s among them", got, users)
+	}
+	if s := readUsersStats(t, conn); s.counted != 300 || s.modified != 0 {
+		t.Fatalf("after the analysis the statistics say %+v, want 300 rows counted and none changed since", s)
+	}
+
+	putUsers(t, st, 300, 20)
+	awaitUsersStats(t, conn, st, "20 changed rows", modified(20))
+	if got := analyzed(); slices.Contains(got, users) {
+		t.Fatalf("20 users written to a table of 300 (threshold 80): analyzed %v, want users left alone", got)
+	}
+
+	putUsers(t, st, 320, 60)
+	awaitUsersStats(t, conn, st, "80 changed rows", modified(80))
+	other := pgxConnect(t, schemaURL) // another replica analyzing
+	if _, err := other.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('roster analyze ' || current_schema(), 0))`); err != nil {
+		t.Fatal(err)
+	}
+	if got := analyzed(); len(got) != 0 {
+		t.Fatalf("while another replica holds the analysis lock: analyzed %v, want nothing", got)
+	}
+	if _, err := other.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended('roster analyze ' || current_schema(), 0))`); err != nil {
+		t.Fatal(err)
+	}
+	if got := analyzed(); !slices.Contains(got, users) {
+		t.Fatalf("80 users written to a table of 300: analyzed %v, want %s among them", got, users)
+	}
+	if s := readUsersStats(t, conn); s.counted != 380 {
+		t.Fatalf("after the second analysis the statistics say %+v, want 380 rows counted", s)
+	}
+}
+
+// TestFirstImportKeepsUsingTheIndexes: an IdP's first sync into a fresh database, one SCIM
+// create after another. The statements a create runs settle on their plans in its first few
+// executions, while the table is nearly empty; unless statistics follow the table's growth,
+// those plans read every user, and creates slow as the table grows. With the store analyzing
+// its tables as they change (on a server whose autovacuum is off, as here, or has not come
+// round yet), a create of the 3,000th user reads a few rows, not every user of the
+// organization.
+func TestFirstImportKeepsUsingTheIndexes(t *testing.T) {
+	schemaURL := freshSchema(t)
+	st := openAt(t, oneConn(t, schemaURL))
+	noAutovacuum(t, schemaURL)
+	svc := directory.New(st)
+	ctx := context.Background()
+	if _, err := svc.CreateIdP(ctx, "admin:test", directory.IdP{ID: "okta", Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth}); err != nil {
+		t.Fatal(err)
+	}
+	actor := directory.SCIMActor{IdP: "okta", TokenID: "t1"}
+	create := func(i int) {
+		t.Helper()
+		if _, err := svc.SCIMCreateUser(ctx, actor, directory.User{UserName: fmt.Sprintf("user%d@example.com", i), ExternalID: fmt.Sprintf("00u%d", i), Active: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn := pgxConnect(t, schemaURL)
+	const imported, measured = 3000, 300
+	for i := range imported {
+		create(i)
+	}
+	// The store analyzed the table after it had grown (nothing else does on this server), and
+	// every create has reported its counts.
+	before := awaitUsersStats(t, conn, st, "the store to analyze the users of the import", func(s usersStats) bool {
+		return s.counted >= imported/2 && s.inserted == imported
+	})
+	for i := imported; i < imported+measured; i++ {
+		create(i)
+	}
+	after := awaitUsersStats(t, conn, st, "the measured creates' counts", func(s usersStats) bool { return s.inserted == imported+measured })
+	if read := after.read - before.read; read >= measured*10 {
+		t.Fatalf("%d creates into a table of %d users read %d of its rows (%d a create): their statements are still planned for an empty table",
+			measured, imported, read, read/measured)
+	} else {
+		t.Logf("%d creates into a table of %d users read %d of its rows", measured, imported, read)
+	}
+}
