@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/rosterhq/roster/directory"
 )
@@ -527,5 +530,92 @@ func TestEventsSearchAndExport(t *testing.T) {
 	}
 	for _, bad := range []string{"format=xml", "order=sideways", "before=3", "order=desc&after=3", "from=soon", "last=5&after=1"} {
 		e.want(e.do("GET", "/admin/api/v1/events?"+bad, nil), 400)
+	}
+}
+
+// TestUserListInUserNameOrderAgreesWithSorting: a list in userName order that selects by
+// organization and IdP only is paged from the store's order of folded userNames rather than
+// by reading and sorting every user. Its pages, cursors and totals are those of the same list
+// through the general way (forced by a filter every user matches), in both directions, with
+// and without an IdP, for one organization and for every organization while there is one
+// and then two, and across changes made between two pages.
+func TestUserListInUserNameOrderAgreesWithSorting(t *testing.T) {
+	e := newEnv(t)
+	e.createIdP("okta", directory.ModeBoth)
+	e.createIdP("hr", directory.ModeSCIM)
+	bases := []string{"ann", "Ann.b", "ANNA", "bob", "Émile", "zed", "a_b", "a-b", "ab", "Ω", "dž", "ﬁnn"}
+	var ids []string
+	for i := range 96 {
+		idp := []string{"okta", "hr"}[i%3%2]
+		ids = append(ids, e.scimCreate(idp, fmt.Sprint("k", i), fmt.Sprintf("%s%d@x.example", bases[i%len(bases)], i/len(bases))).ID)
+	}
+	get := func(query string) userPage {
+		t.Helper()
+		var p userPage
+		e.want(e.do("GET", "/admin/api/v1/users?"+query, nil), 200).json(t, &p)
+		return p
+	}
+	general := "&filter=" + url.QueryEscape("userName pr")
+	// pages reads a list page by page, the general way beside; between, called after the
+	// first page, changes the directory.
+	pages := func(query string, between func()) {
+		t.Helper()
+		var cursor, generalCursor string
+		for n := 0; ; n++ {
+			p := get(query + "&limit=7&total=true&cursor=" + url.QueryEscape(cursor))
+			want := get(query + general + "&limit=7&total=true&cursor=" + url.QueryEscape(generalCursor))
+			if diff := cmp.Diff(want, p); diff != "" {
+				t.Fatalf("%s, page %d: (-general +by userName):\n%s", query, n+1, diff)
+			}
+			if p.NextCursor == "" {
+				return
+			}
+			if n == 0 && between != nil {
+				between()
+			}
+			cursor, generalCursor = p.NextCursor, want.NextCursor
+		}
+	}
+	queries := []string{"sort=userName", "sort=-userName", "sort=userName&idp=okta", "sort=-userName&idp=hr", "sort=userName&org=default"}
+	for _, q := range queries {
+		pages(q, nil)
+	}
+	if p := get("sort=userName&limit=1"); p.Total == nil || *p.Total != 96 || len(p.Items) != 1 || p.Items[0].UserName != "a-b0@x.example" {
+		t.Fatalf("first user in userName order: %+v, want a-b0@x.example of 96", p)
+	}
+	// Between the first page and the second, the first page's last user is renamed to sort
+	// first, the user that sorted last takes its name, and the user after it is deleted.
+	rename := func(id, idp, name string) {
+		t.Helper()
+		if _, err := e.svc.SCIMUpdateUser(t.Context(), directory.SCIMActor{IdP: idp, TokenID: "test"}, id, 0,
+			func(u directory.User) (directory.User, error) { u.UserName = name; return u, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := get("sort=userName&limit=7")
+	last, final := first.Items[6], get("sort=-userName&limit=1").Items[0]
+	pages("sort=userName", func() {
+		rename(last.ID, last.IdP, "0first@x.example")
+		rename(final.ID, final.IdP, last.UserName)
+		next := get("sort=userName&limit=1&cursor=" + url.QueryEscape(first.NextCursor))
+		if _, err := e.svc.DeleteUser(t.Context(), "admin:test", next.Items[0].ID, false); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// A second organization: every organization's users are one list no longer, and each
+	// organization's still is.
+	e.createOrg("acme")
+	e.createIdPIn("acme", "acme-okta", directory.ModeSCIM)
+	for i := range 9 {
+		if _, err := e.svc.SCIMCreateUser(t.Context(), directory.SCIMActor{IdP: "acme-okta", Org: "acme", TokenID: "test"},
+			directory.User{UserName: fmt.Sprintf("b%d@acme.example", i), ExternalID: fmt.Sprint("a", i), Active: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range append(queries, "sort=-userName&org=acme", "sort=userName&org=acme&idp=acme-okta") {
+		pages(q, nil)
+	}
+	if p := get("sort=userName&org=acme&limit=100"); p.Total == nil || *p.Total != 9 || len(p.Items) != 9 {
+		t.Fatalf("acme's users in userName order: total %v, %d items; want 9", p.Total, len(p.Items))
 	}
 }

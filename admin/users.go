@@ -125,6 +125,12 @@ func (h *Handler) usersQuery(r *http.Request, a access) (usersQuery, error) {
 	return q, nil
 }
 
+// selectsByOrgAndIdP reports whether q selects users by their organization and IdP alone,
+// which the store counts without reading them.
+func (q usersQuery) selectsByOrgAndIdP() bool {
+	return q.expr == nil && q.active == nil && q.owner == ""
+}
+
 // match reports whether u is selected by everything but the page.
 func (q usersQuery) match(u directory.User) bool {
 	return (q.scan.IdP == "" || u.IdP == q.scan.IdP) && (q.scan.Org == "" || directory.OrgOrDefault(u.Org) == q.scan.Org) &&
@@ -176,10 +182,12 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) er
 			return sortedUsers(tx, q, &out)
 		}
 		total := 0
-		// Counting every match reads them all; without total=true the read stops after the
-		// page.
+		// Counting every match reads them all, unless the store counts them: the users of an
+		// organization or IdP. Otherwise the read stops after the page.
+		counted := q.total && q.selectsByOrgAndIdP()
+		readAll := q.total && !counted
 		from := q.scan.After
-		if q.total {
+		if readAll {
 			from = ""
 		}
 		err := eachMatch(tx, q, from, func(u directory.User) error {
@@ -193,7 +201,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) er
 				if out.NextCursor == "" {
 					out.NextCursor = out.Items[len(out.Items)-1].ID
 				}
-				if q.total {
+				if readAll {
 					return nil
 				}
 				return directory.ErrStopScan
@@ -205,6 +213,9 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) er
 			out.Items = append(out.Items, v)
 			return nil
 		})
+		if err == nil && counted {
+			total, err = tx.CountUsers(q.scan.Org, q.scan.IdP)
+		}
 		if q.total {
 			out.Total = &total
 		}
@@ -222,6 +233,11 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) er
 // item's key and id, so that a page goes on where the previous one ended even while users
 // change.
 func sortedUsers(tx directory.ReadTx, q usersQuery, out *userList) error {
+	if q.sortBy == "userName" && q.selectsByOrgAndIdP() {
+		if done, err := byUserName(tx, q, out); done || err != nil {
+			return err
+		}
+	}
 	type entry struct{ key, id string }
 	keyOf := userSortKeys[q.sortBy]
 	var all []entry
@@ -246,13 +262,11 @@ func sortedUsers(tx directory.ReadTx, q usersQuery, out *userList) error {
 	out.Total = &total
 	start := 0
 	if q.scan.After != "" {
-		var cur entry
-		raw, err := base64.RawURLEncoding.DecodeString(q.scan.After)
-		if k, id, ok := strings.Cut(string(raw), "\x00"); err == nil && ok {
-			cur = entry{k, id}
-		} else {
-			return badRequest("cursor: use the next_cursor of the previous page of the same sort")
+		k, id, err := sortCursor(q.scan.After)
+		if err != nil {
+			return err
 		}
+		cur := entry{k, id}
 		start, _ = slices.BinarySearchFunc(all, cur, less)
 		if start < len(all) && all[start] == cur {
 			start++
@@ -272,9 +286,85 @@ func sortedUsers(tx directory.ReadTx, q usersQuery, out *userList) error {
 	}
 	if end < len(all) {
 		last := all[end-1]
-		out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(last.key + "\x00" + last.id))
+		out.NextCursor = nextSortCursor(last.key, last.id)
 	}
 	return nil
+}
+
+// sortCursor reads the cursor of a sorted list: the sort key and id of the previous page's
+// last user.
+func sortCursor(cursor string) (key, id string, err error) {
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if key, id, ok := strings.Cut(string(raw), "\x00"); err == nil && ok {
+		return key, id, nil
+	}
+	return "", "", badRequest("cursor: use the next_cursor of the previous page of the same sort")
+}
+
+func nextSortCursor(key, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(key + "\x00" + id))
+}
+
+// byUserName pages a list in userName order that selects by organization and IdP only — the
+// console's first view of users — from the store's order of folded userNames: it reads the
+// users of the page (and those of other IdPs before them) and takes the total from the
+// store's count, where sorting reads every user. It returns false, having done nothing, when
+// the store cannot give that order (a user whose userName collides with another's since a
+// change of folding has no place in it) or the list spans several organizations.
+func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) {
+	org := q.scan.Org
+	if org == "" {
+		// Every organization's users: one order when there is one organization.
+		orgs, err := tx.Orgs()
+		if err != nil || len(orgs) != 1 {
+			return false, err
+		}
+		org = orgs[0].ID
+	}
+	var from, after string
+	if q.scan.After != "" {
+		var err error
+		if from, after, err = sortCursor(q.scan.After); err != nil {
+			return false, err
+		}
+	}
+	var page []directory.User
+	more := false
+	complete, err := tx.UsersByUserName(org, from, q.desc, func(u directory.User) error {
+		// The page goes on after the previous one's last user, in the order of (key, id).
+		if q.scan.After != "" && directory.FoldUserName(u.UserName) == from && (u.ID == after || (u.ID < after) != q.desc) {
+			return nil
+		}
+		if !q.match(u) {
+			return nil
+		}
+		if len(page) == q.limit {
+			more = true
+			return directory.ErrStopScan
+		}
+		page = append(page, u)
+		return nil
+	})
+	if err != nil || !complete {
+		return false, err
+	}
+	total, err := tx.CountUsers(q.scan.Org, q.scan.IdP)
+	if err != nil {
+		return false, err
+	}
+	out.Total = &total
+	for _, u := range page {
+		v, err := userViewTx(tx, u)
+		if err != nil {
+			return false, err
+		}
+		out.Items = append(out.Items, v)
+	}
+	if more {
+		last := page[len(page)-1]
+		out.NextCursor = nextSortCursor(directory.FoldUserName(last.UserName), last.ID)
+	}
+	return true, nil
 }
 
 // indexedUsers returns the candidates of an equality that a store index answers, and false

@@ -64,6 +64,13 @@ type ReadTx interface {
 	ScanUsers(q ScanQuery, fn func(User) error) error
 	// CountUsers counts the users of organization org and IdP idp; "" for either counts all.
 	CountUsers(org, idp string) (int, error)
+	// UsersByUserName calls fn for the users of organization org in the order of their
+	// folded userNames (FoldUserName, in byte order; descending when desc), from the folded
+	// userName from on, that one included ("" starts at the first, or the last), until fn
+	// returns ErrStopScan or another error; it reads no user it does not pass to fn. It
+	// returns complete false without calling fn when a user of org holds no folded userName
+	// (one RefoldUsers found colliding with another's), whom this order would leave out.
+	UsersByUserName(org, from string, desc bool, fn func(User) error) (complete bool, err error)
 
 	Group(id string) (Group, error)
 	// GroupName is the displayName of group id (ErrNotFound when there is none), read without

@@ -180,6 +180,61 @@ func (t *txn) CountUsers(org, idp string) (int, error) {
 	return n, err
 }
 
+func (t *txn) UsersByUserName(org, from string, desc bool, fn func(directory.User) error) (bool, error) {
+	p := prefix(directory.OrgOrDefault(org))
+	count := func(bucket []byte) int {
+		n := 0
+		c := t.tx.Bucket(bucket).Cursor()
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+			n++
+		}
+		return n
+	}
+	// A user without a userName entry is one the organization's index of users counts and
+	// the userName index does not.
+	if count(bByUserName) != count(bUsersByOrg) {
+		return false, nil
+	}
+	c := t.tx.Bucket(bByUserName).Cursor()
+	start := append(append([]byte{}, p...), from...)
+	var k, v []byte
+	switch {
+	case !desc:
+		k, v = c.Seek(start)
+	case from == "":
+		// The last key of the organization is the one before the first key past its prefix,
+		// which ends with the terminator escEndsAt: the same prefix ending one higher.
+		past := append(append([]byte{}, p[:len(p)-1]...), escEndsAt+1)
+		if k, v = c.Seek(past); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+	default:
+		if k, v = c.Seek(start); k == nil {
+			k, v = c.Last()
+		} else if !bytes.Equal(k, start) {
+			k, v = c.Prev()
+		}
+	}
+	next := c.Next
+	if desc {
+		next = c.Prev
+	}
+	for ; k != nil && bytes.HasPrefix(k, p); k, v = next() {
+		u, err := t.User(string(v))
+		if err != nil {
+			return true, err
+		}
+		if err := fn(u); errors.Is(err, directory.ErrStopScan) {
+			return true, nil
+		} else if err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
 // indexEntry is one index entry: its bucket, key and value.
 type indexEntry struct {
 	bucket []byte

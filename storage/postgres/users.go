@@ -137,6 +137,70 @@ func (t *txn) ScanUsers(q directory.ScanQuery, fn func(directory.User) error) er
 	}
 }
 
+// The statements of UsersByUserName: the first page from a folded userName on (that one
+// included) or from the last, and the pages after a folded userName. Each reads the index on
+// (org, user_name_folded) in order.
+const (
+	userNamesFrom     = `SELECT user_name_folded, doc FROM users WHERE org = $1 AND user_name_folded >= $2 ORDER BY user_name_folded LIMIT $3`
+	userNamesAfter    = `SELECT user_name_folded, doc FROM users WHERE org = $1 AND user_name_folded > $2 ORDER BY user_name_folded LIMIT $3`
+	userNamesDescLast = `SELECT user_name_folded, doc FROM users WHERE org = $1 AND user_name_folded IS NOT NULL ORDER BY user_name_folded DESC LIMIT $2`
+	userNamesDescFrom = `SELECT user_name_folded, doc FROM users WHERE org = $1 AND user_name_folded <= $2 ORDER BY user_name_folded DESC LIMIT $3`
+	userNamesBefore   = `SELECT user_name_folded, doc FROM users WHERE org = $1 AND user_name_folded < $2 ORDER BY user_name_folded DESC LIMIT $3`
+)
+
+// namedUser is a row of UsersByUserName's statements: the folded userName the page goes on
+// from, and the user.
+type namedUser struct {
+	Folded string
+	Doc    []byte
+}
+
+func (t *txn) UsersByUserName(org, from string, desc bool, fn func(directory.User) error) (bool, error) {
+	org = directory.OrgOrDefault(org)
+	var unnamed bool
+	if err := t.queryRow(`SELECT EXISTS (SELECT FROM users WHERE org = $1 AND user_name_folded IS NULL)`, org).Scan(&unnamed); err != nil {
+		return false, t.fail(err)
+	}
+	if unnamed {
+		return false, nil
+	}
+	read := func(sql string, args ...any) ([]namedUser, error) {
+		return collect(t, pgx.RowToStructByPos[namedUser], sql, append(args, pageSize)...)
+	}
+	var page []namedUser
+	var err error
+	switch {
+	case !desc:
+		page, err = read(userNamesFrom, org, from)
+	case from == "":
+		page, err = read(userNamesDescLast, org)
+	default:
+		page, err = read(userNamesDescFrom, org, from)
+	}
+	for {
+		if err != nil {
+			return true, err
+		}
+		for _, row := range page {
+			u, err := userOf(row.Doc)
+			if err != nil {
+				return true, err
+			}
+			if err := fn(u); err != nil {
+				return true, stopScan(err)
+			}
+		}
+		if len(page) < pageSize {
+			return true, nil
+		}
+		if last := page[len(page)-1].Folded; desc {
+			page, err = read(userNamesBefore, org, last)
+		} else {
+			page, err = read(userNamesAfter, org, last)
+		}
+	}
+}
+
 func (t *txn) CountUsers(org, idp string) (int, error) {
 	where, args := scanWhere(directory.ScanQuery{Org: org, IdP: idp}, "")
 	var n int

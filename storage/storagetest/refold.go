@@ -180,6 +180,26 @@ func Refold(t *testing.T, st directory.Store, legacy LegacyWriter) {
 			t.Errorf("email %q of %s after the rebuild (-want +got):\n%s", c.email, c.org, diff)
 		}
 	}
+	// The order of folded userNames would leave the colliders out: it says so, and passes
+	// no one.
+	byUserName := func(org string) (bool, []string) {
+		ids := []string{}
+		var complete bool
+		view(t, st, func(tx directory.ReadTx) error {
+			var err error
+			complete, err = tx.UsersByUserName(org, "", false, func(u directory.User) error {
+				ids = append(ids, u.ID)
+				return nil
+			})
+			return err
+		})
+		return complete, ids
+	}
+	for _, org := range []string{directory.DefaultOrg, refoldOrg} {
+		if complete, ids := byUserName(org); complete || len(ids) != 0 {
+			t.Errorf("UsersByUserName(%s) with colliders: complete %v, passed %v; want incomplete and no one", org, complete, ids)
+		}
+	}
 	if n, collisions, err := svc.RefoldIndexes(ctx); err != nil || n != 0 || len(collisions) != 0 {
 		t.Errorf("a second RefoldIndexes = %d, %v, %v; want nothing to do", n, collisions, err)
 	}
@@ -212,6 +232,16 @@ func Refold(t *testing.T, st directory.Store, legacy LegacyWriter) {
 	mustUpdate(t, st, func(tx directory.Tx) error { return tx.PutUser(retitled) })
 	if got := userByName(refoldOrg, "fix@x.test"); got != refoldFix10 {
 		t.Errorf("userName of a collider written unchanged after its holder's deletion: user %q, want %q", got, refoldFix10)
+	}
+	// With every collider renamed, deleted or holding its name, the order is complete again.
+	for org, want := range map[string][]string{
+		directory.DefaultOrg: {refoldAnn2, refoldFinn3, refoldStrasse1, refoldStrasse4}, // ann, finn, strasse.one, strasse ('.' < '@')
+		refoldOrg:            {refoldFix10, refoldStrasse5},
+	} {
+		complete, ids := byUserName(org)
+		if diff := cmp.Diff(want, ids); !complete || diff != "" {
+			t.Errorf("UsersByUserName(%s) once no user collides: complete %v (-want +got):\n%s", org, complete, diff)
+		}
 	}
 	third := users[refoldFix8]
 	third.ID = "refold-third"

@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"externalId and email lookups", externalIDAndEmail},
 		{"scan is in id order with a cursor and IdP filter", scanOrder},
 		{"a scan skips as many records as asked, whatever it selects", scanSkip},
+		{"users in the order of their folded userNames, from a name on, either way", userNameOrder},
 		{"group membership both ways", groupMembership},
 		{"group members follow every kind of write", memberWalk},
 		{"40 goroutines joining one group each become a member once", raceJoins},
@@ -281,6 +282,112 @@ func scanOrder(t *testing.T, s directory.Store) {
 			if n, err := tx.CountUsers("", idp); err != nil || n != want {
 				t.Errorf("CountUsers(%q) = %d, %v; want %d", idp, n, err, want)
 			}
+		}
+		return nil
+	})
+}
+
+func userNameOrder(t *testing.T, s directory.Store) {
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		for _, org := range []string{"acme", "big"} {
+			if err := tx.PutOrg(directory.Organization{ID: org, Name: org, EmailDomains: directory.EmailDomainsAny}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	inOrg := func(u directory.User, org string) directory.User { u.Org = org; return u }
+	putUsers(t, s,
+		user("u1", "bob@x.test", "okta", "1"), user("u2", "Ann@X.test", "okta", "2"), user("u3", "ann.b@x.test", "okta", "3"),
+		user("u4", "anna@x.test", "okta", "4"), user("u5", "ÉMILE@x.test", "okta", "5"), user("u6", "Zed@x.test", "okta", "6"),
+		inOrg(user("u7", "aaa@x.test", "acme-idp", "7"), "acme"), inOrg(user("u8", "zzz@x.test", "acme-idp", "8"), "acme"))
+	var big []directory.User
+	for i := 299; i >= 0; i-- { // more than a page of any backend, written out of order
+		big = append(big, inOrg(user(fmt.Sprintf("b%03d", 299-i), fmt.Sprintf("p%03d@x.test", i), "big-idp", fmt.Sprint(i)), "big"))
+	}
+	putUsers(t, s, big...)
+	walk := func(tx directory.ReadTx, org, from string, desc bool, stopAfter int) []string {
+		t.Helper()
+		ids := []string{}
+		complete, err := tx.UsersByUserName(org, from, desc, func(u directory.User) error {
+			if u.Org != directory.OrgOrDefault(org) {
+				t.Errorf("UsersByUserName(%q) passed user %s of organization %q", org, u.ID, u.Org)
+			}
+			ids = append(ids, u.ID)
+			if len(ids) == stopAfter {
+				return directory.ErrStopScan
+			}
+			return nil
+		})
+		if err != nil || !complete {
+			t.Fatalf("UsersByUserName(%q, %q, %v) = %v, %v; want complete", org, from, desc, complete, err)
+		}
+		return ids
+	}
+	// Folded: "ann.b@x.test" < "ann@x.test" < "anna@x.test" ('.' < '@' < 'a') < "bob@x.test" <
+	// "zed@x.test" < "émile@x.test" (byte order: é is two bytes from 0xC3).
+	for _, c := range []struct {
+		org, from string
+		desc      bool
+		stop      int
+		want      []string
+	}{
+		{"", "", false, 0, []string{"u3", "u2", "u4", "u1", "u6", "u5"}},
+		{directory.DefaultOrg, "", true, 0, []string{"u5", "u6", "u1", "u4", "u2", "u3"}},
+		{"", "anna@x.test", false, 0, []string{"u4", "u1", "u6", "u5"}},
+		{"", "b", false, 0, []string{"u1", "u6", "u5"}},
+		{"", "bob@x.test", true, 0, []string{"u1", "u4", "u2", "u3"}},
+		{"", "b", true, 0, []string{"u4", "u2", "u3"}},
+		{"", "zzzz", true, 0, []string{"u6", "u1", "u4", "u2", "u3"}},
+		{"", "􏿿", true, 0, []string{"u5", "u6", "u1", "u4", "u2", "u3"}},
+		{"", "􏿿", false, 0, []string{}},
+		{"", "a", true, 0, []string{}},
+		{"", "", false, 2, []string{"u3", "u2"}},
+		{"", "", true, 2, []string{"u5", "u6"}},
+		{"acme", "", false, 0, []string{"u7", "u8"}},
+		{"acme", "", true, 0, []string{"u8", "u7"}},
+		{"acme", "zzz@x.test", true, 0, []string{"u8", "u7"}},
+		{"none", "", false, 0, []string{}},
+		{"none", "", true, 0, []string{}},
+	} {
+		view(t, s, func(tx directory.ReadTx) error {
+			if diff := cmp.Diff(c.want, walk(tx, c.org, c.from, c.desc, c.stop)); diff != "" {
+				t.Errorf("UsersByUserName(%q, %q, desc %v), stopped after %d (-want +got):\n%s", c.org, c.from, c.desc, c.stop, diff)
+			}
+			return nil
+		})
+	}
+	var asc, desc []string
+	for i := range 300 {
+		asc = append(asc, fmt.Sprintf("b%03d", 299-i))
+		desc = append(desc, fmt.Sprintf("b%03d", i))
+	}
+	view(t, s, func(tx directory.ReadTx) error {
+		if diff := cmp.Diff(asc, walk(tx, "big", "", false, 0)); diff != "" {
+			t.Errorf("300 users in userName order (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(desc, walk(tx, "big", "", true, 0)); diff != "" {
+			t.Errorf("300 users in reverse userName order (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(asc[150:], walk(tx, "big", "p150@x.test", false, 0)); diff != "" {
+			t.Errorf("from the 151st userName on (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+	// A write transaction walks what it wrote, and names that changed move.
+	renamed := user("u1", "Aaron@x.test", "okta", "1")
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		if err := tx.PutUser(user("u9", "carl@x.test", "okta", "9")); err != nil {
+			return err
+		}
+		if err := tx.PutUser(renamed); err != nil {
+			return err
+		}
+		if err := tx.DeleteUser("u4"); err != nil {
+			return err
+		}
+		if diff := cmp.Diff([]string{"u1", "u3", "u2", "u9", "u6", "u5"}, walk(tx, "", "", false, 0)); diff != "" {
+			t.Errorf("in the transaction that added carl, renamed bob to aaron and deleted anna (-want +got):\n%s", diff)
 		}
 		return nil
 	})
