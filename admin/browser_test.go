@@ -290,6 +290,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	step("seeing a live event", waitText("#events", "user.deactivated"))
+	// Her page lists her events newest first: the deactivation above her creation.
+	step("opening her page again",
+		chromedp.Navigate(e.url+"/admin#/users/"+findUserID(t, e, "00uADA")),
+		waitText("#user-events tbody tr:first-child", "user.deactivated"),
+		waitText("#user-events tbody tr:last-child", "user.created"),
+	)
 
 	href, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {

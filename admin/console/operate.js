@@ -282,13 +282,17 @@ async function userPage(id) {
   const enc = encodeURIComponent(id);
   const u = await api("GET", "/users/" + enc);
   const sessions = (await api("GET", "/users/" + enc + "/sessions")).items || [];
+  // The user's events newest first: on a large log the recent ones are those looked for, and
+  // each page reads at most the API's budget of events, from the end of the log back.
   const evs = [];
-  let after = 0;
+  let before = 0;
   for (let i = 0; i < 20; i++) {
-    const page = await api("GET", "/events?subject=" + enc + "&after=" + after + "&limit=500");
+    const qs = new URLSearchParams({ subject: id, order: "desc", limit: "500" });
+    if (before) qs.set("before", String(before));
+    const page = await api("GET", "/events?" + qs.toString());
     evs.push(...page.items);
-    if (page.next_after === after) break;
-    after = page.next_after;
+    if (page.done || !page.next_before) break;
+    before = page.next_before;
   }
   const write = canWrite();
   const out = el("div", { id: "user-action" });
