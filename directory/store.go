@@ -67,9 +67,10 @@ type ReadTx interface {
 	// UsersByUserName calls fn for the users of organization org in the order of their
 	// folded userNames (FoldUserName, in byte order; descending when desc), from the folded
 	// userName from on, that one included ("" starts at the first, or the last), until fn
-	// returns ErrStopScan or another error; it reads no user it does not pass to fn. It
-	// returns complete false without calling fn when a user of org holds no folded userName
-	// (one RefoldUsers found colliding with another's), whom this order would leave out.
+	// returns ErrStopScan or another error, reading users as it goes (a page at a time on
+	// PostgreSQL), not every user of org first. It returns complete false without calling fn
+	// when a user of org holds no folded userName (one RefoldUsers found colliding with
+	// another's), whom this order would leave out.
 	UsersByUserName(org, from string, desc bool, fn func(User) error) (complete bool, err error)
 
 	Group(id string) (Group, error)
