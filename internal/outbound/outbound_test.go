@@ -482,3 +482,41 @@ func TestExplain(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentRequestsReuseTheirConnections: rounds of 16 requests at once to one host —
+// sign-ins exchanging codes at one IdP's token endpoint — reuse the connections of the
+// rounds before; the client does not close all but two of them after each round and open
+// them again.
+func TestConcurrentRequestsReuseTheirConnections(t *testing.T) {
+	const atOnce, rounds = 16, 10
+	var inFlight, most atomic.Int64
+	srv := newCounted(t, func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(5 * time.Millisecond) // so that a round's requests overlap
+		ok(w, r)
+	})
+	d := &recordingDialer{}
+	c := outbound.Policy{Allow: outbound.MustParseAllowList("127.0.0.1"), Dialer: d}.Client()
+	for range rounds {
+		var wg sync.WaitGroup
+		for range atOnce {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if body, err := get(t, c, srv.URL); err != nil || body != "ok" {
+					t.Errorf("got %q, %v", body, err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	if most.Load() < 4 {
+		t.Fatalf("at most %d requests were in flight at once; the test needs them to overlap", most.Load())
+	}
+	if dials := len(d.addresses()); dials > atOnce {
+		t.Errorf("%d rounds of %d requests at once opened %d connections, want at most %d: connections are closed between rounds", rounds, atOnce, dials, atOnce)
+	}
+}

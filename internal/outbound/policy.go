@@ -93,15 +93,22 @@ func (p Policy) withDefaults() Policy {
 	return p
 }
 
+// maxIdlePerHost is how many idle connections a client keeps to one host.
+const maxIdlePerHost = 64
+
 // Client returns an HTTP client that keeps to the policy. Each call returns a new client with
 // its own connection pool.
 func (p Policy) Client() *http.Client {
 	p = p.withDefaults()
 	base := &http.Transport{
-		Proxy:                 nil, // a proxy would be the checked destination instead of the real one
-		DialContext:           p.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
+		Proxy:             nil, // a proxy would be the checked destination instead of the real one
+		DialContext:       p.DialContext,
+		ForceAttemptHTTP2: true,
+		MaxIdleConns:      100,
+		// Sign-ins at once to one IdP exchange codes at one token endpoint: keep as many
+		// connections as they use, rather than net/http's 2 per host, so that a burst of
+		// sign-ins does not open (and on TLS, handshake) a connection for each.
+		MaxIdleConnsPerHost:   maxIdlePerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: p.Timeout,
