@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -18,17 +20,27 @@ import (
 // look-ups of a user read every user through an index that does not narrow them down.
 //
 // Autovacuum analyzes a table once its rows changed since the last analysis pass 50 plus 10%
-// of its rows, but looks at most once a minute (autovacuum_naptime) and only when it is on. The
-// store applies the same threshold to its own tables at most once a second while it writes, and
-// runs ANALYZE itself; autovacuum then finds nothing left to analyze, so the database does the
-// same work as before, sooner. The plans cached on every connection of every replica are made
-// again at their next use.
+// of its rows (by default), but looks at most once a minute (autovacuum_naptime) and only when
+// it is on. The store applies that default threshold to its own tables, whatever the server's
+// or the table's autovacuum settings, at most once a second while it writes, and runs ANALYZE
+// itself; autovacuum then finds nothing left to analyze. The plans cached on every connection
+// of every replica are made again at their next use.
+//
+// ANALYZE runs with SKIP_LOCKED: a table that another session holds — autovacuum vacuuming it,
+// an administrator's VACUUM or CREATE INDEX — is passed over until the next look rather than
+// waited for. Waiting would hold a connection and the replicas' analysis lock for as long, and
+// would cancel autovacuum's VACUUM of the table after deadlock_timeout, as any session waiting
+// for its lock does, which on a busy table would happen again at every look.
 
-// statsEvery is the least time between two looks at the tables' statistics.
-const statsEvery = time.Second
+// statsEvery is the least time between two looks at the tables' statistics, and statsTimeout
+// the most one look may take.
+const (
+	statsEvery   = time.Second
+	statsTimeout = time.Minute
+)
 
 // staleTables lists the tables of the store's schema, owned by its role (ANALYZE skips others
-// with a warning), whose rows changed since their last analysis by at least autovacuum's
+// with a warning), whose rows changed since their last analysis by more than autovacuum's
 // default threshold: 50 plus 10% of the rows last counted (a table never analyzed counts none).
 //
 // It leaves out the tables that hold no directory data: the inbox of events awaiting numbers,
@@ -40,7 +52,7 @@ SELECT format('%I.%I', s.schemaname, s.relname)
 FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
 WHERE s.schemaname = current_schema() AND pg_has_role(c.relowner, 'USAGE')
   AND s.relname NOT IN ('event_inbox', 'event_seq', 'writer_turns', 'settings_version', 'schema_migrations')
-  AND s.n_mod_since_analyze >= 50 + 0.1 * greatest(c.reltuples, 0)
+  AND s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)
 ORDER BY s.relname`
 
 // analyzeLock keeps replicas of one schema from analyzing its tables at the same time.
@@ -101,9 +113,13 @@ func (k *statsKeeper) loop() {
 	}
 }
 
-// analyze analyzes the tables that changed enough since their last analysis, unless another
-// replica is doing so, and returns their names.
+// analyze runs ANALYZE on the tables that changed enough since their last analysis, unless
+// another replica is doing so, and returns their names; PostgreSQL passes over one that
+// another session holds (SKIP_LOCKED), whose changes stay counted for the next look. A table
+// that fails does not keep the others from their turn.
 func (k *statsKeeper) analyze(ctx context.Context) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, statsTimeout)
+	defer cancel()
 	conn, err := k.pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -114,9 +130,12 @@ func (k *statsKeeper) analyze(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	defer func() {
-		if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock(`+analyzeLock+`)`); err != nil {
+		// Not ctx: the lock must be given back even when the look ran out of time.
+		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(unlockCtx, `SELECT pg_advisory_unlock(`+analyzeLock+`)`); err != nil {
 			// The lock is the session's: a connection that cannot say it is done goes.
-			conn.Conn().Close(context.Background())
+			conn.Conn().Close(unlockCtx)
 		}
 	}()
 	rows, err := conn.Query(ctx, staleTables)
@@ -127,10 +146,14 @@ func (k *statsKeeper) analyze(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i, table := range tables {
-		if _, err := conn.Exec(ctx, `ANALYZE `+table); err != nil {
-			return tables[:i], err
+	var analyzed []string
+	var errs []error
+	for _, table := range tables {
+		if _, err := conn.Exec(ctx, `ANALYZE (SKIP_LOCKED) `+table); err != nil {
+			errs = append(errs, fmt.Errorf("analyzing %s: %w", table, err))
+			continue
 		}
+		analyzed = append(analyzed, table)
 	}
-	return tables, nil
+	return analyzed, errors.Join(errs...)
 }

@@ -14,35 +14,35 @@ import (
 	"github.com/rosterhq/roster/storage/postgres"
 )
 
-// usersStats is what the statistics views say of the users table of the schema conn is on:
+// tableStats is what the statistics views say of a table of the schema conn is on:
 // the rows changed since its last analysis, the rows inserted, the rows read (by sequential
 // scans, and fetched by index scans), and the rows its last analysis counted (-1 before any).
-type usersStats struct {
+type tableStats struct {
 	modified, inserted, read int64
 	counted                  float64
 }
 
-func readUsersStats(t *testing.T, conn *pgx.Conn) usersStats {
+func readStats(t *testing.T, conn *pgx.Conn, table string) tableStats {
 	t.Helper()
-	var s usersStats
+	var s tableStats
 	if err := conn.QueryRow(context.Background(), `
 		SELECT s.n_mod_since_analyze, s.n_tup_ins, s.seq_tup_read + coalesce(s.idx_tup_fetch, 0), c.reltuples
 		FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-		WHERE s.schemaname = current_schema() AND s.relname = 'users'`).Scan(&s.modified, &s.inserted, &s.read, &s.counted); err != nil {
+		WHERE s.schemaname = current_schema() AND s.relname = $1`, table).Scan(&s.modified, &s.inserted, &s.read, &s.counted); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-// awaitUsersStats polls the statistics views until ok holds of them. A server backend reports
+// awaitStats polls the statistics views of table until ok holds of them. A server backend reports
 // its counts when a transaction ends at least a second after its last report, or after ten
 // seconds idle: the store under test, opened on one connection (oneConn), is pinged as it
 // waits, so that its connection reports soon.
-func awaitUsersStats(t *testing.T, conn *pgx.Conn, st *postgres.Store, what string, ok func(usersStats) bool) usersStats {
+func awaitStats(t *testing.T, conn *pgx.Conn, st *postgres.Store, table, what string, ok func(tableStats) bool) tableStats {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		s := readUsersStats(t, conn)
+		s := readStats(t, conn, table)
 		if ok(s) {
 			return s
 		}
@@ -50,17 +50,18 @@ func awaitUsersStats(t *testing.T, conn *pgx.Conn, st *postgres.Store, what stri
 			t.Fatal(err)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("waited 30 s for %s; the users table's statistics stay %+v", what, s)
+			t.Fatalf("waited 30 s for %s; the statistics of %s stay %+v", what, table, s)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
 // noAutovacuum keeps the server's autovacuum (on by default, off on some servers) from
-// analyzing the users table of connURL's schema, so that only the store under test does.
+// analyzing the users and groups tables of connURL's schema, so that only the store under
+// test does.
 func noAutovacuum(t *testing.T, connURL string) {
 	t.Helper()
-	admin(t, connURL, "ALTER TABLE users SET (autovacuum_enabled = false)")
+	admin(t, connURL, "ALTER TABLE users SET (autovacuum_enabled = false); ALTER TABLE groups SET (autovacuum_enabled = false)")
 }
 
 // oneConn limits the pool of a store opened on connURL to one connection.
@@ -93,8 +94,9 @@ func putUsers(t *testing.T, st *postgres.Store, first, n int) {
 }
 
 // TestStoreAnalyzesTablesThatChanged: the store analyzes a table of its own once its rows
-// changed since the last analysis by autovacuum's threshold (50 plus 10% of the rows), not
-// before, and not while another replica holds the analysis lock.
+// changed since the last analysis by more than autovacuum's threshold (50 plus 10% of the
+// rows), not before, not while another replica holds the analysis lock, and not by waiting
+// for a table that another session holds.
 func TestStoreAnalyzesTablesThatChanged(t *testing.T) {
 	schemaURL := freshSchema(t)
 	st := openAt(t, oneConn(t, schemaURL))
@@ -114,25 +116,30 @@ func TestStoreAnalyzesTablesThatChanged(t *testing.T) {
 		}
 		return tables
 	}
-	modified := func(n int64) func(usersStats) bool { return func(s usersStats) bool { return s.modified == n } }
+	modified := func(n int64) func(tableStats) bool { return func(s tableStats) bool { return s.modified == n } }
 
 	putUsers(t, st, 0, 300)
-	awaitUsersStats(t, conn, st, "300 changed rows", modified(300))
+	awaitStats(t, conn, st, "users", "300 changed rows", modified(300))
 	if got := analyzed(); !slices.Contains(got, users) {
 		t.Fatalf("300 users written to a table never analyzed: analyzed %v, want %s among them", got, users)
 	}
-	if s := readUsersStats(t, conn); s.counted != 300 || s.modified != 0 {
+	if s := readStats(t, conn, "users"); s.counted != 300 || s.modified != 0 {
 		t.Fatalf("after the analysis the statistics say %+v, want 300 rows counted and none changed since", s)
 	}
 
 	putUsers(t, st, 300, 20)
-	awaitUsersStats(t, conn, st, "20 changed rows", modified(20))
+	awaitStats(t, conn, st, "users", "20 changed rows", modified(20))
 	if got := analyzed(); slices.Contains(got, users) {
 		t.Fatalf("20 users written to a table of 300 (threshold 80): analyzed %v, want users left alone", got)
 	}
 
 	putUsers(t, st, 320, 60)
-	awaitUsersStats(t, conn, st, "80 changed rows", modified(80))
+	awaitStats(t, conn, st, "users", "80 changed rows", modified(80))
+	if got := analyzed(); slices.Contains(got, users) {
+		t.Fatalf("80 users written to a table of 300 (threshold 80, to be passed): analyzed %v, want users left alone", got)
+	}
+	putUsers(t, st, 380, 1)
+	awaitStats(t, conn, st, "users", "81 changed rows", modified(81))
 	other := pgxConnect(t, schemaURL) // another replica analyzing
 	if _, err := other.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('roster analyze ' || current_schema(), 0))`); err != nil {
 		t.Fatal(err)
@@ -144,10 +151,60 @@ func TestStoreAnalyzesTablesThatChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := analyzed(); !slices.Contains(got, users) {
-		t.Fatalf("80 users written to a table of 300: analyzed %v, want %s among them", got, users)
+		t.Fatalf("81 users written to a table of 300: analyzed %v, want %s among them", got, users)
 	}
-	if s := readUsersStats(t, conn); s.counted != 380 {
-		t.Fatalf("after the second analysis the statistics say %+v, want 380 rows counted", s)
+	if s := readStats(t, conn, "users"); s.counted != 381 {
+		t.Fatalf("after the second analysis the statistics say %+v, want 381 rows counted", s)
+	}
+
+	// A table another session holds (here in the mode VACUUM and ANALYZE take) is passed over,
+	// not waited for, and the tables after it get their turn; it is analyzed at the next look
+	// after it is free.
+	if err := st.Update(ctx, func(tx directory.Tx) error {
+		for i := range 60 {
+			if err := tx.PutGroup(directory.Group{ID: fmt.Sprint("g-", i), DisplayName: fmt.Sprint("Group ", i), IdP: "okta"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	putUsers(t, st, 400, 100)
+	awaitStats(t, conn, st, "groups", "60 changed rows", func(s tableStats) bool { return s.modified == 60 })
+	awaitStats(t, conn, st, "users", "100 changed rows", modified(100))
+	holder, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec(ctx, `LOCK TABLE groups IN SHARE UPDATE EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := st.AnalyzeStale(ctx)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the look waited 20 s for a table another session holds")
+	}
+	if s := readStats(t, conn, "users"); s.counted != 481 {
+		t.Errorf("users, beside a held groups table: %+v, want 481 rows counted", s)
+	}
+	if s := readStats(t, conn, "groups"); s.counted != -1 || s.modified != 60 {
+		t.Errorf("groups, held by another session: %+v, want it never analyzed and its 60 changes still counted", s)
+	}
+	if err := holder.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	analyzed()
+	if s := readStats(t, conn, "groups"); s.counted != 60 {
+		t.Errorf("groups, once free: %+v, want 60 rows counted", s)
 	}
 }
 
@@ -181,13 +238,13 @@ func TestFirstImportKeepsUsingTheIndexes(t *testing.T) {
 	}
 	// The store analyzed the table after it had grown (nothing else does on this server), and
 	// every create has reported its counts.
-	before := awaitUsersStats(t, conn, st, "the store to analyze the users of the import", func(s usersStats) bool {
+	before := awaitStats(t, conn, st, "users", "the store to analyze the users of the import", func(s tableStats) bool {
 		return s.counted >= imported/2 && s.inserted == imported
 	})
 	for i := imported; i < imported+measured; i++ {
 		create(i)
 	}
-	after := awaitUsersStats(t, conn, st, "the measured creates' counts", func(s usersStats) bool { return s.inserted == imported+measured })
+	after := awaitStats(t, conn, st, "users", "the measured creates' counts", func(s tableStats) bool { return s.inserted == imported+measured })
 	if read := after.read - before.read; read >= measured*10 {
 		t.Fatalf("%d creates into a table of %d users read %d of its rows (%d a create): their statements are still planned for an empty table",
 			measured, imported, read, read/measured)
