@@ -583,8 +583,10 @@ func TestUserListInUserNameOrderAgreesWithSorting(t *testing.T) {
 	if p := get("sort=userName&limit=1"); p.Total == nil || *p.Total != 96 || len(p.Items) != 1 || p.Items[0].UserName != "a-b0@x.example" {
 		t.Fatalf("first user in userName order: %+v, want a-b0@x.example of 96", p)
 	}
-	// Between the first page and the second, the first page's last user is renamed to sort
-	// first, the user that sorted last takes its name, and the user after it is deleted.
+	// Between the first page and the second, the first page's last user is renamed, another
+	// user takes its name — one whose id sorts before the last user's, or after it, so that the
+	// cursor's id decides whether the new holder comes next — and the user after it is deleted;
+	// in both directions.
 	rename := func(id, idp, name string) {
 		t.Helper()
 		if _, err := e.svc.SCIMUpdateUser(t.Context(), directory.SCIMActor{IdP: idp, TokenID: "test"}, id, 0,
@@ -592,16 +594,35 @@ func TestUserListInUserNameOrderAgreesWithSorting(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	first := get("sort=userName&limit=7")
-	last, final := first.Items[6], get("sort=-userName&limit=1").Items[0]
-	pages("sort=userName", func() {
-		rename(last.ID, last.IdP, "0first@x.example")
-		rename(final.ID, final.IdP, last.UserName)
-		next := get("sort=userName&limit=1&cursor=" + url.QueryEscape(first.NextCursor))
-		if _, err := e.svc.DeleteUser(t.Context(), "admin:test", next.Items[0].ID, false); err != nil {
-			t.Fatal(err)
+	for n, c := range []struct {
+		query   string
+		smaller bool
+	}{{"sort=userName", true}, {"sort=userName", false}, {"sort=-userName", true}, {"sort=-userName", false}} {
+		all := get(c.query + general + "&limit=500")
+		last, next := all.Items[6], all.Items[7]
+		var taker *struct {
+			ID       string `json:"id"`
+			UserName string `json:"userName"`
+			Active   bool   `json:"active"`
+			Owner    string `json:"owner"`
+			IdP      string `json:"idp"`
 		}
-	})
+		for i := 8; i < len(all.Items) && taker == nil; i++ {
+			if (all.Items[i].ID < last.ID) == c.smaller {
+				taker = &all.Items[i]
+			}
+		}
+		if taker == nil {
+			t.Fatalf("%s: no user to take %s's name with an id %s than %s", c.query, last.UserName, map[bool]string{true: "lower", false: "higher"}[c.smaller], last.ID)
+		}
+		pages(c.query, func() {
+			rename(last.ID, last.IdP, fmt.Sprintf("moved%d@x.example", n))
+			rename(taker.ID, taker.IdP, last.UserName)
+			if _, err := e.svc.DeleteUser(t.Context(), "admin:test", next.ID, false); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 	// A second organization: every organization's users are one list no longer, and each
 	// organization's still is.
 	e.createOrg("acme")

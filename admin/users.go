@@ -233,7 +233,9 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) er
 // item's key and id, so that a page goes on where the previous one ended even while users
 // change.
 func sortedUsers(tx directory.ReadTx, q usersQuery, out *userList) error {
-	if q.sortBy == "userName" && q.selectsByOrgAndIdP() {
+	// Not for one IdP's users: the order of the organization's userNames would pass over
+	// every other IdP's user to find them, where the IdP's index reads only its own.
+	if q.sortBy == "userName" && q.selectsByOrgAndIdP() && q.scan.IdP == "" {
 		if done, err := byUserName(tx, q, out); done || err != nil {
 			return err
 		}
@@ -305,10 +307,9 @@ func nextSortCursor(key, id string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(key + "\x00" + id))
 }
 
-// byUserName pages a list in userName order that selects by organization and IdP only — the
-// console's first view of users — from the store's order of folded userNames: it reads the
-// users of the page (and those of other IdPs before them) and takes the total from the
-// store's count, where sorting reads every user. It returns false, having done nothing, when
+// byUserName pages a list in userName order of an organization's users — the console's first
+// view of users — from the store's order of folded userNames: it reads the users of the page
+// and takes the total from the store's count, where sorting reads every user. It returns false, having done nothing, when
 // the store cannot give that order (a user whose userName collides with another's since a
 // change of folding has no place in it) or the list spans several organizations.
 func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) {
@@ -335,7 +336,7 @@ func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) 
 		if q.scan.After != "" && directory.FoldUserName(u.UserName) == from && (u.ID == after || (u.ID < after) != q.desc) {
 			return nil
 		}
-		if !q.match(u) {
+		if !q.match(u) { // the store's walk is of org's users; checked all the same
 			return nil
 		}
 		if len(page) == q.limit {
@@ -348,7 +349,7 @@ func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) 
 	if err != nil || !complete {
 		return false, err
 	}
-	total, err := tx.CountUsers(q.scan.Org, q.scan.IdP)
+	total, err := tx.CountUsers(q.scan.Org, "")
 	if err != nil {
 		return false, err
 	}
