@@ -14,8 +14,9 @@ import (
 )
 
 // TestGCSettings: the collector's target is 400 unless GOGC says otherwise, and the soft
-// memory limit is 80% of a container's (cgroup v2 or v1) memory limit unless GOMEMLIMIT says
-// otherwise; no container limit, or an unlimited one, sets none.
+// memory limit is 80% of the lowest memory limit of the process's cgroup and those above it
+// (v2 or v1: a container's own, a systemd unit's or its slice's) unless GOMEMLIMIT says
+// otherwise; no limit, or an unlimited one, sets none.
 func TestGCSettings(t *testing.T) {
 	files := func(m map[string]string) func(string) ([]byte, error) {
 		return func(path string) ([]byte, error) {
@@ -26,21 +27,31 @@ func TestGCSettings(t *testing.T) {
 		}
 	}
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	const v2, v1 = "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+	const (
+		container = "0::/\n"
+		unit      = "0::/system.slice/roster.service\n"
+		v1unit    = "12:pids:/system.slice/roster.service\n4:cpu,cpuacct:/system.slice/roster.service\n7:memory:/system.slice/roster.service\n"
+	)
 	cases := []struct {
 		name       string
 		env, files map[string]string
 		percent    int
 		limit      int64
 	}{
-		{"no container", nil, nil, 400, 0},
+		{"no cgroup", nil, nil, 400, 0},
 		{"GOGC set", map[string]string{"GOGC": "100"}, nil, 0, 0},
-		{"cgroup v2 limit", nil, map[string]string{v2: "1073741824\n"}, 400, 858993459},
-		{"cgroup v2 unlimited", nil, map[string]string{v2: "max\n"}, 400, 0},
-		{"cgroup v1 limit", nil, map[string]string{v1: "536870912\n"}, 400, 429496729},
-		{"cgroup v1 unlimited", nil, map[string]string{v1: "9223372036854771712\n"}, 400, 0},
-		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "200MiB"}, map[string]string{v2: "1073741824"}, 400, 0},
-		{"unreadable limit", nil, map[string]string{v2: "lots"}, 400, 0},
+		{"container, v2", nil, map[string]string{"/proc/self/cgroup": container, "/sys/fs/cgroup/memory.max": "1073741824\n"}, 400, 858993459},
+		{"container, v2, unlimited", nil, map[string]string{"/proc/self/cgroup": container, "/sys/fs/cgroup/memory.max": "max\n"}, 400, 0},
+		{"systemd unit, v2", nil, map[string]string{"/proc/self/cgroup": unit,
+			"/sys/fs/cgroup/system.slice/roster.service/memory.max": "536870912\n", "/sys/fs/cgroup/system.slice/memory.max": "max\n"}, 400, 429496729},
+		{"the slice's lower limit, v2", nil, map[string]string{"/proc/self/cgroup": unit,
+			"/sys/fs/cgroup/system.slice/roster.service/memory.max": "max\n", "/sys/fs/cgroup/system.slice/memory.max": "1073741824\n"}, 400, 858993459},
+		{"systemd unit, v1", nil, map[string]string{"/proc/self/cgroup": v1unit,
+			"/sys/fs/cgroup/memory/system.slice/roster.service/memory.limit_in_bytes": "536870912\n",
+			"/sys/fs/cgroup/memory/memory.limit_in_bytes":                             "9223372036854771712\n"}, 400, 429496729},
+		{"v1, unlimited", nil, map[string]string{"/proc/self/cgroup": v1unit, "/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712\n"}, 400, 0},
+		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "200MiB"}, map[string]string{"/proc/self/cgroup": container, "/sys/fs/cgroup/memory.max": "1073741824"}, 400, 0},
+		{"unreadable limit", nil, map[string]string{"/proc/self/cgroup": container, "/sys/fs/cgroup/memory.max": "lots"}, 400, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

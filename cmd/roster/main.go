@@ -14,7 +14,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,7 +64,7 @@ const memoryLimitShare = 0.8
 
 // gcSettings returns the collector's target and soft memory limit to set, 0 for either to
 // leave as the runtime has it: the target unless GOGC is set, and the limit when GOMEMLIMIT
-// is not set and the process runs under a cgroup (v2 or v1) memory limit.
+// is not set and the process's cgroup (v2 or v1) or one above it has a memory limit.
 func gcSettings(getenv func(string) string, readFile func(string) ([]byte, error)) (percent int, limit int64) {
 	if getenv("GOGC") == "" {
 		percent = gcPercent
@@ -70,19 +72,49 @@ func gcSettings(getenv func(string) string, readFile func(string) ([]byte, error
 	if getenv("GOMEMLIMIT") != "" {
 		return percent, 0
 	}
-	for _, path := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
-		raw, err := readFile(path)
-		if err != nil {
+	if n := cgroupMemoryLimit(readFile); n > 0 {
+		limit = int64(float64(n) * memoryLimitShare)
+	}
+	return percent, limit
+}
+
+// cgroupMemoryLimit is the lowest memory limit of the process's cgroup and those above it, 0
+// for none: /proc/self/cgroup names the cgroup (for a systemd unit, its slice and service;
+// in a container, usually "/"), under /sys/fs/cgroup on v2 and /sys/fs/cgroup/memory on v1.
+func cgroupMemoryLimit(readFile func(string) ([]byte, error)) int64 {
+	raw, err := readFile("/proc/self/cgroup")
+	if err != nil {
+		return 0
+	}
+	var lowest int64
+	for _, line := range strings.Split(string(raw), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
 			continue
 		}
-		n, err := strconv.ParseInt(strings.TrimSpace(string(raw)), 10, 64)
-		// "max" (v2) or a value near the largest int64 (v1) is no limit.
-		if err != nil || n <= 0 || n >= 1<<60 {
-			return percent, 0
+		var root, file string
+		switch {
+		case parts[0] == "0" && parts[1] == "":
+			root, file = "/sys/fs/cgroup", "memory.max"
+		case slices.Contains(strings.Split(parts[1], ","), "memory"):
+			root, file = "/sys/fs/cgroup/memory", "memory.limit_in_bytes"
+		default:
+			continue
 		}
-		return percent, int64(float64(n) * memoryLimitShare)
+		for dir := path.Clean("/" + parts[2]); ; dir = path.Dir(dir) {
+			if raw, err := readFile(path.Join(root, dir, file)); err == nil {
+				n, err := strconv.ParseInt(strings.TrimSpace(string(raw)), 10, 64)
+				// "max" (v2) or a value near the largest int64 (v1) is no limit.
+				if err == nil && n > 0 && n < 1<<60 && (lowest == 0 || n < lowest) {
+					lowest = n
+				}
+			}
+			if dir == "/" {
+				break
+			}
+		}
 	}
-	return percent, 0
+	return lowest
 }
 
 func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
