@@ -233,9 +233,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) er
 // item's key and id, so that a page goes on where the previous one ended even while users
 // change.
 func sortedUsers(tx directory.ReadTx, q usersQuery, out *userList) error {
-	// Not for one IdP's users: the order of the organization's userNames would pass over
-	// every other IdP's user to find them, where the IdP's index reads only its own.
-	if q.sortBy == "userName" && q.selectsByOrgAndIdP() && q.scan.IdP == "" {
+	if q.sortBy == "userName" && q.selectsByOrgAndIdP() {
 		if done, err := byUserName(tx, q, out); done || err != nil {
 			return err
 		}
@@ -309,9 +307,13 @@ func nextSortCursor(key, id string) string {
 
 // byUserName pages a list in userName order of an organization's users — the console's first
 // view of users — from the store's order of folded userNames: it reads the users of the page
-// and takes the total from the store's count, where sorting reads every user. It returns false, having done nothing, when
-// the store cannot give that order (a user whose userName collides with another's since a
-// change of folding has no place in it) or the list spans several organizations.
+// and takes the total from the store's count, where sorting reads every user. A list of one
+// IdP's users is paged so only while the IdP holds at least half of the organization's
+// users: the walk passes over every other IdP's user it meets, where the general way reads
+// the IdP's own through its index. It returns false, having done nothing, when it does not
+// apply, or when the store cannot give that order (a user whose userName collides with
+// another's since a change of folding has no place in it), or the list spans several
+// organizations.
 func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) {
 	org := q.scan.Org
 	if org == "" {
@@ -321,6 +323,16 @@ func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) 
 			return false, err
 		}
 		org = orgs[0].ID
+	}
+	total, err := tx.CountUsers(q.scan.Org, q.scan.IdP)
+	if err != nil {
+		return false, err
+	}
+	if q.scan.IdP != "" {
+		all, err := tx.CountUsers(q.scan.Org, "")
+		if err != nil || 2*total < all {
+			return false, err
+		}
 	}
 	var from, after string
 	if q.scan.After != "" {
@@ -347,10 +359,6 @@ func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) 
 		return nil
 	})
 	if err != nil || !complete {
-		return false, err
-	}
-	total, err := tx.CountUsers(q.scan.Org, "")
-	if err != nil {
 		return false, err
 	}
 	out.Total = &total

@@ -175,6 +175,14 @@ func (t *txn) CountUsers(org, idp string) (int, error) {
 	case idp == "":
 		return count(bUsersByOrg, prefix(org))
 	}
+	// An IdP's users are of its organization, and an IdP never moves to another: when the IdP
+	// is known, its index entries are counted, without reading the users.
+	if p, err := t.IdP(idp); err == nil {
+		if directory.OrgOrDefault(p.Org) != org {
+			return 0, nil
+		}
+		return count(bUsersByIdP, prefix(idp))
+	}
 	n := 0
 	err := t.ScanUsers(directory.ScanQuery{Org: org, IdP: idp}, func(directory.User) error { n++; return nil })
 	return n, err

@@ -336,6 +336,27 @@ func scanOneOrg(t *testing.T, s directory.Store) {
 				t.Errorf("CountUsers(%q, %q) = %d, %v; want %d", c.org, c.idp, n, err, c.want)
 			}
 		}
+		return nil
+	})
+	// The same counts once the IdPs are known, as they are to a directory (a backend may count
+	// a known IdP's users by its index).
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		for id, org := range map[string]string{"acme-okta": "acme", "acme-entra": "acme", "globex-entra": "globex"} {
+			if err := tx.PutIdP(directory.IdP{ID: id, Org: org, Protocol: directory.ProtocolSAML, Mode: directory.ModeSCIM}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx directory.ReadTx) error {
+		for _, c := range []struct {
+			org, idp string
+			want     int
+		}{{"acme", "acme-okta", 4}, {"acme", "acme-entra", 4}, {"globex", "acme-okta", 0}, {"globex", "globex-entra", 4}, {"acme", "globex-entra", 0}, {"", "globex-entra", 4}, {"acme", "none", 0}} {
+			if n, err := tx.CountUsers(c.org, c.idp); err != nil || n != c.want {
+				t.Errorf("CountUsers(%q, %q) with the IdPs known = %d, %v; want %d", c.org, c.idp, n, err, c.want)
+			}
+		}
 		for org, want := range map[string][]string{"acme": {"g2", "g3"}, "globex": {"g1"}, "initech": {}} {
 			ids := []string{}
 			if err := tx.ScanGroups(directory.ScanQuery{Org: org}, func(g directory.Group) error {
