@@ -85,6 +85,8 @@ type ReadTx interface {
 	// counted up to limit+1: a group of thousands is not read to learn that it is large.
 	GroupHead(id string, limit int) (Group, int, error)
 	ScanGroups(q ScanQuery, fn func(Group) error) error
+	// CountGroups counts the groups of organization org and IdP idp; "" for either counts all.
+	CountGroups(org, idp string) (int, error)
 	// GroupsOfUser lists the ids of the groups the user is a member of, sorted.
 	GroupsOfUser(userID string) ([]string, error)
 

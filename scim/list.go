@@ -529,6 +529,31 @@ func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filte
 			} else if !errors.Is(err, directory.ErrNotFound) {
 				return err
 			}
+		case e == nil && p.SortBy == "":
+			// Without a filter the total is a count, and only the page's groups are read (an
+			// IdP's connector pages through all of them, and each group read is its members):
+			// the store skips the groups before the page on its index.
+			n, err := tx.CountGroups("", actor.IdP)
+			if err != nil {
+				return err
+			}
+			if p.StartIndex-1 < n && p.Count > 0 {
+				if err := tx.ScanGroups(directory.ScanQuery{IdP: actor.IdP, Skip: p.StartIndex - 1}, func(g directory.Group) error {
+					matches = append(matches, g)
+					if len(matches) == p.Count {
+						return directory.ErrStopScan
+					}
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			sel := selection{Attributes: p.Attributes, Excluded: p.Excluded}
+			for _, g := range matches {
+				out = append(out, h.renderGroup(g, sel))
+			}
+			total = n
+			return nil
 		default:
 			if err := tx.ScanGroups(directory.ScanQuery{IdP: actor.IdP}, func(g directory.Group) error {
 				consider(g)

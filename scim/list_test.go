@@ -310,3 +310,41 @@ func TestGroupFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupPagesAgreeWithReadingEveryGroup: an unfiltered list of groups reads only the page
+// (the store counts the IdP's groups and skips those before the page on its index); every
+// page, with and without members, at the edges and past the end, is what the list reading
+// every group of the IdP answers (forced by a filter every group matches), and another IdP's
+// groups count in neither.
+func TestGroupPagesAgreeWithReadingEveryGroup(t *testing.T) {
+	e := newEnv(t)
+	u := e.createUser("member@example.com", "member")
+	for i := range 23 {
+		members := ""
+		if i%3 == 0 {
+			members = `,"members":[{"value":"` + u + `"}]`
+		}
+		e.do("POST", "/scim/v2/Groups", fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Group %d"%s}`, i, members)).must(t, 201)
+	}
+	e.addIdP(t, "entra", directory.ModeSCIM, directory.MatchExternalID)
+	other := e.newToken(t, "entra")
+	for i := range 5 {
+		e.doAs(other, "POST", "/scim/v2/Groups", fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Other %d"}`, i)).must(t, 201)
+	}
+	everyGroup := "&filter=" + query("displayName pr")
+	for _, q := range []string{
+		"startIndex=1&count=10", "startIndex=11&count=10", "startIndex=21&count=10", "startIndex=23&count=1",
+		"startIndex=24&count=10", "startIndex=100", "count=0", "startIndex=5&count=0", "startIndex=-3&count=4",
+		"startIndex=2&count=7&excludedAttributes=members", "startIndex=4&count=5&attributes=displayName",
+		"count=100000",
+	} {
+		got := e.do("GET", "/scim/v2/Groups?"+q, nil).must(t, 200)
+		want := e.do("GET", "/scim/v2/Groups?"+q+everyGroup, nil).must(t, 200)
+		if got.Raw != want.Raw {
+			t.Errorf("%s:\n got %s\nwant %s", q, got.Raw, want.Raw)
+		}
+		if got.Body["totalResults"] != float64(23) {
+			t.Errorf("%s: totalResults %v, want the IdP's 23 groups", q, got.Body["totalResults"])
+		}
+	}
+}

@@ -162,6 +162,25 @@ func scanRecords[T any](t *txn, q directory.ScanQuery, records, byIdP, byOrg []b
 // CountUsers counts index keys, without reading the users, unless both an organization and
 // an IdP are named: then each user's organization must be read.
 func (t *txn) CountUsers(org, idp string) (int, error) {
+	return t.countRecords(org, idp, bUsers, bUsersByIdP, bUsersByOrg, func() (int, error) {
+		n := 0
+		err := t.ScanUsers(directory.ScanQuery{Org: org, IdP: idp}, func(directory.User) error { n++; return nil })
+		return n, err
+	})
+}
+
+func (t *txn) CountGroups(org, idp string) (int, error) {
+	return t.countRecords(org, idp, bGroups, bGroupsByIdP, bGroupsByOrg, func() (int, error) {
+		n := 0
+		err := t.ScanGroups(directory.ScanQuery{Org: org, IdP: idp}, func(directory.Group) error { n++; return nil })
+		return n, err
+	})
+}
+
+// countRecords counts the users or groups of organization org and IdP idp ("" for either
+// counts all) by their indexes, without reading them where it can; scan counts them by
+// reading them, for an IdP this store does not know of.
+func (t *txn) countRecords(org, idp string, records, byIdP, byOrg []byte, scan func() (int, error)) (int, error) {
 	count := func(bucket, p []byte) (int, error) {
 		n := 0
 		err := t.scanPrefix(bucket, p, nil, func(_, _ []byte) error { n++; return nil })
@@ -169,23 +188,21 @@ func (t *txn) CountUsers(org, idp string) (int, error) {
 	}
 	switch {
 	case org == "" && idp == "":
-		return t.tx.Bucket(bUsers).Stats().KeyN, nil
+		return t.tx.Bucket(records).Stats().KeyN, nil
 	case org == "":
-		return count(bUsersByIdP, prefix(idp))
+		return count(byIdP, prefix(idp))
 	case idp == "":
-		return count(bUsersByOrg, prefix(org))
+		return count(byOrg, prefix(org))
 	}
-	// An IdP's users are of its organization, and an IdP never moves to another: when the IdP
-	// is known, its index entries are counted, without reading the users.
+	// An IdP's users and groups are of its organization, and an IdP never moves to another:
+	// when the IdP is known, its index entries are counted, without reading the records.
 	if p, err := t.IdP(idp); err == nil {
 		if directory.OrgOrDefault(p.Org) != org {
 			return 0, nil
 		}
-		return count(bUsersByIdP, prefix(idp))
+		return count(byIdP, prefix(idp))
 	}
-	n := 0
-	err := t.ScanUsers(directory.ScanQuery{Org: org, IdP: idp}, func(directory.User) error { n++; return nil })
-	return n, err
+	return scan()
 }
 
 func (t *txn) UsersByUserName(org, from string, desc bool, fn func(directory.User) error) (bool, error) {

@@ -284,6 +284,13 @@ func (t *txn) ScanGroups(q directory.ScanQuery, fn func(directory.Group) error) 
 	}
 }
 
+func (t *txn) CountGroups(org, idp string) (int, error) {
+	where, args := scanWhere(directory.ScanQuery{Org: org, IdP: idp}, "")
+	var n int
+	err := t.queryRow(`SELECT count(*) FROM groups WHERE `+where+`true`, args...).Scan(&n)
+	return n, t.fail(err)
+}
+
 func (t *txn) GroupsOfUser(userID string) ([]string, error) {
 	ids, err := collect(t, pgx.RowTo[string], `SELECT group_id FROM group_members WHERE user_id = $1 ORDER BY group_id`, userID)
 	if err != nil {

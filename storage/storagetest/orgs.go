@@ -336,6 +336,7 @@ func scanOneOrg(t *testing.T, s directory.Store) {
 				t.Errorf("CountUsers(%q, %q) = %d, %v; want %d", c.org, c.idp, n, err, c.want)
 			}
 		}
+		countGroups(t, tx)
 		return nil
 	})
 	// The same counts once the IdPs are known, as they are to a directory (a backend may count
@@ -357,6 +358,7 @@ func scanOneOrg(t *testing.T, s directory.Store) {
 				t.Errorf("CountUsers(%q, %q) with the IdPs known = %d, %v; want %d", c.org, c.idp, n, err, c.want)
 			}
 		}
+		countGroups(t, tx)
 		for org, want := range map[string][]string{"acme": {"g2", "g3"}, "globex": {"g1"}, "initech": {}} {
 			ids := []string{}
 			if err := tx.ScanGroups(directory.ScanQuery{Org: org}, func(g directory.Group) error {
@@ -371,6 +373,20 @@ func scanOneOrg(t *testing.T, s directory.Store) {
 		}
 		return nil
 	})
+}
+
+// countGroups checks CountGroups on the groups of scanOneOrg.
+func countGroups(t *testing.T, tx directory.ReadTx) {
+	t.Helper()
+	for _, c := range []struct {
+		org, idp string
+		want     int
+	}{{"", "", 3}, {"acme", "", 2}, {"globex", "", 1}, {"initech", "", 0}, {"", "acme-okta", 1}, {"acme", "acme-entra", 1},
+		{"globex", "acme-okta", 0}, {"globex", "globex-entra", 1}, {"acme", "globex-entra", 0}, {"acme", "none", 0}} {
+		if n, err := tx.CountGroups(c.org, c.idp); err != nil || n != c.want {
+			t.Errorf("CountGroups(%q, %q) = %d, %v; want %d", c.org, c.idp, n, err, c.want)
+		}
+	}
 }
 
 func orgEvents(t *testing.T, s directory.Store) {
