@@ -508,6 +508,7 @@ func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filte
 	var out []any
 	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
 		var matches []directory.Group
+		skip, counted := p.StartIndex-1, -1 // counted: the total, when the store counted it
 		attr, value, indexed := filter.IndexedEquality(e)
 		consider := func(g directory.Group) {
 			if g.IdP == actor.IdP && (e == nil || filter.MatchGroup(e, g, nil)) {
@@ -533,12 +534,12 @@ func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filte
 			// Without a filter the total is a count, and only the page's groups are read (an
 			// IdP's connector pages through all of them, and each group read is its members):
 			// the store skips the groups before the page on its index.
-			n, err := tx.CountGroups("", actor.IdP)
-			if err != nil {
+			var err error
+			if counted, err = tx.CountGroups("", actor.IdP); err != nil {
 				return err
 			}
-			if p.StartIndex-1 < n && p.Count > 0 {
-				if err := tx.ScanGroups(directory.ScanQuery{IdP: actor.IdP, Skip: p.StartIndex - 1}, func(g directory.Group) error {
+			if skip < counted && p.Count > 0 {
+				if err := tx.ScanGroups(directory.ScanQuery{IdP: actor.IdP, Skip: skip}, func(g directory.Group) error {
 					matches = append(matches, g)
 					if len(matches) == p.Count {
 						return directory.ErrStopScan
@@ -548,12 +549,7 @@ func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filte
 					return err
 				}
 			}
-			sel := selection{Attributes: p.Attributes, Excluded: p.Excluded}
-			for _, g := range matches {
-				out = append(out, h.renderGroup(g, sel))
-			}
-			total = n
-			return nil
+			skip = 0
 		default:
 			if err := tx.ScanGroups(directory.ScanQuery{IdP: actor.IdP}, func(g directory.Group) error {
 				consider(g)
@@ -565,11 +561,14 @@ func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filte
 		if p.SortBy != "" {
 			sortByKey(matches, p, groupSortKey, func(g directory.Group) string { return g.ID })
 		}
-		win := &window[directory.Group]{skip: p.StartIndex - 1, count: p.Count}
+		win := &window[directory.Group]{skip: skip, count: p.Count}
 		for _, g := range matches {
 			win.add(g)
 		}
 		total = win.total
+		if counted >= 0 {
+			total = counted
+		}
 		sel := selection{Attributes: p.Attributes, Excluded: p.Excluded}
 		for _, g := range win.items {
 			out = append(out, h.renderGroup(g, sel))

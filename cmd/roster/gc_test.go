@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"io"
 	"io/fs"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,34 +63,9 @@ func TestGCSettings(t *testing.T) {
 // GOGC says, as its /metrics report.
 func TestServerGCTarget(t *testing.T) {
 	for _, c := range []struct{ gogc, want string }{{"", "go_gc_gogc_percent 400"}, {"150", "go_gc_gogc_percent 150"}} {
-		token := "rst_admin_" + strings.Repeat("g", 43)
-		cmd := exec.Command(cliBinary, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "roster.db"), "--admin-token", token)
-		cmd.Env = append(os.Environ(), "GOGC="+c.gogc)
-		stderr, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stdout = io.Discard
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		addr := ""
-		for lines := bufio.NewScanner(stderr); addr == "" && lines.Scan(); {
-			var rec struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
-			}
-			if json.Unmarshal(lines.Bytes(), &rec) == nil && rec.Msg == "roster started" {
-				addr = rec.Addr
-			}
-		}
-		if addr == "" {
-			t.Fatal("roster serve did not start")
-		}
-		go func() { _, _ = io.Copy(io.Discard, stderr) }()
-		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
+		srv := startScaleServer(t, filepath.Join(t.TempDir(), "roster.db"), "", 0, "GOGC="+c.gogc)
+		req, _ := http.NewRequest(http.MethodGet, srv.url+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+scaleAdminToken)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -104,9 +104,17 @@ type scaleServer struct {
 	users int
 }
 
-func startScaleServer(b *testing.B, path, token string, users int) *scaleServer {
+// scaleAdminToken is the bootstrap admin token of the servers startScaleServer starts.
+var scaleAdminToken = "rst_admin_" + strings.Repeat("b", 43)
+
+// startScaleServer starts the built roster serve on the data file at path, with env added to
+// its environment, and stops it when the test ends; token is the SCIM token of its users.
+func startScaleServer(b testing.TB, path, token string, users int, env ...string) *scaleServer {
 	b.Helper()
-	cmd := exec.Command(cliBinary, "serve", "--addr", "127.0.0.1:0", "--data", path, "--admin-token", "rst_admin_"+strings.Repeat("b", 43))
+	cmd := exec.Command(cliBinary, "serve", "--addr", "127.0.0.1:0", "--data", path, "--admin-token", scaleAdminToken)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		b.Fatal(err)

@@ -160,7 +160,7 @@ func scanRecords[T any](t *txn, q directory.ScanQuery, records, byIdP, byOrg []b
 }
 
 // CountUsers counts index keys, without reading the users, unless both an organization and
-// an IdP are named: then each user's organization must be read.
+// an IdP this store does not know of are named: then each user's organization must be read.
 func (t *txn) CountUsers(org, idp string) (int, error) {
 	return t.countRecords(org, idp, bUsers, bUsersByIdP, bUsersByOrg, func() (int, error) {
 		n := 0
@@ -181,18 +181,13 @@ func (t *txn) CountGroups(org, idp string) (int, error) {
 // counts all) by their indexes, without reading them where it can; scan counts them by
 // reading them, for an IdP this store does not know of.
 func (t *txn) countRecords(org, idp string, records, byIdP, byOrg []byte, scan func() (int, error)) (int, error) {
-	count := func(bucket, p []byte) (int, error) {
-		n := 0
-		err := t.scanPrefix(bucket, p, nil, func(_, _ []byte) error { n++; return nil })
-		return n, err
-	}
 	switch {
 	case org == "" && idp == "":
 		return t.tx.Bucket(records).Stats().KeyN, nil
 	case org == "":
-		return count(byIdP, prefix(idp))
+		return t.countKeys(byIdP, prefix(idp)), nil
 	case idp == "":
-		return count(byOrg, prefix(org))
+		return t.countKeys(byOrg, prefix(org)), nil
 	}
 	// An IdP's users and groups are of its organization, and an IdP never moves to another:
 	// when the IdP is known, its index entries are counted, without reading the records.
@@ -200,24 +195,26 @@ func (t *txn) countRecords(org, idp string, records, byIdP, byOrg []byte, scan f
 		if directory.OrgOrDefault(p.Org) != org {
 			return 0, nil
 		}
-		return count(byIdP, prefix(idp))
+		return t.countKeys(byIdP, prefix(idp)), nil
 	}
 	return scan()
 }
 
+// countKeys counts the keys of bucket that start with p.
+func (t *txn) countKeys(bucket, p []byte) int {
+	n := 0
+	c := t.tx.Bucket(bucket).Cursor()
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		n++
+	}
+	return n
+}
+
 func (t *txn) UsersByUserName(org, from string, desc bool, fn func(directory.User) error) (bool, error) {
 	p := prefix(directory.OrgOrDefault(org))
-	count := func(bucket []byte) int {
-		n := 0
-		c := t.tx.Bucket(bucket).Cursor()
-		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-			n++
-		}
-		return n
-	}
 	// A user without a userName entry is one the organization's index of users counts and
 	// the userName index does not.
-	if count(bByUserName) != count(bUsersByOrg) {
+	if t.countKeys(bByUserName, p) != t.countKeys(bUsersByOrg, p) {
 		return false, nil
 	}
 	c := t.tx.Bucket(bByUserName).Cursor()
