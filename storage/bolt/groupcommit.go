@@ -69,6 +69,7 @@ func (s *Store) drain(batch []*call) []*call {
 func (s *Store) commit(batch []*call) {
 	for len(batch) > 0 {
 		failed := -1
+		var hwm int64
 		err := s.db.Update(func(btx *bbolt.Tx) error {
 			t := s.txn(btx)
 			for i, c := range batch {
@@ -77,8 +78,10 @@ func (s *Store) commit(batch []*call) {
 					return err
 				}
 			}
+			hwm = btx.Size()
 			return nil
 		})
+		s.noteMark(hwm)
 		if failed < 0 {
 			// Committed, or the commit itself failed: either way every call shares the outcome.
 			for _, c := range batch {

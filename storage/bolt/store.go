@@ -67,6 +67,7 @@ type Store struct {
 
 	cache decodedCaches
 	purge purgeCursor
+	ahead *ahead // nil when the file could not be opened for writing ahead
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -102,6 +103,7 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	s.startWriter()
+	s.startAhead()
 	return s, nil
 }
 
@@ -175,6 +177,7 @@ func (s *Store) Close() error {
 		close(s.calls)
 		s.closing.Unlock()
 		<-s.stopped
+		s.stopAhead()
 	})
 	return s.db.Close()
 }
@@ -217,7 +220,16 @@ func (s *Store) UpdateUnbatched(ctx context.Context, fn func(tx directory.Tx) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(btx *bbolt.Tx) error { return fn(s.txn(btx)) })
+	var hwm int64
+	err := s.db.Update(func(btx *bbolt.Tx) error {
+		if err := fn(s.txn(btx)); err != nil {
+			return err
+		}
+		hwm = btx.Size()
+		return nil
+	})
+	s.noteMark(hwm)
+	return err
 }
 
 // txn wraps a bbolt transaction of the store.

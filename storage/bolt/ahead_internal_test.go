@@ -1,0 +1,179 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// seekHole is lseek's SEEK_HOLE: the offset of the first hole at or after an offset (the end
+// of the file counts as one).
+const seekHole = 4
+
+// firstHole returns where the first hole at or after off begins in the file at path.
+func firstHole(t *testing.T, path string, off int64) int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	at, err := f.Seek(off, seekHole)
+	if err != nil {
+		t.Skipf("the file system cannot report holes: %v", err)
+	}
+	return at
+}
+
+// mark is the store's high-water mark: bbolt's pages all lie below it.
+func mark(t *testing.T, s *Store) int64 {
+	t.Helper()
+	var hwm int64
+	if err := s.DB().View(func(tx *bbolt.Tx) error { hwm = tx.Size(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return hwm
+}
+
+func aheadUser(i int) directory.User {
+	name := fmt.Sprintf("ahead-%06d@example.com", i)
+	return directory.User{ID: fmt.Sprintf("ahead-%06d", i), UserName: name, Active: true, IdP: "okta",
+		UniqueUserID: name, Emails: []directory.MultiValue{{Value: name, Primary: true}},
+		Name: directory.Name{GivenName: "Ahead", FamilyName: string(bytes.Repeat([]byte("x"), 300))}}
+}
+
+// waitAhead waits until the file is written at least half of aheadOf past the mark, the point
+// below which a commit wakes the goroutine; it fails after a minute.
+func waitAhead(t *testing.T, s *Store, path string) (hwm, hole int64) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		hwm = mark(t, s)
+		hole = firstHole(t, path, hwm)
+		if hole >= hwm+aheadOf(hwm)/2 {
+			return hwm, hole
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a minute the file is written only %d bytes past its mark of %d, want at least %d", hole-hwm, hwm, aheadOf(hwm)/2)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestFileIsWrittenAheadOfItsPages grows a store through commits of the group-commit writer
+// and through UpdateUnbatched, and checks that the file past bbolt's high-water mark is written
+// blocks, not the hole bbolt's ftruncate leaves, so that the commits' pages land in blocks that
+// exist. A backup is the data only, without what is written ahead.
+func TestFileIsWrittenAheadOfItsPages(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	hwm, hole := waitAhead(t, s, path)
+	t.Logf("new file: mark %d, written to %d", hwm, hole)
+
+	// One user per transaction, through the writer, until the mark has passed what was written
+	// at first.
+	for i := 0; mark(t, s) < hole; i++ {
+		if err := s.Update(ctx, func(tx directory.Tx) error { return tx.PutUser(aheadUser(i)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hwm, hole = waitAhead(t, s, path)
+	t.Logf("after single writes: mark %d, written to %d", hwm, hole)
+
+	// Large transactions past the largest margin.
+	for start := 100_000; mark(t, s) < 3*aheadMax; start += 2000 {
+		if err := s.UpdateUnbatched(ctx, func(tx directory.Tx) error {
+			for i := start; i < start+2000; i++ {
+				if err := tx.PutUser(aheadUser(i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hwm, hole = waitAhead(t, s, path)
+	if hole-hwm > aheadMax+aheadPiece {
+		t.Errorf("the file is written %d bytes past its mark, more than the %d at most", hole-hwm, aheadMax+aheadPiece)
+	}
+	t.Logf("after large writes: mark %d, written to %d", hwm, hole)
+
+	var backup bytes.Buffer
+	if _, err := s.WriteTo(&backup); err != nil {
+		t.Fatal(err)
+	}
+	if got := int64(backup.Len()); got != mark(t, s) {
+		t.Errorf("a backup is %d bytes, want the %d below the mark", got, mark(t, s))
+	}
+}
+
+// TestWritingAheadKeepsEveryCommit writes from many goroutines while the file is written ahead
+// between their commits, then opens the file again: bbolt finds it consistent and every user
+// is there.
+func TestWritingAheadKeepsEveryCommit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const writers, each = 8, 400
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				if err := s.Update(ctx, func(tx directory.Tx) error { return tx.PutUser(aheadUser(w*each + i)) }); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	waitAhead(t, s, path)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.DB().View(func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("the file opened again is inconsistent: %v", err)
+	}
+	if err := s.View(ctx, func(tx directory.ReadTx) error {
+		for i := range writers * each {
+			u, err := tx.User(aheadUser(i).ID)
+			if err != nil {
+				return fmt.Errorf("user %d: %w", i, err)
+			}
+			if u.UserName != aheadUser(i).UserName {
+				return fmt.Errorf("user %d reads as %q", i, u.UserName)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
