@@ -36,6 +36,10 @@ type ScanQuery struct {
 	// can, so that a deep page (SCIM startIndex) does not cost a read of every record before
 	// it.
 	Skip int
+	// WithoutMembers makes ScanGroups leave each group's Members nil, reading none of them:
+	// for answers that do not carry members, such as a SCIM list with members excluded.
+	// ScanUsers ignores it.
+	WithoutMembers bool
 }
 
 // ReadTx is what a transaction can read. Lookups of a missing resource return ErrNotFound.

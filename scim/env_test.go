@@ -35,7 +35,12 @@ func newEnv(t testing.TB) *env {
 // newEnvWith is newEnv with options for the Service, such as its clock.
 func newEnvWith(t testing.TB, opts ...directory.Option) *env {
 	t.Helper()
-	d := teststore.NewBolt(t, opts...)
+	return newEnvOn(t, teststore.NewBolt(t, opts...))
+}
+
+// newEnvOn is newEnv on the store of d.
+func newEnvOn(t testing.TB, d *teststore.Directory) *env {
+	t.Helper()
 	svc := d.Service
 	e := &env{dir: d, svc: svc, store: d.Store, idp: "okta"}
 	if tt, ok := t.(*testing.T); ok {

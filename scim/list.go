@@ -506,6 +506,11 @@ func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filte
 	}
 	var total int
 	var out []any
+	sel := selection{Attributes: p.Attributes, Excluded: p.Excluded}
+	// An answer without members, to a filter that does not read them, reads none: a look-up
+	// of a group of 50,000 by displayName with members excluded (Entra ID's) reads its
+	// record alone.
+	heads := sel.omitsMembers() && !mentionsMembers(e)
 	err := h.svc.View(r.Context(), func(tx directory.ReadTx) error {
 		var matches []directory.Group
 		skip, counted := p.StartIndex-1, -1 // counted: the total, when the store counted it
@@ -517,14 +522,18 @@ func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filte
 		}
 		switch {
 		case indexed && attr == "displayname":
-			g, err := tx.GroupByDisplayName(actor.IdP, value)
+			var g directory.Group
+			id, err := tx.GroupIDByDisplayName(actor.IdP, value)
+			if err == nil {
+				g, err = readGroup(tx, id, heads)
+			}
 			if err == nil {
 				consider(g)
 			} else if !errors.Is(err, directory.ErrNotFound) {
 				return err
 			}
 		case indexed && attr == "id":
-			g, err := tx.Group(value)
+			g, err := readGroup(tx, value, heads)
 			if err == nil {
 				consider(g)
 			} else if !errors.Is(err, directory.ErrNotFound) {
@@ -539,7 +548,7 @@ func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filte
 				return err
 			}
 			if skip < counted && p.Count > 0 {
-				if err := tx.ScanGroups(directory.ScanQuery{IdP: actor.IdP, Skip: skip}, func(g directory.Group) error {
+				if err := tx.ScanGroups(directory.ScanQuery{IdP: actor.IdP, Skip: skip, WithoutMembers: heads}, func(g directory.Group) error {
 					matches = append(matches, g)
 					if len(matches) == p.Count {
 						return directory.ErrStopScan
@@ -551,7 +560,7 @@ func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filte
 			}
 			skip = 0
 		default:
-			if err := tx.ScanGroups(directory.ScanQuery{IdP: actor.IdP}, func(g directory.Group) error {
+			if err := tx.ScanGroups(directory.ScanQuery{IdP: actor.IdP, WithoutMembers: heads}, func(g directory.Group) error {
 				consider(g)
 				return nil
 			}); err != nil {
@@ -569,7 +578,6 @@ func (h *Handler) listGroups(r *http.Request, actor directory.SCIMActor, e filte
 		if counted >= 0 {
 			total = counted
 		}
-		sel := selection{Attributes: p.Attributes, Excluded: p.Excluded}
 		for _, g := range win.items {
 			out = append(out, h.renderGroup(g, sel))
 		}
@@ -600,7 +608,7 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, rt *resourceT
 			version, body = u.Meta.Version, h.renderUser(u, groups, sel)
 			return nil
 		}
-		g, err := tx.Group(id)
+		g, err := readGroup(tx, id, sel.omitsMembers())
 		if err != nil {
 			return err
 		}
@@ -647,6 +655,51 @@ func project(m map[string]any, sel selection) map[string]any {
 		removeAttr(m, a)
 	}
 	return m
+}
+
+// omitsMembers reports whether an answer under the selection carries no group members:
+// attributes that do not name them, or members excluded whole (project's rules).
+func (s selection) omitsMembers() bool {
+	if len(s.Attributes) > 0 {
+		for _, a := range s.Attributes {
+			if ext, name, _ := splitAttr(a); ext == "" && strings.EqualFold(name, "members") {
+				return false
+			}
+		}
+		return true
+	}
+	for _, a := range s.Excluded {
+		if ext, name, sub := splitAttr(a); ext == "" && sub == "" && strings.EqualFold(name, "members") {
+			return true
+		}
+	}
+	return false
+}
+
+// mentionsMembers reports whether a filter reads a group's members.
+func mentionsMembers(e filter.Expr) bool {
+	switch x := e.(type) {
+	case nil:
+		return false
+	case *filter.Logical:
+		return mentionsMembers(x.Left) || mentionsMembers(x.Right)
+	case *filter.Not:
+		return mentionsMembers(x.X)
+	case *filter.Compare:
+		return strings.EqualFold(x.Path.Name, "members")
+	case *filter.ValuePath:
+		return strings.EqualFold(x.Attr.Name, "members")
+	}
+	return true
+}
+
+// readGroup reads group id, or only its record (Members nil) when head is true.
+func readGroup(tx directory.ReadTx, id string, head bool) (directory.Group, error) {
+	if !head {
+		return tx.Group(id)
+	}
+	g, _, err := tx.GroupHead(id, 0)
+	return g, err
 }
 
 // splitAttr resolves an attribute reference to (extension key or "", attribute, sub-attribute).

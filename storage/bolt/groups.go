@@ -301,7 +301,19 @@ func (t *txn) GroupByDisplayName(idp, displayName string) (directory.Group, erro
 }
 
 func (t *txn) ScanGroups(q directory.ScanQuery, fn func(directory.Group) error) error {
-	return scanRecords(t, q, bGroups, bGroupsByIdP, bGroupsByOrg, t.decodeGroup, func(g directory.Group) string { return g.Org }, fn)
+	decode := t.decodeGroup
+	if q.WithoutMembers {
+		decode = decodeGroupHead
+	}
+	return scanRecords(t, q, bGroups, bGroupsByIdP, bGroupsByOrg, decode, func(g directory.Group) string { return g.Org }, fn)
+}
+
+// decodeGroupHead reads a group's record alone, its Members nil.
+func decodeGroupHead(raw []byte) (directory.Group, error) {
+	rec, err := decodeGroupRecord(raw)
+	g := rec.Group
+	g.Members = nil
+	return g, err
 }
 
 func (t *txn) GroupsOfUser(userID string) ([]string, error) {

@@ -38,6 +38,11 @@ const membersOfGroup = `SELECT user_id FROM group_members WHERE group_id = $1 OR
 // and their members: the documents in one statement, then every group's members in one round
 // trip.
 func (t *txn) groups(where string, args ...any) ([]directory.Group, error) {
+	return t.groupsOf(true, where, args...)
+}
+
+// groupsOf is groups, with their members read when members is true; else Members is nil.
+func (t *txn) groupsOf(members bool, where string, args ...any) ([]directory.Group, error) {
 	docs, err := collect(t, pgx.RowTo[[]byte], `SELECT g.doc FROM groups g `+where, args...)
 	if err != nil {
 		return nil, err
@@ -48,9 +53,12 @@ func (t *txn) groups(where string, args ...any) ([]directory.Group, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !members {
+			g.Members = nil
+		}
 		out = append(out, g)
 	}
-	if len(out) == 0 {
+	if len(out) == 0 || !members {
 		return out, nil
 	}
 	b := &pgx.Batch{}
@@ -267,7 +275,7 @@ func (t *txn) ScanGroups(q directory.ScanQuery, fn func(directory.Group) error) 
 	// Groups are few per IdP; OFFSET skips them in the database, without sending them.
 	after, skip := q.After, max(q.Skip, 0)
 	for {
-		page, err := t.groups(sql, append(args, after, pageSize, skip)...)
+		page, err := t.groupsOf(!q.WithoutMembers, sql, append(args, after, pageSize, skip)...)
 		skip = 0
 		if err != nil {
 			return err

@@ -82,3 +82,57 @@ func scanSkip(t *testing.T, s directory.Store) {
 		return nil
 	})
 }
+
+// scanGroupHeads: a scan of groups WithoutMembers returns the groups the same scan with
+// members returns, in the same order and equal in every field but Members, which is nil —
+// for every kind of query, skipping included, and for groups of no member, a few, and
+// enough to be stored in several parts.
+func scanGroupHeads(t *testing.T, s directory.Store) {
+	var users []directory.User
+	var ids []string
+	for i := range 600 {
+		id := fmt.Sprintf("u%03d", i)
+		users = append(users, user(id, "n"+id, "okta", id))
+		ids = append(ids, id)
+	}
+	putUsers(t, s, users...)
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		for i, members := range [][]string{nil, ids[:3], ids, ids[100:400], ids[5:6]} {
+			g := group(fmt.Sprintf("g%d", i), fmt.Sprint("G", i), "okta", members...)
+			g.ExternalID = fmt.Sprint("ext-", i)
+			if i == 3 {
+				g.IdP = "entra"
+			}
+			if err := tx.PutGroup(g); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx directory.ReadTx) error {
+		scan := func(q directory.ScanQuery) []directory.Group {
+			var out []directory.Group
+			if err := tx.ScanGroups(q, func(g directory.Group) error { out = append(out, g); return nil }); err != nil {
+				t.Fatalf("scan %+v: %v", q, err)
+			}
+			return out
+		}
+		for _, q := range []directory.ScanQuery{{}, {IdP: "okta"}, {Org: directory.DefaultOrg}, {IdP: "entra"}, {After: "g1"},
+			{Skip: 2}, {IdP: "okta", Skip: 1}, {Org: directory.DefaultOrg, IdP: "okta", Skip: 3}} {
+			want := scan(q)
+			if len(want) == 0 {
+				t.Fatalf("scan %+v finds nothing", q)
+			}
+			for i := range want {
+				want[i].Members = nil
+			}
+			heads := q
+			heads.WithoutMembers = true
+			got := scan(heads)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("scan %+v without members (-want +got):\n%s", q, diff)
+			}
+		}
+		return nil
+	})
+}
