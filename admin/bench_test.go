@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"testing"
@@ -62,4 +63,74 @@ func BenchmarkUserListByUserName(b *testing.B) {
 	idp := benchgoal.Alternate(5*b.N, page(query+"&idp=okta&filter="+url.QueryEscape("userName pr")), page(query+"&idp=okta"))
 	b.ReportMetric(benchgoal.Median(idp.Subjects())*1e3, "ms-idp-page")
 	b.ReportMetric(benchgoal.Median(idp.Baselines())*1e3, "ms-idp-sorting")
+}
+
+// BenchmarkDashboard: the console's dashboard (GET /admin/api/v1/stats) of a directory of
+// 100,000 users on bbolt. Its counts of users by IdP, owner and status are built by the first
+// view after the server starts, which reads every user ("ms-first"), and kept up by every
+// commit after it: "ms-view" is a later view, between which 20 users are created, deactivated
+// or deleted through SCIM-like writes, and "x-first" its cost in units of the first.
+func BenchmarkDashboard(b *testing.B) {
+	s := testserver.Start(b, testserver.Config{Backup: true, SkipOIDCDiscovery: true, DiscardLog: true})
+	ctx := context.Background()
+	now := time.Now().UTC()
+	for _, idp := range []string{"okta", "entra"} {
+		if _, err := s.Service.CreateIdP(ctx, "bench", directory.IdP{ID: idp, Protocol: directory.ProtocolSAML, Mode: directory.ModeSCIM}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	user := func(i int) directory.User {
+		id := fmt.Sprintf("%08x-0000-0000-0000-%012d", uint32(i*2654435761), i)
+		return directory.User{ID: id, UserName: fmt.Sprintf("user%06d@example.com", i), Active: i%9 != 0,
+			IdP: []string{"okta", "entra"}[i%2], UniqueUserID: id, Org: directory.DefaultOrg, Owner: directory.OwnerSCIM,
+			DisplayName: fmt.Sprint("User ", i), Meta: directory.Meta{Created: now, LastModified: now, Version: 1}}
+	}
+	const users = 100_000
+	for first := 0; first < users; first += 5000 {
+		if err := s.Directory.Store.Update(ctx, func(tx directory.Tx) error {
+			for i := first; i < first+5000; i++ {
+				if err := tx.PutUser(user(i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	view := func() {
+		if r := testserver.Request(b, "GET", s.URL+"/admin/api/v1/stats?from=24h", s.AdminToken, nil); r.Status != 200 {
+			b.Fatalf("stats: %d %s", r.Status, r.Body)
+		}
+	}
+	b.ResetTimer()
+	start := time.Now()
+	view()
+	first := time.Since(start)
+	next := users
+	var views []float64
+	for range 10 * b.N {
+		for k := range 20 {
+			if err := s.Directory.Store.Update(ctx, func(tx directory.Tx) error {
+				switch k % 3 {
+				case 0:
+					next++
+					return tx.PutUser(user(next))
+				case 1:
+					u := user(next - k)
+					u.Active = false
+					return tx.PutUser(u)
+				default:
+					return tx.DeleteUser(user(k * 1000).ID)
+				}
+			}); err != nil && !errors.Is(err, directory.ErrNotFound) {
+				b.Fatal(err)
+			}
+		}
+		views = append(views, benchgoal.PerOp(1, func(int) { view() }))
+	}
+	b.StopTimer()
+	b.ReportMetric(first.Seconds()*1e3, "ms-first")
+	b.ReportMetric(benchgoal.Median(views)*1e3, "ms-view")
+	b.ReportMetric(benchgoal.Median(views)/first.Seconds(), "x-first")
 }

@@ -214,32 +214,29 @@ func (s *Service) Stats(ctx context.Context, q StatsQuery) (Stats, error) {
 
 // countUsers counts the users of organization org ("" for every one) by IdP, owner and status.
 func countUsers(tx ReadTx, org string) (UserCounts, error) {
-	c := UserCounts{ByIdP: map[string]int{}, ByOwner: map[Owner]int{}, Rows: []UserCountRow{}}
-	type rowKey struct {
-		idp    string
-		owner  Owner
-		active bool
+	rows, err := tx.CountUserStates(org)
+	if err != nil {
+		return UserCounts{}, err
 	}
-	rows := map[rowKey]int{}
-	err := tx.ScanUsers(ScanQuery{Org: org}, func(u User) error {
-		c.Total++
-		if u.Active {
-			c.Active++
-		} else {
-			c.Inactive++
+	c := UserCounts{ByIdP: map[string]int{}, ByOwner: map[Owner]int{}, Rows: []UserCountRow{}}
+	for _, r := range rows {
+		if r.Count == 0 {
+			continue
 		}
-		c.ByIdP[u.IdP]++
-		c.ByOwner[u.Owner]++
-		rows[rowKey{u.IdP, u.Owner, u.Active}]++
-		return nil
-	})
-	for k, n := range rows {
-		c.Rows = append(c.Rows, UserCountRow{IdP: k.idp, Owner: k.owner, Active: k.active, Count: n})
+		c.Total += r.Count
+		if r.Active {
+			c.Active += r.Count
+		} else {
+			c.Inactive += r.Count
+		}
+		c.ByIdP[r.IdP] += r.Count
+		c.ByOwner[r.Owner] += r.Count
+		c.Rows = append(c.Rows, r)
 	}
 	slices.SortFunc(c.Rows, func(a, b UserCountRow) int {
 		return cmp.Or(cmp.Compare(a.IdP, b.IdP), cmp.Compare(a.Owner, b.Owner), cmp.Compare(boolInt(b.Active), boolInt(a.Active)))
 	})
-	return c, err
+	return c, nil
 }
 
 func boolInt(b bool) int {

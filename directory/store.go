@@ -91,6 +91,11 @@ type ReadTx interface {
 	ScanGroups(q ScanQuery, fn func(Group) error) error
 	// CountGroups counts the groups of organization org and IdP idp; "" for either counts all.
 	CountGroups(org, idp string) (int, error)
+	// CountUserStates counts the users of organization org ("" for every one) by IdP, owner and
+	// status, one row per combination that has users, in no particular order: the dashboard's
+	// figures. A read transaction may answer with the figures of a later commit: bbolt keeps
+	// them in memory, kept up by its commits, instead of reading every user.
+	CountUserStates(org string) ([]UserCountRow, error)
 	// GroupsOfUser lists the ids of the groups the user is a member of, sorted.
 	GroupsOfUser(userID string) ([]string, error)
 

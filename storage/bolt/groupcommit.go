@@ -3,8 +3,6 @@ package bolt
 import (
 	"errors"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/rosterhq/roster/directory"
 )
 
@@ -69,19 +67,15 @@ func (s *Store) drain(batch []*call) []*call {
 func (s *Store) commit(batch []*call) {
 	for len(batch) > 0 {
 		failed := -1
-		var hwm int64
-		err := s.db.Update(func(btx *bbolt.Tx) error {
-			t := s.txn(btx)
+		err := s.update(func(t *txn) error {
 			for i, c := range batch {
 				if err := c.fn(t); err != nil {
 					failed = i
 					return err
 				}
 			}
-			hwm = btx.Size()
 			return nil
 		})
-		s.noteMark(hwm)
 		if failed < 0 {
 			// Committed, or the commit itself failed: either way every call shares the outcome.
 			for _, c := range batch {
@@ -90,7 +84,7 @@ func (s *Store) commit(batch []*call) {
 			return
 		}
 		alone := batch[failed]
-		alone.done <- s.db.Update(func(btx *bbolt.Tx) error { return alone.fn(s.txn(btx)) })
+		alone.done <- s.update(func(t *txn) error { return alone.fn(t) })
 		batch = append(batch[:failed:failed], batch[failed+1:]...)
 	}
 }

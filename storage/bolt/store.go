@@ -65,9 +65,10 @@ type Store struct {
 	calls     chan *call
 	stopped   chan struct{}
 
-	cache decodedCaches
-	purge purgeCursor
-	ahead *ahead // nil when the file could not be opened for writing ahead
+	cache  decodedCaches
+	purge  purgeCursor
+	ahead  *ahead      // nil when the file could not be opened for writing ahead
+	states *userStates // the figures of CountUserStates
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -95,7 +96,7 @@ func Open(path string) (*Store, error) {
 	case err != nil:
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path}
+	s := &Store{db: db, path: path, states: newUserStates()}
 	s.cache.groups.minSize, s.cache.groups.maxBytes = largeGroupBytes, largeGroupsBytes
 	s.cache.groups.weight = groupWeight
 	if err := s.init(); err != nil {
@@ -220,20 +221,35 @@ func (s *Store) UpdateUnbatched(ctx context.Context, fn func(tx directory.Tx) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	return s.update(func(t *txn) error { return fn(t) })
+}
+
+// update runs fn in one bbolt write transaction. Once it commits, the store notes the
+// transaction's high-water mark (writing the file ahead of it) and its users' changes (the
+// figures of CountUserStates).
+func (s *Store) update(fn func(t *txn) error) error {
+	var t *txn
 	var hwm int64
+	var id int
 	err := s.db.Update(func(btx *bbolt.Tx) error {
-		if err := fn(s.txn(btx)); err != nil {
+		t = s.txn(btx)
+		if err := fn(t); err != nil {
 			return err
 		}
-		hwm = btx.Size()
+		hwm, id = btx.Size(), btx.ID()
 		return nil
 	})
+	if err == nil {
+		s.states.committed(id, t.changes)
+	}
 	s.noteMark(hwm)
 	return err
 }
 
 // txn wraps a bbolt transaction of the store.
-func (s *Store) txn(btx *bbolt.Tx) *txn { return &txn{tx: btx, cache: &s.cache, purge: &s.purge} }
+func (s *Store) txn(btx *bbolt.Tx) *txn {
+	return &txn{tx: btx, cache: &s.cache, purge: &s.purge, states: s.states}
+}
 
 // View runs fn in a read transaction.
 func (s *Store) View(ctx context.Context, fn func(tx directory.ReadTx) error) error {

@@ -14,9 +14,11 @@ import (
 // documents; index entries are keys made of several values (key). cache, when set, is the
 // store's cache of decoded IdPs and organizations.
 type txn struct {
-	tx    *bbolt.Tx
-	cache *decodedCaches
-	purge *purgeCursor
+	tx      *bbolt.Tx
+	cache   *decodedCaches
+	purge   *purgeCursor
+	states  *userStates  // the store's figures of CountUserStates (nil: read every user)
+	changes stateChanges // what a write transaction changed of them
 }
 
 // Index keys are length-safe: no value can extend into the next one, whatever bytes it holds.

@@ -343,7 +343,8 @@ func (t *txn) PutUser(u directory.User) error {
 		}
 	}
 	var stale []indexEntry
-	if old, err := t.User(u.ID); err == nil {
+	old, err := t.User(u.ID)
+	if err == nil {
 		stale = userIndexes(old)
 	} else if !errors.Is(err, directory.ErrNotFound) {
 		return err
@@ -352,6 +353,12 @@ func (t *txn) PutUser(u directory.User) error {
 	u.LastLoginAt, u.SessionsValidAfter = u.LastLoginAt.UTC(), u.SessionsValidAfter.UTC()
 	if err := t.put(bUsers, []byte(u.ID), u); err != nil {
 		return err
+	}
+	if was, now := stateOf(old), stateOf(u); stale == nil || was != now {
+		if stale != nil {
+			t.changes.add(was, -1)
+		}
+		t.changes.add(now, 1)
 	}
 	return t.reindex(stale, userIndexes(u))
 }
@@ -408,5 +415,9 @@ func (t *txn) DeleteUser(id string) error {
 	if err := t.unindexUser(u); err != nil {
 		return err
 	}
-	return t.tx.Bucket(bUsers).Delete([]byte(id))
+	if err := t.tx.Bucket(bUsers).Delete([]byte(id)); err != nil {
+		return err
+	}
+	t.changes.add(stateOf(u), -1)
+	return nil
 }

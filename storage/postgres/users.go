@@ -208,6 +208,14 @@ func (t *txn) CountUsers(org, idp string) (int, error) {
 	return n, t.fail(err)
 }
 
+func (t *txn) CountUserStates(org string) ([]directory.UserCountRow, error) {
+	where, args := scanWhere(directory.ScanQuery{Org: org}, "")
+	rows, err := collect(t, pgx.RowToStructByPos[directory.UserCountRow],
+		`SELECT idp, coalesce(doc->>'owner', ''), coalesce((doc->>'active')::boolean, false), count(*)
+		FROM users WHERE `+where+`true GROUP BY 1, 2, 3`, args...)
+	return rows, t.fail(err)
+}
+
 // emailKeys are the distinct folded emails of a user, the values of the emails column.
 func emailKeys(u directory.User) []string {
 	keys := []string{}

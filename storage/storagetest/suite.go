@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"scan is in id order with a cursor and IdP filter", scanOrder},
 		{"a scan skips as many records as asked, whatever it selects", scanSkip},
 		{"a scan of groups without members reads the rest of every group", scanGroupHeads},
+		{"counts of users by IdP, owner and status follow every write", userStates},
 		{"users in the order of their folded userNames, from a name on, either way", userNameOrder},
 		{"group membership both ways", groupMembership},
 		{"group members follow every kind of write", memberWalk},

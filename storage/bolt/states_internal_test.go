@@ -1,0 +1,193 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/storage/storagetest"
+)
+
+func stateUser(i int) directory.User {
+	idp := []string{"okta", "entra"}[i%2]
+	return directory.User{ID: fmt.Sprintf("st-%06d", i), UserName: fmt.Sprintf("st-%06d@example.com", i), Active: i%3 != 0,
+		IdP: idp, UniqueUserID: fmt.Sprint(i), Owner: directory.OwnerSCIM, Org: []string{directory.DefaultOrg, "globex"}[i%5/4]}
+}
+
+// TestUserStatesFollowCommitsDuringABuild counts users by state from readers while writers
+// create, deactivate, reactivate and delete users, so that the figures are built while
+// commits go on: afterwards the store holds them as of its last commit, and they agree with
+// reading every user. A commit made straight on the bbolt file, which the store does not see,
+// is not missed: the next read counts it.
+func TestUserStatesFollowCommitsDuringABuild(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	const seeded = 20_000
+	for first := 0; first < seeded; first += 5000 {
+		if err := s.UpdateUnbatched(ctx, func(tx directory.Tx) error {
+			for i := first; i < first+5000; i++ {
+				if err := tx.PutUser(stateUser(i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var writers, readers sync.WaitGroup
+	stop := make(chan struct{})
+	for w := range 4 {
+		writers.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			for k := range 300 {
+				i := rng.IntN(seeded)
+				err := s.Update(ctx, func(tx directory.Tx) error {
+					switch k % 3 {
+					case 0:
+						return tx.PutUser(stateUser(seeded + w*1000 + k))
+					case 1:
+						u, err := tx.User(stateUser(i).ID)
+						if err != nil {
+							return nil // deleted by another writer
+						}
+						u.Active = !u.Active
+						return tx.PutUser(u)
+					default:
+						if err := tx.DeleteUser(stateUser(i).ID); err != nil && err != directory.ErrNotFound {
+							return err
+						}
+						return nil
+					}
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for range 2 {
+		readers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := s.View(ctx, func(tx directory.ReadTx) error { _, err := tx.CountUserStates(""); return err }); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	writers.Wait()
+	close(stop)
+	readers.Wait()
+
+	var last int
+	if err := s.db.View(func(tx *bbolt.Tx) error { last = tx.ID(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	s.states.mu.Lock()
+	held, at := s.states.counts != nil, s.states.txid
+	s.states.mu.Unlock()
+	if !held || at != last {
+		t.Errorf("after the writes the store holds figures %v as of transaction %d; want them as of the last commit, %d", held, at, last)
+	}
+	check := func(step string) {
+		t.Helper()
+		if err := s.View(ctx, func(tx directory.ReadTx) error {
+			storagetest.CheckStates(t, tx, step, directory.DefaultOrg, "globex")
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after concurrent writes and reads")
+
+	// A user written in a bbolt transaction of its own, past the store's commits.
+	if err := s.db.Update(func(tx *bbolt.Tx) error { return (&txn{tx: tx}).PutUser(stateUser(999_999)) }); err != nil {
+		t.Fatal(err)
+	}
+	// The store's next commit follows it: the figures must not take the one for the other.
+	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.DeleteUser(stateUser(7).ID) }); err != nil {
+		t.Fatal(err)
+	}
+	check("after a commit the store did not see, and one it did")
+	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.DeleteUser(stateUser(8).ID) }); err != nil {
+		t.Fatal(err)
+	}
+	check("built again, then kept up")
+}
+
+// TestUserStatesBuildRules walks the figures' bookkeeping through the orders in which a build
+// and the writer's notes of commits can interleave.
+func TestUserStatesBuildRules(t *testing.T) {
+	a, b := stateKey{org: "default", idp: "okta", active: true}, stateKey{org: "default", idp: "entra"}
+	held := func(st *userStates) (map[stateKey]int, int) {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return st.counts, st.txid
+	}
+	want := func(step string, st *userStates, counts map[stateKey]int, txid int) {
+		t.Helper()
+		got, at := held(st)
+		if fmt.Sprint(got) != fmt.Sprint(counts) || (got == nil) != (counts == nil) || at != txid {
+			t.Errorf("%s: holds %v as of %d, want %v as of %d", step, got, at, counts, txid)
+		}
+	}
+
+	// The writer notes commit 5 after a reader of 5 began its build: 5 is in the build already.
+	st := newUserStates()
+	st.begin(5)
+	st.committed(5, stateChanges{a: 1})
+	st.committed(6, stateChanges{b: 1})
+	st.finish(5, map[stateKey]int{a: 1})
+	want("a commit noted after the build's own", st, map[stateKey]int{a: 1, b: 1}, 6)
+	st.committed(7, stateChanges{a: -1})
+	want("kept up", st, map[stateKey]int{b: 1}, 7)
+	st.committed(9, stateChanges{a: 1}) // 8 went unseen
+	want("a gap", st, nil, 0)
+
+	// A gap among the commits noted during a build: the build is not kept.
+	st = newUserStates()
+	st.begin(10)
+	st.committed(11, nil)
+	st.committed(13, stateChanges{a: 1})
+	st.finish(10, map[stateKey]int{})
+	want("a gap during the build", st, nil, 0)
+
+	// A failed build keeps nothing; the next one may begin.
+	st.begin(20)
+	st.finish(20, nil)
+	if !st.begin(21) {
+		t.Fatal("a build cannot begin after a failed one")
+	}
+	if st.begin(21) {
+		t.Error("two builds run at once")
+	}
+	st.finish(21, map[stateKey]int{b: 2})
+	want("a build with no commit during it", st, map[stateKey]int{b: 2}, 21)
+
+	// A reader of a commit the writer is about to note waits for the note.
+	go func() { st.committed(22, stateChanges{b: -1}) }()
+	rows, ok := st.rows(22, "")
+	if !ok || len(rows) != 1 || rows[0].Count != 1 {
+		t.Errorf("a reader of the commit being noted: %v, %v", rows, ok)
+	}
+	if _, ok := st.rows(30, ""); ok {
+		t.Error("figures of commit 22 answered a reader of 30")
+	}
+}
