@@ -580,6 +580,21 @@ func TestUserListInUserNameOrderAgreesWithSorting(t *testing.T) {
 	for _, q := range queries {
 		pages(q, nil)
 	}
+	// Every fourth user inactive: lists narrowed to a status or an owner, alone or with an IdP,
+	// in either order and in id order, are counted from the store's counts.
+	for i := 0; i < len(ids); i += 4 {
+		if _, err := e.svc.SCIMUpdateUser(t.Context(), directory.SCIMActor{IdP: []string{"okta", "hr"}[i%3%2], TokenID: "test"}, ids[i], 0,
+			func(u directory.User) (directory.User, error) { u.Active = false; return u, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{"sort=userName&status=inactive", "sort=-userName&status=active", "sort=userName&owner=scim&status=inactive",
+		"sort=userName&idp=okta&status=inactive", "sort=-userName&idp=hr&owner=scim", "sort=userName&owner=jit", "status=inactive", "owner=scim&idp=hr"} {
+		pages(q, nil)
+	}
+	if p := get("sort=userName&status=inactive&limit=100"); p.Total == nil || *p.Total != 24 || len(p.Items) != 24 {
+		t.Fatalf("inactive users in userName order: total %v, %d items; want 24", p.Total, len(p.Items))
+	}
 	if p := get("sort=userName&limit=1"); p.Total == nil || *p.Total != 96 || len(p.Items) != 1 || p.Items[0].UserName != "a-b0@x.example" {
 		t.Fatalf("first user in userName order: %+v, want a-b0@x.example of 96", p)
 	}

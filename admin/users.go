@@ -125,10 +125,20 @@ func (h *Handler) usersQuery(r *http.Request, a access) (usersQuery, error) {
 	return q, nil
 }
 
-// selectsByOrgAndIdP reports whether q selects users by their organization and IdP alone,
-// which the store counts without reading them.
-func (q usersQuery) selectsByOrgAndIdP() bool {
-	return q.expr == nil && q.active == nil && q.owner == ""
+// countMatches counts the users q selects without reading them, when q has no filter: by the
+// store's counts of an organization's and IdP's users, and of their statuses and owners.
+func countMatches(tx directory.ReadTx, q usersQuery) (int, error) {
+	if q.active == nil && q.owner == "" {
+		return tx.CountUsers(q.scan.Org, q.scan.IdP)
+	}
+	rows, err := tx.CountUserStates(q.scan.Org)
+	n := 0
+	for _, r := range rows {
+		if (q.scan.IdP == "" || r.IdP == q.scan.IdP) && (q.owner == "" || r.Owner == q.owner) && (q.active == nil || r.Active == *q.active) {
+			n += r.Count
+		}
+	}
+	return n, err
 }
 
 // match reports whether u is selected by everything but the page.
@@ -182,9 +192,9 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) er
 			return sortedUsers(tx, q, &out)
 		}
 		total := 0
-		// Counting every match reads them all, unless the store counts them: the users of an
-		// organization or IdP. Otherwise the read stops after the page.
-		counted := q.total && q.selectsByOrgAndIdP()
+		// Counting every match reads them all, unless the store counts them: without a
+		// filter. Otherwise the read stops after the page.
+		counted := q.total && q.expr == nil
 		readAll := q.total && !counted
 		from := q.scan.After
 		if readAll {
@@ -214,7 +224,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) er
 			return nil
 		})
 		if err == nil && counted {
-			total, err = tx.CountUsers(q.scan.Org, q.scan.IdP)
+			total, err = countMatches(tx, q)
 		}
 		if q.total {
 			out.Total = &total
@@ -233,7 +243,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) er
 // item's key and id, so that a page goes on where the previous one ended even while users
 // change.
 func sortedUsers(tx directory.ReadTx, q usersQuery, out *userList) error {
-	if q.sortBy == "userName" && q.selectsByOrgAndIdP() {
+	if q.sortBy == "userName" && q.expr == nil {
 		if done, err := byUserName(tx, q, out); done || err != nil {
 			return err
 		}
@@ -307,13 +317,14 @@ func nextSortCursor(key, id string) string {
 
 // byUserName pages a list in userName order of an organization's users — the console's first
 // view of users — from the store's order of folded userNames: it reads the users of the page
-// and takes the total from the store's count, where sorting reads every user. A list of one
-// IdP's users is paged so only while the IdP holds at least half of the organization's
-// users: the walk passes over every other IdP's user it meets, where the general way reads
-// the IdP's own through its index. It returns false, having done nothing, when it does not
-// apply, or when the store cannot give that order (a user whose userName collides with
-// another's since a change of folding has no place in it), or the list spans several
-// organizations.
+// and takes the total from the store's counts, where sorting reads every user. The list may
+// be narrowed to an IdP, a status and an owner, not by a filter. The walk passes over the
+// organization's users that are not in the list, so it is taken while it should meet a page
+// of those that are within half the users the general way reads (every user of the IdP, or of
+// the organization): a list of an IdP of 5 beside 50,000 users is read the general way. It
+// returns false, having done nothing, when it does not apply, or when the store cannot give
+// that order (a user whose userName collides with another's since a change of folding has no
+// place in it), or the list spans several organizations.
 func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) {
 	org := q.scan.Org
 	if org == "" {
@@ -324,15 +335,24 @@ func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) 
 		}
 		org = orgs[0].ID
 	}
-	total, err := tx.CountUsers(q.scan.Org, q.scan.IdP)
+	total, err := countMatches(tx, q)
 	if err != nil {
 		return false, err
 	}
+	if total == 0 {
+		out.Total = &total
+		return true, nil
+	}
+	all, err := tx.CountUsers(q.scan.Org, "")
+	if err != nil {
+		return false, err
+	}
+	scanned := all
 	if q.scan.IdP != "" {
-		all, err := tx.CountUsers(q.scan.Org, "")
-		if err != nil || 2*total < all {
-			return false, err
-		}
+		scanned, err = tx.CountUsers(q.scan.Org, q.scan.IdP)
+	}
+	if err != nil || 2*(q.limit+1)*all > total*scanned {
+		return false, err
 	}
 	var from, after string
 	if q.scan.After != "" {
