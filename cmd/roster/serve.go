@@ -30,9 +30,9 @@ type openedStore struct {
 	desc   string
 }
 
-func openStore(ctx context.Context, cfg serveConfig) (*openedStore, error) {
+func openStore(ctx context.Context, cfg serveConfig, log *slog.Logger) (*openedStore, error) {
 	if cfg.DatabaseURL != "" {
-		return openPostgres(ctx, cfg.DatabaseURL)
+		return openPostgres(ctx, cfg.DatabaseURL, log)
 	}
 	s, err := bolt.Open(cfg.Data)
 	if err != nil {
@@ -62,7 +62,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer ln.Close()
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "roster:", err)
 		return 1

@@ -1,6 +1,9 @@
 package postgres
 
-import "context"
+import (
+	"context"
+	"log/slog"
+)
 
 // The statements that read a group's members, for the plan test (plans_test.go).
 var GroupReads = map[string]string{
@@ -15,3 +18,12 @@ func (s *Store) StopKeepingStats() { s.stats.close() }
 
 // AnalyzeStale runs one look of the statistics keeper and returns the tables it analyzed.
 func (s *Store) AnalyzeStale(ctx context.Context) ([]string, error) { return s.stats.analyze(ctx) }
+
+// StatsReporter is the keeper's report of its looks' outcomes, to log, for the report test:
+// each call reports one look.
+func StatsReporter(log *slog.Logger) func(analyzed []string, err error) {
+	k := &statsKeeper{}
+	k.log.Store(log)
+	var last failureReport
+	return func(analyzed []string, err error) { k.report(analyzed, err, &last) }
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -66,7 +68,12 @@ type statsKeeper struct {
 	stop    chan struct{}
 	stopped chan struct{}
 	once    sync.Once
+	log     atomic.Pointer[slog.Logger] // nil: failures go unreported
 }
+
+// statsReportEvery is the least time between two reports of the same failure: a look that
+// fails fails again at every write's look, once a second.
+const statsReportEvery = 10 * time.Minute
 
 func newStatsKeeper(pool *pgxpool.Pool) *statsKeeper {
 	k := &statsKeeper{pool: pool, wrote: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
@@ -97,19 +104,49 @@ func (k *statsKeeper) loop() {
 		<-k.stop
 		cancel()
 	}()
+	var reported failureReport
 	for {
 		select {
 		case <-k.stop:
 			return
 		case <-k.wrote:
 		}
-		// A failure (the database restarting, say) is left to the next write's look.
-		_, _ = k.analyze(ctx)
+		// A failure (the database restarting, say) is left to the next write's look, and
+		// reported, once per statsReportEvery while it lasts.
+		analyzed, err := k.analyze(ctx)
+		k.report(analyzed, err, &reported)
 		select {
 		case <-k.stop:
 			return
 		case <-time.After(statsEvery):
 		}
+	}
+}
+
+// failureReport is the failure the keeper reported last, and when.
+type failureReport struct {
+	msg string
+	at  time.Time
+}
+
+// report logs what a look analyzed (at debug level) and its failure: a failure again only
+// once per statsReportEvery, a new one at once; a look that succeeds after failures says so.
+func (k *statsKeeper) report(analyzed []string, err error, last *failureReport) {
+	log := k.log.Load()
+	if log == nil || errors.Is(err, context.Canceled) {
+		return
+	}
+	if len(analyzed) > 0 {
+		log.Debug("analyzed tables whose rows changed, for the planner", "tables", analyzed)
+	}
+	switch {
+	case err == nil && last.msg != "":
+		log.Info("the planner's statistics are kept up to date again")
+		*last = failureReport{}
+	case err != nil && (err.Error() != last.msg || time.Since(last.at) >= statsReportEvery):
+		log.Warn("could not bring the planner's statistics up to date; lookups may slow down as tables grow until this is fixed or autovacuum analyzes them",
+			"err", err, "analyzed", analyzed, "next_report_in", statsReportEvery.String())
+		*last = failureReport{msg: err.Error(), at: time.Now()}
 	}
 }
 

@@ -1,10 +1,14 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -250,5 +254,49 @@ func TestFirstImportKeepsUsingTheIndexes(t *testing.T) {
 			measured, imported, read, read/measured)
 	} else {
 		t.Logf("%d creates into a table of %d users read %d of its rows", measured, imported, read)
+	}
+}
+
+// TestStatsKeeperReportsFailuresOnce: a look that fails is reported; the same failure at the
+// next looks (once a second while writes go on) is not, a different one is, and so is the
+// first look that succeeds after them. Tables analyzed are reported at debug level.
+func TestStatsKeeperReportsFailuresOnce(t *testing.T) {
+	var out bytes.Buffer
+	report := postgres.StatsReporter(slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	lines := func() []string {
+		defer out.Reset()
+		var msgs []string
+		for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			if l == "" {
+				continue
+			}
+			_, msg, _ := strings.Cut(l, "msg=")
+			msgs = append(msgs, msg)
+		}
+		return msgs
+	}
+	refused := errors.New("analyzing public.users: permission denied")
+	steps := []struct {
+		analyzed []string
+		err      error
+		want     int // lines logged
+		contains string
+	}{
+		{nil, refused, 1, "permission denied"},
+		{nil, refused, 0, ""},
+		{nil, refused, 0, ""},
+		{nil, errors.New("connection refused"), 1, "connection refused"},
+		{[]string{"public.users"}, nil, 2, "up to date again"},
+		{nil, nil, 0, ""},
+		{[]string{"public.groups"}, nil, 1, "public.groups"},
+		{nil, refused, 1, "permission denied"},
+		{nil, context.Canceled, 0, ""},
+	}
+	for i, s := range steps {
+		report(s.analyzed, s.err)
+		got := lines()
+		if len(got) != s.want || (s.contains != "" && !strings.Contains(strings.Join(got, "\n"), s.contains)) {
+			t.Errorf("look %d (%v, %v): logged %q, want %d lines naming %q", i+1, s.analyzed, s.err, got, s.want, s.contains)
+		}
 	}
 }

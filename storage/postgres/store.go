@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return &Store{pool: pool, numbering: newNumbering(cfg.ConnConfig, channel), events: newListener(cfg.ConnConfig, channel),
 		stats: newStatsKeeper(pool)}, nil
 }
+
+// LogTo reports to log what the store does on its own: its keeping of the planner's
+// statistics, and their failures.
+func (s *Store) LogTo(log *slog.Logger) { s.stats.log.Store(log) }
 
 // Close stops numbering and listening and closes every connection of the pool, waiting for
 // those in use to be released.
