@@ -598,6 +598,19 @@ func TestUserListInUserNameOrderAgreesWithSorting(t *testing.T) {
 	if p := get("sort=userName&limit=1"); p.Total == nil || *p.Total != 96 || len(p.Items) != 1 || p.Items[0].UserName != "a-b0@x.example" {
 		t.Fatalf("first user in userName order: %+v, want a-b0@x.example of 96", p)
 	}
+	// An IdP whose users' names all sort together, past most others': a walk from the start
+	// meets more of the others than it may and gives way to the general way; from the end it
+	// finds them at once.
+	e.createIdP("late", directory.ModeSCIM)
+	for i := range 60 {
+		e.scimCreate("late", fmt.Sprint("late", i), fmt.Sprintf("zz-late%02d@x.example", i))
+	}
+	for _, q := range []string{"sort=userName&idp=late", "sort=-userName&idp=late"} {
+		pages(q, nil)
+	}
+	if p := get("sort=userName&idp=late&limit=3"); len(p.Items) != 3 || p.Items[0].UserName != "zz-late00@x.example" || p.Total == nil || *p.Total != 60 {
+		t.Fatalf("the late IdP's users in userName order: %+v", p)
+	}
 	// Between the first page and the second, the first page's last user is renamed, another
 	// user takes its name — one whose id sorts before the last user's, or after it, so that the
 	// cursor's id decides whether the new holder comes next — and the user after it is deleted;

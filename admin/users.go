@@ -315,13 +315,17 @@ func nextSortCursor(key, id string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(key + "\x00" + id))
 }
 
+// errWalkTooLong stops a walk of byUserName that met more users than it may.
+var errWalkTooLong = errors.New("the walk in userName order met more users than the general way reads")
+
 // byUserName pages a list in userName order of an organization's users — the console's first
 // view of users — from the store's order of folded userNames: it reads the users of the page
 // and takes the total from the store's counts, where sorting reads every user. The list may
 // be narrowed to an IdP, a status and an owner, not by a filter. The walk passes over the
 // organization's users that are not in the list, so it is taken while it should meet a page
 // of those that are within half the users the general way reads (every user of the IdP, or of
-// the organization): a list of an IdP of 5 beside 50,000 users is read the general way. It
+// the organization), and stops for it past that: a list of an IdP of 5 beside 50,000 users is
+// read the general way. It
 // returns false, having done nothing, when it does not apply, or when the store cannot give
 // that order (a user whose userName collides with another's since a change of folding has no
 // place in it), or the list spans several organizations.
@@ -363,7 +367,14 @@ func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) 
 	}
 	var page []directory.User
 	more := false
+	// The list's users may not be spread through the order of names (an IdP's all named
+	// "ext-…"): a walk that meets more than half of what the general way reads, and a page's
+	// slack, gives up for it, so the two together cost at most 1.5 times the general way.
+	budget, walked := scanned/2+2*(q.limit+1), 0
 	complete, err := tx.UsersByUserName(org, from, q.desc, func(u directory.User) error {
+		if walked++; walked > budget {
+			return errWalkTooLong
+		}
 		// The page goes on after the previous one's last user, in the order of (key, id).
 		if q.scan.After != "" && directory.FoldUserName(u.UserName) == from && (u.ID == after || (u.ID < after) != q.desc) {
 			return nil
@@ -378,6 +389,9 @@ func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) 
 		page = append(page, u)
 		return nil
 	})
+	if errors.Is(err, errWalkTooLong) {
+		return false, nil
+	}
 	if err != nil || !complete {
 		return false, err
 	}

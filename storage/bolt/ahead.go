@@ -59,6 +59,9 @@ func (s *Store) startAhead() {
 		defer close(a.done)
 		defer f.Close()
 		for range a.wake {
+			if a.stop.Load() {
+				return
+			}
 			if time.Now().Before(a.retry) {
 				continue
 			}
@@ -74,7 +77,7 @@ func (s *Store) startAhead() {
 // transaction saw it): it wakes the goroutine when less than half of the margin is left.
 func (s *Store) noteMark(hwm int64) {
 	a := s.ahead
-	if a == nil || hwm <= a.mark.Load() {
+	if a == nil || a.stop.Load() || hwm <= a.mark.Load() {
 		return
 	}
 	a.mark.Store(hwm)
@@ -87,10 +90,14 @@ func (s *Store) noteMark(hwm int64) {
 }
 
 // stopAhead stops the goroutine; it is called with the writer stopped, before the file closes.
+// wake stays open: a commit of UpdateUnbatched may still note its mark meanwhile.
 func (s *Store) stopAhead() {
 	if a := s.ahead; a != nil {
 		a.stop.Store(true)
-		close(a.wake)
+		select {
+		case a.wake <- struct{}{}:
+		default:
+		}
 		<-a.done
 	}
 }

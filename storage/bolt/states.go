@@ -107,7 +107,12 @@ func (st *userStates) rows(txid int, org string) ([]directory.UserCountRow, bool
 	defer st.mu.Unlock()
 	deadline := time.Now().Add(caughtUpWait)
 	for st.counts != nil && st.txid < txid && time.Now().Before(deadline) {
-		timer := time.AfterFunc(time.Until(deadline), st.noted.Broadcast)
+		// Broadcast under the lock: between the loop's check and Wait, a wake-up is not lost.
+		timer := time.AfterFunc(time.Until(deadline), func() {
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			st.noted.Broadcast()
+		})
 		st.noted.Wait()
 		timer.Stop()
 	}
@@ -129,7 +134,8 @@ func (st *userStates) begin(txid int) bool {
 }
 
 // finish ends the build begun at txid with the counts it read (nil when it failed), and
-// keeps them brought up to the last commit noted, unless a commit went unseen.
+// keeps them brought up to the last commit noted, unless a commit went unseen. The store owns
+// counts from then on: the caller must not read them.
 func (st *userStates) finish(txid int, counts map[stateKey]int) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -170,13 +176,18 @@ func (t *txn) CountUserStates(org string) ([]directory.UserCountRow, error) {
 	}
 	building := st.begin(id)
 	counts, err := t.readStates()
+	if err != nil {
+		counts = nil
+	}
+	// The rows are taken before finish hands the map to the store, whose writer changes it.
+	rows := rowsOf(counts, org)
 	if building {
 		st.finish(id, counts)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return rowsOf(counts, org), nil
+	return rows, nil
 }
 
 // readStates counts every user by reading it: only the four fields it counts by are decoded.

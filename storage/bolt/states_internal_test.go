@@ -32,7 +32,7 @@ func TestUserStatesFollowCommitsDuringABuild(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	const seeded = 20_000
+	const seeded = 10_000
 	for first := 0; first < seeded; first += 5000 {
 		if err := s.UpdateUnbatched(ctx, func(tx directory.Tx) error {
 			for i := first; i < first+5000; i++ {
@@ -50,7 +50,7 @@ func TestUserStatesFollowCommitsDuringABuild(t *testing.T) {
 	for w := range 4 {
 		writers.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(w), 7))
-			for k := range 300 {
+			for k := range 200 {
 				i := rng.IntN(seeded)
 				err := s.Update(ctx, func(tx directory.Tx) error {
 					switch k % 3 {
@@ -190,4 +190,71 @@ func TestUserStatesBuildRules(t *testing.T) {
 	if _, ok := st.rows(30, ""); ok {
 		t.Error("figures of commit 22 answered a reader of 30")
 	}
+}
+
+// TestUserStatesBuildWhileStatesChange builds the figures again and again while a writer keeps
+// changing users' states: the reader answering from the map it built must not read it once
+// the store holds it, as the writer changes it from then on (a concurrent map read and write
+// ends the process). Run it under the race detector too (CI does).
+func TestUserStatesBuildWhileStatesChange(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	const users = 2000
+	many := func(i int) directory.User { // a state of its own for each user: a large map
+		u := stateUser(i)
+		u.IdP = fmt.Sprint("idp-", i)
+		return u
+	}
+	if err := s.UpdateUnbatched(ctx, func(tx directory.Tx) error {
+		for i := range users {
+			if err := tx.PutUser(many(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var writer sync.WaitGroup
+	writer.Go(func() {
+		for k := 0; ; k++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := s.Update(ctx, func(tx directory.Tx) error {
+				u, err := tx.User(many(k % users).ID)
+				if err != nil {
+					return err
+				}
+				u.Active = !u.Active
+				return tx.PutUser(u)
+			}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	for range 60 {
+		s.states.mu.Lock()
+		s.states.counts, s.states.txid = nil, 0 // dropped: the next read builds them
+		s.states.mu.Unlock()
+		if err := s.View(ctx, func(tx directory.ReadTx) error {
+			rows, err := tx.CountUserStates("")
+			if err == nil && len(rows) < users {
+				err = fmt.Errorf("%d rows for %d users of an IdP each", len(rows), users)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	writer.Wait()
 }

@@ -20,10 +20,10 @@ func (s *Store) StopKeepingStats() { s.stats.close() }
 func (s *Store) AnalyzeStale(ctx context.Context) ([]string, error) { return s.stats.analyze(ctx) }
 
 // StatsReporter is the keeper's report of its looks' outcomes, to log, for the report test:
-// each call reports one look.
-func StatsReporter(log *slog.Logger) func(analyzed []string, err error) {
+// each call reports one look (looked false: another replica's turn).
+func StatsReporter(log *slog.Logger) func(analyzed []string, looked bool, err error) {
 	k := &statsKeeper{}
 	k.log.Store(log)
 	var last failureReport
-	return func(analyzed []string, err error) { k.report(analyzed, err, &last) }
+	return func(analyzed []string, looked bool, err error) { k.report(analyzed, looked, err, &last) }
 }

@@ -113,8 +113,8 @@ func (k *statsKeeper) loop() {
 		}
 		// A failure (the database restarting, say) is left to the next write's look, and
 		// reported, once per statsReportEvery while it lasts.
-		analyzed, err := k.analyze(ctx)
-		k.report(analyzed, err, &reported)
+		analyzed, looked, err := k.look(ctx)
+		k.report(analyzed, looked, err, &reported)
 		select {
 		case <-k.stop:
 			return
@@ -123,30 +123,35 @@ func (k *statsKeeper) loop() {
 	}
 }
 
-// failureReport is the failure the keeper reported last, and when.
+// failureReport is the failure the keeper warned of last, when, and whether its end is still
+// to be told.
 type failureReport struct {
-	msg string
-	at  time.Time
+	msg  string
+	at   time.Time
+	open bool
 }
 
-// report logs what a look analyzed (at debug level) and its failure: a failure again only
-// once per statsReportEvery, a new one at once; a look that succeeds after failures says so.
-func (k *statsKeeper) report(analyzed []string, err error, last *failureReport) {
+// report logs what a look analyzed (at debug level) and its failure: a failure is warned of
+// at once, the same one again only once statsReportEvery has passed since, even across
+// recoveries, so that a failure that comes and goes is not told every second; the first look
+// that succeeds after a warning says so. A look that did not happen (another replica's turn)
+// tells nothing.
+func (k *statsKeeper) report(analyzed []string, looked bool, err error, last *failureReport) {
 	log := k.log.Load()
-	if log == nil || errors.Is(err, context.Canceled) {
+	if log == nil || errors.Is(err, context.Canceled) || (!looked && err == nil) {
 		return
 	}
 	if len(analyzed) > 0 {
 		log.Debug("analyzed tables whose rows changed, for the planner", "tables", analyzed)
 	}
 	switch {
-	case err == nil && last.msg != "":
+	case err == nil && last.open:
 		log.Info("the planner's statistics are kept up to date again")
-		*last = failureReport{}
+		last.open = false
 	case err != nil && (err.Error() != last.msg || time.Since(last.at) >= statsReportEvery):
 		log.Warn("could not bring the planner's statistics up to date; lookups may slow down as tables grow until this is fixed or autovacuum analyzes them",
 			"err", err, "analyzed", analyzed, "next_report_in", statsReportEvery.String())
-		*last = failureReport{msg: err.Error(), at: time.Now()}
+		*last = failureReport{msg: err.Error(), at: time.Now(), open: true}
 	}
 }
 
@@ -155,16 +160,22 @@ func (k *statsKeeper) report(analyzed []string, err error, last *failureReport) 
 // another session holds (SKIP_LOCKED), whose changes stay counted for the next look. A table
 // that fails does not keep the others from their turn.
 func (k *statsKeeper) analyze(ctx context.Context) ([]string, error) {
+	analyzed, _, err := k.look(ctx)
+	return analyzed, err
+}
+
+// look is analyze, and reports whether it looked: false when another replica held the turn.
+func (k *statsKeeper) look(ctx context.Context) (analyzed []string, looked bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, statsTimeout)
 	defer cancel()
 	conn, err := k.pool.Acquire(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer conn.Release()
 	var locked bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+analyzeLock+`)`).Scan(&locked); err != nil || !locked {
-		return nil, err
+		return nil, false, err
 	}
 	defer func() {
 		// Not ctx: the lock must be given back even when the look ran out of time.
@@ -177,13 +188,12 @@ func (k *statsKeeper) analyze(ctx context.Context) ([]string, error) {
 	}()
 	rows, err := conn.Query(ctx, staleTables)
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
 	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
-	var analyzed []string
 	var errs []error
 	for _, table := range tables {
 		if _, err := conn.Exec(ctx, `ANALYZE (SKIP_LOCKED) `+table); err != nil {
@@ -192,5 +202,5 @@ func (k *statsKeeper) analyze(ctx context.Context) ([]string, error) {
 		}
 		analyzed = append(analyzed, table)
 	}
-	return analyzed, errors.Join(errs...)
+	return analyzed, true, errors.Join(errs...)
 }
