@@ -592,6 +592,10 @@ func TestUserListInUserNameOrderAgreesWithSorting(t *testing.T) {
 		"sort=userName&idp=okta&status=inactive", "sort=-userName&idp=hr&owner=scim", "sort=userName&owner=jit", "status=inactive", "owner=scim&idp=hr"} {
 		pages(q, nil)
 	}
+	// A cursor that is not one is refused, whether or not any user matches.
+	for _, q := range []string{"sort=userName&owner=jit", "sort=userName&status=inactive", "sort=-userName"} {
+		e.want(e.do("GET", "/admin/api/v1/users?"+q+"&cursor=not-a-cursor", nil), 400)
+	}
 	if p := get("sort=userName&status=inactive&limit=100"); p.Total == nil || *p.Total != 24 || len(p.Items) != 24 {
 		t.Fatalf("inactive users in userName order: total %v, %d items; want 24", p.Total, len(p.Items))
 	}

@@ -339,6 +339,13 @@ func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) 
 		}
 		org = orgs[0].ID
 	}
+	var from, after string
+	if q.scan.After != "" {
+		var err error
+		if from, after, err = sortCursor(q.scan.After); err != nil {
+			return false, err
+		}
+	}
 	total, err := countMatches(tx, q)
 	if err != nil {
 		return false, err
@@ -357,13 +364,6 @@ func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) 
 	}
 	if err != nil || 2*(q.limit+1)*all > total*scanned {
 		return false, err
-	}
-	var from, after string
-	if q.scan.After != "" {
-		var err error
-		if from, after, err = sortCursor(q.scan.After); err != nil {
-			return false, err
-		}
 	}
 	var page []directory.User
 	more := false
