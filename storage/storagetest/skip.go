@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -135,4 +136,59 @@ func scanGroupHeads(t *testing.T, s directory.Store) {
 		}
 		return nil
 	})
+}
+
+// externalIDAsIdentity: externalId look-ups find every user of the IdP with that externalId,
+// once each and in id order, whether or not the externalId is the user's uniqueUserId (as it
+// is for JIT users and for IdPs matched by externalId), after every change of either, and not
+// a user of another IdP or one whose uniqueUserId alone is the value.
+func externalIDAsIdentity(t *testing.T, s directory.Store) {
+	mk := func(id, idp, uid, ext string) directory.User {
+		u := user(id, "name-"+id, idp, uid)
+		u.ExternalID = ext
+		if idp == "" {
+			u.UniqueUserID, u.Owner = "", directory.OwnerAdmin
+		}
+		return u
+	}
+	a, b, c, d := mk("u-a", "okta", "X", "X"), mk("u-b", "okta", "Y", "X"), mk("u-c", "entra", "X", "X"), mk("u-d", "", "", "X")
+	e, f := mk("u-e", "okta", "W", "V"), mk("u-f", "okta", "V", "Q")
+	putUsers(t, s, b, a, c, d, e, f)
+	look := func(step string, want map[[2]string][]string) {
+		t.Helper()
+		view(t, s, func(tx directory.ReadTx) error {
+			for q, ids := range want {
+				us, err := tx.UsersByExternalID(q[0], q[1])
+				if err != nil {
+					t.Fatalf("%s: externalId %q of IdP %q: %v", step, q[1], q[0], err)
+				}
+				got := []string{}
+				for _, u := range us {
+					got = append(got, u.ID)
+				}
+				if !slices.Equal(got, ids) {
+					t.Errorf("%s: externalId %q of IdP %q finds %v, want %v", step, q[1], q[0], got, ids)
+				}
+			}
+			return nil
+		})
+	}
+	look("created", map[[2]string][]string{
+		{"okta", "X"}: {"u-a", "u-b"}, {"entra", "X"}: {"u-c"}, {"", "X"}: {"u-d"},
+		{"okta", "V"}: {"u-e"}, {"okta", "Q"}: {"u-f"}, {"okta", "Y"}: {}, {"okta", "W"}: {},
+	})
+	a.ExternalID = "Z" // no longer its uniqueUserId
+	putUsers(t, s, a)
+	look("a's externalId changed", map[[2]string][]string{{"okta", "X"}: {"u-b"}, {"okta", "Z"}: {"u-a"}})
+	a.UniqueUserID = "Z" // its uniqueUserId again
+	putUsers(t, s, a)
+	look("a's uniqueUserId changed to it", map[[2]string][]string{{"okta", "X"}: {"u-b"}, {"okta", "Z"}: {"u-a"}})
+	b.UniqueUserID = "X" // b's externalId is now its uniqueUserId too
+	putUsers(t, s, b)
+	look("b's uniqueUserId changed to its externalId", map[[2]string][]string{{"okta", "X"}: {"u-b"}, {"okta", "Y"}: {}})
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteUser(b.ID) })
+	look("b deleted", map[[2]string][]string{{"okta", "X"}: {}, {"okta", "Z"}: {"u-a"}})
+	b = mk("u-b2", "okta", "X", "X")
+	putUsers(t, s, b)
+	look("another user takes b's identity", map[[2]string][]string{{"okta", "X"}: {"u-b2"}})
 }

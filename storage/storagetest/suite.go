@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"a scan skips as many records as asked, whatever it selects", scanSkip},
 		{"a scan of groups without members reads the rest of every group", scanGroupHeads},
 		{"counts of users by IdP, owner and status follow every write", userStates},
+		{"externalId look-ups whether or not it is the uniqueUserId", externalIDAsIdentity},
 		{"users in the order of their folded userNames, from a name on, either way", userNameOrder},
 		{"group membership both ways", groupMembership},
 		{"group members follow every kind of write", memberWalk},
