@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/rosterhq/roster/directory"
 )
 
@@ -227,4 +229,77 @@ func rowsOf(counts map[stateKey]int, org string) []directory.UserCountRow {
 		}
 	}
 	return rows
+}
+
+// The figures outlive a clean stop: Close saves them in the meta bucket, with the transaction
+// they are of and the root page of the users' bucket then, and the next Open takes them back
+// when the file is as Close left it — the next transaction after it, the same root page — so
+// that the first view of the dashboard after a restart does not read every user. A file
+// changed in between (another program, a compaction) or not stopped cleanly builds them again.
+
+var metaUserStates = []byte("user_states")
+
+type savedState struct {
+	Org    string          `json:"org"`
+	IdP    string          `json:"idp"`
+	Owner  directory.Owner `json:"owner"`
+	Active bool            `json:"active"`
+	Count  int             `json:"count"`
+}
+
+type savedStates struct {
+	TxID      int          `json:"txid"`
+	UsersRoot uint64       `json:"usersRoot"`
+	States    []savedState `json:"states"`
+}
+
+// saveStates saves the figures, if the store holds them as of its last commit, in a
+// transaction of their own. It is called by Close, with the writer stopped.
+func (s *Store) saveStates() error {
+	st := s.states
+	st.mu.Lock()
+	var saved savedStates
+	for k, n := range st.counts {
+		saved.States = append(saved.States, savedState{k.org, k.idp, k.owner, k.active, n})
+	}
+	held, at := st.counts != nil, st.txid
+	st.mu.Unlock()
+	if !held {
+		return nil
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		if tx.ID() != at+1 {
+			return nil // a commit the figures do not follow
+		}
+		saved.TxID, saved.UsersRoot = tx.ID(), uint64(tx.Bucket(bUsers).Root())
+		raw, err := json.Marshal(saved)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bMeta).Put(metaUserStates, raw)
+	})
+}
+
+// takeSavedStates reads, and deletes, the figures Close saved, in the transaction that opens
+// the file; it returns them when the file is as Close left it. The caller holds them as of
+// that transaction once it commits, if it changed no user.
+func takeSavedStates(tx *bbolt.Tx) map[stateKey]int {
+	meta := tx.Bucket(bMeta)
+	raw := meta.Get(metaUserStates)
+	if raw == nil {
+		return nil
+	}
+	var saved savedStates
+	err := json.Unmarshal(raw, &saved)
+	if err := meta.Delete(metaUserStates); err != nil {
+		return nil
+	}
+	if err != nil || saved.TxID != tx.ID()-1 || saved.UsersRoot != uint64(tx.Bucket(bUsers).Root()) {
+		return nil
+	}
+	counts := map[stateKey]int{}
+	for _, s := range saved.States {
+		counts[stateKey{s.Org, s.IdP, s.Owner, s.Active}] += s.Count
+	}
+	return counts
 }

@@ -258,3 +258,95 @@ func TestUserStatesBuildWhileStatesChange(t *testing.T) {
 	close(stop)
 	writer.Wait()
 }
+
+// TestUserStatesOutliveACleanStop: the figures a store held when it was closed are held again
+// as soon as the file is opened, without reading every user, and agree with reading them. A file
+// changed after the stop by something else than the store builds them again.
+func TestUserStatesOutliveACleanStop(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.db")
+	ctx := context.Background()
+	open := func() *Store {
+		t.Helper()
+		s, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	heldAt := func(s *Store) (bool, int, int) {
+		t.Helper()
+		var last int
+		if err := s.db.View(func(tx *bbolt.Tx) error { last = tx.ID(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		s.states.mu.Lock()
+		defer s.states.mu.Unlock()
+		return s.states.counts != nil, s.states.txid, last
+	}
+	check := func(s *Store, step string) {
+		t.Helper()
+		if err := s.View(ctx, func(tx directory.ReadTx) error {
+			storagetest.CheckStates(t, tx, step, directory.DefaultOrg, "globex")
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := open()
+	if err := s.Update(ctx, func(tx directory.Tx) error {
+		for i := range 300 {
+			if err := tx.PutUser(stateUser(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if held, _, _ := heldAt(s); held {
+		t.Fatal("the figures are held before anything read them")
+	}
+	check(s, "first read")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = open()
+	if held, at, last := heldAt(s); !held || at != last {
+		t.Errorf("after a clean stop and a start, the figures are held %v as of %d; want them as of the last transaction, %d", held, at, last)
+	}
+	check(s, "after a restart")
+	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.DeleteUser(stateUser(3).ID) }); err != nil {
+		t.Fatal(err)
+	}
+	check(s, "a commit after the restart")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another program adds a user while Roster is stopped.
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bbolt.Tx) error { return (&txn{tx: tx}).PutUser(stateUser(1000)) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open()
+	defer s.Close()
+	if held, _, _ := heldAt(s); held {
+		t.Error("the figures saved before another program changed the file are held after it")
+	}
+	check(s, "after a change made by another program")
+	if err := s.db.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bMeta).Get(metaUserStates) != nil {
+			t.Error("the saved figures stay in the file after the start that read them")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -138,11 +138,16 @@ func (s *Store) init() error {
 	case !fresh && version < 1:
 		return fmt.Errorf("%s has no readable data format version; pass another --data file", s.path)
 	}
+	var saved map[stateKey]int
+	var initTx int
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		if !fresh && version == formatVersion {
+			saved, initTx = takeSavedStates(tx), tx.ID()
 		}
 		switch {
 		case fresh:
@@ -164,6 +169,9 @@ func (s *Store) init() error {
 	if err != nil && !fresh && version < formatVersion {
 		return fmt.Errorf("%s: upgrading the data from format %d to %d: %w (the file is unchanged)", s.path, version, formatVersion, err)
 	}
+	if err == nil && saved != nil {
+		s.states.counts, s.states.txid = saved, initTx
+	}
 	return err
 }
 
@@ -179,6 +187,7 @@ func (s *Store) Close() error {
 		s.closing.Unlock()
 		<-s.stopped
 		s.stopAhead()
+		_ = s.saveStates() // at worst, the next start builds them again
 	})
 	return s.db.Close()
 }
