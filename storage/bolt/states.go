@@ -192,7 +192,8 @@ func (t *txn) CountUserStates(org string) ([]directory.UserCountRow, error) {
 	return rows, nil
 }
 
-// readStates counts every user by reading it: only the four fields it counts by are decoded.
+// readStates counts every user by reading it: only the four fields it counts by are read
+// (scanUserState), decoded by encoding/json where that gives up.
 func (t *txn) readStates() (map[stateKey]int, error) {
 	counts := map[stateKey]int{}
 	var u struct {
@@ -202,6 +203,10 @@ func (t *txn) readStates() (map[stateKey]int, error) {
 		Active bool            `json:"active"`
 	}
 	err := t.tx.Bucket(bUsers).ForEach(func(_, raw []byte) error {
+		if org, idp, owner, active, ok := scanUserState(raw); ok {
+			counts[stateKey{directory.OrgOrDefault(org), idp, owner, active}]++
+			return nil
+		}
 		u.Org, u.IdP, u.Owner, u.Active = "", "", "", false
 		if err := json.Unmarshal(raw, &u); err != nil {
 			return err
