@@ -34,7 +34,10 @@ func scanUsers() []directory.User {
 			u.Enterprise.ManagerID = "m1"
 		},
 		func(u *directory.User) { u.Org, u.IdP = "org-ü", "idp \"quoted\"" }, // escapes: encoding/json decodes these
-		func(u *directory.User) { u.Owner = directory.OwnerJIT; u.Roles = []directory.MultiValue{{Value: "admin", Primary: true}} },
+		func(u *directory.User) {
+			u.Owner = directory.OwnerJIT
+			u.Roles = []directory.MultiValue{{Value: "admin", Primary: true}}
+		},
 	} {
 		u := base
 		u.ID = fmt.Sprint("u", i)
