@@ -12,15 +12,15 @@ import (
 )
 
 // TestExternalIDIsNotIndexedTwice: a user whose externalId is its uniqueUserId gets no entry in
-// the index of externalIds, the identity index serving for both; a file written before holds
-// such entries, which look-ups do not count twice and which go when their user changes its
-// externalId or is deleted.
+// the index of externalIds, the identity index serving for both; a file of format 3 holds such
+// entries, which the upgrade to format 4 deletes, ids and values with zero bytes included.
 func TestExternalIDIsNotIndexedTwice(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "roster.db"))
+	path := filepath.Join(t.TempDir(), "roster.db")
+	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { s.Close() }()
 	ctx := context.Background()
 	mk := func(id, uid, ext string) directory.User {
 		return directory.User{ID: id, UserName: id + "@example.com", IdP: "okta", UniqueUserID: uid, ExternalID: ext, Active: true, Owner: directory.OwnerSCIM}
@@ -52,45 +52,50 @@ func TestExternalIDIsNotIndexedTwice(t *testing.T) {
 	if got := keys(); len(got) != 1 {
 		t.Fatalf("the index of externalIds holds %v; want only the entry of the user whose externalId is not its uniqueUserId", got)
 	}
-	// Entries an older version wrote for users whose externalId is their uniqueUserId.
+	// A file of format 3 holds an entry for every user, its externalId its uniqueUserId or not;
+	// opening it upgrades it to format 4, without those entries.
 	legacy := func(u directory.User) []byte { return key(u.IdP, u.ExternalID, u.ID) }
-	l, m := mk("same-1", "00u1", "00u1"), mk("same-2", "00u2", "00u2")
+	l, m := mk("same-1", "00u1", "00u1"), mk("same-\x00-2", "00u\x002", "00u\x002")
+	update(func(tx directory.Tx) error { return tx.PutUser(m) })
 	if err := s.DB().Update(func(tx *bbolt.Tx) error {
-		if err := tx.Bucket(bByExternal).Put(legacy(l), nil); err != nil {
-			return err
+		for _, u := range []directory.User{l, m} {
+			if err := tx.Bucket(bByExternal).Put(legacy(u), nil); err != nil {
+				return err
+			}
 		}
-		return tx.Bucket(bByExternal).Put(legacy(m), nil)
+		return tx.Bucket(bMeta).Put([]byte("version"), []byte("3"))
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.View(ctx, func(tx directory.ReadTx) error {
-		us, err := tx.UsersByExternalID("okta", "00u1")
-		if err == nil && (len(us) != 1 || us[0].ID != l.ID) {
-			err = fmt.Errorf("externalId 00u1 with an older entry finds %d users, want %s once", len(us), l.ID)
-		}
-		return err
-	}); err != nil {
+	if got := keys(); len(got) != 3 {
+		t.Fatalf("the format-3 file's index holds %v, want 3 entries", got)
+	}
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	update(func(tx directory.Tx) error {
-		l.ExternalID = "renamed"
-		if err := tx.PutUser(l); err != nil {
-			return err
-		}
-		return tx.DeleteUser(m.ID)
-	})
-	want := []string{fmt.Sprintf("%q", key("okta", "mail-nickname", "other")), fmt.Sprintf("%q", key("okta", "renamed", l.ID))}
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{fmt.Sprintf("%q", key("okta", "mail-nickname", "other"))}
 	if got := keys(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("after one user with an older entry changed its externalId and another was deleted, the index holds %v, want %v", got, want)
+		t.Errorf("after the upgrade the index holds %v, want %v", got, want)
+	}
+	if err := s.DB().View(func(tx *bbolt.Tx) error {
+		if v := string(tx.Bucket(bMeta).Get([]byte("version"))); v != fmt.Sprint(formatVersion) {
+			t.Errorf("data format %s after the upgrade, want %d", v, formatVersion)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	if err := s.View(ctx, func(tx directory.ReadTx) error {
-		for ext, n := range map[string]int{"00u1": 0, "00u2": 0, "renamed": 1} {
+		for ext, id := range map[string]string{"00u1": l.ID, "00u\x002": m.ID, "mail-nickname": "other"} {
 			us, err := tx.UsersByExternalID("okta", ext)
 			if err != nil {
 				return err
 			}
-			if len(us) != n {
-				t.Errorf("externalId %s finds %d users, want %d", ext, len(us), n)
+			if len(us) != 1 || us[0].ID != id {
+				t.Errorf("externalId %q finds %d users, want %s once", ext, len(us), id)
 			}
 		}
 		return nil

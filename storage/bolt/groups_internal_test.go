@@ -168,8 +168,8 @@ func TestGroupsFromFormat2(t *testing.T) {
 	}
 	read("opened", members)
 	if err := s.DB().View(func(btx *bbolt.Tx) error {
-		if v := string(btx.Bucket(bMeta).Get([]byte("version"))); v != "3" {
-			t.Errorf("data format %s after opening, want 3", v)
+		if v := string(btx.Bucket(bMeta).Get([]byte("version"))); v != fmt.Sprint(formatVersion) {
+			t.Errorf("data format %s after opening, want %d", v, formatVersion)
 		}
 		return nil
 	}); err != nil {

@@ -18,7 +18,7 @@ import (
 // formatVersion is the version of the file layout this binary writes and understands.
 // Format 2 added organizations and length-safe index keys; a file of format 1 is upgraded
 // when it is opened (upgrade.go).
-const formatVersion = 3
+const formatVersion = 4
 
 const formatMarker = "roster-directory"
 

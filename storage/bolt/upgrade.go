@@ -35,12 +35,17 @@ func createDefaultOrg(btx *bbolt.Tx) error {
 // record (groups.go); a record that holds them is read as it is and chunked when next written.
 // The number changes so that an older Roster, which would read such a group as empty, refuses
 // the file.
+//
+// From format 3 (and 2): format 4 holds no entry in the index of externalIds for a user whose
+// externalId is its uniqueUserId (externalIsIdentity); those entries are deleted. The number
+// changes so that an older Roster, which reads externalIds from that index alone and would
+// miss those users, refuses the file.
 func upgrade(btx *bbolt.Tx, from int) error {
 	switch from {
 	case 1:
-		return upgradeV1(btx)
-	case 2:
-		return nil
+		return upgradeV1(btx) // builds every index as this version does
+	case 2, 3:
+		return dropIdentityExternalIDs(btx)
 	}
 	return fmt.Errorf("no upgrade from data format %d", from)
 }
@@ -178,4 +183,35 @@ func rebuildIndexes(t *txn) error {
 		}
 		return nil
 	})
+}
+
+// dropIdentityExternalIDs deletes the entries of the index of externalIds that name a user by
+// its uniqueUserId: for each identity (IdP, uniqueUserId) → user, the entry (IdP,
+// uniqueUserId, user), if there is one. An identity key is prefix(IdP) then the uniqueUserId as
+// it is (key), and the entry is prefix(IdP, uniqueUserId) then the user id.
+func dropIdentityExternalIDs(btx *bbolt.Tx) error {
+	external := btx.Bucket(bByExternal)
+	return btx.Bucket(bByIdentity).ForEach(func(k, id []byte) error {
+		head := firstPartEnd(k)
+		if head < 0 {
+			return fmt.Errorf("an identity key %q of no IdP part", k)
+		}
+		entry := append(append([]byte{}, k[:head]...), prefix(string(k[head:]))...)
+		return external.Delete(append(entry, id...))
+	})
+}
+
+// firstPartEnd is the length of the first part of key k with its terminator (prefix of the
+// part), or -1.
+func firstPartEnd(k []byte) int {
+	for i := 0; i+1 < len(k); i++ {
+		if k[i] != escByte {
+			continue
+		}
+		if k[i+1] == escEndsAt {
+			return i + 2
+		}
+		i++ // an escaped zero byte
+	}
+	return -1
 }

@@ -71,7 +71,7 @@ func (t *txn) UsersByExternalID(idp, externalID string) ([]directory.User, error
 		return nil, err
 	}
 	// The user whose uniqueUserId is this externalId, when it is its externalId too, has no
-	// entry of its own (externalIsIdentity), unless an older version wrote one.
+	// entry of its own (externalIsIdentity).
 	if id := t.tx.Bucket(bByIdentity).Get(key(idp, externalID)); id != nil && !slices.ContainsFunc(users, func(u directory.User) bool { return u.ID == string(id) }) {
 		u, err := t.User(string(id))
 		if err != nil {
@@ -309,23 +309,6 @@ func externalIsIdentity(u directory.User) bool {
 	return ok && ident.IdP == u.IdP && ident.UniqueUserID == u.ExternalID
 }
 
-// legacyExternal is the entry of u's externalId that a file written before externalIsIdentity
-// holds when u's externalId is its uniqueUserId, if the file holds it: it goes when the user
-// changes or goes, like any stale entry.
-func (t *txn) legacyExternal(u directory.User) []indexEntry {
-	if u.ExternalID == "" || !externalIsIdentity(u) {
-		return nil
-	}
-	x := indexEntry{bByExternal, key(u.IdP, u.ExternalID, u.ID), nil}
-	if !has(t.tx.Bucket(bByExternal), x.k) {
-		return nil
-	}
-	return []indexEntry{x}
-}
-
-// foldedIndexes are the entries of u that depend on the folding of userNames and emails
-// (RefoldUsers rebuilds them): its userName, and each distinct folded email once, under the
-// user's organization.
 func foldedIndexes(u directory.User) (name indexEntry, emails []indexEntry) {
 	org := directory.OrgOrDefault(u.Org)
 	name = indexEntry{bByUserName, userNameKey(org, u.UserName), []byte(u.ID)}
@@ -355,7 +338,7 @@ func (t *txn) indexUser(u directory.User) error {
 // present folding (RefoldUsers) has no entry of its own, and the one under its name is the
 // holder's.
 func (t *txn) unindexUser(u directory.User) error {
-	for _, x := range append(userIndexes(u), t.legacyExternal(u)...) {
+	for _, x := range userIndexes(u) {
 		b := t.tx.Bucket(x.bucket)
 		if x.v != nil && !bytes.Equal(b.Get(x.k), x.v) {
 			continue
@@ -387,7 +370,7 @@ func (t *txn) PutUser(u directory.User) error {
 	var stale []indexEntry
 	old, err := t.User(u.ID)
 	if err == nil {
-		stale = append(userIndexes(old), t.legacyExternal(old)...)
+		stale = userIndexes(old)
 	} else if !errors.Is(err, directory.ErrNotFound) {
 		return err
 	}
