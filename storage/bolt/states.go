@@ -237,10 +237,11 @@ func rowsOf(counts map[stateKey]int, org string) []directory.UserCountRow {
 }
 
 // The figures outlive a clean stop: Close saves them in the meta bucket, with the transaction
-// they are of and the root page of the users' bucket then, and the next Open takes them back
-// when the file is as Close left it — the next transaction after it, the same root page — so
-// that the first view of the dashboard after a restart does not read every user. A file
-// changed in between (another program, a compaction) or not stopped cleanly builds them again.
+// they are of, and the next Open takes them back when the file is as Close left it — its next
+// transaction is the one after — so that the first view of the dashboard after a restart does
+// not read every user. The root page of the users' bucket is checked too, for a file whose
+// transaction ids started again (a compacted copy), though such a copy holds the same users. A
+// file changed in between by another program, or not stopped cleanly, builds them again.
 
 var metaUserStates = []byte("user_states")
 
