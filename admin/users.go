@@ -325,10 +325,9 @@ var errWalkTooLong = errors.New("the walk in userName order met more users than 
 // organization's users that are not in the list, so it is taken while it should meet a page
 // of those that are within half the users the general way reads (every user of the IdP, or of
 // the organization), and stops for it past that: a list of an IdP of 5 beside 50,000 users is
-// read the general way. It
-// returns false, having done nothing, when it does not apply, or when the store cannot give
-// that order (a user whose userName collides with another's since a change of folding has no
-// place in it), or the list spans several organizations.
+// read the general way. It returns false, having done nothing, when it does not apply, or when
+// the store cannot give that order (a user whose userName collides with another's since a
+// change of folding has no place in it), or the list spans several organizations.
 func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) {
 	org := q.scan.Org
 	if org == "" {

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -40,8 +41,12 @@ const aheadSmallGrowth = 16 << 10
 // data, within [aheadMin, aheadMax]. It is topped up when less than half of it is left.
 func aheadOf(hwm int64) int64 { return min(max(hwm/8, aheadMin), aheadMax) }
 
-// zeros is the piece written past the mark.
-var zeros = make([]byte, aheadPiece)
+// zeros is the piece written past the mark, made when a store first writes one.
+var zeros = sync.OnceValue(func() []byte { return make([]byte, aheadPiece) })
+
+// seekHole is lseek's SEEK_HOLE: the offset of the first hole at or after an offset, the end
+// of the file counting as one.
+const seekHole = 4
 
 // ahead is the state of a store's writing ahead.
 type ahead struct {
@@ -51,6 +56,7 @@ type ahead struct {
 	written atomic.Int64  // the file is written up to here; pages past the mark are unused
 	mark    atomic.Int64  // the high-water mark last seen by a commit
 	growth  atomic.Int64  // how much a commit that moves the mark moves it, on average
+	filled  atomic.Int64  // bytes of zeros written since the file was opened
 	stop    atomic.Bool   // the store is closing: no further piece
 	retry   time.Time     // after a failure (a full disk), no new attempt before this
 }
@@ -143,11 +149,18 @@ func (s *Store) fillPiece(a *ahead) (done bool, err error) {
 	}
 	defer tx.Rollback()
 	hwm := tx.Size()
+	if a.written.Load() == 0 {
+		// The first piece since the file was opened: what an earlier run wrote past the mark
+		// is written already, up to the first hole after it.
+		if end, err := a.f.Seek(hwm, seekHole); err == nil {
+			a.written.Store(end)
+		}
+	}
 	from := max(a.written.Load(), hwm)
 	if from >= hwm+aheadOf(hwm) {
 		return true, nil
 	}
-	n, err := a.f.WriteAt(zeros, from)
+	n, err := a.f.WriteAt(zeros(), from)
 	if err == nil {
 		err = a.f.Sync()
 	}
@@ -155,5 +168,6 @@ func (s *Store) fillPiece(a *ahead) (done bool, err error) {
 		return true, err
 	}
 	a.written.Store(from + int64(n))
+	a.filled.Add(int64(n))
 	return false, nil
 }

@@ -15,10 +15,6 @@ import (
 	"github.com/rosterhq/roster/directory"
 )
 
-// seekHole is lseek's SEEK_HOLE: the offset of the first hole at or after an offset (the end
-// of the file counts as one).
-const seekHole = 4
-
 // firstHole returns where the first hole at or after off begins in the file at path.
 func firstHole(t *testing.T, path string, off int64) int64 {
 	t.Helper()
@@ -81,7 +77,7 @@ func TestFileIsWrittenAheadOfItsPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { s.Close() }()
 	ctx := context.Background()
 	hwm, hole := waitAhead(t, s, path)
 	t.Logf("new file: mark %d, written to %d", hwm, hole)
@@ -138,6 +134,23 @@ func TestFileIsWrittenAheadOfItsPages(t *testing.T) {
 	}
 	if got := int64(backup.Len()); got != mark(t, s) {
 		t.Errorf("a backup is %d bytes, want the %d below the mark", got, mark(t, s))
+	}
+
+	// Opened again, the file is written far enough already: no zeros are written again.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	waitAhead(t, s, path)
+	for deadline := time.Now().Add(time.Minute); s.ahead.written.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("after a minute the reopened store has not looked past its mark")
+		}
+	}
+	if n := s.ahead.filled.Load(); n != 0 {
+		t.Errorf("the reopened store wrote %d bytes of zeros where an earlier run had written them", n)
 	}
 }
 

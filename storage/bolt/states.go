@@ -192,22 +192,25 @@ func (t *txn) CountUserStates(org string) ([]directory.UserCountRow, error) {
 	return rows, nil
 }
 
+// stateFields is what a user's document holds of the four fields the figures count by, as
+// encoding/json reads them.
+type stateFields struct {
+	Org    string          `json:"org"`
+	IdP    string          `json:"idp"`
+	Owner  directory.Owner `json:"owner"`
+	Active bool            `json:"active"`
+}
+
 // readStates counts every user by reading it: only the four fields it counts by are read
 // (scanUserState), decoded by encoding/json where that gives up.
 func (t *txn) readStates() (map[stateKey]int, error) {
 	counts := map[stateKey]int{}
-	var u struct {
-		Org    string          `json:"org"`
-		IdP    string          `json:"idp"`
-		Owner  directory.Owner `json:"owner"`
-		Active bool            `json:"active"`
-	}
 	err := t.tx.Bucket(bUsers).ForEach(func(_, raw []byte) error {
 		if org, idp, owner, active, ok := scanUserState(raw); ok {
 			counts[stateKey{directory.OrgOrDefault(org), idp, owner, active}]++
 			return nil
 		}
-		u.Org, u.IdP, u.Owner, u.Active = "", "", "", false
+		var u stateFields
 		if err := json.Unmarshal(raw, &u); err != nil {
 			return err
 		}

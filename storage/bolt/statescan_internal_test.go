@@ -9,15 +9,6 @@ import (
 	"github.com/rosterhq/roster/directory"
 )
 
-// stateFields is what encoding/json reads of the four fields, the answer scanUserState must
-// agree with.
-type stateFields struct {
-	Org    string          `json:"org"`
-	IdP    string          `json:"idp"`
-	Owner  directory.Owner `json:"owner"`
-	Active bool            `json:"active"`
-}
-
 func scanUsers() []directory.User {
 	now := time.Date(2026, 11, 30, 1, 2, 3, 4, time.UTC)
 	base := directory.User{ID: "u1", UserName: "ann@example.com", Active: true, Org: "acme", IdP: "okta", UniqueUserID: "00u1",

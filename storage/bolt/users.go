@@ -309,6 +309,9 @@ func externalIsIdentity(u directory.User) bool {
 	return ok && ident.IdP == u.IdP && ident.UniqueUserID == u.ExternalID
 }
 
+// foldedIndexes are the entries of u that depend on the folding of userNames and emails
+// (RefoldUsers rebuilds them): its userName, and each distinct folded email once, under the
+// user's organization.
 func foldedIndexes(u directory.User) (name indexEntry, emails []indexEntry) {
 	org := directory.OrgOrDefault(u.Org)
 	name = indexEntry{bByUserName, userNameKey(org, u.UserName), []byte(u.ID)}
@@ -369,7 +372,8 @@ func (t *txn) PutUser(u directory.User) error {
 	}
 	var stale []indexEntry
 	old, err := t.User(u.ID)
-	if err == nil {
+	existed := err == nil
+	if existed {
 		stale = userIndexes(old)
 	} else if !errors.Is(err, directory.ErrNotFound) {
 		return err
@@ -379,8 +383,8 @@ func (t *txn) PutUser(u directory.User) error {
 	if err := t.put(bUsers, []byte(u.ID), u); err != nil {
 		return err
 	}
-	if was, now := stateOf(old), stateOf(u); stale == nil || was != now {
-		if stale != nil {
+	if was, now := stateOf(old), stateOf(u); !existed || was != now {
+		if existed {
 			t.changes.add(was, -1)
 		}
 		t.changes.add(now, 1)

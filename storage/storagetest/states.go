@@ -38,8 +38,15 @@ func CountStatesByScan(t testing.TB, tx directory.ReadTx, org string) []director
 // SortStates sorts rows of CountUserStates by IdP, owner and status.
 func SortStates(rows []directory.UserCountRow) {
 	slices.SortFunc(rows, func(a, b directory.UserCountRow) int {
-		return cmp.Or(cmp.Compare(a.IdP, b.IdP), cmp.Compare(a.Owner, b.Owner), cmp.Compare(fmt.Sprint(a.Active), fmt.Sprint(b.Active)))
+		return cmp.Or(cmp.Compare(a.IdP, b.IdP), cmp.Compare(a.Owner, b.Owner), cmp.Compare(boolRank(a.Active), boolRank(b.Active)))
 	})
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // CheckStates fails unless CountUserStates agrees with reading every user, for every
