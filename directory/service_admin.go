@@ -352,29 +352,18 @@ func (s *Service) SessionUser(ctx context.Context, secret string) (User, error) 
 	if secret == "" {
 		return User{}, ErrUnauthenticated
 	}
-	now := s.Now()
-	var u User
-	err := s.store.View(ctx, func(tx ReadTx) error {
-		raw, err := tx.KV(sessionNS, base64.RawURLEncoding.EncodeToString(HashSecret(secret)), now)
-		if err != nil {
-			return err
-		}
-		var rec sessionRecord
-		if err := json.Unmarshal(raw, &rec); err != nil {
-			return ErrNotFound
-		}
-		if u, err = tx.User(rec.UserID); err != nil {
-			return err
-		}
-		if !u.Active || !rec.Created.After(u.SessionsValidAfter) {
-			return ErrNotFound
-		}
-		return nil
-	})
+	raw, u, err := s.store.ReadKVUser(ctx, sessionNS, base64.RawURLEncoding.EncodeToString(HashSecret(secret)), s.Now(), "userId")
 	if errors.Is(err, ErrNotFound) {
 		return User{}, ErrUnauthenticated
+	} else if err != nil {
+		return User{}, err
 	}
-	return u, err
+	var rec sessionRecord
+	if err := json.Unmarshal(raw, &rec); err != nil || u.ID == "" || u.ID != rec.UserID ||
+		!u.Active || !rec.Created.After(u.SessionsValidAfter) {
+		return User{}, ErrUnauthenticated
+	}
+	return u, nil
 }
 
 // EndSession logs a session out.

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // A SCIM Bulk request (RFC 7644 §3.7) is a list of operations, each of which means exactly
@@ -50,6 +51,10 @@ func (b batchStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 }
 
 func (b batchStore) View(ctx context.Context, fn func(tx ReadTx) error) error { return fn(b.tx) }
+
+func (b batchStore) ReadKVUser(_ context.Context, ns, key string, now time.Time, userField string) ([]byte, User, error) {
+	return ReadKVUserIn(b.tx, ns, key, now, userField)
+}
 
 func (b batchStore) Close() error { return nil }
 

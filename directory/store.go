@@ -2,6 +2,8 @@ package directory
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"time"
 )
 
@@ -18,7 +20,33 @@ import (
 type Store interface {
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	View(ctx context.Context, fn func(tx ReadTx) error) error
+	// ReadKVUser reads the KV entry (ns, key) as ReadTx.KV does and, in the same read, the
+	// user whose id is the string member userField of the entry's value, a JSON object. It is
+	// the check of a session cookie, which a reverse proxy's forward-auth makes before every
+	// request of the product, so a backend answers it in one statement where it can (one
+	// round trip to PostgreSQL instead of three). The user is zero when the value is not such
+	// an object or names no user that exists; a missing or expired entry is ErrNotFound.
+	ReadKVUser(ctx context.Context, ns, key string, now time.Time, userField string) ([]byte, User, error)
 	Close() error
+}
+
+// ReadKVUserIn is ReadKVUser in a read transaction, for backends whose transactions cost
+// nothing to begin; it is also what every backend's ReadKVUser must agree with.
+func ReadKVUserIn(tx ReadTx, ns, key string, now time.Time, userField string) ([]byte, User, error) {
+	value, err := tx.KV(ns, key, now)
+	if err != nil {
+		return nil, User{}, err
+	}
+	var members map[string]json.RawMessage
+	var id string
+	if json.Unmarshal(value, &members) != nil || json.Unmarshal(members[userField], &id) != nil {
+		return value, User{}, nil
+	}
+	u, err := tx.User(id)
+	if errors.Is(err, ErrNotFound) {
+		return value, User{}, nil
+	}
+	return value, u, err
 }
 
 // ScanQuery selects users or groups for a scan, always in ascending id order so that paging is

@@ -268,5 +268,15 @@ func (s *Store) View(ctx context.Context, fn func(tx directory.ReadTx) error) er
 	return s.db.View(func(btx *bbolt.Tx) error { return fn(s.txn(btx)) })
 }
 
+// ReadKVUser reads the entry and its user in one read transaction, which costs nothing to
+// begin here.
+func (s *Store) ReadKVUser(ctx context.Context, ns, key string, now time.Time, userField string) (value []byte, u directory.User, err error) {
+	err = s.View(ctx, func(tx directory.ReadTx) error {
+		value, u, err = directory.ReadKVUserIn(tx, ns, key, now, userField)
+		return err
+	})
+	return value, u, err
+}
+
 // DB exposes the bbolt handle for the raw baseline benchmark.
 func (s *Store) DB() *bbolt.DB { return s.db }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -263,6 +264,38 @@ func (s *Store) View(ctx context.Context, fn func(tx directory.ReadTx) error) er
 		return translate(ctx, err)
 	}
 	return nil
+}
+
+// kvUser is ReadKVUser's one statement, sent outside a transaction: a single statement reads
+// one snapshot by itself, so it needs neither BEGIN nor COMMIT.
+const kvUser = `SELECT k.value, u.doc FROM kv k
+	LEFT JOIN LATERAL (SELECT convert_from(k.value, 'UTF8')::jsonb -> $4::text AS ref) r ON true
+	LEFT JOIN users u ON jsonb_typeof(r.ref) = 'string' AND u.id = r.ref #>> '{}'
+	WHERE k.ns = $1 AND k.key = $2 AND (k.expires_unix_ns IS NULL OR k.expires_unix_ns > $3)`
+
+// ReadKVUser reads the entry and its user in one round trip. A value that is not JSON in
+// UTF-8 makes the statement fail; the entry is then read alone, with no user, as
+// directory.ReadKVUserIn answers for it.
+func (s *Store) ReadKVUser(ctx context.Context, ns, key string, now time.Time, userField string) ([]byte, directory.User, error) {
+	var value, doc []byte
+	err := s.pool.QueryRow(ctx, kvUser, ns, key, now.UnixNano(), userField).Scan(&value, &doc)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22") { // a data exception: not JSON, or not UTF-8
+		err = s.pool.QueryRow(ctx, `SELECT value FROM kv WHERE ns = $1 AND key = $2
+			AND (expires_unix_ns IS NULL OR expires_unix_ns > $3)`, ns, key, now.UnixNano()).Scan(&value)
+		doc = nil
+	}
+	if err != nil {
+		return nil, directory.User{}, translate(ctx, err)
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	if doc == nil {
+		return value, directory.User{}, nil
+	}
+	u, err := userOf(doc)
+	return value, u, err
 }
 
 // SQLSTATE codes that the store acts on.

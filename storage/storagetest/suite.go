@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"times round-trip in UTC", timesUTC},
 		{"nil and empty slices", nilAndEmpty},
 		{"KV expiry, insert-if-absent and purge", kv},
+		{"an entry and the user it names, read at once, as read in a transaction", kvUser},
 		{"50 goroutines racing to create one identity make one user (R7)", raceIdentity},
 		{"concurrent writers keep the event log gap-free", raceEvents},
 		{"a new store holds organization default", newStoreHasDefaultOrg},
@@ -822,6 +823,95 @@ func kv(t *testing.T, s directory.Store) {
 		}
 		return nil
 	})
+}
+
+// kvUser checks ReadKVUser, the session check, against ReadKVUserIn in a read transaction,
+// for entries that name a user, name none, name one that does not exist, or are not JSON
+// objects at all; and that it sees a write at once, and an entry's expiry.
+func kvUser(t *testing.T, s directory.Store) {
+	alice := user("u-alice", "alice", "okta", "a")
+	alice.Org = directory.DefaultOrg
+	alice.Emails = []directory.MultiValue{{Value: "alice@example.com", Type: "work", Primary: true}}
+	values := map[string]string{
+		"alice":     `{"userId":"u-alice","created":"2026-03-04T05:06:07Z"}`,
+		"later":     `{"created":"x","userId":"u-bob","userId":"u-alice"}`, // the last of duplicate members, as in encoding/json
+		"gone":      `{"userId":"u-nobody"}`,
+		"none":      `{"idp":"okta"}`,
+		"null":      `{"userId":null}`,
+		"number":    `{"userId":7}`,
+		"object":    `{"userId":{"id":"u-alice"}}`,
+		"case":      `{"UserId":"u-alice"}`,
+		"array":     `["u-alice"]`,
+		"string":    `"u-alice"`,
+		"empty":     ``,
+		"truncated": `{"userId":"u-al`,
+		"latin1":    "{\"userId\":\"u-\xe9\"}",
+		"nul":       `{"userId":"u-\u0000"}`,
+		"escaped":   `{"userId":"u-\u0061lice"}`,
+	}
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		if err := tx.PutUser(alice); err != nil {
+			return err
+		}
+		// A user whose id is the text of a member that is not a string names nobody.
+		if err := tx.PutUser(user("7", "seven", "okta", "7")); err != nil {
+			return err
+		}
+		for k, v := range values {
+			if err := tx.PutKV("session", k, []byte(v), t0.Add(time.Hour)); err != nil {
+				return err
+			}
+		}
+		return tx.PutKV("session", "expired", []byte(values["alice"]), t0.Add(-time.Second))
+	})
+	ctx := context.Background()
+	for _, k := range []string{"alice", "later", "gone", "none", "null", "number", "object", "case", "array", "string",
+		"empty", "truncated", "latin1", "nul", "escaped", "expired", "missing"} {
+		var want []byte
+		var wantUser directory.User
+		var wantErr error
+		if k == "nul" {
+			// No user can have that id, and PostgreSQL refuses to look one up (an error that
+			// ends a transaction); either way the entry names no user.
+			want = []byte(values[k])
+		} else {
+			view(t, s, func(tx directory.ReadTx) error {
+				want, wantUser, wantErr = directory.ReadKVUserIn(tx, "session", k, t0, "userId")
+				return nil
+			})
+		}
+		got, u, err := s.ReadKVUser(ctx, "session", k, t0, "userId")
+		if !errors.Is(err, wantErr) || string(got) != string(want) || !cmp.Equal(u, wantUser) {
+			t.Errorf("%s: ReadKVUser = %q, user %q, %v; in a transaction %q, user %q, %v", k, got, u.ID, err, want, wantUser.ID, wantErr)
+		}
+	}
+	// What a session check must tell apart.
+	if _, u, err := s.ReadKVUser(ctx, "session", "alice", t0, "userId"); err != nil || !cmp.Equal(u, alice) {
+		t.Errorf("alice's entry: user %+v, %v; want %+v", u, err, alice)
+	}
+	if v, u, err := s.ReadKVUser(ctx, "session", "gone", t0, "userId"); err != nil || u.ID != "" || string(v) != values["gone"] {
+		t.Errorf("an entry of a user that does not exist: %q, user %q, %v; want its value and no user", v, u.ID, err)
+	}
+	for _, k := range []string{"expired", "missing"} {
+		if _, _, err := s.ReadKVUser(ctx, "session", k, t0, "userId"); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("%s entry: %v, want ErrNotFound", k, err)
+		}
+	}
+	if _, _, err := s.ReadKVUser(ctx, "session", "alice", t0.Add(time.Hour), "userId"); !errors.Is(err, directory.ErrNotFound) {
+		t.Errorf("an entry read at its expiry: %v, want ErrNotFound", err)
+	}
+	// A write is seen by the next check: a deactivated user, then a deleted one.
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		alice.Active = false
+		return tx.PutUser(alice)
+	})
+	if _, u, err := s.ReadKVUser(ctx, "session", "alice", t0, "userId"); err != nil || u.Active || u.ID != "u-alice" {
+		t.Errorf("after deactivating alice: user %q active %v, %v", u.ID, u.Active, err)
+	}
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteUser("u-alice") })
+	if _, u, err := s.ReadKVUser(ctx, "session", "alice", t0, "userId"); err != nil || u.ID != "" {
+		t.Errorf("after deleting alice: user %q, %v; want none", u.ID, err)
+	}
 }
 
 // racers runs fn(i) for i in [0, n) in n goroutines released together, so that their
