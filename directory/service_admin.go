@@ -184,25 +184,36 @@ func (s *Service) EnsureAdminToken(ctx context.Context, given string) (secret st
 // by hash and the hash is compared again in constant time. Last use is recorded at most once a
 // minute, so authentication does not cost a write per request.
 func (s *Service) Authenticate(ctx context.Context, kind TokenKind, secret string) (Token, error) {
+	t, _, err := s.authenticate(ctx, kind, secret)
+	return t, err
+}
+
+// AuthenticateSCIM is Authenticate for a SCIM token, returning its actor and, as the same
+// read found it, the token's IdP for CheckSCIMAccessOf (zero if it no longer exists).
+func (s *Service) AuthenticateSCIM(ctx context.Context, secret string) (SCIMActor, IdP, error) {
+	t, idp, err := s.authenticate(ctx, TokenSCIM, secret)
+	if err != nil {
+		return SCIMActor{}, IdP{}, err
+	}
+	return SCIMActor{IdP: t.IdP, Org: t.Org, TokenID: t.ID}, idp, nil
+}
+
+// authenticate is Authenticate, with the token's IdP.
+func (s *Service) authenticate(ctx context.Context, kind TokenKind, secret string) (Token, IdP, error) {
 	if secret == "" {
-		return Token{}, ErrUnauthenticated
+		return Token{}, IdP{}, ErrUnauthenticated
 	}
 	hash := HashSecret(secret)
-	var t Token
-	err := s.store.View(ctx, func(tx ReadTx) error {
-		var err error
-		t, err = tx.TokenByHash(hash)
-		return err
-	})
+	t, idp, err := s.store.ReadTokenByHash(ctx, hash)
 	if errors.Is(err, ErrNotFound) {
-		return Token{}, ErrUnauthenticated
+		return Token{}, IdP{}, ErrUnauthenticated
 	}
 	if err != nil {
-		return Token{}, err
+		return Token{}, IdP{}, err
 	}
 	now := s.Now()
 	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 || t.Kind != kind || !t.Usable(now) {
-		return Token{}, ErrUnauthenticated
+		return Token{}, IdP{}, ErrUnauthenticated
 	}
 	if now.Sub(t.LastUsedAt) > time.Minute {
 		_ = s.store.Update(ctx, func(tx Tx) error {
@@ -215,7 +226,7 @@ func (s *Service) Authenticate(ctx context.Context, kind TokenKind, secret strin
 		})
 		t.LastUsedAt = now
 	}
-	return t, nil
+	return t, idp, nil
 }
 
 // AdminTokens lists the administrator tokens, revoked and expired ones included.

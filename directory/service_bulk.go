@@ -56,6 +56,10 @@ func (b batchStore) ReadKVUser(_ context.Context, ns, key string, now time.Time,
 	return ReadKVUserIn(b.tx, ns, key, now, userField)
 }
 
+func (b batchStore) ReadTokenByHash(_ context.Context, hash []byte) (Token, IdP, error) {
+	return ReadTokenByHashIn(b.tx, hash)
+}
+
 func (b batchStore) Close() error { return nil }
 
 // onTx is a view of s whose operations run on tx; failed is set when one of their transaction

@@ -27,7 +27,27 @@ type Store interface {
 	// round trip to PostgreSQL instead of three). The user is zero when the value is not such
 	// an object or names no user that exists; a missing or expired entry is ErrNotFound.
 	ReadKVUser(ctx context.Context, ns, key string, now time.Time, userField string) ([]byte, User, error)
+	// ReadTokenByHash is ReadTx.TokenByHash as a read of its own, with the IdP the token
+	// belongs to (zero for a token of no IdP, or of one that no longer exists): the check of a
+	// bearer token, made by every request of the SCIM and admin APIs, and the IdP whose mode
+	// a SCIM request is checked against (R2). A backend answers it in one statement where it
+	// can.
+	ReadTokenByHash(ctx context.Context, hash []byte) (Token, IdP, error)
 	Close() error
+}
+
+// ReadTokenByHashIn is ReadTokenByHash in a read transaction, for backends whose transactions
+// cost nothing to begin; it is also what every backend's ReadTokenByHash must agree with.
+func ReadTokenByHashIn(tx ReadTx, hash []byte) (Token, IdP, error) {
+	tok, err := tx.TokenByHash(hash)
+	if err != nil || tok.IdP == "" {
+		return tok, IdP{}, err
+	}
+	idp, err := tx.IdP(tok.IdP)
+	if errors.Is(err, ErrNotFound) {
+		return tok, IdP{}, nil
+	}
+	return tok, idp, err
 }
 
 // ReadKVUserIn is ReadKVUser in a read transaction, for backends whose transactions cost

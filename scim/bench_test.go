@@ -59,7 +59,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	for _, f := range fixtures {
 		f.srv.Close()
-		f.store.Close()
+		if f.store != nil {
+			f.store.Close()
+		}
 		os.RemoveAll(f.dir)
 	}
 	os.Exit(code)
@@ -94,6 +96,16 @@ func seed(b *testing.B, n int) *fixture {
 	if err != nil {
 		b.Fatal(err)
 	}
+	svc, srv, token := serveSeeded(b, st, st.UpdateUnbatched, n, 5000)
+	f := &fixture{n: n, dir: dir, store: st, svc: svc, srv: srv, token: token}
+	fixtures[n] = f
+	return f
+}
+
+// serveSeeded creates the IdP "okta" and a SCIM token of it in st, puts n users of seededUser
+// in st with update, batch users a transaction, and serves SCIM over them.
+func serveSeeded(b *testing.B, st directory.Store, update func(context.Context, func(directory.Tx) error) error, n, batch int) (*directory.Service, *httptest.Server, string) {
+	b.Helper()
 	svc := directory.New(st)
 	ctx := context.Background()
 	if _, err := svc.CreateIdP(ctx, "bench", directory.IdP{ID: "okta", Protocol: directory.ProtocolSAML, Mode: directory.ModeBoth}); err != nil {
@@ -103,9 +115,8 @@ func seed(b *testing.B, n int) *fixture {
 	if err != nil {
 		b.Fatal(err)
 	}
-	const batch = 5000
 	for start := 0; start < n; start += batch {
-		if err := st.UpdateUnbatched(ctx, func(tx directory.Tx) error {
+		if err := update(ctx, func(tx directory.Tx) error {
 			for i := start; i < min(start+batch, n); i++ {
 				if err := tx.PutUser(seededUser(i)); err != nil {
 					return err
@@ -116,10 +127,7 @@ func seed(b *testing.B, n int) *fixture {
 			b.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(New(svc, Options{BaseURL: "http://bench", Logger: slog.New(slog.DiscardHandler)}))
-	f := &fixture{n: n, dir: dir, store: st, svc: svc, srv: srv, token: token}
-	fixtures[n] = f
-	return f
+	return svc, httptest.NewServer(New(svc, Options{BaseURL: "http://bench", Logger: slog.New(slog.DiscardHandler)})), token
 }
 
 // samplesPerOp is how many requests one benchmark iteration makes.

@@ -83,7 +83,7 @@ func actorFrom(r *http.Request) directory.SCIMActor {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := canonicalPath(r.URL.Path)
 
-	actor, err := h.authenticate(r)
+	actor, idp, err := h.authenticate(r)
 	if err != nil {
 		writeError(w, errorFor(h.log, r, err))
 		return
@@ -119,7 +119,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// refusal as an event (R12); everything else is refused here, before any work, and recorded
 	// the same way.
 	if !isUserWrite(r.Method, path) {
-		if err := h.svc.CheckSCIMAccess(r.Context(), actor, r.Method+" "+path); err != nil {
+		if err := h.svc.CheckSCIMAccessOf(r.Context(), actor, idp, r.Method+" "+path); err != nil {
 			writeError(w, errorFor(h.log, r, err))
 			return
 		}
@@ -240,18 +240,15 @@ func isUserWrite(method, path string) bool {
 	return false
 }
 
-// authenticate resolves the bearer token to the actor (R10 scopes everything by its IdP).
-func (h *Handler) authenticate(r *http.Request) (directory.SCIMActor, error) {
+// authenticate resolves the bearer token to the actor (R10 scopes everything by its IdP) and
+// its IdP, read with the token, for the mode check (R2).
+func (h *Handler) authenticate(r *http.Request) (directory.SCIMActor, directory.IdP, error) {
 	authz := r.Header.Get("Authorization")
 	scheme, secret, ok := strings.Cut(strings.TrimSpace(authz), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
-		return directory.SCIMActor{}, directory.ErrUnauthenticated
+		return directory.SCIMActor{}, directory.IdP{}, directory.ErrUnauthenticated
 	}
-	tok, err := h.svc.Authenticate(r.Context(), directory.TokenSCIM, strings.TrimSpace(secret))
-	if err != nil {
-		return directory.SCIMActor{}, err
-	}
-	return directory.SCIMActor{IdP: tok.IdP, Org: tok.Org, TokenID: tok.ID}, nil
+	return h.svc.AuthenticateSCIM(r.Context(), strings.TrimSpace(secret))
 }
 
 func methodNotAllowed(method, path string) scimerrors.ScimError {

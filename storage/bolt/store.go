@@ -278,5 +278,14 @@ func (s *Store) ReadKVUser(ctx context.Context, ns, key string, now time.Time, u
 	return value, u, err
 }
 
+// ReadTokenByHash reads the token and its IdP in one read transaction.
+func (s *Store) ReadTokenByHash(ctx context.Context, hash []byte) (tok directory.Token, idp directory.IdP, err error) {
+	err = s.View(ctx, func(tx directory.ReadTx) error {
+		tok, idp, err = directory.ReadTokenByHashIn(tx, hash)
+		return err
+	})
+	return tok, idp, err
+}
+
 // DB exposes the bbolt handle for the raw baseline benchmark.
 func (s *Store) DB() *bbolt.DB { return s.db }

@@ -298,6 +298,29 @@ func (s *Store) ReadKVUser(ctx context.Context, ns, key string, now time.Time, u
 	return value, u, err
 }
 
+// ReadTokenByHash reads the token and its IdP with one statement outside a transaction.
+func (s *Store) ReadTokenByHash(ctx context.Context, hash []byte) (directory.Token, directory.IdP, error) {
+	var rawToken, rawIdP []byte
+	err := s.pool.QueryRow(ctx, `SELECT t.doc, i.doc FROM tokens t LEFT JOIN idps i ON t.idp <> '' AND i.id = t.idp
+		WHERE t.hash = $1`, hash).Scan(&rawToken, &rawIdP)
+	if err != nil {
+		return directory.Token{}, directory.IdP{}, translate(ctx, err)
+	}
+	var tok directory.Token
+	var idp directory.IdP
+	if err := decode(rawToken, &tok); err != nil {
+		return directory.Token{}, directory.IdP{}, err
+	}
+	tok = directory.UpgradeStoredToken(tok)
+	if rawIdP != nil && tok.IdP != "" {
+		if err := decode(rawIdP, &idp); err != nil {
+			return directory.Token{}, directory.IdP{}, err
+		}
+		idp.Org = directory.OrgOrDefault(idp.Org)
+	}
+	return tok, idp, nil
+}
+
 // SQLSTATE codes that the store acts on.
 const (
 	codeSerializationFailure = "40001"

@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"tombstones", tombstones},
 		{"IdPs", idps},
 		{"tokens by hash", tokens},
+		{"a token and its IdP, read at once, as read in a transaction", tokenWithIdP},
 		{"events are gap-free and ordered", eventsOrdered},
 		{"a failed transaction leaves nothing, not even its events", rollback},
 		{"times round-trip in UTC", timesUTC},
@@ -653,6 +654,77 @@ func tokens(t *testing.T, s directory.Store) {
 		}
 		return nil
 	})
+}
+
+// tokenWithIdP checks ReadTokenByHash, the check of a bearer token, against
+// ReadTokenByHashIn in a read transaction: a SCIM token with its IdP, an administrator's token
+// of no IdP, a token whose IdP was deleted, one that never was, and a revoked token, which is
+// read as it is (the caller judges it).
+func tokenWithIdP(t *testing.T, s directory.Store) {
+	okta := directory.IdP{ID: "okta", Org: "acme", Name: "Okta", Protocol: directory.ProtocolSAML, Mode: directory.ModeJIT,
+		DefaultGroups: []string{}, LoginAuthoritative: []string{}, Created: t0, Updated: t0}
+	entra := directory.IdP{ID: "entra", Name: "Entra ID", Protocol: directory.ProtocolOIDC, Mode: directory.ModeBoth,
+		DefaultGroups: []string{}, LoginAuthoritative: []string{}, Created: t0, Updated: t0}
+	toks := []directory.Token{
+		{ID: "t1", Kind: directory.TokenSCIM, IdP: "okta", Org: "acme", Name: "prod", Hash: directory.HashSecret("s1"), Created: t0},
+		{ID: "t2", Kind: directory.TokenAdmin, Hash: directory.HashSecret("s2"), Created: t0},
+		{ID: "t3", Kind: directory.TokenSCIM, IdP: "entra", Hash: directory.HashSecret("s3"), Created: t0},
+		{ID: "t4", Kind: directory.TokenSCIM, IdP: "never", Hash: directory.HashSecret("s4"), Created: t0},
+		{ID: "t5", Kind: directory.TokenSCIM, IdP: "okta", Org: "acme", Hash: directory.HashSecret("s5"), Created: t0, RevokedAt: t0},
+	}
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		for _, p := range []directory.IdP{okta, entra} {
+			if err := tx.PutIdP(p); err != nil {
+				return err
+			}
+		}
+		for _, tok := range toks {
+			if err := tx.PutToken(tok); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	ctx := context.Background()
+	compare := func(when string) {
+		t.Helper()
+		for _, secret := range []string{"s1", "s2", "s3", "s4", "s5", "nope"} {
+			var want directory.Token
+			var wantIdP directory.IdP
+			var wantErr error
+			view(t, s, func(tx directory.ReadTx) error {
+				want, wantIdP, wantErr = directory.ReadTokenByHashIn(tx, directory.HashSecret(secret))
+				return nil
+			})
+			got, idp, err := s.ReadTokenByHash(ctx, directory.HashSecret(secret))
+			if !errors.Is(err, wantErr) || !cmp.Equal(got, want) || !cmp.Equal(idp, wantIdP) {
+				t.Errorf("%s, %s: ReadTokenByHash = %+v, %+v, %v; in a transaction %+v, %+v, %v", when, secret, got, idp, err, want, wantIdP, wantErr)
+			}
+		}
+	}
+	compare("at first")
+	if tok, idp, err := s.ReadTokenByHash(ctx, directory.HashSecret("s1")); err != nil || tok.ID != "t1" || idp.ID != "okta" || idp.Org != "acme" || idp.Mode != directory.ModeJIT {
+		t.Errorf("okta's token: %+v, IdP %+v, %v", tok, idp, err)
+	}
+	if tok, idp, err := s.ReadTokenByHash(ctx, directory.HashSecret("s3")); err != nil || tok.ID != "t3" || idp.ID != "entra" || idp.Org != directory.DefaultOrg {
+		t.Errorf("entra's token: %+v, IdP %+v, %v; want the IdP in organization default", tok, idp, err)
+	}
+	for _, secret := range []string{"s2", "s4"} {
+		if tok, idp, err := s.ReadTokenByHash(ctx, directory.HashSecret(secret)); err != nil || tok.ID == "" || idp.ID != "" {
+			t.Errorf("token %s: %+v, IdP %+v, %v; want the token and no IdP", secret, tok, idp, err)
+		}
+	}
+	if _, _, err := s.ReadTokenByHash(ctx, directory.HashSecret("nope")); !errors.Is(err, directory.ErrNotFound) {
+		t.Errorf("no such token: %v, want ErrNotFound", err)
+	}
+	// A change of the IdP is seen by the next check, and so is its deletion.
+	okta.Mode = directory.ModeBoth
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutIdP(okta) })
+	if _, idp, err := s.ReadTokenByHash(ctx, directory.HashSecret("s1")); err != nil || idp.Mode != directory.ModeBoth {
+		t.Errorf("after okta's mode changed: IdP %+v, %v", idp, err)
+	}
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteIdP("okta") })
+	compare("after okta was deleted")
 }
 
 func appendEvents(t *testing.T, s directory.Store, n int) {
