@@ -43,6 +43,9 @@ func userExtra(u directory.User) map[string]string {
 	return map[string]string{"idp": u.IdP, "uniqueUserId": u.UniqueUserID, "owner": string(u.Owner)}
 }
 
+// userExtraNames are userExtra's attributes, each a string field of the user as stored.
+var userExtraNames = []string{"idp", "uniqueUserId", "owner"}
+
 // userList is GET /users's page; Total counts every match when asked for (total=true) or
 // when the list is sorted, which reads every match anyway.
 type userList struct {
@@ -159,6 +162,11 @@ func eachMatch(tx directory.ReadTx, q usersQuery, after string, fn func(director
 		return err
 	}
 	if !ok {
+		// A search passes over, without decoding them, the users whose records hold none of
+		// the strings it looks for.
+		if q.expr != nil {
+			scan.Mentions, _ = filter.Mentions(q.expr, userExtraNames...)
+		}
 		err := tx.ScanUsers(scan, func(u directory.User) error {
 			if !q.match(u) {
 				return nil

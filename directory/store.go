@@ -88,6 +88,13 @@ type ScanQuery struct {
 	// for answers that do not carry members, such as a SCIM list with members excluded.
 	// ScanUsers ignores it.
 	WithoutMembers bool
+	// Mentions, when set, lets ScanUsers pass over, without decoding it, a user none of whose
+	// string fields holds any of these strings, compared under ASCII case folding: for a filter
+	// that only a user holding one can match (scimfilter.Mentions), such as the console's
+	// search. The strings are ASCII and not empty. A backend may ignore it, and fn must still
+	// check what it is given. Skip counts the records the query selects whether or not they
+	// hold one. ScanGroups ignores it.
+	Mentions []string
 }
 
 // ReadTx is what a transaction can read. Lookups of a missing resource return ErrNotFound.

@@ -305,7 +305,7 @@ func (t *txn) ScanGroups(q directory.ScanQuery, fn func(directory.Group) error) 
 	if q.WithoutMembers {
 		decode = decodeGroupHead
 	}
-	return scanRecords(t, q, bGroups, bGroupsByIdP, bGroupsByOrg, decode, func(g directory.Group) string { return g.Org }, fn)
+	return scanRecords(t, q, bGroups, bGroupsByIdP, bGroupsByOrg, decode, func(g directory.Group) string { return g.Org }, nil, fn)
 }
 
 // decodeGroupHead reads a group's record alone, its Members nil.

@@ -126,7 +126,65 @@ func (t *txn) scanAll(bucket []byte, after string, skip int, fn func(k, v []byte
 }
 
 func (t *txn) ScanUsers(q directory.ScanQuery, fn func(directory.User) error) error {
-	return scanRecords(t, q, bUsers, bUsersByIdP, bUsersByOrg, decodeUser, func(u directory.User) string { return u.Org }, fn)
+	var passOver func([]byte) bool
+	if m := newMentions(q.Mentions); m != nil {
+		passOver = m.none
+	}
+	return scanRecords(t, q, bUsers, bUsersByIdP, bUsersByOrg, decodeUser, func(u directory.User) string { return u.Org }, passOver, fn)
+}
+
+// mentions are a scan's ScanQuery.Mentions, in lower case, and a buffer for a record.
+type mentions struct {
+	lower [][]byte
+	buf   []byte
+}
+
+// newMentions returns nil for no mentions, or for any that is empty or beyond ASCII, which
+// the scan then does without.
+func newMentions(ms []string) *mentions {
+	if len(ms) == 0 {
+		return nil
+	}
+	m := &mentions{}
+	for _, s := range ms {
+		b := []byte(s)
+		for i, c := range b {
+			if c >= 0x80 {
+				return nil
+			}
+			if 'A' <= c && c <= 'Z' {
+				b[i] = c + 'a' - 'A'
+			}
+		}
+		if len(b) == 0 {
+			return nil
+		}
+		m.lower = append(m.lower, b)
+	}
+	return m
+}
+
+// none reports whether raw, a record as stored (JSON), certainly holds none of the mentions
+// in a string: it is ASCII without an escape, so that each string's characters are its
+// bytes, and none of the mentions is in it under ASCII case folding. A record that is not
+// such is decoded and checked like any other.
+func (m *mentions) none(raw []byte) bool {
+	m.buf = m.buf[:0]
+	for _, c := range raw {
+		if c >= 0x80 || c == '\\' {
+			return false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		m.buf = append(m.buf, c)
+	}
+	for _, s := range m.lower {
+		if bytes.Contains(m.buf, s) {
+			return false
+		}
+	}
+	return true
 }
 
 // scanRecords calls fn for each user or group that q selects, in id order: through the IdP's
@@ -135,7 +193,7 @@ func (t *txn) ScanUsers(q directory.ScanQuery, fn func(directory.User) error) er
 // q.Skip is done on the index's keys alone, except for a scan of an IdP and an organization,
 // where a record of another organization must not count.
 func scanRecords[T any](t *txn, q directory.ScanQuery, records, byIdP, byOrg []byte,
-	decode func([]byte) (T, error), orgOf func(T) string, fn func(T) error) error {
+	decode func([]byte) (T, error), orgOf func(T) string, passOver func(raw []byte) bool, fn func(T) error) error {
 	// Skipping needs the records only when their organization decides whether they count.
 	var skip int
 	if q.IdP != "" && q.Org != "" {
@@ -145,6 +203,9 @@ func scanRecords[T any](t *txn, q directory.ScanQuery, records, byIdP, byOrg []b
 		raw := t.tx.Bucket(records).Get([]byte(id))
 		if raw == nil {
 			return directory.ErrNotFound
+		}
+		if skip == 0 && passOver != nil && passOver(raw) {
+			return nil
 		}
 		r, err := decode(raw)
 		if err != nil {
@@ -168,6 +229,9 @@ func scanRecords[T any](t *txn, q directory.ScanQuery, records, byIdP, byOrg []b
 		return t.scanIndexed(byOrg, prefix(q.Org), q.After, q.Skip, get)
 	}
 	return t.scanAll(records, q.After, q.Skip, func(_, v []byte) error {
+		if passOver != nil && passOver(v) {
+			return nil
+		}
 		r, err := decode(v)
 		if err != nil {
 			return err

@@ -104,10 +104,60 @@ func scanWhere(q directory.ScanQuery, table string) (string, []any) {
 	return where.String(), args
 }
 
+// mentioned is the condition by which a scan passes over users that hold none of its
+// mentions (directory.ScanQuery.Mentions): it keeps a document whose text is not all ASCII or
+// holds an escape, and one whose text, folded to lower case in ASCII alone (collation "C"),
+// matches one of the patterns.
+//
+// The text is made once per user, by mentionedFrom (OFFSET 0 keeps the planner from
+// inlining it into each use); making it is most of what the condition costs.
+const (
+	mentionedFrom = `users, LATERAL (SELECT doc::text AS raw OFFSET 0) AS text`
+	mentioned     = `(octet_length(text.raw) <> length(text.raw) OR strpos(text.raw, '\') > 0
+	OR lower(text.raw COLLATE "C") LIKE ANY ($%d)) AND `
+)
+
+// mentionPatterns are LIKE patterns for the mentions, in lower case; false when there are
+// none or one is empty or beyond ASCII.
+func mentionPatterns(ms []string) ([]string, bool) {
+	if len(ms) == 0 {
+		return nil, false
+	}
+	pats := make([]string, 0, len(ms))
+	for _, m := range ms {
+		if m == "" {
+			return nil, false
+		}
+		var p strings.Builder
+		p.WriteByte('%')
+		for i := range len(m) {
+			c := m[i]
+			switch {
+			case c >= 0x80:
+				return nil, false
+			case c == '%' || c == '_' || c == '\\':
+				p.WriteByte('\\')
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			}
+			p.WriteByte(c)
+		}
+		p.WriteByte('%')
+		pats = append(pats, p.String())
+	}
+	return pats, true
+}
+
 func (t *txn) ScanUsers(q directory.ScanQuery, fn func(directory.User) error) error {
 	where, args := scanWhere(q, "")
+	from := "users"
+	// Skip counts users whether or not they hold a mention, so a scan that skips does without.
+	if pats, ok := mentionPatterns(q.Mentions); ok && q.Skip == 0 {
+		args = append(args, pats)
+		from, where = mentionedFrom, where+fmt.Sprintf(mentioned, len(args))
+	}
 	a, l := len(args)+1, len(args)+2
-	sql := fmt.Sprintf(`SELECT doc FROM users WHERE %sid > $%d ORDER BY id LIMIT $%d`, where, a, l)
+	sql := fmt.Sprintf(`SELECT doc FROM %s WHERE %sid > $%d ORDER BY id LIMIT $%d`, from, where, a, l)
 	after := q.After
 	var page []directory.User
 	var err error

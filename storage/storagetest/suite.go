@@ -2,8 +2,11 @@ package storagetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/scimfilter"
 )
 
 // Run runs every case of the suite, each on a fresh empty store from newStore.
@@ -29,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"indexes follow updates", indexesFollowUpdates},
 		{"externalId and email lookups", externalIDAndEmail},
 		{"scan is in id order with a cursor and IdP filter", scanOrder},
+		{"a scan naming the strings a filter looks for finds, through the filter, what a scan without finds", scanMentions},
 		{"a scan skips as many records as asked, whatever it selects", scanSkip},
 		{"a scan of groups without members reads the rest of every group", scanGroupHeads},
 		{"counts of users by IdP, owner and status follow every write", userStates},
@@ -895,6 +900,128 @@ func kv(t *testing.T, s directory.Store) {
 		}
 		return nil
 	})
+}
+
+// scanMentions checks ScanQuery.Mentions, which a backend may use to pass over users without
+// decoding them: for users whose strings mix cases, escapes JSON makes ("&", "<", quotes,
+// backslashes, control characters) and letters whose case folding reaches into ASCII (the
+// Kelvin sign folds to k, the long s to s), and random filters of the kinds
+// scimfilter.Mentions takes, the users a scan with the filter's mentions gives and the filter
+// matches are those a scan without them gives and the filter matches, in the same order;
+// through the organization's index, the IdP's, both, from a cursor, and over every user.
+func scanMentions(t *testing.T, s directory.Store) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	pieces := []string{"ann", "Ann", "ANN", "lee", "Lee", "\u212Aim", "kim", "Kim", "ſam", "sam", "R&D", "r&d", "a<b", "q\"t", "back\\slash",
+		"tab\tx", "@example.com", ".org", "zoë", "ZOË", "x", "42", "o'neil"}
+	word := func() string {
+		w := ""
+		for range 1 + rng.IntN(3) {
+			w += pieces[rng.IntN(len(pieces))]
+		}
+		return w
+	}
+	var users []directory.User
+	for i := range 300 {
+		u := user(fmt.Sprintf("u%03d", i), fmt.Sprintf("%s-%d", word(), i), []string{"okta", "entra"}[i%2], fmt.Sprintf("%s-%d", word(), i))
+		u.Org = []string{directory.DefaultOrg, "acme"}[i%3/2]
+		u.DisplayName, u.Title, u.ExternalID = word(), word(), word()
+		u.Name = directory.Name{GivenName: word(), FamilyName: word()}
+		u.Emails = []directory.MultiValue{{Value: word() + "@example.com", Type: word(), Primary: true}}
+		u.Enterprise.Department = word()
+		u.Active = i%4 != 0
+		if i%5 == 0 {
+			u.Owner = directory.OwnerJIT
+		}
+		users = append(users, u)
+	}
+	// Users whose only such string a filter below looks for is spelt with a letter that folds
+	// into ASCII, or escaped in JSON.
+	kelvin := user("k1", "k1", "okta", "k1")
+	kelvin.DisplayName = "\u212Aelvin"
+	dotted := user("k2", "k2", "okta", "k2")
+	dotted.Title = "D\u0130RECTOR"
+	escaped := user("k3", "k3", "okta", "k3")
+	escaped.Enterprise.Department = "R&D <West>"
+	quoted := user("k4", "k4", "okta", "k4")
+	quoted.Title = `say "Hi"`
+	path := user("k5", "k5", "okta", "k5")
+	path.Title = `C:\Temp`
+	users = append(users, kelvin, dotted, escaped, quoted, path)
+	fixed := []string{`displayName co "kelvin"`, `displayName eq "KELVIN"`, `title co "director"`, `title sw "di"`,
+		`department eq "r&d <west>"`, `department co "&d <w"`, `userName eq "nobody" or department ew "west>"`,
+		`title co "\"hi\""`, `title ew "\\temp"`}
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		for _, u := range users {
+			if err := tx.PutUser(u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	attrs := []string{"userName", "displayName", "title", "externalId", "name.givenName", "name.familyName", "emails", "emails.value",
+		"emails.type", "uniqueUserId", "idp", "owner", "id", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "department"}
+	ops := []string{"eq", "co", "sw", "ew"}
+	compare := func() string {
+		v := word()
+		if rng.IntN(3) == 0 { // a piece of a stored value, in another case
+			u := users[rng.IntN(len(users))]
+			src := []string{u.UserName, u.DisplayName, u.Emails[0].Value, u.UniqueUserID, u.Enterprise.Department}[rng.IntN(5)]
+			from := rng.IntN(len(src))
+			v = strings.ToUpper(src[from : from+1+rng.IntN(len(src)-from)])
+		}
+		q, _ := json.Marshal(v)
+		return attrs[rng.IntN(len(attrs))] + " " + ops[rng.IntN(len(ops))] + " " + string(q)
+	}
+	queries := []directory.ScanQuery{{}, {Org: "acme"}, {IdP: "okta"}, {Org: directory.DefaultOrg, IdP: "entra"}, {After: "u150"}}
+	extra := []string{"idp", "uniqueUserId", "owner"}
+	matched, withMentions := 0, 0
+	for i := range 150 + len(fixed) {
+		var f string
+		if i < len(fixed) {
+			f = fixed[i]
+		} else {
+			f = compare()
+			for range rng.IntN(3) {
+				f += []string{" or ", " and "}[rng.IntN(2)] + compare()
+			}
+			if i%10 == 0 {
+				f += " and active eq true"
+			}
+		}
+		e, err := scimfilter.Parse(f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		mentions, ok := scimfilter.Mentions(e, extra...)
+		if ok {
+			withMentions++
+		}
+		for _, q := range queries {
+			scan := func(q directory.ScanQuery) (ids []string) {
+				view(t, s, func(tx directory.ReadTx) error {
+					return tx.ScanUsers(q, func(u directory.User) error {
+						if scimfilter.MatchUser(e, u, map[string]string{"idp": u.IdP, "uniqueUserId": u.UniqueUserID, "owner": string(u.Owner)}) {
+							ids = append(ids, u.ID)
+						}
+						return nil
+					})
+				})
+				return ids
+			}
+			want := scan(q)
+			if i < len(fixed) && q.Org == "" && q.IdP == "" && q.After == "" && len(want) != 1 {
+				t.Errorf("%s matched %v, want one of k1 to k5", f, want)
+			}
+			q.Mentions = mentions
+			if got := scan(q); !slices.Equal(got, want) {
+				t.Errorf("%s, scan %+v: with mentions %q found %v, without %v", f, q, mentions, got, want)
+			}
+			matched += len(want)
+		}
+	}
+	if withMentions < 100 || matched < 500 {
+		t.Errorf("%d of 150 filters had mentions, and they matched %d users in all: the test looks at too little", withMentions, matched)
+	}
 }
 
 // kvUser checks ReadKVUser, the session check, against ReadKVUserIn in a read transaction,
