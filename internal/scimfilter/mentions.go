@@ -1,6 +1,9 @@
 package scimfilter
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // userStrings are the attributes of a user whose values are string fields of directory.User,
 // as stored: top-level names (core or enterprise, lower case) and the sub-attributes each
@@ -41,7 +44,12 @@ func Mentions(e Expr, extra ...string) (mentions []string, ok bool) {
 		case x.And:
 			return r, rok
 		case lok && rok:
-			return append(l, r...), true
+			for _, m := range r {
+				if !slices.Contains(l, m) { // the console's search names one string six times
+					l = append(l, m)
+				}
+			}
+			return l, true
 		}
 		return nil, false
 	case *Compare:

@@ -16,6 +16,7 @@ func TestMentions(t *testing.T) {
 		{`displayName sw "An" or emails ew ".org"`, []string{"An", ".org"}},
 		{`userName co "a" or displayName co "b" or emails co "c" or uniqueUserId eq "d" or externalId eq "e" or id eq "f"`,
 			[]string{"a", "b", "c", "d", "e", "f"}},
+		{`userName co "ann" or displayName co "ann" or emails co "Ann" or id eq "ann"`, []string{"ann", "Ann"}},
 		{`emails.value co "x" or emails[type eq "work"]`, nil},
 		{`name.givenName eq "Ann" and active eq true`, []string{"Ann"}},
 		{`active eq true and name.familyName co "Lee"`, []string{"Lee"}},
