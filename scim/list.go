@@ -467,7 +467,12 @@ func (h *Handler) listUsers(r *http.Request, actor directory.SCIMActor, e filter
 			}
 			win.total = n
 		default:
-			err := tx.ScanUsers(directory.ScanQuery{IdP: actor.IdP}, func(u directory.User) error {
+			q := directory.ScanQuery{IdP: actor.IdP}
+			if e != nil {
+				// Users that hold none of the strings the filter looks for are not decoded.
+				q.Mentions, _ = filter.Mentions(e)
+			}
+			err := tx.ScanUsers(q, func(u directory.User) error {
 				if e == nil || filter.MatchUser(e, u, nil) {
 					add(u)
 				}
