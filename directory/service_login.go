@@ -190,22 +190,33 @@ const joinReason = "group membership from the login's group claims"
 // thousands signs in without its list being read.
 func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string, asserted bool, actor string) (bool, error) {
 	want := make(map[string]bool)
+	named := make(map[string]bool) // groups of the user's that the login names, found by name
 	changed := false
 	mine, err := tx.GroupsOfUser(userID)
 	if err != nil {
 		return false, err
 	}
+	var asked []string // the names, trimmed, each once
 	for _, n := range names {
 		n = strings.TrimSpace(n)
 		if n == "" || want[strings.ToLower(n)] {
 			continue
 		}
 		want[strings.ToLower(n)] = true
-		id, err := tx.GroupIDByDisplayName(idp.ID, n)
+		asked = append(asked, n)
+	}
+	// The groups' ids in one read: a round trip, not one per group, on PostgreSQL.
+	ids, err := tx.GroupIDsByDisplayName(idp.ID, asked)
+	if err != nil {
+		return false, err
+	}
+	for _, n := range asked {
+		id, found := ids[n]
 		switch {
-		case err == nil && slices.Contains(mine, id):
+		case found && slices.Contains(mine, id):
+			named[id] = true
 			continue
-		case errors.Is(err, ErrNotFound):
+		case !found:
 			g := Group{ID: s.newID(), Org: idp.Org, DisplayName: n, IdP: idp.ID, Owner: OwnerJIT, Members: []string{userID}}
 			s.stampGroup(&g, true)
 			if err := tx.PutGroup(g); err != nil {
@@ -217,8 +228,6 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 			}
 			changed = true
 			continue
-		case err != nil:
-			return false, err
 		}
 		// The group's head, and its members only if the event can carry them: joining a group
 		// of thousands reads and writes what the join changes.
@@ -252,8 +261,12 @@ func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string,
 		want[strings.ToLower(strings.TrimSpace(n))] = true
 	}
 	// The groups the login joined are all named, so the memberships read before it are the
-	// ones to look at.
+	// ones to look at, but for those the login named: a returning user's groups cost no read
+	// of their names (a round trip each on PostgreSQL).
 	for _, id := range mine {
+		if named[id] {
+			continue
+		}
 		name, err := tx.GroupName(id)
 		if err != nil {
 			return false, err

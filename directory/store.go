@@ -140,6 +140,10 @@ type ReadTx interface {
 	// GroupIDByDisplayName is the id of the group of idp with displayName (compared as
 	// GroupByDisplayName does), read without its members.
 	GroupIDByDisplayName(idp, displayName string) (string, error)
+	// GroupIDsByDisplayName is GroupIDByDisplayName for several names in one read (one
+	// statement on PostgreSQL): the ids found, keyed by the names as given; a name no group
+	// has is absent.
+	GroupIDsByDisplayName(idp string, displayNames []string) (map[string]string, error)
 	// GroupHead is group id without its members (Members is nil) and how many members it has,
 	// counted up to limit+1: a group of thousands is not read to learn that it is large.
 	GroupHead(id string, limit int) (Group, int, error)

@@ -159,6 +159,16 @@ func (t *txn) GroupIDByDisplayName(idp, displayName string) (string, error) {
 	return string(id), nil
 }
 
+func (t *txn) GroupIDsByDisplayName(idp string, displayNames []string) (map[string]string, error) {
+	ids := make(map[string]string, len(displayNames))
+	for _, n := range displayNames {
+		if id := t.tx.Bucket(bGroupByName).Get(groupNameKey(idp, n)); id != nil {
+			ids[n] = string(id)
+		}
+	}
+	return ids, nil
+}
+
 // groupRecord reads group id's record alone.
 func (t *txn) groupRecord(id string) (groupRecord, error) {
 	raw := t.tx.Bucket(bGroups).Get([]byte(id))

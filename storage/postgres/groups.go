@@ -168,6 +168,35 @@ func (t *txn) GroupIDByDisplayName(idp, displayName string) (string, error) {
 	return id, nil
 }
 
+func (t *txn) GroupIDsByDisplayName(idp string, displayNames []string) (map[string]string, error) {
+	ids := make(map[string]string, len(displayNames))
+	if len(displayNames) == 0 {
+		return ids, nil
+	}
+	folded := make([]string, len(displayNames))
+	for i, n := range displayNames {
+		folded[i] = foldGroupName(n)
+	}
+	type found struct {
+		Folded, ID string
+	}
+	rows, err := collect(t, pgx.RowToStructByPos[found], `SELECT display_name_folded, id FROM groups
+		WHERE idp = $1 AND display_name_folded = ANY ($2::text[])`, idp, folded)
+	if err != nil {
+		return nil, err
+	}
+	byFolded := make(map[string]string, len(rows))
+	for _, r := range rows {
+		byFolded[r.Folded] = r.ID
+	}
+	for i, n := range displayNames {
+		if id, ok := byFolded[folded[i]]; ok {
+			ids[n] = id
+		}
+	}
+	return ids, nil
+}
+
 // groupHead reads a group's document and counts its members up to $2.
 const groupHead = `SELECT g.doc, (SELECT count(*) FROM (SELECT FROM group_members m WHERE m.group_id = $1 ORDER BY m.pos LIMIT $2) AS l)
 	FROM groups g WHERE g.id = $1`

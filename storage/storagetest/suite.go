@@ -524,6 +524,17 @@ func groupNameUnique(t *testing.T, s directory.Store) {
 				t.Errorf("GroupIDByDisplayName(%q, %q) = %q, %v; want %q", c.idp, c.name, id, err, c.want)
 			}
 		}
+		// Several at once, keyed by the names as given, two of which fold alike.
+		ids, err := tx.GroupIDsByDisplayName("okta", []string{" eNG ", "Ops", "eng", "ENG"})
+		if want := map[string]string{" eNG ": "g1", "eng": "g1", "ENG": "g1"}; err != nil || !cmp.Equal(ids, want) {
+			t.Errorf("GroupIDsByDisplayName(okta, …) = %v, %v; want %v", ids, err, want)
+		}
+		if ids, err := tx.GroupIDsByDisplayName("entra", []string{"Eng"}); err != nil || !cmp.Equal(ids, map[string]string{"Eng": "g3"}) {
+			t.Errorf("GroupIDsByDisplayName(entra, Eng) = %v, %v; want g3", ids, err)
+		}
+		if ids, err := tx.GroupIDsByDisplayName("okta", nil); err != nil || ids == nil || len(ids) != 0 {
+			t.Errorf("GroupIDsByDisplayName(okta, none) = %v, %v; want an empty map", ids, err)
+		}
 		return nil
 	})
 }
