@@ -1,34 +1,13 @@
 package directory
 
-import "errors"
-
 // GroupRef names a group a user is a member of.
 type GroupRef struct {
 	ID          string
 	DisplayName string
 }
 
-// UserGroups reads the groups userID is a member of, in id order. A group removed meanwhile is
-// skipped; memberships and groups change in one transaction, so that happens only between
-// reads of different transactions.
-func UserGroups(tx ReadTx, userID string) ([]GroupRef, error) {
-	ids, err := tx.GroupsOfUser(userID)
-	if err != nil {
-		return nil, err
-	}
-	refs := make([]GroupRef, 0, len(ids))
-	for _, id := range ids {
-		name, err := tx.GroupName(id)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		refs = append(refs, GroupRef{ID: id, DisplayName: name})
-	}
-	return refs, nil
-}
+// UserGroups reads the groups userID is a member of, in id order (ReadTx.GroupRefsOfUser).
+func UserGroups(tx ReadTx, userID string) ([]GroupRef, error) { return tx.GroupRefsOfUser(userID) }
 
 // MemberUser is a user together with the groups it is a member of, read in one transaction.
 type MemberUser struct {

@@ -136,6 +136,10 @@ type ReadTx interface {
 	// GroupName is the displayName of group id (ErrNotFound when there is none), read without
 	// its members: what every view of a member of a large group names.
 	GroupName(id string) (string, error)
+	// GroupRefsOfUser is the groups userID is a member of with their displayNames, in id
+	// order, read without their members: what every view of a user names (one statement on
+	// PostgreSQL, where a GroupName for each group was a round trip each).
+	GroupRefsOfUser(userID string) ([]GroupRef, error)
 	GroupByDisplayName(idp, displayName string) (Group, error)
 	// GroupIDByDisplayName is the id of the group of idp with displayName (compared as
 	// GroupByDisplayName does), read without its members.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster/directory"
+	"github.com/rosterhq/roster/internal/benchgoal"
 	"github.com/rosterhq/roster/internal/teststore"
 )
 
@@ -31,4 +32,26 @@ func BenchmarkGetUserByUserNamePostgres(b *testing.B) {
 		_, err := tx.UserByUserName(directory.DefaultOrg, fmt.Sprintf("user%06d@example.com", i))
 		return err
 	})
+}
+
+// BenchmarkGetUserInTenGroupsPostgres: GET /Users/{id} of a user who is a member of ten
+// groups, whose answer names them, beside the same GET of a user in none, in alternating
+// rounds on PostgreSQL: "x-no-groups" is the first's cost in units of the second's.
+func BenchmarkGetUserInTenGroupsPostgres(b *testing.B) {
+	f := seedPostgres(b, 100)
+	member, loner := seededUser(3).ID, seededUser(4).ID
+	for i := range 10 {
+		f.call(b, "POST", "/scim/v2/Groups", fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Team %d","members":[{"value":"%s"}]}`, i, member), 201)
+	}
+	get := func(id string) func() float64 {
+		return func() float64 {
+			return benchgoal.PerOp(samplesPerOp, func(int) { f.call(b, "GET", "/scim/v2/Users/"+id, "", 200) })
+		}
+	}
+	b.ResetTimer()
+	rounds := benchgoal.Alternate(5*b.N, get(loner), get(member))
+	b.StopTimer()
+	b.ReportMetric(benchgoal.Median(rounds.Subjects())*1e6, "us-ten-groups")
+	b.ReportMetric(benchgoal.Median(rounds.Baselines())*1e6, "us-no-groups")
+	b.ReportMetric(rounds.CostRatio(), "x-no-groups")
 }

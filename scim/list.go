@@ -489,10 +489,9 @@ func (h *Handler) listUsers(r *http.Request, actor directory.SCIMActor, e filter
 			}
 		}
 		total = win.total
-		names := map[string]string{}
 		sel := selection{Attributes: p.Attributes, Excluded: p.Excluded}
 		for _, u := range win.items {
-			groups, err := h.groupRefs(tx, u.ID, names)
+			groups, err := h.groupRefs(tx, u.ID)
 			if err != nil {
 				return err
 			}
@@ -606,7 +605,7 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, rt *resourceT
 			if u.IdP != actor.IdP {
 				return directory.ErrNotFound // R10
 			}
-			groups, err := h.groupRefs(tx, u.ID, nil)
+			groups, err := h.groupRefs(tx, u.ID)
 			if err != nil {
 				return err
 			}

@@ -192,26 +192,12 @@ func (h *Handler) userJSONOf(u directory.User, groups []refJSON) userJSON {
 }
 
 // groupRefs computes a user's read-only groups attribute from the memberships.
-func (h *Handler) groupRefs(tx directory.ReadTx, userID string, names map[string]string) ([]refJSON, error) {
-	ids, err := tx.GroupsOfUser(userID)
+func (h *Handler) groupRefs(tx directory.ReadTx, userID string) ([]refJSON, error) {
+	groups, err := tx.GroupRefsOfUser(userID)
 	if err != nil {
 		return nil, err
 	}
-	refs := make([]refJSON, 0, len(ids))
-	for _, id := range ids {
-		name, ok := names[id]
-		if !ok {
-			var err error
-			if name, err = tx.GroupName(id); err != nil {
-				continue // removed meanwhile; memberships and groups change in one transaction
-			}
-			if names != nil {
-				names[id] = name
-			}
-		}
-		refs = append(refs, refJSON{Value: id, Display: name, Type: "direct", Ref: h.scimBase() + "/Groups/" + id})
-	}
-	return refs, nil
+	return h.refsOf(groups), nil
 }
 
 // refsOf is the groups attribute of a user who is a member of groups.

@@ -336,6 +336,25 @@ func (t *txn) GroupsOfUser(userID string) ([]string, error) {
 	return ids, err
 }
 
+func (t *txn) GroupRefsOfUser(userID string) ([]directory.GroupRef, error) {
+	ids, err := t.GroupsOfUser(userID)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]directory.GroupRef, 0, len(ids))
+	for _, id := range ids {
+		name, err := t.GroupName(id)
+		if errors.Is(err, directory.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		refs = append(refs, directory.GroupRef{ID: id, DisplayName: name})
+	}
+	return refs, nil
+}
+
 // groupIndexes lists the index entries of g other than its memberships.
 func groupIndexes(g directory.Group) []indexEntry {
 	return []indexEntry{

@@ -339,6 +339,18 @@ func (t *txn) GroupsOfUser(userID string) ([]string, error) {
 	return ids, nil
 }
 
+func (t *txn) GroupRefsOfUser(userID string) ([]directory.GroupRef, error) {
+	refs, err := collect(t, pgx.RowToStructByPos[directory.GroupRef], `SELECT m.group_id, coalesce(g.doc->>'displayName', '')
+		FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = $1 ORDER BY m.group_id`, userID)
+	if err != nil {
+		return nil, err
+	}
+	if refs == nil {
+		refs = []directory.GroupRef{}
+	}
+	return refs, nil
+}
+
 // checkGroup finds, in the transaction's snapshot, another group of the IdP with the same
 // folded displayName and the first member that is not a user.
 const checkGroup = `

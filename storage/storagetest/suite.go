@@ -451,12 +451,24 @@ func groupMembership(t *testing.T, s directory.Store) {
 		}
 		return us
 	}()...)
+	// GroupRefsOfUser names a user's groups as GroupName names each.
+	refs := func(tx directory.ReadTx, userID string, want ...directory.GroupRef) {
+		t.Helper()
+		got, err := tx.GroupRefsOfUser(userID)
+		if err != nil || got == nil || !cmp.Equal(got, append([]directory.GroupRef{}, want...)) {
+			t.Errorf("GroupRefsOfUser(%s) = %v, %v; want %v", userID, got, err, want)
+		}
+	}
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g0", "Zeta", "okta", "u2", many[0])) })
 	for _, name := range []string{"Everyone", "All staff"} {
 		mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g3", name, "okta", many...)) })
 		view(t, s, func(tx directory.ReadTx) error {
 			if got, err := tx.GroupName("g3"); err != nil || got != name {
 				t.Errorf("GroupName of a group of %d: %q, %v; want %q", len(many), got, err, name)
 			}
+			refs(tx, many[0], directory.GroupRef{ID: "g0", DisplayName: "Zeta"}, directory.GroupRef{ID: "g3", DisplayName: name})
+			refs(tx, "u2", directory.GroupRef{ID: "g0", DisplayName: "Zeta"}, directory.GroupRef{ID: "g1", DisplayName: "Engineering"})
+			refs(tx, "nobody")
 			return nil
 		})
 	}
@@ -467,12 +479,14 @@ func groupMembership(t *testing.T, s directory.Store) {
 		if got, err := tx.GroupName("g3"); err != nil || got != "Nobody" {
 			t.Errorf("GroupName inside the renaming transaction: %q, %v", got, err)
 		}
+		refs(tx, many[1], directory.GroupRef{ID: "g3", DisplayName: "Nobody"})
 		return errors.New("rolled back")
 	})
 	view(t, s, func(tx directory.ReadTx) error {
 		if got, err := tx.GroupName("g3"); err != nil || got != "All staff" {
 			t.Errorf("GroupName after a rolled-back rename: %q, %v", got, err)
 		}
+		refs(tx, many[1], directory.GroupRef{ID: "g3", DisplayName: "All staff"})
 		return nil
 	})
 	mustUpdate(t, s, func(tx directory.Tx) error { return tx.DeleteGroup("g1") })
@@ -480,9 +494,10 @@ func groupMembership(t *testing.T, s directory.Store) {
 		if _, err := tx.GroupName("g1"); !errors.Is(err, directory.ErrNotFound) {
 			t.Errorf("GroupName of a deleted group: %v", err)
 		}
-		if got, err := tx.GroupsOfUser("u2"); err != nil || len(got) != 0 {
-			t.Errorf("u2 still member of %v after the group was deleted (err: %v)", got, err)
+		if got, err := tx.GroupsOfUser("u2"); err != nil || !cmp.Equal(got, []string{"g0"}) {
+			t.Errorf("u2 member of %v after g1 was deleted, want [g0] (err: %v)", got, err)
 		}
+		refs(tx, "u2", directory.GroupRef{ID: "g0", DisplayName: "Zeta"})
 		return nil
 	})
 }
