@@ -195,15 +195,12 @@ func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request, _ access) err
 			return err
 		}
 		out.groupView = groupViewOf(g)
-		out.MemberUsers = make([]memberView, 0, len(g.Members))
-		for _, m := range g.Members {
-			u, err := tx.User(m)
-			if errors.Is(err, directory.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
+		members, err := tx.UsersByID(g.Members)
+		if err != nil {
+			return err
+		}
+		out.MemberUsers = make([]memberView, 0, len(members))
+		for _, u := range members {
 			out.MemberUsers = append(out.MemberUsers, memberView{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName,
 				Active: u.Active, IdP: u.IdP})
 		}

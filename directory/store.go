@@ -111,6 +111,9 @@ type ReadTx interface {
 	// token of that time reads as an owner's.
 
 	User(id string) (User, error)
+	// UsersByID reads the users of ids that exist, in the order of ids: the members of a group
+	// in a few statements on PostgreSQL rather than one each.
+	UsersByID(ids []string) ([]User, error)
 	// UserByUserName looks up a user of organization org by case-folded userName.
 	UserByUserName(org, userName string) (User, error)
 	UserByIdentity(id Identity) (User, error)

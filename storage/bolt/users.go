@@ -29,6 +29,21 @@ func (t *txn) User(id string) (directory.User, error) {
 	return decodeUser(raw)
 }
 
+func (t *txn) UsersByID(ids []string) ([]directory.User, error) {
+	out := make([]directory.User, 0, len(ids))
+	for _, id := range ids {
+		u, err := t.User(id)
+		if errors.Is(err, directory.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
 func userNameKey(org, userName string) []byte {
 	return key(directory.OrgOrDefault(org), directory.FoldUserName(userName))
 }

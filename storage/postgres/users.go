@@ -44,6 +44,29 @@ func (t *txn) User(id string) (directory.User, error) {
 	return t.user(`SELECT doc FROM users WHERE id = $1`, id)
 }
 
+// usersByIDChunk is how many ids one statement of UsersByID reads.
+const usersByIDChunk = 1000
+
+func (t *txn) UsersByID(ids []string) ([]directory.User, error) {
+	byID := make(map[string]directory.User, len(ids))
+	for start := 0; start < len(ids); start += usersByIDChunk {
+		us, err := t.users(`SELECT doc FROM users WHERE id = ANY ($1::text[])`, ids[start:min(start+usersByIDChunk, len(ids))])
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range us {
+			byID[u.ID] = u
+		}
+	}
+	out := make([]directory.User, 0, len(byID))
+	for _, id := range ids {
+		if u, ok := byID[id]; ok {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
 func (t *txn) UserByUserName(org, userName string) (directory.User, error) {
 	return t.user(`SELECT doc FROM users WHERE org = $1 AND user_name_folded = $2`,
 		directory.OrgOrDefault(org), directory.FoldUserName(userName))

@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 	}{
 		{"user round trip keeps every field", userRoundTrip},
 		{"missing resources are ErrNotFound", missingIsNotFound},
+		{"users by id, in the order asked, past a thousand", usersByID},
 		{"userName is unique case-insensitively (R8)", userNameUnique},
 		{"identity is unique per IdP (R7)", identityUnique},
 		{"indexes follow updates", indexesFollowUpdates},
@@ -409,6 +410,35 @@ func group(id, name, idp string, members ...string) directory.Group {
 	}
 	return directory.Group{ID: id, DisplayName: name, IdP: idp, Owner: directory.OwnerSCIM, Members: members,
 		Meta: directory.Meta{Created: t0, LastModified: t0, Version: 1}}
+}
+
+func usersByID(t *testing.T, s directory.Store) {
+	var us []directory.User
+	var ids []string
+	for i := range 1100 {
+		u := user(fmt.Sprintf("u%04d", i), fmt.Sprint("user", i), "okta", fmt.Sprint(i))
+		u.Org = directory.DefaultOrg
+		us, ids = append(us, u), append(ids, u.ID)
+	}
+	putUsers(t, s, us...)
+	slices.Reverse(ids)
+	asked := append([]string{"ghost"}, ids...)
+	asked = append(asked[:600:600], append([]string{"another ghost"}, asked[600:]...)...)
+	view(t, s, func(tx directory.ReadTx) error {
+		got, err := tx.UsersByID(asked)
+		if err != nil || len(got) != len(ids) {
+			t.Fatalf("UsersByID of %d ids (1100 users, 2 missing) = %d users, %v", len(asked), len(got), err)
+		}
+		for i, u := range got {
+			if want := us[len(us)-1-i]; !cmp.Equal(u, want) {
+				t.Fatalf("user %d: %s, want %s (%s)", i, u.ID, want.ID, cmp.Diff(want, u))
+			}
+		}
+		if got, err := tx.UsersByID(nil); err != nil || got == nil || len(got) != 0 {
+			t.Errorf("UsersByID of none = %v, %v; want an empty list", got, err)
+		}
+		return nil
+	})
 }
 
 func groupMembership(t *testing.T, s directory.Store) {
