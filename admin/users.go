@@ -291,11 +291,15 @@ func sortedUsers(tx directory.ReadTx, q usersQuery, out *userList) error {
 		}
 	}
 	end := min(start+q.limit, len(all))
+	ids := make([]string, 0, end-start)
 	for _, e := range all[start:end] {
-		u, err := tx.User(e.id)
-		if err != nil {
-			return err
-		}
+		ids = append(ids, e.id)
+	}
+	page, err := tx.UsersByID(ids)
+	if err != nil {
+		return err
+	}
+	for _, u := range page {
 		v, err := userViewTx(tx, u)
 		if err != nil {
 			return err
