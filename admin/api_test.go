@@ -428,6 +428,24 @@ func TestUsers(t *testing.T) {
 	if u.Owner != "scim" || u.IdP != "okta" || u.UniqueUserID != "00u0" || len(u.Groups) != 1 || u.Groups[0].ID != g.ID || u.Groups[0].DisplayName != "Engineering" || u.LastLoginAt != nil {
 		t.Errorf("user = %+v", u)
 	}
+	// Every way of listing names each user's groups, read for the whole page at once.
+	for _, q := range []string{"limit=50", "limit=50&sort=userName", "limit=50&sort=-displayName", "limit=50&total=true&filter=" + url.QueryEscape(`userName pr`)} {
+		var l userList
+		e.want(e.do("GET", "/admin/api/v1/users?"+q, nil), http.StatusOK).json(t, &l)
+		found := 0
+		for _, item := range l.Items {
+			want := 0
+			if item.ID == ids[0] {
+				found, want = found+1, 1
+			}
+			if len(item.Groups) != want || want == 1 && (item.Groups[0].ID != g.ID || item.Groups[0].DisplayName != "Engineering") {
+				t.Errorf("%s: %s has groups %+v", q, item.ID, item.Groups)
+			}
+		}
+		if found != 1 || len(l.Items) < 2 {
+			t.Errorf("%s: %d items, the member %d times", q, len(l.Items), found)
+		}
+	}
 	if bytes.Contains(r.body, []byte("secrethash")) || bytes.Contains(r.body, []byte("password")) || bytes.Contains(r.body, []byte("sessionsValidAfter")) {
 		t.Errorf("user answer leaks internals: %s", r.body)
 	}

@@ -23,6 +23,11 @@ type userView = view.User
 // userViewTx builds the view of u, reading its groups in tx.
 func userViewTx(tx directory.ReadTx, u directory.User) (userView, error) { return view.UserOf(tx, u) }
 
+// userViewsTx builds the views of a page of users, reading their groups at once.
+func userViewsTx(tx directory.ReadTx, users []directory.User) ([]userView, error) {
+	return view.UsersOf(tx, users)
+}
+
 // userViewOf builds the view of u, a member of groups.
 func userViewOf(u directory.User, groups []directory.GroupRef) userView { return view.Of(u, groups) }
 
@@ -208,29 +213,29 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, a access) er
 		if readAll {
 			from = ""
 		}
+		var page []directory.User
 		err := eachMatch(tx, q, from, func(u directory.User) error {
 			total++
 			if u.ID <= q.scan.After {
 				return nil
 			}
-			if len(out.Items) == q.limit {
+			if len(page) == q.limit {
 				// One more match exists, so there is a next page; it starts after the last
 				// item of this one.
 				if out.NextCursor == "" {
-					out.NextCursor = out.Items[len(out.Items)-1].ID
+					out.NextCursor = page[len(page)-1].ID
 				}
 				if readAll {
 					return nil
 				}
 				return directory.ErrStopScan
 			}
-			v, err := userViewTx(tx, u)
-			if err != nil {
-				return err
-			}
-			out.Items = append(out.Items, v)
+			page = append(page, u)
 			return nil
 		})
+		if err == nil {
+			out.Items, err = userViewsTx(tx, page)
+		}
 		if err == nil && counted {
 			total, err = countMatches(tx, q)
 		}
@@ -299,12 +304,8 @@ func sortedUsers(tx directory.ReadTx, q usersQuery, out *userList) error {
 	if err != nil {
 		return err
 	}
-	for _, u := range page {
-		v, err := userViewTx(tx, u)
-		if err != nil {
-			return err
-		}
-		out.Items = append(out.Items, v)
+	if out.Items, err = userViewsTx(tx, page); err != nil {
+		return err
 	}
 	if end < len(all) {
 		last := all[end-1]
@@ -407,12 +408,8 @@ func byUserName(tx directory.ReadTx, q usersQuery, out *userList) (bool, error) 
 		return false, err
 	}
 	out.Total = &total
-	for _, u := range page {
-		v, err := userViewTx(tx, u)
-		if err != nil {
-			return false, err
-		}
-		out.Items = append(out.Items, v)
+	if out.Items, err = userViewsTx(tx, page); err != nil {
+		return false, err
 	}
 	if more {
 		last := page[len(page)-1]

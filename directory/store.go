@@ -143,6 +143,10 @@ type ReadTx interface {
 	// order, read without their members: what every view of a user names (one statement on
 	// PostgreSQL, where a GroupName for each group was a round trip each).
 	GroupRefsOfUser(userID string) ([]GroupRef, error)
+	// GroupRefsOfUsers is GroupRefsOfUser for several users in one read (one statement on
+	// PostgreSQL), keyed by user id: a page of a list names its users' groups at once. A user
+	// in no group has no entry.
+	GroupRefsOfUsers(userIDs []string) (map[string][]GroupRef, error)
 	GroupByDisplayName(idp, displayName string) (Group, error)
 	// GroupIDByDisplayName is the id of the group of idp with displayName (compared as
 	// GroupByDisplayName does), read without its members.

@@ -490,12 +490,16 @@ func (h *Handler) listUsers(r *http.Request, actor directory.SCIMActor, e filter
 		}
 		total = win.total
 		sel := selection{Attributes: p.Attributes, Excluded: p.Excluded}
+		ids := make([]string, len(win.items))
+		for i, u := range win.items {
+			ids[i] = u.ID
+		}
+		groups, err := tx.GroupRefsOfUsers(ids)
+		if err != nil {
+			return err
+		}
 		for _, u := range win.items {
-			groups, err := h.groupRefs(tx, u.ID)
-			if err != nil {
-				return err
-			}
-			out = append(out, h.renderUser(u, groups, sel))
+			out = append(out, h.renderUser(u, h.refsOf(groups[u.ID]), sel))
 		}
 		return nil
 	})

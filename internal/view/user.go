@@ -43,6 +43,24 @@ func UserOf(tx directory.ReadTx, u directory.User) (User, error) {
 	return Of(u, groups), err
 }
 
+// UsersOf builds the views of users, reading their groups in one read (a statement on
+// PostgreSQL, not one per user).
+func UsersOf(tx directory.ReadTx, users []directory.User) ([]User, error) {
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	groups, err := tx.GroupRefsOfUsers(ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]User, len(users))
+	for i, u := range users {
+		out[i] = Of(u, groups[u.ID])
+	}
+	return out, nil
+}
+
 // Of builds the view of u, a member of groups.
 func Of(u directory.User, groups []directory.GroupRef) User {
 	v := User{ID: u.ID, UserName: u.UserName, DisplayName: u.DisplayName,

@@ -355,6 +355,20 @@ func (t *txn) GroupRefsOfUser(userID string) ([]directory.GroupRef, error) {
 	return refs, nil
 }
 
+func (t *txn) GroupRefsOfUsers(userIDs []string) (map[string][]directory.GroupRef, error) {
+	out := make(map[string][]directory.GroupRef, len(userIDs))
+	for _, id := range userIDs {
+		refs, err := t.GroupRefsOfUser(id)
+		if err != nil {
+			return nil, err
+		}
+		if len(refs) > 0 {
+			out[id] = refs
+		}
+	}
+	return out, nil
+}
+
 // groupIndexes lists the index entries of g other than its memberships.
 func groupIndexes(g directory.Group) []indexEntry {
 	return []indexEntry{

@@ -351,6 +351,23 @@ func (t *txn) GroupRefsOfUser(userID string) ([]directory.GroupRef, error) {
 	return refs, nil
 }
 
+func (t *txn) GroupRefsOfUsers(userIDs []string) (map[string][]directory.GroupRef, error) {
+	out := make(map[string][]directory.GroupRef, len(userIDs))
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	type row struct{ UserID, GroupID, Name string }
+	rows, err := collect(t, pgx.RowToStructByPos[row], `SELECT m.user_id, m.group_id, coalesce(g.doc->>'displayName', '')
+		FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ANY ($1::text[]) ORDER BY m.user_id, m.group_id`, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.UserID] = append(out[r.UserID], directory.GroupRef{ID: r.GroupID, DisplayName: r.Name})
+	}
+	return out, nil
+}
+
 // checkGroup finds, in the transaction's snapshot, another group of the IdP with the same
 // folded displayName and the first member that is not a user.
 const checkGroup = `

@@ -481,12 +481,27 @@ func groupMembership(t *testing.T, s directory.Store) {
 		}
 		return us
 	}()...)
-	// GroupRefsOfUser names a user's groups as GroupName names each.
+	// GroupRefsOfUser names a user's groups as GroupName names each, and GroupRefsOfUsers
+	// names them as GroupRefsOfUser does.
 	refs := func(tx directory.ReadTx, userID string, want ...directory.GroupRef) {
 		t.Helper()
 		got, err := tx.GroupRefsOfUser(userID)
 		if err != nil || got == nil || !cmp.Equal(got, append([]directory.GroupRef{}, want...)) {
 			t.Errorf("GroupRefsOfUser(%s) = %v, %v; want %v", userID, got, err, want)
+		}
+		users := []string{"u1", userID, "nobody", many[0], many[1]}
+		all, err := tx.GroupRefsOfUsers(users)
+		if err != nil {
+			t.Errorf("GroupRefsOfUsers: %v", err)
+		}
+		for _, u := range users {
+			one, _ := tx.GroupRefsOfUser(u)
+			if len(one) == 0 && all[u] != nil || len(one) > 0 && !cmp.Equal(all[u], one) {
+				t.Errorf("GroupRefsOfUsers(%v)[%s] = %v, GroupRefsOfUser = %v", users, u, all[u], one)
+			}
+		}
+		if len(all) > len(users) {
+			t.Errorf("GroupRefsOfUsers(%v) has %d entries", users, len(all))
 		}
 	}
 	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g0", "Zeta", "okta", "u2", many[0])) })
