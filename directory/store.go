@@ -91,8 +91,9 @@ type ScanQuery struct {
 	// Mentions, when set, lets ScanUsers pass over, without decoding it, a user none of whose
 	// string fields holds any of these strings, compared under ASCII case folding: for a filter
 	// that only a user holding one can match (scimfilter.Mentions), such as the console's
-	// search. The strings are ASCII and not empty. A backend may ignore it, and fn must still
-	// check what it is given. Skip counts the records the query selects whether or not they
+	// search. The strings are ASCII without a NUL, and not empty; a backend does without
+	// mentions that are not, and may ignore them altogether: fn must still check what it is
+	// given. Skip counts the records the query selects whether or not they
 	// hold one. ScanGroups ignores it.
 	Mentions []string
 }

@@ -30,8 +30,8 @@ var userStrings = map[string][]string{
 //
 // ok is false when e gives no such guarantee: a comparison of another kind (pr, ne, gt, …),
 // of an attribute that is not a stored string (active, meta), with an operand that is empty,
-// not a string, or not ASCII (whose case folding reaches beyond ASCII); a "not" or a value
-// filter. A store uses the strings to pass over, without decoding them, records that hold
+// not a string, not ASCII (whose case folding reaches beyond ASCII) or holds a NUL; a "not"
+// or a value filter. A store uses the strings to pass over, without decoding them, records that hold
 // none (directory.ScanQuery.Mentions).
 func Mentions(e Expr, extra ...string) (mentions []string, ok bool) {
 	switch x := e.(type) {
@@ -88,9 +88,11 @@ func stringAttr(p AttrPath, extra []string) bool {
 	return false
 }
 
+// isASCII reports whether s is ASCII without a NUL, which no stored string holds and which
+// PostgreSQL refuses in a text parameter.
 func isASCII(s string) bool {
 	for i := range len(s) {
-		if s[i] >= 0x80 {
+		if s[i] >= 0x80 || s[i] == 0 {
 			return false
 		}
 	}

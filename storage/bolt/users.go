@@ -164,7 +164,7 @@ func newMentions(ms []string) *mentions {
 	for _, s := range ms {
 		b := []byte(s)
 		for i, c := range b {
-			if c >= 0x80 {
+			if c >= 0x80 || c == 0 {
 				return nil
 			}
 			if 'A' <= c && c <= 'Z' {

@@ -141,7 +141,7 @@ const (
 )
 
 // mentionPatterns are LIKE patterns for the mentions, in lower case; false when there are
-// none or one is empty or beyond ASCII.
+// none or one is empty, beyond ASCII or holds a NUL.
 func mentionPatterns(ms []string) ([]string, bool) {
 	if len(ms) == 0 {
 		return nil, false
@@ -156,7 +156,7 @@ func mentionPatterns(ms []string) ([]string, bool) {
 		for i := range len(m) {
 			c := m[i]
 			switch {
-			case c >= 0x80:
+			case c >= 0x80 || c == 0: // PostgreSQL refuses a NUL in text
 				return nil, false
 			case c == '%' || c == '_' || c == '\\':
 				p.WriteByte('\\')

@@ -1021,7 +1021,7 @@ func scanMentions(t *testing.T, s directory.Store) {
 	users = append(users, kelvin, dotted, escaped, quoted, path)
 	fixed := []string{`displayName co "kelvin"`, `displayName eq "KELVIN"`, `title co "director"`, `title sw "di"`,
 		`department eq "r&d <west>"`, `department co "&d <w"`, `userName eq "nobody" or department ew "west>"`,
-		`title co "\"hi\""`, `title ew "\\temp"`}
+		`title co "\"hi\""`, `title ew "\\temp"`, `title co "\"hi\"" or displayName co "x\u0000"`}
 	mustUpdate(t, s, func(tx directory.Tx) error {
 		for _, u := range users {
 			if err := tx.PutUser(u); err != nil {
@@ -1101,6 +1101,20 @@ func scanMentions(t *testing.T, s directory.Store) {
 				t.Errorf("%s, scan %+v: with mentions %q found %v, without %v", f, q, mentions, got, want)
 			}
 			matched += len(want)
+		}
+	}
+	// Mentions the contract rules out (a NUL, an empty string, beyond ASCII) make a backend
+	// do without them, not fail.
+	for _, ms := range [][]string{{`"hi"`, "x\x00"}, {`"hi"`, ""}, {`"hi"`, "zoë"}} {
+		found := false
+		view(t, s, func(tx directory.ReadTx) error {
+			return tx.ScanUsers(directory.ScanQuery{Mentions: ms}, func(u directory.User) error {
+				found = found || u.ID == "k4"
+				return nil
+			})
+		})
+		if !found {
+			t.Errorf("a scan naming %q passed over k4", ms)
 		}
 	}
 	if withMentions < 80 || matched < 300 {
