@@ -32,24 +32,13 @@ func (s *Service) scimIdP(tx Tx, a SCIMActor, subject string) (IdP, error) {
 	return idp, nil
 }
 
-// CheckSCIMAccess reports whether the actor's IdP takes SCIM requests at all (R2). The SCIM
+// CheckSCIMAccessOf reports whether the actor's IdP takes SCIM requests at all (R2). The SCIM
 // edge calls it before anything else, so reads are refused the same way writes are; a refusal
 // is recorded as an event naming the token, the rule and subject — what the request addressed —
 // so that every refusal is explained (R12).
-func (s *Service) CheckSCIMAccess(ctx context.Context, a SCIMActor, subject string) error {
-	var idp IdP
-	if err := s.store.View(ctx, func(tx ReadTx) error {
-		var err error
-		idp, err = tx.IdP(a.IdP)
-		return err
-	}); err != nil && !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	return s.CheckSCIMAccessOf(ctx, a, idp, subject)
-}
-
-// CheckSCIMAccessOf is CheckSCIMAccess on the actor's IdP as AuthenticateSCIM read it with the
-// token (zero: it no longer exists), which saves the SCIM edge a read per request.
+//
+// idp is the actor's IdP as AuthenticateSCIM read it with the token (zero: it no longer
+// exists, ErrNotFound), which saves the SCIM edge a read per request.
 func (s *Service) CheckSCIMAccessOf(ctx context.Context, a SCIMActor, idp IdP, subject string) error {
 	if idp.ID == "" || idp.ID != a.IdP {
 		return ErrNotFound

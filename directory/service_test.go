@@ -1500,14 +1500,25 @@ func TestServiceEventSnapshotsCarryNoPasswordHash(t *testing.T) {
 func TestServiceR2ModeJITRefusesSCIM(t *testing.T) {
 	e := newEnv(t)
 	e.createIdP("okta", ModeJIT)
-	a := SCIMActor{IdP: "okta", TokenID: "t1"}
+	_, secret, err := e.svc.CreateToken(e.ctx, "test", TokenSCIM, "okta", "t1", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The SCIM edge's way: the token and its IdP in one read, the mode checked on that IdP.
+	a, idp, err := e.svc.AuthenticateSCIM(e.ctx, secret)
+	if err != nil || a.IdP != "okta" || idp.ID != "okta" || idp.Mode != ModeJIT {
+		t.Fatalf("AuthenticateSCIM: %+v, IdP %s in mode %s, %v", a, idp.ID, idp.Mode, err)
+	}
 	before := e.lastSeq()
-	err := e.svc.CheckSCIMAccess(e.ctx, a, "GET /Users")
+	err = e.svc.CheckSCIMAccessOf(e.ctx, a, idp, "GET /Users")
 	if r := refusalOf(t, err); r.Rule != "R2" || r.Code != RefuseModeJIT || r.EventID == "" {
-		t.Errorf("CheckSCIMAccess in mode jit: %+v", r)
+		t.Errorf("CheckSCIMAccessOf in mode jit: %+v", r)
 	}
 	if evs := e.eventsAfter(before); len(evs) != 1 || evs[0].Type != EventSCIMRefused || evs[0].Rule != "R2" {
-		t.Errorf("CheckSCIMAccess refusal recorded as %+v, want one scim.refused event by R2", evs)
+		t.Errorf("CheckSCIMAccessOf refusal recorded as %+v, want one scim.refused event by R2", evs)
+	}
+	if err := e.svc.CheckSCIMAccessOf(e.ctx, a, IdP{}, "GET /Users"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("CheckSCIMAccessOf with the IdP gone: %v, want ErrNotFound", err)
 	}
 	_, err = e.svc.SCIMCreateUser(e.ctx, a, scimAda())
 	if r := refusalOf(t, err); r.Rule != "R2" || r.EventID == "" {
@@ -1517,11 +1528,11 @@ func TestServiceR2ModeJITRefusesSCIM(t *testing.T) {
 		t.Errorf("R2: %d users created through a refused SCIM request", n)
 	}
 	e.setMode("okta", ModeBoth)
-	if err := e.svc.CheckSCIMAccess(e.ctx, a, "GET /Users"); err != nil {
-		t.Errorf("CheckSCIMAccess in mode both: %v", err)
+	if a, idp, err = e.svc.AuthenticateSCIM(e.ctx, secret); err != nil || idp.Mode != ModeBoth {
+		t.Fatalf("AuthenticateSCIM after the switch: IdP in mode %s, %v", idp.Mode, err)
 	}
-	if err := e.svc.CheckSCIMAccess(e.ctx, SCIMActor{IdP: "gone"}, "GET /Users"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("CheckSCIMAccess for an unknown IdP: %v", err)
+	if err := e.svc.CheckSCIMAccessOf(e.ctx, a, idp, "GET /Users"); err != nil {
+		t.Errorf("CheckSCIMAccessOf in mode both: %v", err)
 	}
 }
 

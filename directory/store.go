@@ -98,6 +98,23 @@ type ScanQuery struct {
 	Mentions []string
 }
 
+// UsableMentions reports whether ms are mentions a backend can use (ScanQuery.Mentions):
+// some, each ASCII, not empty and without a NUL, which no stored string holds and PostgreSQL
+// refuses in text.
+func UsableMentions(ms []string) bool {
+	for _, m := range ms {
+		if m == "" {
+			return false
+		}
+		for i := range len(m) {
+			if m[i] >= 0x80 || m[i] == 0 {
+				return false
+			}
+		}
+	}
+	return len(ms) > 0
+}
+
 // ReadTx is what a transaction can read. Lookups of a missing resource return ErrNotFound.
 type ReadTx interface {
 	// Org reads an organization; Orgs lists every organization in id order.

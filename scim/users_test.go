@@ -235,6 +235,30 @@ func TestGroupsAttributeIsComputedAndReadOnly(t *testing.T) {
 	if len(groups) != 1 || groups[0].(map[string]any)["value"] != gid || groups[0].(map[string]any)["display"] != "Eng" {
 		t.Fatalf("groups = %v", r.Body["groups"])
 	}
+	// A list names them too, read for the whole page at once: a page of every user, and one
+	// through a filter no index answers.
+	other := e.createUser("alice@example.com", "ext-2")
+	for _, path := range []string{"/scim/v2/Users", "/scim/v2/Users?filter=" + query(`userName co "example.com"`)} {
+		seen := 0
+		for _, u := range resources(e.do("GET", path, nil).must(t, 200)) {
+			gs, _ := u["groups"].([]any)
+			switch u["id"] {
+			case id:
+				seen++
+				if len(gs) != 1 || gs[0].(map[string]any)["value"] != gid || gs[0].(map[string]any)["display"] != "Eng" {
+					t.Errorf("%s: bjensen's groups = %v", path, u["groups"])
+				}
+			case other:
+				seen++
+				if len(gs) != 0 {
+					t.Errorf("%s: alice's groups = %v, want none", path, u["groups"])
+				}
+			}
+		}
+		if seen != 2 {
+			t.Errorf("%s listed %d of the two users", path, seen)
+		}
+	}
 	// A PUT's groups are ignored: membership changes only through the group.
 	put := userBody("bjensen@example.com", "ext-1")
 	put["groups"] = []any{}

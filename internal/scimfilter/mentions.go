@@ -3,6 +3,8 @@ package scimfilter
 import (
 	"slices"
 	"strings"
+
+	"github.com/rosterhq/roster/directory"
 )
 
 // userStrings are the attributes of a user whose values are string fields of directory.User,
@@ -54,7 +56,7 @@ func Mentions(e Expr, extra ...string) (mentions []string, ok bool) {
 		return nil, false
 	case *Compare:
 		s, isString := x.Value.(string)
-		if !isString || s == "" || !isASCII(s) || !stringAttr(x.Path, extra) {
+		if !isString || !directory.UsableMentions([]string{s}) || !stringAttr(x.Path, extra) {
 			return nil, false
 		}
 		switch x.Op {
@@ -86,15 +88,4 @@ func stringAttr(p AttrPath, extra []string) bool {
 		}
 	}
 	return false
-}
-
-// isASCII reports whether s is ASCII without a NUL, which no stored string holds and which
-// PostgreSQL refuses in a text parameter.
-func isASCII(s string) bool {
-	for i := range len(s) {
-		if s[i] >= 0x80 || s[i] == 0 {
-			return false
-		}
-	}
-	return true
 }

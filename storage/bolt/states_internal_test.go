@@ -26,11 +26,7 @@ func stateUser(i int) directory.User {
 // reading every user. A commit made straight on the bbolt file, which the store does not see,
 // is not missed: the next read counts it.
 func TestUserStatesFollowCommitsDuringABuild(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	ctx := context.Background()
 	const seeded = 10_000
 	for first := 0; first < seeded; first += 5000 {
@@ -106,16 +102,7 @@ func TestUserStatesFollowCommitsDuringABuild(t *testing.T) {
 	if !held || at != last {
 		t.Errorf("after the writes the store holds figures %v as of transaction %d; want them as of the last commit, %d", held, at, last)
 	}
-	check := func(step string) {
-		t.Helper()
-		if err := s.View(ctx, func(tx directory.ReadTx) error {
-			storagetest.CheckStates(t, tx, step, directory.DefaultOrg, "globex")
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	check("after concurrent writes and reads")
+	checkStates(t, s, "after concurrent writes and reads")
 
 	// A user written in a bbolt transaction of its own, past the store's commits.
 	if err := s.db.Update(func(tx *bbolt.Tx) error { return (&txn{tx: tx}).PutUser(stateUser(999_999)) }); err != nil {
@@ -125,11 +112,11 @@ func TestUserStatesFollowCommitsDuringABuild(t *testing.T) {
 	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.DeleteUser(stateUser(7).ID) }); err != nil {
 		t.Fatal(err)
 	}
-	check("after a commit the store did not see, and one it did")
+	checkStates(t, s, "after a commit the store did not see, and one it did")
 	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.DeleteUser(stateUser(8).ID) }); err != nil {
 		t.Fatal(err)
 	}
-	check("built again, then kept up")
+	checkStates(t, s, "built again, then kept up")
 }
 
 // TestUserStatesBuildRules walks the figures' bookkeeping through the orders in which a build
@@ -197,11 +184,7 @@ func TestUserStatesBuildRules(t *testing.T) {
 // the store holds it, as the writer changes it from then on (a concurrent map read and write
 // ends the process). Run it under the race detector too (CI does).
 func TestUserStatesBuildWhileStatesChange(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	ctx := context.Background()
 	const users = 2000
 	many := func(i int) directory.User { // a state of its own for each user: a large map
@@ -283,15 +266,6 @@ func TestUserStatesOutliveACleanStop(t *testing.T) {
 		defer s.states.mu.Unlock()
 		return s.states.counts != nil, s.states.txid, last
 	}
-	check := func(s *Store, step string) {
-		t.Helper()
-		if err := s.View(ctx, func(tx directory.ReadTx) error {
-			storagetest.CheckStates(t, tx, step, directory.DefaultOrg, "globex")
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	s := open()
 	if err := s.Update(ctx, func(tx directory.Tx) error {
 		for i := range 300 {
@@ -306,7 +280,7 @@ func TestUserStatesOutliveACleanStop(t *testing.T) {
 	if held, _, _ := heldAt(s); held {
 		t.Fatal("the figures are held before anything read them")
 	}
-	check(s, "first read")
+	checkStates(t, s, "first read")
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -315,11 +289,11 @@ func TestUserStatesOutliveACleanStop(t *testing.T) {
 	if held, at, last := heldAt(s); !held || at != last {
 		t.Errorf("after a clean stop and a start, the figures are held %v as of %d; want them as of the last transaction, %d", held, at, last)
 	}
-	check(s, "after a restart")
+	checkStates(t, s, "after a restart")
 	if err := s.Update(ctx, func(tx directory.Tx) error { return tx.DeleteUser(stateUser(3).ID) }); err != nil {
 		t.Fatal(err)
 	}
-	check(s, "a commit after the restart")
+	checkStates(t, s, "a commit after the restart")
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -340,11 +314,22 @@ func TestUserStatesOutliveACleanStop(t *testing.T) {
 	if held, _, _ := heldAt(s); held {
 		t.Error("the figures saved before another program changed the file are held after it")
 	}
-	check(s, "after a change made by another program")
+	checkStates(t, s, "after a change made by another program")
 	if err := s.db.View(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bMeta).Get(metaUserStates) != nil {
 			t.Error("the saved figures stay in the file after the start that read them")
 		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkStates checks the store's counts of users by state against reading every user.
+func checkStates(t *testing.T, s *Store, step string) {
+	t.Helper()
+	if err := s.View(context.Background(), func(tx directory.ReadTx) error {
+		storagetest.CheckStates(t, tx, step, directory.DefaultOrg, "globex")
 		return nil
 	}); err != nil {
 		t.Fatal(err)

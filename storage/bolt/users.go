@@ -154,27 +154,15 @@ type mentions struct {
 	buf   []byte
 }
 
-// newMentions returns nil for no mentions, or for any that is empty or beyond ASCII, which
+// newMentions returns nil for mentions that are not usable (directory.UsableMentions), which
 // the scan then does without.
 func newMentions(ms []string) *mentions {
-	if len(ms) == 0 {
+	if !directory.UsableMentions(ms) {
 		return nil
 	}
 	m := &mentions{}
 	for _, s := range ms {
-		b := []byte(s)
-		for i, c := range b {
-			if c >= 0x80 || c == 0 {
-				return nil
-			}
-			if 'A' <= c && c <= 'Z' {
-				b[i] = c + 'a' - 'A'
-			}
-		}
-		if len(b) == 0 {
-			return nil
-		}
-		m.lower = append(m.lower, b)
+		m.lower = append(m.lower, bytes.ToLower([]byte(s)))
 	}
 	return m
 }

@@ -312,7 +312,7 @@ func (s *Store) ReadTokenByHash(ctx context.Context, hash []byte) (directory.Tok
 		return directory.Token{}, directory.IdP{}, err
 	}
 	tok = directory.UpgradeStoredToken(tok)
-	if rawIdP != nil && tok.IdP != "" {
+	if rawIdP != nil {
 		if err := decode(rawIdP, &idp); err != nil {
 			return directory.Token{}, directory.IdP{}, err
 		}

@@ -140,24 +140,19 @@ const (
 	OR lower(text.raw COLLATE "C") LIKE ANY ($%d)) AND `
 )
 
-// mentionPatterns are LIKE patterns for the mentions, in lower case; false when there are
-// none or one is empty, beyond ASCII or holds a NUL.
+// mentionPatterns are LIKE patterns for the mentions, in lower case; false when they are
+// not usable (directory.UsableMentions).
 func mentionPatterns(ms []string) ([]string, bool) {
-	if len(ms) == 0 {
+	if !directory.UsableMentions(ms) {
 		return nil, false
 	}
 	pats := make([]string, 0, len(ms))
 	for _, m := range ms {
-		if m == "" {
-			return nil, false
-		}
 		var p strings.Builder
 		p.WriteByte('%')
 		for i := range len(m) {
 			c := m[i]
 			switch {
-			case c >= 0x80 || c == 0: // PostgreSQL refuses a NUL in text
-				return nil, false
 			case c == '%' || c == '_' || c == '\\':
 				p.WriteByte('\\')
 			case 'A' <= c && c <= 'Z':
