@@ -64,6 +64,10 @@ func New(store Store, opts ...Option) *Service {
 // Now is the service's clock, in UTC.
 func (s *Service) Now() time.Time { return s.now().UTC() }
 
+// WritersRunTogether reports whether the store runs write transactions side by side
+// (Store.WritersRunTogether): then work done inside an update delays no other writer.
+func (s *Service) WritersRunTogether() bool { return s.store.WritersRunTogether() }
+
 // NewID returns a fresh resource id.
 func (s *Service) NewID() string { return s.newID() }
 

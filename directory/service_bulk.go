@@ -60,6 +60,10 @@ func (b batchStore) ReadTokenByHash(_ context.Context, hash []byte) (Token, IdP,
 	return ReadTokenByHashIn(b.tx, hash)
 }
 
+// WritersRunTogether: a write on a batch store runs in the batch's open transaction, which a
+// read before it would not spare.
+func (b batchStore) WritersRunTogether() bool { return true }
+
 func (b batchStore) Close() error { return nil }
 
 // onTx is a view of s whose operations run on tx; failed is set when one of their transaction

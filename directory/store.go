@@ -33,6 +33,11 @@ type Store interface {
 	// a SCIM request is checked against (R2). A backend answers it in one statement where it
 	// can.
 	ReadTokenByHash(ctx context.Context, hash []byte) (Token, IdP, error)
+	// WritersRunTogether reports whether the backend's write transactions run side by side,
+	// so that work done inside one delays no other writer (PostgreSQL). Where they run one
+	// at a time (bbolt), a caller does what it can before Update; where they run together,
+	// it does it inside, saving the reads before.
+	WritersRunTogether() bool
 	Close() error
 }
 

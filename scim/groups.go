@@ -127,7 +127,7 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, id string, 
 			return
 		}
 	}
-	out, err := patchCopy(
+	out, err := patchCopy(h.svc.WritersRunTogether(),
 		func() (directory.Group, error) { return h.svc.SCIMGroup(ctx, actor, id) },
 		func(g directory.Group) int64 { return g.Meta.Version },
 		func(old directory.Group) (directory.Group, error) {

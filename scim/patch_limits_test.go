@@ -74,11 +74,12 @@ func TestPatchLimits(t *testing.T) {
 	}
 }
 
-// TestPatchCopyRetriesWhenTheResourceChanged: when the stored resource is no longer the version
-// the PATCH was applied to, the PATCH is read and applied again, and written only to the
-// version it was applied to; a resource that keeps changing ends in 409, never in a write of a
-// stale copy.
-func TestPatchCopyRetriesWhenTheResourceChanged(t *testing.T) {
+// TestPatchCopyAppliesToTheVersionItWrites: a PATCH applied to a copy read before the write is
+// written only if the stored resource is still that version; when it changed meanwhile, the
+// PATCH is applied again inside the write, to the version stored there, never written as the
+// stale copy and never refused for the change. Where writers run together it is applied
+// inside from the start, reading nothing before.
+func TestPatchCopyAppliesToTheVersionItWrites(t *testing.T) {
 	stored := directory.User{ID: "u", Title: "first", Meta: directory.Meta{Version: 1}}
 	reads, applied := 0, []int64{}
 	read := func() (directory.User, error) { reads++; return stored, nil }
@@ -89,43 +90,48 @@ func TestPatchCopyRetriesWhenTheResourceChanged(t *testing.T) {
 		return u, nil
 	}
 	var written []directory.User
-	// The first write finds that someone changed the user since it was read.
-	changeOnce := true
-	write := func(fn func(directory.User) (directory.User, error)) (directory.User, error) {
-		if changeOnce {
-			changeOnce = false
-			stored.Title, stored.Meta.Version = "second", 2
+	// write runs fn as the Service does, on the stored version, after change changed it.
+	writeAfter := func(change func()) func(fn func(directory.User) (directory.User, error)) (directory.User, error) {
+		return func(fn func(directory.User) (directory.User, error)) (directory.User, error) {
+			change()
+			u, err := fn(stored.Clone())
+			if err == nil {
+				written = append(written, u)
+			}
+			return u, err
 		}
-		u, err := fn(stored)
-		if err == nil {
-			written = append(written, u)
+	}
+	check := func(name string, inside bool, change func(), wantReads int, wantApplied string) {
+		t.Helper()
+		reads, applied, written = 0, nil, nil
+		out, err := patchCopy(inside, read, version, apply, writeAfter(change))
+		if err != nil || reads != wantReads || fmt.Sprint(applied) != wantApplied || len(written) != 1 ||
+			out.Title != stored.Title || out.NickName != "patched" || out.Meta.Version != stored.Meta.Version {
+			t.Errorf("%s: %v, %d reads, applied to versions %v, written %+v; want %d reads, applied to %s, the stored version patched and written once",
+				name, err, reads, applied, written, wantReads, wantApplied)
 		}
-		return u, err
 	}
-	out, err := patchCopy(read, version, apply, write)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if reads != 2 || fmt.Sprint(applied) != "[1 2]" || len(written) != 1 || out.Title != "second" || out.NickName != "patched" {
-		t.Errorf("reads %d, applied to versions %v, written %+v: want the PATCH applied again to version 2 and written once", reads, applied, written)
-	}
-
-	// Always changed: given up with 409 after a few attempts, nothing written.
-	written = nil
-	always := func(fn func(directory.User) (directory.User, error)) (directory.User, error) {
-		stored.Meta.Version++
-		return fn(stored)
-	}
-	_, err = patchCopy(read, version, apply, always)
-	if se := errorFor(nil, nil, err); se.Status != 409 || len(written) != 0 {
-		t.Errorf("a user changing at every attempt: %v (status %d), %d writes; want 409 and none", err, se.Status, len(written))
-	}
+	check("unchanged", false, func() {}, 1, "[1]")
+	check("changed before the write", false, func() { stored.Title, stored.Meta.Version = "second", 2 }, 1, "[1 2]")
+	check("inside", true, func() { stored.Meta.Version = 7 }, 0, "[7]")
 
 	// What the PATCH's application reports comes from inside the write, after its checks.
 	bad := errors.New("no target")
-	_, err = patchCopy(read, version, func(directory.User) (directory.User, error) { return directory.User{}, bad },
-		func(fn func(directory.User) (directory.User, error)) (directory.User, error) { return fn(stored) })
-	if !errors.Is(err, bad) {
-		t.Errorf("the PATCH's own error: %v, want %v", err, bad)
+	for _, inside := range []bool{false, true} {
+		_, err := patchCopy(inside, read, version, func(directory.User) (directory.User, error) { return directory.User{}, bad },
+			func(fn func(directory.User) (directory.User, error)) (directory.User, error) { return fn(stored) })
+		if !errors.Is(err, bad) {
+			t.Errorf("the PATCH's own error (inside %v): %v, want %v", inside, err, bad)
+		}
+	}
+	// A read that fails for another reason than a missing resource ends the PATCH.
+	broken := errors.New("store unavailable")
+	_, err := patchCopy(false, func() (directory.User, error) { return directory.User{}, broken }, version, apply,
+		func(fn func(directory.User) (directory.User, error)) (directory.User, error) {
+			t.Error("written after a failed read")
+			return fn(stored)
+		})
+	if !errors.Is(err, broken) {
+		t.Errorf("a failed read: %v, want %v", err, broken)
 	}
 }

@@ -404,7 +404,7 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, id string, o
 	}
 	ctx, actor := r.Context(), actorFrom(r)
 	var groups []directory.GroupRef
-	out, err := patchCopy(
+	out, err := patchCopy(h.svc.WritersRunTogether(),
 		func() (directory.User, error) { return h.svc.SCIMUser(ctx, actor, id) },
 		func(u directory.User) int64 { return u.Meta.Version },
 		func(old directory.User) (directory.User, error) {

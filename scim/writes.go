@@ -4,8 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	scimerrors "github.com/elimity-com/scim/errors"
-
 	"github.com/rosterhq/roster/directory"
 )
 
@@ -57,53 +55,48 @@ func (h *Handler) answer(w http.ResponseWriter, status int, path string, version
 	writeJSON(w, status, body)
 }
 
-// errChanged says the stored resource is no longer the version a PATCH was applied to.
-var errChanged = errors.New("the resource changed while the PATCH was applied to it")
-
-// patchAttempts bounds how often a PATCH is applied again to a resource that keeps changing
-// under it.
-const patchAttempts = 5
-
-// patchCopy carries out a PATCH without doing its work inside the write transaction, which
-// every writer of the store waits for: it reads the resource, applies the operations to that
-// copy (apply), and has write store the result only if the stored resource is still the
-// version it read, reading and applying again when it is not. write runs the Service's update
-// with the function it is given; the Service's own checks (the mode, R2; the IdP's scope, R10;
+// patchCopy carries out a PATCH without doing its work inside the write transaction where the
+// store runs one writer at a time (bbolt) and every other writer would wait for it: it reads
+// the resource, applies the operations to that copy (apply), and has write store the result
+// if the stored resource is still the version it read. write runs the Service's update with
+// the function it is given; the Service's own checks (the mode, R2; the IdP's scope, R10;
 // If-Match) run before that function, so a PATCH is refused for the same reasons, in the same
-// order, as when it was applied inside. What apply reports is reported from inside too, after
+// order, as when it is applied inside. What apply reports is reported from inside too, after
 // those checks.
+//
+// When the stored resource changed since it was read (another PATCH of it committed in
+// between, or in the same group commit), the operations are applied inside, to the version
+// stored there: a PATCH is never written over a version it did not see, and never refused
+// because others changed the resource first. Where writers run together (inside, PostgreSQL),
+// applying inside delays no one, and the read before would cost the request round trips of
+// its own: the operations are applied in the write transaction, and read is not called.
 //
 // Server-kept fields that change without a new version (a user's lastLoginAt) are taken from
 // the stored resource inside the transaction, so the copy's stale ones are never written.
-func patchCopy[T interface{ Clone() T }](read func() (T, error), version func(T) int64, apply func(T) (T, error),
+func patchCopy[T interface{ Clone() T }](inside bool, read func() (T, error), version func(T) int64, apply func(T) (T, error),
 	write func(fn func(T) (T, error)) (T, error)) (T, error) {
-	var zero T
-	for range patchAttempts {
-		base, readErr := read()
-		if readErr != nil && !errors.Is(readErr, directory.ErrNotFound) {
-			return zero, readErr
-		}
-		var patched T
-		var applyErr error
-		if readErr == nil {
-			patched, applyErr = apply(base.Clone())
-		}
-		out, err := write(func(cur T) (T, error) {
-			// A missing resource that now exists, or one at another version, was changed by
-			// someone else since it was read.
-			if readErr != nil || version(cur) != version(base) {
-				return zero, errChanged
-			}
-			if applyErr != nil {
-				return zero, applyErr
-			}
-			// The function may run more than once; each run returns its own copy.
-			return patched.Clone(), nil
-		})
-		if !errors.Is(err, errChanged) {
-			return out, err
-		}
+	if inside {
+		// The Service passes each run of the function a copy of its own.
+		return write(apply)
 	}
-	return zero, scimerrors.ScimError{Status: http.StatusConflict,
-		Detail: "The resource kept changing while this PATCH was applied to it; send the PATCH again."}
+	base, err := read()
+	if errors.Is(err, directory.ErrNotFound) {
+		// The write says why (or finds the resource created since, and applies inside).
+		return write(apply)
+	} else if err != nil {
+		var zero T
+		return zero, err
+	}
+	patched, applyErr := apply(base.Clone())
+	return write(func(cur T) (T, error) {
+		if version(cur) != version(base) {
+			return apply(cur)
+		}
+		if applyErr != nil {
+			var zero T
+			return zero, applyErr
+		}
+		// The function may run more than once; each run returns its own copy.
+		return patched.Clone(), nil
+	})
 }

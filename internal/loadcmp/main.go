@@ -9,16 +9,21 @@
 //	go run ./internal/loadcmp before=/tmp/roster-before after=/tmp/roster-after
 //
 // -only limits the run to the workloads whose name holds a string; -users, -members and
-// -rounds size it.
+// -rounds size it. -database-url runs each build on PostgreSQL instead, in a fresh schema of
+// that database of its own, which the run drops when it ends:
+//
+//	go run ./internal/loadcmp -database-url 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable' before=… after=…
 package main
 
 import (
 	"bytes"
+	"context"
 	crand "crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -27,6 +32,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,6 +40,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/rosterhq/roster/internal/benchgoal"
 )
@@ -80,10 +88,47 @@ func freePort() int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func start(label, bin, dir string) *server {
+// freshSchema makes a schema of its own in the database at dbURL and returns the URL of that
+// schema (pgx sends search_path as a run-time parameter) and a function that drops it.
+func freshSchema(dbURL string) (string, func()) {
+	u, err := url.Parse(dbURL)
+	if err != nil || u.Scheme == "" {
+		fatal(fmt.Sprintf("-database-url: give a postgres:// URL (%v)", err))
+	}
+	b := make([]byte, 6)
+	crand.Read(b)
+	name := "loadcmp_" + hex.EncodeToString(b)
+	exec := func(sql string) error {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, dbURL)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, sql)
+		return err
+	}
+	if err := exec("CREATE SCHEMA " + name); err != nil {
+		fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String(), func() { exec("DROP SCHEMA " + name + " CASCADE") }
+}
+
+// start starts bin on a loopback port, on a bbolt file in dir, or on a fresh schema of the
+// database at dbURL when it is set.
+func start(label, bin, dir, dbURL string) *server {
 	port := freePort()
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	cmd := exec.Command(bin, "serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", filepath.Join(dir, "roster.db"), "--admin-token", adminToken)
+	drop := func() {}
+	if dbURL != "" {
+		var schemaURL string
+		schemaURL, drop = freshSchema(dbURL)
+		cmd.Args = append(cmd.Args, "--database-url", schemaURL)
+	}
 	cmd.Env = append(os.Environ(), "ROSTER_LOG_LEVEL=error")
 	logf, _ := os.Create(filepath.Join(dir, "server.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -91,7 +136,7 @@ func start(label, bin, dir string) *server {
 		fatal(err)
 	}
 	stopping.Lock()
-	stops = append(stops, func() { cmd.Process.Kill(); cmd.Wait(); os.RemoveAll(dir) })
+	stops = append(stops, func() { cmd.Process.Kill(); cmd.Wait(); os.RemoveAll(dir); drop() })
 	stopping.Unlock()
 	s := &server{label: label, base: base, cmd: cmd, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}, Timeout: 60 * time.Second}}
 	for i := 0; ; i++ {
@@ -234,6 +279,7 @@ func main() {
 	members := flag.Int("members", 2000, "members of the seeded group")
 	rounds := flag.Int("rounds", 5, "rounds per workload and build")
 	only := flag.String("only", "", "run only the workloads whose name holds this")
+	dbURL := flag.String("database-url", "", "run each build on PostgreSQL, in a fresh schema of this database")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fatal("name the builds to compare as label=path-to-roster, the baseline first")
@@ -246,7 +292,7 @@ func main() {
 			fatal(fmt.Sprintf("%q: name a build as label=path-to-roster", arg))
 		}
 		dir, _ := os.MkdirTemp("", "loadcmp-"+label)
-		s := start(label, bin, dir)
+		s := start(label, bin, dir, *dbURL)
 		s.setup(*users, *members)
 		servers = append(servers, s)
 	}

@@ -179,6 +179,10 @@ func (s *Store) init() error {
 func (s *Store) Path() string { return s.path }
 
 // Close finishes the queued writes and closes the file.
+// WritersRunTogether is false: bbolt runs one write transaction at a time, so work done
+// inside one is work every other writer waits for.
+func (s *Store) WritersRunTogether() bool { return false }
+
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closing.Lock()

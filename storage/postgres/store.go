@@ -84,6 +84,10 @@ func (s *Store) LogTo(log *slog.Logger) { s.stats.log.Store(log) }
 
 // Close stops numbering and listening and closes every connection of the pool, waiting for
 // those in use to be released.
+// WritersRunTogether is true: PostgreSQL runs write transactions side by side, and a read
+// before one costs round trips of its own.
+func (s *Store) WritersRunTogether() bool { return true }
+
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.events.close()
