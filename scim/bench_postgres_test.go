@@ -1,11 +1,18 @@
 package scim
 
 import (
+	"context"
 	"fmt"
+	"net/url"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/rosterhq/roster/directory"
 	"github.com/rosterhq/roster/internal/benchgoal"
+	"github.com/rosterhq/roster/internal/slowlink"
 	"github.com/rosterhq/roster/internal/teststore"
 )
 
@@ -54,4 +61,65 @@ func BenchmarkGetUserInTenGroupsPostgres(b *testing.B) {
 	b.ReportMetric(benchgoal.Median(rounds.Subjects())*1e6, "us-ten-groups")
 	b.ReportMetric(benchgoal.Median(rounds.Baselines())*1e6, "us-no-groups")
 	b.ReportMetric(rounds.CostRatio(), "x-no-groups")
+}
+
+// linkDelay is what the slow link adds to each round trip to the database.
+const linkDelay = time.Millisecond
+
+// BenchmarkRequestsOverSlowLinkPostgres: what round trips to the database cost SCIM requests
+// when PostgreSQL is not on the same machine. The store reaches the database through a
+// loopback proxy that adds a millisecond to each round trip (internal/slowlink), about what a
+// database in another zone adds; each request is timed beside a bare one-row SELECT over the
+// same link, in alternating rounds. "x-round-trip-<request>" is a request's latency in units of
+// that SELECT: about the round trips the request waits for, plus its own work. "ms-round-trip"
+// is the SELECT's latency (the sleep behind the delay may take longer than asked).
+func BenchmarkRequestsOverSlowLinkPostgres(b *testing.B) {
+	u, err := url.Parse(teststore.PostgresURL(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	link := slowlink.Start(b, u.Host, linkDelay)
+	u.Host = link.Addr
+	st := teststore.Postgres(b, u.String())
+	const users = 100
+	svc, srv, token := serveSeeded(b, st, st.Update, users, 1000)
+	b.Cleanup(srv.Close)
+	f := &fixture{n: users, svc: svc, srv: srv, token: token}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, u.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close(ctx) })
+	const perRound = 20
+	roundTrip := func() float64 {
+		return benchgoal.PerOp(perRound, func(int) {
+			var one int
+			if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	id := seededUser(3).ID
+	var seq atomic.Int64
+	requests := []struct {
+		name string
+		op   func(i int)
+	}{
+		{"get", func(int) { f.call(b, "GET", "/scim/v2/Users/"+id, "", 200) }},
+		{"filter", func(i int) { f.call(b, "GET", "/scim/v2/Users?filter="+url.QueryEscape(byUserName(i%users)), "", 200) }},
+		{"patch", func(i int) {
+			f.call(b, "PATCH", "/scim/v2/Users/"+id, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"T%d"}]}`, seq.Add(1)), 200)
+		}},
+		{"create", func(int) { f.call(b, "POST", "/scim/v2/Users", createBody(40_000_000+int(seq.Add(1))), 201) }},
+	}
+	b.ResetTimer()
+	var trips []float64
+	for _, r := range requests {
+		rounds := benchgoal.Alternate(3*b.N, roundTrip, func() float64 { return benchgoal.PerOp(perRound, r.op) })
+		trips = append(trips, rounds.Baselines()...)
+		b.ReportMetric(rounds.CostRatio(), "x-round-trip-"+r.name)
+	}
+	b.StopTimer()
+	b.ReportMetric(benchgoal.Median(trips)*1e3, "ms-round-trip")
 }

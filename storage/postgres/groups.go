@@ -340,6 +340,9 @@ func (t *txn) GroupsOfUser(userID string) ([]string, error) {
 }
 
 func (t *txn) GroupRefsOfUser(userID string) ([]directory.GroupRef, error) {
+	if refs, ok := t.refs[userID]; ok {
+		return slices.Clone(refs), nil
+	}
 	refs, err := collect(t, pgx.RowToStructByPos[directory.GroupRef], `SELECT m.group_id, coalesce(g.doc->>'displayName', '')
 		FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = $1 ORDER BY m.group_id`, userID)
 	if err != nil {
@@ -356,6 +359,9 @@ func (t *txn) GroupRefsOfUsers(userIDs []string) (map[string][]directory.GroupRe
 	if len(userIDs) == 0 {
 		return out, nil
 	}
+	if kept := t.keptRefs(userIDs); kept != nil {
+		return kept, nil
+	}
 	type row struct{ UserID, GroupID, Name string }
 	rows, err := collect(t, pgx.RowToStructByPos[row], `SELECT m.user_id, m.group_id, coalesce(g.doc->>'displayName', '')
 		FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ANY ($1::text[]) ORDER BY m.user_id, m.group_id`, userIDs)
@@ -366,6 +372,23 @@ func (t *txn) GroupRefsOfUsers(userIDs []string) (map[string][]directory.GroupRe
 		out[r.UserID] = append(out[r.UserID], directory.GroupRef{ID: r.GroupID, DisplayName: r.Name})
 	}
 	return out, nil
+}
+
+// keptRefs is GroupRefsOfUsers from the refs the transaction keeps (userWhere), or nil when it
+// does not keep every user's.
+func (t *txn) keptRefs(userIDs []string) map[string][]directory.GroupRef {
+	for _, id := range userIDs {
+		if _, ok := t.refs[id]; !ok {
+			return nil
+		}
+	}
+	out := make(map[string][]directory.GroupRef, len(userIDs))
+	for _, id := range userIDs {
+		if refs := t.refs[id]; len(refs) > 0 {
+			out[id] = slices.Clone(refs)
+		}
+	}
+	return out
 }
 
 // checkGroup finds, in the transaction's snapshot, another group of the IdP with the same

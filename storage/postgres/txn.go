@@ -68,6 +68,8 @@ type txn struct {
 	// tombstones are the tombstones UserByIdentity read with the identities' users (nil: none),
 	// until the transaction writes a tombstone.
 	tombstones map[directory.Identity][]byte
+	// refs are the groups of the users a read-only transaction read (userWhere), by user id.
+	refs map[string][]directory.GroupRef
 }
 
 // errNeedsAlone is what a settings write returns in a transaction that does not run alone

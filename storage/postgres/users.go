@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,8 +41,46 @@ func userOf(raw []byte) (directory.User, error) {
 	return u, nil
 }
 
+// userWithRefs is the start of a read of one user with, in the same statement, the ids and
+// names of its groups, as GroupRefsOfUser reads them, for the transaction's refs. The WHERE
+// clause that follows names the users table u.
+const userWithRefs = `SELECT u.doc, r.ids, r.names FROM users u LEFT JOIN LATERAL (
+	SELECT array_agg(m.group_id ORDER BY m.group_id) AS ids,
+		array_agg(coalesce(g.doc->>'displayName', '') ORDER BY m.group_id) AS names
+	FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id) r ON true
+	WHERE `
+
+// userWhere reads the user that where selects (users as u). In a read-only transaction it
+// reads the user's groups too and keeps them for GroupRefsOfUser(s), which every view of a
+// user calls next: GET /Users/{id} and a userName eq filter, what SCIM clients send most, take
+// one statement where they took two. Nothing changes in a read-only transaction's snapshot,
+// so what it keeps stays true until it ends; a write transaction keeps nothing.
+func (t *txn) userWhere(where string, args ...any) (directory.User, error) {
+	if t.opts.AccessMode != pgx.ReadOnly {
+		return t.user(`SELECT doc FROM users u WHERE `+where, args...)
+	}
+	var raw []byte
+	var ids, names []string
+	if err := t.queryRow(userWithRefs+where, args...).Scan(&raw, &ids, &names); err != nil {
+		return directory.User{}, t.fail(err)
+	}
+	u, err := userOf(raw)
+	if err != nil || len(ids) != len(names) {
+		return directory.User{}, cmp.Or(err, fmt.Errorf("postgres: %d group ids and %d names for user %s", len(ids), len(names), u.ID))
+	}
+	refs := make([]directory.GroupRef, len(ids))
+	for i := range ids {
+		refs[i] = directory.GroupRef{ID: ids[i], DisplayName: names[i]}
+	}
+	if t.refs == nil {
+		t.refs = map[string][]directory.GroupRef{}
+	}
+	t.refs[u.ID] = refs
+	return u, nil
+}
+
 func (t *txn) User(id string) (directory.User, error) {
-	return t.user(`SELECT doc FROM users WHERE id = $1`, id)
+	return t.userWhere(`u.id = $1`, id)
 }
 
 // usersByIDChunk is how many ids one statement of UsersByID reads.
@@ -68,8 +107,7 @@ func (t *txn) UsersByID(ids []string) ([]directory.User, error) {
 }
 
 func (t *txn) UserByUserName(org, userName string) (directory.User, error) {
-	return t.user(`SELECT doc FROM users WHERE org = $1 AND user_name_folded = $2`,
-		directory.OrgOrDefault(org), directory.FoldUserName(userName))
+	return t.userWhere(`u.org = $1 AND u.user_name_folded = $2`, directory.OrgOrDefault(org), directory.FoldUserName(userName))
 }
 
 // userByIdentity reads an identity's user and, in the same statement, its tombstone: what a

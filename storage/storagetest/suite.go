@@ -516,15 +516,46 @@ func groupMembership(t *testing.T, s directory.Store) {
 			refs(tx, "nobody")
 			return nil
 		})
+		// The same after the users were read, by id and by userName (a store may read their
+		// groups with them), and for a user in no group.
+		view(t, s, func(tx directory.ReadTx) error {
+			for _, read := range []func() (directory.User, error){
+				func() (directory.User, error) { return tx.User(many[0]) },
+				func() (directory.User, error) { return tx.UserByUserName(directory.DefaultOrg, "B") },
+				func() (directory.User, error) { return tx.User(many[5]) },
+			} {
+				if _, err := read(); err != nil {
+					t.Fatalf("reading a user: %v", err)
+				}
+			}
+			refs(tx, "u2", directory.GroupRef{ID: "g0", DisplayName: "Zeta"}, directory.GroupRef{ID: "g1", DisplayName: "Engineering"})
+			refs(tx, many[5], directory.GroupRef{ID: "g3", DisplayName: name})
+			if all, err := tx.GroupRefsOfUsers([]string{many[0], "u2", "u1"}); err != nil || len(all) != 3 || len(all[many[0]]) != 2 || len(all["u1"]) != 1 {
+				t.Errorf("GroupRefsOfUsers of users read before: %v, %v", all, err)
+			}
+			if _, err := tx.User("nobody"); !errors.Is(err, directory.ErrNotFound) {
+				t.Errorf("User(nobody): %v, want ErrNotFound", err)
+			}
+			refs(tx, "nobody")
+			return nil
+		})
 	}
 	_ = update(t, s, func(tx directory.Tx) error {
+		// A write transaction that read the user first names the groups its writes leave.
+		if _, err := tx.User(many[1]); err != nil {
+			return err
+		}
+		refs(tx, many[1], directory.GroupRef{ID: "g3", DisplayName: "All staff"})
+		if err := tx.PutGroup(group("g4", "Joined", "okta", many[1])); err != nil {
+			return err
+		}
 		if err := tx.PutGroup(group("g3", "Nobody", "okta", many...)); err != nil {
 			return err
 		}
 		if got, err := tx.GroupName("g3"); err != nil || got != "Nobody" {
 			t.Errorf("GroupName inside the renaming transaction: %q, %v", got, err)
 		}
-		refs(tx, many[1], directory.GroupRef{ID: "g3", DisplayName: "Nobody"})
+		refs(tx, many[1], directory.GroupRef{ID: "g3", DisplayName: "Nobody"}, directory.GroupRef{ID: "g4", DisplayName: "Joined"})
 		return errors.New("rolled back")
 	})
 	view(t, s, func(tx directory.ReadTx) error {

@@ -1,0 +1,116 @@
+// Package slowlink is a TCP proxy on loopback that delays what a client sends, as a network
+// between an application and its database would: each flight of bytes the client sends after
+// the server last answered waits delay before it is passed on. A request–response exchange
+// then takes delay more than it would over loopback, and a client that sends several
+// statements in one flight (a pipeline) pays it once. For benchmarks that show what round
+// trips cost a deployment whose database is not on the same machine; it only ever connects
+// to the target it is given.
+package slowlink
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Link is a running proxy.
+type Link struct {
+	// Addr is the host:port to connect to instead of the target.
+	Addr string
+	// Flights counts the flights clients have sent through the link.
+	Flights atomic.Int64
+}
+
+// Start proxies connections to target (a loopback host:port) with delay added to each of the
+// client's flights, until the test or benchmark ends.
+func Start(tb testing.TB, target string, delay time.Duration) *Link {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l := &Link{Addr: ln.Addr().String()}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var open []net.Conn
+	tb.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			open = append(open, c, s)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				l.pass(c, s, delay)
+			}()
+		}
+	}()
+	return l
+}
+
+// pass copies between the client c and the server s until either closes, delaying each of
+// the client's flights: the first bytes it sends after the server has spoken.
+func (l *Link) pass(c, s net.Conn, delay time.Duration) {
+	defer c.Close()
+	defer s.Close()
+	var answered atomic.Bool
+	answered.Store(true)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := s.Read(buf)
+			if n > 0 {
+				answered.Store(true)
+				if _, werr := c.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				c.Close()
+				return
+			}
+		}
+	}()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if answered.Swap(false) {
+				l.Flights.Add(1)
+				time.Sleep(delay)
+			}
+			if _, werr := s.Write(buf[:n]); werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	s.Close()
+	<-done
+}
