@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -63,63 +62,44 @@ func BenchmarkGetUserInTenGroupsPostgres(b *testing.B) {
 	b.ReportMetric(rounds.CostRatio(), "x-no-groups")
 }
 
-// linkDelay is what the slow link adds to each round trip to the database.
-const linkDelay = time.Millisecond
-
 // BenchmarkRequestsOverSlowLinkPostgres: what round trips to the database cost SCIM requests
 // when PostgreSQL is not on the same machine. The store reaches the database through a
 // loopback proxy that adds a millisecond to each round trip (internal/slowlink), about what a
 // database in another zone adds; each request is timed beside a bare one-row SELECT over the
-// same link, in alternating rounds. "x-round-trip-<request>" is a request's latency in units of
-// that SELECT: about the round trips the request waits for, plus its own work. "ms-round-trip"
-// is the SELECT's latency (the sleep behind the delay may take longer than asked).
+// same link, in alternating rounds (slowlink.Link.Compare). "x-round-trip-<request>" is a
+// request's latency in units of that SELECT: about the round trips the request waits for,
+// plus its own work and the database's (a write's fsync); "flights-<request>" the round trips
+// it sends, waited for or not.
 func BenchmarkRequestsOverSlowLinkPostgres(b *testing.B) {
-	u, err := url.Parse(teststore.PostgresURL(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	link := slowlink.Start(b, u.Host, linkDelay)
-	u.Host = link.Addr
-	st := teststore.Postgres(b, u.String())
+	link, connURL := slowlink.Through(b, teststore.PostgresURL(b), slowlink.OtherZone)
+	st := teststore.Postgres(b, connURL)
 	const users = 100
 	svc, srv, token := serveSeeded(b, st, st.Update, users, 1000)
 	b.Cleanup(srv.Close)
 	f := &fixture{n: users, svc: svc, srv: srv, token: token}
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, u.String())
+	conn, err := pgx.Connect(ctx, connURL)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { conn.Close(ctx) })
-	const perRound = 20
-	roundTrip := func() float64 {
-		return benchgoal.PerOp(perRound, func(int) {
-			var one int
-			if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
-				b.Fatal(err)
-			}
-		})
-	}
 	id := seededUser(3).ID
 	var seq atomic.Int64
-	requests := []struct {
-		name string
-		op   func(i int)
-	}{
-		{"get", func(int) { f.call(b, "GET", "/scim/v2/Users/"+id, "", 200) }},
-		{"filter", func(i int) { f.call(b, "GET", "/scim/v2/Users?filter="+url.QueryEscape(byUserName(i%users)), "", 200) }},
-		{"patch", func(i int) {
+	b.ResetTimer()
+	link.Compare(b, 20, func() {
+		var one int
+		if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+			b.Fatal(err)
+		}
+	},
+		slowlink.Request{Name: "get", Do: func(int) { f.call(b, "GET", "/scim/v2/Users/"+id, "", 200) }},
+		slowlink.Request{Name: "filter", Do: func(i int) {
+			f.call(b, "GET", "/scim/v2/Users?filter="+url.QueryEscape(byUserName(i%users)), "", 200)
+		}},
+		slowlink.Request{Name: "patch", Do: func(int) {
 			f.call(b, "PATCH", "/scim/v2/Users/"+id, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"T%d"}]}`, seq.Add(1)), 200)
 		}},
-		{"create", func(int) { f.call(b, "POST", "/scim/v2/Users", createBody(40_000_000+int(seq.Add(1))), 201) }},
-	}
-	b.ResetTimer()
-	var trips []float64
-	for _, r := range requests {
-		rounds := benchgoal.Alternate(3*b.N, roundTrip, func() float64 { return benchgoal.PerOp(perRound, r.op) })
-		trips = append(trips, rounds.Baselines()...)
-		b.ReportMetric(rounds.CostRatio(), "x-round-trip-"+r.name)
-	}
+		slowlink.Request{Name: "create", Do: func(int) { f.call(b, "POST", "/scim/v2/Users", createBody(40_000_000+int(seq.Add(1))), 201) }},
+	)
 	b.StopTimer()
-	b.ReportMetric(benchgoal.Median(trips)*1e3, "ms-round-trip")
 }

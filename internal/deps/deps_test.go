@@ -33,7 +33,7 @@ func own(patterns ...string) []string {
 
 var (
 	surfaces = own("scim/...", "jit/...", "admin/...")
-	testKit  = own("internal/testidp", "internal/teststore", "internal/testserver", "internal/testdns", "storage/storagetest")
+	testKit  = own("internal/testidp", "internal/teststore", "internal/testserver", "internal/testdns", "internal/slowlink", "storage/storagetest")
 	// transports are what the domain must not know: HTTP and its routers, the protocols'
 	// libraries, and the storage drivers.
 	transports = []string{"net/http/...", "github.com/gin-gonic/...", "github.com/crewjam/saml/...",

@@ -8,7 +8,7 @@
 //   - the packages the surfaces share (internal/view, internal/scimfilter) import none of them;
 //   - only cmd/roster picks and opens a store: server imports no storage/...;
 //   - storage/... imports no surface, server or cmd;
-//   - the test kit (internal/testidp, internal/teststore, internal/testserver,
+//   - the test kit (internal/testidp, internal/teststore, internal/testserver, internal/slowlink,
 //     storage/storagetest) is imported by tests only, never by a package the binary is made of;
 //   - internal/testidp and the conformance suite know Roster only as a black box: testidp
 //     imports nothing of Roster, and the conformance tests import only testidp and testserver

@@ -9,17 +9,26 @@ package slowlink
 
 import (
 	"net"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster/internal/benchgoal"
 )
+
+// OtherZone is a delay about what a round trip to a database in another zone of a cloud
+// region adds to one on loopback.
+const OtherZone = time.Millisecond
 
 // Link is a running proxy.
 type Link struct {
 	// Addr is the host:port to connect to instead of the target.
 	Addr string
-	// Flights counts the flights clients have sent through the link.
+	// Flights counts the flights clients have sent through the link: about their round
+	// trips (a message so large that the server answers its start before the rest arrives
+	// counts twice).
 	Flights atomic.Int64
 }
 
@@ -113,4 +122,48 @@ func (l *Link) pass(c, s net.Conn, delay time.Duration) {
 	}
 	s.Close()
 	<-done
+}
+
+// Through starts a link to the server of the database URL rawURL (a postgres:// URL) and
+// returns it with the URL that goes through it.
+func Through(tb testing.TB, rawURL string, delay time.Duration) (*Link, string) {
+	tb.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		tb.Fatalf("slowlink: %q is not a URL with a host: %v", rawURL, err)
+	}
+	l := Start(tb, u.Host, delay)
+	u.Host = l.Addr
+	return l, u.String()
+}
+
+// Request is one kind of request a benchmark times over a link: do makes the i-th.
+type Request struct {
+	Name string
+	Do   func(i int)
+}
+
+// Compare times each request perRound times a round beside perRound calls of roundTrip (one
+// bare round trip over the link), in 3·b.N alternating rounds each, and reports on b
+// "x-round-trip-<name>", the request's latency in round trips (the median of the rounds'
+// ratios), "flights-<name>", the flights sent through the link per request (its round trips,
+// waited for or not, and any made meanwhile by background work), and "ms-round-trip", the
+// round trip's median latency.
+func (l *Link) Compare(b *testing.B, perRound int, roundTrip func(), requests ...Request) {
+	b.Helper()
+	base := func() float64 { return benchgoal.PerOp(perRound, func(int) { roundTrip() }) }
+	var trips []float64
+	for _, r := range requests {
+		var flights, calls int64
+		rounds := benchgoal.Alternate(3*b.N, base, func() float64 {
+			before := l.Flights.Load()
+			cost := benchgoal.PerOp(perRound, r.Do)
+			flights, calls = flights+l.Flights.Load()-before, calls+int64(perRound)
+			return cost
+		})
+		trips = append(trips, rounds.Baselines()...)
+		b.ReportMetric(rounds.CostRatio(), "x-round-trip-"+r.Name)
+		b.ReportMetric(float64(flights)/float64(calls), "flights-"+r.Name)
+	}
+	b.ReportMetric(benchgoal.Median(trips)*1e3, "ms-round-trip")
 }

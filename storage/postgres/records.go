@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -336,11 +337,16 @@ func kvValue(v []byte) []byte {
 	return v
 }
 
+// PutKV and DeleteKV report nothing a caller waits for, so they are sent with the
+// transaction's next statement, or with its COMMIT, in that round trip (txn.later): a sign-in
+// writes its session and its user's list of sessions without a round trip for either. A
+// failure (a concurrent writer's) is the next statement's, or the commit's, and the
+// transaction runs again as for any other.
 func (t *txn) PutKV(ns, key string, value []byte, expires time.Time) error {
-	_, err := t.exec(`INSERT INTO kv (ns, key, value, expires_unix_ns) VALUES ($1, $2, $3, $4)
+	t.later(`INSERT INTO kv (ns, key, value, expires_unix_ns) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_unix_ns = excluded.expires_unix_ns`,
-		ns, key, kvValue(value), expiry(expires))
-	return err
+		ns, key, bytes.Clone(kvValue(value)), expiry(expires))
+	return nil
 }
 
 // InsertKV is the SAML replay cache's check-and-set, made one statement so that it holds
@@ -362,8 +368,8 @@ func (t *txn) InsertKV(ns, key string, value []byte, expires time.Time, now time
 }
 
 func (t *txn) DeleteKV(ns, key string) error {
-	_, err := t.exec(`DELETE FROM kv WHERE ns = $1 AND key = $2`, ns, key)
-	return err
+	t.later(`DELETE FROM kv WHERE ns = $1 AND key = $2`, ns, key)
+	return nil
 }
 
 func (t *txn) PurgeKV(now time.Time, limit int) (int, bool, error) {

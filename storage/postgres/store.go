@@ -265,6 +265,11 @@ func (s *Store) View(ctx context.Context, fn func(tx directory.ReadTx) error) er
 	if err == nil {
 		err = t.broken
 	}
+	if err == nil && len(t.deferred) > 0 {
+		// Writes wait to be sent with the next statement (txn.later); in a read transaction
+		// they are a mistake, which PostgreSQL would have refused.
+		err = errors.New("postgres: a write in a read-only transaction")
+	}
 	if err != nil || t.tx == nil {
 		t.rollback()
 		conn.Release()

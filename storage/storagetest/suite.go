@@ -976,6 +976,53 @@ func kv(t *testing.T, s directory.Store) {
 		}
 		return nil
 	})
+	// A transaction reads its own writes, and a store keeps the value as it was given, though
+	// the caller reuses its buffer before the commit (a store may send writes later).
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		buf := []byte("first")
+		if err := tx.PutKV("session", "c", buf, t0.Add(time.Hour)); err != nil {
+			return err
+		}
+		copy(buf, "XXXXX")
+		if v, err := tx.KV("session", "c", t0); err != nil || string(v) != "first" {
+			t.Errorf("KV after PutKV in the same transaction: %q, %v", v, err)
+		}
+		if err := tx.DeleteKV("session", "c"); err != nil {
+			return err
+		}
+		if _, err := tx.KV("session", "c", t0); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("KV after DeleteKV in the same transaction: %v, want ErrNotFound", err)
+		}
+		if err := tx.PutKV("session", "d", buf[:0], t0.Add(time.Hour)); err != nil {
+			return err
+		}
+		buf = append(buf[:0], "later"...)
+		if err := tx.PutKV("session", "e", buf, t0.Add(time.Hour)); err != nil {
+			return err
+		}
+		buf[0] = 'L'
+		if err := tx.InsertKV("session", "e", []byte("x"), t0.Add(time.Hour), t0); !errors.Is(err, directory.ErrConflict) {
+			t.Errorf("InsertKV over an entry put in the same transaction: %v, want ErrConflict", err)
+		}
+		return nil
+	})
+	view(t, s, func(tx directory.ReadTx) error {
+		for k, want := range map[string]string{"c": "", "d": "", "e": "later"} {
+			v, err := tx.KV("session", k, t0)
+			if k == "c" && !errors.Is(err, directory.ErrNotFound) || k != "c" && (err != nil || string(v) != want) {
+				t.Errorf("%s after its transaction: %q, %v; want %q", k, v, err, want)
+			}
+		}
+		return nil
+	})
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		for _, k := range []string{"d", "e"} {
+			if err := tx.DeleteKV("session", k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	// InsertKV is the replay cache: a second insert of a live key is a conflict.
 	err := update(t, s, func(tx directory.Tx) error { return tx.InsertKV("session", "a", []byte("x"), t0.Add(time.Hour), t0) })
 	if !errors.Is(err, directory.ErrConflict) {
