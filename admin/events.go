@@ -73,24 +73,35 @@ func (h *Handler) actorNames(ctx context.Context) *actorNames {
 
 func (n *actorNames) load() {
 	n.scim, n.admin, n.idps = map[string]string{}, map[string]string{}, map[string]string{}
-	if ts, err := n.h.svc.Tokens(n.ctx, directory.TokenSCIM, ""); err == nil {
-		for _, t := range ts {
-			name := t.Name
-			if name == "" {
-				name = "token " + t.ID
-			}
-			n.scim[t.ID] = fmt.Sprintf("%s (SCIM, %s)", name, t.IdP)
+	// One read of the tokens and IdPs (one round trip on PostgreSQL); names are a reading aid,
+	// so a failed read leaves actors unnamed rather than failing the list.
+	var scim, admin []directory.Token
+	var idps []directory.IdP
+	if n.h.svc.View(n.ctx, func(tx directory.ReadTx) error {
+		var err error
+		if scim, err = tx.Tokens(directory.TokenSCIM, ""); err != nil {
+			return err
 		}
+		if admin, err = tx.Tokens(directory.TokenAdmin, ""); err != nil {
+			return err
+		}
+		idps, err = tx.IdPs()
+		return err
+	}) != nil {
+		return
 	}
-	if ts, err := n.h.svc.Tokens(n.ctx, directory.TokenAdmin, ""); err == nil {
-		for _, t := range ts {
-			n.admin[t.ID] = t.Name
+	for _, t := range scim {
+		name := t.Name
+		if name == "" {
+			name = "token " + t.ID
 		}
+		n.scim[t.ID] = fmt.Sprintf("%s (SCIM, %s)", name, t.IdP)
 	}
-	if ps, err := n.h.svc.IdPs(n.ctx, ""); err == nil {
-		for _, p := range ps {
-			n.idps[p.ID] = p.Name
-		}
+	for _, t := range admin {
+		n.admin[t.ID] = t.Name
+	}
+	for _, p := range idps {
+		n.idps[p.ID] = p.Name
 	}
 }
 
