@@ -107,11 +107,11 @@ func (h *Handler) serveBulk(w http.ResponseWriter, r *http.Request, body []byte)
 
 // runBulkSteps runs the steps in order, stopping after failOnErrors failures (0: never). The
 // steps marked alone — the PATCHes — run on the Service itself, exactly as a PATCH request
-// does: applied to a copy outside any write transaction and written with a version check
-// (patchCopy), within the same caps. Inside a batch they would be applied while the batch holds
-// the store's writer, and a bulk request of costly PATCHes would stall every other write as
-// one PATCH applied inside its transaction once did (issue 17, V3). The steps between them
-// share transactions (RunBatch).
+// does (patchCopy): within the same caps, and applied inside a write transaction only when
+// small, never doing more than the inside budget's work there. Inside a batch they would be
+// applied while the batch holds the store's writer, whatever their cost, and a bulk request
+// of costly PATCHes would stall every other write as one PATCH applied inside its transaction
+// once did (issue 17, V3). The steps between them share transactions (RunBatch).
 func (h *Handler) runBulkSteps(ctx context.Context, steps []directory.BatchStep, alone []bool, failOnErrors int) {
 	failures := 0
 	for i := 0; i < len(steps); {

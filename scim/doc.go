@@ -10,9 +10,12 @@
 // normaliser (normalize.go: the one place where what Entra ID, Okta, PingOne and OneLogin
 // really send is put into RFC form). A POST or PUT is then validated against the library's
 // schema (resource.go) and read into a directory.User or Group; a PATCH has each operation's
-// path and value checked against the schema, is applied to a copy of the stored resource in
-// generic form outside the write transaction (patch.go), and the result is written only if the
-// resource is still the version the copy was read at, else read and applied again (writes.go).
+// path and value checked against the schema, and is applied to the stored resource in generic
+// form (patch.go): a small one inside the write transaction where writers run together
+// (PostgreSQL), else to a copy read before it, written only if the resource is still the
+// version the copy was read at, else applied again (writes.go: inside when small, so that
+// concurrent PATCHes of one resource all land). No PATCH does more than a few milliseconds of
+// its own work inside a write transaction.
 // The Service returns what it wrote — for a user, with its groups read in the same
 // transaction — and the answer is encoded once.
 //
@@ -47,9 +50,9 @@
 //     events and scope as single requests, one commit for many. An operation that fails inside
 //     its transaction never leaves part of its change: its batch is abandoned and run again
 //     without it, and it runs alone. A PATCH operation always runs alone, as its own request
-//     would: applied to a copy outside any write transaction, within the same caps, so that a
-//     bulk request of PATCHes holds the writer no longer than its writes. The input policy is
-//     the Service's, the same for every operation. References to bulkIds run after their
+//     would, within the same caps, doing no more than a few milliseconds of its own work inside
+//     a write transaction, so that a bulk request of PATCHes holds the writer little longer
+//     than its writes. The input policy is the Service's, the same for every operation. References to bulkIds run after their
 //     POST; circular ones are 409.
 //   - meta times are shown with six fractional digits and compared at that precision
 //     (scimfilter.TimePrecision), in filters and sorting alike.

@@ -106,8 +106,8 @@ func groupFromBody(obj map[string]any) (directory.Group, error) {
 // patchGroup answers PATCH /Groups/{id}: 204 unless the request selects attributes, since
 // group pushes send many member changes and Entra ID expects no body back. A PATCH that adds
 // and removes members by id is made in one transaction, member by member on a large group
-// without reading its members (memberChanges, SCIMChangeMembers); any other is applied, like a
-// user's, to a copy outside the write transaction (patchCopy).
+// without reading its members (memberChanges, SCIMChangeMembers); any other is applied to a
+// copy outside the write transaction (patchCopy).
 func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, id string, ops []patchOp) {
 	resolved, err := groupType.resolvePatch(ops)
 	if err != nil {
@@ -127,15 +127,18 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, id string, 
 			return
 		}
 	}
-	out, err := patchCopy(h.svc.WritersRunTogether(),
+	// A group's PATCH is applied to a copy read before the write, whatever its size: the
+	// group may have thousands of members, which applying it inside would hold the writer,
+	// or a connection, for.
+	out, err := patchCopy(false, false,
 		func() (directory.Group, error) { return h.svc.SCIMGroup(ctx, actor, id) },
 		func(g directory.Group) int64 { return g.Meta.Version },
-		func(old directory.Group) (directory.Group, error) {
+		func(old directory.Group, _ bool) (directory.Group, error) {
 			if g, ok, err := patchMembers(old, resolved); ok {
 				return g, err
 			}
 			m := h.groupAttrsOf(old)
-			if err := applyPatch(m, resolved); err != nil {
+			if err := applyPatch(m, resolved, false); err != nil {
 				return directory.Group{}, err
 			}
 			return groupFromAttrs(m)

@@ -16,7 +16,7 @@ import (
 // generalPatch applies a PATCH to a group the general way: as attributes, and back.
 func generalPatch(h *Handler, g directory.Group, ops []resolvedOp) (directory.Group, error) {
 	m := h.groupAttrsOf(g)
-	if err := applyPatch(m, ops); err != nil {
+	if err := applyPatch(m, ops, false); err != nil {
 		return directory.Group{}, err
 	}
 	return groupFromAttrs(m)

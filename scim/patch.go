@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -213,9 +214,16 @@ func attribute(attrs []schema.CoreAttribute, name string) (schema.CoreAttribute,
 
 // What one PATCH may cost. Real PATCH requests carry a handful of operations (Entra ID and Okta
 // send at most a few hundred member changes in one); the caps keep a hostile one from costing
-// more than a fraction of a second, although it no longer holds the writer either way (it is
-// applied to a copy outside the write transaction, writes.go).
+// more than a fraction of a second, although it does not hold the writer (or, on PostgreSQL, a
+// connection) for that time: only a PATCH within insideOperations and insideFilterWork is
+// applied inside the write transaction; any other is applied to a copy outside it (writes.go).
 const (
+	// insideOperations and insideFilterWork bound a PATCH applied inside its write
+	// transaction: a few milliseconds of work at most. What Entra ID sends for a user is a
+	// few operations with filters on a handful of values.
+	insideOperations = 32
+	insideFilterWork = 10_000
+
 	// maxPatchOperations bounds the operations of one PATCH, counting each attribute of an
 	// operation without a path as one.
 	maxPatchOperations = 1000
@@ -231,12 +239,23 @@ func tooManyOperations(n int) error {
 	return badRequest(scimerrors.ScimTypeTooMany, fmt.Sprintf("the PATCH has %d operations; this server applies at most %d in one request — send the rest in another", n, maxPatchOperations))
 }
 
-// filterBudget is what is left of maxFilterWork while a PATCH is applied.
-type filterBudget struct{ left int }
+// filterBudget is what is left of maxFilterWork (or of insideFilterWork, inside set) while a
+// PATCH is applied.
+type filterBudget struct {
+	left   int
+	inside bool
+}
+
+// errNotInside says that a PATCH needs more work than one applied inside a write transaction
+// may do; it is applied to a copy outside instead (patchCopy).
+var errNotInside = errors.New("the PATCH is too costly to apply inside the write transaction")
 
 // spend charges units of work, refusing the PATCH once the budget is spent.
 func (b *filterBudget) spend(units int) error {
 	b.left -= units
+	if b.left < 0 && b.inside {
+		return errNotInside
+	}
 	if b.left < 0 {
 		return badRequest(scimerrors.ScimTypeTooMany, fmt.Sprintf("the PATCH's value filters would examine more than %d values in all; split it into smaller requests", maxFilterWork))
 	}
@@ -259,8 +278,11 @@ func exprTerms(e filter.Expr) int {
 // applyPatch applies resolved operations, in order, to a resource in generic form. It never
 // changes the operations, so that a transaction that runs again applies the same ones. Each
 // operation costs time linear in the values it touches.
-func applyPatch(m map[string]any, ops []resolvedOp) error {
+func applyPatch(m map[string]any, ops []resolvedOp, inside bool) error {
 	budget := &filterBudget{left: maxFilterWork}
+	if inside {
+		budget = &filterBudget{left: insideFilterWork, inside: true}
+	}
 	for _, op := range ops {
 		container := m
 		if op.path.Attr.URN != "" {

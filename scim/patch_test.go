@@ -264,7 +264,7 @@ func TestApplyPatchIsRepeatable(t *testing.T) {
 	var results []directory.User
 	for range 2 {
 		m := h.userAttrsOf(stored, nil)
-		if err := applyPatch(m, resolved); err != nil {
+		if err := applyPatch(m, resolved, false); err != nil {
 			t.Fatal(err)
 		}
 		u, err := userFromAttrs(m, &stored)

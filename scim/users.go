@@ -394,8 +394,8 @@ func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request, id string,
 }
 
 // patchUser answers PATCH /Users/{id}. The operations are checked against the schema, then
-// applied to a copy of the stored user in generic form outside the write transaction, which
-// stores the result if the user has not changed meanwhile (patchCopy).
+// applied to the stored user in generic form: inside the write transaction, or to a copy read
+// before it (patchCopy).
 func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, id string, ops []patchOp) {
 	resolved, err := userType.resolvePatch(ops)
 	if err != nil {
@@ -404,12 +404,12 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, id string, o
 	}
 	ctx, actor := r.Context(), actorFrom(r)
 	var groups []directory.GroupRef
-	out, err := patchCopy(h.svc.WritersRunTogether(),
+	out, err := patchCopy(h.svc.WritersRunTogether(), len(resolved) <= insideOperations,
 		func() (directory.User, error) { return h.svc.SCIMUser(ctx, actor, id) },
 		func(u directory.User) int64 { return u.Meta.Version },
-		func(old directory.User) (directory.User, error) {
+		func(old directory.User, inside bool) (directory.User, error) {
 			m := h.userAttrsOf(old, nil)
-			if err := applyPatch(m, resolved); err != nil {
+			if err := applyPatch(m, resolved, inside); err != nil {
 				return directory.User{}, err
 			}
 			return userFromAttrs(m, &old)

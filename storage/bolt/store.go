@@ -178,11 +178,11 @@ func (s *Store) init() error {
 // Path is the data file's path.
 func (s *Store) Path() string { return s.path }
 
-// Close finishes the queued writes and closes the file.
 // WritersRunTogether is false: bbolt runs one write transaction at a time, so work done
 // inside one is work every other writer waits for.
 func (s *Store) WritersRunTogether() bool { return false }
 
+// Close finishes the queued writes and closes the file.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closing.Lock()

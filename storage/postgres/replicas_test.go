@@ -305,3 +305,48 @@ func TestReadsDoNotWaitForQueuedWriters(t *testing.T) {
 		t.Fatalf("write after the lock is gone: %v", err)
 	}
 }
+
+// TestViewsGiveTheirConnectionBack: a read transaction's connection goes back to the pool
+// whether its function returns, fails or panics (the server recovers from a handler's panic),
+// and whether or not the transaction read anything: on a pool of one connection, reads and a
+// write go on after each, and the store closes.
+func TestViewsGiveTheirConnectionBack(t *testing.T) {
+	// A connection left in its transaction is ended by the server after two seconds, so that
+	// such a failure does not also hold the schema's removal at cleanup.
+	// The store is closed at the end only: a store whose connection was never given back would
+	// not close.
+	s, err := postgres.Open(context.Background(), freshSchema(t)+"&pool_max_conns=1&idle_in_transaction_session_timeout=2000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	read := func(tx directory.ReadTx) error { _, err := tx.User("nobody"); return err }
+	ends := map[string]func(tx directory.ReadTx) error{
+		"returns":          func(tx directory.ReadTx) error { return nil },
+		"reads":            func(tx directory.ReadTx) error { _ = read(tx); return nil },
+		"fails":            func(tx directory.ReadTx) error { _ = read(tx); return errors.New("fn failed") },
+		"panics":           func(tx directory.ReadTx) error { _ = read(tx); panic("fn panicked") },
+		"panics at once":   func(directory.ReadTx) error { panic("fn panicked") },
+		"reads, not found": read,
+	}
+	for name, fn := range ends {
+		func() {
+			defer func() { _ = recover() }()
+			_ = s.View(ctx, fn)
+		}()
+		if err := s.View(ctx, read); !errors.Is(err, directory.ErrNotFound) {
+			t.Fatalf("a read after a view that %s: %v, want ErrNotFound", name, err)
+		}
+		if err := s.Update(ctx, func(tx directory.Tx) error { return tx.PutKV("after", name, []byte("x"), time.Time{}) }); err != nil {
+			t.Fatalf("a write after a view that %s: %v", name, err)
+		}
+	}
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the store did not close: a connection was never given back")
+	}
+}

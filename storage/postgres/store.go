@@ -82,12 +82,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // statistics, and their failures.
 func (s *Store) LogTo(log *slog.Logger) { s.stats.log.Store(log) }
 
-// Close stops numbering and listening and closes every connection of the pool, waiting for
-// those in use to be released.
 // WritersRunTogether is true: PostgreSQL runs write transactions side by side, and a read
 // before one costs round trips of its own.
 func (s *Store) WritersRunTogether() bool { return true }
 
+// Close stops numbering and listening and closes every connection of the pool, waiting for
+// those in use to be released.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.events.close()
@@ -261,6 +261,15 @@ func (s *Store) View(ctx context.Context, fn func(tx directory.ReadTx) error) er
 		return translate(ctx, err)
 	}
 	t := &txn{ctx: ctx, conn: conn, opts: pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}}
+	committing := false
+	defer func() {
+		// Unless the COMMIT took them over: also when fn panics, which the server recovers
+		// from, the transaction ends and the connection goes back.
+		if !committing {
+			t.rollback()
+			conn.Release()
+		}
+	}()
 	err = fn(t)
 	if err == nil {
 		err = t.broken
@@ -271,10 +280,9 @@ func (s *Store) View(ctx context.Context, fn func(tx directory.ReadTx) error) er
 		err = errors.New("postgres: a write in a read-only transaction")
 	}
 	if err != nil || t.tx == nil {
-		t.rollback()
-		conn.Release()
 		return err
 	}
+	committing = true
 	// pool.Close waits for the connection (Close).
 	go func() {
 		if err := t.tx.Commit(context.WithoutCancel(ctx)); err != nil {
