@@ -2,8 +2,9 @@ package scim
 
 import (
 	"errors"
-	scimerrors "github.com/elimity-com/scim/errors"
 	"net/http"
+
+	scimerrors "github.com/elimity-com/scim/errors"
 
 	"github.com/rosterhq/roster/directory"
 )

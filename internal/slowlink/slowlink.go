@@ -8,12 +8,15 @@
 package slowlink
 
 import (
+	"context"
 	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/rosterhq/roster/internal/benchgoal"
 )
@@ -26,6 +29,8 @@ const OtherZone = time.Millisecond
 type Link struct {
 	// Addr is the host:port to connect to instead of the target.
 	Addr string
+	// url is the database URL through the link (Through), for Compare's baseline.
+	url string
 	// Flights counts the flights clients have sent through the link: about their round
 	// trips (a message so large that the server answers its start before the rest arrives
 	// counts twice).
@@ -134,7 +139,8 @@ func Through(tb testing.TB, rawURL string, delay time.Duration) (*Link, string) 
 	}
 	l := Start(tb, u.Host, delay)
 	u.Host = l.Addr
-	return l, u.String()
+	l.url = u.String()
+	return l, l.url
 }
 
 // Request is one kind of request a benchmark times over a link: do makes the i-th.
@@ -143,15 +149,32 @@ type Request struct {
 	Do   func(i int)
 }
 
-// Compare times each request perRound times a round beside perRound calls of roundTrip (one
-// bare round trip over the link), in 3·b.N alternating rounds each, and reports on b
+// Compare times each request perRound times a round beside perRound bare round trips over the
+// link (a SELECT 1 on a connection of its own to the database of Through), in 3·b.N
+// alternating rounds each, and reports on b
 // "x-round-trip-<name>", the request's latency in round trips (the median of the rounds'
 // ratios), "flights-<name>", the flights sent through the link per request (its round trips,
 // waited for or not, and any made meanwhile by background work), and "ms-round-trip", the
 // round trip's median latency.
-func (l *Link) Compare(b *testing.B, perRound int, roundTrip func(), requests ...Request) {
+func (l *Link) Compare(b *testing.B, perRound int, requests ...Request) {
 	b.Helper()
-	base := func() float64 { return benchgoal.PerOp(perRound, func(int) { roundTrip() }) }
+	if l.url == "" {
+		b.Fatal("slowlink: Compare needs a link made by Through")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, l.url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	base := func() float64 {
+		return benchgoal.PerOp(perRound, func(int) {
+			var one int
+			if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
 	var trips []float64
 	for _, r := range requests {
 		var flights, calls int64

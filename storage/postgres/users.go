@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,8 +64,8 @@ func (t *txn) userWhere(where string, args ...any) (directory.User, error) {
 		return directory.User{}, t.fail(err)
 	}
 	u, err := userOf(raw)
-	if err != nil || len(ids) != len(names) {
-		return directory.User{}, cmp.Or(err, fmt.Errorf("postgres: %d group ids and %d names for user %s", len(ids), len(names), u.ID))
+	if err != nil {
+		return directory.User{}, err
 	}
 	refs := make([]directory.GroupRef, len(ids))
 	for i := range ids {
