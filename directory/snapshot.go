@@ -1,6 +1,6 @@
 package directory
 
-import "encoding/json"
+import "sync"
 
 // An event carries a snapshot of the user or group it changed, for the change feed and the
 // webhooks. Copying a whole resource into every event would let a few large resources grow
@@ -18,6 +18,9 @@ const (
 	partialEmails = 5
 )
 
+// snapshotBuffers hold what snapshotUser encodes to measure, used again by the next.
+var snapshotBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 // snapshotUser is the snapshot of u an event stores, never with the password hash, and
 // whether it is partial. A partial one keeps the identity, userName, name, displayName,
 // active, owner, times and up to partialEmails emails; the input policy's limits make that
@@ -25,7 +28,12 @@ const (
 func snapshotUser(u User) (User, bool) {
 	u = u.Clone()
 	u.PasswordHash = ""
-	if raw, err := json.Marshal(u); err == nil && len(raw) <= MaxSnapshotBytes {
+	buf := snapshotBuffers.Get().(*[]byte)
+	raw, err := AppendUserJSON((*buf)[:0], &u)
+	fits := err == nil && len(raw) <= MaxSnapshotBytes
+	*buf = raw
+	snapshotBuffers.Put(buf)
+	if fits {
 		return u, false
 	}
 	p := User{ID: u.ID, UserName: u.UserName, Name: u.Name, DisplayName: u.DisplayName, Active: u.Active,

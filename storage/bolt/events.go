@@ -55,7 +55,11 @@ func (t *txn) AppendEvent(e directory.Event) (uint64, error) {
 	}
 	e.Seq = seq
 	e.Time = e.Time.UTC()
-	if err := t.put(bEvents, seqKey(seq), e); err != nil {
+	record, err := directory.AppendEventJSON(nil, &e)
+	if err != nil {
+		return 0, err
+	}
+	if err := b.Put(seqKey(seq), record); err != nil {
 		return 0, err
 	}
 	if e.Org != "" {

@@ -447,7 +447,11 @@ func (t *txn) PutUser(u directory.User) error {
 	}
 	u.Meta.Created, u.Meta.LastModified = u.Meta.Created.UTC(), u.Meta.LastModified.UTC()
 	u.LastLoginAt, u.SessionsValidAfter = u.LastLoginAt.UTC(), u.SessionsValidAfter.UTC()
-	if err := t.put(bUsers, []byte(u.ID), u); err != nil {
+	record, err := directory.AppendUserJSON(nil, &u)
+	if err != nil {
+		return err
+	}
+	if err := b(bUsers).Put([]byte(u.ID), record); err != nil {
 		return err
 	}
 	if was, now := stateOf(old), stateOf(u); !existed || was != now {

@@ -214,7 +214,7 @@ const appendEvent = `INSERT INTO event_inbox (time, type, doc, org) VALUES ($1, 
 func (t *txn) AppendEvent(e directory.Event) (uint64, error) {
 	e.Time = e.Time.UTC()
 	e.Seq = 0
-	doc, err := json.Marshal(e)
+	doc, err := directory.AppendEventJSON(nil, &e)
 	if err != nil {
 		return 0, err
 	}

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -370,7 +369,7 @@ func (t *txn) PutUser(u directory.User) error {
 	u.Org = directory.OrgOrDefault(u.Org)
 	u.Meta.Created, u.Meta.LastModified = u.Meta.Created.UTC(), u.Meta.LastModified.UTC()
 	u.LastLoginAt, u.SessionsValidAfter = u.LastLoginAt.UTC(), u.SessionsValidAfter.UTC()
-	doc, err := json.Marshal(u)
+	doc, err := directory.AppendUserJSON(nil, &u)
 	if err != nil {
 		return err
 	}
