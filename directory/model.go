@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"errors"
 	"strings"
 	"time"
 )
@@ -220,6 +221,39 @@ type Tombstone struct {
 	UserName     string    `json:"userName"`
 	DeletedAt    time.Time `json:"deletedAt"`
 	Actor        string    `json:"actor"`
+}
+
+// Arrival is what a store holds about a person arriving through an IdP (ReadTx.Arrival): the
+// user holding their identity, the identity's tombstone, and the user holding the userName
+// they would take in the organization; each nil when there is none.
+type Arrival struct {
+	ByKey      *User
+	Tombstone  *Tombstone
+	ByUserName *User
+}
+
+// ReadArrival reads an Arrival with one look-up each, as a store that pays nothing per
+// statement implements ReadTx.Arrival.
+func ReadArrival(tx interface {
+	UserByIdentity(Identity) (User, error)
+	Tombstone(Identity) (Tombstone, error)
+	UserByUserName(org, userName string) (User, error)
+}, id Identity, org, userName string) (Arrival, error) {
+	var a Arrival
+	var err error
+	if a.ByKey, err = userOrNil(tx.UserByIdentity(id)); err != nil {
+		return Arrival{}, err
+	}
+	t, err := tx.Tombstone(id)
+	if err == nil {
+		a.Tombstone = &t
+	} else if !errors.Is(err, ErrNotFound) {
+		return Arrival{}, err
+	}
+	if a.ByUserName, err = userOrNil(tx.UserByUserName(org, userName)); err != nil {
+		return Arrival{}, err
+	}
+	return a, nil
 }
 
 // SAMLSettings configure the SAML connection of an IdP.

@@ -151,20 +151,14 @@ func loadLoginState(tx ReadTx, idp IdP, in Login) (LoginState, error) {
 	if in.UniqueUserID == "" {
 		return st, nil
 	}
-	var err error
-	ident := Identity{IdP: idp.ID, UniqueUserID: in.UniqueUserID}
-	if st.ByKey, err = userOrNil(tx.UserByIdentity(ident)); err != nil || st.ByKey != nil {
+	// A returning user's identity decides alone; what else Arrival read is for a first
+	// sign-in, which reads it in the same statement on PostgreSQL.
+	a, err := tx.Arrival(Identity{IdP: idp.ID, UniqueUserID: in.UniqueUserID}, idp.Org, in.DesiredUserName())
+	if err != nil || a.ByKey != nil {
+		st.ByKey = a.ByKey
 		return st, err
 	}
-	t, err := tx.Tombstone(ident)
-	if err == nil {
-		st.Tombstone = &t
-	} else if !errors.Is(err, ErrNotFound) {
-		return st, err
-	}
-	if st.ByUserName, err = userOrNil(tx.UserByUserName(idp.Org, in.DesiredUserName())); err != nil {
-		return st, err
-	}
+	st.Tombstone, st.ByUserName = a.Tombstone, a.ByUserName
 	if idp.LinkPolicy == LinkVerifiedEmail && in.Email != "" {
 		if st.ByEmail, err = tx.UsersByEmail(idp.Org, in.Email); err != nil {
 			return st, err

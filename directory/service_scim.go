@@ -126,17 +126,12 @@ func (s *Service) SCIMCreateUser(ctx context.Context, a SCIMActor, in User, opts
 			key := SCIMKey(idp, in)
 			var st SCIMCreateState
 			if key != "" {
-				if st.ByKey, err = userOrNil(tx.UserByIdentity(Identity{IdP: idp.ID, UniqueUserID: key})); err != nil {
+				a, err := tx.Arrival(Identity{IdP: idp.ID, UniqueUserID: key}, idp.Org, in.UserName)
+				if err != nil {
 					return err
 				}
-				t, err := tx.Tombstone(Identity{IdP: idp.ID, UniqueUserID: key})
-				if err == nil {
-					st.Tombstone = &t
-				} else if !errors.Is(err, ErrNotFound) {
-					return err
-				}
-			}
-			if st.ByUserName, err = userOrNil(tx.UserByUserName(idp.Org, in.UserName)); err != nil {
+				st = SCIMCreateState{ByKey: a.ByKey, Tombstone: a.Tombstone, ByUserName: a.ByUserName}
+			} else if st.ByUserName, err = userOrNil(tx.UserByUserName(idp.Org, in.UserName)); err != nil {
 				return err
 			}
 			decision = DecideSCIMCreate(idp, st, key, in)

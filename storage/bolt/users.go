@@ -64,6 +64,38 @@ func (t *txn) UserByIdentity(id directory.Identity) (directory.User, error) {
 	return t.User(string(uid))
 }
 
+// Arrival reads the three with a look-up each, as ReadArrival does, but decodes a user once
+// when the identity's user also holds the userName, as a returning user does.
+func (t *txn) Arrival(id directory.Identity, org, userName string) (directory.Arrival, error) {
+	var a directory.Arrival
+	if uid := t.tx.Bucket(bByIdentity).Get(key(id.IdP, id.UniqueUserID)); uid != nil {
+		u, err := t.User(string(uid))
+		if err != nil {
+			return directory.Arrival{}, err
+		}
+		a.ByKey = &u
+	}
+	ts, err := t.Tombstone(id)
+	if err == nil {
+		a.Tombstone = &ts
+	} else if !errors.Is(err, directory.ErrNotFound) {
+		return directory.Arrival{}, err
+	}
+	if named := t.tx.Bucket(bByUserName).Get(userNameKey(org, userName)); named != nil {
+		if a.ByKey != nil && string(named) == a.ByKey.ID {
+			u := a.ByKey.Clone()
+			a.ByUserName = &u
+		} else {
+			u, err := t.User(string(named))
+			if err != nil {
+				return directory.Arrival{}, err
+			}
+			a.ByUserName = &u
+		}
+	}
+	return a, nil
+}
+
 func (t *txn) usersByIndex(bucket, prefix []byte) ([]directory.User, error) {
 	users := []directory.User{}
 	err := t.scanPrefix(bucket, prefix, nil, func(id, _ []byte) error {

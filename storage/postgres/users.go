@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -127,6 +128,52 @@ func (t *txn) UserByIdentity(id directory.Identity) (directory.User, error) {
 		return directory.User{}, directory.ErrNotFound
 	}
 	return userOf(user)
+}
+
+// arrival is userByIdentity with, in the same statement, the user holding the userName.
+const arrival = `SELECT (SELECT doc FROM users WHERE idp = $1 AND unique_user_id = $2),
+	(SELECT doc FROM tombstones WHERE idp = $1 AND unique_user_id = $2),
+	(SELECT doc FROM users WHERE org = $3 AND user_name_folded = $4)`
+
+// Arrival reads in one round trip what a SCIM create and a first sign-in read in three. The
+// tombstone is kept for Tombstone, as UserByIdentity keeps it.
+func (t *txn) Arrival(id directory.Identity, org, userName string) (directory.Arrival, error) {
+	var user, tomb, named []byte
+	if err := t.queryRow(arrival, id.IdP, id.UniqueUserID, directory.OrgOrDefault(org), directory.FoldUserName(userName)).Scan(&user, &tomb, &named); err != nil {
+		return directory.Arrival{}, t.fail(err)
+	}
+	if t.tombstones == nil {
+		t.tombstones = map[directory.Identity][]byte{}
+	}
+	t.tombstones[id] = tomb
+	var a directory.Arrival
+	if user != nil {
+		u, err := userOf(user)
+		if err != nil {
+			return directory.Arrival{}, err
+		}
+		a.ByKey = &u
+	}
+	switch {
+	case named == nil:
+	case a.ByKey != nil && bytes.Equal(named, user): // a returning user: decoded once
+		u := a.ByKey.Clone()
+		a.ByUserName = &u
+	default:
+		u, err := userOf(named)
+		if err != nil {
+			return directory.Arrival{}, err
+		}
+		a.ByUserName = &u
+	}
+	if tomb != nil {
+		ts, err := t.Tombstone(id)
+		if err != nil {
+			return directory.Arrival{}, err
+		}
+		a.Tombstone = &ts
+	}
+	return a, nil
 }
 
 func (t *txn) UsersByExternalID(idp, externalID string) ([]directory.User, error) {

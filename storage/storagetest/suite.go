@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 		{"group displayName unique per IdP", groupNameUnique},
 		{"group members must exist", groupMembersExist},
 		{"tombstones", tombstones},
+		{"an arrival reads what its three look-ups read, in a view and after writes", arrivals},
 		{"IdPs", idps},
 		{"tokens by hash", tokens},
 		{"a token and its IdP, read at once, as read in a transaction", tokenWithIdP},
@@ -696,6 +697,80 @@ func tombstones(t *testing.T, s directory.Store) {
 		if _, err := tx.Tombstone(id); !errors.Is(err, directory.ErrNotFound) {
 			t.Errorf("a tombstone cleared after its identity's user was read: %v", err)
 		}
+		return nil
+	})
+}
+
+func arrivals(t *testing.T, s directory.Store) {
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		return tx.PutOrg(directory.Organization{ID: "acme", Name: "acme", EmailDomains: directory.EmailDomainsAny})
+	})
+	inAcme := user("u3", "Ann@X.test", "acme-idp", "3")
+	inAcme.Org = "acme"
+	putUsers(t, s, user("u1", "bob@x.test", "okta", "1"), user("u2", "Ann@X.test", "okta", "2"), inAcme)
+	gone := directory.Tombstone{Org: directory.DefaultOrg, IdP: "okta", UniqueUserID: "9", UserID: "u9", UserName: "zoe@x.test", DeletedAt: t0, Actor: "scim:t"}
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutTombstone(gone) })
+
+	type want struct{ byKey, tombstone, byUserName string } // user ids and the tombstone's user; "" for none
+	check := func(tx directory.ReadTx, name string, id directory.Identity, org, userName string, w want) {
+		t.Helper()
+		a, err := tx.Arrival(id, org, userName)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var got want
+		if a.ByKey != nil {
+			got.byKey = a.ByKey.ID
+		}
+		if a.Tombstone != nil {
+			got.tombstone = a.Tombstone.UserID
+		}
+		if a.ByUserName != nil {
+			got.byUserName = a.ByUserName.ID
+		}
+		if got != w {
+			t.Errorf("%s: arrival of %v, %q in %q read %+v, want %+v", name, id, userName, org, got, w)
+		}
+		// The same as the look-ups one by one, field for field.
+		one, err := directory.ReadArrival(tx, id, org, userName)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if diff := cmp.Diff(one, a); diff != "" {
+			t.Errorf("%s: arrival differs from its look-ups (-one by one +arrival):\n%s", name, diff)
+		}
+	}
+	cases := func(tx directory.ReadTx) {
+		check(tx, "returning user", directory.Identity{IdP: "okta", UniqueUserID: "1"}, "", "BOB@x.test", want{"u1", "", "u1"})
+		check(tx, "new identity, taken userName", directory.Identity{IdP: "okta", UniqueUserID: "7"}, directory.DefaultOrg, "ann@x.test", want{"", "", "u2"})
+		check(tx, "the same userName in another organization", directory.Identity{IdP: "acme-idp", UniqueUserID: "7"}, "acme", "ann@x.test", want{"", "", "u3"})
+		check(tx, "deprovisioned identity", directory.Identity{IdP: "okta", UniqueUserID: "9"}, directory.DefaultOrg, "zoe@x.test", want{"", "u9", ""})
+		check(tx, "someone else's userName", directory.Identity{IdP: "okta", UniqueUserID: "2"}, directory.DefaultOrg, "bob@x.test", want{"u2", "", "u1"})
+		check(tx, "nobody", directory.Identity{IdP: "okta", UniqueUserID: "8"}, directory.DefaultOrg, "new@x.test", want{"", "", ""})
+	}
+	view(t, s, func(tx directory.ReadTx) error { cases(tx); return nil })
+	mustUpdate(t, s, func(tx directory.Tx) error { cases(tx); return nil })
+
+	// In a write, an arrival reads what the transaction wrote before it, and what it kept of
+	// an arrival read before does not outlive a write.
+	zoe := directory.Identity{IdP: "okta", UniqueUserID: "9"}
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		check(tx, "before the writes", zoe, directory.DefaultOrg, "zoe@x.test", want{"", "u9", ""})
+		if err := tx.DeleteTombstone(zoe); err != nil {
+			return err
+		}
+		if err := tx.PutUser(user("u9b", "zoe@x.test", "okta", "9")); err != nil {
+			return err
+		}
+		check(tx, "after the writes", zoe, directory.DefaultOrg, "ZOE@x.test", want{"u9b", "", "u9b"})
+		if err := tx.PutTombstone(gone); err != nil {
+			return err
+		}
+		check(tx, "after a tombstone is written", zoe, directory.DefaultOrg, "zoe@x.test", want{"u9b", "u9", "u9b"})
+		return nil
+	})
+	view(t, s, func(tx directory.ReadTx) error {
+		check(tx, "committed", zoe, directory.DefaultOrg, "zoe@x.test", want{"u9b", "u9", "u9b"})
 		return nil
 	})
 }
