@@ -240,7 +240,7 @@ func appendJSONMeta(b []byte, m Meta) ([]byte, error) {
 // MarshalJSON itself, for its error.
 func appendJSONTime(b []byte, t time.Time) ([]byte, error) {
 	if t == (time.Time{}) { // never signed in, sessions never ended: most users' two times
-		return append(b, `"0001-01-01T00:00:00Z"`...), nil
+		return append(append(append(b, '"'), zeroTime...), '"'), nil
 	}
 	_, offset := t.Zone()
 	if y := t.Year(); y < 0 || y > 9999 || offset <= -24*60*60 || offset >= 24*60*60 {

@@ -17,13 +17,23 @@ var pieces = []string{"a", "Zoë", "user@example.com", " ", "\"", "\\", "/", "<"
 	"\b", "\f", "\n", "\r", "\t", "\x1f", "\x7f", "é", "日本", "🙂", "\u2028", "\u2029", "\ufffd",
 	"\xff", "\xc3", "\xe2\x80", "\xed\xa0\x80", "%41", "+"}
 
+// plainPieces are pieces encoding/json writes as they are.
+var plainPieces = []string{"a", "Zoë", "user@example.com", " ", "/", "é", "日本", "🙂", "%41", "+", "\x7f", "\ufffd"}
+
+// plain makes fill use plainPieces only.
+var plain bool
+
 func randomString(r *rand.Rand) string {
 	if r.IntN(4) == 0 {
 		return ""
 	}
+	from := pieces
+	if plain {
+		from = plainPieces
+	}
 	var b []byte
 	for range r.IntN(6) + 1 {
-		b = append(b, pieces[r.IntN(len(pieces))]...)
+		b = append(b, from[r.IntN(len(from))]...)
 	}
 	return string(b)
 }
@@ -142,13 +152,17 @@ func TestEncodingRefusesWhatEncodingJSONRefuses(t *testing.T) {
 	}
 }
 
-func BenchmarkEncodeUser(b *testing.B) {
+func benchUser() directory.User {
 	now := time.Now().UTC()
-	u := directory.User{ID: "0b0e8c7e-3f7c-4d0b-9a5e-1c2d3e4f5a6b", UserName: "ada.lovelace@example.com", Active: true,
+	return directory.User{ID: "0b0e8c7e-3f7c-4d0b-9a5e-1c2d3e4f5a6b", UserName: "ada.lovelace@example.com", Active: true,
 		Name:   directory.Name{GivenName: "Ada", FamilyName: "Lovelace"},
 		Emails: []directory.MultiValue{{Value: "ada.lovelace@example.com", Type: "work", Primary: true}},
 		Org:    directory.DefaultOrg, IdP: "okta", UniqueUserID: "00u1abcd", ExternalID: "00u1abcd", Owner: directory.OwnerSCIM,
 		Meta: directory.Meta{Created: now, LastModified: now, Version: 1}}
+}
+
+func BenchmarkEncodeUser(b *testing.B) {
+	u := benchUser()
 	b.Run("encoding/json", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := json.Marshal(u); err != nil {
@@ -159,6 +173,119 @@ func BenchmarkEncodeUser(b *testing.B) {
 	b.Run("AppendUserJSON", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := directory.AppendUserJSON(nil, &u); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// forms are the shapes a stored user reaches DecodeUserJSON in: as encoded, with PostgreSQL's
+// jsonb spacing, indented, and with its keys in another order.
+func forms(t testing.TB, raw []byte) map[string][]byte {
+	spaced := bytes.ReplaceAll(bytes.ReplaceAll(raw, []byte(`":`), []byte(`": `)), []byte(`,"`), []byte(`, "`))
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, raw, " ", "\t"); err != nil {
+		t.Fatal(err)
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil {
+		t.Fatal(err)
+	}
+	sorted, err := json.Marshal(members)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string][]byte{"encoded": raw, "jsonb": spaced, "indented": indented.Bytes(), "sorted": sorted}
+}
+
+func TestDecodingMatchesEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	fast := 0
+	defer func() { plain = false }()
+	for i := range 5000 {
+		plain = i%2 == 0
+		var u directory.User
+		fill(r, reflect.ValueOf(&u).Elem())
+		raw, err := json.Marshal(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for form, doc := range forms(t, raw) {
+			var want, got directory.User
+			if err := json.Unmarshal(doc, &want); err != nil {
+				t.Fatal(err)
+			}
+			if err := directory.DecodeUserJSON(doc, &got); err != nil {
+				t.Fatalf("user %d, %s: %v\n%s", i, form, err, doc)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("user %d, %s:\n got %+v\nwant %+v\n%s", i, form, got, want, doc)
+			}
+			// A document without escapes is read by the fast path, not handed on.
+			var quick directory.User
+			if ok := directory.DecodeUserFast(doc, &quick); ok {
+				fast++
+				if !reflect.DeepEqual(quick, want) {
+					t.Fatalf("user %d, %s, fast path:\n got %+v\nwant %+v", i, form, quick, want)
+				}
+			} else if !bytes.Contains(doc, []byte(`\`)) {
+				t.Fatalf("user %d, %s: the fast path did not read a document without escapes:\n%s", i, form, doc)
+			}
+		}
+	}
+	if fast < 4*2500 { // every plain user's four forms at least
+		t.Errorf("the fast path read %d documents of %d", fast, 4*5000)
+	}
+}
+
+// FuzzDecodeUserJSON: whatever the bytes, DecodeUserJSON fails when json.Unmarshal does and
+// otherwise reads the same user.
+func FuzzDecodeUserJSON(f *testing.F) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 20 {
+		var u directory.User
+		fill(r, reflect.ValueOf(&u).Elem())
+		raw, _ := json.Marshal(u)
+		for _, doc := range forms(f, raw) {
+			f.Add(doc)
+		}
+	}
+	for _, doc := range []string{``, `null`, `{}`, `[]`, `{"id":"a"}x`, `{"id":"a",}`, `{"ID":"a"}`, `{"id":null}`,
+		`{"emails":[{"value":"a"}],"emails":[{"type":"w"}]}`, `{"name":{"givenName":"a"},"name":{"familyName":"b"}}`,
+		`{"meta":{"version":01}}`, `{"meta":{"version":-0}}`, `{"meta":{"version":1.0}}`, `{"meta":{"version":1e2}}`,
+		`{"meta":{"version":9223372036854775808}}`, `{"meta":{"version":--1}}`, `{"meta":{"version":1-1}}`,
+		`{"active":truex}`, `{"active":tru}`, `{"active":null}`, `{"emails":null}`, `{"emails":[]}`,
+		`{"lastLoginAt":"2026-13-01T00:00:00Z"}`, `{"lastLoginAt":"2026-01-01T00:00:00+24:00"}`,
+		"{\"id\":\"\xff\"}", "{\"id\":\"a\x01\"}", `{"id":"\u00e9"}`, ` {"id" : "a" } `, `{"id":"a"`, `{"unknown":1}`} {
+		f.Add([]byte(doc))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		var want, got directory.User
+		wantErr := json.Unmarshal(doc, &want)
+		gotErr := directory.DecodeUserJSON(doc, &got)
+		if (wantErr == nil) != (gotErr == nil) {
+			t.Fatalf("%q: err %v, encoding/json's %v", doc, gotErr, wantErr)
+		}
+		if wantErr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\n got %+v\nwant %+v", doc, got, want)
+		}
+	})
+}
+
+func BenchmarkDecodeUser(b *testing.B) {
+	raw, _ := json.Marshal(benchUser())
+	b.Run("encoding/json", func(b *testing.B) {
+		for b.Loop() {
+			var u directory.User
+			if err := json.Unmarshal(raw, &u); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("DecodeUserJSON", func(b *testing.B) {
+		for b.Loop() {
+			var u directory.User
+			if err := directory.DecodeUserJSON(raw, &u); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -14,7 +13,7 @@ import (
 // DefaultOrg's.
 func decodeUser(raw []byte) (directory.User, error) {
 	var u directory.User
-	if err := json.Unmarshal(raw, &u); err != nil {
+	if err := directory.DecodeUserJSON(raw, &u); err != nil {
 		return directory.User{}, err
 	}
 	u.Org = directory.OrgOrDefault(u.Org)

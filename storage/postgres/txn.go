@@ -335,7 +335,13 @@ func (t *txn) rollback() {
 }
 
 func decode(raw []byte, v any) error {
-	if err := json.Unmarshal(raw, v); err != nil {
+	var err error
+	if u, ok := v.(*directory.User); ok {
+		err = directory.DecodeUserJSON(raw, u) // users are read most, and without reflection
+	} else {
+		err = json.Unmarshal(raw, v)
+	}
+	if err != nil {
 		return fmt.Errorf("postgres: a stored document does not decode: %v", err)
 	}
 	return nil

@@ -1,0 +1,391 @@
+package directory
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Every read of a user decodes its stored JSON, and encoding/json's reflection made that the
+// largest part of serving a user: 13 µs for a typical one, 1.3 ms of a SCIM page of 100.
+// DecodeUserJSON reads the documents the stores hold — what json.Marshal or AppendUserJSON
+// wrote, or the same as PostgreSQL's jsonb gives it back, with spaces and its own key order —
+// without reflection. Anything else it does not try to understand: a key it does not know,
+// an escape in a string, a null, a number that is not a plain integer, bytes that are not
+// UTF-8. It then hands the whole document to encoding/json, so that what a user reads as is
+// always what json.Unmarshal reads (TestDecodingMatchesEncodingJSON, FuzzDecodeUserJSON).
+
+// DecodeUserJSON decodes raw into *u as json.Unmarshal does into a zero User.
+func DecodeUserJSON(raw []byte, u *User) error {
+	d := userDecoder{raw: raw}
+	if d.user(u) && d.end() {
+		return nil
+	}
+	*u = User{}
+	return json.Unmarshal(raw, u)
+}
+
+type userDecoder struct {
+	raw []byte
+	i   int
+	// arrays marks the array-valued members read: encoding/json decodes a second one into
+	// the elements of the first, which the fast path leaves to it.
+	arrays uint8
+}
+
+// once reports whether the array member of bit has not been read before, marking it read.
+func (d *userDecoder) once(bit uint8) bool {
+	if d.arrays&bit != 0 {
+		return false
+	}
+	d.arrays |= bit
+	return true
+}
+
+func (d *userDecoder) space() {
+	for d.i < len(d.raw) {
+		switch d.raw[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// next skips spaces and reports whether the next byte is c, consuming it if so.
+func (d *userDecoder) next(c byte) bool {
+	d.space()
+	if d.i < len(d.raw) && d.raw[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// end reports whether nothing but spaces follows.
+func (d *userDecoder) end() bool {
+	d.space()
+	return d.i == len(d.raw)
+}
+
+// token returns a string's contents without its quotes, and false for a string the fast
+// path leaves to encoding/json: one with an escape, a control character or bytes that are
+// not UTF-8.
+func (d *userDecoder) token() ([]byte, bool) {
+	if !d.next('"') {
+		return nil, false
+	}
+	start, ascii := d.i, true
+	for d.i < len(d.raw) {
+		c := d.raw[d.i]
+		switch {
+		case c == '"':
+			s := d.raw[start:d.i]
+			d.i++
+			if !ascii && !utf8.Valid(s) {
+				return nil, false
+			}
+			return s, true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+		d.i++
+	}
+	return nil, false
+}
+
+func (d *userDecoder) str(to *string) bool {
+	s, ok := d.token()
+	if ok {
+		*to = string(s)
+	}
+	return ok
+}
+
+func (d *userDecoder) boolean(to *bool) bool {
+	d.space()
+	rest := d.raw[d.i:]
+	switch {
+	case len(rest) >= 4 && string(rest[:4]) == "true":
+		*to, d.i = true, d.i+4
+	case len(rest) >= 5 && string(rest[:5]) == "false":
+		*to, d.i = false, d.i+5
+	default:
+		return false
+	}
+	return d.delimited()
+}
+
+// delimited reports whether a literal ended where it should: at a space, a comma or a
+// closing bracket, not in the middle of a longer word such as "truex".
+func (d *userDecoder) delimited() bool {
+	if d.i == len(d.raw) {
+		return true
+	}
+	switch d.raw[d.i] {
+	case ' ', '\t', '\n', '\r', ',', '}', ']':
+		return true
+	}
+	return false
+}
+
+func (d *userDecoder) integer(to *int64) bool {
+	d.space()
+	start := d.i
+	for d.i < len(d.raw) && (d.raw[d.i] == '-' || d.raw[d.i] >= '0' && d.raw[d.i] <= '9') {
+		d.i++
+	}
+	tok := d.raw[start:d.i]
+	// JSON's grammar: no leading zero but for 0 itself, no plus, one minus at most, first.
+	digits := tok
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 1 && digits[0] == '0' || !d.delimited() {
+		return false
+	}
+	for _, c := range digits {
+		if c == '-' {
+			return false
+		}
+	}
+	n, err := strconv.ParseInt(string(tok), 10, 64)
+	if err != nil {
+		return false
+	}
+	*to = n
+	return true
+}
+
+// object reads an object's members, calling member with each key; member reads the value.
+func (d *userDecoder) object(member func(key []byte) bool) bool {
+	if !d.next('{') {
+		return false
+	}
+	if d.next('}') {
+		return true
+	}
+	for {
+		key, ok := d.token()
+		if !ok || !d.next(':') || !member(key) {
+			return false
+		}
+		if d.next(',') {
+			continue
+		}
+		return d.next('}')
+	}
+}
+
+// array reads an array, calling elem for each element.
+func (d *userDecoder) array(elem func() bool) bool {
+	if !d.next('[') {
+		return false
+	}
+	if d.next(']') {
+		return true
+	}
+	for {
+		if !elem() {
+			return false
+		}
+		if d.next(',') {
+			continue
+		}
+		return d.next(']')
+	}
+}
+
+// time reads a time as json.Unmarshal does: time.Time's UnmarshalJSON given the quoted string.
+func (d *userDecoder) time(to *time.Time) bool {
+	d.space()
+	start := d.i
+	s, ok := d.token()
+	if !ok {
+		return false
+	}
+	if string(s) == zeroTime { // never signed in, sessions never ended: most users' two times
+		*to = time.Time{}
+		return true
+	}
+	return to.UnmarshalJSON(d.raw[start:d.i]) == nil
+}
+
+// zeroTime is how the zero time.Time is stored.
+const zeroTime = "0001-01-01T00:00:00Z"
+
+func (d *userDecoder) multiValues(to *[]MultiValue) bool {
+	vs := []MultiValue{}
+	ok := d.array(func() bool {
+		var v MultiValue
+		if !d.object(func(key []byte) bool {
+			switch string(key) {
+			case "value":
+				return d.str(&v.Value)
+			case "type":
+				return d.str(&v.Type)
+			case "primary":
+				return d.boolean(&v.Primary)
+			case "display":
+				return d.str(&v.Display)
+			}
+			return false
+		}) {
+			return false
+		}
+		vs = append(vs, v)
+		return true
+	})
+	*to = vs
+	return ok
+}
+
+func (d *userDecoder) addresses(to *[]Address) bool {
+	as := []Address{}
+	ok := d.array(func() bool {
+		var a Address
+		if !d.object(func(key []byte) bool {
+			switch string(key) {
+			case "formatted":
+				return d.str(&a.Formatted)
+			case "streetAddress":
+				return d.str(&a.StreetAddress)
+			case "locality":
+				return d.str(&a.Locality)
+			case "region":
+				return d.str(&a.Region)
+			case "postalCode":
+				return d.str(&a.PostalCode)
+			case "country":
+				return d.str(&a.Country)
+			case "type":
+				return d.str(&a.Type)
+			case "primary":
+				return d.boolean(&a.Primary)
+			}
+			return false
+		}) {
+			return false
+		}
+		as = append(as, a)
+		return true
+	})
+	*to = as
+	return ok
+}
+
+func (d *userDecoder) user(u *User) bool {
+	return d.object(func(key []byte) bool {
+		switch string(key) {
+		case "id":
+			return d.str(&u.ID)
+		case "userName":
+			return d.str(&u.UserName)
+		case "name":
+			n := &u.Name
+			return d.object(func(key []byte) bool {
+				switch string(key) {
+				case "formatted":
+					return d.str(&n.Formatted)
+				case "familyName":
+					return d.str(&n.FamilyName)
+				case "givenName":
+					return d.str(&n.GivenName)
+				case "middleName":
+					return d.str(&n.MiddleName)
+				case "honorificPrefix":
+					return d.str(&n.HonorificPrefix)
+				case "honorificSuffix":
+					return d.str(&n.HonorificSuffix)
+				}
+				return false
+			})
+		case "displayName":
+			return d.str(&u.DisplayName)
+		case "nickName":
+			return d.str(&u.NickName)
+		case "profileUrl":
+			return d.str(&u.ProfileURL)
+		case "title":
+			return d.str(&u.Title)
+		case "userType":
+			return d.str(&u.UserType)
+		case "preferredLanguage":
+			return d.str(&u.PreferredLanguage)
+		case "locale":
+			return d.str(&u.Locale)
+		case "timezone":
+			return d.str(&u.Timezone)
+		case "active":
+			return d.boolean(&u.Active)
+		case "emails":
+			return d.once(1) && d.multiValues(&u.Emails)
+		case "phoneNumbers":
+			return d.once(2) && d.multiValues(&u.PhoneNumbers)
+		case "addresses":
+			return d.once(4) && d.addresses(&u.Addresses)
+		case "roles":
+			return d.once(8) && d.multiValues(&u.Roles)
+		case "entitlements":
+			return d.once(16) && d.multiValues(&u.Entitlements)
+		case "externalId":
+			return d.str(&u.ExternalID)
+		case "enterprise":
+			e := &u.Enterprise
+			return d.object(func(key []byte) bool {
+				switch string(key) {
+				case "employeeNumber":
+					return d.str(&e.EmployeeNumber)
+				case "costCenter":
+					return d.str(&e.CostCenter)
+				case "organization":
+					return d.str(&e.Organization)
+				case "division":
+					return d.str(&e.Division)
+				case "department":
+					return d.str(&e.Department)
+				case "managerId":
+					return d.str(&e.ManagerID)
+				case "managerDisplayName":
+					return d.str(&e.ManagerDisplay)
+				}
+				return false
+			})
+		case "passwordHash":
+			return d.str(&u.PasswordHash)
+		case "org":
+			return d.str(&u.Org)
+		case "idp":
+			return d.str(&u.IdP)
+		case "uniqueUserId":
+			return d.str(&u.UniqueUserID)
+		case "owner":
+			var s string
+			ok := d.str(&s)
+			u.Owner = Owner(s)
+			return ok
+		case "lastLoginAt":
+			return d.time(&u.LastLoginAt)
+		case "sessionsValidAfter":
+			return d.time(&u.SessionsValidAfter)
+		case "meta":
+			m := &u.Meta
+			return d.object(func(key []byte) bool {
+				switch string(key) {
+				case "created":
+					return d.time(&m.Created)
+				case "lastModified":
+					return d.time(&m.LastModified)
+				case "version":
+					return d.integer(&m.Version)
+				}
+				return false
+			})
+		}
+		return false
+	})
+}
