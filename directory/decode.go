@@ -29,6 +29,8 @@ func DecodeUserJSON(raw []byte, u *User) error {
 type userDecoder struct {
 	raw []byte
 	i   int
+	// quoted says the last token was a whole string, whatever token made of it.
+	quoted bool
 	// arrays marks the array-valued members read: encoding/json decodes a second one into
 	// the elements of the first, which the fast path leaves to it.
 	arrays uint8
@@ -71,24 +73,30 @@ func (d *userDecoder) end() bool {
 }
 
 // token returns a string's contents without its quotes, and false for a string the fast
-// path leaves to encoding/json: one with an escape, a control character or bytes that are
-// not UTF-8.
-func (d *userDecoder) token() ([]byte, bool) {
+// path does not read as it is: one with an escape or bytes that are not UTF-8, which str hands
+// to encoding/json alone, or one that is not a well-formed string at all. After a false, d.i
+// is past the string's closing quote if it has one; quoted says whether it had.
+func (d *userDecoder) token() (s []byte, ok bool) {
+	d.quoted = false
 	if !d.next('"') {
 		return nil, false
 	}
-	start, ascii := d.i, true
+	start, ascii, escaped := d.i, true, false
 	for d.i < len(d.raw) {
 		c := d.raw[d.i]
 		switch {
 		case c == '"':
 			s := d.raw[start:d.i]
 			d.i++
-			if !ascii && !utf8.Valid(s) {
+			d.quoted = true
+			if escaped || !ascii && !utf8.Valid(s) {
 				return nil, false
 			}
 			return s, true
-		case c == '\\' || c < 0x20:
+		case c == '\\':
+			escaped = true
+			d.i++ // the escaped byte: a quote there does not end the string
+		case c < 0x20:
 			return nil, false
 		case c >= utf8.RuneSelf:
 			ascii = false
@@ -98,12 +106,20 @@ func (d *userDecoder) token() ([]byte, bool) {
 	return nil, false
 }
 
+// str reads a string. One with an escape — an HTML character such as the & of "R&D", which
+// encoding/json writes as \u0026 — or bytes that are not UTF-8 is read by encoding/json alone.
 func (d *userDecoder) str(to *string) bool {
+	d.space()
+	start := d.i
 	s, ok := d.token()
-	if ok {
+	switch {
+	case ok:
 		*to = string(s)
+		return true
+	case d.quoted:
+		return json.Unmarshal(d.raw[start:d.i], to) == nil
 	}
-	return ok
+	return false
 }
 
 func (d *userDecoder) boolean(to *bool) bool {
