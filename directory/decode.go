@@ -18,7 +18,7 @@ import (
 
 // DecodeUserJSON decodes raw into *u as json.Unmarshal does into a zero User.
 func DecodeUserJSON(raw []byte, u *User) error {
-	d := userDecoder{raw: raw}
+	d := docDecoder{raw: raw}
 	if d.user(u) && d.end() {
 		return nil
 	}
@@ -26,7 +26,19 @@ func DecodeUserJSON(raw []byte, u *User) error {
 	return json.Unmarshal(raw, u)
 }
 
-type userDecoder struct {
+// DecodeEventJSON decodes raw into *e as json.Unmarshal does into a zero Event. Events are
+// read in hundreds: by the change feed, the webhooks and the console's history, each with
+// the snapshot of its user.
+func DecodeEventJSON(raw []byte, e *Event) error {
+	d := docDecoder{raw: raw}
+	if d.event(e) && d.end() {
+		return nil
+	}
+	*e = Event{}
+	return json.Unmarshal(raw, e)
+}
+
+type docDecoder struct {
 	raw []byte
 	i   int
 	// quoted says the last token was a whole string, whatever token made of it.
@@ -37,7 +49,7 @@ type userDecoder struct {
 }
 
 // once reports whether the array member of bit has not been read before, marking it read.
-func (d *userDecoder) once(bit uint8) bool {
+func (d *docDecoder) once(bit uint8) bool {
 	if d.arrays&bit != 0 {
 		return false
 	}
@@ -45,7 +57,7 @@ func (d *userDecoder) once(bit uint8) bool {
 	return true
 }
 
-func (d *userDecoder) space() {
+func (d *docDecoder) space() {
 	for d.i < len(d.raw) {
 		switch d.raw[d.i] {
 		case ' ', '\t', '\n', '\r':
@@ -57,7 +69,7 @@ func (d *userDecoder) space() {
 }
 
 // next skips spaces and reports whether the next byte is c, consuming it if so.
-func (d *userDecoder) next(c byte) bool {
+func (d *docDecoder) next(c byte) bool {
 	d.space()
 	if d.i < len(d.raw) && d.raw[d.i] == c {
 		d.i++
@@ -67,7 +79,7 @@ func (d *userDecoder) next(c byte) bool {
 }
 
 // end reports whether nothing but spaces follows.
-func (d *userDecoder) end() bool {
+func (d *docDecoder) end() bool {
 	d.space()
 	return d.i == len(d.raw)
 }
@@ -76,7 +88,7 @@ func (d *userDecoder) end() bool {
 // path does not read as it is: one with an escape or bytes that are not UTF-8, which str hands
 // to encoding/json alone, or one that is not a well-formed string at all. After a false, d.i
 // is past the string's closing quote if it has one; quoted says whether it had.
-func (d *userDecoder) token() (s []byte, ok bool) {
+func (d *docDecoder) token() (s []byte, ok bool) {
 	d.quoted = false
 	if !d.next('"') {
 		return nil, false
@@ -108,7 +120,7 @@ func (d *userDecoder) token() (s []byte, ok bool) {
 
 // str reads a string. One with an escape — an HTML character such as the & of "R&D", which
 // encoding/json writes as \u0026 — or bytes that are not UTF-8 is read by encoding/json alone.
-func (d *userDecoder) str(to *string) bool {
+func (d *docDecoder) str(to *string) bool {
 	d.space()
 	start := d.i
 	s, ok := d.token()
@@ -122,7 +134,7 @@ func (d *userDecoder) str(to *string) bool {
 	return false
 }
 
-func (d *userDecoder) boolean(to *bool) bool {
+func (d *docDecoder) boolean(to *bool) bool {
 	d.space()
 	rest := d.raw[d.i:]
 	switch {
@@ -138,7 +150,7 @@ func (d *userDecoder) boolean(to *bool) bool {
 
 // delimited reports whether a literal ended where it should: at a space, a comma or a
 // closing bracket, not in the middle of a longer word such as "truex".
-func (d *userDecoder) delimited() bool {
+func (d *docDecoder) delimited() bool {
 	if d.i == len(d.raw) {
 		return true
 	}
@@ -149,25 +161,35 @@ func (d *userDecoder) delimited() bool {
 	return false
 }
 
-func (d *userDecoder) integer(to *int64) bool {
+// number returns an integer's token, and false for what JSON's grammar or the fast path does
+// not take as one: a leading zero but for 0 itself, a plus, a minus but first, a fraction or
+// an exponent.
+func (d *docDecoder) number() ([]byte, bool) {
 	d.space()
 	start := d.i
 	for d.i < len(d.raw) && (d.raw[d.i] == '-' || d.raw[d.i] >= '0' && d.raw[d.i] <= '9') {
 		d.i++
 	}
 	tok := d.raw[start:d.i]
-	// JSON's grammar: no leading zero but for 0 itself, no plus, one minus at most, first.
 	digits := tok
 	if len(digits) > 0 && digits[0] == '-' {
 		digits = digits[1:]
 	}
 	if len(digits) == 0 || len(digits) > 1 && digits[0] == '0' || !d.delimited() {
-		return false
+		return nil, false
 	}
 	for _, c := range digits {
 		if c == '-' {
-			return false
+			return nil, false
 		}
+	}
+	return tok, true
+}
+
+func (d *docDecoder) integer(to *int64) bool {
+	tok, ok := d.number()
+	if !ok {
+		return false
 	}
 	n, err := strconv.ParseInt(string(tok), 10, 64)
 	if err != nil {
@@ -177,8 +199,21 @@ func (d *userDecoder) integer(to *int64) bool {
 	return true
 }
 
+func (d *docDecoder) unsigned(to *uint64) bool {
+	tok, ok := d.number()
+	if !ok {
+		return false
+	}
+	n, err := strconv.ParseUint(string(tok), 10, 64) // a minus fails, as in encoding/json
+	if err != nil {
+		return false
+	}
+	*to = n
+	return true
+}
+
 // object reads an object's members, calling member with each key; member reads the value.
-func (d *userDecoder) object(member func(key []byte) bool) bool {
+func (d *docDecoder) object(member func(key []byte) bool) bool {
 	if !d.next('{') {
 		return false
 	}
@@ -198,7 +233,7 @@ func (d *userDecoder) object(member func(key []byte) bool) bool {
 }
 
 // array reads an array, calling elem for each element.
-func (d *userDecoder) array(elem func() bool) bool {
+func (d *docDecoder) array(elem func() bool) bool {
 	if !d.next('[') {
 		return false
 	}
@@ -217,7 +252,7 @@ func (d *userDecoder) array(elem func() bool) bool {
 }
 
 // time reads a time as json.Unmarshal does: time.Time's UnmarshalJSON given the quoted string.
-func (d *userDecoder) time(to *time.Time) bool {
+func (d *docDecoder) time(to *time.Time) bool {
 	d.space()
 	start := d.i
 	s, ok := d.token()
@@ -234,7 +269,7 @@ func (d *userDecoder) time(to *time.Time) bool {
 // zeroTime is how the zero time.Time is stored.
 const zeroTime = "0001-01-01T00:00:00Z"
 
-func (d *userDecoder) multiValues(to *[]MultiValue) bool {
+func (d *docDecoder) multiValues(to *[]MultiValue) bool {
 	vs := []MultiValue{}
 	ok := d.array(func() bool {
 		var v MultiValue
@@ -260,7 +295,7 @@ func (d *userDecoder) multiValues(to *[]MultiValue) bool {
 	return ok
 }
 
-func (d *userDecoder) addresses(to *[]Address) bool {
+func (d *docDecoder) addresses(to *[]Address) bool {
 	as := []Address{}
 	ok := d.array(func() bool {
 		var a Address
@@ -294,7 +329,7 @@ func (d *userDecoder) addresses(to *[]Address) bool {
 	return ok
 }
 
-func (d *userDecoder) user(u *User) bool {
+func (d *docDecoder) user(u *User) bool {
 	return d.object(func(key []byte) bool {
 		switch string(key) {
 		case "id":
@@ -401,6 +436,114 @@ func (d *userDecoder) user(u *User) bool {
 				}
 				return false
 			})
+		}
+		return false
+	})
+}
+
+func (d *docDecoder) strings(to *[]string) bool {
+	vs := []string{}
+	ok := d.array(func() bool {
+		var v string
+		if !d.str(&v) {
+			return false
+		}
+		vs = append(vs, v)
+		return true
+	})
+	*to = vs
+	return ok
+}
+
+// value skips any one JSON value and returns it, for encoding/json to read alone.
+func (d *docDecoder) value() ([]byte, bool) {
+	d.space()
+	start, depth := d.i, 0
+	for d.i < len(d.raw) {
+		switch c := d.raw[d.i]; c {
+		case '"':
+			if _, _ = d.token(); !d.quoted {
+				return nil, false
+			}
+			d.i-- // back on the closing quote, passed below
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth < 0 {
+				return nil, false
+			}
+		case ',':
+			if depth == 0 {
+				return d.raw[start:d.i], true
+			}
+		}
+		d.i++
+		if depth == 0 && d.delimited() {
+			return d.raw[start:d.i], true
+		}
+	}
+	return nil, false
+}
+
+func (d *docDecoder) event(e *Event) bool {
+	return d.object(func(key []byte) bool {
+		switch string(key) {
+		case "seq":
+			return d.unsigned(&e.Seq)
+		case "id":
+			return d.str(&e.ID)
+		case "time":
+			return d.time(&e.Time)
+		case "type":
+			return d.str(&e.Type)
+		case "actor":
+			return d.str(&e.Actor)
+		case "subject":
+			return d.str(&e.Subject)
+		case "org":
+			return d.str(&e.Org)
+		case "idp":
+			return d.str(&e.IdP)
+		case "rule":
+			var s string
+			ok := d.str(&s)
+			e.Rule = Rule(s)
+			return ok
+		case "reason":
+			return d.str(&e.Reason)
+		case "changes":
+			return d.once(1) && d.strings(&e.Changes)
+		case "detail":
+			return d.str(&e.Detail)
+		case "user":
+			if !d.once(2) {
+				return false
+			}
+			e.User = new(User)
+			inner := docDecoder{raw: d.raw, i: d.i}
+			if !inner.user(e.User) {
+				return false
+			}
+			d.i = inner.i
+			return true
+		case "group":
+			// A group's members may be thousands of ids; encoding/json reads the group alone.
+			raw, ok := d.value()
+			if !ok || !d.once(4) || string(raw) == "null" { // null leaves Group nil
+				return false
+			}
+			e.Group = new(Group)
+			return json.Unmarshal(raw, e.Group) == nil
+		case "partial":
+			return d.boolean(&e.Partial)
+		case "key_source":
+			var s string
+			ok := d.str(&s)
+			e.KeySource = KeySource(s)
+			return ok
+		case "warnings":
+			return d.once(8) && d.strings(&e.Warnings)
 		}
 		return false
 	})

@@ -229,6 +229,24 @@ func TestDecodingMatchesEncodingJSON(t *testing.T) {
 				t.Fatalf("user %d, %s, fast path:\n got %+v\nwant %+v", i, form, quick, want)
 			}
 		}
+
+		var e directory.Event
+		fill(r, reflect.ValueOf(&e).Elem())
+		if raw, err = json.Marshal(e); err != nil {
+			t.Fatal(err)
+		}
+		for form, doc := range forms(t, raw) {
+			var want, got, quick directory.Event
+			if err := json.Unmarshal(doc, &want); err != nil {
+				t.Fatal(err)
+			}
+			if err := directory.DecodeEventJSON(doc, &got); err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("event %d, %s: %v\n got %+v\nwant %+v\n%s", i, form, err, got, want, doc)
+			}
+			if !directory.DecodeEventFast(doc, &quick) || !reflect.DeepEqual(quick, want) {
+				t.Fatalf("event %d, %s: the fast path did not read it as encoding/json does:\n got %+v\nwant %+v\n%s", i, form, quick, want, doc)
+			}
+		}
 	}
 }
 
@@ -266,6 +284,36 @@ func FuzzDecodeUserJSON(f *testing.F) {
 	})
 }
 
+// FuzzDecodeEventJSON is FuzzDecodeUserJSON for events.
+func FuzzDecodeEventJSON(f *testing.F) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 20 {
+		var e directory.Event
+		fill(r, reflect.ValueOf(&e).Elem())
+		raw, _ := json.Marshal(e)
+		for _, doc := range forms(f, raw) {
+			f.Add(doc)
+		}
+	}
+	for _, doc := range []string{`{"seq":-1}`, `{"seq":18446744073709551616}`, `{"seq":1,"seq":2}`, `{"user":null}`,
+		`{"group":null}`, `{"group":{"members":["a","b"]},"group":{"id":"g"}}`, `{"user":{"id":"a"},"user":{"userName":"b"}}`,
+		`{"group":{"id":"a"]}`, `{"group":{"id":"}"}}`, `{"group":5}`, `{"group":{"id":"a"}}}`, `{"changes":["a"],"changes":[]}`,
+		`{"partial":true,"warnings":["\u00e9"]}`, `{"group" : { "id" : "a" } , "id":"b"}`, `{"group":{"members":[]}}`} {
+		f.Add([]byte(doc))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		var want, got directory.Event
+		wantErr := json.Unmarshal(doc, &want)
+		gotErr := directory.DecodeEventJSON(doc, &got)
+		if (wantErr == nil) != (gotErr == nil) {
+			t.Fatalf("%q: err %v, encoding/json's %v", doc, gotErr, wantErr)
+		}
+		if wantErr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\n got %+v\nwant %+v", doc, got, want)
+		}
+	})
+}
+
 func BenchmarkDecodeUser(b *testing.B) {
 	raw, _ := json.Marshal(benchUser())
 	b.Run("encoding/json", func(b *testing.B) {
@@ -280,6 +328,29 @@ func BenchmarkDecodeUser(b *testing.B) {
 		for b.Loop() {
 			var u directory.User
 			if err := directory.DecodeUserJSON(raw, &u); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkDecodeEvent(b *testing.B) {
+	u := benchUser()
+	raw, _ := json.Marshal(directory.Event{Seq: 42, ID: "0b0e8c7e-3f7c-4d0b-9a5e-1c2d3e4f5a6c", Time: u.Meta.Created, Type: directory.EventUserCreated,
+		Actor: "scim:392e6c4d133b402e", Subject: u.ID, Org: u.Org, IdP: u.IdP, Rule: directory.RuleR1, Reason: "SCIM created the user",
+		Changes: []string{"userName"}, User: &u})
+	b.Run("encoding/json", func(b *testing.B) {
+		for b.Loop() {
+			var e directory.Event
+			if err := json.Unmarshal(raw, &e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("DecodeEventJSON", func(b *testing.B) {
+		for b.Loop() {
+			var e directory.Event
+			if err := directory.DecodeEventJSON(raw, &e); err != nil {
 				b.Fatal(err)
 			}
 		}

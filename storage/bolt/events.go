@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"strconv"
 
 	"github.com/rosterhq/roster/directory"
@@ -33,7 +32,7 @@ func (t *txn) orgsFrom() uint64 {
 // decodeEvent reads a stored event; orgsFrom is the store's metaOrgsFrom.
 func decodeEvent(raw []byte, orgsFrom uint64) (directory.Event, error) {
 	var e directory.Event
-	if err := json.Unmarshal(raw, &e); err != nil {
+	if err := directory.DecodeEventJSON(raw, &e); err != nil {
 		return directory.Event{}, err
 	}
 	if e.Seq < orgsFrom {

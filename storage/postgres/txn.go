@@ -336,9 +336,12 @@ func (t *txn) rollback() {
 
 func decode(raw []byte, v any) error {
 	var err error
-	if u, ok := v.(*directory.User); ok {
-		err = directory.DecodeUserJSON(raw, u) // users are read most, and without reflection
-	} else {
+	switch v := v.(type) { // what is read most is read without reflection
+	case *directory.User:
+		err = directory.DecodeUserJSON(raw, v)
+	case *directory.Event:
+		err = directory.DecodeEventJSON(raw, v)
+	default:
 		err = json.Unmarshal(raw, v)
 	}
 	if err != nil {
