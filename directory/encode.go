@@ -31,18 +31,11 @@ const (
 func AppendUserJSON(b []byte, u *User) ([]byte, error) {
 	b = slices.Grow(b, userJSONSize)
 	b = append(b, `{"id":`...)
-	b = appendJSONString(b, u.ID)
+	b = AppendJSONString(b, u.ID)
 	b = append(b, `,"userName":`...)
-	b = appendJSONString(b, u.UserName)
-	b = append(b, `,"name":{`...)
-	n := len(b)
-	b = appendField(b, n, "formatted", u.Name.Formatted)
-	b = appendField(b, n, "familyName", u.Name.FamilyName)
-	b = appendField(b, n, "givenName", u.Name.GivenName)
-	b = appendField(b, n, "middleName", u.Name.MiddleName)
-	b = appendField(b, n, "honorificPrefix", u.Name.HonorificPrefix)
-	b = appendField(b, n, "honorificSuffix", u.Name.HonorificSuffix)
-	b = append(b, '}')
+	b = AppendJSONString(b, u.UserName)
+	b = append(b, `,"name":`...)
+	b = u.Name.AppendJSON(b)
 	b = appendField(b, 0, "displayName", u.DisplayName)
 	b = appendField(b, 0, "nickName", u.NickName)
 	b = appendField(b, 0, "profileUrl", u.ProfileURL)
@@ -56,33 +49,14 @@ func AppendUserJSON(b []byte, u *User) ([]byte, error) {
 	b = appendMultiValues(b, "emails", u.Emails)
 	b = appendMultiValues(b, "phoneNumbers", u.PhoneNumbers)
 	if len(u.Addresses) > 0 {
-		b = append(b, `,"addresses":[`...)
-		for i, a := range u.Addresses {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '{')
-			n := len(b)
-			b = appendField(b, n, "formatted", a.Formatted)
-			b = appendField(b, n, "streetAddress", a.StreetAddress)
-			b = appendField(b, n, "locality", a.Locality)
-			b = appendField(b, n, "region", a.Region)
-			b = appendField(b, n, "postalCode", a.PostalCode)
-			b = appendField(b, n, "country", a.Country)
-			b = appendField(b, n, "type", a.Type)
-			if a.Primary {
-				b = appendKey(b, n, "primary")
-				b = append(b, "true"...)
-			}
-			b = append(b, '}')
-		}
-		b = append(b, ']')
+		b = append(b, `,"addresses":`...)
+		b = AppendAddressesJSON(b, u.Addresses)
 	}
 	b = appendMultiValues(b, "roles", u.Roles)
 	b = appendMultiValues(b, "entitlements", u.Entitlements)
 	b = appendField(b, 0, "externalId", u.ExternalID)
 	b = append(b, `,"enterprise":{`...)
-	n = len(b)
+	n := len(b)
 	b = appendField(b, n, "employeeNumber", u.Enterprise.EmployeeNumber)
 	b = appendField(b, n, "costCenter", u.Enterprise.CostCenter)
 	b = appendField(b, n, "organization", u.Enterprise.Organization)
@@ -93,11 +67,11 @@ func AppendUserJSON(b []byte, u *User) ([]byte, error) {
 	b = append(b, '}')
 	b = appendField(b, 0, "passwordHash", u.PasswordHash)
 	b = append(b, `,"org":`...)
-	b = appendJSONString(b, u.Org)
+	b = AppendJSONString(b, u.Org)
 	b = appendField(b, 0, "idp", u.IdP)
 	b = appendField(b, 0, "uniqueUserId", u.UniqueUserID)
 	b = append(b, `,"owner":`...)
-	b = appendJSONString(b, string(u.Owner))
+	b = AppendJSONString(b, string(u.Owner))
 	var err error
 	b = append(b, `,"lastLoginAt":`...)
 	if b, err = appendJSONTime(b, u.LastLoginAt); err != nil {
@@ -120,18 +94,18 @@ func AppendEventJSON(b []byte, e *Event) ([]byte, error) {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, e.Seq, 10)
 	b = append(b, `,"id":`...)
-	b = appendJSONString(b, e.ID)
+	b = AppendJSONString(b, e.ID)
 	b = append(b, `,"time":`...)
 	var err error
 	if b, err = appendJSONTime(b, e.Time); err != nil {
 		return nil, err
 	}
 	b = append(b, `,"type":`...)
-	b = appendJSONString(b, e.Type)
+	b = AppendJSONString(b, e.Type)
 	b = append(b, `,"actor":`...)
-	b = appendJSONString(b, e.Actor)
+	b = AppendJSONString(b, e.Actor)
 	b = append(b, `,"subject":`...)
-	b = appendJSONString(b, e.Subject)
+	b = AppendJSONString(b, e.Subject)
 	b = appendField(b, 0, "org", e.Org)
 	b = appendField(b, 0, "idp", e.IdP)
 	b = appendField(b, 0, "rule", string(e.Rule))
@@ -178,8 +152,13 @@ func appendField(b []byte, first int, key, v string) []byte {
 	if v == "" {
 		return b
 	}
-	return appendJSONString(appendKey(b, first, key), v)
+	return AppendJSONString(appendKey(b, first, key), v)
 }
+
+// AppendJSONField appends a string member tagged omitempty, `,"key":"v"`, or nothing when v
+// is empty; first is where the object's first member would start in b, for no comma before
+// it (0 when the object has a member already).
+func AppendJSONField(b []byte, first int, key, v string) []byte { return appendField(b, first, key, v) }
 
 func appendStrings(b []byte, key string, vs []string) []byte {
 	if len(vs) == 0 {
@@ -191,7 +170,7 @@ func appendStrings(b []byte, key string, vs []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, v)
+		b = AppendJSONString(b, v)
 	}
 	return append(b, ']')
 }
@@ -200,21 +179,63 @@ func appendMultiValues(b []byte, key string, vs []MultiValue) []byte {
 	if len(vs) == 0 {
 		return b
 	}
-	b = appendKey(b, 0, key)
+	return AppendMultiValuesJSON(appendKey(b, 0, key), vs)
+}
+
+// AppendJSON appends n as json.Marshal encodes it.
+func (n Name) AppendJSON(b []byte) []byte {
+	b = append(b, '{')
+	first := len(b)
+	b = appendField(b, first, "formatted", n.Formatted)
+	b = appendField(b, first, "familyName", n.FamilyName)
+	b = appendField(b, first, "givenName", n.GivenName)
+	b = appendField(b, first, "middleName", n.MiddleName)
+	b = appendField(b, first, "honorificPrefix", n.HonorificPrefix)
+	b = appendField(b, first, "honorificSuffix", n.HonorificSuffix)
+	return append(b, '}')
+}
+
+// AppendMultiValuesJSON appends vs as json.Marshal encodes them.
+func AppendMultiValuesJSON(b []byte, vs []MultiValue) []byte {
 	b = append(b, '[')
 	for i, v := range vs {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, '{')
-		n := len(b)
-		b = appendField(b, n, "value", v.Value)
-		b = appendField(b, n, "type", v.Type)
+		first := len(b)
+		b = appendField(b, first, "value", v.Value)
+		b = appendField(b, first, "type", v.Type)
 		if v.Primary {
-			b = appendKey(b, n, "primary")
+			b = appendKey(b, first, "primary")
 			b = append(b, "true"...)
 		}
-		b = appendField(b, n, "display", v.Display)
+		b = appendField(b, first, "display", v.Display)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// AppendAddressesJSON appends as as json.Marshal encodes them.
+func AppendAddressesJSON(b []byte, as []Address) []byte {
+	b = append(b, '[')
+	for i, a := range as {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		first := len(b)
+		b = appendField(b, first, "formatted", a.Formatted)
+		b = appendField(b, first, "streetAddress", a.StreetAddress)
+		b = appendField(b, first, "locality", a.Locality)
+		b = appendField(b, first, "region", a.Region)
+		b = appendField(b, first, "postalCode", a.PostalCode)
+		b = appendField(b, first, "country", a.Country)
+		b = appendField(b, first, "type", a.Type)
+		if a.Primary {
+			b = appendKey(b, first, "primary")
+			b = append(b, "true"...)
+		}
 		b = append(b, '}')
 	}
 	return append(b, ']')
@@ -266,10 +287,10 @@ var htmlSafe = func() (set [256]bool) {
 
 var timeType = reflect.TypeFor[time.Time]()
 
-// appendJSONString appends s quoted as encoding/json quotes strings: HTML's <, > and & and
+// AppendJSONString appends s quoted as encoding/json quotes strings: HTML's <, > and & and
 // every control character escaped, an invalid UTF-8 byte replaced by U+FFFD, U+2028 and
 // U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0

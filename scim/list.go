@@ -215,13 +215,7 @@ func writeList(w http.ResponseWriter, total, startIndex int, resources []any) {
 	if resources == nil {
 		resources = []any{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"schemas":      []string{listResponseURN},
-		"totalResults": total,
-		"startIndex":   startIndex,
-		"itemsPerPage": len(resources),
-		"Resources":    resources,
-	})
+	writeJSON(w, http.StatusOK, listJSON{total: total, startIndex: startIndex, resources: resources})
 }
 
 // serveRootList answers a query against the server root (GET / and POST /.search, RFC 7644

@@ -25,12 +25,44 @@ const (
 	TimeLayout    = "2006-01-02T15:04:05.000000Z"
 )
 
-// FormatTime is a dateTime as SCIM shows it; the zero time is "".
+// FormatTime is a dateTime as SCIM shows it; the zero time is "". Every user and group a
+// SCIM answer shows has two, and time.Format reads a layout other than its own constants
+// anew each time, which made it a tenth of a page of 100 users: the digits are written here
+// instead, for every year Format writes with four (TestFormatTimeIsTimeLayout).
 func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Truncate(TimePrecision).Format(TimeLayout)
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.Truncate(TimePrecision).Format(TimeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	var b [len(TimeLayout)]byte
+	digits(b[0:4], year)
+	b[4] = '-'
+	digits(b[5:7], int(month))
+	b[7] = '-'
+	digits(b[8:10], day)
+	b[10] = 'T'
+	digits(b[11:13], hour)
+	b[13] = ':'
+	digits(b[14:16], minute)
+	b[16] = ':'
+	digits(b[17:19], sec)
+	b[19] = '.'
+	digits(b[20:26], t.Nanosecond()/1000)
+	b[26] = 'Z'
+	return string(b[:])
+}
+
+// digits writes n into b in decimal, padded with zeros to b's width.
+func digits(b []byte, n int) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
 }
 
 // resource is a user or group as a tree of lower-cased attribute names, which is what filter
