@@ -2,7 +2,6 @@ package directory
 
 import (
 	"encoding/json"
-	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -29,6 +28,9 @@ const (
 
 // AppendUserJSON appends u as json.Marshal encodes it.
 func AppendUserJSON(b []byte, u *User) ([]byte, error) {
+	if !timesFit(u.LastLoginAt, u.SessionsValidAfter, u.Meta.Created, u.Meta.LastModified) {
+		return appendMarshaled(b, u) // for encoding/json's error
+	}
 	b = slices.Grow(b, userJSONSize)
 	b = append(b, `{"id":`...)
 	b = AppendJSONString(b, u.ID)
@@ -72,34 +74,25 @@ func AppendUserJSON(b []byte, u *User) ([]byte, error) {
 	b = appendField(b, 0, "uniqueUserId", u.UniqueUserID)
 	b = append(b, `,"owner":`...)
 	b = AppendJSONString(b, string(u.Owner))
-	var err error
-	b = append(b, `,"lastLoginAt":`...)
-	if b, err = appendJSONTime(b, u.LastLoginAt); err != nil {
-		return nil, err
-	}
-	b = append(b, `,"sessionsValidAfter":`...)
-	if b, err = appendJSONTime(b, u.SessionsValidAfter); err != nil {
-		return nil, err
-	}
-	b = append(b, `,"meta":`...)
-	if b, err = appendJSONMeta(b, u.Meta); err != nil {
-		return nil, err
-	}
-	return append(b, '}'), nil
+	b = appendJSONTime(append(b, `,"lastLoginAt":`...), u.LastLoginAt)
+	b = appendJSONTime(append(b, `,"sessionsValidAfter":`...), u.SessionsValidAfter)
+	b = appendJSONTime(append(b, `,"meta":{"created":`...), u.Meta.Created)
+	b = appendJSONTime(append(b, `,"lastModified":`...), u.Meta.LastModified)
+	b = strconv.AppendInt(append(b, `,"version":`...), u.Meta.Version, 10)
+	return append(b, '}', '}'), nil
 }
 
 // AppendEventJSON appends e as json.Marshal encodes it.
 func AppendEventJSON(b []byte, e *Event) ([]byte, error) {
+	if !timesFit(e.Time) || e.User != nil && !timesFit(e.User.LastLoginAt, e.User.SessionsValidAfter, e.User.Meta.Created, e.User.Meta.LastModified) {
+		return appendMarshaled(b, e)
+	}
 	b = slices.Grow(b, eventJSONSize)
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, e.Seq, 10)
 	b = append(b, `,"id":`...)
 	b = AppendJSONString(b, e.ID)
-	b = append(b, `,"time":`...)
-	var err error
-	if b, err = appendJSONTime(b, e.Time); err != nil {
-		return nil, err
-	}
+	b = appendJSONTime(append(b, `,"time":`...), e.Time)
 	b = append(b, `,"type":`...)
 	b = AppendJSONString(b, e.Type)
 	b = append(b, `,"actor":`...)
@@ -114,9 +107,7 @@ func AppendEventJSON(b []byte, e *Event) ([]byte, error) {
 	b = appendField(b, 0, "detail", e.Detail)
 	if e.User != nil {
 		b = append(b, `,"user":`...)
-		if b, err = AppendUserJSON(b, e.User); err != nil {
-			return nil, err
-		}
+		b, _ = AppendUserJSON(b, e.User) // its times fit
 	}
 	if e.Group != nil {
 		// Groups are encoded as before: a group's event is not on the paths this file is for.
@@ -135,9 +126,11 @@ func AppendEventJSON(b []byte, e *Event) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// appendKey appends the key of a member of an object whose first member would start at
-// index first of b: no comma before the first. Members of the outer objects are never first,
-// and pass 0.
+// AppendJSONKey appends the key of a member of an object whose first member would start at
+// index first of b: no comma before the first. Members of an object that has one already
+// pass 0.
+func AppendJSONKey(b []byte, first int, key string) []byte { return appendKey(b, first, key) }
+
 func appendKey(b []byte, first int, key string) []byte {
 	if len(b) != first {
 		b = append(b, ',')
@@ -197,34 +190,19 @@ func (n Name) AppendJSON(b []byte) []byte {
 
 // AppendMultiValuesJSON appends vs as json.Marshal encodes them.
 func AppendMultiValuesJSON(b []byte, vs []MultiValue) []byte {
-	b = append(b, '[')
-	for i, v := range vs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '{')
-		first := len(b)
+	return appendObjects(b, vs, func(b []byte, first int, v MultiValue) []byte {
 		b = appendField(b, first, "value", v.Value)
 		b = appendField(b, first, "type", v.Type)
 		if v.Primary {
-			b = appendKey(b, first, "primary")
-			b = append(b, "true"...)
+			b = append(appendKey(b, first, "primary"), "true"...)
 		}
-		b = appendField(b, first, "display", v.Display)
-		b = append(b, '}')
-	}
-	return append(b, ']')
+		return appendField(b, first, "display", v.Display)
+	})
 }
 
 // AppendAddressesJSON appends as as json.Marshal encodes them.
 func AppendAddressesJSON(b []byte, as []Address) []byte {
-	b = append(b, '[')
-	for i, a := range as {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '{')
-		first := len(b)
+	return appendObjects(b, as, func(b []byte, first int, a Address) []byte {
 		b = appendField(b, first, "formatted", a.Formatted)
 		b = appendField(b, first, "streetAddress", a.StreetAddress)
 		b = appendField(b, first, "locality", a.Locality)
@@ -233,47 +211,56 @@ func AppendAddressesJSON(b []byte, as []Address) []byte {
 		b = appendField(b, first, "country", a.Country)
 		b = appendField(b, first, "type", a.Type)
 		if a.Primary {
-			b = appendKey(b, first, "primary")
-			b = append(b, "true"...)
+			b = append(appendKey(b, first, "primary"), "true"...)
 		}
-		b = append(b, '}')
+		return b
+	})
+}
+
+// appendObjects appends an array of objects, members appending each one's members after
+// its brace (at first).
+func appendObjects[T any](b []byte, vs []T, members func(b []byte, first int, v T) []byte) []byte {
+	b = append(b, '[')
+	for i, v := range vs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		b = append(members(b, len(b), v), '}')
 	}
 	return append(b, ']')
 }
 
-func appendJSONMeta(b []byte, m Meta) ([]byte, error) {
-	b = append(b, `{"created":`...)
-	var err error
-	if b, err = appendJSONTime(b, m.Created); err != nil {
-		return nil, err
+// timesFit reports whether RFC 3339 holds every one of ts, as time.Time's MarshalJSON
+// requires: a year of 0–9999, an offset of less than a day.
+func timesFit(ts ...time.Time) bool {
+	for _, t := range ts {
+		_, offset := t.Zone()
+		if y := t.Year(); y < 0 || y > 9999 || offset <= -24*60*60 || offset >= 24*60*60 {
+			return false
+		}
 	}
-	b = append(b, `,"lastModified":`...)
-	if b, err = appendJSONTime(b, m.LastModified); err != nil {
-		return nil, err
-	}
-	b = append(b, `,"version":`...)
-	b = strconv.AppendInt(b, m.Version, 10)
-	return append(b, '}'), nil
+	return true
 }
 
-// appendJSONTime appends t as time.Time's MarshalJSON does: RFC 3339 with nanoseconds. A time
-// that format cannot hold (a year outside 0–9999, an offset of a day or more) goes to
-// MarshalJSON itself, for its error.
-func appendJSONTime(b []byte, t time.Time) ([]byte, error) {
-	if t == (time.Time{}) { // never signed in, sessions never ended: most users' two times
-		return append(append(append(b, '"'), zeroTime...), '"'), nil
+// appendMarshaled appends what json.Marshal makes of v, or its error.
+func appendMarshaled(b []byte, v any) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
 	}
-	_, offset := t.Zone()
-	if y := t.Year(); y < 0 || y > 9999 || offset <= -24*60*60 || offset >= 24*60*60 {
-		raw, err := t.MarshalJSON()
-		if err != nil {
-			return nil, &json.MarshalerError{Type: timeType, Err: err}
-		}
-		return append(b, raw...), nil
+	return append(b, raw...), nil
+}
+
+// appendJSONTime appends t, which fits (timesFit), as time.Time's MarshalJSON does: RFC 3339
+// with nanoseconds.
+func appendJSONTime(b []byte, t time.Time) []byte {
+	if t == (time.Time{}) { // never signed in, sessions never ended: most users' two times
+		return append(append(append(b, '"'), zeroTime...), '"')
 	}
 	b = append(b, '"')
 	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"'), nil
+	return append(b, '"')
 }
 
 // htmlSafe holds the bytes a JSON string carries as they are: ASCII from space on, but for
@@ -284,8 +271,6 @@ var htmlSafe = func() (set [256]bool) {
 	}
 	return set
 }()
-
-var timeType = reflect.TypeFor[time.Time]()
 
 // AppendJSONString appends s quoted as encoding/json quotes strings: HTML's <, > and & and
 // every control character escaped, an invalid UTF-8 byte replaced by U+FFFD, U+2028 and

@@ -77,16 +77,8 @@ func (l listJSON) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-// key appends a member's key, with a comma before it unless b ends where the object's first
-// member starts (first).
-func key(b []byte, first int, k string) []byte {
-	if len(b) != first {
-		b = append(b, ',')
-	}
-	b = append(b, '"')
-	b = append(b, k...)
-	return append(b, '"', ':')
-}
+// key is directory.AppendJSONKey.
+func key(b []byte, first int, k string) []byte { return directory.AppendJSONKey(b, first, k) }
 
 func appendStringList(b []byte, vs []string) []byte {
 	b = append(b, '[')
@@ -129,14 +121,19 @@ func (m *metaJSON) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
+// appendHead appends the members a user and a group begin with.
+func appendHead(b []byte, first int, schemas []string, id, externalID string) []byte {
+	if len(schemas) > 0 {
+		b = appendStringList(key(b, first, "schemas"), schemas)
+	}
+	b = directory.AppendJSONField(b, first, "id", id)
+	return directory.AppendJSONField(b, first, "externalId", externalID)
+}
+
 func (j userJSON) appendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := len(b)
-	if len(j.Schemas) > 0 {
-		b = appendStringList(key(b, first, "schemas"), j.Schemas)
-	}
-	b = directory.AppendJSONField(b, first, "id", j.ID)
-	b = directory.AppendJSONField(b, first, "externalId", j.ExternalID)
+	b = appendHead(b, first, j.Schemas, j.ID, j.ExternalID)
 	b = directory.AppendJSONString(key(b, first, "userName"), j.UserName)
 	if j.Name != nil {
 		b = j.Name.AppendJSON(key(b, first, "name"))
@@ -153,25 +150,18 @@ func (j userJSON) appendJSON(b []byte) []byte {
 		b = strconv.AppendBool(key(b, first, "active"), *j.Active)
 	}
 	b = directory.AppendJSONField(b, first, "password", j.Password)
-	for _, mv := range []struct {
-		name string
-		vs   []directory.MultiValue
-	}{{"emails", j.Emails}, {"phoneNumbers", j.PhoneNumbers}} {
-		if len(mv.vs) > 0 {
-			b = directory.AppendMultiValuesJSON(key(b, first, mv.name), mv.vs)
+	values := func(name string, vs []directory.MultiValue) {
+		if len(vs) > 0 {
+			b = directory.AppendMultiValuesJSON(key(b, first, name), vs)
 		}
 	}
+	values("emails", j.Emails)
+	values("phoneNumbers", j.PhoneNumbers)
 	if len(j.Addresses) > 0 {
 		b = directory.AppendAddressesJSON(key(b, first, "addresses"), j.Addresses)
 	}
-	for _, mv := range []struct {
-		name string
-		vs   []directory.MultiValue
-	}{{"roles", j.Roles}, {"entitlements", j.Entitlements}} {
-		if len(mv.vs) > 0 {
-			b = directory.AppendMultiValuesJSON(key(b, first, mv.name), mv.vs)
-		}
-	}
+	values("roles", j.Roles)
+	values("entitlements", j.Entitlements)
 	if len(j.Groups) > 0 {
 		b = appendRefs(key(b, first, "groups"), j.Groups)
 	}
@@ -202,11 +192,7 @@ func (j userJSON) appendJSON(b []byte) []byte {
 func (j groupJSON) appendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := len(b)
-	if len(j.Schemas) > 0 {
-		b = appendStringList(key(b, first, "schemas"), j.Schemas)
-	}
-	b = directory.AppendJSONField(b, first, "id", j.ID)
-	b = directory.AppendJSONField(b, first, "externalId", j.ExternalID)
+	b = appendHead(b, first, j.Schemas, j.ID, j.ExternalID)
 	b = directory.AppendJSONString(key(b, first, "displayName"), j.DisplayName)
 	b = appendRefs(key(b, first, "members"), j.Members)
 	if j.Meta != nil {
