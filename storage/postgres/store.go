@@ -230,7 +230,10 @@ func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, alo
 		defer func() { s.numbering.follow(t.moved) }()
 	}
 	if err := t.commit(); err != nil {
-		return outcome{retry: isRetryable(err), err: translate(ctx, err)}
+		// A write sent with the commit (txn.later) that breaks a unique index met a writer
+		// that committed after this transaction's snapshot, as a statement that fails on one
+		// does (txn.fail): run again.
+		return outcome{retry: isRetryable(err) || isUniqueViolation(err), err: translate(ctx, err)}
 	}
 	return outcome{appended: t.appended && !t.numbered}
 }
@@ -359,6 +362,11 @@ const (
 	codeUntranslatableChar   = "22P05" // \u0000 in a jsonb string
 	codeCharNotInRepertoire  = "22021" // a NUL byte or invalid UTF-8 in text
 )
+
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == codeUniqueViolation
+}
 
 func isRetryable(err error) bool {
 	var pe *pgconn.PgError

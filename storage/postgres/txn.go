@@ -68,6 +68,10 @@ type txn struct {
 	// tombstones are the tombstones UserByIdentity read with the identities' users (nil: none),
 	// until the transaction writes a tombstone.
 	tombstones map[directory.Identity][]byte
+	// arrived is what the last Arrival read of who holds an identity and a userName, until the
+	// transaction writes a user: a PutUser it shows no clash for is sent with the next round
+	// trip (PutUser).
+	arrived *arrival
 	// refs are the groups of the users a read-only transaction read (userWhere), by user id.
 	refs map[string][]directory.GroupRef
 }

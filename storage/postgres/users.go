@@ -130,16 +130,26 @@ func (t *txn) UserByIdentity(id directory.Identity) (directory.User, error) {
 	return userOf(user)
 }
 
-// arrival is userByIdentity with, in the same statement, the user holding the userName.
-const arrival = `SELECT (SELECT doc FROM users WHERE idp = $1 AND unique_user_id = $2),
+// arrivalRead is userByIdentity with, in the same statement, the user holding the userName.
+const arrivalRead = `SELECT (SELECT doc FROM users WHERE idp = $1 AND unique_user_id = $2),
 	(SELECT doc FROM tombstones WHERE idp = $1 AND unique_user_id = $2),
 	(SELECT doc FROM users WHERE org = $3 AND user_name_folded = $4)`
 
+// arrival is who held an identity and a folded userName of an organization when Arrival
+// read them ("" for nobody).
+type arrival struct {
+	id                    directory.Identity
+	org, folded           string
+	keyHolder, nameHolder string
+}
+
 // Arrival reads in one round trip what a SCIM create and a first sign-in read in three. The
-// tombstone is kept for Tombstone, as UserByIdentity keeps it.
+// tombstone is kept for Tombstone, as UserByIdentity keeps it, and who holds the identity and
+// the userName for PutUser.
 func (t *txn) Arrival(id directory.Identity, org, userName string) (directory.Arrival, error) {
 	var user, tomb, named []byte
-	if err := t.queryRow(arrival, id.IdP, id.UniqueUserID, directory.OrgOrDefault(org), directory.FoldUserName(userName)).Scan(&user, &tomb, &named); err != nil {
+	org, folded := directory.OrgOrDefault(org), directory.FoldUserName(userName)
+	if err := t.queryRow(arrivalRead, id.IdP, id.UniqueUserID, org, folded).Scan(&user, &tomb, &named); err != nil {
 		return directory.Arrival{}, t.fail(err)
 	}
 	if t.tombstones == nil {
@@ -165,6 +175,13 @@ func (t *txn) Arrival(id directory.Identity, org, userName string) (directory.Ar
 			return directory.Arrival{}, err
 		}
 		a.ByUserName = &u
+	}
+	t.arrived = &arrival{id: id, org: org, folded: folded}
+	if a.ByKey != nil {
+		t.arrived.keyHolder = a.ByKey.ID
+	}
+	if a.ByUserName != nil {
+		t.arrived.nameHolder = a.ByUserName.ID
 	}
 	if tomb != nil {
 		ts, err := t.Tombstone(id)
@@ -405,6 +422,29 @@ WITH clash AS (
 )
 SELECT field FROM clash`
 
+// putUserUnchecked is putUser without its check in the snapshot, for a user whose identity
+// and userName the transaction has read free (arrival.shows): a clash can then come only from
+// a concurrent writer, and the unique indexes refuse it.
+const putUserUnchecked = `
+INSERT INTO users (id, user_name_folded, idp, unique_user_id, external_id, emails, doc, org)
+VALUES ($1, $2, $3, $4::text, $5::text, $6::text[], $7::jsonb, $8)
+ON CONFLICT (id) DO UPDATE SET
+	user_name_folded = excluded.user_name_folded, idp = excluded.idp,
+	unique_user_id = excluded.unique_user_id, external_id = excluded.external_id,
+	emails = excluded.emails, doc = excluded.doc, org = excluded.org`
+
+// shows reports whether the Arrival a read shows user u's folded userName, and its identity
+// if it has one, free or u's own.
+func (a *arrival) shows(u directory.User, folded string, hasIdent bool) bool {
+	if a == nil || a.org != u.Org || a.folded != folded || a.nameHolder != "" && a.nameHolder != u.ID {
+		return false
+	}
+	if !hasIdent {
+		return true
+	}
+	return a.id == directory.Identity{IdP: u.IdP, UniqueUserID: u.UniqueUserID} && (a.keyHolder == "" || a.keyHolder == u.ID)
+}
+
 func (t *txn) PutUser(u directory.User) error {
 	if u.ID == "" {
 		return directory.Invalidf("a user needs an id")
@@ -426,8 +466,20 @@ func (t *txn) PutUser(u directory.User) error {
 	if hasIdent {
 		uniqueUserID = &ident.UniqueUserID
 	}
+	args := []any{u.ID, folded, u.IdP, uniqueUserID, nullIfEmpty(u.ExternalID), emailKeys(u), doc, u.Org}
+	arrived := t.arrived
+	t.arrived = nil // what it read no longer holds once a user is written
+	if arrived.shows(u, folded, hasIdent) {
+		// This transaction's snapshot holds no clash: the Arrival it read showed the identity
+		// and the userName free, or this user's own. Only a writer that committed since could
+		// hold them; the insert then fails on the unique indexes at the transaction's next
+		// round trip, often its commit, and Update runs it again, as it does when the check
+		// below meets such a writer. So the write need not wait for an answer.
+		t.later(putUserUnchecked, args...)
+		return nil
+	}
 	var field string
-	err = t.queryRow(putUser, u.ID, folded, u.IdP, uniqueUserID, nullIfEmpty(u.ExternalID), emailKeys(u), doc, u.Org).Scan(&field)
+	err = t.queryRow(putUser, args...).Scan(&field)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil // no clash: the user was written
@@ -444,6 +496,7 @@ func (t *txn) PutUser(u directory.User) error {
 // same statement.
 func (t *txn) DeleteUser(id string) error {
 	t.members = nil // its memberships go with it
+	t.arrived = nil
 	tag, err := t.exec(`DELETE FROM users WHERE id = $1`, id)
 	if err != nil {
 		return err

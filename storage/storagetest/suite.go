@@ -773,6 +773,40 @@ func arrivals(t *testing.T, s directory.Store) {
 		check(tx, "committed", zoe, directory.DefaultOrg, "zoe@x.test", want{"u9b", "u9", "u9b"})
 		return nil
 	})
+
+	// A put after an arrival is refused at once where the userName or the identity is another
+	// user's — the one the arrival showed held, or another than it read — and the transaction
+	// goes on.
+	newcomer := directory.Identity{IdP: "okta", UniqueUserID: "new"}
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		for _, c := range []struct {
+			name      string
+			id        directory.Identity
+			read, put directory.User
+			field     string
+		}{
+			{"the userName the arrival showed held", newcomer, user("u-new", "bob@x.test", "", ""), user("u-new", "BOB@x.test", "okta", "new"), "userName"},
+			{"a held userName the arrival did not read", newcomer, user("", "free@x.test", "", ""), user("u-new", "ann@x.test", "okta", "new"), "userName"},
+			{"the identity the arrival showed held", directory.Identity{IdP: "okta", UniqueUserID: "1"}, user("", "free@x.test", "", ""), user("u-new", "free@x.test", "okta", "1"), "identity"},
+			{"a held identity the arrival did not read", newcomer, user("", "free@x.test", "", ""), user("u-new", "free@x.test", "okta", "2"), "identity"},
+		} {
+			if _, err := tx.Arrival(c.id, directory.DefaultOrg, c.read.UserName); err != nil {
+				return err
+			}
+			var conflict *directory.ConflictError
+			if err := tx.PutUser(c.put); !errors.As(err, &conflict) || conflict.Field != c.field {
+				t.Errorf("a put of %s: %v, want a conflict of %s", c.name, err, c.field)
+			}
+		}
+		if _, err := tx.Arrival(newcomer, directory.DefaultOrg, "free@x.test"); err != nil {
+			return err
+		}
+		return tx.PutUser(user("u-new", "free@x.test", "okta", "new"))
+	})
+	view(t, s, func(tx directory.ReadTx) error {
+		check(tx, "a put after refused ones", newcomer, directory.DefaultOrg, "free@x.test", want{"u-new", "", "u-new"})
+		return nil
+	})
 }
 
 func idps(t *testing.T, s directory.Store) {

@@ -1,0 +1,73 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/rosterhq/roster/directory"
+)
+
+// A user written after an Arrival that showed its identity and userName free is sent with the
+// commit. A writer that takes the userName in between makes the insert fail on the unique
+// index there; the transaction then runs again, sees that writer's user, and nothing of the
+// first attempt — the user, its event — is stored.
+func TestAPutAfterAnArrivalMeetsAWriterThatCommittedSince(t *testing.T) {
+	st := openAt(t, freshSchema(t))
+	ctx := context.Background()
+	person := func(id, uid string) directory.User {
+		return directory.User{ID: id, UserName: "taken@example.com", IdP: "okta", UniqueUserID: uid, Active: true, Owner: directory.OwnerSCIM}
+	}
+	attempts := 0
+	err := st.Update(ctx, func(tx directory.Tx) error {
+		attempts++
+		a, err := tx.Arrival(directory.Identity{IdP: "okta", UniqueUserID: "a"}, "", "taken@example.com")
+		if err != nil {
+			return err
+		}
+		if attempts == 1 {
+			if a.ByUserName != nil {
+				t.Fatalf("the userName is held before anyone took it: %+v", a.ByUserName)
+			}
+			// Another writer takes the userName now, and commits.
+			if err := st.Update(ctx, func(tx directory.Tx) error { return tx.PutUser(person("u-b", "b")) }); err != nil {
+				t.Fatalf("the other writer: %v", err)
+			}
+		} else if a.ByUserName == nil || a.ByUserName.ID != "u-b" {
+			t.Errorf("attempt %d does not see the other writer's user: %+v", attempts, a.ByUserName)
+		}
+		if a.ByUserName != nil {
+			return &directory.ConflictError{Field: "userName", Value: "taken@example.com"}
+		}
+		if err := tx.PutUser(person("u-a", "a")); err != nil {
+			return err
+		}
+		_, err = tx.AppendEvent(directory.Event{ID: "e-a", Type: directory.EventUserCreated, Subject: "u-a"})
+		return err
+	})
+	var conflict *directory.ConflictError
+	if !errors.As(err, &conflict) || conflict.Field != "userName" {
+		t.Fatalf("Update: %v, want the conflict its second attempt decided", err)
+	}
+	if attempts != 2 {
+		t.Errorf("fn ran %d times, want 2", attempts)
+	}
+	err = st.View(ctx, func(tx directory.ReadTx) error {
+		if _, err := tx.User("u-a"); !errors.Is(err, directory.ErrNotFound) {
+			t.Errorf("the first attempt's user: %v", err)
+		}
+		evs, err := tx.Events(0, 100)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			if e.ID == "e-a" {
+				t.Errorf("the first attempt's event was stored: %+v", e)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
