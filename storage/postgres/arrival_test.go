@@ -71,3 +71,59 @@ func TestAPutAfterAnArrivalMeetsAWriterThatCommittedSince(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A user read by id and written with its userName and identity unchanged is sent with the
+// commit too. A writer that changes the user in between makes that write fail there; the
+// transaction runs again on the user as that writer left it.
+func TestAPutOfAUserReadByIDMeetsAWriterThatChangedIt(t *testing.T) {
+	st := openAt(t, freshSchema(t))
+	ctx := context.Background()
+	u := directory.User{ID: "u1", UserName: "ada@example.com", IdP: "okta", UniqueUserID: "ada", Active: true, Owner: directory.OwnerSCIM}
+	if err := st.Update(ctx, func(tx directory.Tx) error { return tx.PutUser(u) }); err != nil {
+		t.Fatal(err)
+	}
+	attempts := 0
+	err := st.Update(ctx, func(tx directory.Tx) error {
+		attempts++
+		read, err := tx.User("u1")
+		if err != nil {
+			return err
+		}
+		if attempts == 1 {
+			// Another writer changes the user now, and commits.
+			if err := st.Update(ctx, func(tx directory.Tx) error {
+				v, err := tx.User("u1")
+				if err != nil {
+					return err
+				}
+				v.Title = "from the other writer"
+				return tx.PutUser(v)
+			}); err != nil {
+				t.Fatalf("the other writer: %v", err)
+			}
+		} else if read.Title != "from the other writer" {
+			t.Errorf("attempt %d reads the user as %+v", attempts, read)
+		}
+		read.DisplayName = "Ada"
+		return tx.PutUser(read)
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if attempts != 2 {
+		t.Errorf("fn ran %d times, want 2", attempts)
+	}
+	err = st.View(ctx, func(tx directory.ReadTx) error {
+		got, err := tx.User("u1")
+		if err != nil {
+			return err
+		}
+		if got.Title != "from the other writer" || got.DisplayName != "Ada" {
+			t.Errorf("the user keeps both writes only if the second ran again on the first: %+v", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

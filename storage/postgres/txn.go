@@ -72,6 +72,9 @@ type txn struct {
 	// transaction writes a user: a PutUser it shows no clash for is sent with the next round
 	// trip (PutUser).
 	arrived *arrival
+	// read holds the clash keys of the users a write transaction read by id (User), until it
+	// writes a user: a PutUser that keeps a user's keys is sent with the next round trip too.
+	read map[string]userKey
 	// refs are the groups of the users a read-only transaction read (userWhere), by user id.
 	refs map[string][]directory.GroupRef
 }

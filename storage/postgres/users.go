@@ -79,7 +79,41 @@ func (t *txn) userWhere(where string, args ...any) (directory.User, error) {
 }
 
 func (t *txn) User(id string) (directory.User, error) {
-	return t.userWhere(`u.id = $1`, id)
+	if t.opts.AccessMode == pgx.ReadOnly {
+		return t.userWhere(`u.id = $1`, id)
+	}
+	// A write transaction notes the user's stored folded userName, for PutUser (keptKey).
+	var raw []byte
+	var folded *string
+	if err := t.queryRow(`SELECT doc, user_name_folded FROM users WHERE id = $1`, id).Scan(&raw, &folded); err != nil {
+		return directory.User{}, t.fail(err)
+	}
+	u, err := userOf(raw)
+	if err != nil {
+		return directory.User{}, err
+	}
+	if folded != nil {
+		if t.read == nil {
+			t.read = map[string]userKey{}
+		}
+		t.read[id] = keyOf(u, *folded)
+	}
+	return u, nil
+}
+
+// userKey is what a user's write is checked for clashes on: its organization, its folded
+// userName, its identity.
+type userKey struct {
+	org, folded string
+	id          directory.Identity
+}
+
+func keyOf(u directory.User, folded string) userKey {
+	k := userKey{org: directory.OrgOrDefault(u.Org), folded: folded}
+	if id, ok := u.Identity(); ok {
+		k.id = id
+	}
+	return k
 }
 
 // usersByIDChunk is how many ids one statement of UsersByID reads.
@@ -467,14 +501,16 @@ func (t *txn) PutUser(u directory.User) error {
 		uniqueUserID = &ident.UniqueUserID
 	}
 	args := []any{u.ID, folded, u.IdP, uniqueUserID, nullIfEmpty(u.ExternalID), emailKeys(u), doc, u.Org}
-	arrived := t.arrived
-	t.arrived = nil // what it read no longer holds once a user is written
-	if arrived.shows(u, folded, hasIdent) {
+	arrived, kept := t.arrived, t.read[u.ID]
+	t.arrived, t.read = nil, nil // what they read no longer holds once a user is written
+	if arrived.shows(u, folded, hasIdent) || kept == keyOf(u, folded) {
 		// This transaction's snapshot holds no clash: the Arrival it read showed the identity
-		// and the userName free, or this user's own. Only a writer that committed since could
-		// hold them; the insert then fails on the unique indexes at the transaction's next
-		// round trip, often its commit, and Update runs it again, as it does when the check
-		// below meets such a writer. So the write need not wait for an answer.
+		// and the userName free, or this user's own, or the user read by id holds them itself
+		// (a PATCH that changes neither). Only a writer that committed since could hold them;
+		// the insert then fails on the unique indexes at the transaction's next round trip,
+		// often its commit — or on this user's row, changed since — and Update runs it again,
+		// as it does when the check below meets such a writer. So the write need not wait for
+		// an answer.
 		t.later(putUserUnchecked, args...)
 		return nil
 	}
@@ -496,7 +532,7 @@ func (t *txn) PutUser(u directory.User) error {
 // same statement.
 func (t *txn) DeleteUser(id string) error {
 	t.members = nil // its memberships go with it
-	t.arrived = nil
+	t.arrived, t.read = nil, nil
 	tag, err := t.exec(`DELETE FROM users WHERE id = $1`, id)
 	if err != nil {
 		return err

@@ -807,6 +807,41 @@ func arrivals(t *testing.T, s directory.Store) {
 		check(tx, "a put after refused ones", newcomer, directory.DefaultOrg, "free@x.test", want{"u-new", "", "u-new"})
 		return nil
 	})
+
+	// So is a put of a user read by id that takes another's userName or identity; one that
+	// keeps its own is written.
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		for _, c := range []struct {
+			name  string
+			edit  func(u *directory.User)
+			field string
+		}{
+			{"another's userName", func(u *directory.User) { u.UserName = "BOB@x.test" }, "userName"},
+			{"another's identity", func(u *directory.User) { u.UniqueUserID = "1" }, "identity"},
+		} {
+			u, err := tx.User("u-new")
+			if err != nil {
+				return err
+			}
+			c.edit(&u)
+			var conflict *directory.ConflictError
+			if err := tx.PutUser(u); !errors.As(err, &conflict) || conflict.Field != c.field {
+				t.Errorf("a put of a user read by id, given %s: %v, want a conflict of %s", c.name, err, c.field)
+			}
+		}
+		u, err := tx.User("u-new")
+		if err != nil {
+			return err
+		}
+		u.Title = "kept its keys"
+		return tx.PutUser(u)
+	})
+	view(t, s, func(tx directory.ReadTx) error {
+		if u, err := tx.User("u-new"); err != nil || u.Title != "kept its keys" || u.UserName != "free@x.test" {
+			t.Errorf("the user after refused puts and one that kept its keys: %+v %v", u, err)
+		}
+		return nil
+	})
 }
 
 func idps(t *testing.T, s directory.Store) {
