@@ -28,7 +28,7 @@ const (
 
 // AppendUserJSON appends u as json.Marshal encodes it.
 func AppendUserJSON(b []byte, u *User) ([]byte, error) {
-	if !timesFit(u.LastLoginAt, u.SessionsValidAfter, u.Meta.Created, u.Meta.LastModified) {
+	if !userTimesFit(u) {
 		return appendMarshaled(b, u) // for encoding/json's error
 	}
 	b = slices.Grow(b, userJSONSize)
@@ -38,14 +38,14 @@ func AppendUserJSON(b []byte, u *User) ([]byte, error) {
 	b = AppendJSONString(b, u.UserName)
 	b = append(b, `,"name":`...)
 	b = u.Name.AppendJSON(b)
-	b = appendField(b, 0, "displayName", u.DisplayName)
-	b = appendField(b, 0, "nickName", u.NickName)
-	b = appendField(b, 0, "profileUrl", u.ProfileURL)
-	b = appendField(b, 0, "title", u.Title)
-	b = appendField(b, 0, "userType", u.UserType)
-	b = appendField(b, 0, "preferredLanguage", u.PreferredLanguage)
-	b = appendField(b, 0, "locale", u.Locale)
-	b = appendField(b, 0, "timezone", u.Timezone)
+	b = AppendJSONField(b, 0, "displayName", u.DisplayName)
+	b = AppendJSONField(b, 0, "nickName", u.NickName)
+	b = AppendJSONField(b, 0, "profileUrl", u.ProfileURL)
+	b = AppendJSONField(b, 0, "title", u.Title)
+	b = AppendJSONField(b, 0, "userType", u.UserType)
+	b = AppendJSONField(b, 0, "preferredLanguage", u.PreferredLanguage)
+	b = AppendJSONField(b, 0, "locale", u.Locale)
+	b = AppendJSONField(b, 0, "timezone", u.Timezone)
 	b = append(b, `,"active":`...)
 	b = strconv.AppendBool(b, u.Active)
 	b = appendMultiValues(b, "emails", u.Emails)
@@ -56,22 +56,22 @@ func AppendUserJSON(b []byte, u *User) ([]byte, error) {
 	}
 	b = appendMultiValues(b, "roles", u.Roles)
 	b = appendMultiValues(b, "entitlements", u.Entitlements)
-	b = appendField(b, 0, "externalId", u.ExternalID)
+	b = AppendJSONField(b, 0, "externalId", u.ExternalID)
 	b = append(b, `,"enterprise":{`...)
 	n := len(b)
-	b = appendField(b, n, "employeeNumber", u.Enterprise.EmployeeNumber)
-	b = appendField(b, n, "costCenter", u.Enterprise.CostCenter)
-	b = appendField(b, n, "organization", u.Enterprise.Organization)
-	b = appendField(b, n, "division", u.Enterprise.Division)
-	b = appendField(b, n, "department", u.Enterprise.Department)
-	b = appendField(b, n, "managerId", u.Enterprise.ManagerID)
-	b = appendField(b, n, "managerDisplayName", u.Enterprise.ManagerDisplay)
+	b = AppendJSONField(b, n, "employeeNumber", u.Enterprise.EmployeeNumber)
+	b = AppendJSONField(b, n, "costCenter", u.Enterprise.CostCenter)
+	b = AppendJSONField(b, n, "organization", u.Enterprise.Organization)
+	b = AppendJSONField(b, n, "division", u.Enterprise.Division)
+	b = AppendJSONField(b, n, "department", u.Enterprise.Department)
+	b = AppendJSONField(b, n, "managerId", u.Enterprise.ManagerID)
+	b = AppendJSONField(b, n, "managerDisplayName", u.Enterprise.ManagerDisplay)
 	b = append(b, '}')
-	b = appendField(b, 0, "passwordHash", u.PasswordHash)
+	b = AppendJSONField(b, 0, "passwordHash", u.PasswordHash)
 	b = append(b, `,"org":`...)
 	b = AppendJSONString(b, u.Org)
-	b = appendField(b, 0, "idp", u.IdP)
-	b = appendField(b, 0, "uniqueUserId", u.UniqueUserID)
+	b = AppendJSONField(b, 0, "idp", u.IdP)
+	b = AppendJSONField(b, 0, "uniqueUserId", u.UniqueUserID)
 	b = append(b, `,"owner":`...)
 	b = AppendJSONString(b, string(u.Owner))
 	b = appendJSONTime(append(b, `,"lastLoginAt":`...), u.LastLoginAt)
@@ -84,7 +84,7 @@ func AppendUserJSON(b []byte, u *User) ([]byte, error) {
 
 // AppendEventJSON appends e as json.Marshal encodes it.
 func AppendEventJSON(b []byte, e *Event) ([]byte, error) {
-	if !timesFit(e.Time) || e.User != nil && !timesFit(e.User.LastLoginAt, e.User.SessionsValidAfter, e.User.Meta.Created, e.User.Meta.LastModified) {
+	if !timesFit(e.Time) || e.User != nil && !userTimesFit(e.User) {
 		return appendMarshaled(b, e)
 	}
 	b = slices.Grow(b, eventJSONSize)
@@ -99,12 +99,12 @@ func AppendEventJSON(b []byte, e *Event) ([]byte, error) {
 	b = AppendJSONString(b, e.Actor)
 	b = append(b, `,"subject":`...)
 	b = AppendJSONString(b, e.Subject)
-	b = appendField(b, 0, "org", e.Org)
-	b = appendField(b, 0, "idp", e.IdP)
-	b = appendField(b, 0, "rule", string(e.Rule))
-	b = appendField(b, 0, "reason", e.Reason)
+	b = AppendJSONField(b, 0, "org", e.Org)
+	b = AppendJSONField(b, 0, "idp", e.IdP)
+	b = AppendJSONField(b, 0, "rule", string(e.Rule))
+	b = AppendJSONField(b, 0, "reason", e.Reason)
 	b = appendStrings(b, "changes", e.Changes)
-	b = appendField(b, 0, "detail", e.Detail)
+	b = AppendJSONField(b, 0, "detail", e.Detail)
 	if e.User != nil {
 		b = append(b, `,"user":`...)
 		b, _ = AppendUserJSON(b, e.User) // its times fit
@@ -121,7 +121,7 @@ func AppendEventJSON(b []byte, e *Event) ([]byte, error) {
 	if e.Partial {
 		b = append(b, `,"partial":true`...)
 	}
-	b = appendField(b, 0, "key_source", string(e.KeySource))
+	b = AppendJSONField(b, 0, "key_source", string(e.KeySource))
 	b = appendStrings(b, "warnings", e.Warnings)
 	return append(b, '}'), nil
 }
@@ -129,9 +129,7 @@ func AppendEventJSON(b []byte, e *Event) ([]byte, error) {
 // AppendJSONKey appends the key of a member of an object whose first member would start at
 // index first of b: no comma before the first. Members of an object that has one already
 // pass 0.
-func AppendJSONKey(b []byte, first int, key string) []byte { return appendKey(b, first, key) }
-
-func appendKey(b []byte, first int, key string) []byte {
+func AppendJSONKey(b []byte, first int, key string) []byte {
 	if len(b) != first {
 		b = append(b, ',')
 	}
@@ -140,24 +138,24 @@ func appendKey(b []byte, first int, key string) []byte {
 	return append(b, '"', ':')
 }
 
-// appendField appends a string member tagged omitempty: nothing when v is empty.
-func appendField(b []byte, first int, key, v string) []byte {
+// AppendJSONField appends a string member tagged omitempty, `,"key":"v"`, or nothing when v
+// is empty; first is as for AppendJSONKey.
+func AppendJSONField(b []byte, first int, key, v string) []byte {
 	if v == "" {
 		return b
 	}
-	return AppendJSONString(appendKey(b, first, key), v)
+	return AppendJSONString(AppendJSONKey(b, first, key), v)
 }
-
-// AppendJSONField appends a string member tagged omitempty, `,"key":"v"`, or nothing when v
-// is empty; first is where the object's first member would start in b, for no comma before
-// it (0 when the object has a member already).
-func AppendJSONField(b []byte, first int, key, v string) []byte { return appendField(b, first, key, v) }
 
 func appendStrings(b []byte, key string, vs []string) []byte {
 	if len(vs) == 0 {
 		return b
 	}
-	b = appendKey(b, 0, key)
+	return AppendStringsJSON(AppendJSONKey(b, 0, key), vs)
+}
+
+// AppendStringsJSON appends vs as json.Marshal encodes them.
+func AppendStringsJSON(b []byte, vs []string) []byte {
 	b = append(b, '[')
 	for i, v := range vs {
 		if i > 0 {
@@ -172,46 +170,46 @@ func appendMultiValues(b []byte, key string, vs []MultiValue) []byte {
 	if len(vs) == 0 {
 		return b
 	}
-	return AppendMultiValuesJSON(appendKey(b, 0, key), vs)
+	return AppendMultiValuesJSON(AppendJSONKey(b, 0, key), vs)
 }
 
 // AppendJSON appends n as json.Marshal encodes it.
 func (n Name) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := len(b)
-	b = appendField(b, first, "formatted", n.Formatted)
-	b = appendField(b, first, "familyName", n.FamilyName)
-	b = appendField(b, first, "givenName", n.GivenName)
-	b = appendField(b, first, "middleName", n.MiddleName)
-	b = appendField(b, first, "honorificPrefix", n.HonorificPrefix)
-	b = appendField(b, first, "honorificSuffix", n.HonorificSuffix)
+	b = AppendJSONField(b, first, "formatted", n.Formatted)
+	b = AppendJSONField(b, first, "familyName", n.FamilyName)
+	b = AppendJSONField(b, first, "givenName", n.GivenName)
+	b = AppendJSONField(b, first, "middleName", n.MiddleName)
+	b = AppendJSONField(b, first, "honorificPrefix", n.HonorificPrefix)
+	b = AppendJSONField(b, first, "honorificSuffix", n.HonorificSuffix)
 	return append(b, '}')
 }
 
 // AppendMultiValuesJSON appends vs as json.Marshal encodes them.
 func AppendMultiValuesJSON(b []byte, vs []MultiValue) []byte {
 	return appendObjects(b, vs, func(b []byte, first int, v MultiValue) []byte {
-		b = appendField(b, first, "value", v.Value)
-		b = appendField(b, first, "type", v.Type)
+		b = AppendJSONField(b, first, "value", v.Value)
+		b = AppendJSONField(b, first, "type", v.Type)
 		if v.Primary {
-			b = append(appendKey(b, first, "primary"), "true"...)
+			b = append(AppendJSONKey(b, first, "primary"), "true"...)
 		}
-		return appendField(b, first, "display", v.Display)
+		return AppendJSONField(b, first, "display", v.Display)
 	})
 }
 
 // AppendAddressesJSON appends as as json.Marshal encodes them.
 func AppendAddressesJSON(b []byte, as []Address) []byte {
 	return appendObjects(b, as, func(b []byte, first int, a Address) []byte {
-		b = appendField(b, first, "formatted", a.Formatted)
-		b = appendField(b, first, "streetAddress", a.StreetAddress)
-		b = appendField(b, first, "locality", a.Locality)
-		b = appendField(b, first, "region", a.Region)
-		b = appendField(b, first, "postalCode", a.PostalCode)
-		b = appendField(b, first, "country", a.Country)
-		b = appendField(b, first, "type", a.Type)
+		b = AppendJSONField(b, first, "formatted", a.Formatted)
+		b = AppendJSONField(b, first, "streetAddress", a.StreetAddress)
+		b = AppendJSONField(b, first, "locality", a.Locality)
+		b = AppendJSONField(b, first, "region", a.Region)
+		b = AppendJSONField(b, first, "postalCode", a.PostalCode)
+		b = AppendJSONField(b, first, "country", a.Country)
+		b = AppendJSONField(b, first, "type", a.Type)
 		if a.Primary {
-			b = append(appendKey(b, first, "primary"), "true"...)
+			b = append(AppendJSONKey(b, first, "primary"), "true"...)
 		}
 		return b
 	})
@@ -241,6 +239,10 @@ func timesFit(ts ...time.Time) bool {
 		}
 	}
 	return true
+}
+
+func userTimesFit(u *User) bool {
+	return timesFit(u.LastLoginAt, u.SessionsValidAfter, u.Meta.Created, u.Meta.LastModified)
 }
 
 // appendMarshaled appends what json.Marshal makes of v, or its error.

@@ -1,7 +1,6 @@
 package directory
 
 import (
-	"errors"
 	"strings"
 	"time"
 )
@@ -230,30 +229,6 @@ type Arrival struct {
 	ByKey      *User
 	Tombstone  *Tombstone
 	ByUserName *User
-}
-
-// ReadArrival reads an Arrival with one look-up each, as a store that pays nothing per
-// statement implements ReadTx.Arrival.
-func ReadArrival(tx interface {
-	UserByIdentity(Identity) (User, error)
-	Tombstone(Identity) (Tombstone, error)
-	UserByUserName(org, userName string) (User, error)
-}, id Identity, org, userName string) (Arrival, error) {
-	var a Arrival
-	var err error
-	if a.ByKey, err = userOrNil(tx.UserByIdentity(id)); err != nil {
-		return Arrival{}, err
-	}
-	t, err := tx.Tombstone(id)
-	if err == nil {
-		a.Tombstone = &t
-	} else if !errors.Is(err, ErrNotFound) {
-		return Arrival{}, err
-	}
-	if a.ByUserName, err = userOrNil(tx.UserByUserName(org, userName)); err != nil {
-		return Arrival{}, err
-	}
-	return a, nil
 }
 
 // SAMLSettings configure the SAML connection of an IdP.

@@ -197,7 +197,7 @@ type ReadTx interface {
 	// Arrival reads what decides who a person arriving through an IdP becomes: the user of
 	// identity id, its tombstone, and the user of organization org holding userName — what
 	// UserByIdentity, Tombstone and UserByUserName would read, in one statement on
-	// PostgreSQL. A SCIM create and a first sign-in read all three (ReadArrival).
+	// PostgreSQL. A SCIM create and a first sign-in read all three.
 	Arrival(id Identity, org, userName string) (Arrival, error)
 
 	IdP(id string) (IdP, error)

@@ -80,17 +80,6 @@ func (l listJSON) appendJSON(b []byte) []byte {
 // key is directory.AppendJSONKey.
 func key(b []byte, first int, k string) []byte { return directory.AppendJSONKey(b, first, k) }
 
-func appendStringList(b []byte, vs []string) []byte {
-	b = append(b, '[')
-	for i, v := range vs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = directory.AppendJSONString(b, v)
-	}
-	return append(b, ']')
-}
-
 func appendRefs(b []byte, refs []refJSON) []byte {
 	if refs == nil {
 		return append(b, "null"...)
@@ -124,7 +113,7 @@ func (m *metaJSON) appendJSON(b []byte) []byte {
 // appendHead appends the members a user and a group begin with.
 func appendHead(b []byte, first int, schemas []string, id, externalID string) []byte {
 	if len(schemas) > 0 {
-		b = appendStringList(key(b, first, "schemas"), schemas)
+		b = directory.AppendStringsJSON(key(b, first, "schemas"), schemas)
 	}
 	b = directory.AppendJSONField(b, first, "id", id)
 	return directory.AppendJSONField(b, first, "externalId", externalID)

@@ -63,7 +63,7 @@ func (t *txn) UserByIdentity(id directory.Identity) (directory.User, error) {
 	return t.User(string(uid))
 }
 
-// Arrival reads the three with a look-up each, as ReadArrival does, but decodes a user once
+// Arrival reads the three with a look-up each, and decodes a user once
 // when the identity's user also holds the userName, as a returning user does.
 func (t *txn) Arrival(id directory.Identity, org, userName string) (directory.Arrival, error) {
 	var a directory.Arrival

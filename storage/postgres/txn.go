@@ -68,13 +68,9 @@ type txn struct {
 	// tombstones are the tombstones UserByIdentity read with the identities' users (nil: none),
 	// until the transaction writes a tombstone.
 	tombstones map[directory.Identity][]byte
-	// arrived is what the last Arrival read of who holds an identity and a userName, until the
-	// transaction writes a user: a PutUser it shows no clash for is sent with the next round
-	// trip (PutUser).
-	arrived *arrival
-	// read holds the clash keys of the users a write transaction read by id (User), until it
-	// writes a user: a PutUser that keeps a user's keys is sent with the next round trip too.
-	read map[string]userKey
+	// holders is who the transaction's reads showed holding userNames and identities, until
+	// it writes a user: a PutUser they show no clash for is sent with the next round trip.
+	holders holders
 	// refs are the groups of the users a read-only transaction read (userWhere), by user id.
 	refs map[string][]directory.GroupRef
 }

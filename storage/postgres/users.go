@@ -82,7 +82,8 @@ func (t *txn) User(id string) (directory.User, error) {
 	if t.opts.AccessMode == pgx.ReadOnly {
 		return t.userWhere(`u.id = $1`, id)
 	}
-	// A write transaction notes the user's stored folded userName, for PutUser (keptKey).
+	// A write transaction notes that the user holds its own stored folded userName and
+	// identity, for PutUser (holders).
 	var raw []byte
 	var folded *string
 	if err := t.queryRow(`SELECT doc, user_name_folded FROM users WHERE id = $1`, id).Scan(&raw, &folded); err != nil {
@@ -93,27 +94,50 @@ func (t *txn) User(id string) (directory.User, error) {
 		return directory.User{}, err
 	}
 	if folded != nil {
-		if t.read == nil {
-			t.read = map[string]userKey{}
-		}
-		t.read[id] = keyOf(u, *folded)
+		t.holders.name(u.Org, *folded, id)
+	}
+	if ident, ok := u.Identity(); ok {
+		t.holders.identity(ident, id)
 	}
 	return u, nil
 }
 
-// userKey is what a user's write is checked for clashes on: its organization, its folded
-// userName, its identity.
-type userKey struct {
-	org, folded string
-	id          directory.Identity
+// holders is what a write transaction's reads showed of who holds the values a user's write
+// is checked for — a folded userName of an organization, an identity — by user id, "" for
+// nobody, until it writes a user. PutUser of a user whose values they show free or its own
+// need not wait for the check: the snapshot holds no clash.
+type holders struct {
+	names      map[[2]string]string // organization and folded userName
+	identities map[directory.Identity]string
 }
 
-func keyOf(u directory.User, folded string) userKey {
-	k := userKey{org: directory.OrgOrDefault(u.Org), folded: folded}
-	if id, ok := u.Identity(); ok {
-		k.id = id
+func (h *holders) name(org, folded, holder string) {
+	if h.names == nil {
+		h.names = map[[2]string]string{}
 	}
-	return k
+	h.names[[2]string{org, folded}] = holder
+}
+
+func (h *holders) identity(id directory.Identity, holder string) {
+	if h.identities == nil {
+		h.identities = map[directory.Identity]string{}
+	}
+	h.identities[id] = holder
+}
+
+// free reports whether they show u's folded userName, and its identity if it has one, held by
+// nobody or by u.
+func (h *holders) free(u directory.User, folded string) bool {
+	mine := func(holder string, known bool) bool { return known && (holder == "" || holder == u.ID) }
+	if holder, known := h.names[[2]string{u.Org, folded}]; !mine(holder, known) {
+		return false
+	}
+	id, ok := u.Identity()
+	if !ok {
+		return true
+	}
+	holder, known := h.identities[id]
+	return mine(holder, known)
 }
 
 // usersByIDChunk is how many ids one statement of UsersByID reads.
@@ -169,17 +193,9 @@ const arrivalRead = `SELECT (SELECT doc FROM users WHERE idp = $1 AND unique_use
 	(SELECT doc FROM tombstones WHERE idp = $1 AND unique_user_id = $2),
 	(SELECT doc FROM users WHERE org = $3 AND user_name_folded = $4)`
 
-// arrival is who held an identity and a folded userName of an organization when Arrival
-// read them ("" for nobody).
-type arrival struct {
-	id                    directory.Identity
-	org, folded           string
-	keyHolder, nameHolder string
-}
-
 // Arrival reads in one round trip what a SCIM create and a first sign-in read in three. The
 // tombstone is kept for Tombstone, as UserByIdentity keeps it, and who holds the identity and
-// the userName for PutUser.
+// the userName for PutUser (holders).
 func (t *txn) Arrival(id directory.Identity, org, userName string) (directory.Arrival, error) {
 	var user, tomb, named []byte
 	org, folded := directory.OrgOrDefault(org), directory.FoldUserName(userName)
@@ -210,13 +226,15 @@ func (t *txn) Arrival(id directory.Identity, org, userName string) (directory.Ar
 		}
 		a.ByUserName = &u
 	}
-	t.arrived = &arrival{id: id, org: org, folded: folded}
+	keyHolder, nameHolder := "", ""
 	if a.ByKey != nil {
-		t.arrived.keyHolder = a.ByKey.ID
+		keyHolder = a.ByKey.ID
 	}
 	if a.ByUserName != nil {
-		t.arrived.nameHolder = a.ByUserName.ID
+		nameHolder = a.ByUserName.ID
 	}
+	t.holders.identity(id, keyHolder)
+	t.holders.name(org, folded, nameHolder)
 	if tomb != nil {
 		ts, err := t.Tombstone(id)
 		if err != nil {
@@ -457,8 +475,8 @@ WITH clash AS (
 SELECT field FROM clash`
 
 // putUserUnchecked is putUser without its check in the snapshot, for a user whose identity
-// and userName the transaction has read free (arrival.shows): a clash can then come only from
-// a concurrent writer, and the unique indexes refuse it.
+// and userName the transaction has read free or its own (holders.free): a clash can then come
+// only from a concurrent writer, and the unique indexes refuse it.
 const putUserUnchecked = `
 INSERT INTO users (id, user_name_folded, idp, unique_user_id, external_id, emails, doc, org)
 VALUES ($1, $2, $3, $4::text, $5::text, $6::text[], $7::jsonb, $8)
@@ -466,18 +484,6 @@ ON CONFLICT (id) DO UPDATE SET
 	user_name_folded = excluded.user_name_folded, idp = excluded.idp,
 	unique_user_id = excluded.unique_user_id, external_id = excluded.external_id,
 	emails = excluded.emails, doc = excluded.doc, org = excluded.org`
-
-// shows reports whether the Arrival a read shows user u's folded userName, and its identity
-// if it has one, free or u's own.
-func (a *arrival) shows(u directory.User, folded string, hasIdent bool) bool {
-	if a == nil || a.org != u.Org || a.folded != folded || a.nameHolder != "" && a.nameHolder != u.ID {
-		return false
-	}
-	if !hasIdent {
-		return true
-	}
-	return a.id == directory.Identity{IdP: u.IdP, UniqueUserID: u.UniqueUserID} && (a.keyHolder == "" || a.keyHolder == u.ID)
-}
 
 func (t *txn) PutUser(u directory.User) error {
 	if u.ID == "" {
@@ -501,12 +507,12 @@ func (t *txn) PutUser(u directory.User) error {
 		uniqueUserID = &ident.UniqueUserID
 	}
 	args := []any{u.ID, folded, u.IdP, uniqueUserID, nullIfEmpty(u.ExternalID), emailKeys(u), doc, u.Org}
-	arrived, kept := t.arrived, t.read[u.ID]
-	t.arrived, t.read = nil, nil // what they read no longer holds once a user is written
-	if arrived.shows(u, folded, hasIdent) || kept == keyOf(u, folded) {
-		// This transaction's snapshot holds no clash: the Arrival it read showed the identity
-		// and the userName free, or this user's own, or the user read by id holds them itself
-		// (a PATCH that changes neither). Only a writer that committed since could hold them;
+	free := t.holders.free(u, folded)
+	t.holders = holders{} // what the reads showed no longer holds once a user is written
+	if free {
+		// This transaction's snapshot holds no clash: an Arrival showed the identity and the
+		// userName free, or this user's own, or the user read by id holds them itself (a
+		// PATCH that changes neither). Only a writer that committed since could hold them;
 		// the insert then fails on the unique indexes at the transaction's next round trip,
 		// often its commit — or on this user's row, changed since — and Update runs it again,
 		// as it does when the check below meets such a writer. So the write need not wait for
@@ -532,7 +538,7 @@ func (t *txn) PutUser(u directory.User) error {
 // same statement.
 func (t *txn) DeleteUser(id string) error {
 	t.members = nil // its memberships go with it
-	t.arrived, t.read = nil, nil
+	t.holders = holders{}
 	tag, err := t.exec(`DELETE FROM users WHERE id = $1`, id)
 	if err != nil {
 		return err
