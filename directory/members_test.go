@@ -96,6 +96,12 @@ func (t userReadingTx) User(id string) (User, error) {
 	return t.Tx.User(id)
 }
 
+// UsersByID counts every user it is asked for, found or not.
+func (t userReadingTx) UsersByID(ids []string) ([]User, error) {
+	*t.userReads += len(ids)
+	return t.Tx.UsersByID(ids)
+}
+
 // A group's members must be users of its IdP (R10), but the members it already has were
 // checked when they joined: adding one member to a group of 300 reads that one user in the
 // write transaction, not all 301 (on the old code, every member was read and decoded on every

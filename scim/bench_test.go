@@ -153,6 +153,24 @@ func (f *fixture) call(b *testing.B, method, path, body string, want int) {
 	}
 }
 
+// create posts body to path, which must answer 201, and returns the id of what it created.
+func (f *fixture) create(b *testing.B, path, body string) string {
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	res, err := benchClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusCreated || out.ID == "" {
+		b.Fatalf("POST %s: %d, %v", path, res.StatusCode, err)
+	}
+	return out.ID
+}
+
 // wireClient is a minimal HTTP/1.1 client on one keep-alive connection: it writes a request
 // and reads the status line, the headers and the body. The create benchmarks post through a
 // pool of them, so that the load generator's own work — on the same cores as the server it

@@ -27,8 +27,10 @@ import (
 // noLimit is the LIMIT of the statements that read a group's members.
 const noLimit int64 = math.MaxInt64
 
-// selectGroup reads a group's document and its members, in the order they were put.
-const selectGroup = `SELECT g.doc, ARRAY(SELECT m.user_id FROM group_members m WHERE m.group_id = $1 ORDER BY m.pos LIMIT $2)
+// selectGroup reads a group's document, the IdP and folded displayName it holds, and its
+// members in the order they were put.
+const selectGroup = `SELECT g.doc, g.idp, g.display_name_folded,
+	ARRAY(SELECT m.user_id FROM group_members m WHERE m.group_id = $1 ORDER BY m.pos LIMIT $2)
 	FROM groups g WHERE g.id = $1`
 
 // membersOfGroup reads a group's members in the order they were put.
@@ -98,11 +100,24 @@ func decodeGroup(doc []byte) (directory.Group, error) {
 	return g, nil
 }
 
-// group reads group id whole, in one statement.
+// group reads group id whole, in one statement, or in none when GroupHead brought it whole.
 func (t *txn) group(id string) (directory.Group, error) {
+	if doc, ok := t.groupDocs[id]; ok {
+		if members, ok := t.members[id]; ok {
+			g, err := decodeGroup(doc)
+			if err != nil {
+				return directory.Group{}, err
+			}
+			if members != nil {
+				g.Members = members
+			}
+			return g, nil
+		}
+	}
 	var doc []byte
+	var key groupKey
 	var members []string
-	if err := t.queryRow(selectGroup, id, noLimit).Scan(&doc, &members); errors.Is(err, pgx.ErrNoRows) {
+	if err := t.queryRow(selectGroup, id, noLimit).Scan(&doc, &key.idp, &key.folded, &members); errors.Is(err, pgx.ErrNoRows) {
 		return directory.Group{}, directory.ErrNotFound
 	} else if err != nil {
 		return directory.Group{}, t.fail(err)
@@ -115,8 +130,36 @@ func (t *txn) group(id string) (directory.Group, error) {
 		g.Members = members
 	}
 	t.remember(g.ID, g.Members)
+	t.holdsKey(id, key)
 	return g, nil
 }
+
+// groupKey is what a group's row holds of the unique (idp, display_name_folded).
+type groupKey struct{ idp, folded string }
+
+func (t *txn) holdsKey(id string, key groupKey) {
+	if t.groupKeys == nil {
+		t.groupKeys = map[string]groupKey{}
+	}
+	t.groupKeys[id] = key
+}
+
+// sawUsers notes users read in the transaction, for PutGroup (txn.seenUsers).
+func (t *txn) sawUsers(ids ...string) {
+	if t.opts.AccessMode == pgx.ReadOnly {
+		return
+	}
+	if t.seenUsers == nil {
+		t.seenUsers = map[string]bool{}
+	}
+	for _, id := range ids {
+		t.seenUsers[id] = true
+	}
+}
+
+// changedGroup forgets what the transaction read of group id's document, which a statement
+// changes.
+func (t *txn) changedGroup(id string) { delete(t.groupDocs, id) }
 
 // remember notes the members of group id in the transaction's snapshot; the list is the
 // caller's, which it must not change afterwards (a read hands out a copy).
@@ -197,14 +240,21 @@ func (t *txn) GroupIDsByDisplayName(idp string, displayNames []string) (map[stri
 	return ids, nil
 }
 
-// groupHead reads a group's document and counts its members up to $2.
-const groupHead = `SELECT g.doc, (SELECT count(*) FROM (SELECT FROM group_members m WHERE m.group_id = $1 ORDER BY m.pos LIMIT $2) AS l)
-	FROM groups g WHERE g.id = $1`
+// groupHead reads a group's document and the key it holds, counts its members up to $2, and,
+// when there are fewer than $2, reads them too, in the order they were put: a membership
+// PATCH of a group within the limit reads the group whole next, and then needs no other round
+// trip. A larger group's members are only counted. (LIMIT $3 is noLimit, as in selectGroup.)
+const groupHead = `SELECT g.doc, g.idp, g.display_name_folded, c.n,
+	CASE WHEN c.n < $2 THEN ARRAY(SELECT m.user_id FROM group_members m WHERE m.group_id = $1 ORDER BY m.pos LIMIT $3) END
+	FROM groups g, LATERAL (SELECT count(*) AS n FROM (SELECT FROM group_members m WHERE m.group_id = $1 ORDER BY m.pos LIMIT $2) AS l) c
+	WHERE g.id = $1`
 
 func (t *txn) GroupHead(id string, limit int) (directory.Group, int, error) {
 	var doc []byte
+	var key groupKey
 	var n int
-	err := t.queryRow(groupHead, id, limit+1).Scan(&doc, &n)
+	var members []string
+	err := t.queryRow(groupHead, id, limit+1, noLimit).Scan(&doc, &key.idp, &key.folded, &n, &members)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return directory.Group{}, 0, directory.ErrNotFound
 	} else if err != nil {
@@ -216,6 +266,17 @@ func (t *txn) GroupHead(id string, limit int) (directory.Group, int, error) {
 	}
 	g.Org = directory.OrgOrDefault(g.Org)
 	g.Members = nil
+	t.holdsKey(id, key)
+	if n <= limit && t.opts.AccessMode != pgx.ReadOnly {
+		if members == nil {
+			members = []string{}
+		}
+		t.remember(id, members)
+		if t.groupDocs == nil {
+			t.groupDocs = map[string][]byte{}
+		}
+		t.groupDocs[id] = doc
+	}
 	return g, n, nil
 }
 
@@ -251,6 +312,7 @@ func (t *txn) AddGroupMember(id, userID string, meta directory.Meta) error {
 	case !user:
 		return directory.Invalidf("member %q is not a user", userID)
 	}
+	t.changedGroup(id)
 	if added {
 		delete(t.members, id) // read again when next needed
 	}
@@ -282,6 +344,7 @@ func (t *txn) RemoveGroupMember(id, userID string, meta directory.Meta) error {
 	if !group {
 		return directory.ErrNotFound
 	}
+	t.changedGroup(id)
 	if removed {
 		delete(t.members, id) // read again when next needed
 	}
@@ -421,21 +484,31 @@ func (t *txn) PutGroup(g directory.Group) error {
 		gone = slices.DeleteFunc(slices.Clone(old), func(m string) bool { return stay[m] })
 	}
 	folded := foldGroupName(g.DisplayName)
+	key := groupKey{idp: g.IdP, folded: folded}
 
-	var clash bool
-	var missing *string
 	check := added
 	if all {
 		check = members
 	}
-	if err := t.queryRow(checkGroup, g.ID, g.IdP, folded, check).Scan(&clash, &missing); err != nil {
-		return t.fail(err)
-	}
-	if clash {
-		return &directory.ConflictError{Field: "displayName", Value: g.DisplayName}
-	}
-	if missing != nil {
-		return directory.Invalidf("member %q is not a user", *missing)
+	// The check reads the snapshot for a clash the write would meet. None can be there when
+	// the group's own row holds its (IdP, folded displayName) as read in this transaction, and
+	// every member it adds is a user the transaction read (a SCIM write reads each new member,
+	// checkMembers): only a writer that committed since could then stand in the way — by
+	// taking the name after renaming this group, or deleting a member — and the write fails
+	// on the unique index or the foreign key, or on the row changed since, at the next round
+	// trip, and Update runs the transaction again, as when the check meets such a writer.
+	if held, ok := t.groupKeys[g.ID]; !ok || held != key || slices.ContainsFunc(check, func(m string) bool { return !t.seenUsers[m] }) {
+		var clash bool
+		var missing *string
+		if err := t.queryRow(checkGroup, g.ID, g.IdP, folded, check).Scan(&clash, &missing); err != nil {
+			return t.fail(err)
+		}
+		if clash {
+			return &directory.ConflictError{Field: "displayName", Value: g.DisplayName}
+		}
+		if missing != nil {
+			return directory.Invalidf("member %q is not a user", *missing)
+		}
 	}
 
 	g.Org = directory.OrgOrDefault(g.Org)
@@ -445,10 +518,11 @@ func (t *txn) PutGroup(g directory.Group) error {
 	if err != nil {
 		return err
 	}
-	// One round trip. When the change leaves the members that stay in their order and adds
-	// members only at the end — a member joins, some leave — only their rows are written, the
-	// new ones after the last position. Otherwise every member's position is set again, and
-	// only rows whose position moved are written.
+	// Checked, the write answers nothing anybody reads: it goes with the transaction's next
+	// round trip, usually its commit. When the change leaves the members that stay in their
+	// order and adds members only at the end — a member joins, some leave — only their rows
+	// are written, the new ones after the last position. Otherwise every member's position is
+	// set again, and only rows whose position moved are written.
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO groups (id, idp, display_name_folded, doc, org) VALUES ($1, $2, $3, $4::jsonb, $5)
 		ON CONFLICT (id) DO UPDATE SET idp = excluded.idp, display_name_folded = excluded.display_name_folded,
@@ -470,10 +544,10 @@ func (t *txn) PutGroup(g directory.Group) error {
 				FROM unnest($2::text[]) WITH ORDINALITY AS l(m, o)`, g.ID, added)
 		}
 	}
-	if err := t.batch(b); err != nil {
-		return err
-	}
+	t.deferred = append(t.deferred, b.QueuedQueries...)
 	t.remember(g.ID, members)
+	t.changedGroup(g.ID)
+	t.holdsKey(g.ID, key)
 	return nil
 }
 
@@ -535,6 +609,8 @@ func firstOfEach(list []string) []string {
 // DeleteGroup removes the group; its memberships go with it through the foreign key.
 func (t *txn) DeleteGroup(id string) error {
 	delete(t.members, id)
+	delete(t.groupKeys, id)
+	t.changedGroup(id)
 	tag, err := t.exec(`DELETE FROM groups WHERE id = $1`, id)
 	if err != nil {
 		return err

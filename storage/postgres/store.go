@@ -230,10 +230,10 @@ func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, alo
 		defer func() { s.numbering.follow(t.moved) }()
 	}
 	if err := t.commit(); err != nil {
-		// A write sent with the commit (txn.later) that breaks a unique index met a writer
-		// that committed after this transaction's snapshot, as a statement that fails on one
-		// does (txn.fail): run again.
-		return outcome{retry: isRetryable(err) || isUniqueViolation(err), err: translate(ctx, err)}
+		// A write sent with the commit (txn.later) that breaks a unique index or a foreign key
+		// met a writer that committed after this transaction's snapshot, as a statement that
+		// fails on one does (txn.fail): run again.
+		return outcome{retry: isRetryable(err) || isUniqueViolation(err) || isForeignKeyViolation(err), err: translate(ctx, err)}
 	}
 	return outcome{appended: t.appended && !t.numbered}
 }
@@ -366,6 +366,11 @@ const (
 func isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == codeUniqueViolation
+}
+
+func isForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == codeForeignKeyViolation
 }
 
 func isRetryable(err error) bool {

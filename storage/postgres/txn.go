@@ -65,6 +65,16 @@ type txn struct {
 	// snapshot holds them, so that PutGroup can send what a write changes rather than the list
 	// (groups.go). A statement that may change them otherwise forgets them.
 	members map[string][]string
+	// groupDocs are the documents of the groups whose every member a read brought along
+	// (GroupHead of a group within its limit), as read, until the transaction writes them:
+	// Group answers from them and members without a round trip.
+	groupDocs map[string][]byte
+	// groupKeys are the IdP and folded displayName that each group this transaction has read
+	// or written holds in it; seenUsers the ids of the users it has read, who exist in it
+	// until it deletes a user. A PutGroup that keeps its group's name and adds only such users
+	// cannot clash, and is sent without a check (groups.go).
+	groupKeys map[string]groupKey
+	seenUsers map[string]bool
 	// tombstones are the tombstones UserByIdentity read with the identities' users (nil: none),
 	// until the transaction writes a tombstone.
 	tombstones map[directory.Identity][]byte

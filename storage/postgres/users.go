@@ -93,6 +93,7 @@ func (t *txn) User(id string) (directory.User, error) {
 	if err != nil {
 		return directory.User{}, err
 	}
+	t.sawUsers(id)
 	if folded != nil {
 		t.holders.name(u.Org, *folded, id)
 	}
@@ -158,6 +159,7 @@ func (t *txn) UsersByID(ids []string) ([]directory.User, error) {
 	for _, id := range ids {
 		if u, ok := byID[id]; ok {
 			out = append(out, u)
+			t.sawUsers(id)
 		}
 	}
 	return out, nil
@@ -539,6 +541,7 @@ func (t *txn) PutUser(u directory.User) error {
 func (t *txn) DeleteUser(id string) error {
 	t.members = nil // its memberships go with it
 	t.holders = holders{}
+	t.seenUsers = nil
 	tag, err := t.exec(`DELETE FROM users WHERE id = $1`, id)
 	if err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rosterhq/roster/directory"
@@ -264,43 +266,80 @@ func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
 			if len(cur) == 0 {
 				continue
 			}
-			victim, extra := cur[r.IntN(len(cur))], pick(2)
+			victim, extra, readFirst := cur[r.IntN(len(cur))], pick(2), r.IntN(2) == 0
+			var putErr error
 			err := s.Update(ctx, func(tx directory.Tx) error {
 				g, err := tx.Group(gid)
 				if err != nil {
 					return err
 				}
+				if readFirst {
+					// The members were read as users before one was deleted: what the
+					// read showed does not outlive the deletion.
+					if _, err := tx.UsersByID(append(slices.Clone(g.Members), extra...)); err != nil {
+						return err
+					}
+				}
 				if err := tx.DeleteUser(victim); err != nil {
 					return err
 				}
 				g.Members = append(g.Members, extra...)
-				return tx.PutGroup(g)
+				putErr = tx.PutGroup(g)
+				return putErr
 			})
-			if !errors.Is(err, directory.ErrInvalid) {
-				t.Fatalf("step %d (%s): %v, want ErrInvalid", step, what, err)
+			if !errors.Is(err, directory.ErrInvalid) || !errors.Is(putErr, directory.ErrInvalid) || !strings.Contains(putErr.Error(), strconv.Quote(victim)) {
+				t.Fatalf("step %d (%s, users read first: %t): %v, PutGroup %v; want ErrInvalid from PutGroup, naming %s", step, what, readFirst, err, putErr, victim)
 			}
 			check(step, what, []string{victim})
 			continue
 		}
 		// A list naming one who is not a user, or no longer, is refused whole.
-		refused := false
-		switch stranger := r.IntN(20); {
-		case stranger == 0:
-			what, refused = what+" with a stranger", true
-			next = slices.Insert(next, r.IntN(len(next)+1), "not-a-user")
-		case stranger == 1 && len(dead) > 0:
-			what, refused = what+" with a deleted user", true
-			next = slices.Insert(next, r.IntN(len(next)+1), dead[r.IntN(len(dead))])
+		refused, stranger := false, ""
+		switch c := r.IntN(20); {
+		case c == 0:
+			what, refused, stranger = what+" with a stranger", true, "not-a-user"
+		case c == 1 && len(dead) > 0:
+			what, refused, stranger = what+" with a deleted user", true, dead[r.IntN(len(dead))]
+		}
+		if refused {
+			next = slices.Insert(next, r.IntN(len(next)+1), stranger)
 		}
 		// Mostly as the directory writes a group, read in the same transaction and then put;
-		// now and then put without reading it, or put twice.
+		// now and then put without reading it, or put twice. The read is now and then
+		// preceded by the group's head, counted up to a limit the group may or may not pass,
+		// as a membership PATCH reads it; and the new members are now and then read as users
+		// first, as the directory checks them, which a store may take as a check of its own.
 		// (What fn uses is drawn before: a store may run fn more than once.)
 		how, first := r.IntN(6), slices.DeleteFunc(pick(50), func(m string) bool { return !alive[m] })
+		headLimit, readUsers := -1, r.IntN(2) == 0
+		var putErr error
+		if r.IntN(2) == 0 {
+			headLimit = r.IntN(2*len(cur) + 2)
+		}
 		err := s.Update(ctx, func(tx directory.Tx) error {
 			g := directory.Group{ID: gid, DisplayName: gid, IdP: "okta"}
 			if how > 0 {
+				if headLimit >= 0 {
+					head, n, err := tx.GroupHead(gid, headLimit)
+					if err != nil {
+						return err
+					}
+					if n != min(len(before), headLimit+1) || head.Members != nil || head.DisplayName != gid {
+						t.Fatalf("step %d (%s): in a write, %s's head up to %d counts %d (want %d), members %v",
+							step, what, gid, headLimit, n, min(len(before), headLimit+1), head.Members != nil)
+					}
+				}
 				var err error
 				if g, err = tx.Group(gid); err != nil {
+					return err
+				}
+				if !slices.Equal(g.Members, before) || g.DisplayName != gid || g.Meta.Version != version[gid] {
+					t.Fatalf("step %d (%s): in a write, %s reads %d members %v…, version %d; want %d %v…, version %d", step, what, gid,
+						len(g.Members), g.Members[:min(5, len(g.Members))], g.Meta.Version, len(before), before[:min(5, len(before))], version[gid])
+				}
+			}
+			if readUsers {
+				if _, err := tx.UsersByID(append(slices.Clone(first), next...)); err != nil {
 					return err
 				}
 			}
@@ -311,11 +350,13 @@ func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
 				}
 			}
 			g.Members = next
-			return tx.PutGroup(g)
+			putErr = tx.PutGroup(g)
+			return putErr
 		})
 		switch {
-		case refused && !errors.Is(err, directory.ErrInvalid):
-			t.Fatalf("step %d (%s): a list with a member that is not a user: %v, want ErrInvalid", step, what, err)
+		case refused && (!errors.Is(err, directory.ErrInvalid) || !errors.Is(putErr, directory.ErrInvalid) || !strings.Contains(putErr.Error(), strconv.Quote(stranger))):
+			// Refused by PutGroup itself, naming the member, not later by the commit.
+			t.Fatalf("step %d (%s): a list with a member that is not a user: %v, PutGroup %v; want ErrInvalid from PutGroup, naming %s", step, what, err, putErr, stranger)
 		case !refused && err != nil:
 			t.Fatalf("step %d (%s): %v", step, what, err)
 		case !refused:

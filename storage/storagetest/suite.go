@@ -609,7 +609,43 @@ func groupNameUnique(t *testing.T, s directory.Store) {
 		t.Errorf("second group named ENG at okta: %v, want ErrConflict", err)
 	}
 	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g3", "Eng", "entra")) })
+	// Read first, as the directory writes a group (whole, or its head and then whole): its own
+	// name is its to keep, another's is a conflict at once — within the IdP, or in the IdP it
+	// moves to — and the transaction goes on.
+	mustUpdate(t, s, func(tx directory.Tx) error { return tx.PutGroup(group("g4", "Ops", "okta")) })
+	mustUpdate(t, s, func(tx directory.Tx) error {
+		for _, head := range []bool{false, true} {
+			if head {
+				if _, _, err := tx.GroupHead("g4", 10); err != nil {
+					return err
+				}
+			}
+			g, err := tx.Group("g4")
+			if err != nil {
+				return err
+			}
+			if err := tx.PutGroup(g); err != nil {
+				t.Errorf("g4 put back with its own name (head read first: %t): %v", head, err)
+			}
+			for _, to := range []struct{ name, idp string }{{"eng", "okta"}, {"Eng", "entra"}} {
+				moved := g
+				moved.DisplayName, moved.IdP = to.name, to.idp
+				if err := tx.PutGroup(moved); !errors.Is(err, directory.ErrConflict) {
+					t.Errorf("g4 read (head first: %t) and renamed %q at %s, which another group holds: %v, want ErrConflict", head, to.name, to.idp, err)
+				}
+			}
+		}
+		g, err := tx.Group("g4")
+		if err != nil {
+			return err
+		}
+		g.DisplayName = "Ops renamed"
+		return tx.PutGroup(g)
+	})
 	view(t, s, func(tx directory.ReadTx) error {
+		if g, err := tx.Group("g4"); err != nil || g.DisplayName != "Ops renamed" || g.IdP != "okta" {
+			t.Errorf("g4 after the refused renames: %+v, %v; want Ops renamed at okta", g, err)
+		}
 		for _, c := range []struct{ idp, name, want string }{{"okta", " eNG ", "g1"}, {"entra", "eng", "g3"}, {"okta", "Ops", ""}, {"google", "Eng", ""}} {
 			id, err := tx.GroupIDByDisplayName(c.idp, c.name)
 			if c.want == "" && !errors.Is(err, directory.ErrNotFound) || c.want != "" && (err != nil || id != c.want) {
