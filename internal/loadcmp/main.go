@@ -1,7 +1,8 @@
 // Command loadcmp compares builds of Roster under the same HTTP load: it starts each binary
 // given as label=path on a fresh bbolt file on a loopback port, seeds each alike (an IdP in
-// mode scim, users, one large group), then runs every workload on each build in alternating
-// rounds and prints each build's median throughput and its ratio to the first build's. It
+// mode scim, users, one large group and eight small ones), then runs every workload on each
+// build in alternating rounds and prints each build's median throughput and its ratio to the
+// first build's. It
 // speaks only to the servers it starts, on 127.0.0.1.
 //
 //	go build -o /tmp/roster-before ./cmd/roster   # on the older commit
@@ -54,6 +55,7 @@ type server struct {
 	client                 *http.Client
 	userIDs                []string
 	groupID                string
+	smallGroups            []string // teams of smallGroup members each
 	seq                    atomic.Int64
 }
 
@@ -209,7 +211,23 @@ func (s *server) setup(users, members int) {
 	var g struct{ ID string }
 	json.Unmarshal(s.do("POST", "/scim/v2/Groups", s.scimToken, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Everyone","members":[%s]}`, strings.Join(ms, ",")), 201), &g)
 	s.groupID = g.ID
+	for t := range teams {
+		ms = ms[:0]
+		for _, id := range ids[members+t*smallGroup : members+(t+1)*smallGroup] {
+			ms = append(ms, fmt.Sprintf(`{"value":%q}`, id))
+		}
+		var g struct{ ID string }
+		json.Unmarshal(s.do("POST", "/scim/v2/Groups", s.scimToken, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Team %d","members":[%s]}`, t, strings.Join(ms, ",")), 201), &g)
+		s.smallGroups = append(s.smallGroups, g.ID)
+	}
 }
+
+// The small groups: teams of smallGroup users each, after the seeded group's members, whose
+// members come and go as an IdP's PATCHes add and remove them one at a time.
+const (
+	teams      = 8
+	smallGroup = 50
+)
 
 type workload struct {
 	name    string
@@ -259,6 +277,24 @@ func workloads(users, members int) []workload {
 		}},
 		{fmt.Sprintf("GET /Groups/{id}, group of %d, 4 clients", members), 4, 200, func(s *server, i int) {
 			s.do("GET", "/scim/v2/Groups/"+s.groupID, s.scimToken, "", 200)
+		}},
+		{fmt.Sprintf("PATCH /Groups/{id} add+remove a member, %d groups of %d, 8 clients", teams, smallGroup), 8, 800, func(s *server, i int) {
+			// Each team gains, then loses, a user from after every team's members; team i%teams
+			// is PATCHed by whichever client takes i, so two may meet on one team.
+			team, rest := i%teams, users-members-teams*smallGroup
+			id := s.userIDs[members+teams*smallGroup+(i/(2*teams)*teams+team)%rest]
+			body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":%q}]}]}`, id)
+			if i/teams%2 == 1 {
+				body = fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"%s\"]"}]}`, id)
+			}
+			s.do("PATCH", "/scim/v2/Groups/"+s.smallGroups[team], s.scimToken, body, 0)
+		}},
+		{fmt.Sprintf("POST /Groups with %d members, 4 clients", smallGroup), 4, 200, func(s *server, i int) {
+			var ms []string
+			for j := range smallGroup {
+				ms = append(ms, fmt.Sprintf(`{"value":%q}`, s.userIDs[(i+j*37)%users]))
+			}
+			s.do("POST", "/scim/v2/Groups", s.scimToken, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Pushed %d","members":[%s]}`, s.seq.Add(1), strings.Join(ms, ",")), 201)
 		}},
 		{"POST then DELETE /Users/{id}, 8 clients", 8, 400, func(s *server, i int) {
 			var u struct{ ID string }
