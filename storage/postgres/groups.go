@@ -158,8 +158,14 @@ func (t *txn) sawUsers(ids ...string) {
 }
 
 // changedGroup forgets what the transaction read of group id's document, which a statement
-// changes.
-func (t *txn) changedGroup(id string) { delete(t.groupDocs, id) }
+// changes, and the groups it kept of users, whose names or memberships it may change.
+func (t *txn) changedGroup(id string) {
+	delete(t.groupDocs, id)
+	t.changedMemberships()
+}
+
+// changedMemberships forgets the groups the transaction kept of users (refs).
+func (t *txn) changedMemberships() { t.refs = nil }
 
 // remember notes the members of group id in the transaction's snapshot; the list is the
 // caller's, which it must not change afterwards (a read hands out a copy).
@@ -306,13 +312,13 @@ func (t *txn) AddGroupMember(id, userID string, meta directory.Meta) error {
 	if err := t.queryRow(addGroupMember, id, userID, doc).Scan(&group, &user, &added); err != nil {
 		return t.fail(err)
 	}
+	t.changedGroup(id) // its meta, whether or not the member was added
 	switch {
 	case !group:
 		return directory.ErrNotFound
 	case !user:
 		return directory.Invalidf("member %q is not a user", userID)
 	}
-	t.changedGroup(id)
 	if added {
 		delete(t.members, id) // read again when next needed
 	}

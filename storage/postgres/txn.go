@@ -81,7 +81,8 @@ type txn struct {
 	// holders is who the transaction's reads showed holding userNames and identities, until
 	// it writes a user: a PutUser they show no clash for is sent with the next round trip.
 	holders holders
-	// refs are the groups of the users a read-only transaction read (userWhere), by user id.
+	// refs are the groups of the users a read-only transaction read (userWhere), or a write
+	// transaction read by id (User) since it last changed a group or a membership, by user id.
 	refs map[string][]directory.GroupRef
 }
 

@@ -43,17 +43,38 @@ func userOf(raw []byte) (directory.User, error) {
 // userWithRefs is the start of a read of one user with, in the same statement, the ids and
 // names of its groups, as GroupRefsOfUser reads them, for the transaction's refs. The WHERE
 // clause that follows names the users table u.
-const userWithRefs = `SELECT u.doc, r.ids, r.names FROM users u LEFT JOIN LATERAL (
+const userWithRefs = `SELECT u.doc, r.ids, r.names FROM users u` + refsOfU + `
+	WHERE `
+
+// refsOfU joins the ids and names of the groups of the user u, as GroupRefsOfUser reads them.
+const refsOfU = ` LEFT JOIN LATERAL (
 	SELECT array_agg(m.group_id ORDER BY m.group_id) AS ids,
 		array_agg(coalesce(g.doc->>'displayName', '') ORDER BY m.group_id) AS names
-	FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id) r ON true
-	WHERE `
+	FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id) r ON true`
+
+// userByIDToWrite reads a user in a write transaction: its document, its folded userName as
+// stored (holders), and its groups (txn.refs).
+const userByIDToWrite = `SELECT u.doc, u.user_name_folded, r.ids, r.names FROM users u` + refsOfU + `
+	WHERE u.id = $1`
+
+// keepRefs keeps the groups of user id, as read with it, for GroupRefsOfUser(s).
+func (t *txn) keepRefs(id string, ids, names []string) {
+	refs := make([]directory.GroupRef, len(ids))
+	for i := range ids {
+		refs[i] = directory.GroupRef{ID: ids[i], DisplayName: names[i]}
+	}
+	if t.refs == nil {
+		t.refs = map[string][]directory.GroupRef{}
+	}
+	t.refs[id] = refs
+}
 
 // userWhere reads the user that where selects (users as u). In a read-only transaction it
 // reads the user's groups too and keeps them for GroupRefsOfUser(s), which every view of a
 // user calls next: GET /Users/{id} and a userName eq filter, what SCIM clients send most, take
 // one statement where they took two. Nothing changes in a read-only transaction's snapshot,
-// so what it keeps stays true until it ends; a write transaction keeps nothing.
+// so what it keeps stays true until it ends. A write transaction keeps the groups of the users
+// it reads by id (User) until it changes a group or a membership (txn.changedMemberships).
 func (t *txn) userWhere(where string, args ...any) (directory.User, error) {
 	if t.opts.AccessMode != pgx.ReadOnly {
 		return t.user(`SELECT doc FROM users u WHERE `+where, args...)
@@ -67,14 +88,7 @@ func (t *txn) userWhere(where string, args ...any) (directory.User, error) {
 	if err != nil {
 		return directory.User{}, err
 	}
-	refs := make([]directory.GroupRef, len(ids))
-	for i := range ids {
-		refs[i] = directory.GroupRef{ID: ids[i], DisplayName: names[i]}
-	}
-	if t.refs == nil {
-		t.refs = map[string][]directory.GroupRef{}
-	}
-	t.refs[u.ID] = refs
+	t.keepRefs(u.ID, ids, names)
 	return u, nil
 }
 
@@ -83,16 +97,19 @@ func (t *txn) User(id string) (directory.User, error) {
 		return t.userWhere(`u.id = $1`, id)
 	}
 	// A write transaction notes that the user holds its own stored folded userName and
-	// identity, for PutUser (holders).
+	// identity, for PutUser (holders), and keeps the user's groups, which the answer to a
+	// PATCH names, until it changes a group or a membership.
 	var raw []byte
 	var folded *string
-	if err := t.queryRow(`SELECT doc, user_name_folded FROM users WHERE id = $1`, id).Scan(&raw, &folded); err != nil {
+	var ids, names []string
+	if err := t.queryRow(userByIDToWrite, id).Scan(&raw, &folded, &ids, &names); err != nil {
 		return directory.User{}, t.fail(err)
 	}
 	u, err := userOf(raw)
 	if err != nil {
 		return directory.User{}, err
 	}
+	t.keepRefs(u.ID, ids, names)
 	t.sawUsers(id)
 	if folded != nil {
 		t.holders.name(u.Org, *folded, id)
@@ -540,6 +557,7 @@ func (t *txn) PutUser(u directory.User) error {
 // same statement.
 func (t *txn) DeleteUser(id string) error {
 	t.members = nil // its memberships go with it
+	t.changedMemberships()
 	t.holders = holders{}
 	t.seenUsers = nil
 	tag, err := t.exec(`DELETE FROM users WHERE id = $1`, id)

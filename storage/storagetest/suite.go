@@ -541,7 +541,8 @@ func groupMembership(t *testing.T, s directory.Store) {
 			return nil
 		})
 	}
-	_ = update(t, s, func(tx directory.Tx) error {
+	rolledBack := errors.New("rolled back")
+	if err := update(t, s, func(tx directory.Tx) error {
 		// A write transaction that read the user first names the groups its writes leave.
 		if _, err := tx.User(many[1]); err != nil {
 			return err
@@ -557,8 +558,32 @@ func groupMembership(t *testing.T, s directory.Store) {
 			t.Errorf("GroupName inside the renaming transaction: %q, %v", got, err)
 		}
 		refs(tx, many[1], directory.GroupRef{ID: "g3", DisplayName: "Nobody"}, directory.GroupRef{ID: "g4", DisplayName: "Joined"})
-		return errors.New("rolled back")
-	})
+		// And so after each kind of change, the user read again before it.
+		for _, c := range []struct {
+			what   string
+			change func() error
+			want   []directory.GroupRef
+		}{
+			{"joins g0", func() error { return tx.AddGroupMember("g0", many[1], directory.Meta{Version: 9}) },
+				[]directory.GroupRef{{ID: "g0", DisplayName: "Zeta"}, {ID: "g3", DisplayName: "Nobody"}, {ID: "g4", DisplayName: "Joined"}}},
+			{"leaves g4", func() error { return tx.RemoveGroupMember("g4", many[1], directory.Meta{Version: 9}) },
+				[]directory.GroupRef{{ID: "g0", DisplayName: "Zeta"}, {ID: "g3", DisplayName: "Nobody"}}},
+			{"g0 is deleted", func() error { return tx.DeleteGroup("g0") },
+				[]directory.GroupRef{{ID: "g3", DisplayName: "Nobody"}}},
+			{"is deleted", func() error { return tx.DeleteUser(many[1]) }, nil},
+		} {
+			if _, err := tx.User(many[1]); err != nil {
+				return err
+			}
+			if err := c.change(); err != nil {
+				return fmt.Errorf("%s %s: %w", many[1], c.what, err)
+			}
+			refs(tx, many[1], c.want...)
+		}
+		return rolledBack
+	}); !errors.Is(err, rolledBack) {
+		t.Errorf("the transaction that changes a user's groups: %v", err)
+	}
 	view(t, s, func(tx directory.ReadTx) error {
 		if got, err := tx.GroupName("g3"); err != nil || got != "All staff" {
 			t.Errorf("GroupName after a rolled-back rename: %q, %v", got, err)
