@@ -398,6 +398,13 @@ func (t *txn) CountGroups(org, idp string) (int, error) {
 }
 
 func (t *txn) GroupsOfUser(userID string) ([]string, error) {
+	if refs, ok := t.refs[userID]; ok { // in the same order
+		ids := make([]string, len(refs))
+		for i, r := range refs {
+			ids[i] = r.ID
+		}
+		return ids, nil
+	}
 	ids, err := collect(t, pgx.RowTo[string], `SELECT group_id FROM group_members WHERE user_id = $1 ORDER BY group_id`, userID)
 	if err != nil {
 		return nil, err

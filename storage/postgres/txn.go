@@ -82,7 +82,8 @@ type txn struct {
 	// it writes a user: a PutUser they show no clash for is sent with the next round trip.
 	holders holders
 	// refs are the groups of the users a read-only transaction read (userWhere), or a write
-	// transaction read by id (User) since it last changed a group or a membership, by user id.
+	// transaction read by id (User) or identity (Arrival) since it last changed a group or a
+	// membership, by user id.
 	refs map[string][]directory.GroupRef
 }
 

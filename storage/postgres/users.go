@@ -208,17 +208,22 @@ func (t *txn) UserByIdentity(id directory.Identity) (directory.User, error) {
 }
 
 // arrivalRead is userByIdentity with, in the same statement, the user holding the userName.
-const arrivalRead = `SELECT (SELECT doc FROM users WHERE idp = $1 AND unique_user_id = $2),
+// The identity's user comes with its groups, kept for GroupsOfUser and GroupRefsOfUser (txn.refs):
+// a returning sign-in compares them with those it asserts.
+const arrivalRead = `SELECT u.doc,
 	(SELECT doc FROM tombstones WHERE idp = $1 AND unique_user_id = $2),
-	(SELECT doc FROM users WHERE org = $3 AND user_name_folded = $4)`
+	(SELECT doc FROM users WHERE org = $3 AND user_name_folded = $4),
+	r.ids, r.names
+	FROM (SELECT) AS one LEFT JOIN users u ON u.idp = $1 AND u.unique_user_id = $2` + refsOfU
 
 // Arrival reads in one round trip what a SCIM create and a first sign-in read in three. The
 // tombstone is kept for Tombstone, as UserByIdentity keeps it, and who holds the identity and
 // the userName for PutUser (holders).
 func (t *txn) Arrival(id directory.Identity, org, userName string) (directory.Arrival, error) {
 	var user, tomb, named []byte
+	var ids, names []string
 	org, folded := directory.OrgOrDefault(org), directory.FoldUserName(userName)
-	if err := t.queryRow(arrivalRead, id.IdP, id.UniqueUserID, org, folded).Scan(&user, &tomb, &named); err != nil {
+	if err := t.queryRow(arrivalRead, id.IdP, id.UniqueUserID, org, folded).Scan(&user, &tomb, &named, &ids, &names); err != nil {
 		return directory.Arrival{}, t.fail(err)
 	}
 	if t.tombstones == nil {
@@ -232,6 +237,7 @@ func (t *txn) Arrival(id directory.Identity, org, userName string) (directory.Ar
 			return directory.Arrival{}, err
 		}
 		a.ByKey = &u
+		t.keepRefs(u.ID, ids, names)
 	}
 	switch {
 	case named == nil:

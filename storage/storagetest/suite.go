@@ -558,8 +558,9 @@ func groupMembership(t *testing.T, s directory.Store) {
 			t.Errorf("GroupName inside the renaming transaction: %q, %v", got, err)
 		}
 		refs(tx, many[1], directory.GroupRef{ID: "g3", DisplayName: "Nobody"}, directory.GroupRef{ID: "g4", DisplayName: "Joined"})
-		// And so after each kind of change, the user read again before it.
-		for _, c := range []struct {
+		// And so after each kind of change, the user read again before it, by id or by its
+		// identity (a store may keep its groups from either read).
+		for i, c := range []struct {
 			what   string
 			change func() error
 			want   []directory.GroupRef
@@ -572,13 +573,24 @@ func groupMembership(t *testing.T, s directory.Store) {
 				[]directory.GroupRef{{ID: "g3", DisplayName: "Nobody"}}},
 			{"is deleted", func() error { return tx.DeleteUser(many[1]) }, nil},
 		} {
-			if _, err := tx.User(many[1]); err != nil {
-				return err
+			if i%2 == 0 {
+				if _, err := tx.User(many[1]); err != nil {
+					return err
+				}
+			} else if a, err := tx.Arrival(directory.Identity{IdP: "okta", UniqueUserID: "m1"}, directory.DefaultOrg, many[1]); err != nil || a.ByKey == nil || a.ByKey.ID != many[1] {
+				t.Fatalf("the arrival of %s: %+v, %v", many[1], a, err)
 			}
 			if err := c.change(); err != nil {
 				return fmt.Errorf("%s %s: %w", many[1], c.what, err)
 			}
 			refs(tx, many[1], c.want...)
+			ids := []string{}
+			for _, r := range c.want {
+				ids = append(ids, r.ID)
+			}
+			if got, err := tx.GroupsOfUser(many[1]); err != nil || !cmp.Equal(got, ids) {
+				t.Errorf("GroupsOfUser(%s) after it %s: %v, %v; want %v", many[1], c.what, got, err, ids)
+			}
 		}
 		return rolledBack
 	}); !errors.Is(err, rolledBack) {
