@@ -90,7 +90,7 @@ func (s *Service) login(ctx context.Context, in Login, ttl time.Duration, uses [
 				if d.Action == LoginCreate {
 					names = append(slices.Clone(idp.DefaultGroups), names...)
 				}
-				changed, err := s.syncLoginGroups(tx, idp, u.ID, names, in.GroupsAsserted, actor)
+				changed, err := s.syncLoginGroups(tx, idp, u.ID, d.Action == LoginCreate, names, in.GroupsAsserted, actor)
 				if err != nil {
 					return err
 				}
@@ -181,14 +181,18 @@ const joinReason = "group membership from the login's group claims"
 // the IdP that the login no longer names; groups SCIM or an administrator manage are left alone.
 //
 // A group the user is a member of is not read, only named: a returning member of a group of
-// thousands signs in without its list being read.
-func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, names []string, asserted bool, actor string) (bool, error) {
+// thousands signs in without its list being read. A user the login created (created) has an
+// id nobody had, and so no groups to read.
+func (s *Service) syncLoginGroups(tx Tx, idp IdP, userID string, created bool, names []string, asserted bool, actor string) (bool, error) {
 	want := make(map[string]bool)
 	named := make(map[string]bool) // groups of the user's that the login names, found by name
 	changed := false
-	mine, err := tx.GroupsOfUser(userID)
-	if err != nil {
-		return false, err
+	var mine []string
+	if !created {
+		var err error
+		if mine, err = tx.GroupsOfUser(userID); err != nil {
+			return false, err
+		}
 	}
 	var asked []string // the names, trimmed, each once
 	for _, n := range names {
