@@ -164,8 +164,8 @@ func (t *txn) changedGroup(id string) {
 	t.changedMemberships()
 }
 
-// changedMemberships forgets the groups the transaction kept of users (refs).
-func (t *txn) changedMemberships() { t.refs = nil }
+// changedMemberships forgets the groups the transaction kept of users (refs, groupIDs).
+func (t *txn) changedMemberships() { t.refs, t.groupIDs = nil, nil }
 
 // remember notes the members of group id in the transaction's snapshot; the list is the
 // caller's, which it must not change afterwards (a read hands out a copy).
@@ -219,6 +219,20 @@ func (t *txn) GroupIDByDisplayName(idp, displayName string) (string, error) {
 
 func (t *txn) GroupIDsByDisplayName(idp string, displayNames []string) (map[string]string, error) {
 	ids := make(map[string]string, len(displayNames))
+	// The names of groups of users read in the transaction: a returning sign-in that asserts
+	// the groups its user is in finds them there, with no round trip. A name not among them
+	// may still be another group's, so then all are read.
+	for _, n := range displayNames {
+		id, ok := t.groupIDs[groupKey{idp: idp, folded: foldGroupName(n)}]
+		if !ok {
+			clear(ids)
+			break
+		}
+		ids[n] = id
+	}
+	if len(ids) == len(displayNames) {
+		return ids, nil
+	}
 	if len(displayNames) == 0 {
 		return ids, nil
 	}

@@ -85,6 +85,9 @@ type txn struct {
 	// transaction read by id (User) or identity (Arrival) since it last changed a group or a
 	// membership, by user id.
 	refs map[string][]directory.GroupRef
+	// groupIDs are the groups, by the IdP and folded displayName they hold, of the users a
+	// write transaction read with their groups, kept and forgotten with refs.
+	groupIDs map[groupKey]string
 }
 
 // errNeedsAlone is what a settings write returns in a transaction that does not run alone

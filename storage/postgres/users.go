@@ -52,10 +52,34 @@ const refsOfU = ` LEFT JOIN LATERAL (
 		array_agg(coalesce(g.doc->>'displayName', '') ORDER BY m.group_id) AS names
 	FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id) r ON true`
 
+// keysOfU joins, to refsOfU, the IdP and folded displayName each of u's groups holds, in the
+// same order, for a write transaction's groupIDs.
+const keysOfU = ` LEFT JOIN LATERAL (
+	SELECT array_agg(g.idp ORDER BY m.group_id) AS idps, array_agg(g.display_name_folded ORDER BY m.group_id) AS folded
+	FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id) k ON true`
+
 // userByIDToWrite reads a user in a write transaction: its document, its folded userName as
-// stored (holders), and its groups (txn.refs).
-const userByIDToWrite = `SELECT u.doc, u.user_name_folded, r.ids, r.names FROM users u` + refsOfU + `
+// stored (holders), and its groups (txn.refs, txn.groupIDs).
+const userByIDToWrite = `SELECT u.doc, u.user_name_folded, r.ids, r.names, k.idps, k.folded FROM users u` + refsOfU + keysOfU + `
 	WHERE u.id = $1`
+
+// userGroups are a user's groups as a write transaction reads them with the user.
+type userGroups struct{ ids, names, idps, folded []string }
+
+// keepGroups keeps the groups of user id for GroupRefsOfUser(s) and GroupsOfUser, and what name
+// each holds for GroupIDsByDisplayName.
+func (t *txn) keepGroups(id string, gs userGroups) {
+	t.keepRefs(id, gs.ids, gs.names)
+	if len(gs.idps) != len(gs.ids) || len(gs.folded) != len(gs.ids) {
+		return
+	}
+	if t.groupIDs == nil {
+		t.groupIDs = map[groupKey]string{}
+	}
+	for i, gid := range gs.ids {
+		t.groupIDs[groupKey{idp: gs.idps[i], folded: gs.folded[i]}] = gid
+	}
+}
 
 // keepRefs keeps the groups of user id, as read with it, for GroupRefsOfUser(s).
 func (t *txn) keepRefs(id string, ids, names []string) {
@@ -101,15 +125,15 @@ func (t *txn) User(id string) (directory.User, error) {
 	// PATCH names, until it changes a group or a membership.
 	var raw []byte
 	var folded *string
-	var ids, names []string
-	if err := t.queryRow(userByIDToWrite, id).Scan(&raw, &folded, &ids, &names); err != nil {
+	var gs userGroups
+	if err := t.queryRow(userByIDToWrite, id).Scan(&raw, &folded, &gs.ids, &gs.names, &gs.idps, &gs.folded); err != nil {
 		return directory.User{}, t.fail(err)
 	}
 	u, err := userOf(raw)
 	if err != nil {
 		return directory.User{}, err
 	}
-	t.keepRefs(u.ID, ids, names)
+	t.keepGroups(u.ID, gs)
 	t.sawUsers(id)
 	if folded != nil {
 		t.holders.name(u.Org, *folded, id)
@@ -208,22 +232,23 @@ func (t *txn) UserByIdentity(id directory.Identity) (directory.User, error) {
 }
 
 // arrivalRead is userByIdentity with, in the same statement, the user holding the userName.
-// The identity's user comes with its groups, kept for GroupsOfUser and GroupRefsOfUser (txn.refs):
-// a returning sign-in compares them with those it asserts.
+// The identity's user comes with its groups, kept for GroupsOfUser, GroupRefsOfUser and
+// GroupIDsByDisplayName (txn.refs, txn.groupIDs): a returning sign-in compares them with the
+// groups it asserts, which it looks up by name.
 const arrivalRead = `SELECT u.doc,
 	(SELECT doc FROM tombstones WHERE idp = $1 AND unique_user_id = $2),
 	(SELECT doc FROM users WHERE org = $3 AND user_name_folded = $4),
-	r.ids, r.names
-	FROM (SELECT) AS one LEFT JOIN users u ON u.idp = $1 AND u.unique_user_id = $2` + refsOfU
+	r.ids, r.names, k.idps, k.folded
+	FROM (SELECT) AS one LEFT JOIN users u ON u.idp = $1 AND u.unique_user_id = $2` + refsOfU + keysOfU
 
 // Arrival reads in one round trip what a SCIM create and a first sign-in read in three. The
 // tombstone is kept for Tombstone, as UserByIdentity keeps it, and who holds the identity and
 // the userName for PutUser (holders).
 func (t *txn) Arrival(id directory.Identity, org, userName string) (directory.Arrival, error) {
 	var user, tomb, named []byte
-	var ids, names []string
+	var gs userGroups
 	org, folded := directory.OrgOrDefault(org), directory.FoldUserName(userName)
-	if err := t.queryRow(arrivalRead, id.IdP, id.UniqueUserID, org, folded).Scan(&user, &tomb, &named, &ids, &names); err != nil {
+	if err := t.queryRow(arrivalRead, id.IdP, id.UniqueUserID, org, folded).Scan(&user, &tomb, &named, &gs.ids, &gs.names, &gs.idps, &gs.folded); err != nil {
 		return directory.Arrival{}, t.fail(err)
 	}
 	if t.tombstones == nil {
@@ -237,7 +262,7 @@ func (t *txn) Arrival(id directory.Identity, org, userName string) (directory.Ar
 			return directory.Arrival{}, err
 		}
 		a.ByKey = &u
-		t.keepRefs(u.ID, ids, names)
+		t.keepGroups(u.ID, gs)
 	}
 	switch {
 	case named == nil:

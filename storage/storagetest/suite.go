@@ -559,19 +559,28 @@ func groupMembership(t *testing.T, s directory.Store) {
 		}
 		refs(tx, many[1], directory.GroupRef{ID: "g3", DisplayName: "Nobody"}, directory.GroupRef{ID: "g4", DisplayName: "Joined"})
 		// And so after each kind of change, the user read again before it, by id or by its
-		// identity (a store may keep its groups from either read).
+		// identity (a store may keep its groups from either read), and so are the groups
+		// found by name, its or not, at its IdP and not at another.
 		for i, c := range []struct {
 			what   string
 			change func() error
 			want   []directory.GroupRef
+			named  map[string]string // every group of these names, by name
 		}{
 			{"joins g0", func() error { return tx.AddGroupMember("g0", many[1], directory.Meta{Version: 9}) },
-				[]directory.GroupRef{{ID: "g0", DisplayName: "Zeta"}, {ID: "g3", DisplayName: "Nobody"}, {ID: "g4", DisplayName: "Joined"}}},
+				[]directory.GroupRef{{ID: "g0", DisplayName: "Zeta"}, {ID: "g3", DisplayName: "Nobody"}, {ID: "g4", DisplayName: "Joined"}},
+				map[string]string{"Zeta": "g0", "Nobody": "g3", "Joined": "g4"}},
 			{"leaves g4", func() error { return tx.RemoveGroupMember("g4", many[1], directory.Meta{Version: 9}) },
-				[]directory.GroupRef{{ID: "g0", DisplayName: "Zeta"}, {ID: "g3", DisplayName: "Nobody"}}},
-			{"g0 is deleted", func() error { return tx.DeleteGroup("g0") },
-				[]directory.GroupRef{{ID: "g3", DisplayName: "Nobody"}}},
-			{"is deleted", func() error { return tx.DeleteUser(many[1]) }, nil},
+				[]directory.GroupRef{{ID: "g0", DisplayName: "Zeta"}, {ID: "g3", DisplayName: "Nobody"}},
+				map[string]string{"Zeta": "g0", "Nobody": "g3", "Joined": "g4"}},
+			{"sees g3 renamed", func() error { return tx.PutGroup(group("g3", "Renamed", "okta", many...)) },
+				[]directory.GroupRef{{ID: "g0", DisplayName: "Zeta"}, {ID: "g3", DisplayName: "Renamed"}},
+				map[string]string{"Zeta": "g0", "Renamed": "g3", "Joined": "g4"}},
+			{"sees g0 deleted", func() error { return tx.DeleteGroup("g0") },
+				[]directory.GroupRef{{ID: "g3", DisplayName: "Renamed"}},
+				map[string]string{"Renamed": "g3", "Joined": "g4"}},
+			{"is deleted", func() error { return tx.DeleteUser(many[1]) }, nil,
+				map[string]string{"Renamed": "g3", "Joined": "g4"}},
 		} {
 			if i%2 == 0 {
 				if _, err := tx.User(many[1]); err != nil {
@@ -590,6 +599,31 @@ func groupMembership(t *testing.T, s directory.Store) {
 			}
 			if got, err := tx.GroupsOfUser(many[1]); err != nil || !cmp.Equal(got, ids) {
 				t.Errorf("GroupsOfUser(%s) after it %s: %v, %v; want %v", many[1], c.what, got, err, ids)
+			}
+			// Found by name right after the change, and again once the user was read again.
+			names := []string{"Zeta", "Nobody", "Joined", "Renamed"}
+			for again := range 2 {
+				if again == 1 && c.want != nil {
+					if _, err := tx.Arrival(directory.Identity{IdP: "okta", UniqueUserID: "m1"}, directory.DefaultOrg, many[1]); err != nil {
+						return err
+					}
+				}
+				for _, asked := range append([][]string{names}, [][]string{{"zeta"}, {" NOBODY"}, {"Joined"}, {"renamed"}}...) {
+					want := map[string]string{}
+					for _, n := range asked {
+						for name, id := range c.named {
+							if strings.EqualFold(name, strings.TrimSpace(n)) {
+								want[n] = id
+							}
+						}
+					}
+					if got, err := tx.GroupIDsByDisplayName("okta", asked); err != nil || !cmp.Equal(got, want) {
+						t.Errorf("after %s %s, GroupIDsByDisplayName(okta, %q) = %v, %v; want %v", many[1], c.what, asked, got, err, want)
+					}
+					if got, err := tx.GroupIDsByDisplayName("entra", asked); err != nil || len(got) != 0 {
+						t.Errorf("after %s %s, GroupIDsByDisplayName(entra, %q) = %v, %v; want none", many[1], c.what, asked, got, err)
+					}
+				}
 			}
 		}
 		return rolledBack
