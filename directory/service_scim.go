@@ -562,17 +562,21 @@ func (s *Service) SCIMChangeMembers(ctx context.Context, a SCIMActor, id string,
 		var adds, removes []string
 		for _, c := range changes {
 			for _, uid := range c.IDs {
+				// One who joins is read first: a store may bring the user's groups with the
+				// user (PostgreSQL does, in the same round trip).
+				if c.Add {
+					if _, err := scopedUser(tx, a.IdP, uid); errors.Is(err, ErrNotFound) {
+						return Invalidf("member %q is not a user of this IdP", uid)
+					} else if err != nil {
+						return err
+					}
+				}
 				groups, err := tx.GroupsOfUser(uid)
 				if err != nil {
 					return err
 				}
 				switch member := slices.Contains(groups, id); {
 				case c.Add && !member:
-					if _, err := scopedUser(tx, a.IdP, uid); errors.Is(err, ErrNotFound) {
-						return Invalidf("member %q is not a user of this IdP", uid)
-					} else if err != nil {
-						return err
-					}
 					adds = append(adds, uid)
 				case !c.Add && member:
 					removes = append(removes, uid)

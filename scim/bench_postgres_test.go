@@ -68,12 +68,12 @@ func BenchmarkGetUserInTenGroupsPostgres(b *testing.B) {
 // request's latency in units of that SELECT: about the round trips the request waits for,
 // plus its own work and the database's (a write's fsync); "flights-<request>" the round trips
 // it sends, waited for or not. The requests: a user read by id and by a userName filter, a
-// user PATCH and create, a member joining or leaving a group of 50 (as Entra ID sends it), and
-// a group created with 50 members.
+// user PATCH and create, a member joining or leaving a group of 50 and one of 600 (as Entra ID
+// sends it), and a group created with 50 members.
 func BenchmarkRequestsOverSlowLinkPostgres(b *testing.B) {
 	link, connURL := slowlink.Through(b, teststore.PostgresURL(b), slowlink.OtherZone)
 	st := teststore.Postgres(b, connURL)
-	const users = 100
+	const users, large = 700, 600 // a group of large members changes member by member
 	svc, srv, token := serveSeeded(b, st, st.Update, users, 1000)
 	b.Cleanup(srv.Close)
 	f := &fixture{n: users, svc: svc, srv: srv, token: token}
@@ -83,7 +83,21 @@ func BenchmarkRequestsOverSlowLinkPostgres(b *testing.B) {
 	for i := range users {
 		members = append(members, fmt.Sprintf(`{"value":%q}`, seededUser(i).ID))
 	}
-	group := f.create(b, "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Slow link","members":[`+strings.Join(members[:users/2], ",")+`]}`)
+	group := f.create(b, "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Slow link","members":[`+strings.Join(members[:50], ",")+`]}`)
+	bigGroup := f.create(b, "/scim/v2/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Everyone","members":[`+strings.Join(members[:large], ",")+`]}`)
+	// Entra ID's way: one member added, then removed, by value filter.
+	memberPatch := func(i int, group string) {
+		op := "add"
+		if i%2 == 1 {
+			op = "remove"
+		}
+		member := seededUser(large + (i/2)%(users-large)).ID
+		body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":%q,"path":"members","value":[{"value":%q}]}]}`, op, member)
+		if op == "remove" {
+			body = fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"%s\"]"}]}`, member)
+		}
+		f.call(b, "PATCH", "/scim/v2/Groups/"+group, body, 204)
+	}
 	b.ResetTimer()
 	link.Compare(b, 20,
 		slowlink.Request{Name: "get", Do: func(int) { f.call(b, "GET", "/scim/v2/Users/"+id, "", 200) }},
@@ -94,19 +108,8 @@ func BenchmarkRequestsOverSlowLinkPostgres(b *testing.B) {
 			f.call(b, "PATCH", "/scim/v2/Users/"+id, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"T%d"}]}`, seq.Add(1)), 200)
 		}},
 		slowlink.Request{Name: "create", Do: func(int) { f.call(b, "POST", "/scim/v2/Users", createBody(40_000_000+int(seq.Add(1))), 201) }},
-		slowlink.Request{Name: "group-member", Do: func(i int) {
-			// Entra ID's way: one member added, then removed, by value filter.
-			op := "add"
-			if i%2 == 1 {
-				op = "remove"
-			}
-			member := seededUser(users/2 + (i/2)%(users/2)).ID
-			body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":%q,"path":"members","value":[{"value":%q}]}]}`, op, member)
-			if op == "remove" {
-				body = fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"%s\"]"}]}`, member)
-			}
-			f.call(b, "PATCH", "/scim/v2/Groups/"+group, body, 204)
-		}},
+		slowlink.Request{Name: "group-member", Do: func(i int) { memberPatch(i, group) }},
+		slowlink.Request{Name: "big-group-member", Do: func(i int) { memberPatch(i, bigGroup) }},
 		slowlink.Request{Name: "group-create", Do: func(i int) {
 			// A group pushed with 50 members, as a first provisioning cycle creates one.
 			f.call(b, "POST", "/scim/v2/Groups", fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Pushed %d","members":[%s]}`,
