@@ -102,16 +102,13 @@ func decodeGroup(doc []byte) (directory.Group, error) {
 
 // group reads group id whole, in one statement, or in none when GroupHead brought it whole.
 func (t *txn) group(id string) (directory.Group, error) {
-	if doc, ok := t.groupDocs[id]; ok {
+	if head, ok := t.heads[id]; ok {
 		if members, ok := t.members[id]; ok {
-			g, err := decodeGroup(doc)
-			if err != nil {
-				return directory.Group{}, err
+			head.Members = members
+			if head.Members == nil {
+				head.Members = []string{}
 			}
-			if members != nil {
-				g.Members = members
-			}
-			return g, nil
+			return head, nil
 		}
 	}
 	var doc []byte
@@ -160,8 +157,33 @@ func (t *txn) sawUsers(ids ...string) {
 // changedGroup forgets what the transaction read of group id's document, which a statement
 // changes, and the groups it kept of users, whose names or memberships it may change.
 func (t *txn) changedGroup(id string) {
-	delete(t.groupDocs, id)
+	delete(t.heads, id)
 	t.changedMemberships()
+}
+
+// changedMember notes that a statement set group id's meta and added or removed one member
+// (joined): the group kept whole stays whole, with that meta and that member at the end of
+// its list, or without it, as the statement left the rows. A group not kept whole is
+// forgotten.
+func (t *txn) changedMember(id, userID string, meta directory.Meta, changed, joined bool) {
+	t.changedMemberships()
+	head, whole := t.heads[id]
+	members, listed := t.members[id]
+	if !whole || !listed {
+		delete(t.heads, id)
+		if changed {
+			delete(t.members, id) // read again when next needed
+		}
+		return
+	}
+	head.Meta = meta
+	t.heads[id] = head
+	switch {
+	case changed && joined:
+		t.members[id] = append(slices.Clip(members), userID)
+	case changed:
+		t.members[id] = slices.DeleteFunc(slices.Clone(members), func(m string) bool { return m == userID })
+	}
 }
 
 // changedMemberships forgets the groups the transaction kept of users (refs, groupIDs).
@@ -292,10 +314,10 @@ func (t *txn) GroupHead(id string, limit int) (directory.Group, int, error) {
 			members = []string{}
 		}
 		t.remember(id, members)
-		if t.groupDocs == nil {
-			t.groupDocs = map[string][]byte{}
+		if t.heads == nil {
+			t.heads = map[string]directory.Group{}
 		}
-		t.groupDocs[id] = doc
+		t.heads[id] = g
 	}
 	return g, n, nil
 }
@@ -326,16 +348,14 @@ func (t *txn) AddGroupMember(id, userID string, meta directory.Meta) error {
 	if err := t.queryRow(addGroupMember, id, userID, doc).Scan(&group, &user, &added); err != nil {
 		return t.fail(err)
 	}
-	t.changedGroup(id) // its meta, whether or not the member was added
 	switch {
 	case !group:
 		return directory.ErrNotFound
 	case !user:
+		t.changedGroup(id) // its meta was set all the same
 		return directory.Invalidf("member %q is not a user", userID)
 	}
-	if added {
-		delete(t.members, id) // read again when next needed
-	}
+	t.changedMember(id, userID, meta, added, true)
 	return nil
 }
 
@@ -364,10 +384,7 @@ func (t *txn) RemoveGroupMember(id, userID string, meta directory.Meta) error {
 	if !group {
 		return directory.ErrNotFound
 	}
-	t.changedGroup(id)
-	if removed {
-		delete(t.members, id) // read again when next needed
-	}
+	t.changedMember(id, userID, meta, removed, false)
 	return nil
 }
 

@@ -65,10 +65,11 @@ type txn struct {
 	// snapshot holds them, so that PutGroup can send what a write changes rather than the list
 	// (groups.go). A statement that may change them otherwise forgets them.
 	members map[string][]string
-	// groupDocs are the documents of the groups whose every member a read brought along
-	// (GroupHead of a group within its limit), as read, until the transaction writes them:
-	// Group answers from them and members without a round trip.
-	groupDocs map[string][]byte
+	// heads are the groups whose every member a read brought along (GroupHead of a group
+	// within its limit), as read and as AddGroupMember and RemoveGroupMember left them since,
+	// until the transaction writes them otherwise: Group answers from them and members
+	// without a round trip.
+	heads map[string]directory.Group
 	// groupKeys are the IdP and folded displayName that each group this transaction has read
 	// or written holds in it; seenUsers the ids of the users it has read, who exist in it
 	// until it deletes a user. A PutGroup that keeps its group's name and adds only such users

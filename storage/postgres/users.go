@@ -587,7 +587,7 @@ func (t *txn) PutUser(u directory.User) error {
 // DeleteUser removes the user; the foreign keys of group_members remove its memberships in the
 // same statement.
 func (t *txn) DeleteUser(id string) error {
-	t.members = nil // its memberships go with it
+	t.members, t.heads = nil, nil // its memberships go with it
 	t.changedMemberships()
 	t.holders = holders{}
 	t.seenUsers = nil

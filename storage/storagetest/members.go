@@ -201,8 +201,23 @@ func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
 			case c == 4:
 				what, u = "a stranger joins", "not-a-user"
 			}
+			// Now and then the group's head is read first, and the group after, as a sign-in
+			// joining a group reads them.
+			headFirst, headLimit := r.IntN(2) == 0, max(0, len(cur)-1+r.IntN(2))
+			after := slices.Clone(cur)
+			if alive[u] && !slices.Contains(after, u) {
+				after = append(after, u)
+			}
 			err := update(t, s, func(tx directory.Tx) error {
-				return tx.AddGroupMember(gid, u, directory.Meta{Version: int64(step + 1)})
+				if headFirst {
+					if _, _, err := tx.GroupHead(gid, headLimit); err != nil {
+						return err
+					}
+				}
+				if err := tx.AddGroupMember(gid, u, directory.Meta{Version: int64(step + 1)}); err != nil {
+					return err
+				}
+				return readInWrite(t, tx, step, what, gid, after, int64(step+1))
 			})
 			switch {
 			case !alive[u] && !errors.Is(err, directory.ErrInvalid):
@@ -238,7 +253,17 @@ func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
 			default:
 				what = "one who may be no member leaves"
 			}
+			headFirst, headLimit := r.IntN(2) == 0, max(0, len(cur)-1+r.IntN(2))
+			after := slices.DeleteFunc(slices.Clone(cur), func(m string) bool { return m == u })
+			if again {
+				after = append(after, u)
+			}
 			mustUpdate(t, s, func(tx directory.Tx) error {
+				if headFirst {
+					if _, _, err := tx.GroupHead(gid, headLimit); err != nil {
+						return err
+					}
+				}
 				if joinFirst {
 					if err := tx.AddGroupMember(gid, u, directory.Meta{Version: int64(step + 1)}); err != nil {
 						return err
@@ -248,9 +273,11 @@ func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
 					return err
 				}
 				if again {
-					return tx.AddGroupMember(gid, u, directory.Meta{Version: int64(step + 1)})
+					if err := tx.AddGroupMember(gid, u, directory.Meta{Version: int64(step + 1)}); err != nil {
+						return err
+					}
 				}
-				return nil
+				return readInWrite(t, tx, step, what, gid, after, int64(step+1))
 			})
 			version[gid] = int64(step + 1)
 			model[gid] = slices.DeleteFunc(model[gid], func(m string) bool { return m == u })
@@ -372,6 +399,21 @@ func (w MemberWalk) Run(t *testing.T, s directory.Store) map[string][]string {
 		t.Fatalf("only %d of the %d writes were to a group of more than 512 members", large, w.Steps)
 	}
 	return model
+}
+
+// readInWrite checks group gid as a write transaction reads it after changing it: its
+// members and its version.
+func readInWrite(t *testing.T, tx directory.Tx, step int, what, gid string, members []string, version int64) error {
+	t.Helper()
+	g, err := tx.Group(gid)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(g.Members, members) || g.Meta.Version != version || g.DisplayName != gid {
+		t.Fatalf("step %d (%s): in the write, %s reads %d members %v…, version %d; want %d %v…, version %d", step, what, gid,
+			len(g.Members), g.Members[:min(5, len(g.Members))], g.Meta.Version, len(members), members[:min(5, len(members))], version)
+	}
+	return nil
 }
 
 func firstOfEach(list []string) []string {
