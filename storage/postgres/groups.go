@@ -186,8 +186,8 @@ func (t *txn) changedMember(id, userID string, meta directory.Meta, changed, joi
 	}
 }
 
-// changedMemberships forgets the groups the transaction kept of users (refs, groupIDs).
-func (t *txn) changedMemberships() { t.refs, t.groupIDs = nil, nil }
+// changedMemberships forgets the groups the transaction kept of users (refs).
+func (t *txn) changedMemberships() { t.refs = nil }
 
 // remember notes the members of group id in the transaction's snapshot; the list is the
 // caller's, which it must not change afterwards (a read hands out a copy).
@@ -241,19 +241,26 @@ func (t *txn) GroupIDByDisplayName(idp, displayName string) (string, error) {
 
 func (t *txn) GroupIDsByDisplayName(idp string, displayNames []string) (map[string]string, error) {
 	ids := make(map[string]string, len(displayNames))
-	// The names of groups of users read in the transaction: a returning sign-in that asserts
-	// the groups its user is in finds them there, with no round trip. A name not among them
-	// may still be another group's, so then all are read.
-	for _, n := range displayNames {
-		id, ok := t.groupIDs[groupKey{idp: idp, folded: foldGroupName(n)}]
-		if !ok {
-			clear(ids)
-			break
+	// The names the groups the transaction read hold, with a user or by themselves: a
+	// returning sign-in that asserts the groups its user is in finds them there, with no
+	// round trip, for the group holding a name at an IdP is the only one. A name not among
+	// them may still be another group's, so then all are read.
+	if len(t.groupKeys) > 0 {
+		held := make(map[groupKey]string, len(t.groupKeys))
+		for id, key := range t.groupKeys {
+			held[key] = id
 		}
-		ids[n] = id
-	}
-	if len(ids) == len(displayNames) {
-		return ids, nil
+		for _, n := range displayNames {
+			id, ok := held[groupKey{idp: idp, folded: foldGroupName(n)}]
+			if !ok {
+				clear(ids)
+				break
+			}
+			ids[n] = id
+		}
+		if len(ids) == len(displayNames) {
+			return ids, nil
+		}
 	}
 	if len(displayNames) == 0 {
 		return ids, nil

@@ -230,10 +230,8 @@ func (s *Store) attempt(ctx context.Context, fn func(tx directory.Tx) error, alo
 		defer func() { s.numbering.follow(t.moved) }()
 	}
 	if err := t.commit(); err != nil {
-		// A write sent with the commit (txn.later) that breaks a unique index or a foreign key
-		// met a writer that committed after this transaction's snapshot, as a statement that
-		// fails on one does (txn.fail): run again.
-		return outcome{retry: isRetryable(err) || isUniqueViolation(err) || isForeignKeyViolation(err), err: translate(ctx, err)}
+		// A write sent with the commit (txn.later) fails as a statement does (txn.fail).
+		return outcome{retry: lostToConcurrentWriter(err), err: translate(ctx, err)}
 	}
 	return outcome{appended: t.appended && !t.numbered}
 }
@@ -363,19 +361,23 @@ const (
 	codeCharNotInRepertoire  = "22021" // a NUL byte or invalid UTF-8 in text
 )
 
-func isUniqueViolation(err error) bool {
+// lostToConcurrentWriter reports whether a statement, or a commit, failed because a
+// concurrent writer changed the data after the transaction's snapshot, so that running it
+// again is the answer. A serialization failure or a deadlock says so. So does a unique or
+// foreign key violation: every write checks uniqueness and references in the snapshot before
+// it writes, or knows from what it read that the snapshot holds no clash (a write sent with
+// the commit), so the violation is one in all but name. Run again, the check sees the
+// winner's data and answers as a single writer would have.
+func lostToConcurrentWriter(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == codeUniqueViolation
-}
-
-func isForeignKeyViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == codeForeignKeyViolation
-}
-
-func isRetryable(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == codeSerializationFailure || pe.Code == codeDeadlock)
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code {
+	case codeSerializationFailure, codeDeadlock, codeUniqueViolation, codeForeignKeyViolation:
+		return true
+	}
+	return false
 }
 
 // errConcurrent is what a statement returns to fn when a concurrent writer made the

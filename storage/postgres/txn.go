@@ -71,9 +71,11 @@ type txn struct {
 	// without a round trip.
 	heads map[string]directory.Group
 	// groupKeys are the IdP and folded displayName that each group this transaction has read
-	// or written holds in it; seenUsers the ids of the users it has read, who exist in it
-	// until it deletes a user. A PutGroup that keeps its group's name and adds only such users
-	// cannot clash, and is sent without a check (groups.go).
+	// (alone, or among a user's groups) or written holds in it, until it deletes the group;
+	// seenUsers the ids of the users it has read, who exist in it until it deletes a user. A
+	// PutGroup that keeps its group's name and adds only such users cannot clash, and is sent
+	// without a check; a look-up of groups by name whose every name they hold needs no
+	// statement (groups.go).
 	groupKeys map[string]groupKey
 	seenUsers map[string]bool
 	// tombstones are the tombstones UserByIdentity read with the identities' users (nil: none),
@@ -86,9 +88,6 @@ type txn struct {
 	// transaction read by id (User) or identity (Arrival) since it last changed a group or a
 	// membership, by user id.
 	refs map[string][]directory.GroupRef
-	// groupIDs are the groups, by the IdP and folded displayName they hold, of the users a
-	// write transaction read with their groups, kept and forgotten with refs.
-	groupIDs map[groupKey]string
 }
 
 // errNeedsAlone is what a settings write returns in a transaction that does not run alone
@@ -123,19 +122,8 @@ func (t *txn) fail(err error) error {
 		return directory.ErrNotFound
 	}
 	e := translate(t.ctx, err)
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case codeSerializationFailure, codeDeadlock, codeUniqueViolation, codeForeignKeyViolation:
-			// Every write checks uniqueness and references in the transaction's snapshot
-			// before it writes, so a unique or foreign key violation means that a concurrent
-			// transaction changed the data after the snapshot — a serialization failure in
-			// all but name. Run again, the check sees the winner's data and answers as a
-			// single writer would have.
-			if !t.retry {
-				t.retry, t.cause = true, e
-			}
-		}
+	if lostToConcurrentWriter(err) && !t.retry {
+		t.retry, t.cause = true, e
 	}
 	if t.broken == nil {
 		t.broken = e

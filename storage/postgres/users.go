@@ -46,38 +46,39 @@ func userOf(raw []byte) (directory.User, error) {
 const userWithRefs = `SELECT u.doc, r.ids, r.names FROM users u` + refsOfU + `
 	WHERE `
 
-// refsOfU joins the ids and names of the groups of the user u, as GroupRefsOfUser reads them.
-const refsOfU = ` LEFT JOIN LATERAL (
-	SELECT array_agg(m.group_id ORDER BY m.group_id) AS ids,
-		array_agg(coalesce(g.doc->>'displayName', '') ORDER BY m.group_id) AS names
-	FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id) r ON true`
+// refsOfU joins the ids and names of the groups of the user u, as GroupRefsOfUser reads them;
+// groupsOfU joins the IdP and folded displayName each holds as well, in the same order, for a
+// write transaction (txn.groupKeys).
+const (
+	refsOfU   = groupsOpen + refsAggs + groupsClose
+	groupsOfU = groupsOpen + refsAggs + `,
+		array_agg(g.idp ORDER BY m.group_id) AS idps, array_agg(g.display_name_folded ORDER BY m.group_id) AS folded` + groupsClose
 
-// keysOfU joins, to refsOfU, the IdP and folded displayName each of u's groups holds, in the
-// same order, for a write transaction's groupIDs.
-const keysOfU = ` LEFT JOIN LATERAL (
-	SELECT array_agg(g.idp ORDER BY m.group_id) AS idps, array_agg(g.display_name_folded ORDER BY m.group_id) AS folded
-	FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id) k ON true`
+	groupsOpen = ` LEFT JOIN LATERAL (
+	SELECT `
+	refsAggs = `array_agg(m.group_id ORDER BY m.group_id) AS ids,
+		array_agg(coalesce(g.doc->>'displayName', '') ORDER BY m.group_id) AS names`
+	groupsClose = `
+	FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id) r ON true`
+)
 
 // userByIDToWrite reads a user in a write transaction: its document, its folded userName as
-// stored (holders), and its groups (txn.refs, txn.groupIDs).
-const userByIDToWrite = `SELECT u.doc, u.user_name_folded, r.ids, r.names, k.idps, k.folded FROM users u` + refsOfU + keysOfU + `
+// stored (holders), and its groups (txn.refs, txn.groupKeys).
+const userByIDToWrite = `SELECT u.doc, u.user_name_folded, r.ids, r.names, r.idps, r.folded FROM users u` + groupsOfU + `
 	WHERE u.id = $1`
 
 // userGroups are a user's groups as a write transaction reads them with the user.
 type userGroups struct{ ids, names, idps, folded []string }
 
-// keepGroups keeps the groups of user id for GroupRefsOfUser(s) and GroupsOfUser, and what name
-// each holds for GroupIDsByDisplayName.
+// keepGroups keeps the groups of user id for GroupRefsOfUser(s) and GroupsOfUser, and the
+// name each holds for PutGroup and GroupIDsByDisplayName.
 func (t *txn) keepGroups(id string, gs userGroups) {
 	t.keepRefs(id, gs.ids, gs.names)
 	if len(gs.idps) != len(gs.ids) || len(gs.folded) != len(gs.ids) {
 		return
 	}
-	if t.groupIDs == nil {
-		t.groupIDs = map[groupKey]string{}
-	}
 	for i, gid := range gs.ids {
-		t.groupIDs[groupKey{idp: gs.idps[i], folded: gs.folded[i]}] = gid
+		t.holdsKey(gid, groupKey{idp: gs.idps[i], folded: gs.folded[i]})
 	}
 }
 
@@ -233,13 +234,13 @@ func (t *txn) UserByIdentity(id directory.Identity) (directory.User, error) {
 
 // arrivalRead is userByIdentity with, in the same statement, the user holding the userName.
 // The identity's user comes with its groups, kept for GroupsOfUser, GroupRefsOfUser and
-// GroupIDsByDisplayName (txn.refs, txn.groupIDs): a returning sign-in compares them with the
+// GroupIDsByDisplayName (txn.refs, txn.groupKeys): a returning sign-in compares them with the
 // groups it asserts, which it looks up by name.
 const arrivalRead = `SELECT u.doc,
 	(SELECT doc FROM tombstones WHERE idp = $1 AND unique_user_id = $2),
 	(SELECT doc FROM users WHERE org = $3 AND user_name_folded = $4),
-	r.ids, r.names, k.idps, k.folded
-	FROM (SELECT) AS one LEFT JOIN users u ON u.idp = $1 AND u.unique_user_id = $2` + refsOfU + keysOfU
+	r.ids, r.names, r.idps, r.folded
+	FROM (SELECT) AS one LEFT JOIN users u ON u.idp = $1 AND u.unique_user_id = $2` + groupsOfU
 
 // Arrival reads in one round trip what a SCIM create and a first sign-in read in three. The
 // tombstone is kept for Tombstone, as UserByIdentity keeps it, and who holds the identity and
